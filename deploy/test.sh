@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The test command: install what is missing, start PostgreSQL and the local Kafka broker,
+# then run every test tier (unit, integration, e2e, faults). Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash deploy/install.sh
+export PASSAGE_TEST_DATABASE_URL=${PASSAGE_TEST_DATABASE_URL:-postgresql+psycopg://postgres:postgres@127.0.0.1:5432/postgres}
+if [ -z "${PASSAGE_KAFKA_BOOTSTRAP:-}" ]; then
+  .venv/bin/passage kafka start
+fi
+
+set +e
+.venv/bin/python -m pytest "$@"
+code=$?
+set -e
+if [ "$code" -eq 5 ]; then
+  echo "test.sh: pytest collected no tests; that is a failure" >&2
+  exit 1
+fi
+exit "$code"

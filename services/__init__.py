@@ -1,0 +1,1 @@
+"""Passage services: adapters (Kafka, SQL, HTTP) around the pure domain in `services.domain`."""

@@ -1,0 +1,50 @@
+"""The `passage` command line (SPEC section 8).
+
+Each area registers its own subcommands (`register(subparsers)` in its `cli` module, listed in
+COMMAND_MODULES) so this file stays the one obvious entry point. A handler returns the exit code;
+a `CommandError` becomes a one-line reason on stderr and exit 1; bad usage exits 2 (argparse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from services.config import get_settings
+from services.logs import configure_logging
+
+COMMAND_MODULES = [
+    "services.kafka.cli",
+]
+
+
+class CommandError(Exception):
+    """A failure the user can act on; its message is printed alone on stderr."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="passage", description="Passage: case tracking for labour migration.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    try:
+        return int(args.func(args, settings) or 0)
+    except CommandError as error:
+        print(f"passage {args.command}: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

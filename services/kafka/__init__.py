@@ -1,0 +1,1 @@
+"""Kafka adapters: the local broker, topics, the producer."""

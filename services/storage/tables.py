@@ -1,0 +1,152 @@
+"""Every SQL table of Passage, in one place.
+
+Views (written only by the worker, from the log): `cases` (welfare view, one row per case, plus the
+case's folded state as JSON so the worker can continue the fold), `timeline` (every applied event;
+its primary key on event_id is what makes projection idempotent), `alerts` (protection view),
+`job_offers` (for the skills picture).
+Registries (written by the CLI): `agencies`, `officers`. Audit trail (query service): `audit`.
+API responses are separate models in each service: these rows are never returned as they are.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index
+from sqlmodel import Field, SQLModel
+
+
+def _tz(**kwargs: Any) -> Any:
+    return Field(sa_column=Column(DateTime(timezone=True), **kwargs))
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_dest_stage", "destination_country", "stage", "case_id"),
+        Index("ix_cases_origin_stage", "origin_region", "stage", "case_id"),
+        Index("ix_cases_stage", "stage", "case_id"),
+        Index("ix_cases_next_deadline", "next_deadline"),
+        Index("ix_cases_occupation_stage", "occupation_code", "stage"),
+    )
+
+    case_id: str = Field(primary_key=True, max_length=64)
+    stage: str | None = None
+    stage_since: datetime | None = _tz()
+    given_name: str | None = None
+    family_name: str | None = None
+    nationality: str | None = Field(default=None, max_length=2)
+    origin_region: str | None = None
+    occupation_code: str | None = Field(default=None, max_length=4)
+    destination_country: str | None = Field(default=None, max_length=2)
+    employer_id: str | None = None
+    contract: dict | None = Field(default=None, sa_column=Column(JSON))
+    departed_at: datetime | None = _tz()
+    arrived_at: datetime | None = _tz()
+    last_wage_period: str | None = None
+    last_wage_at: datetime | None = _tz()
+    last_welfare_check_at: datetime | None = _tz()
+    wellbeing: str = "unknown"
+    open_alerts: int = 0
+    top_severity: str | None = None
+    top_severity_rank: int = 0  # 3 critical, 2 high, 1 medium, 0 none: for min_severity filters
+    returned_at: datetime | None = _tz()
+    return_reason: str | None = None
+    event_count: int = 0
+    last_event_at: datetime | None = _tz()
+    # When the next time rule would fire (NULL: none can); the sweep reads only due cases.
+    next_deadline: datetime | None = _tz()
+    state: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class TimelineEvent(SQLModel, table=True):
+    __tablename__ = "timeline"
+    __table_args__ = (Index("ix_timeline_case_order", "case_id", "occurred_at", "recorded_at", "event_id"),)
+
+    event_id: str = Field(primary_key=True, max_length=36)
+    case_id: str = Field(max_length=64)
+    event_type: str
+    occurred_at: datetime = _tz(nullable=False)
+    recorded_at: datetime | None = _tz()
+    # The whole stamped envelope (payload, source, recorded_at) as it was on the log.
+    envelope: dict = Field(sa_column=Column(JSON, nullable=False))
+    topic_partition: int | None = None
+    topic_offset: int | None = None
+
+
+class Alert(SQLModel, table=True):
+    __tablename__ = "alerts"
+    __table_args__ = (
+        Index("ix_alerts_inbox", "status", "severity_rank", "raised_at", "alert_id"),
+        Index("ix_alerts_inbox_all", "severity_rank", "raised_at", "alert_id"),
+        Index("ix_alerts_case", "case_id", "code"),
+        Index("ix_alerts_dest", "destination_country", "status", "severity_rank", "raised_at"),
+    )
+
+    alert_id: str = Field(primary_key=True, max_length=36)
+    case_id: str = Field(max_length=64)
+    code: str
+    severity: str
+    # Sort key for the inbox: critical first. Stored negated (-3 critical .. -1 medium) so an
+    # ascending index walks critical first, oldest first.
+    severity_rank: int
+    status: str
+    raised_at: datetime = _tz(nullable=False)
+    trigger_event_id: str | None = None
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = _tz()
+    resolved_by: str | None = None
+    resolved_at: datetime | None = _tz()
+    note: str | None = None
+    # Copied from the case for scoping and filtering the inbox without a join.
+    destination_country: str | None = None
+    origin_region: str | None = None
+
+
+class JobOffer(SQLModel, table=True):
+    __tablename__ = "job_offers"
+    __table_args__ = (Index("ix_job_offers_made", "occurred_at", "occupation_code", "destination_country"),)
+
+    event_id: str = Field(primary_key=True, max_length=36)
+    case_id: str = Field(max_length=64)
+    offer_id: str
+    occupation_code: str
+    destination_country: str
+    origin_region: str | None = None
+    occurred_at: datetime = _tz(nullable=False)
+
+
+class Agency(SQLModel, table=True):
+    __tablename__ = "agencies"
+
+    id: str = Field(primary_key=True, max_length=64)
+    kind: str
+    key_hash: str  # HMAC-SHA256 of the key under PASSAGE_SECRET_KEY; the key itself is never stored
+    created_at: datetime = _tz(nullable=False)
+    disabled: bool = False
+
+
+class Officer(SQLModel, table=True):
+    __tablename__ = "officers"
+
+    id: str = Field(primary_key=True, max_length=64)
+    role: str  # officer | supervisor
+    scopes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    token_hash: str
+    created_at: datetime = _tz(nullable=False)
+    disabled: bool = False
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit"
+    __table_args__ = (
+        Index("ix_audit_case", "case_id", "id"),
+        Index("ix_audit_officer", "officer_id", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    officer_id: str
+    case_id: str
+    action: str  # read_case | read_timeline
+    at: datetime = _tz(nullable=False)
