@@ -1,0 +1,43 @@
+"""Passage's event catalogue: the contract between agencies and Passage (SPEC sections 2-4).
+
+Pure pydantic models and functions; imports nothing from `services/`.
+"""
+
+from events.catalogue import CATALOGUE, EventSpec, may_publish, stage_of
+from events.codec import InvalidEvent, Problem, decode, encode, validate
+from events.envelope import Envelope, Source, stamp
+from events.payloads import *  # noqa: F403 - the payload models are part of the API
+from events.payloads import __all__ as _payload_names
+from events.types import (
+    AgencyKind,
+    AssessmentResult,
+    AssistanceKind,
+    CaseId,
+    Channel,
+    ContractEndReason,
+    CountryCode,
+    CurrencyCode,
+    FeePayer,
+    GrievanceCategory,
+    IncidentCategory,
+    IscoCode,
+    Money,
+    ReintegrationKind,
+    ReturnReason,
+    Sex,
+    Stage,
+    TrainingOutcome,
+    Wellbeing,
+    YearMonth,
+)
+
+__all__ = [
+    "CATALOGUE", "EventSpec", "may_publish", "stage_of",
+    "InvalidEvent", "Problem", "decode", "encode", "validate",
+    "Envelope", "Source", "stamp",
+    "AgencyKind", "AssessmentResult", "AssistanceKind", "CaseId", "Channel", "ContractEndReason",
+    "CountryCode", "CurrencyCode", "FeePayer", "GrievanceCategory", "IncidentCategory", "IscoCode",
+    "Money", "ReintegrationKind", "ReturnReason", "Sex", "Stage", "TrainingOutcome", "Wellbeing",
+    "YearMonth",
+    *_payload_names,
+]

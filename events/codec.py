@@ -1,0 +1,165 @@
+"""Validate, decode and encode envelopes, reporting every problem with its field path.
+
+`validate(data)` is the publisher's form (what an agency POSTs); `decode(raw)` reads a record
+back from the log (stamped by the gateway). Both upcast older schema versions to the latest.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from events.catalogue import CATALOGUE, EventSpec
+from events.envelope import CHECKED, Envelope
+from events.payloads import Payload
+from events.types import AwareDatetime
+from events.upcasting import upcast
+
+FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks drift; a later occurred_at is a mistake
+EARLIEST = datetime(1950, 1, 1, tzinfo=UTC)
+GATEWAY_FIELDS = ("recorded_at", "source")
+_PLACEHOLDER = Payload()  # stands in for an invalid payload so envelope problems still show
+_DATETIME = TypeAdapter(AwareDatetime)
+_MESSAGES = {
+    "extra_forbidden": "unknown field; remove it",
+    "missing": "required field is missing",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an event: a dotted field path ('' for the whole event) and why."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path or '(event)'}: {self.message}"
+
+
+class InvalidEvent(ValueError):
+    """The event was refused; `problems` lists every reason, not just the first."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(str(p) for p in self.problems))
+
+
+def validate(data: Any, *, now: datetime | None = None, stamped: bool = False,
+             catalogue: Mapping[str, EventSpec] = CATALOGUE) -> Envelope:
+    """Check an envelope and its payload; return it with the payload upcast to the latest version.
+
+    `stamped=False`: the publisher's form, where recorded_at/source are refused (the gateway
+    sets them). `stamped=True`: a record from the log, which must carry them; occurred_at is then
+    judged against recorded_at instead of `now`, so a replay years later gives the same answer.
+    """
+    if not isinstance(data, dict):
+        raise InvalidEvent([Problem("", "an event must be a JSON object")])
+    problems: list[Problem] = []
+    for name in GATEWAY_FIELDS:
+        if stamped and name not in data:
+            problems.append(Problem(name, "required on records from the log (the gateway stamps it)"))
+        elif not stamped and name in data:
+            problems.append(Problem(name, "set by the gateway; remove it"))
+
+    payload, version, payload_problems = _payload(data, catalogue)
+    fields = {k: v for k, v in data.items() if stamped or k not in GATEWAY_FIELDS}
+    fields["payload"] = payload if payload is not None else _PLACEHOLDER
+    if payload is not None:
+        fields["schema_version"] = version  # after upcasting, the envelope says what it holds
+    flagged = {p.path for p in payload_problems}
+    try:
+        event = Envelope.model_validate(fields, context={CHECKED: True})
+    except ValidationError as error:
+        event = None
+        problems += [p for p in _problems(error) if p.path not in flagged]
+    problems += payload_problems + _time_problems(data, now, stamped)
+    if problems or event is None:
+        raise InvalidEvent(problems)
+    return event
+
+
+def decode(raw: bytes | str, *, catalogue: Mapping[str, EventSpec] = CATALOGUE) -> Envelope:
+    """Read one record from the log: JSON, stamped form, upcast to the latest version."""
+    try:
+        data = json.loads(raw, parse_constant=_no_constants)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InvalidEvent([Problem("", f"not valid JSON: {error}")]) from None
+    return validate(data, stamped=True, catalogue=catalogue)
+
+
+def encode(event: Envelope) -> bytes:
+    """Compact UTF-8 JSON. Unset gateway fields are left out, so an unstamped event encodes to
+    the publisher's form; money amounts are written exactly as read, datetimes as RFC 3339."""
+    unset = {name for name in GATEWAY_FIELDS if getattr(event, name) is None}
+    return event.model_dump_json(exclude=unset).encode()
+
+
+def _payload(data: dict, catalogue: Mapping[str, EventSpec]) -> tuple[BaseModel | None, int, list[Problem]]:
+    """The payload as the latest model, the version it now has, and the problems found."""
+    event_type = data.get("event_type")
+    spec = catalogue.get(event_type) if isinstance(event_type, str) else None
+    if spec is None:
+        if "event_type" not in data:
+            return None, 0, []  # the envelope check reports the missing field
+        return None, 0, [Problem("event_type", f"unknown event type {event_type!r}; see schemas/ for the catalogue")]
+    version = data.get("schema_version")
+    model = spec.models.get(version) if type(version) is int else None
+    if model is None:
+        if "schema_version" not in data:
+            return None, 0, []
+        known = ", ".join(str(v) for v in sorted(spec.models))
+        return None, 0, [Problem("schema_version", f"unknown schema_version {version!r} for {spec.event_type}; known: {known}")]
+    if "payload" not in data:
+        return None, 0, [Problem("payload", _MESSAGES["missing"])]
+    if not isinstance(data["payload"], dict):
+        return None, 0, [Problem("payload", "must be a JSON object")]
+    try:
+        payload = model.model_validate(data["payload"])
+    except ValidationError as error:
+        return None, 0, _problems(error, "payload")
+    if version == spec.latest_version:
+        return payload, version, []
+    try:
+        upgraded = upcast(spec, payload.model_dump(mode="json"), version)
+        return spec.models[spec.latest_version].model_validate(upgraded), spec.latest_version, []
+    except (ValidationError, LookupError) as error:  # a bug in an upcaster, not in the event
+        return None, 0, [Problem("payload", f"could not upgrade v{version} to v{spec.latest_version}: {error}")]
+
+
+def _time_problems(data: dict, now: datetime | None, stamped: bool) -> list[Problem]:
+    try:
+        occurred_at = _DATETIME.validate_python(data.get("occurred_at"))
+    except ValidationError:
+        return []  # the envelope check reports the malformed value
+    reference = now or datetime.now(UTC)
+    if stamped:
+        try:
+            reference = _DATETIME.validate_python(data.get("recorded_at"))
+        except ValidationError:
+            return []
+    if reference.tzinfo is None:
+        raise ValueError("now needs a timezone (use datetime.now(UTC))")
+    if occurred_at > reference + FUTURE_TOLERANCE:
+        return [Problem("occurred_at", "more than 5 minutes in the future; send the time it happened, with its UTC offset")]
+    if occurred_at < EARLIEST:
+        return [Problem("occurred_at", "before 1950; check the year")]
+    return []
+
+
+def _problems(error: ValidationError, prefix: str = "") -> list[Problem]:
+    problems = []
+    for detail in error.errors(include_url=False):
+        path = ".".join(str(part) for part in (prefix, *detail["loc"]) if part != "")
+        message = _MESSAGES.get(detail["type"]) or detail["msg"].removeprefix("Value error, ")
+        problems.append(Problem(path, message))
+    return problems
+
+
+def _no_constants(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")

@@ -1,0 +1,68 @@
+"""Skilling: registration, assessment, training and certification (SPEC section 3)."""
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from events.payloads.base import Payload
+from events.types import (
+    AssessmentResult,
+    CountryCode,
+    Date,
+    Id,
+    IscoCode,
+    Level,
+    Name,
+    Sex,
+    TrainingOutcome,
+)
+
+class Aspirations(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    occupations: tuple[IscoCode, ...] = ()
+    countries: tuple[CountryCode, ...] = ()
+
+
+class Consent(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    data_sharing: bool = Field(strict=True)
+
+
+class MigrantRegistered(Payload):
+    given_name: Name
+    family_name: Name
+    date_of_birth: Date
+    sex: Sex
+    nationality: CountryCode
+    origin_region: Name
+    passport_number: Id | None = None
+    phone: Annotated[str, Field(min_length=1, max_length=32)] | None = None
+    aspirations: Aspirations | None = None
+    consent: Consent
+
+
+class SkillAssessed(Payload):
+    occupation_code: IscoCode
+    level: Level
+    result: AssessmentResult
+
+
+class TrainingEnrolled(Payload):
+    programme_id: Id
+    provider_id: Id
+    occupation_code: IscoCode
+    start_date: Date
+
+
+class TrainingCompleted(Payload):
+    programme_id: Id
+    occupation_code: IscoCode
+    outcome: TrainingOutcome
+
+
+class SkillCertified(Payload):
+    certificate_id: Id
+    occupation_code: IscoCode
+    level: Level
+    issuer: Name
+    recognized_in: tuple[CountryCode, ...] | None = None

@@ -1,0 +1,311 @@
+"""Value types shared by every event: codes, money, times, and the enums of SPEC section 3.
+
+Each constrained string is an `Annotated[str, ...]` whose pydantic check and JSON Schema say
+the same thing (country and currency codes become `enum`s in the schema), so the generated
+schemas in `schemas/` accept exactly what `events.validate` accepts. The one rule a schema
+cannot state is "occurred_at at most 5 minutes in the future" (it depends on the clock).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from typing import Annotated, Any
+from uuid import UUID
+
+import pycountry
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+)
+from pydantic_core import PydanticCustomError
+
+COUNTRY_CODES: tuple[str, ...] = tuple(sorted(c.alpha_2 for c in pycountry.countries))
+CURRENCY_CODES: tuple[str, ...] = tuple(sorted(c.alpha_3 for c in pycountry.currencies))
+_COUNTRIES = frozenset(COUNTRY_CODES)
+_CURRENCIES = frozenset(CURRENCY_CODES)
+
+CASE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{3,63}$"
+ISCO_PATTERN = r"^[0-9]{4}$"
+YEAR_MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+# Canonical decimal: no sign, no exponent, no leading zeros, at most 4 decimals. Canonical so
+# that Decimal(s) prints back as exactly s (the amount round-trips as the publisher wrote it).
+AMOUNT_PATTERN = r"^(0|[1-9][0-9]{0,14})(\.[0-9]{1,4})?$"
+DATE_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+# RFC 3339 date-time; the offset is mandatory (a naive time is ambiguous across agencies).
+DATETIME_PATTERN = (
+    r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt]([01][0-9]|2[0-3]):[0-5][0-9]"
+    r":[0-5][0-9](\.[0-9]{1,6})?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+)
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
+
+def _fail(kind: str, message: str) -> PydanticCustomError:
+    return PydanticCustomError(kind, message)
+
+
+def _matching(pattern: str, kind: str, message: str):
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise _fail(kind, message)
+        return value
+
+    return check
+
+
+def _member_of(codes: frozenset[str], kind: str, message: str):
+    def check(value: str) -> str:
+        if value not in codes:
+            raise _fail(kind, message)
+        return value
+
+    return check
+
+
+CountryCode = Annotated[
+    str,
+    AfterValidator(_member_of(_COUNTRIES, "country_code", "not an ISO 3166-1 alpha-2 country code (e.g. 'SA')")),
+    WithJsonSchema({"type": "string", "enum": list(COUNTRY_CODES)}),
+]
+CurrencyCode = Annotated[
+    str,
+    AfterValidator(_member_of(_CURRENCIES, "currency_code", "not an ISO 4217 code (e.g. 'SAR')")),
+    WithJsonSchema({"type": "string", "enum": list(CURRENCY_CODES)}),
+]
+IscoCode = Annotated[
+    str,
+    AfterValidator(_matching(ISCO_PATTERN, "isco_code", "not an ISCO-08 unit group code: 4 digits (e.g. '9111')")),
+    WithJsonSchema({"type": "string", "pattern": ISCO_PATTERN}),
+]
+YearMonth = Annotated[
+    str,
+    AfterValidator(_matching(YEAR_MONTH_PATTERN, "year_month", "not a month: use 'YYYY-MM' (e.g. '2026-03')")),
+    WithJsonSchema({"type": "string", "pattern": YEAR_MONTH_PATTERN}),
+]
+CaseId = Annotated[
+    str,
+    AfterValidator(_matching(CASE_ID_PATTERN, "case_id", f"not a case id: 4-64 letters, digits, '_' or '-', starting with a letter or digit ({CASE_ID_PATTERN})")),
+    WithJsonSchema({"type": "string", "pattern": CASE_ID_PATTERN}),
+]
+
+# Free text. Limits are ours (SPEC is silent): ids and names short, descriptions bounded so
+# one event stays well under the gateway's 256 KiB body limit.
+Id = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
+
+
+def _strict_int(value: Any) -> Any:
+    # JSON Schema's "integer" admits 5.0 but never true or "5"; so do we.
+    if isinstance(value, bool) or isinstance(value, (str, bytes)):
+        raise _fail("int_type", "not an integer")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+Int = Annotated[int, BeforeValidator(_strict_int)]
+
+
+def _pattern_string(pattern: str, kind: str, message: str, passthrough: type):
+    """Before-validator: a python `passthrough` instance as is, else a string matching `pattern`."""
+    compiled = re.compile(pattern)
+
+    def check(value: Any) -> Any:
+        if isinstance(value, passthrough):
+            return value
+        if not isinstance(value, str) or not compiled.fullmatch(value):
+            raise _fail(kind, message)
+        return value
+
+    return check
+
+
+def _require_offset(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise _fail("timezone_aware", "needs a UTC offset (e.g. '2026-03-01T09:30:00Z')")
+    return value
+
+
+_NAIVE_PATTERN = DATETIME_PATTERN.split("([Zz]")[0] + "$"
+_datetime_string = _pattern_string(DATETIME_PATTERN, "datetime_format", "not an RFC 3339 date-time with offset (e.g. '2026-03-01T09:30:00Z')", datetime)
+
+
+def _datetime(value: Any) -> Any:
+    if isinstance(value, str) and re.fullmatch(_NAIVE_PATTERN, value):
+        raise _fail("timezone_aware", "needs a UTC offset (e.g. '2026-03-01T09:30:00Z')")
+    return _datetime_string(value)
+
+
+AwareDatetime = Annotated[
+    datetime,
+    BeforeValidator(_datetime),
+    AfterValidator(_require_offset),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": DATETIME_PATTERN}),
+]
+Date = Annotated[
+    date,
+    BeforeValidator(_pattern_string(DATE_PATTERN, "date_format", "not a date: use 'YYYY-MM-DD'", date)),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": DATE_PATTERN}),
+]
+EventId = Annotated[
+    UUID,
+    BeforeValidator(_pattern_string(UUID_PATTERN, "uuid_format", "not a UUID (e.g. '3b0c6f1e-8a52-4c1e-9a49-2f4d2b0e7a10')", UUID)),
+    WithJsonSchema({"type": "string", "format": "uuid", "pattern": UUID_PATTERN}),
+]
+
+
+def _amount(value: Any) -> Decimal:
+    if isinstance(value, Decimal):
+        text = format(value, "f") if value.is_finite() else str(value)
+    elif isinstance(value, str):
+        text = value
+    else:
+        raise _fail("amount_type", "must be a decimal string (e.g. \"1500.00\"), not a number: floats lose cents")
+    if text.startswith("-"):
+        raise _fail("amount_negative", "must not be negative")
+    if not re.fullmatch(AMOUNT_PATTERN, text):
+        raise _fail("amount_format", "not a decimal amount: digits with up to 4 decimals, no leading zeros (e.g. \"1500.00\")")
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
+        raise _fail("amount_format", "not a decimal amount")
+
+
+Amount = Annotated[
+    Decimal,
+    BeforeValidator(_amount),
+    PlainSerializer(lambda d: format(d, "f"), return_type=str),
+    WithJsonSchema({"type": "string", "pattern": AMOUNT_PATTERN}),
+]
+
+
+class Money(BaseModel):
+    """`{"amount": "1500.00", "currency": "SAR"}`; amount is a Decimal, written back as given."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    amount: Amount
+    currency: CurrencyCode
+
+
+class Sex(str, Enum):
+    female = "female"
+    male = "male"
+    other = "other"
+    undisclosed = "undisclosed"
+
+
+class Stage(str, Enum):
+    """Journey stages in order (SPEC section 5)."""
+
+    registered = "registered"
+    skilling = "skilling"
+    job_ready = "job_ready"
+    recruiting = "recruiting"
+    cleared = "cleared"
+    deployed = "deployed"
+    returned = "returned"
+
+
+class AgencyKind(str, Enum):
+    skilling_body = "skilling_body"
+    recruiting_agent = "recruiting_agent"
+    emigration_authority = "emigration_authority"
+    insurer = "insurer"
+    employer = "employer"
+    mission = "mission"
+    helpline = "helpline"
+    passage = "passage"  # Passage's own services (query service, worker sweep): case.* only
+
+
+class Wellbeing(str, Enum):
+    ok = "ok"
+    concern = "concern"
+    distress = "distress"
+
+
+class AssessmentResult(str, Enum):
+    passed = "pass"  # `pass` is a keyword
+    failed = "fail"
+
+
+class TrainingOutcome(str, Enum):
+    completed = "completed"
+    dropped = "dropped"
+
+
+class FeePayer(str, Enum):
+    migrant = "migrant"
+    employer = "employer"
+
+
+class Channel(str, Enum):
+    """How a welfare check or a distress report reached us."""
+
+    phone = "phone"
+    visit = "visit"
+    app = "app"
+    helpline = "helpline"
+
+
+class GrievanceCategory(str, Enum):
+    wage_theft = "wage_theft"
+    passport_confiscation = "passport_confiscation"
+    contract_substitution = "contract_substitution"
+    abuse = "abuse"
+    unsafe_work = "unsafe_work"
+    other = "other"
+
+
+class IncidentCategory(str, Enum):
+    passport_confiscation = "passport_confiscation"
+    physical_abuse = "physical_abuse"
+    sexual_abuse = "sexual_abuse"
+    medical = "medical"
+    detention = "detention"
+    death = "death"
+    missing = "missing"
+    other = "other"
+
+
+class AssistanceKind(str, Enum):
+    shelter = "shelter"
+    legal = "legal"
+    medical = "medical"
+    repatriation = "repatriation"
+    consular = "consular"
+
+
+class ContractEndReason(str, Enum):
+    completed = "completed"
+    terminated = "terminated"
+    absconded = "absconded"
+
+
+class ReturnReason(str, Enum):
+    completed = "completed"
+    distress = "distress"
+    deported = "deported"
+    voluntary = "voluntary"
+    other = "other"
+
+
+class ReintegrationKind(str, Enum):
+    skills_recognition = "skills_recognition"
+    job_placement = "job_placement"
+    finance = "finance"
+    psychosocial = "psychosocial"
+
+
+Level = Annotated[Int, Field(ge=1, le=10)]
+Months = Annotated[Int, Field(ge=1, le=120)]
