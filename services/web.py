@@ -1,0 +1,101 @@
+"""What both HTTP services share: the SPEC error shape, health and readiness.
+
+Errors are `{"error": {"code", "message", "details": [...]}}` (SPEC section 7). Raise `ApiError`
+from a handler; FastAPI's own validation errors and HTTP exceptions are converted to the same shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+CODES = {
+    400: "malformed_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    422: "invalid",
+    503: "unavailable",
+}
+
+
+class ApiError(Exception):
+    def __init__(
+        self, status: int, message: str, details: list[Any] | None = None, *,
+        code: str | None = None, headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code or CODES.get(status, "error")
+        self.message = message
+        self.details = details or []
+        self.headers = headers
+
+
+def error_body(code: str, message: str, details: list[Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or []}}
+
+
+def error_response(error: ApiError) -> JSONResponse:
+    return JSONResponse(error_body(error.code, error.message, error.details), error.status, headers=error.headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, error: ApiError) -> JSONResponse:
+        return error_response(error)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, error: RequestValidationError) -> JSONResponse:
+        details = [
+            {"path": ".".join(str(part) for part in item["loc"]), "message": item["msg"]}
+            for item in error.errors()
+        ]
+        return error_response(ApiError(422, "the request is invalid; fix the fields listed in details", details))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+        message = error.detail if isinstance(error.detail, str) else "request failed"
+        return error_response(ApiError(error.status_code, message, headers=getattr(error, "headers", None)))
+
+
+def add_health_routes(app: FastAPI, checks: dict[str, Callable[[], bool]]) -> None:
+    """`/healthz`: the process is alive. `/readyz`: every dependency check passes, else 503
+    naming the ones that failed."""
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], responses={503: {"description": "a dependency is unreachable"}})
+    def readyz() -> JSONResponse:
+        results = {}
+        for name, check in checks.items():
+            try:
+                results[name] = bool(check())
+            except Exception:  # a readiness probe reports failure; it never raises
+                results[name] = False
+        failed = [name for name, ok in results.items() if not ok]
+        if failed:
+            body = error_body("unavailable", f"not ready: {', '.join(failed)} unreachable; check they are running", [results])
+            return JSONResponse(body, 503)
+        return JSONResponse({"status": "ready", "checks": results})
+
+
+def database_check(engine) -> Callable[[], bool]:
+    from sqlalchemy import text
+
+    def check() -> bool:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+
+    return check
