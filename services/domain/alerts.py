@@ -1,0 +1,218 @@
+"""The protection view's alert rules (SPEC section 6): `RULES` is the one table of codes.
+
+Pure functions over `CaseState` (the case after `welfare.apply`):
+- `evaluate(state, event, config)`: what the event does to the case's alerts: raises event-rule
+  alerts, records a sweep's `case.time_alert_raised`, applies officer acknowledge/resolve, and
+  resolves time-rule alerts whose condition cleared (resolved_by "system").
+- `sweep(state, now, config)`: the time-rule alerts due at `now`; the worker publishes each as
+  `time_alert_event(alert)` and the alert exists once that event is projected.
+- `next_deadline(state, config)`: when the next sweep could raise something for this case.
+
+Rules of the lifecycle (where SPEC is silent, decided here):
+- at most one unresolved alert per code: a trigger while one is open or acknowledged does nothing;
+- ids are uuid5 over "case|code|trigger event_id" (event rules) or "case|code|raised_at" (time
+  rules, raised_at in UTC ISO form), so the same log gives the same ids;
+- a time-rule alert is "cleared" when its due instant moved past its raised_at or vanished (a wage,
+  a check, an arrival, a new visa, the case leaving `deployed`); late evidence that moves the
+  instant also clears it, and the next sweep raises a new alert from the corrected instant;
+- the sweep never re-raises an alert id that exists in any status: an alert an officer resolved
+  while its condition still holds stays resolved until the condition restarts (new raised_at);
+- `case.time_alert_raised` raises only when no alert of that code is unresolved, its id is new,
+  and the condition still holds with a due instant at or before its raised_at; else nothing;
+- acknowledging works on an open alert, resolving on an unresolved one; anything else, or an
+  unknown alert_id, changes nothing (the query service answers 404/409 before publishing);
+- acknowledged_at / resolved_at are the event's occurred_at, but never before raised_at.
+- event-rule alerts are closed only by officers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+from uuid import UUID, uuid5
+
+from pydantic import BaseModel
+
+from events import Envelope
+from services.domain import rules as r
+from services.domain.state import Alert, CaseState, Severity
+
+ALERT_NAMESPACE = UUID("6f1d2f4e-3c55-4f0a-9a7e-3b9f1f6c2a10")
+TIME_EVENT_NAMESPACE = UUID("0a4c7a9e-58f1-4d4b-b1c2-7e3d5c9b8f21")
+SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    severity: Severity
+    fires: Callable[[CaseState, Envelope, r.RuleConfig], bool] | None = None  # event rule
+    due: Callable[[CaseState, r.RuleConfig], datetime | None] | None = None  # time rule
+
+
+C, H, M = Severity.critical, Severity.high, Severity.medium
+RULES: tuple[Rule, ...] = (
+    Rule("DISTRESS", C, fires=r.distress),
+    Rule("ABUSE_REPORTED", C, fires=r.abuse),
+    Rule("DEATH_REPORTED", C, fires=r.incident("death")),
+    Rule("MISSING", C, fires=r.incident("missing")),
+    Rule("DETENTION", H, fires=r.incident("detention")),
+    Rule("PASSPORT_CONFISCATED", H, fires=r.passport_confiscated),
+    Rule("WAGE_THEFT", H, fires=r.wage_theft),
+    Rule("UNDERPAID", H, fires=r.underpaid),
+    Rule("CONTRACT_SUBSTITUTION", H, fires=r.contract_substitution),
+    Rule("DEPARTED_WITHOUT_CLEARANCE", H, fires=r.departed_without_clearance),
+    Rule("RECRUITMENT_FEE_CHARGED", M, fires=r.recruitment_fee_charged),
+    Rule("WELFARE_CONCERN", M, fires=r.welfare_concern),
+    Rule("WAGE_UNPAID", H, due=r.wage_unpaid_due),
+    Rule("NO_WELFARE_CHECK", M, due=r.no_welfare_check_due),
+    Rule("VISA_EXPIRED", M, due=r.visa_expired_due),
+    Rule("INSURANCE_LAPSED", M, due=r.insurance_lapsed_due),
+    Rule("NOT_ARRIVED", H, due=r.not_arrived_due),
+)
+BY_CODE = {rule.code: rule for rule in RULES}
+EVENT_RULES = tuple(rule for rule in RULES if rule.fires)
+TIME_RULES = tuple(rule for rule in RULES if rule.due)
+
+
+class AlertChange(BaseModel):
+    """An alert as it is after a change, and which change it was (published to alerts.v1)."""
+
+    alert: Alert
+    change: Literal["raised", "acknowledged", "resolved"]
+
+
+class TimeAlert(BaseModel):
+    """A time-rule alert the sweep found due; publish it with `time_alert_event`."""
+
+    case_id: str
+    code: str
+    alert_id: str
+    raised_at: datetime
+
+
+def alert_id(case_id: str, code: str, basis: str) -> str:
+    return str(uuid5(ALERT_NAMESPACE, f"{case_id}|{code}|{basis}"))
+
+
+def time_alert_id(case_id: str, code: str, raised_at: datetime) -> str:
+    return alert_id(case_id, code, raised_at.astimezone(UTC).isoformat())
+
+
+def evaluate(state: CaseState, event: Envelope, config: r.RuleConfig) -> list[AlertChange]:
+    """The alert changes `event` causes; `state` is the case after `welfare.apply(..., event)`."""
+    changes = _raised_by_event(state, event, config) + _recorded_by_sweep(state, event, config)
+    changes += _officer_action(state, event)
+    touched = {change.alert.alert_id for change in changes}
+    return changes + _cleared(state, event, config, touched)
+
+
+def sweep(state: CaseState, now: datetime, config: r.RuleConfig) -> list[TimeAlert]:
+    """Time-rule alerts whose condition holds at `now` and that were not raised already."""
+    due = ((rule, _pending(state, rule, config)) for rule in TIME_RULES)
+    return [
+        TimeAlert(case_id=state.case_id, code=rule.code, raised_at=at,
+                  alert_id=time_alert_id(state.case_id, rule.code, at))
+        for rule, at in due if at is not None and now > at
+    ]
+
+
+def next_deadline(state: CaseState, config: r.RuleConfig) -> datetime | None:
+    """The earliest instant after which `sweep` would raise an alert for this case, if any."""
+    pending = [at for rule in TIME_RULES if (at := _pending(state, rule, config)) is not None]
+    return min(pending, default=None)
+
+
+def time_alert_event(alert: TimeAlert) -> dict:
+    """The `case.time_alert_raised` envelope for `alert`; the event_id derives from the alert_id
+    and occurred_at is raised_at, so a double sweep publishes the same event and it dedups.
+    The publisher stamps recorded_at and source as the gateway does for agencies."""
+    return {
+        "event_id": str(uuid5(TIME_EVENT_NAMESPACE, alert.alert_id)),
+        "event_type": "case.time_alert_raised",
+        "schema_version": 1,
+        "case_id": alert.case_id,
+        "occurred_at": _iso(alert.raised_at),
+        "correlation_id": None,
+        "payload": {"alert_id": alert.alert_id, "code": alert.code, "raised_at": _iso(alert.raised_at)},
+    }
+
+
+def _pending(state: CaseState, rule: Rule, config: r.RuleConfig) -> datetime | None:
+    at = rule.due(state, config)
+    if at is None or state.unresolved(rule.code):
+        return None
+    return None if time_alert_id(state.case_id, rule.code, at) in state.alerts else at
+
+
+def _raised_by_event(state: CaseState, event: Envelope, config: r.RuleConfig) -> list[AlertChange]:
+    return [
+        _raise(state, rule, alert_id(state.case_id, rule.code, str(event.event_id)),
+               event.occurred_at, str(event.event_id))
+        for rule in EVENT_RULES
+        if not state.unresolved(rule.code) and rule.fires(state, event, config)
+    ]
+
+
+def _recorded_by_sweep(state: CaseState, event: Envelope, config: r.RuleConfig) -> list[AlertChange]:
+    if event.event_type != "case.time_alert_raised":
+        return []
+    p = event.payload
+    rule = BY_CODE.get(p.code)
+    if rule is None or rule.due is None or state.unresolved(p.code) or p.alert_id in state.alerts:
+        return []
+    at = rule.due(state, config)
+    if at is None or at > p.raised_at:
+        return []
+    return [_raise(state, rule, p.alert_id, p.raised_at, None)]
+
+
+def _officer_action(state: CaseState, event: Envelope) -> list[AlertChange]:
+    if event.event_type not in ("case.alert_acknowledged", "case.alert_resolved"):
+        return []
+    p = event.payload
+    alert = state.alerts.get(p.alert_id)
+    if alert is None or not alert.unresolved:
+        return []
+    if event.event_type == "case.alert_resolved":
+        return [_resolve(alert, event, p.officer_id, p.note)]
+    if alert.status != "open":
+        return []
+    acknowledged = alert.model_copy(update={
+        "status": "acknowledged", "acknowledged_by": p.officer_id,
+        "acknowledged_at": _when(alert, event), "note": p.note or alert.note})
+    return [AlertChange(alert=acknowledged, change="acknowledged")]
+
+
+def _cleared(state: CaseState, event: Envelope, config: r.RuleConfig, touched: set[str]) -> list[AlertChange]:
+    changes = []
+    for alert in state.alerts.values():
+        rule = BY_CODE[alert.code]
+        if rule.due is None or not alert.unresolved or alert.alert_id in touched:
+            continue
+        at = rule.due(state, config)
+        if at is None or at > alert.raised_at:
+            changes.append(_resolve(alert, event, SYSTEM, alert.note))
+    return changes
+
+
+def _raise(state: CaseState, rule: Rule, aid: str, at: datetime, trigger: str | None) -> AlertChange:
+    alert = Alert(alert_id=aid, case_id=state.case_id, code=rule.code, severity=rule.severity,
+                  raised_at=at.astimezone(UTC), trigger_event_id=trigger)
+    return AlertChange(alert=alert, change="raised")
+
+
+def _resolve(alert: Alert, event: Envelope, by: str, note: str | None) -> AlertChange:
+    resolved = alert.model_copy(update={
+        "status": "resolved", "resolved_by": by, "resolved_at": _when(alert, event), "note": note})
+    return AlertChange(alert=resolved, change="resolved")
+
+
+def _when(alert: Alert, event: Envelope) -> datetime:
+    return max(alert.raised_at, event.occurred_at.astimezone(UTC))
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
