@@ -6,9 +6,10 @@ cd "$(dirname "$0")/.."
 
 bash deploy/install.sh
 export PASSAGE_TEST_DATABASE_URL=${PASSAGE_TEST_DATABASE_URL:-postgresql+psycopg://postgres:postgres@127.0.0.1:5432/postgres}
-if [ -z "${PASSAGE_KAFKA_BOOTSTRAP:-}" ]; then
-  .venv/bin/passage kafka start
-fi
+# A loopback bootstrap (the default 127.0.0.1:9092) means the local broker: start it (idempotent).
+case "${PASSAGE_KAFKA_BOOTSTRAP:-127.0.0.1:9092}" in
+  127.0.0.1:*|localhost:*) .venv/bin/passage kafka start ;;
+esac
 
 set +e
 .venv/bin/python -m pytest "$@"
