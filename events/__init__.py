@@ -10,6 +10,8 @@ from events.payloads import *  # noqa: F403 - the payload models are part of the
 from events.payloads import __all__ as _payload_names
 from events.types import (
     AgencyKind,
+    AlertCode,
+    AlertStatus,
     AssessmentResult,
     AssistanceKind,
     CaseId,
@@ -24,6 +26,7 @@ from events.types import (
     Money,
     ReintegrationKind,
     ReturnReason,
+    Severity,
     Sex,
     Stage,
     TrainingOutcome,
@@ -35,9 +38,9 @@ __all__ = [
     "CATALOGUE", "EventSpec", "may_publish", "stage_of",
     "InvalidEvent", "Problem", "decode", "encode", "validate",
     "Envelope", "Source", "stamp",
-    "AgencyKind", "AssessmentResult", "AssistanceKind", "CaseId", "Channel", "ContractEndReason",
+    "AgencyKind", "AlertCode", "AlertStatus", "AssessmentResult", "AssistanceKind", "CaseId", "Channel", "ContractEndReason",
     "CountryCode", "CurrencyCode", "FeePayer", "GrievanceCategory", "IncidentCategory", "IscoCode",
-    "Money", "ReintegrationKind", "ReturnReason", "Sex", "Stage", "TrainingOutcome", "Wellbeing",
+    "Money", "ReintegrationKind", "ReturnReason", "Severity", "Sex", "Stage", "TrainingOutcome", "Wellbeing",
     "YearMonth",
     *_payload_names,
 ]

@@ -1,4 +1,4 @@
-"""Value types shared by every event: codes, money, times, and the enums of SPEC section 3.
+"""Value types shared by every event: codes, money, times (enums live in `events.enums`).
 
 Each constrained string is an `Annotated[str, ...]` whose pydantic check and JSON Schema say
 the same thing (country and currency codes become `enum`s in the schema), so the generated
@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from enum import Enum
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -27,6 +26,27 @@ from pydantic import (
     WithJsonSchema,
 )
 from pydantic_core import PydanticCustomError
+
+# The enums are value types too; re-exported so `from events.types import Stage` works.
+from events.enums import (  # noqa: F401
+    AgencyKind,
+    AlertCode,
+    AlertStatus,
+    AssessmentResult,
+    AssistanceKind,
+    Channel,
+    ContractEndReason,
+    FeePayer,
+    GrievanceCategory,
+    IncidentCategory,
+    ReintegrationKind,
+    ReturnReason,
+    Severity,
+    Sex,
+    Stage,
+    TrainingOutcome,
+    Wellbeing,
+)
 
 COUNTRY_CODES: tuple[str, ...] = tuple(sorted(c.alpha_2 for c in pycountry.countries))
 CURRENCY_CODES: tuple[str, ...] = tuple(sorted(c.alpha_3 for c in pycountry.currencies))
@@ -198,114 +218,6 @@ class Money(BaseModel):
     currency: CurrencyCode
 
 
-class Sex(str, Enum):
-    female = "female"
-    male = "male"
-    other = "other"
-    undisclosed = "undisclosed"
-
-
-class Stage(str, Enum):
-    """Journey stages in order (SPEC section 5)."""
-
-    registered = "registered"
-    skilling = "skilling"
-    job_ready = "job_ready"
-    recruiting = "recruiting"
-    cleared = "cleared"
-    deployed = "deployed"
-    returned = "returned"
-
-
-class AgencyKind(str, Enum):
-    skilling_body = "skilling_body"
-    recruiting_agent = "recruiting_agent"
-    emigration_authority = "emigration_authority"
-    insurer = "insurer"
-    employer = "employer"
-    mission = "mission"
-    helpline = "helpline"
-    passage = "passage"  # Passage's own services (query service, worker sweep): case.* only
-
-
-class Wellbeing(str, Enum):
-    ok = "ok"
-    concern = "concern"
-    distress = "distress"
-
-
-class AssessmentResult(str, Enum):
-    passed = "pass"  # `pass` is a keyword
-    failed = "fail"
-
-
-class TrainingOutcome(str, Enum):
-    completed = "completed"
-    dropped = "dropped"
-
-
-class FeePayer(str, Enum):
-    migrant = "migrant"
-    employer = "employer"
-
-
-class Channel(str, Enum):
-    """How a welfare check or a distress report reached us."""
-
-    phone = "phone"
-    visit = "visit"
-    app = "app"
-    helpline = "helpline"
-
-
-class GrievanceCategory(str, Enum):
-    wage_theft = "wage_theft"
-    passport_confiscation = "passport_confiscation"
-    contract_substitution = "contract_substitution"
-    abuse = "abuse"
-    unsafe_work = "unsafe_work"
-    other = "other"
-
-
-class IncidentCategory(str, Enum):
-    passport_confiscation = "passport_confiscation"
-    physical_abuse = "physical_abuse"
-    sexual_abuse = "sexual_abuse"
-    medical = "medical"
-    detention = "detention"
-    death = "death"
-    missing = "missing"
-    other = "other"
-
-
-class AssistanceKind(str, Enum):
-    shelter = "shelter"
-    legal = "legal"
-    medical = "medical"
-    repatriation = "repatriation"
-    consular = "consular"
-
-
-class ContractEndReason(str, Enum):
-    completed = "completed"
-    terminated = "terminated"
-    absconded = "absconded"
-
-
-class ReturnReason(str, Enum):
-    completed = "completed"
-    distress = "distress"
-    deported = "deported"
-    voluntary = "voluntary"
-    other = "other"
-
-
-class ReintegrationKind(str, Enum):
-    skills_recognition = "skills_recognition"
-    job_placement = "job_placement"
-    finance = "finance"
-    psychosocial = "psychosocial"
-
-
-Level = Annotated[Int, Field(ge=1, le=10)]
-Months = Annotated[Int, Field(ge=1, le=120)]
+# Bounds before the validator: the other order leaves raw "ge"/"le" keys in the JSON Schema.
+Level = Annotated[int, Field(ge=1, le=10), BeforeValidator(_strict_int)]
+Months = Annotated[int, Field(ge=1, le=120), BeforeValidator(_strict_int)]

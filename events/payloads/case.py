@@ -5,17 +5,23 @@ from events.types import AwareDatetime, Id, Name, Text
 
 
 class NoteAdded(Payload):
+    """A welfare officer added a note to the case."""
+
     officer_id: Id
     text: Text
 
 
 class AlertAcknowledged(Payload):
+    """A welfare officer acknowledged an alert."""
+
     alert_id: Id
     officer_id: Id
     note: Text | None = None
 
 
 class AlertResolved(Payload):
+    """A welfare officer resolved an alert."""
+
     alert_id: Id
     officer_id: Id
     note: Text

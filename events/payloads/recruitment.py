@@ -5,6 +5,8 @@ from events.types import CountryCode, Date, FeePayer, Id, IscoCode, Money, Month
 
 
 class JobOfferMade(Payload):
+    """An employer abroad offered a job through a recruiting agent."""
+
     offer_id: Id
     employer_id: Id
     employer_name: Name
@@ -16,6 +18,8 @@ class JobOfferMade(Payload):
 
 
 class ContractSigned(Payload):
+    """The employment contract for an offer was signed."""
+
     offer_id: Id
     contract_id: Id
     employer_id: Id
@@ -24,27 +28,37 @@ class ContractSigned(Payload):
 
 
 class FeePaid(Payload):
+    """A recruitment fee was paid, by the migrant or by the employer."""
+
     amount: Money
     paid_by: FeePayer
     purpose: Name
 
 
 class OrientationCompleted(Payload):
+    """Pre-departure orientation was completed."""
+
     provider_id: Id
 
 
 class EmigrationClearanceGranted(Payload):
+    """The origin country's emigration authority cleared the migrant for a destination."""
+
     clearance_id: Id
     destination_country: CountryCode
 
 
 class VisaIssued(Payload):
+    """The destination country issued a work visa."""
+
     visa_number: Id
     destination_country: CountryCode
     valid_until: Date
 
 
 class InsuranceIssued(Payload):
+    """An insurance policy for the migrant was issued."""
+
     policy_id: Id
     insurer: Name
     valid_until: Date

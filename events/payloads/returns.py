@@ -5,18 +5,26 @@ from events.types import ContractEndReason, Id, IscoCode, Level, ReintegrationKi
 
 
 class ContractEnded(Payload):
+    """The employment contract ended."""
+
     contract_id: Id
     reason: ContractEndReason
 
 
 class Returned(Payload):
+    """The migrant came home."""
+
     reason: ReturnReason
 
 
 class ReintegrationSupportProvided(Payload):
+    """Support for reintegration at home was given."""
+
     kind: ReintegrationKind
 
 
 class SkillsRecognized(Payload):
+    """Skills gained abroad were recognised at home."""
+
     occupation_code: IscoCode
     level: Level

@@ -29,6 +29,8 @@ class Consent(BaseModel):
 
 
 class MigrantRegistered(Payload):
+    """A migrant enters the system; the case begins."""
+
     given_name: Name
     family_name: Name
     date_of_birth: Date
@@ -42,12 +44,16 @@ class MigrantRegistered(Payload):
 
 
 class SkillAssessed(Payload):
+    """A skills assessment in an occupation, with its level and result."""
+
     occupation_code: IscoCode
     level: Level
     result: AssessmentResult
 
 
 class TrainingEnrolled(Payload):
+    """The migrant enrolled in a training programme."""
+
     programme_id: Id
     provider_id: Id
     occupation_code: IscoCode
@@ -55,12 +61,16 @@ class TrainingEnrolled(Payload):
 
 
 class TrainingCompleted(Payload):
+    """A training programme ended, completed or dropped."""
+
     programme_id: Id
     occupation_code: IscoCode
     outcome: TrainingOutcome
 
 
 class SkillCertified(Payload):
+    """A skill certificate was issued; the migrant is job-ready."""
+
     certificate_id: Id
     occupation_code: IscoCode
     level: Level
