@@ -149,7 +149,7 @@ def apply(state: CaseState | None, event: Envelope) -> CaseState:
     if handler is None:
         raise ValueError(f"no welfare handler for event type {event.event_type!r}: "
                          "add it to services.domain.welfare.HANDLERS")
-    after = CaseState(case_id=event.case_id) if state is None else state.model_copy(deep=True)
+    after = CaseState(case_id=event.case_id) if state is None else state.fork()
     key = key_of(event)
     after.seen.add(key[2])
     after.put(key, last_event_at=key[0])
