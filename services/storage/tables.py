@@ -3,7 +3,7 @@
 Views (written only by the worker, from the log): `cases` (welfare view, one row per case, plus the
 case's folded state as JSON so the worker can continue the fold), `timeline` (every applied event;
 its primary key on event_id is what makes projection idempotent), `alerts` (protection view),
-`job_offers` (for the skills picture).
+`job_offers` (for the skills picture), `alert_outbox` (alert changes not yet on the alerts topic).
 Registries (written by the CLI): `agencies`, `officers`. Audit trail (query service): `audit`.
 API responses are separate models in each service: these rows are never returned as they are.
 """
@@ -115,6 +115,20 @@ class JobOffer(SQLModel, table=True):
     destination_country: str
     origin_region: str | None = None
     occurred_at: datetime = _tz(nullable=False)
+
+
+class AlertOutbox(SQLModel, table=True):
+    """Alert changes committed with the view change and not yet acknowledged by Kafka on the alerts
+    topic. The worker deletes each row once published, so a crash between the database commit and
+    the publish delays a change instead of losing it."""
+
+    __tablename__ = "alert_outbox"
+    __table_args__ = (Index("ix_alert_outbox_created", "created_at"),)
+
+    id: str = Field(primary_key=True, max_length=36)  # uuid5 of (event_id, alert_id, change)
+    case_id: str = Field(max_length=64)
+    message: dict = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _tz(nullable=False)
 
 
 class Agency(SQLModel, table=True):
