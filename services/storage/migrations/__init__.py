@@ -1,0 +1,1 @@
+"""Alembic migrations of the view database; run them with `services.storage.migrate.migrate`."""
