@@ -17,6 +17,7 @@ from services.logs import configure_logging
 
 COMMAND_MODULES = [
     "services.kafka.cli",
+    "services.query.cli",
 ]
 
 
@@ -44,7 +45,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

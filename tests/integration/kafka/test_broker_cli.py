@@ -1,0 +1,59 @@
+"""`passage kafka start|stop|status` on a private broker (its own port and var dir), through the CLI."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _passage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "services", *args], env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_start_twice_status_stop(tmp_path, kafka_bootstrap):  # kafka_bootstrap: jars already fetched
+    port = _free_port()
+    env = {**os.environ, "PASSAGE_KAFKA_BOOTSTRAP": f"127.0.0.1:{port}", "PASSAGE_VAR_DIR": str(tmp_path)}
+    try:
+        first = _passage(env, "kafka", "start")
+        assert first.returncode == 0, first.stderr
+        assert "kafka started" in first.stdout
+
+        second = _passage(env, "kafka", "start")
+        assert second.returncode == 0, second.stderr
+        assert "already running" in second.stdout
+
+        up = _passage(env, "kafka", "status")
+        assert up.returncode == 0 and "answers" in up.stdout
+    finally:
+        stopped = _passage(env, "kafka", "stop")
+    assert stopped.returncode == 0 and "kafka stopped" in stopped.stdout
+
+    down = _passage(env, "kafka", "status")
+    assert down.returncode == 1
+    assert "does not answer" in down.stdout
+
+
+def test_start_refuses_a_taken_port(tmp_path, kafka_bootstrap):
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        env = {**os.environ, "PASSAGE_KAFKA_BOOTSTRAP": f"127.0.0.1:{port}", "PASSAGE_VAR_DIR": str(tmp_path)}
+        result = _passage(env, "kafka", "start")
+    assert result.returncode == 1
+    assert f"port {port} is taken" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -1,0 +1,34 @@
+import pytest
+from pydantic import ValidationError
+
+from services.config import DEV_SECRET, Settings
+
+
+def test_defaults_follow_the_spec():
+    s = Settings(_env_file=None)
+    assert s.kafka_bootstrap == "127.0.0.1:9092"
+    assert s.partitions == 12 and s.sweep_interval_s == 60
+    assert (s.wage_grace_days, s.checkin_days, s.arrival_grace_hours) == (60, 90, 72)
+    assert "SA" in s.clearance_required_set and "GB" not in s.clearance_required_set
+    assert s.journey_topic == "passage.journey.v1"
+    assert s.alerts_topic == "passage.alerts.v1"
+    assert s.dlq_topic == "passage.journey.dlq"
+    assert s.db_url.startswith("sqlite:///") and s.db_url.endswith("var/passage.db")
+
+
+def test_environment_variables_are_read(monkeypatch):
+    monkeypatch.setenv("PASSAGE_TOPIC_PREFIX", "ke")
+    monkeypatch.setenv("PASSAGE_CLEARANCE_REQUIRED", "sa, ae")
+    s = Settings()
+    assert s.journey_topic == "ke.journey.v1"
+    assert s.clearance_required_set == {"SA", "AE"}
+
+
+def test_production_refuses_the_development_secret():
+    with pytest.raises(ValidationError, match="PASSAGE_SECRET_KEY"):
+        Settings(env="production", secret_key=DEV_SECRET, database_url="postgresql://x/y")
+
+
+def test_production_needs_a_database_url():
+    with pytest.raises(ValidationError, match="PASSAGE_DATABASE_URL"):
+        Settings(env="production", secret_key="s" * 40, database_url="")
