@@ -1,0 +1,50 @@
+"""The query service's bootstrap: `create_app` wires settings, engine and publisher into the app.
+
+Built per call (no module-level app), so tests pass a SQLite engine and a fake publisher, and
+`passage query` passes the real ones. Clients the factory creates itself are closed on shutdown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+
+from services.config import Settings
+from services.kafka.health import kafka_check
+from services.kafka.producer import Publisher
+from services.query import routes_alerts, routes_audit, routes_cases, routes_stats
+from services.query.deps import Clients
+from services.storage.db import make_engine
+from services.web import add_health_routes, database_check, install_error_handlers
+
+DESCRIPTION = """Welfare officers' read API over the welfare and protection views (SPEC section 7).
+Every route under /v1 needs `Authorization: Bearer <officer token>` (`passage officer add`)."""
+
+
+def create_app(settings: Settings, *, engine: Engine | None = None, publisher: Publisher | None = None) -> FastAPI:
+    owned_engine = engine is None
+    owned_publisher = publisher is None
+    clients = Clients(
+        settings=settings,
+        engine=engine if engine is not None else make_engine(settings),
+        publisher=publisher if publisher is not None else Publisher(settings),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned_publisher:
+            clients.publisher.close()
+        if owned_engine:
+            clients.engine.dispose()
+
+    app = FastAPI(title="Passage query API", version="1", description=DESCRIPTION, lifespan=lifespan)
+    app.state.clients = clients
+    install_error_handlers(app)
+    add_health_routes(app, {"kafka": kafka_check(settings), "database": database_check(clients.engine)})
+    for module in (routes_cases, routes_alerts, routes_stats, routes_audit):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,82 @@
+"""`passage query` (serve the query API) and `passage officer add` (register an officer)."""
+
+from __future__ import annotations
+
+import argparse
+
+from services.config import Settings
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    query = sub.add_parser("query", help="serve the officers' query API")
+    query.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    query.add_argument("--port", type=int, default=8081, help="port to listen on (default 8081)")
+    query.set_defaults(func=_serve)
+
+    officer = sub.add_parser("officer", help="the officer registry")
+    actions = officer.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = actions.add_parser("add", help="add an officer, or rotate the token of an existing one")
+    add.add_argument("--id", required=True, dest="officer_id", help="the officer's id, e.g. an e-mail address")
+    add.add_argument("--role", required=True, choices=["officer", "supervisor"])
+    add.add_argument("--scope", required=True, action="append", dest="scopes", type=_scope,
+                     help="dest:<country>, origin:<region> or *; repeat for several")
+    add.set_defaults(func=_add_officer)
+
+
+def _scope(value: str) -> str:
+    from services.query.scope import normalise_scope
+
+    try:
+        return normalise_scope(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from services.query.app import create_app
+    from services.storage.db import make_engine
+
+    engine = make_engine(settings)
+    _ensure_tables(engine, settings)
+    uvicorn.run(create_app(settings, engine=engine), host=args.host, port=args.port,
+                log_level=settings.log_level.lower(), access_log=False)
+    engine.dispose()
+    return 0
+
+
+def _add_officer(args: argparse.Namespace, settings: Settings) -> int:
+    from services.query.officers import add_officer
+    from services.storage.db import make_engine
+
+    engine = make_engine(settings)
+    try:
+        _ensure_tables(engine, settings)
+        officer = add_officer(engine, settings.secret_key, args.officer_id, args.role, args.scopes)
+    except ValueError as error:
+        from services.cli import CommandError
+
+        raise CommandError(str(error)) from None
+    finally:
+        engine.dispose()
+    verb = "token rotated for" if officer.rotated else "added"
+    print(f"officer {officer.officer_id} {verb}: role {officer.role}, scopes {' '.join(officer.scopes)}")
+    print("the token below is shown only once; give it to the officer over a safe channel")
+    print(officer.token)
+    return 0
+
+
+def _ensure_tables(engine, settings: Settings) -> None:
+    """Create missing tables (a fresh SQLite file); a database we cannot reach is a one-line failure."""
+    from sqlalchemy.exc import OperationalError
+
+    from services.cli import CommandError
+    from services.storage.db import create_all
+
+    try:
+        create_all(engine)
+    except OperationalError as error:
+        raise CommandError(
+            f"cannot reach the database ({error.orig}); check PASSAGE_DATABASE_URL and that the server is running"
+        ) from None

@@ -1,0 +1,170 @@
+"""What the query API says and accepts: response models separate from the table models.
+
+Rows are read column by column (`columns(Case, CasePublic)`), so a case's folded `state` JSON
+and the sweep's bookkeeping never leave the database. Request bodies forbid unknown fields.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict
+
+from events.types import Text
+
+# SQLite hands back naive datetimes; every stored time is UTC, so say so on the way out.
+UtcDatetime = Annotated[datetime, AfterValidator(lambda d: d if d.tzinfo else d.replace(tzinfo=UTC))]
+
+
+def columns(table: type, model: type[BaseModel]) -> list[Any]:
+    """The table's columns named like the model's fields, for `select(*columns(...))`."""
+    return [getattr(table, name) for name in model.model_fields if hasattr(table, name)]
+
+
+class MoneyPublic(BaseModel):
+    amount: str
+    currency: str
+
+
+class ContractPublic(BaseModel):
+    contract_id: str
+    monthly_wage: MoneyPublic | None = None
+    contract_months: int | None = None
+
+
+class CasePublic(BaseModel):
+    """The welfare view of one case (SPEC section 5)."""
+
+    case_id: str
+    stage: str | None
+    stage_since: UtcDatetime | None
+    given_name: str | None
+    family_name: str | None
+    nationality: str | None
+    origin_region: str | None
+    occupation_code: str | None
+    destination_country: str | None
+    employer_id: str | None
+    contract: ContractPublic | None
+    departed_at: UtcDatetime | None
+    arrived_at: UtcDatetime | None
+    last_wage_period: str | None
+    last_wage_at: UtcDatetime | None
+    last_welfare_check_at: UtcDatetime | None
+    wellbeing: str
+    open_alerts: int
+    top_severity: str | None
+    returned_at: UtcDatetime | None
+    return_reason: str | None
+    event_count: int
+    last_event_at: UtcDatetime | None
+
+
+class AlertPublic(BaseModel):
+    """One alert of the protection view (SPEC section 6)."""
+
+    alert_id: str
+    case_id: str
+    code: str
+    severity: str
+    status: str
+    raised_at: UtcDatetime
+    trigger_event_id: str | None
+    acknowledged_by: str | None
+    acknowledged_at: UtcDatetime | None
+    resolved_by: str | None
+    resolved_at: UtcDatetime | None
+    note: str | None
+
+
+class CaseDetail(CasePublic):
+    alerts: list[AlertPublic]  # the case's unresolved alerts, most severe first
+
+
+class CasePage(BaseModel):
+    items: list[CasePublic]
+    next_cursor: str | None
+
+
+class AlertPage(BaseModel):
+    items: list[AlertPublic]
+    next_cursor: str | None
+
+
+class SourcePublic(BaseModel):
+    agency_id: str
+    agency_kind: str
+
+
+class TimelineEntry(BaseModel):
+    """One event as it was on the log: the envelope plus the gateway's recorded_at and source."""
+
+    event_id: str
+    event_type: str
+    schema_version: int
+    case_id: str
+    occurred_at: datetime
+    correlation_id: str | None = None
+    payload: dict[str, Any]
+    recorded_at: datetime | None = None
+    source: SourcePublic | None = None
+
+
+class Timeline(BaseModel):
+    events: list[TimelineEntry]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class NoteIn(Body):
+    text: Text
+
+
+class AcknowledgeIn(Body):
+    note: Text | None = None
+
+
+class ResolveIn(Body):
+    note: Text
+
+
+class Accepted(BaseModel):
+    event_id: str
+
+
+class StageCount(BaseModel):
+    destination_country: str | None
+    stage: str | None
+    count: int
+
+
+class StageStats(BaseModel):
+    items: list[StageCount]
+
+
+class SkillCount(BaseModel):
+    occupation_code: str | None
+    destination_country: str | None
+    job_ready: int
+    offers_365d: int
+    deployed: int
+
+
+class SkillStats(BaseModel):
+    items: list[SkillCount]
+
+
+class AuditPublic(BaseModel):
+    id: int
+    officer_id: str
+    case_id: str
+    action: str
+    at: UtcDatetime
+
+
+class AuditPage(BaseModel):
+    items: list[AuditPublic]
+    next_cursor: str | None

@@ -1,0 +1,98 @@
+"""The protection inbox and the two officer actions on an alert.
+
+The inbox reads the alerts table only: destination_country and origin_region are copied onto each
+alert, so the jurisdiction and the filters apply without a join, and the order (severity, then
+raised_at oldest first, then alert_id) is an index walk (`ix_alerts_inbox_all`, `ix_alerts_inbox`).
+Acknowledge and resolve publish an event; the alert changes when the worker folds it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query
+from sqlalchemy import tuple_
+from sqlmodel import Session, select
+
+from events.types import AlertCode, AlertStatus, CountryCode, Severity
+from services.query.actions import publish_officer_event
+from services.query.auth import CurrentOfficer, Principal
+from services.query.deps import ClientsDep, SessionDep
+from services.query.models import AcknowledgeIn, Accepted, AlertPage, AlertPublic, ResolveIn, columns
+from services.query.paging import DEFAULT_LIMIT, CursorParam, Limit, decode_cursor, page, strict, timestamp
+from services.storage.tables import Alert
+from services.web import ApiError
+
+router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
+ALERT_COLUMNS = columns(Alert, AlertPublic)
+INBOX_ORDER = (Alert.severity_rank, Alert.raised_at, Alert.alert_id)
+ACTION_ERRORS = {
+    404: {"description": "no such alert in your jurisdiction"},
+    409: {"description": "the alert is already resolved"},
+    503: {"description": "Kafka did not acknowledge; retry"},
+}
+
+
+def in_jurisdiction(officer: Principal):
+    return officer.jurisdiction.where(Alert.destination_country, Alert.origin_region)
+
+
+@router.get("", response_model=AlertPage)
+def list_alerts(
+    officer: CurrentOfficer,
+    session: SessionDep,
+    status: Annotated[list[AlertStatus] | None, Query(description="repeat for several; omit for every status")] = None,
+    severity: Severity | None = None,
+    code: AlertCode | None = None,
+    case_id: Annotated[str | None, Query(max_length=64)] = None,
+    destination_country: CountryCode | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: CursorParam = None,
+) -> AlertPage:
+    """Alerts in the officer's jurisdiction: critical first, then oldest first."""
+    query = select(*ALERT_COLUMNS, Alert.severity_rank).where(in_jurisdiction(officer))
+    if status:
+        query = query.where(Alert.status.in_(sorted({s.value for s in status})))
+    if severity is not None:
+        query = query.where(Alert.severity == severity.value)
+    if code is not None:
+        query = query.where(Alert.code == code.value)
+    if case_id is not None:
+        query = query.where(Alert.case_id == case_id)
+    if destination_country is not None:
+        query = query.where(Alert.destination_country == destination_country)
+    after = decode_cursor("alerts", cursor, [strict(int), timestamp, strict(str)])
+    if after is not None:
+        query = query.where(tuple_(*INBOX_ORDER) > tuple_(*after))
+    rows = session.exec(query.order_by(*INBOX_ORDER).limit(limit + 1)).all()
+    items, next_cursor = page(rows, limit, "alerts", lambda r: [r.severity_rank, r.raised_at, r.alert_id])
+    return AlertPage(items=[AlertPublic.model_validate(r._mapping) for r in items], next_cursor=next_cursor)
+
+
+def unresolved_alert(session: Session, officer: Principal, alert_id: str):
+    alert = session.exec(
+        select(Alert.case_id, Alert.status).where(Alert.alert_id == alert_id, in_jurisdiction(officer))
+    ).first()
+    if alert is None:
+        raise ApiError(404, f"alert {alert_id!r} not found; check the id (alerts outside your jurisdiction are not shown)")
+    if alert.status == "resolved":
+        raise ApiError(409, f"alert {alert_id!r} is already resolved; there is nothing left to do")
+    session.rollback()  # end the read transaction before waiting on Kafka
+    return alert
+
+
+@router.post("/{alert_id}/acknowledge", status_code=202, response_model=Accepted, responses=ACTION_ERRORS)
+def acknowledge(
+    alert_id: str, officer: CurrentOfficer, session: SessionDep, clients: ClientsDep,
+    body: Annotated[AcknowledgeIn | None, Body()] = None,
+) -> Accepted:
+    alert = unresolved_alert(session, officer, alert_id)
+    payload = {"alert_id": alert_id, "officer_id": officer.id, "note": body.note if body else None}
+    return Accepted(event_id=publish_officer_event(clients, "case.alert_acknowledged", alert.case_id, payload))
+
+
+@router.post("/{alert_id}/resolve", status_code=202, response_model=Accepted, responses=ACTION_ERRORS)
+def resolve(alert_id: str, body: ResolveIn, officer: CurrentOfficer, session: SessionDep, clients: ClientsDep) -> Accepted:
+    alert = unresolved_alert(session, officer, alert_id)
+    payload = {"alert_id": alert_id, "officer_id": officer.id, "note": body.note}
+    return Accepted(event_id=publish_officer_event(clients, "case.alert_resolved", alert.case_id, payload))

@@ -1,0 +1,45 @@
+"""The audit trail of case and timeline reads: supervisors only, newest first.
+
+A supervisor sees the reads of cases within their own jurisdiction (a `*` supervisor sees all),
+so the trail never reveals which cases exist elsewhere.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlmodel import select
+
+from services.query.auth import CurrentSupervisor
+from services.query.deps import SessionDep
+from services.query.models import AuditPage, AuditPublic
+from services.query.paging import DEFAULT_LIMIT, CursorParam, Limit, decode_cursor, page, strict
+from services.query.routes_cases import in_jurisdiction
+from services.storage.tables import AuditEntry, Case
+
+router = APIRouter(prefix="/v1/audit", tags=["audit"])
+
+
+@router.get("", response_model=AuditPage, responses={403: {"description": "the officer is not a supervisor"}})
+def read_audit(
+    supervisor: CurrentSupervisor,
+    session: SessionDep,
+    case_id: Annotated[str | None, Query(max_length=64)] = None,
+    officer_id: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: CursorParam = None,
+) -> AuditPage:
+    query = select(AuditEntry)
+    if not supervisor.jurisdiction.everything:
+        query = query.where(AuditEntry.case_id.in_(select(Case.case_id).where(in_jurisdiction(supervisor))))
+    if case_id is not None:
+        query = query.where(AuditEntry.case_id == case_id)
+    if officer_id is not None:
+        query = query.where(AuditEntry.officer_id == officer_id)
+    before = decode_cursor("audit", cursor, [strict(int)])
+    if before is not None:
+        query = query.where(AuditEntry.id < before[0])
+    rows = session.exec(query.order_by(AuditEntry.id.desc()).limit(limit + 1)).all()
+    items, next_cursor = page(rows, limit, "audit", lambda entry: [entry.id])
+    return AuditPage(items=[AuditPublic.model_validate(e, from_attributes=True) for e in items], next_cursor=next_cursor)

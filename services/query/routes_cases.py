@@ -1,0 +1,126 @@
+"""Cases: one case with its unresolved alerts, its timeline, the scoped list, and notes.
+
+Reads of one case or its timeline write an audit row in the same transaction as the read: the
+answer is sent only after the audit row is committed, so no read goes unrecorded. A case outside
+the officer's jurisdiction answers exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlmodel import Session, select
+
+from events.types import CountryCode, Severity, Stage
+from services.query.actions import publish_officer_event
+from services.query.auth import CurrentOfficer, Principal
+from services.query.deps import ClientsDep, SessionDep
+from services.query.models import (
+    Accepted,
+    AlertPublic,
+    CaseDetail,
+    CasePage,
+    CasePublic,
+    NoteIn,
+    Timeline,
+    TimelineEntry,
+    columns,
+)
+from services.query.paging import DEFAULT_LIMIT, CursorParam, Limit, decode_cursor, page, strict
+from services.storage.tables import Alert, AuditEntry, Case, TimelineEvent
+from services.web import ApiError
+
+router = APIRouter(prefix="/v1/cases", tags=["cases"])
+CASE_COLUMNS = columns(Case, CasePublic)
+ALERT_COLUMNS = columns(Alert, AlertPublic)
+SEVERITY_RANK = {"critical": 3, "high": 2, "medium": 1}  # cases.top_severity_rank (higher = worse)
+NOT_FOUND = {404: {"description": "no such case in your jurisdiction"}}
+
+
+def case_not_found(case_id: str) -> ApiError:
+    # One message for "missing" and "outside your jurisdiction": the answer must not tell them apart.
+    return ApiError(404, f"case {case_id!r} not found; check the id (cases outside your jurisdiction are not shown)")
+
+
+def in_jurisdiction(officer: Principal):
+    return officer.jurisdiction.where(Case.destination_country, Case.origin_region)
+
+
+def require_case(session: Session, officer: Principal, case_id: str) -> None:
+    if session.exec(select(Case.case_id).where(Case.case_id == case_id, in_jurisdiction(officer))).first() is None:
+        raise case_not_found(case_id)
+
+
+def record_read(session: Session, officer: Principal, case_id: str, action: str) -> None:
+    session.add(AuditEntry(officer_id=officer.id, case_id=case_id, action=action, at=datetime.now(UTC)))
+    session.commit()
+
+
+@router.get("/{case_id}", response_model=CaseDetail, responses=NOT_FOUND)
+def read_case(case_id: str, officer: CurrentOfficer, session: SessionDep) -> CaseDetail:
+    row = session.exec(select(*CASE_COLUMNS).where(Case.case_id == case_id, in_jurisdiction(officer))).first()
+    if row is None:
+        raise case_not_found(case_id)
+    alerts = session.exec(
+        select(*ALERT_COLUMNS)
+        .where(Alert.case_id == case_id, Alert.status != "resolved")
+        .order_by(Alert.severity_rank, Alert.raised_at, Alert.alert_id)
+    ).all()
+    record_read(session, officer, case_id, "read_case")
+    return CaseDetail(**row._mapping, alerts=[AlertPublic.model_validate(a._mapping) for a in alerts])
+
+
+@router.get("/{case_id}/timeline", response_model=Timeline, responses=NOT_FOUND)
+def read_timeline(case_id: str, officer: CurrentOfficer, session: SessionDep) -> Timeline:
+    require_case(session, officer, case_id)
+    envelopes = session.exec(
+        select(TimelineEvent.envelope)
+        .where(TimelineEvent.case_id == case_id)
+        .order_by(TimelineEvent.occurred_at, TimelineEvent.recorded_at, TimelineEvent.event_id)
+    ).all()
+    record_read(session, officer, case_id, "read_timeline")
+    return Timeline(events=[TimelineEntry.model_validate(envelope) for envelope in envelopes])
+
+
+@router.get("", response_model=CasePage)
+def list_cases(
+    officer: CurrentOfficer,
+    session: SessionDep,
+    stage: Stage | None = None,
+    destination_country: CountryCode | None = None,
+    origin_region: Annotated[str | None, Query(max_length=200)] = None,
+    has_open_alerts: bool | None = None,
+    min_severity: Annotated[Severity | None, Query(description="cases whose worst unresolved alert is at least this severe")] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: CursorParam = None,
+) -> CasePage:
+    """Cases in the officer's jurisdiction, ordered by case_id."""
+    query = select(*CASE_COLUMNS).where(in_jurisdiction(officer))
+    if stage is not None:
+        query = query.where(Case.stage == stage.value)
+    if destination_country is not None:
+        query = query.where(Case.destination_country == destination_country)
+    if origin_region is not None:
+        query = query.where(Case.origin_region == origin_region)
+    if has_open_alerts is not None:
+        query = query.where(Case.open_alerts > 0 if has_open_alerts else Case.open_alerts == 0)
+    if min_severity is not None:
+        query = query.where(Case.top_severity_rank >= SEVERITY_RANK[min_severity.value])
+    after = decode_cursor("cases", cursor, [strict(str)])
+    if after is not None:
+        query = query.where(Case.case_id > after[0])
+    rows = session.exec(query.order_by(Case.case_id).limit(limit + 1)).all()
+    items, next_cursor = page([CasePublic.model_validate(r._mapping) for r in rows], limit, "cases",
+                              lambda case: [case.case_id])
+    return CasePage(items=items, next_cursor=next_cursor)
+
+
+@router.post("/{case_id}/notes", status_code=202, response_model=Accepted,
+             responses={**NOT_FOUND, 503: {"description": "Kafka did not acknowledge; retry"}})
+def add_note(case_id: str, body: NoteIn, officer: CurrentOfficer, session: SessionDep, clients: ClientsDep) -> Accepted:
+    require_case(session, officer, case_id)
+    session.rollback()  # end the read transaction before waiting on Kafka
+    event_id = publish_officer_event(clients, "case.note_added", case_id, {"officer_id": officer.id, "text": body.text})
+    return Accepted(event_id=event_id)
