@@ -8,16 +8,21 @@ the caller answers 202 only on return, 503 on the exception.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from kafka import KafkaProducer
+from kafka import KafkaAdminClient, KafkaProducer
 from kafka.errors import KafkaError
 
 from services.config import Settings
 from services.logs import get_logger
 
 log = get_logger(__name__)
+
+# After a producer could not even be built (broker down), requests fail fast for this long
+# instead of each one blocking for the whole bootstrap timeout behind the lock.
+REBUILD_BACKOFF_S = 1.0
 
 
 class PublishFailed(RuntimeError):
@@ -33,59 +38,106 @@ class Record:
 
 
 class Publisher:
-    """A thread-safe wrapper around one idempotent KafkaProducer, rebuilt after a failure
-    (an idempotent producer that lost its producer id keeps failing until replaced)."""
+    """A thread-safe wrapper around one idempotent KafkaProducer, rebuilt after any failure.
 
-    def __init__(self, settings: Settings) -> None:
+    Why rebuild: kafka-python's idempotent producer can lose its producer id when a broker dies
+    and then time out on every later send; a fresh producer gets a fresh id. Records of a
+    discarded producer are abandoned (their callers already got `PublishFailed`).
+    """
+
+    def __init__(self, settings: Settings, *, factory: Callable[..., KafkaProducer] = KafkaProducer) -> None:
         self._settings = settings
+        self._factory = factory
         self._lock = threading.Lock()
         self._producer: KafkaProducer | None = None
+        self._retry_at = 0.0
 
     def _get(self) -> KafkaProducer:
         with self._lock:
-            if self._producer is None:
-                timeout_ms = int(self._settings.publish_timeout_s * 1000)
-                self._producer = KafkaProducer(
+            if self._producer is not None:
+                return self._producer
+            if time.monotonic() < self._retry_at:
+                raise PublishFailed("Kafka is unreachable (the last connection attempt just failed)")
+            timeout_ms = int(self._settings.publish_timeout_s * 1000)
+            try:
+                self._producer = self._factory(
                     bootstrap_servers=self._settings.kafka_bootstrap.split(","),
                     acks="all",
                     enable_idempotence=True,
                     linger_ms=2,
                     max_block_ms=timeout_ms,
+                    bootstrap_timeout_ms=timeout_ms,
                     request_timeout_ms=timeout_ms,
                     delivery_timeout_ms=timeout_ms + 2000,
                     client_id="passage",
                     **self._settings.kafka_client_options(),
                 )
+            except (KafkaError, OSError):
+                self._retry_at = time.monotonic() + REBUILD_BACKOFF_S
+                raise
             return self._producer
 
     def publish(self, records: Sequence[Record]) -> None:
-        """Send every record and wait for all acknowledgements."""
+        """Send every record and wait (at most `publish_timeout_s` for all of them together)
+        for the broker's acknowledgements. No flush: concurrent callers share linger batches."""
         if not records:
             return
+        deadline = time.monotonic() + self._settings.publish_timeout_s
+        producer = None
         try:
             producer = self._get()
             futures = [
                 producer.send(r.topic, key=r.key.encode(), value=r.value, headers=list(r.headers))
                 for r in records
             ]
-            producer.flush(timeout=self._settings.publish_timeout_s)
             for future in futures:
-                future.get(timeout=self._settings.publish_timeout_s)
+                future.get(timeout=max(0.0, deadline - time.monotonic()))
         except (KafkaError, OSError) as error:
-            self._discard()
+            if producer is not None:
+                self._discard(producer)
             raise PublishFailed(f"Kafka did not acknowledge: {error}") from error
 
-    def _discard(self) -> None:
+    def reachable(self, timeout_s: float = 3.0) -> bool:
+        """Whether the cluster answers a metadata request now (for readiness probes).
+        Asked with a short-lived admin client: the producer's cached metadata says nothing."""
+        timeout_ms = int(min(timeout_s, self._settings.publish_timeout_s) * 1000)
+        try:
+            admin = KafkaAdminClient(
+                bootstrap_servers=self._settings.kafka_bootstrap.split(","),
+                request_timeout_ms=timeout_ms,
+                bootstrap_timeout_ms=timeout_ms,
+                client_id="passage-ready",
+                **self._settings.kafka_client_options(),
+            )
+        except (KafkaError, OSError):
+            return False
+        try:
+            return bool(admin.describe_cluster().get("brokers"))
+        except (KafkaError, OSError):
+            return False
+        finally:
+            admin.close()
+
+    def _discard(self, producer: KafkaProducer) -> None:
         with self._lock:
-            producer, self._producer = self._producer, None
-        if producer is not None:
-            try:
-                producer.close(timeout=0)
-            except (KafkaError, OSError, RuntimeError) as error:  # pending records are abandoned
-                log.warning("discarding producer failed", error=str(error))
+            if self._producer is producer:  # another thread may already have rebuilt it
+                self._producer = None
+        try:
+            producer.close(timeout=0)
+        except KafkaError:
+            # kafka-python 3.0 flushes before closing, so close(timeout=0) raises while records
+            # are pending and leaves the sender thread running; stop it the way close() would.
+            sender = getattr(producer, "_sender", None)
+            if sender is not None:
+                sender.force_close()
+        except (OSError, RuntimeError) as error:
+            log.warning("discarding producer failed", error=str(error))
 
     def close(self) -> None:
         with self._lock:
             producer, self._producer = self._producer, None
         if producer is not None:
-            producer.close(timeout=5)
+            try:
+                producer.close(timeout=5)
+            except KafkaError as error:  # unacknowledged records at shutdown: their callers got 503
+                log.warning("closing producer left records unacknowledged", error=str(error))
