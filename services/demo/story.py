@@ -1,0 +1,141 @@
+"""One migrant's journey, simulated forward in time from registration (used by `journeys`).
+
+`Story.run` walks the phases in order; `emit` records an event at the story's clock and raises
+`Truncated` once the clock passes `now`. Timing follows the real process: weeks of skilling and
+recruitment, clearance and visa within a month or two of the offer, arrival hours after departure.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from services.demo import corridors as w
+
+MONTH = timedelta(days=30.44)
+
+
+class Truncated(Exception):
+    """The story reached `now`: nothing later has happened yet."""
+
+
+class Ended(Exception):
+    """The journey stops here for good (a dropout, a migrant gone missing)."""
+
+
+@dataclass
+class Placement:
+    """One job abroad: the offer as made, and the contract as signed."""
+
+    number: int
+    destination: str
+    occupation: w.Occupation
+    employer_id: str
+    employer_name: str
+    offered_wage: float
+    wage: float  # as signed
+    offered_months: int
+    months: int
+
+    @property
+    def currency(self) -> str:
+        return w.DESTINATIONS[self.destination].currency
+
+    @property
+    def offer_id(self) -> str:
+        return f"OFR-{self.employer_id}-{self.number}"
+
+    @property
+    def contract_id(self) -> str:
+        return f"CTR-{self.employer_id}-{self.number}"
+
+
+class Story:
+    def __init__(self, rng: random.Random, case_id: str, origin: w.Origin, start: datetime, now: datetime,
+                 traits: set[str], clearance_required: frozenset[str], event_id: Callable[[int], str]) -> None:
+        self.rng, self.case_id, self.origin, self.now = rng, case_id, origin, now
+        self.t = start
+        self.traits, self.clearance_required, self._event_id = traits, clearance_required, event_id
+        self.events: list[tuple[str, dict]] = []
+        self.happened: set[str] = set()  # traits that actually occurred before `now`
+        self.correlation: str | None = None
+        self.occupation = rng.choices(w.OCCUPATIONS, weights=[o.weight for o in w.OCCUPATIONS])[0]
+
+    # -- the clock and the record ------------------------------------------------------------
+
+    def wait(self, low_days: float, high_days: float) -> datetime:
+        self.t += timedelta(days=self.rng.uniform(low_days, high_days))
+        return self.t
+
+    def emit(self, kind: str, event_type: str, payload: dict, trait: str | None = None) -> None:
+        if self.t > self.now:
+            raise Truncated
+        self.events.append((kind, {
+            "event_id": self._event_id(len(self.events)), "event_type": event_type, "schema_version": 1,
+            "case_id": self.case_id, "occurred_at": iso(self.t), "correlation_id": self.correlation,
+            "payload": payload,
+        }))
+        if trait:
+            self.happened.add(trait)
+
+    def money(self, amount: float, currency: str) -> dict:
+        places = w.DECIMALS.get(currency, 2)
+        return {"amount": f"{round(amount, places):.{places}f}", "currency": currency}
+
+    def chance(self, odds: float) -> bool:
+        return self.rng.random() < odds
+
+    # -- the journey ----------------------------------------------------------------------------
+
+    def run(self) -> None:
+        from services.demo.abroad import work_abroad
+        from services.demo.home import recruit, register, skill
+
+        try:
+            skilled = self.chance(0.6)
+            register(self, by="skilling_body" if skilled else "recruiting_agent")
+            if skilled:
+                skill(self)
+            placements = 2 if "remigration" in self.traits else 1
+            for number in range(1, placements + 1):
+                placement = self.new_placement(number)
+                self.correlation = f"{self.case_id}-P{number}"
+                skipped_clearance = recruit(self, placement)
+                work_abroad(self, placement, skipped_clearance)
+                self.correlation = None
+                self.wait(60, 300)  # home for a while before looking for the next job
+        except Ended:
+            return
+
+    def new_placement(self, number: int) -> Placement:
+        rng, origin = self.rng, self.origin
+        if number == 1 or self.chance(0.5):
+            destination = rng.choices(list(origin.destinations), weights=list(origin.destinations.values()))[0]
+        else:
+            destination = self.placement.destination  # back to the same country
+        place = w.DESTINATIONS[destination]
+        employer = rng.randrange(1, 60)
+        stem = w.EMPLOYER_STEMS[employer % len(w.EMPLOYER_STEMS)]
+        line = w.EMPLOYER_LINES[self.occupation.code]
+        wage = _round_nicely(self.occupation.base_wage_usd * place.wage_factor * place.usd_rate * rng.uniform(0.9, 1.25))
+        months = rng.choice((12, 18, 24, 24, 24, 36))
+        self.placement = Placement(number, destination, self.occupation, f"{destination}-E{employer:03d}",
+                                   f"{stem} {line}, {rng.choice(place.cities)}", wage, wage, months, months)
+        return self.placement
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def day(moment: datetime) -> str:
+    return moment.astimezone(UTC).date().isoformat()
+
+
+def _round_nicely(amount: float) -> float:
+    """To three significant figures (SAR 1200, JPY 125000, KWD 98): wages as contracts state them."""
+    step = 10 ** max(0, math.floor(math.log10(amount)) - 2)
+    return round(amount / step) * step
