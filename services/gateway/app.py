@@ -1,0 +1,160 @@
+"""The agency gateway (SPEC section 7): agencies POST events; they are checked, stamped, written to
+the journey topic, and answered 202 only once Kafka acknowledged them.
+
+Per request, in this order: 413 from Content-Length (before anything is read), 401 from the key
+(503 if the registry database is down), 413 while reading the body, 400 if it is not JSON,
+403 outside the agency kind's mandate, 422 listing every field problem, 503 if Kafka does not
+acknowledge in time (Retry-After; retrying the same event_id is safe).
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
+
+from events import Source
+from services.config import Settings
+from services.gateway import openapi
+from services.gateway.access_log import RequestLog, log_fields
+from services.gateway.admission import MAX_BATCH_BYTES, MAX_EVENT_BYTES, Admitted, MalformedJson, Refused
+from services.gateway.agencies import authenticate
+from services.gateway.bootstrap import Gateway, bootstrap
+from services.gateway.intake import Publishes
+from services.kafka.producer import PublishFailed
+from services.logs import get_logger
+from services.web import ApiError, add_health_routes, database_check, install_error_handlers
+
+log = get_logger(__name__)
+RETRY_AFTER = {"Retry-After": "5"}
+UNAUTHORIZED = "no valid agency key; send the header 'Authorization: Bearer <agency key>' (`passage agency add` issues keys)"
+
+
+def create_app(settings: Settings, *, engine: Engine | None = None, publisher: Publishes | None = None) -> FastAPI:
+    gateway = bootstrap(settings, engine=engine, publisher=publisher)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        yield
+        gateway.close()
+
+    app = FastAPI(title="Passage gateway", version="1", lifespan=lifespan,
+                  description="Agencies publish journey events; each is on Kafka before the answer 202.")
+    app.state.gateway = gateway
+    install_error_handlers(app)
+    app.add_middleware(RequestLog)
+    add_health_routes(app, {"kafka": gateway.publisher.reachable, "database": database_check(gateway.engine)})
+    app.include_router(router)
+    openapi.install_openapi(app)
+    return app
+
+
+def _gateway(request: Request) -> Gateway:
+    return request.app.state.gateway
+
+
+class DeclaredSize:
+    """Refuse a body whose declared Content-Length is over the limit before reading any of it."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+    async def __call__(self, request: Request) -> None:
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.limit:
+            raise _too_large(self.limit)
+
+
+def current_agency(
+    request: Request,
+    gateway: Annotated[Gateway, Depends(_gateway)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))],
+) -> Source:
+    """The authenticated agency (sync: FastAPI runs it in a worker thread, off the event loop)."""
+    if credentials is None:
+        raise ApiError(401, UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"})
+    try:
+        source = authenticate(gateway.engine, gateway.settings.secret_key, credentials.credentials)
+    except SQLAlchemyError as error:
+        log.warning("agency registry unreachable", error=type(error).__name__)
+        raise ApiError(503, "the agency registry (database) is unreachable; nothing was accepted, retry shortly",
+                       headers=RETRY_AFTER) from None
+    if source is None:
+        raise ApiError(401, UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"})
+    log_fields(request)["agency_id"] = source.agency_id
+    return source
+
+
+GatewayDep = Annotated[Gateway, Depends(_gateway)]
+CurrentAgency = Annotated[Source, Depends(current_agency)]
+ERRORS = {status: {"model": openapi.ErrorBody} for status in (400, 401, 403, 413, 422, 503)}
+router = APIRouter(prefix="/v1", tags=["events"])
+
+
+@router.post("/events", status_code=202, response_model=openapi.Accepted, responses=ERRORS,
+             dependencies=[Depends(DeclaredSize(MAX_EVENT_BYTES))], openapi_extra=openapi.request_body("Event"))
+async def publish_event(request: Request, agency: CurrentAgency, gateway: GatewayDep) -> JSONResponse:
+    """One event; 202 only after Kafka acknowledged it (acks=all)."""
+    body = await _read_body(request, MAX_EVENT_BYTES)
+    outcome = await _blocking(gateway.intake.one, body, agency)
+    fields = log_fields(request)
+    fields["event_id"] = outcome.event_id
+    if isinstance(outcome, Refused):
+        raise ApiError(outcome.status, outcome.message, outcome.errors, code=outcome.code)
+    fields["case_id"] = outcome.case_id
+    return JSONResponse({"event_id": outcome.event_id, "status": "accepted"}, 202)
+
+
+@router.post("/events/batch", response_model=openapi.BatchResults, responses=ERRORS,
+             dependencies=[Depends(DeclaredSize(MAX_BATCH_BYTES))], openapi_extra=openapi.request_body("EventBatch"))
+async def publish_batch(request: Request, agency: CurrentAgency, gateway: GatewayDep) -> JSONResponse:
+    """Up to 500 events; valid ones are accepted even when others are rejected; results in order."""
+    body = await _read_body(request, MAX_BATCH_BYTES)
+    outcomes = await _blocking(gateway.intake.batch, body, agency)
+    if isinstance(outcomes, Refused):
+        raise ApiError(outcomes.status, outcomes.message, outcomes.errors, code=outcomes.code)
+    results = [_result(outcome) for outcome in outcomes]
+    accepted = sum(1 for outcome in outcomes if isinstance(outcome, Admitted))
+    log_fields(request).update(events=len(outcomes), accepted=accepted, rejected=len(outcomes) - accepted)
+    return JSONResponse({"results": results}, 200)
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The body, refused as soon as it grows past `limit` (chunked uploads declare no length)."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _blocking(call, body: bytes, agency: Source):
+    """Run an intake call in a worker thread; map its failures to the SPEC answers."""
+    try:
+        return await run_in_threadpool(call, body, agency)
+    except MalformedJson as error:
+        raise ApiError(400, f"{error}; send one JSON document encoded as UTF-8") from None
+    except PublishFailed as error:
+        log.warning("kafka did not acknowledge", error=str(error))
+        raise ApiError(503, "Kafka is unavailable or did not acknowledge in time; nothing was accepted. "
+                            "Retrying with the same event_id is safe", headers=RETRY_AFTER) from None
+
+
+def _result(outcome: Admitted | Refused) -> dict:
+    if isinstance(outcome, Admitted):
+        return {"event_id": outcome.event_id, "status": "accepted", "errors": []}
+    errors = [{"code": outcome.code, **error} for error in outcome.errors]
+    return {"event_id": outcome.event_id, "status": "rejected", "errors": errors}
+
+
+def _too_large(limit: int) -> ApiError:
+    return ApiError(413, f"the body is over {limit // 1024} KiB; send it in smaller parts "
+                         f"(one event at most {MAX_EVENT_BYTES // 1024} KiB; batches of fewer events)")

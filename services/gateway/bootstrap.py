@@ -1,0 +1,41 @@
+"""The one place the gateway's clients are built: the database engine and the Kafka publisher.
+Tests pass fakes or test instances in; whatever is built here is closed by `Gateway.close`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+
+from services.config import Settings
+from services.gateway.intake import Intake, Publishes
+from services.kafka.producer import Publisher
+from services.storage.db import make_engine
+
+
+@dataclass
+class Gateway:
+    settings: Settings
+    engine: Engine
+    publisher: Publishes
+    intake: Intake
+    _closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def close(self) -> None:
+        """Close only the clients bootstrap built; the ones passed in belong to the caller."""
+        for closer in self._closers:
+            closer()
+        self._closers.clear()
+
+
+def bootstrap(settings: Settings, *, engine: Engine | None = None, publisher: Publishes | None = None) -> Gateway:
+    closers: list[Callable[[], None]] = []
+    if engine is None:
+        engine = make_engine(settings)
+        closers.append(engine.dispose)
+    if publisher is None:
+        publisher = Publisher(settings)
+        closers.append(publisher.close)
+    intake = Intake(publisher, settings.journey_topic)
+    return Gateway(settings, engine, publisher, intake, closers)
