@@ -1,0 +1,174 @@
+"""The faust app: one thin agent over the journey topic and the sweep timer. Built by `build_app`.
+
+The agent takes batches (`take_events`: bounded by PASSAGE_WORKER_BATCH_SIZE records and
+PASSAGE_WORKER_BATCH_WAIT_S seconds) and hands each to the `Pipeline` (decode, store, publish).
+`take_events` acknowledges a batch only when the agent asks for the next one, so faust commits a
+batch's offsets only after its database commit and its publishes. A crash in between means the
+batch is delivered again, and the timeline's primary key makes that harmless.
+
+A batch that cannot be finished is never acknowledged ("withheld"): while the database or Kafka
+is down the agent retries with backoff; an unexpected error stops the worker (exit 1) with the
+batch's offsets uncommitted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+
+import faust
+from faust.transport.drivers import aiokafka as driver
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from services.config import Settings
+from services.kafka.producer import PublishFailed
+from services.logs import get_logger
+from services.worker.dlq import Message
+from services.worker.persist import Conflict
+from services.worker.pipeline import Pipeline
+from services.worker.sweep import sweep_once
+
+log = get_logger(__name__)
+TRANSIENT = (OperationalError, IntegrityError, Conflict, PublishFailed)
+MAX_BACKOFF_S = 30.0
+OUTBOX_GRACE = timedelta(minutes=1)  # younger outbox rows belong to a batch publishing right now
+
+
+class _RewindUncommittedThread(driver.AIOKafkaConsumerThread):
+    """aiokafka seeks to the committed offset only where one exists. After a rebalance, faust drops
+    records it had fetched and seeks back; a partition never committed would keep its advanced
+    fetch position and lose those first records. Such partitions go back to their beginning
+    (what auto_offset_reset=earliest means); records seen twice are duplicates the timeline drops."""
+
+    async def seek_to_committed(self):
+        committed = await super().seek_to_committed()
+        uncommitted = [tp for tp, offset in committed.items() if not offset or offset < 0]
+        if uncommitted:
+            await self.seek_to_beginning(*uncommitted)
+        return committed
+
+
+class _Consumer(driver.Consumer):
+    def _new_consumer_thread(self) -> driver.AIOKafkaConsumerThread:
+        return _RewindUncommittedThread(self, loop=self.loop, beacon=self.beacon)
+
+
+class _Transport(driver.Transport):
+    Consumer = _Consumer
+
+
+class WorkerApp(faust.App):
+    def _new_transport(self) -> driver.Transport:
+        return _Transport(self.conf.broker_consumer, self)
+
+
+class Worker:
+    """The agent's state: drives the pipeline, knows when it is idle, stops on a fatal error."""
+
+    def __init__(self, pipeline: Pipeline, on_fatal: Callable[[BaseException], None]) -> None:
+        self.pipeline = pipeline
+        self.on_fatal = on_fatal
+        self.stopping = False
+        self.idle = asyncio.Event()
+        self.idle.set()
+        self.batches = 0
+
+    async def process(self, batch_events: Sequence[faust.EventT]) -> None:
+        if self.stopping:
+            _withhold(batch_events)  # buffered when the stop began: the next owner reads them
+            await asyncio.Event().wait()
+        self.idle.clear()
+        done = False
+        try:
+            messages = [_message(event) for event in batch_events]
+            batch = self.pipeline.decode(messages)
+            await self._until_done(self.pipeline.store, batch)
+            await self._until_done(self.pipeline.publish, batch)
+            done = True
+            self.batches += 1
+        except Exception as error:
+            log.exception("the worker cannot continue; stopping with this batch unacknowledged")
+            self.on_fatal(error)
+        finally:
+            if not done:
+                _withhold(batch_events)
+            self.idle.set()
+        if not done:
+            await asyncio.Event().wait()  # park until the app stops us
+
+    async def _until_done(self, step: Callable, batch) -> None:
+        for attempt in range(1, 1_000_000):
+            try:
+                await asyncio.to_thread(step, batch)
+                return
+            except TRANSIENT as error:
+                delay = min(MAX_BACKOFF_S, 0.5 * 2 ** min(attempt, 10))
+                log.warning("batch step failed; retrying", step=step.__name__, attempt=attempt,
+                            retry_in_s=delay, error=str(error).splitlines()[0][:300])
+                await asyncio.sleep(delay)
+
+
+def build_app(settings: Settings, worker: Worker) -> WorkerApp:
+    app = WorkerApp(
+        f"{settings.topic_prefix}-worker",
+        broker=[f"kafka://{host}" for host in settings.kafka_bootstrap.split(",")],
+        broker_credentials=_credentials(settings),
+        store="memory://",
+        web_enabled=False,
+        topic_disable_leader=True,
+        consumer_auto_offset_reset="earliest",
+        datadir=str(settings.var_dir / "faust"),
+    )
+    journey = app.topic(settings.journey_topic, key_serializer="raw", value_serializer="raw")
+
+    @app.agent(journey, name="project-journey", concurrency=1)
+    async def project_journey(stream):
+        async for batch_events in stream.take_events(settings.worker_batch_size, within=settings.worker_batch_wait_s):
+            await worker.process(batch_events)
+
+    @app.timer(settings.sweep_interval_s, name="sweep-time-rules")
+    async def sweep_time_rules() -> None:
+        if worker.stopping:
+            return
+        owned = {tp.partition for tp in app.consumer.assignment() if tp.topic == settings.journey_topic}
+        partitions = app.consumer.topic_partitions(settings.journey_topic)
+        if not owned or not partitions:
+            return
+        try:
+            await asyncio.to_thread(sweep_once, settings, worker.pipeline.engine, worker.pipeline.publisher,
+                                    owned, partitions)
+            await asyncio.to_thread(worker.pipeline.flush_outbox, OUTBOX_GRACE)
+        except TRANSIENT as error:  # the next interval tries again; deadlines stay in the index
+            log.warning("sweep failed; will retry next interval", error=str(error).splitlines()[0][:300])
+
+    return app
+
+
+def _message(event: faust.EventT) -> Message:
+    m = event.message
+    return Message(m.topic, m.partition, m.offset, m.key, m.value)
+
+
+def _withhold(batch_events: Sequence[faust.EventT]) -> None:
+    """Keep faust from ever committing these offsets: a message marked acked is skipped by the
+    consumer's ack bookkeeping (so its offset, and every later one of its partition, stays
+    uncommitted) and no longer holds up a graceful stop."""
+    for event in batch_events:
+        event.message.acked = True
+
+
+def _credentials(settings: Settings):
+    if not settings.kafka_sasl_mechanism:
+        if settings.kafka_security_protocol == "SSL":
+            return faust.SSLCredentials(_ssl_context(settings))
+        return None
+    ssl = _ssl_context(settings) if settings.kafka_security_protocol == "SASL_SSL" else None
+    return faust.SASLCredentials(username=settings.kafka_sasl_username, password=settings.kafka_sasl_password,
+                                 mechanism=settings.kafka_sasl_mechanism, ssl_context=ssl)
+
+
+def _ssl_context(settings: Settings):
+    from aiokafka.helpers import create_ssl_context
+
+    return create_ssl_context(cafile=settings.kafka_ssl_cafile)

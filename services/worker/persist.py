@@ -1,0 +1,232 @@
+"""One batch of decoded events into the views, in the caller's transaction. No Kafka here.
+
+`apply_batch` reads the batch's timeline ids and cases in two queries, folds every new event with
+the domain's `project` in memory, then writes with one bulk statement per table. Idempotency: an
+event_id already in the timeline is skipped, and the timeline row is written in the same
+transaction as the view change (its primary key rejects a second copy). Concurrency: a case row
+is updated only if its event_count is still the one loaded (compare-and-set), so two workers
+that briefly both hold a partition during a rebalance cannot lose each other's events: the loser
+gets `Conflict` (or an IntegrityError on insert) and retries the whole batch from fresh rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import Enum
+from uuid import UUID, uuid5
+
+from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from events import Envelope
+from services.domain import SEVERITY_RANK, AlertChange, CaseState, RuleConfig, next_deadline, project
+from services.worker.views import Views
+
+OUTBOX_NAMESPACE = UUID("b7e1c0a2-4f5d-4e83-9b6a-2d8f0c1e5a37")
+# The view columns copied from the state as they are; datetimes stay datetimes.
+PLAIN_COLUMNS = (
+    "given_name", "family_name", "nationality", "origin_region", "occupation_code", "destination_country",
+    "employer_id", "departed_at", "arrived_at", "last_wage_period", "last_wage_at", "last_welfare_check_at",
+    "wellbeing", "returned_at", "return_reason", "last_event_at", "stage_since",
+)
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """A decoded event, the envelope as JSON for the timeline, and where it was on the log."""
+
+    event: Envelope
+    envelope: dict
+    partition: int | None = None
+    offset: int | None = None
+
+
+@dataclass
+class Applied:
+    """What a batch did: the alert changes to publish and the events the domain could not fold."""
+
+    applied: int = 0
+    duplicates: int = 0
+    changes: list[dict] = field(default_factory=list)  # alerts-topic messages, in order
+    outbox_ids: list[str] = field(default_factory=list)
+    failed: list[tuple[Delivered, str]] = field(default_factory=list)
+
+
+class Conflict(RuntimeError):
+    """Another writer changed one of the batch's cases since it was loaded; retry the batch."""
+
+
+def apply_batch(conn: Connection, views: Views, batch: Sequence[Delivered], rules: RuleConfig,
+                now: datetime) -> Applied:
+    result = Applied()
+    fresh = _fresh(conn, views, batch, result)
+    loaded = _load(conn, views, {d.event.case_id for d in fresh})
+    states = {case_id: state for case_id, (state, _version, _where) in loaded.items()}
+    timeline, offers, alerts = [], [], {}
+    for delivered in fresh:
+        event = delivered.event
+        try:
+            state, changes = project(states.get(event.case_id), event, rules)
+        except Exception as error:  # one event the domain cannot fold must not stop the partition
+            result.failed.append((delivered, f"projection failed: {type(error).__name__}: {error}"))
+            continue
+        states[event.case_id] = state
+        result.applied += 1
+        timeline.append(_timeline_row(delivered))
+        if event.event_type == "recruitment.job_offer_made":
+            offers.append(_offer_row(event, state))
+        for change in changes:
+            alerts[change.alert.alert_id] = change
+            result.changes.append(alert_message(change, state, str(event.event_id)))
+    touched = {row["case_id"] for row in timeline}
+    _write_cases(conn, views, {c: states[c] for c in touched}, loaded, rules)
+    _insert(conn, views.timeline, timeline)
+    _insert(conn, views.job_offers, offers)
+    _upsert_alerts(conn, views, [_alert_row(change, states[change.alert.case_id]) for change in alerts.values()])
+    _follow_moved_cases(conn, views, {c: states[c] for c in touched}, loaded)
+    if views.outbox is not None and result.changes:
+        rows = [_outbox_row(message, now) for message in result.changes]
+        _insert(conn, views.outbox, rows)
+        result.outbox_ids = [row["id"] for row in rows]
+    return result
+
+
+def alert_message(change: AlertChange, state: CaseState, event_id: str) -> dict:
+    """The alerts-topic message: the alert after the change, the change, and the event behind it."""
+    alert = change.alert.model_dump(mode="json")
+    alert.update(destination_country=state.destination_country, origin_region=state.origin_region)
+    return {"change": change.change, "event_id": event_id, "alert": alert}
+
+
+def case_row(state: CaseState, rules: RuleConfig) -> dict:
+    row = {name: getattr(state, name) for name in PLAIN_COLUMNS}
+    top = state.top_severity
+    contract = state.contract
+    row.update(
+        case_id=state.case_id,
+        stage=state.stage.value if state.stage is not None else None,
+        contract=contract.model_dump(mode="json") if contract is not None else None,
+        open_alerts=state.open_alerts,
+        top_severity=top.value if top is not None else None,
+        top_severity_rank=SEVERITY_RANK[top] if top is not None else 0,
+        event_count=state.event_count,
+        next_deadline=next_deadline(state, rules),
+        state=state.model_dump(mode="json"),
+    )
+    return row
+
+
+def _fresh(conn: Connection, views: Views, batch: Sequence[Delivered], result: Applied) -> list[Delivered]:
+    ids = list({str(d.event.event_id) for d in batch})
+    known = set(conn.execute(select(views.timeline.c.event_id).where(views.timeline.c.event_id.in_(ids))).scalars())
+    fresh = []
+    for delivered in batch:
+        event_id = str(delivered.event.event_id)
+        if event_id in known:
+            result.duplicates += 1
+            continue
+        known.add(event_id)  # the same event twice in one batch
+        fresh.append(delivered)
+    return fresh
+
+
+def _load(conn: Connection, views: Views, case_ids: set[str]) -> dict[str, tuple[CaseState, int, tuple]]:
+    """Each existing case: its state, its event_count (the version to compare-and-set) and where it is."""
+    if not case_ids:
+        return {}
+    c = views.cases.c
+    rows = conn.execute(select(c.case_id, c.state, c.event_count, c.destination_country, c.origin_region)
+                        .where(c.case_id.in_(case_ids)))
+    return {row.case_id: (CaseState.model_validate(_json(row.state)), row.event_count,
+                          (row.destination_country, row.origin_region)) for row in rows}
+
+
+def _write_cases(conn: Connection, views: Views, states: dict[str, CaseState], loaded: dict,
+                 rules: RuleConfig) -> None:
+    new = [case_row(s, rules) for case_id, s in states.items() if case_id not in loaded]
+    _insert(conn, views.cases, new)
+    changed = []
+    for case_id, state in states.items():
+        if case_id in loaded:
+            row = case_row(state, rules)
+            row["k_case_id"], row["k_version"] = row.pop("case_id"), loaded[case_id][1]
+            changed.append(row)
+    if not changed:
+        return
+    c = views.cases.c
+    statement = update(views.cases).where(c.case_id == bindparam("k_case_id"), c.event_count == bindparam("k_version"))
+    if conn.execute(statement, changed).rowcount != len(changed):
+        raise Conflict("a case of this batch was changed by another worker since it was loaded")
+
+
+def _upsert_alerts(conn: Connection, views: Views, rows: list[dict]) -> None:
+    if not rows:
+        return
+    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = dialect_insert(views.alerts)
+    updated = {name: statement.excluded[name] for name in rows[0] if name != "alert_id"}
+    conn.execute(statement.on_conflict_do_update(index_elements=["alert_id"], set_=updated), rows)
+
+
+def _follow_moved_cases(conn: Connection, views: Views, states: dict[str, CaseState], loaded: dict) -> None:
+    """Alerts carry the case's destination and origin for scoping: when a case moves, so do they."""
+    moved = [
+        {"k_case_id": case_id, "destination_country": s.destination_country, "origin_region": s.origin_region}
+        for case_id, s in states.items()
+        if case_id in loaded and s.alerts and loaded[case_id][2] != (s.destination_country, s.origin_region)
+    ]
+    if moved:
+        conn.execute(update(views.alerts).where(views.alerts.c.case_id == bindparam("k_case_id")), moved)
+
+
+def _timeline_row(delivered: Delivered) -> dict:
+    event = delivered.event
+    return {
+        "event_id": str(event.event_id), "case_id": event.case_id, "event_type": event.event_type,
+        "occurred_at": _utc(event.occurred_at), "recorded_at": _utc(event.recorded_at), "envelope": delivered.envelope,
+        "topic_partition": delivered.partition, "topic_offset": delivered.offset,
+    }
+
+
+def _offer_row(event: Envelope, state: CaseState) -> dict:
+    p = event.payload
+    return {
+        "event_id": str(event.event_id), "case_id": event.case_id, "offer_id": p.offer_id,
+        "occupation_code": p.occupation_code, "destination_country": p.destination_country,
+        "origin_region": state.origin_region, "occurred_at": _utc(event.occurred_at),
+    }
+
+
+def _alert_row(change: AlertChange, state: CaseState) -> dict:
+    row = {name: value.value if isinstance(value, Enum) else value
+           for name, value in change.alert.model_dump().items()}
+    row.update(
+        severity_rank=-SEVERITY_RANK[change.alert.severity],  # negated: an ascending index lists critical first
+        destination_country=state.destination_country, origin_region=state.origin_region,
+    )
+    return row
+
+
+def _outbox_row(message: dict, now: datetime) -> dict:
+    alert = message["alert"]
+    key = f"{message['event_id']}|{alert['alert_id']}|{message['change']}"
+    return {"id": str(uuid5(OUTBOX_NAMESPACE, key)), "case_id": alert["case_id"], "message": message,
+            "created_at": now}
+
+
+def _insert(conn: Connection, table, rows: list[dict]) -> None:
+    if rows:
+        conn.execute(insert(table), rows)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """In UTC: SQLite keeps no offset, so every stored instant must already be UTC to compare right."""
+    return moment.astimezone(UTC) if moment is not None else None
+
+
+def _json(value: object) -> dict:
+    return json.loads(value) if isinstance(value, str) else value

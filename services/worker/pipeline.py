@@ -1,0 +1,140 @@
+"""What the worker does with one batch of records, in three steps the agent drives:
+
+1. `decode`: each record becomes an event, or a dead letter (not JSON, unknown type, invalid);
+2. `store`: one database transaction folds the events into the views and writes the alert
+   changes to the outbox (`persist.apply_batch`);
+3. `publish`: dead letters to the DLQ, alert changes to the alerts topic, each waited for; then
+   the published outbox rows are deleted.
+Only after all three does the agent let Kafka offsets move on. Each step can be retried alone:
+a batch remembers which steps are done. Everything here is synchronous (SQLAlchemy, kafka-python);
+the agent runs it in a thread.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+import events
+from services.config import Settings
+from services.domain import RuleConfig
+from services.kafka.producer import Publisher, Record
+from services.logs import get_logger
+from services.worker.dlq import Message, dead_letter
+from services.worker.persist import Applied, Conflict, Delivered, apply_batch
+from services.worker.views import LIVE, Views
+
+log = get_logger(__name__)
+CONFLICT_RETRIES = 5
+
+
+@dataclass
+class Batch:
+    messages: Sequence[Message]
+    delivered: list[Delivered] = field(default_factory=list)
+    dead: list[tuple[Message, str]] = field(default_factory=list)
+    applied: Applied | None = None  # set once the transaction committed
+    published: bool = False
+
+
+class Pipeline:
+    def __init__(self, settings: Settings, engine: Engine, publisher: Publisher, views: Views = LIVE,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.publisher = publisher
+        self.views = views
+        self.rules = RuleConfig.from_settings(settings)
+        self.clock = clock
+
+    def decode(self, messages: Sequence[Message]) -> Batch:
+        batch = Batch(messages)
+        for message in messages:
+            delivered, reason = decode_one(message)
+            if delivered is None:
+                batch.dead.append((message, reason))
+            else:
+                batch.delivered.append(delivered)
+        return batch
+
+    def store(self, batch: Batch) -> Applied:
+        """The batch's one transaction; retried from scratch when another worker raced on a case."""
+        if batch.applied is not None:
+            return batch.applied
+        for attempt in range(1, CONFLICT_RETRIES + 1):
+            try:
+                with self.engine.begin() as connection:
+                    applied = apply_batch(connection, self.views, batch.delivered, self.rules, self.clock())
+                break
+            except (Conflict, IntegrityError) as error:
+                if attempt == CONFLICT_RETRIES:
+                    raise
+                log.info("batch raced with another writer; retrying", attempt=attempt, error=str(error)[:200])
+        batch.applied = applied
+        batch.dead += [(_message_of(d, batch), reason) for d, reason in applied.failed]
+        return applied
+
+    def publish(self, batch: Batch) -> None:
+        if batch.published:
+            return
+        assert batch.applied is not None, "store the batch before publishing it"
+        now = self.clock()
+        records = [dead_letter(self.settings, message, reason, now) for message, reason in batch.dead]
+        records += [self.alert_record(message) for message in batch.applied.changes]
+        self.publisher.publish(records)
+        for message, reason in batch.dead:
+            log.warning("dead-lettered a record", reason=reason[:300], topic=message.topic,
+                        partition=message.partition, offset=message.offset)
+        self._forget(batch.applied.outbox_ids)
+        batch.published = True
+
+    def flush_outbox(self, older_than: timedelta = timedelta(0)) -> int:
+        """Publish alert changes left in the outbox by a worker that stopped between its commit and
+        its publish. A change may so reach the alerts topic twice; it never goes missing."""
+        if self.views.outbox is None:
+            return 0
+        outbox = self.views.outbox
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(outbox.c.id, outbox.c.message)
+                                      .where(outbox.c.created_at <= self.clock() - older_than)
+                                      .order_by(outbox.c.created_at).limit(5000)).all()
+        if rows:
+            self.publisher.publish([self.alert_record(_json(row.message)) for row in rows])
+            self._forget([row.id for row in rows])
+            log.info("published alert changes left in the outbox", count=len(rows))
+        return len(rows)
+
+    def alert_record(self, message: dict) -> Record:
+        return Record(self.settings.alerts_topic, message["alert"]["case_id"],
+                      json.dumps(message, separators=(",", ":")).encode())
+
+    def _forget(self, outbox_ids: list[str]) -> None:
+        if outbox_ids and self.views.outbox is not None:
+            with self.engine.begin() as connection:
+                connection.execute(delete(self.views.outbox).where(self.views.outbox.c.id.in_(outbox_ids)))
+
+
+def decode_one(message: Message) -> tuple[Delivered | None, str]:
+    """The record as an event, or None and why it cannot be used."""
+    if message.value is None:
+        return None, "empty record (a tombstone): the journey topic holds only events"
+    try:
+        event = events.decode(message.value)
+    except events.InvalidEvent as error:
+        return None, f"invalid event: {error}"
+    return Delivered(event, json.loads(message.value), message.partition, message.offset), ""
+
+
+def _message_of(delivered: Delivered, batch: Batch) -> Message:
+    return next(m for m in batch.messages
+                if m.partition == delivered.partition and m.offset == delivered.offset)
+
+
+def _json(value: object) -> dict:
+    return json.loads(value) if isinstance(value, str) else value

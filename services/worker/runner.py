@@ -1,0 +1,62 @@
+"""Bootstrap and run one worker: migrate the schema, wire the clients, run the faust app until
+SIGINT/SIGTERM (or a fatal error), then stop cleanly.
+
+A stop lets the batch in progress finish (up to STOP_GRACE_S) so its offsets can be committed;
+batches buffered but not started are left for the next owner of their partitions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from services.config import Settings
+from services.kafka.producer import Publisher
+from services.logs import get_logger
+from services.storage.db import make_engine
+from services.storage.migrate import migrate
+from services.worker.app import Worker, build_app
+from services.worker.pipeline import Pipeline
+
+log = get_logger(__name__)
+STOP_GRACE_S = 60.0
+
+
+async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
+    """Run until `stop` is set or a signal arrives; 0 after a clean stop, 1 after a fatal error."""
+    loop = asyncio.get_running_loop()
+    stop = stop or asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    engine = make_engine(settings)
+    publisher = Publisher(settings)
+    failure: asyncio.Future = loop.create_future()
+
+    def on_fatal(error: BaseException) -> None:
+        if not failure.done():
+            failure.set_result(error)
+        stop.set()
+
+    try:
+        revision = await asyncio.to_thread(migrate, engine)
+        pipeline = Pipeline(settings, engine, publisher)
+        await asyncio.to_thread(pipeline.flush_outbox)  # changes a previous run committed but did not publish
+        worker = Worker(pipeline, on_fatal)
+        app = build_app(settings, worker)
+        await app.start()
+        log.info("worker started", topic=settings.journey_topic, group=app.conf.id, schema=revision,
+                 database=engine.dialect.name)
+        await stop.wait()
+        worker.stopping = True
+        try:
+            await asyncio.wait_for(worker.idle.wait(), timeout=STOP_GRACE_S)
+        except TimeoutError:
+            log.warning("the batch in progress did not finish in time; it will be delivered again")
+        await app.stop()
+        log.info("worker stopped", batches=worker.batches)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        await asyncio.to_thread(publisher.close)
+        engine.dispose()
+    return 1 if failure.done() else 0
