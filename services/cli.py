@@ -18,6 +18,7 @@ from services.logs import configure_logging
 COMMAND_MODULES = [
     "services.kafka.cli",
     "services.query.cli",
+    "services.worker.cli",
 ]
 
 
