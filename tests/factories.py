@@ -95,3 +95,12 @@ def fold(stream: Iterable[events.Envelope], state: CaseState | None = None,
         changes += new
     assert state is not None, "fold needs at least one event"
     return state, changes
+
+
+def recorded(data: dict, recorded_at: datetime | None = None) -> events.Envelope:
+    """A publisher's envelope dict (e.g. `time_alert_event(...)`) as it reads back from the log."""
+    occurred = datetime.fromisoformat(data["occurred_at"])
+    return events.validate({
+        **data, "recorded_at": (recorded_at or occurred + timedelta(minutes=1)).isoformat(),
+        "source": {"agency_id": "passage-worker", "agency_kind": "passage"},
+    }, stamped=True)

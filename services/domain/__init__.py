@@ -7,9 +7,9 @@ The worker needs only these: `project` per event, `next_deadline` after it, and 
 from services.domain.alerts import RULES, AlertChange, TimeAlert, next_deadline, sweep, time_alert_event
 from services.domain.projection import project
 from services.domain.rules import RuleConfig
-from services.domain.state import Alert, CaseState, Severity
+from services.domain.state import SEVERITY_RANK, Alert, CaseState
 
 __all__ = [
-    "RULES", "Alert", "AlertChange", "CaseState", "RuleConfig", "Severity", "TimeAlert",
+    "RULES", "SEVERITY_RANK", "Alert", "AlertChange", "CaseState", "RuleConfig", "TimeAlert",
     "next_deadline", "project", "sweep", "time_alert_event",
 ]

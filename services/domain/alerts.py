@@ -35,9 +35,9 @@ from uuid import UUID, uuid5
 
 from pydantic import BaseModel
 
-from events import Envelope
+from events import AlertCode, AlertStatus, Envelope, Severity
 from services.domain import rules as r
-from services.domain.state import Alert, CaseState, Severity
+from services.domain.state import Alert, CaseState
 
 ALERT_NAMESPACE = UUID("6f1d2f4e-3c55-4f0a-9a7e-3b9f1f6c2a10")
 TIME_EVENT_NAMESPACE = UUID("0a4c7a9e-58f1-4d4b-b1c2-7e3d5c9b8f21")
@@ -46,31 +46,31 @@ SYSTEM = "system"
 
 @dataclass(frozen=True)
 class Rule:
-    code: str
+    code: AlertCode
     severity: Severity
     fires: Callable[[CaseState, Envelope, r.RuleConfig], bool] | None = None  # event rule
     due: Callable[[CaseState, r.RuleConfig], datetime | None] | None = None  # time rule
 
 
-C, H, M = Severity.critical, Severity.high, Severity.medium
+CRITICAL, HIGH, MEDIUM = Severity.critical, Severity.high, Severity.medium
 RULES: tuple[Rule, ...] = (
-    Rule("DISTRESS", C, fires=r.distress),
-    Rule("ABUSE_REPORTED", C, fires=r.abuse),
-    Rule("DEATH_REPORTED", C, fires=r.incident("death")),
-    Rule("MISSING", C, fires=r.incident("missing")),
-    Rule("DETENTION", H, fires=r.incident("detention")),
-    Rule("PASSPORT_CONFISCATED", H, fires=r.passport_confiscated),
-    Rule("WAGE_THEFT", H, fires=r.wage_theft),
-    Rule("UNDERPAID", H, fires=r.underpaid),
-    Rule("CONTRACT_SUBSTITUTION", H, fires=r.contract_substitution),
-    Rule("DEPARTED_WITHOUT_CLEARANCE", H, fires=r.departed_without_clearance),
-    Rule("RECRUITMENT_FEE_CHARGED", M, fires=r.recruitment_fee_charged),
-    Rule("WELFARE_CONCERN", M, fires=r.welfare_concern),
-    Rule("WAGE_UNPAID", H, due=r.wage_unpaid_due),
-    Rule("NO_WELFARE_CHECK", M, due=r.no_welfare_check_due),
-    Rule("VISA_EXPIRED", M, due=r.visa_expired_due),
-    Rule("INSURANCE_LAPSED", M, due=r.insurance_lapsed_due),
-    Rule("NOT_ARRIVED", H, due=r.not_arrived_due),
+    Rule(AlertCode.DISTRESS, CRITICAL, fires=r.distress),
+    Rule(AlertCode.ABUSE_REPORTED, CRITICAL, fires=r.abuse),
+    Rule(AlertCode.DEATH_REPORTED, CRITICAL, fires=r.incident("death")),
+    Rule(AlertCode.MISSING, CRITICAL, fires=r.incident("missing")),
+    Rule(AlertCode.DETENTION, HIGH, fires=r.incident("detention")),
+    Rule(AlertCode.PASSPORT_CONFISCATED, HIGH, fires=r.passport_confiscated),
+    Rule(AlertCode.WAGE_THEFT, HIGH, fires=r.wage_theft),
+    Rule(AlertCode.UNDERPAID, HIGH, fires=r.underpaid),
+    Rule(AlertCode.CONTRACT_SUBSTITUTION, HIGH, fires=r.contract_substitution),
+    Rule(AlertCode.DEPARTED_WITHOUT_CLEARANCE, HIGH, fires=r.departed_without_clearance),
+    Rule(AlertCode.RECRUITMENT_FEE_CHARGED, MEDIUM, fires=r.recruitment_fee_charged),
+    Rule(AlertCode.WELFARE_CONCERN, MEDIUM, fires=r.welfare_concern),
+    Rule(AlertCode.WAGE_UNPAID, HIGH, due=r.wage_unpaid_due),
+    Rule(AlertCode.NO_WELFARE_CHECK, MEDIUM, due=r.no_welfare_check_due),
+    Rule(AlertCode.VISA_EXPIRED, MEDIUM, due=r.visa_expired_due),
+    Rule(AlertCode.INSURANCE_LAPSED, MEDIUM, due=r.insurance_lapsed_due),
+    Rule(AlertCode.NOT_ARRIVED, HIGH, due=r.not_arrived_due),
 )
 BY_CODE = {rule.code: rule for rule in RULES}
 EVENT_RULES = tuple(rule for rule in RULES if rule.fires)
@@ -88,16 +88,16 @@ class TimeAlert(BaseModel):
     """A time-rule alert the sweep found due; publish it with `time_alert_event`."""
 
     case_id: str
-    code: str
+    code: AlertCode
     alert_id: str
     raised_at: datetime
 
 
-def alert_id(case_id: str, code: str, basis: str) -> str:
-    return str(uuid5(ALERT_NAMESPACE, f"{case_id}|{code}|{basis}"))
+def alert_id(case_id: str, code: AlertCode, basis: str) -> str:
+    return str(uuid5(ALERT_NAMESPACE, f"{case_id}|{code.value}|{basis}"))
 
 
-def time_alert_id(case_id: str, code: str, raised_at: datetime) -> str:
+def time_alert_id(case_id: str, code: AlertCode, raised_at: datetime) -> str:
     return alert_id(case_id, code, raised_at.astimezone(UTC).isoformat())
 
 
@@ -136,7 +136,7 @@ def time_alert_event(alert: TimeAlert) -> dict:
         "case_id": alert.case_id,
         "occurred_at": _iso(alert.raised_at),
         "correlation_id": None,
-        "payload": {"alert_id": alert.alert_id, "code": alert.code, "raised_at": _iso(alert.raised_at)},
+        "payload": {"alert_id": alert.alert_id, "code": alert.code.value, "raised_at": _iso(alert.raised_at)},
     }
 
 
@@ -152,7 +152,7 @@ def _raised_by_event(state: CaseState, event: Envelope, config: r.RuleConfig) ->
         _raise(state, rule, alert_id(state.case_id, rule.code, str(event.event_id)),
                event.occurred_at, str(event.event_id))
         for rule in EVENT_RULES
-        if not state.unresolved(rule.code) and rule.fires(state, event, config)
+        if rule.fires(state, event, config) and not state.unresolved(rule.code)
     ]
 
 
@@ -178,10 +178,10 @@ def _officer_action(state: CaseState, event: Envelope) -> list[AlertChange]:
         return []
     if event.event_type == "case.alert_resolved":
         return [_resolve(alert, event, p.officer_id, p.note)]
-    if alert.status != "open":
+    if alert.status != AlertStatus.open:
         return []
     acknowledged = alert.model_copy(update={
-        "status": "acknowledged", "acknowledged_by": p.officer_id,
+        "status": AlertStatus.acknowledged, "acknowledged_by": p.officer_id,
         "acknowledged_at": _when(alert, event), "note": p.note or alert.note})
     return [AlertChange(alert=acknowledged, change="acknowledged")]
 
@@ -206,7 +206,7 @@ def _raise(state: CaseState, rule: Rule, aid: str, at: datetime, trigger: str | 
 
 def _resolve(alert: Alert, event: Envelope, by: str, note: str | None) -> AlertChange:
     resolved = alert.model_copy(update={
-        "status": "resolved", "resolved_by": by, "resolved_at": _when(alert, event), "note": note})
+        "status": AlertStatus.resolved, "resolved_by": by, "resolved_at": _when(alert, event), "note": note})
     return AlertChange(alert=resolved, change="resolved")
 
 

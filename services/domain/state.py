@@ -19,12 +19,11 @@ from __future__ import annotations
 import bisect
 import copy
 from datetime import UTC, date, datetime
-from enum import Enum
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, computed_field, field_serializer
 
-from events.types import Money, Stage
+from events import AlertCode, AlertStatus, Money, Severity, Stage
 
 Key = tuple[datetime, datetime, str]
 """(occurred_at, recorded_at, event_id) in UTC; an unstamped event sorts first among equals."""
@@ -39,15 +38,7 @@ def key_of(event: Any) -> Key:
     return (event.occurred_at.astimezone(UTC), recorded, str(event.event_id))
 
 
-class Severity(str, Enum):
-    critical = "critical"
-    high = "high"
-    medium = "medium"
-
-    @property
-    def rank(self) -> int:
-        """Higher is more severe: critical > high > medium."""
-        return {"critical": 3, "high": 2, "medium": 1}[self.value]
+SEVERITY_RANK = {Severity.critical: 3, Severity.high: 2, Severity.medium: 1}  # critical > high > medium
 
 
 class Alert(BaseModel):
@@ -55,9 +46,9 @@ class Alert(BaseModel):
 
     alert_id: str
     case_id: str
-    code: str
+    code: AlertCode
     severity: Severity
-    status: Literal["open", "acknowledged", "resolved"] = "open"
+    status: AlertStatus = AlertStatus.open
     raised_at: datetime
     trigger_event_id: str | None  # None for time rules
     acknowledged_by: str | None = None
@@ -68,7 +59,7 @@ class Alert(BaseModel):
 
     @property
     def unresolved(self) -> bool:
-        return self.status != "resolved"
+        return self.status != AlertStatus.resolved
 
 
 class Contract(BaseModel):
@@ -188,7 +179,7 @@ class CaseState(BaseModel):
     @property
     def top_severity(self) -> Severity | None:
         severities = [a.severity for a in self.alerts.values() if a.unresolved]
-        return max(severities, key=lambda s: s.rank) if severities else None
+        return max(severities, key=SEVERITY_RANK.__getitem__) if severities else None
 
     def unresolved(self, code: str) -> Alert | None:
         """The case's unresolved alert with this code; SPEC allows at most one."""

@@ -50,7 +50,7 @@ def test_the_reference_fold_is_the_expected_view():
     assert IN_ORDER["wellbeing"] == "ok" and IN_ORDER["event_count"] == len(JOURNEY)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(order=st.permutations(range(len(JOURNEY))),
        repeats=st.lists(st.tuples(st.integers(0, len(JOURNEY) - 1), st.integers(0, 2 * len(JOURNEY))),
                         max_size=10))
