@@ -4,7 +4,8 @@ The worker needs only these: `project` per event, `next_deadline` after it, and 
 `sweep` + `time_alert_event`; `RuleConfig.from_settings(settings)` builds the rule settings.
 """
 
-from services.domain.alerts import RULES, AlertChange, TimeAlert, next_deadline, sweep, time_alert_event
+from services.domain.alerts import RULES, AlertChange
+from services.domain.clock import TimeAlert, next_deadline, sweep, time_alert_event
 from services.domain.projection import project
 from services.domain.rules import RuleConfig
 from services.domain.state import SEVERITY_RANK, Alert, CaseState

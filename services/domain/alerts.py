@@ -1,12 +1,9 @@
 """The protection view's alert rules (SPEC section 6): `RULES` is the one table of codes.
 
-Pure functions over `CaseState` (the case after `welfare.apply`):
-- `evaluate(state, event, config)`: what the event does to the case's alerts: raises event-rule
-  alerts, records a sweep's `case.time_alert_raised`, applies officer acknowledge/resolve, and
-  resolves time-rule alerts whose condition cleared (resolved_by "system").
-- `sweep(state, now, config)`: the time-rule alerts due at `now`; the worker publishes each as
-  `time_alert_event(alert)` and the alert exists once that event is projected.
-- `next_deadline(state, config)`: when the next sweep could raise something for this case.
+`evaluate(state, event, config)` is what an event does to the case's alerts (`state` is the case
+after `welfare.apply`; every rule reads only that): it raises event-rule alerts, records a sweep's
+`case.time_alert_raised`, applies officer acknowledge/resolve, and resolves time-rule alerts whose
+condition cleared (resolved_by "system"). The clock side (sweep, next_deadline) is in `clock`.
 
 Rules of the lifecycle (where SPEC is silent, decided here):
 - at most one unresolved alert per code: a trigger while one is open or acknowledged does nothing;
@@ -15,8 +12,6 @@ Rules of the lifecycle (where SPEC is silent, decided here):
 - a time-rule alert is "cleared" when its due instant moved past its raised_at or vanished (a wage,
   a check, an arrival, a new visa, the case leaving `deployed`); late evidence that moves the
   instant also clears it, and the next sweep raises a new alert from the corrected instant;
-- the sweep never re-raises an alert id that exists in any status: an alert an officer resolved
-  while its condition still holds stays resolved until the condition restarts (new raised_at);
 - `case.time_alert_raised` raises only when no alert of that code is unresolved, its id is new,
   and the condition still holds with a due instant at or before its raised_at; else nothing;
 - acknowledging works on an open alert, resolving on an unresolved one; anything else, or an
@@ -40,7 +35,6 @@ from services.domain import rules as r
 from services.domain.state import Alert, CaseState
 
 ALERT_NAMESPACE = UUID("6f1d2f4e-3c55-4f0a-9a7e-3b9f1f6c2a10")
-TIME_EVENT_NAMESPACE = UUID("0a4c7a9e-58f1-4d4b-b1c2-7e3d5c9b8f21")
 SYSTEM = "system"
 
 
@@ -84,15 +78,6 @@ class AlertChange(BaseModel):
     change: Literal["raised", "acknowledged", "resolved"]
 
 
-class TimeAlert(BaseModel):
-    """A time-rule alert the sweep found due; publish it with `time_alert_event`."""
-
-    case_id: str
-    code: AlertCode
-    alert_id: str
-    raised_at: datetime
-
-
 def alert_id(case_id: str, code: AlertCode, basis: str) -> str:
     return str(uuid5(ALERT_NAMESPACE, f"{case_id}|{code.value}|{basis}"))
 
@@ -107,44 +92,6 @@ def evaluate(state: CaseState, event: Envelope, config: r.RuleConfig) -> list[Al
     changes += _officer_action(state, event)
     touched = {change.alert.alert_id for change in changes}
     return changes + _cleared(state, event, config, touched)
-
-
-def sweep(state: CaseState, now: datetime, config: r.RuleConfig) -> list[TimeAlert]:
-    """Time-rule alerts whose condition holds at `now` and that were not raised already."""
-    due = ((rule, _pending(state, rule, config)) for rule in TIME_RULES)
-    return [
-        TimeAlert(case_id=state.case_id, code=rule.code, raised_at=at,
-                  alert_id=time_alert_id(state.case_id, rule.code, at))
-        for rule, at in due if at is not None and now > at
-    ]
-
-
-def next_deadline(state: CaseState, config: r.RuleConfig) -> datetime | None:
-    """The earliest instant after which `sweep` would raise an alert for this case, if any."""
-    pending = [at for rule in TIME_RULES if (at := _pending(state, rule, config)) is not None]
-    return min(pending, default=None)
-
-
-def time_alert_event(alert: TimeAlert) -> dict:
-    """The `case.time_alert_raised` envelope for `alert`; the event_id derives from the alert_id
-    and occurred_at is raised_at, so a double sweep publishes the same event and it dedups.
-    The publisher stamps recorded_at and source as the gateway does for agencies."""
-    return {
-        "event_id": str(uuid5(TIME_EVENT_NAMESPACE, alert.alert_id)),
-        "event_type": "case.time_alert_raised",
-        "schema_version": 1,
-        "case_id": alert.case_id,
-        "occurred_at": _iso(alert.raised_at),
-        "correlation_id": None,
-        "payload": {"alert_id": alert.alert_id, "code": alert.code.value, "raised_at": _iso(alert.raised_at)},
-    }
-
-
-def _pending(state: CaseState, rule: Rule, config: r.RuleConfig) -> datetime | None:
-    at = rule.due(state, config)
-    if at is None or state.unresolved(rule.code):
-        return None
-    return None if time_alert_id(state.case_id, rule.code, at) in state.alerts else at
 
 
 def _raised_by_event(state: CaseState, event: Envelope, config: r.RuleConfig) -> list[AlertChange]:
@@ -212,7 +159,3 @@ def _resolve(alert: Alert, event: Envelope, by: str, note: str | None) -> AlertC
 
 def _when(alert: Alert, event: Envelope) -> datetime:
     return max(alert.raised_at, event.occurred_at.astimezone(UTC))
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
