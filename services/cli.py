@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "services.kafka.cli",
     "services.query.cli",
     "services.worker.cli",
+    "services.demo.cli",
 ]
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID, uuid5
@@ -79,11 +79,18 @@ def run_tag(seed: int) -> str:
 def generate(count: int, *, seed: int, now: datetime,
              clearance_required: Iterable[str] | None = None) -> list[Journey]:
     """`count` journeys. Journey i depends only on (seed, i, now), not on `count`."""
+    return list(iter_journeys(count, seed=seed, now=now, clearance_required=clearance_required))
+
+
+def iter_journeys(count: int, *, seed: int, now: datetime,
+                  clearance_required: Iterable[str] | None = None) -> Iterator[Journey]:
+    """`generate`, one journey at a time (a large demo need not hold every event in memory)."""
     if now.tzinfo is None:
         raise ValueError("now needs a timezone (use datetime.now(UTC))")
     required = frozenset(clearance_required or DEFAULT_CLEARANCE_REQUIRED.split(","))
     tag = run_tag(seed)
-    return [journey(random.Random(f"{seed}:{i}"), i, tag, now, required) for i in range(count)]
+    for i in range(count):
+        yield journey(random.Random(f"{seed}:{i}"), i, tag, now, required)
 
 
 def journey(rng: random.Random, index: int, tag: str, now: datetime, clearance_required: frozenset[str]) -> Journey:

@@ -1,0 +1,183 @@
+"""`passage demo --migrants N`: publish N synthetic journeys through the gateway, wait until the
+views caught up, and print what the query API then says (cases per stage, open alerts per code,
+events per second).
+
+It uses the demo credentials `passage up` keeps in var/demo-credentials.json (one agency per
+kind, a supervisor with scope `*`) and, unless told otherwise, the URLs `passage up` serves on.
+"Caught up" means the welfare view holds every published case with at least as many events as
+were published for it (an exact test, not a guess after a sleep).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import secrets
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime
+
+from services.config import Settings
+
+CHUNK = 2000  # journeys generated and published at a time (bounded memory for large demos)
+STAGES = ("registered", "skilling", "job_ready", "recruiting", "cleared", "deployed", "returned")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    demo = sub.add_parser("demo", help="publish N realistic synthetic journeys through the gateway, then summarise the views")
+    demo.add_argument("--migrants", type=_positive, required=True, help="how many journeys to publish")
+    demo.add_argument("--gateway-url", help="default: where `passage up` serves it (var/demo-credentials.json)")
+    demo.add_argument("--query-url", help="default: where `passage up` serves it (var/demo-credentials.json)")
+    demo.add_argument("--seed", type=int, help="the same seed gives the same journeys (republishing changes nothing); default random")
+    demo.add_argument("--timeout", type=float, help="seconds to wait for the views to catch up (default 300 + 0.1 per migrant)")
+    demo.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    demo.set_defaults(func=_demo)
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    from events.client import PassageClient, PublishError
+    from services.cli import CommandError
+    from services.demo import credentials
+    from services.demo.journeys import iter_journeys, run_tag
+    from services.demo.publish import publish, waves
+    from services.demo.views import QueryApi, QueryError
+
+    try:
+        creds = credentials.load(settings)
+    except credentials.CredentialsError as error:
+        raise CommandError(str(error)) from None
+    if creds is None:
+        raise CommandError(f"no demo credentials at {credentials.path(settings)}; start Passage with `passage up` "
+                           "first (it creates the demo agencies and a supervisor and stores them there)")
+    gateway_url, query_url = args.gateway_url or creds.gateway_url, args.query_url or creds.query_url
+    seed = args.seed if args.seed is not None else secrets.randbelow(10**6)
+    query = QueryApi(query_url, creds.supervisor_token)
+    _require_ready(gateway_url, "gateway")
+    _require_ready(query_url, "query API")
+    # Generous timeout: the gateway answers 503 itself when Kafka does not acknowledge in time.
+    clients = {kind: PassageClient(gateway_url, key, retries=6, timeout=max(60.0, 3 * settings.publish_timeout_s))
+               for kind, key in creds.agency_keys.items()}
+    expected: dict[str, int] = {}
+    progress = tqdm(total=args.migrants, unit="migrant", desc="publishing", file=sys.stderr, disable=None)
+    published = 0
+
+    def counted(batch) -> None:
+        nonlocal published
+        published += len(batch.events)
+        progress.update(batch.finished)
+        progress.set_postfix(events=published, refresh=False)
+
+    began = time.monotonic()
+    try:
+        journeys = iter_journeys(args.migrants, seed=seed, now=datetime.now(UTC),
+                                 clearance_required=settings.clearance_required_set)
+        while chunk := list(itertools.islice(journeys, CHUNK)):
+            expected.update((j.case_id, len(j.events)) for j in chunk)
+            outcome = publish(waves(chunk), lambda b: clients[b.kind].publish_batch(b.events), counted)
+            if outcome.rejected:
+                raise CommandError(f"the gateway rejected {len(outcome.rejected)} demo events, e.g. {outcome.rejected[0]}")
+    except PublishError as error:
+        hint = "; restart `passage up` to refresh the demo credentials" if error.status_code in (401, 403) else ""
+        raise CommandError(f"publishing stopped: {error}{hint}. Rerunning with --seed {seed} is safe "
+                           "(the same events take effect once)") from None
+    finally:
+        progress.close()
+        for client in clients.values():
+            client.close()
+    publish_s = time.monotonic() - began
+    try:
+        _wait_for_views(query, expected, args.timeout or 300 + 0.1 * args.migrants)
+        caught_up_s = time.monotonic() - began - publish_s
+        summary = {
+            "seed": seed, "case_ids": f"*-{run_tag(seed)}-*", "migrants": args.migrants, "events": published,
+            "publish_seconds": round(publish_s, 2), "catch_up_seconds": round(caught_up_s, 2),
+            "events_per_second_published": round(published / publish_s, 1),
+            "events_per_second_end_to_end": round(published / (publish_s + caught_up_s), 1),
+            "cases_per_stage": dict(query.cases_per_stage()),
+            "open_alerts_per_code": dict(query.open_alerts_per_code()),
+        }
+    except QueryError as error:
+        raise CommandError(str(error)) from None
+    finally:
+        query.close()
+    print(json.dumps(summary, indent=2) if args.json else _render(summary, settings))
+    return 0
+
+
+def _wait_for_views(query, expected: dict[str, int], timeout_s: float) -> None:
+    from tqdm import tqdm
+
+    from services.cli import CommandError
+
+    deadline = time.monotonic() + timeout_s
+    pending = set(expected)
+    with tqdm(total=len(expected), unit="case", desc="views catching up", file=sys.stderr, disable=None) as bar:
+        while True:
+            counts = query.event_counts(pending)
+            done = {case for case, count in counts.items() if count >= expected[case]}
+            pending -= done
+            bar.update(len(done))
+            if not pending:
+                return
+            if time.monotonic() > deadline:
+                raise CommandError(
+                    f"the views did not catch up within {timeout_s:.0f}s: {len(pending)} of {len(expected)} cases are "
+                    f"behind (e.g. {min(pending)}); check that `passage worker` runs and see its log")
+            time.sleep(1.0)
+
+
+def _render(summary: dict, settings: Settings) -> str:
+    from services.domain.alerts import RULES, TIME_RULES
+
+    severity = {_text(rule.code): _text(rule.severity) for rule in RULES}
+    rank = {"critical": 3, "high": 2, "medium": 1}
+    stages, alerts = Counter(summary["cases_per_stage"]), Counter(summary["open_alerts_per_code"])
+    lines = [
+        f"Published {summary['events']:,} events for {summary['migrants']:,} migrants (seed {summary['seed']}, "
+        f"case ids {summary['case_ids']}) in {summary['publish_seconds']:.1f}s: "
+        f"{summary['events_per_second_published']:,.0f} events/s through the gateway.",
+        f"The views caught up {summary['catch_up_seconds']:.1f}s later: "
+        f"{summary['events_per_second_end_to_end']:,.0f} events/s end to end.",
+        "", "Cases per stage (every case the views hold):",
+    ]
+    order = [s for s in STAGES if s in stages] + sorted(set(stages) - set(STAGES))
+    lines += [f"  {stage:<12}{stages[stage]:>8,}" for stage in order]
+    lines += [f"  {'total':<12}{sum(stages.values()):>8,}", "", "Open alerts per code:"]
+    ranked = sorted(alerts, key=lambda code: (-rank.get(severity.get(code, ""), 0), -alerts[code], code))
+    lines += [f"  {code:<28}{alerts[code]:>6,}  {severity.get(code, '')}" for code in ranked]
+    lines += [f"  {'total':<28}{sum(alerts.values()):>6,}", ""]
+    lines.append(f"Time-rule alerts ({', '.join(_text(rule.code) for rule in TIME_RULES)}) are raised by the "
+                 f"worker's sweep every {settings.sweep_interval_s:g}s, so more may appear in a minute.")
+    return "\n".join(lines)
+
+
+def _text(value) -> str:
+    return str(getattr(value, "value", value))
+
+
+def _require_ready(url: str, what: str) -> None:
+    import httpx
+
+    from services.cli import CommandError
+
+    try:
+        status = httpx.get(f"{url}/readyz", timeout=10).status_code
+    except httpx.TransportError:
+        status = None
+    if status != 200:
+        state = "does not answer" if status is None else f"is not ready (/readyz answered {status})"
+        raise CommandError(f"the {what} at {url} {state}; start Passage with `passage up` (or pass the right URL)")
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number

@@ -1,0 +1,112 @@
+"""The demo's credentials: one agency per kind (`demo-<kind>`) and a supervisor (`demo-supervisor`,
+scope `*`), kept in `<var>/demo-credentials.json` (mode 0600) with the URLs `passage up` serves on.
+
+`passage up` calls `ensure` on every start: credentials still valid in the current database are
+kept; missing or stale ones (another database, another PASSAGE_SECRET_KEY, a deleted file) are
+issued again through the documented commands, `passage agency add` and `passage officer add`,
+whose last stdout line is the new secret. `passage demo` only `load`s the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from events import AgencyKind
+from services.config import Settings
+from services.secrets import hash_secret
+from services.storage.tables import Agency, Officer
+
+FILE_NAME = "demo-credentials.json"
+SUPERVISOR_ID = "demo-supervisor"
+KINDS = tuple(kind.value for kind in AgencyKind if kind is not AgencyKind.passage)
+
+
+class CredentialsError(RuntimeError):
+    """Credentials could not be issued or read; the message says what to do."""
+
+
+@dataclass
+class Credentials:
+    agency_keys: dict[str, str] = field(default_factory=dict)  # kind -> key of agency demo-<kind>
+    supervisor_token: str = ""
+    gateway_url: str = "http://127.0.0.1:8080"
+    query_url: str = "http://127.0.0.1:8081"
+
+
+def agency_id(kind: str) -> str:
+    return f"demo-{kind}"
+
+
+def path(settings: Settings) -> Path:
+    return settings.var_dir / FILE_NAME
+
+
+def load(settings: Settings) -> Credentials | None:
+    try:
+        data = json.loads(path(settings).read_text())
+        return Credentials(**data)
+    except FileNotFoundError:
+        return None
+    except (ValueError, TypeError) as error:
+        raise CredentialsError(f"{path(settings)} is unreadable ({error}); delete it and run `passage up` again") from None
+
+
+def ensure(settings: Settings, engine: Engine, gateway_url: str, query_url: str) -> tuple[Credentials, list[str]]:
+    """Valid credentials for the current database, saved; and the names of those issued just now."""
+    known = load(settings) or Credentials()
+    issued: list[str] = []
+    with Session(engine) as session:
+        for kind in KINDS:
+            key = known.agency_keys.get(kind)
+            row = session.get(Agency, agency_id(kind))
+            if not (key and row and row.kind == kind and not row.disabled and _matches(settings, key, row.key_hash)):
+                known.agency_keys[kind] = _last_line(["agency", "add", "--id", agency_id(kind), "--kind", kind])
+                issued.append(agency_id(kind))
+        row = session.get(Officer, SUPERVISOR_ID)
+        token = known.supervisor_token
+        if not (token and row and row.role == "supervisor" and row.scopes == ["*"] and not row.disabled
+                and _matches(settings, token, row.token_hash)):
+            known.supervisor_token = _last_line(
+                ["officer", "add", "--id", SUPERVISOR_ID, "--role", "supervisor", "--scope", "*"])
+            issued.append(SUPERVISOR_ID)
+    known.gateway_url, known.query_url = gateway_url, query_url
+    save(settings, known)
+    return known, issued
+
+
+def save(settings: Settings, credentials: Credentials) -> None:
+    """Written to a temporary file created with mode 0600, then renamed: never readable by others."""
+    target = path(settings)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_suffix(".tmp")
+    temporary.unlink(missing_ok=True)
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as out:
+        json.dump(asdict(credentials), out, indent=2)
+    os.replace(temporary, target)
+
+
+def _matches(settings: Settings, secret: str, stored_hash: str) -> bool:
+    return hash_secret(settings.secret_key, secret) == stored_hash
+
+
+def _last_line(argv: list[str]) -> str:
+    """Run a `passage` command in this process; its secret is alone on the last stdout line."""
+    from services.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    lines = out.getvalue().strip().splitlines()
+    if code != 0 or not lines:
+        reason = (err.getvalue().strip() or out.getvalue().strip() or f"exit code {code}").splitlines()[-1]
+        raise CredentialsError(f"`passage {' '.join(argv)}` failed: {reason}")
+    return lines[-1].strip()
