@@ -21,9 +21,9 @@ import copy
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, computed_field, field_serializer
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_serializer
 
-from events import AlertCode, AlertStatus, Money, Severity, Stage
+from events import AlertCode, AlertStatus, Envelope, Money, Severity, Stage
 
 Key = tuple[datetime, datetime, str]
 """(occurred_at, recorded_at, event_id) in UTC; an unstamped event sorts first among equals."""
@@ -32,7 +32,7 @@ _CONTAINERS = ("offers", "contracts", "clearances", "alerts", "written", "stages
 Wellbeing = Literal["unknown", "ok", "concern", "distress"]
 
 
-def key_of(event: Any) -> Key:
+def key_of(event: Envelope) -> Key:
     """The SPEC section 5 sort key of an `events.Envelope`."""
     recorded = event.recorded_at.astimezone(UTC) if event.recorded_at else UNSTAMPED
     return (event.occurred_at.astimezone(UTC), recorded, str(event.event_id))
@@ -84,6 +84,9 @@ class Signed(Offer):
 
 
 class CaseState(BaseModel):
+    # The stored dump carries the computed fields for readers; reloading ignores them.
+    model_config = ConfigDict(extra="ignore")
+
     case_id: str
     # Welfare view registers (each written last-writer-wins by key, see `put`).
     given_name: str | None = None
