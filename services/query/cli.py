@@ -68,15 +68,19 @@ def _add_officer(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _ensure_tables(engine, settings: Settings) -> None:
-    """Create missing tables (a fresh SQLite file); a database we cannot reach is a one-line failure."""
+    """Bring the schema to head (a fresh SQLite file gets its tables); a database we cannot reach
+    or whose schema is foreign is a one-line failure."""
     from sqlalchemy.exc import OperationalError
 
     from services.cli import CommandError
-    from services.storage.db import create_all
+    from services.storage.migrate import SchemaMismatch, migrate
 
     try:
-        create_all(engine)
+        migrate(engine)
     except OperationalError as error:
+        reason = " ".join(str(error.orig).split())  # the driver's message spans lines; ours is one
         raise CommandError(
-            f"cannot reach the database ({error.orig}); check PASSAGE_DATABASE_URL and that the server is running"
+            f"cannot reach the database ({reason}); check PASSAGE_DATABASE_URL and that the server is running"
         ) from None
+    except SchemaMismatch as error:
+        raise CommandError(str(error)) from None

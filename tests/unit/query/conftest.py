@@ -1,0 +1,49 @@
+"""The query API over a SQLite view database seeded with `tests.query_seed` and a fake publisher."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+from fastapi.testclient import TestClient
+
+import events
+from services.config import Settings
+from services.query.app import create_app
+from tests.query_contract import ApiHarness, Published
+from tests.query_seed import FakePublisher, seed
+
+
+@pytest.fixture
+def unit_settings(tmp_path) -> Settings:
+    # Nothing listens on port 9: the readiness probe must report Kafka down, quickly.
+    return Settings(env="test", kafka_bootstrap="127.0.0.1:9", var_dir=tmp_path)
+
+
+@pytest.fixture
+def publisher() -> FakePublisher:
+    return FakePublisher()
+
+
+@pytest.fixture
+def api(sqlite_engine, unit_settings, publisher):
+    tokens = seed(sqlite_engine, unit_settings.secret_key)
+    app = create_app(unit_settings, engine=sqlite_engine, publisher=publisher)
+
+    def published(event_id: str) -> Published:
+        for record in publisher.records:
+            event = events.decode(record.value)
+            if str(event.event_id) == event_id:
+                return Published(record.topic, record.key, dict(record.headers), event)
+        raise AssertionError(f"event {event_id} was not published")
+
+    @contextmanager
+    def kafka_down():
+        publisher.fail = True
+        try:
+            yield
+        finally:
+            publisher.fail = False
+
+    with TestClient(app) as client:
+        yield ApiHarness(client, tokens, unit_settings.journey_topic, published, kafka_down)

@@ -1,0 +1,20 @@
+"""Every endpoint and error of the query API against SQLite (the shared contract), plus what only
+a fake can show: a refused action publishes nothing, and readiness reports an unreachable Kafka."""
+
+from __future__ import annotations
+
+from tests.query_contract import *  # noqa: F403 - the shared contract tests run here against SQLite
+
+
+def test_refused_actions_publish_nothing(api, publisher):
+    with api.kafka_down():
+        assert api.post("/v1/cases/SA-0001/notes", "sup-all", {"text": "x"}).status_code == 503
+    api.post("/v1/alerts/A-WAGE/resolve", "sup-all", {"note": "again"})
+    api.post("/v1/alerts/A-PASS/acknowledge", "off-sa", {})
+    assert publisher.records == []
+
+
+def test_readyz_names_kafka_when_it_is_unreachable(api):
+    response = api.client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["error"]["details"] == [{"kafka": False, "database": True}]
