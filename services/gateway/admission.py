@@ -63,7 +63,8 @@ def admit(data: Any, source: Source, *, topic: str, now: datetime) -> Admitted |
         if event_type.startswith("case.") or not may_publish(source.agency_kind, event_type):
             message = (f"an agency of kind {source.agency_kind.value} may not publish {event_type} "
                        "(SPEC section 4); ask Passage to register the agency under the right kind")
-            return Refused(403, "forbidden", message, [{"path": "event_type", "message": message}], event_id)
+            detail = f"{event_type} is outside the mandate of kind {source.agency_kind.value}"
+            return Refused(403, "forbidden", message, [{"path": "event_type", "message": detail}], event_id)
     try:
         event = validate(data, now=now)
     except InvalidEvent as error:

@@ -45,9 +45,11 @@ class Publisher:
     discarded producer are abandoned (their callers already got `PublishFailed`).
     """
 
-    def __init__(self, settings: Settings, *, factory: Callable[..., KafkaProducer] = KafkaProducer) -> None:
+    def __init__(self, settings: Settings, *, factory: Callable[..., KafkaProducer] = KafkaProducer,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._settings = settings
         self._factory = factory
+        self._clock = clock
         self._lock = threading.Lock()
         self._producer: KafkaProducer | None = None
         self._retry_at = 0.0
@@ -56,7 +58,7 @@ class Publisher:
         with self._lock:
             if self._producer is not None:
                 return self._producer
-            if time.monotonic() < self._retry_at:
+            if self._clock() < self._retry_at:
                 raise PublishFailed("Kafka is unreachable (the last connection attempt just failed)")
             timeout_ms = int(self._settings.publish_timeout_s * 1000)
             try:
@@ -73,7 +75,7 @@ class Publisher:
                     **self._settings.kafka_client_options(),
                 )
             except (KafkaError, OSError):
-                self._retry_at = time.monotonic() + REBUILD_BACKOFF_S
+                self._retry_at = self._clock() + REBUILD_BACKOFF_S
                 raise
             return self._producer
 
@@ -82,7 +84,7 @@ class Publisher:
         for the broker's acknowledgements. No flush: concurrent callers share linger batches."""
         if not records:
             return
-        deadline = time.monotonic() + self._settings.publish_timeout_s
+        deadline = self._clock() + self._settings.publish_timeout_s
         producer = None
         try:
             producer = self._get()
@@ -91,7 +93,7 @@ class Publisher:
                 for r in records
             ]
             for future in futures:
-                future.get(timeout=max(0.0, deadline - time.monotonic()))
+                future.get(timeout=max(0.0, deadline - self._clock()))
         except (KafkaError, OSError) as error:
             if producer is not None:
                 self._discard(producer)
