@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "services.query.cli",
     "services.worker.cli",
     "services.demo.cli",
+    "services.local.cli",
 ]
 
 
