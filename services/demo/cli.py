@@ -4,6 +4,8 @@ events per second).
 
 It uses the demo credentials `passage up` keeps in var/demo-credentials.json (one agency per
 kind, a supervisor with scope `*`) and, unless told otherwise, the URLs `passage up` serves on.
+Without that file (a deployment not started by `passage up`, e.g. compose) it issues them itself,
+which needs the view database (PASSAGE_DATABASE_URL).
 "Caught up" means the welfare view holds every published case with at least as many events as
 were published for it (an exact test, not a guess after a sleep).
 """
@@ -50,14 +52,14 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
         creds = credentials.load(settings)
     except credentials.CredentialsError as error:
         raise CommandError(str(error)) from None
-    if creds is None:
-        raise CommandError(f"no demo credentials at {credentials.path(settings)}; start Passage with `passage up` "
-                           "first (it creates the demo agencies and a supervisor and stores them there)")
-    gateway_url, query_url = args.gateway_url or creds.gateway_url, args.query_url or creds.query_url
-    seed = args.seed if args.seed is not None else secrets.randbelow(10**6)
-    query = QueryApi(query_url, creds.supervisor_token)
+    defaults = creds or credentials.Credentials()
+    gateway_url, query_url = args.gateway_url or defaults.gateway_url, args.query_url or defaults.query_url
     _require_ready(gateway_url, "gateway")
     _require_ready(query_url, "query API")
+    if creds is None:  # `passage up` issues them; a deployment without it (compose) gets them here
+        creds = _issue_credentials(settings, gateway_url, query_url)
+    seed = args.seed if args.seed is not None else secrets.randbelow(10**6)
+    query = QueryApi(query_url, creds.supervisor_token)
     # Generous timeout: the gateway answers 503 itself when Kafka does not acknowledge in time.
     clients = {kind: PassageClient(gateway_url, key, retries=6, timeout=max(60.0, 3 * settings.publish_timeout_s))
                for kind, key in creds.agency_keys.items()}
@@ -157,6 +159,25 @@ def _render(summary: dict, settings: Settings) -> str:
 
 def _text(value) -> str:
     return str(getattr(value, "value", value))
+
+
+def _issue_credentials(settings: Settings, gateway_url: str, query_url: str):
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from services.cli import CommandError
+    from services.demo import credentials
+    from services.storage.db import make_engine
+
+    engine = make_engine(settings)
+    try:
+        creds, issued = credentials.ensure(settings, engine, gateway_url, query_url)
+    except (SQLAlchemyError, credentials.CredentialsError) as error:
+        raise CommandError(f"no demo credentials at {credentials.path(settings)} and they could not be issued "
+                           f"({str(error).splitlines()[0]}); start Passage with `passage up`, which issues them") from None
+    finally:
+        engine.dispose()
+    print(f"issued demo credentials ({', '.join(issued)}), saved to {credentials.path(settings)}", file=sys.stderr)
+    return creds
 
 
 def _require_ready(url: str, what: str) -> None:
