@@ -14,6 +14,7 @@ batch's offsets uncommitted.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
@@ -66,9 +67,11 @@ class WorkerApp(faust.App):
 class Worker:
     """The agent's state: drives the pipeline, knows when it is idle, stops on a fatal error."""
 
-    def __init__(self, pipeline: Pipeline, on_fatal: Callable[[BaseException], None]) -> None:
+    def __init__(self, pipeline: Pipeline, on_fatal: Callable[[BaseException], None],
+                 first_backoff_s: float = 0.5) -> None:
         self.pipeline = pipeline
         self.on_fatal = on_fatal
+        self.first_backoff_s = first_backoff_s
         self.stopping = False
         self.idle = asyncio.Event()
         self.idle.set()
@@ -98,12 +101,12 @@ class Worker:
             await asyncio.Event().wait()  # park until the app stops us
 
     async def _until_done(self, step: Callable, batch) -> None:
-        for attempt in range(1, 1_000_000):
+        for attempt in itertools.count(1):
             try:
                 await asyncio.to_thread(step, batch)
                 return
             except TRANSIENT as error:
-                delay = min(MAX_BACKOFF_S, 0.5 * 2 ** min(attempt, 10))
+                delay = min(MAX_BACKOFF_S, self.first_backoff_s * 2 ** min(attempt - 1, 10))
                 log.warning("batch step failed; retrying", step=step.__name__, attempt=attempt,
                             retry_in_s=delay, error=str(error).splitlines()[0][:300])
                 await asyncio.sleep(delay)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import threading
 
 from services.config import Settings
 from services.kafka.producer import Publisher
@@ -26,7 +27,9 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
     """Run until `stop` is set or a signal arrives; 0 after a clean stop, 1 after a fatal error."""
     loop = asyncio.get_running_loop()
     stop = stop or asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    # Signals reach only the main thread; embedded in another thread, the caller sets `stop`.
+    signals = (signal.SIGINT, signal.SIGTERM) if threading.current_thread() is threading.main_thread() else ()
+    for sig in signals:
         loop.add_signal_handler(sig, stop.set)
     engine = make_engine(settings)
     publisher = Publisher(settings)
@@ -55,7 +58,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         await app.stop()
         log.info("worker stopped", batches=worker.batches)
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in signals:
             loop.remove_signal_handler(sig)
         await asyncio.to_thread(publisher.close)
         engine.dispose()

@@ -1,0 +1,87 @@
+"""decode -> store -> publish on SQLite with a fake publisher: dead letters, alert messages, outbox."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import events
+from services.kafka.producer import PublishFailed
+from services.storage.db import create_all, make_engine
+from services.worker.pipeline import Pipeline
+from services.worker.views import LIVE
+from tests.factories import make
+from tests.unit.worker.support import message
+
+
+@pytest.fixture
+def pipeline(unit_settings, publisher):
+    engine = make_engine(unit_settings)
+    create_all(engine)
+    yield Pipeline(unit_settings, engine, publisher)
+    engine.dispose()
+
+
+def outbox_size(pipeline) -> int:
+    with pipeline.engine.connect() as conn:
+        return len(conn.execute(LIVE.outbox.select()).all())
+
+
+def test_undecodable_records_become_dead_letters_with_reason_and_origin(pipeline, publisher, unit_settings):
+    registered = make("migrant.registered", 0)
+    unknown = json.loads(events.encode(make("case.note_added", 1)))
+    unknown["event_type"] = "case.teleported"
+    invalid = json.loads(events.encode(make("deployment.wage_paid", 2)))
+    invalid["payload"]["period"] = "last month"
+    batch = pipeline.decode([
+        message(b"{not json", 7), message(json.dumps(unknown).encode(), 8),
+        message(json.dumps(invalid).encode(), 9), message(None, 10), message(registered, 11),
+    ])
+    assert [d.event.event_id for d in batch.delivered] == [registered.event_id]
+    pipeline.store(batch)
+    pipeline.publish(batch)
+    letters = publisher.on(unit_settings.dlq_topic)
+    assert [dict(r.headers)["original_offset"] for r in letters] == [b"7", b"8", b"9", b"10"]
+    reasons = [dict(r.headers)["reason"].decode() for r in letters]
+    assert "not valid JSON" in reasons[0]
+    assert "unknown event type 'case.teleported'" in reasons[1]
+    assert "payload.period" in reasons[2]
+    assert "tombstone" in reasons[3]
+    first = dict(letters[0].headers)
+    assert (first["original_topic"], first["original_partition"]) == (b"unit.journey.v1", b"0")
+    assert letters[0].value == b"{not json" and letters[0].key == "CASE-0001"
+
+
+def test_alert_changes_are_published_keyed_by_case_and_leave_the_outbox(pipeline, publisher, unit_settings):
+    batch = pipeline.decode([message(make("migrant.registered", 0), 0),
+                             message(make("deployment.distress_reported", 5), 1)])
+    pipeline.store(batch)
+    assert outbox_size(pipeline) == 1
+    pipeline.publish(batch)
+    [record] = publisher.on(unit_settings.alerts_topic)
+    body = json.loads(record.value)
+    assert record.key == body["alert"]["case_id"]
+    assert (body["change"], body["alert"]["code"], body["alert"]["status"]) == ("raised", "DISTRESS", "open")
+    assert outbox_size(pipeline) == 0
+
+
+def test_a_failed_publish_is_retried_without_storing_again(pipeline, publisher, unit_settings):
+    batch = pipeline.decode([message(make("deployment.distress_reported", 5), 0)])
+    applied = pipeline.store(batch)
+    publisher.fail_next = 1
+    with pytest.raises(PublishFailed):
+        pipeline.publish(batch)
+    assert pipeline.store(batch) is applied  # already committed: not folded twice
+    pipeline.publish(batch)
+    pipeline.publish(batch)  # done: nothing twice
+    assert len(publisher.on(unit_settings.alerts_topic)) == 1
+
+
+def test_changes_committed_but_never_published_are_flushed_on_the_next_start(unit_settings, publisher, pipeline):
+    batch = pipeline.decode([message(make("deployment.distress_reported", 5), 0)])
+    pipeline.store(batch)  # ...and the process dies before publishing
+    restarted = Pipeline(unit_settings, pipeline.engine, publisher)
+    assert restarted.flush_outbox() == 1
+    assert json.loads(publisher.on(unit_settings.alerts_topic)[0].value)["alert"]["code"] == "DISTRESS"
+    assert outbox_size(pipeline) == 0
