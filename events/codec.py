@@ -109,7 +109,9 @@ def _payload(data: dict, catalogue: Mapping[str, EventSpec]) -> tuple[BaseModel 
             return None, 0, []  # the envelope check reports the missing field
         return None, 0, [Problem("event_type", f"unknown event type {event_type!r}; see schemas/ for the catalogue")]
     version = data.get("schema_version")
-    model = spec.models.get(version) if type(version) is int else None
+    if isinstance(version, float) and version.is_integer():
+        version = int(version)  # 1.0 is the integer 1 in JSON (and JSON Schema)
+    model = spec.models.get(version) if type(version) is int else None  # not True
     if model is None:
         if "schema_version" not in data:
             return None, 0, []

@@ -123,6 +123,7 @@ CaseId = Annotated[
 Id = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
+Phone = Annotated[str, StringConstraints(min_length=1, max_length=32)]
 
 
 def _strict_int(value: Any) -> Any:
@@ -154,6 +155,8 @@ def _pattern_string(pattern: str, kind: str, message: str, passthrough: type):
 def _require_offset(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise _fail("timezone_aware", "needs a UTC offset (e.g. '2026-03-01T09:30:00Z')")
+    if value.utcoffset().total_seconds() % 60:  # RFC 3339 offsets are whole minutes
+        raise _fail("timezone_offset", "the UTC offset must be whole minutes")
     return value
 
 

@@ -1,7 +1,5 @@
 """Skilling: registration, assessment, training and certification (SPEC section 3)."""
 
-from typing import Annotated
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from events.payloads.base import Payload
@@ -13,9 +11,11 @@ from events.types import (
     IscoCode,
     Level,
     Name,
+    Phone,
     Sex,
     TrainingOutcome,
 )
+
 
 class Aspirations(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -38,7 +38,7 @@ class MigrantRegistered(Payload):
     nationality: CountryCode
     origin_region: Name
     passport_number: Id | None = None
-    phone: Annotated[str, Field(min_length=1, max_length=32)] | None = None
+    phone: Phone | None = None
     aspirations: Aspirations | None = None
     consent: Consent
 
