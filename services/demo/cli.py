@@ -33,12 +33,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     demo.add_argument("--gateway-url", help="default: where `passage up` serves it (var/demo-credentials.json)")
     demo.add_argument("--query-url", help="default: where `passage up` serves it (var/demo-credentials.json)")
     demo.add_argument("--seed", type=int, help="the same seed gives the same journeys (republishing changes nothing); default random")
-    demo.add_argument("--timeout", type=float, help="seconds to wait for the views to catch up (default 300 + 0.1 per migrant)")
+    demo.add_argument("--timeout", type=float, default=180.0,
+                      help="give up when the views make no progress for this many seconds (default 180)")
     demo.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     demo.set_defaults(func=_demo)
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    import logging
+
     from tqdm import tqdm
 
     from events.client import PassageClient, PublishError
@@ -48,6 +51,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     from services.demo.publish import publish, waves
     from services.demo.views import QueryApi, QueryError
 
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would bury the progress bar
     try:
         creds = credentials.load(settings)
     except credentials.CredentialsError as error:
@@ -92,7 +96,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
             client.close()
     publish_s = time.monotonic() - began
     try:
-        _wait_for_views(query, expected, args.timeout or 300 + 0.1 * args.migrants)
+        _wait_for_views(query, expected, args.timeout)
         caught_up_s = time.monotonic() - began - publish_s
         summary = {
             "seed": seed, "case_ids": f"*-{run_tag(seed)}-*", "migrants": args.migrants, "events": published,
@@ -110,13 +114,15 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _wait_for_views(query, expected: dict[str, int], timeout_s: float) -> None:
+def _wait_for_views(query, expected: dict[str, int], stall_s: float) -> None:
+    """Poll until every case holds its events; give up after `stall_s` without any progress (a
+    large demo may take long, but a worker that is down makes no progress at all)."""
     from tqdm import tqdm
 
     from services.cli import CommandError
 
-    deadline = time.monotonic() + timeout_s
-    pending = set(expected)
+    pending, seen = set(expected), -1
+    deadline = time.monotonic() + stall_s
     with tqdm(total=len(expected), unit="case", desc="views catching up", file=sys.stderr, disable=None) as bar:
         while True:
             counts = query.event_counts(pending)
@@ -125,9 +131,12 @@ def _wait_for_views(query, expected: dict[str, int], timeout_s: float) -> None:
             bar.update(len(done))
             if not pending:
                 return
-            if time.monotonic() > deadline:
+            events_in = sum(counts.values())
+            if done or events_in != seen:
+                seen, deadline = events_in, time.monotonic() + stall_s
+            elif time.monotonic() > deadline:
                 raise CommandError(
-                    f"the views did not catch up within {timeout_s:.0f}s: {len(pending)} of {len(expected)} cases are "
+                    f"the views made no progress for {stall_s:.0f}s with {len(pending)} of {len(expected)} cases "
                     f"behind (e.g. {min(pending)}); check that `passage worker` runs and see its log")
             time.sleep(1.0)
 

@@ -36,9 +36,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _up(args: argparse.Namespace, settings: Settings) -> int:
+    import logging
+
     from services.cli import CommandError
     from services.local.supervisor import Part, Supervisor
 
+    # `up` says itself what these would (schema revision, readiness), in one line each.
+    for noisy in ("httpx", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     for port, option in ((args.gateway_port, "--gateway-port"), (args.query_port, "--query-port")):
         if _taken(args.host, port):
             raise CommandError(f"port {port} on {args.host} is taken by another process; stop it or pass {option}")
@@ -77,7 +82,7 @@ def _up(args: argparse.Namespace, settings: Settings) -> int:
             signal.signal(sig, count)  # from here on a signal only hurries the clean-up along
         if any(part.process for part in parts):
             say(f"the {died.name} exited (code {died.process.returncode}); stopping the others"
-                if died else "stopping every part")
+                if died else "stopping every part (a second Ctrl-C kills them at once)")
         supervisor.stop(STOP_GRACE_S, hurry=lambda: signals["count"] > 1)
         if broker_state["launched"]:
             from services.kafka import broker
