@@ -337,7 +337,7 @@ def test_audit_filters_pages_and_scope(api):
     api.get("/v1/cases/SA-0001/timeline", "sup-all")
     mine = ids(api.get("/v1/audit", officer_id="sup-all", case_id="AE-0001", limit=500), "case_id")
     assert len(mine) >= 3 and set(mine) == {"AE-0001"}
-    pages = list(walk(api, "/v1/audit", "sup-all", "id", case_id="AE-0001", limit=2))
+    pages = list(walk(api, "/v1/audit", "sup-all", "id", officer_id="sup-all", case_id="AE-0001", limit=2))
     flat = [i for p in pages for i in p]
     assert flat == sorted(flat, reverse=True) and len(flat) == len(set(flat)) == len(mine)
     # a dest:SA supervisor sees reads of SA cases only

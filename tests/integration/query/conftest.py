@@ -1,0 +1,99 @@
+"""The query API over PostgreSQL and the real Kafka broker.
+
+The session's Kafka topics come from the shared `topics` fixture; the views live in a database of
+this package's own (created, migrated, seeded with `tests.query_seed`, dropped), so the exact
+counts the contract asserts are not disturbed by rows other integration tests write.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import uuid
+from contextlib import contextmanager
+
+import pytest
+from fastapi.testclient import TestClient
+from kafka import KafkaConsumer, TopicPartition
+from sqlalchemy import text
+
+import events
+from services.config import Settings
+from services.kafka.producer import Publisher
+from services.query.app import create_app
+from services.storage.db import make_engine
+from services.storage.migrate import migrate
+from tests.query_contract import ApiHarness, Published
+from tests.query_seed import seed
+
+
+@pytest.fixture(scope="package")
+def query_settings(topics: Settings, pg_admin_url: str):
+    name = f"passage_query_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(pg_admin_url).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    settings = topics.model_copy(update={"database_url": pg_admin_url.rsplit("/", 1)[0] + f"/{name}"})
+    migrate(settings.db_url)
+    yield settings
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="package")
+def query_world(query_settings: Settings):
+    """The seeded database's engine and each officer's token."""
+    engine = make_engine(query_settings)
+    tokens = seed(engine, query_settings.secret_key)
+    yield engine, tokens
+    engine.dispose()
+
+
+class JourneyReader:
+    """Reads the journey topic from the beginning and finds records by event_id (deadline poll)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap.split(","), enable_auto_commit=False)
+        partitions = [TopicPartition(settings.journey_topic, p)
+                      for p in self.consumer.partitions_for_topic(settings.journey_topic)]
+        self.consumer.assign(partitions)
+        self.consumer.seek_to_beginning(*partitions)
+        self.seen: dict[str, Published] = {}
+
+    def find(self, event_id: str, timeout_s: float = 20.0) -> Published:
+        deadline = time.monotonic() + timeout_s
+        while event_id not in self.seen:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"event {event_id} did not reach the journey topic within {timeout_s}s")
+            for records in self.consumer.poll(timeout_ms=500).values():
+                for r in records:
+                    event = events.decode(r.value)
+                    self.seen[str(event.event_id)] = Published(
+                        r.topic, r.key.decode(), {k: v for k, v in r.headers}, event)
+        return self.seen[event_id]
+
+
+@pytest.fixture(scope="package")
+def api(query_settings: Settings, query_world):
+    engine, tokens = query_world
+    publisher = Publisher(query_settings)
+    app = create_app(query_settings, engine=engine, publisher=publisher)
+    reader = JourneyReader(query_settings)
+    # Nothing listens on port 9: a publisher that cannot reach Kafka, failing within a second.
+    dead = Publisher(query_settings.model_copy(update={"kafka_bootstrap": "127.0.0.1:9", "publish_timeout_s": 1.0}))
+
+    @contextmanager
+    def kafka_down():
+        working = app.state.clients
+        app.state.clients = dataclasses.replace(working, publisher=dead)
+        try:
+            yield
+        finally:
+            app.state.clients = working
+
+    with TestClient(app) as client:
+        yield ApiHarness(client, tokens, query_settings.journey_topic, reader.find, kafka_down)
+    reader.consumer.close()
+    publisher.close()
+    dead.close()
