@@ -130,3 +130,20 @@ def test_up_then_demo_summary_matches_the_database_and_sigterm_stops_everything(
         assert "up      | stopped" in up.output()
     finally:
         up.kill()
+
+
+def test_two_quick_signals_stop_every_part_at_once_and_exit_0(settings):
+    up = Up(settings)
+    try:
+        deadline = time.monotonic() + 240
+        while len(up.child_pids()) < 3:
+            assert up.process.poll() is None, f"passage up exited early:\n{up.output()}"
+            assert time.monotonic() < deadline, up.output()
+            time.sleep(0.2)
+        children = up.child_pids()
+        up.process.send_signal(signal.SIGINT)
+        up.process.send_signal(signal.SIGTERM)  # impatient: the second one skips the grace period
+        assert up.process.wait(timeout=60) == 0, up.output()
+        assert not [pid for pid in children if _alive(pid)]
+    finally:
+        up.kill()

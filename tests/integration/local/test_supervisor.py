@@ -1,0 +1,71 @@
+"""The supervisor of `passage up` with real child processes (small Python scripts, no Kafka)."""
+
+from __future__ import annotations
+
+import io
+import sys
+import time
+
+import pytest
+
+from services.local.supervisor import Part, Supervisor
+
+pytestmark = pytest.mark.timeout(120)
+
+CHATTY = "import time; print('hello', flush=True); time.sleep(60)"
+STUBBORN = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); time.sleep(60)"
+DYING = "import sys; print('bye', flush=True); sys.exit(3)"
+
+
+def _python(code: str) -> list[str]:
+    return [sys.executable, "-c", code]
+
+
+def _wait_for(condition, timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+def test_lines_are_prefixed_with_the_part_name_and_stop_reaps_every_part():
+    out = io.StringIO()
+    parts = [Part("alpha", _python(CHATTY)), Part("beta", _python(CHATTY))]
+    supervisor = Supervisor(parts, out, names=("up",))
+    supervisor.start()
+    _wait_for(lambda: out.getvalue().count("| hello") == 2)
+    assert supervisor.exited() is None
+    supervisor.stop(grace_s=10)
+    assert all(p.process.returncode is not None for p in parts)
+    lines = out.getvalue().splitlines()
+    assert "alpha | hello" in lines and "beta  | hello" in lines
+
+
+def test_a_part_that_dies_is_reported_with_its_exit_code():
+    parts = [Part("steady", _python(CHATTY)), Part("fragile", _python(DYING))]
+    supervisor = Supervisor(parts, io.StringIO())
+    supervisor.start()
+    _wait_for(lambda: supervisor.exited() is not None)
+    died = supervisor.exited()
+    assert died.name == "fragile" and died.process.returncode == 3
+    supervisor.stop(grace_s=10)
+    assert parts[0].process.returncode is not None
+
+
+def test_a_part_ignoring_sigterm_is_killed_after_the_grace_or_at_once_when_hurried():
+    out = io.StringIO()
+    supervisor = Supervisor([Part("stubborn", _python(STUBBORN))], out)
+    supervisor.start()
+    _wait_for(lambda: "stubborn | ready" in out.getvalue())
+    began = time.monotonic()
+    supervisor.stop(grace_s=1.0)
+    assert 0.9 < time.monotonic() - began < 10
+    assert "did not stop in time; killing it" in out.getvalue()
+
+    out = io.StringIO()
+    supervisor = Supervisor([Part("stubborn", _python(STUBBORN))], out)
+    supervisor.start()
+    _wait_for(lambda: "stubborn | ready" in out.getvalue())
+    began = time.monotonic()
+    supervisor.stop(grace_s=60, hurry=lambda: True)  # the user pressed Ctrl-C again
+    assert time.monotonic() - began < 10
