@@ -132,18 +132,34 @@ def test_up_then_demo_summary_matches_the_database_and_sigterm_stops_everything(
         up.kill()
 
 
+def _started(up: Up) -> list[int]:
+    deadline = time.monotonic() + 240
+    while len(up.child_pids()) < 3:
+        assert up.process.poll() is None, f"passage up exited early:\n{up.output()}"
+        assert time.monotonic() < deadline, up.output()
+        time.sleep(0.2)
+    return up.child_pids()
+
+
 def test_two_quick_signals_stop_every_part_at_once_and_exit_0(settings):
     up = Up(settings)
     try:
-        deadline = time.monotonic() + 240
-        while len(up.child_pids()) < 3:
-            assert up.process.poll() is None, f"passage up exited early:\n{up.output()}"
-            assert time.monotonic() < deadline, up.output()
-            time.sleep(0.2)
-        children = up.child_pids()
+        children = _started(up)
         up.process.send_signal(signal.SIGINT)
         up.process.send_signal(signal.SIGTERM)  # impatient: the second one skips the grace period
         assert up.process.wait(timeout=60) == 0, up.output()
         assert not [pid for pid in children if _alive(pid)]
+    finally:
+        up.kill()
+
+
+def test_when_a_part_dies_the_others_are_stopped_and_up_fails_naming_it(settings):
+    up = Up(settings)
+    try:
+        worker, gateway, query = _started(up)
+        os.kill(gateway, signal.SIGKILL)
+        assert up.process.wait(timeout=120) == 1, up.output()
+        assert "the gateway exited unexpectedly with code -9" in up.output()
+        assert not [pid for pid in (worker, query) if _alive(pid)]
     finally:
         up.kill()
