@@ -17,6 +17,7 @@ from services.logs import configure_logging
 
 COMMAND_MODULES = [
     "services.kafka.cli",
+    "services.schemas_cli",
     "services.gateway.cli",
     "services.query.cli",
     "services.worker.cli",
