@@ -11,16 +11,16 @@ gets `Conflict` (or an IntegrityError on insert) and retries the whole batch fro
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
 from uuid import UUID, uuid5
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import JSON, Connection, Text, bindparam, cast, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.types import TypeDecorator
 
 from events import Envelope
 from services.domain import SEVERITY_RANK, AlertChange, CaseState, RuleConfig, next_deadline, project
@@ -35,12 +35,23 @@ PLAIN_COLUMNS = (
 )
 
 
+class JSONText(TypeDecorator):
+    """Binds text that is already JSON to a JSON column as it is: the envelope exactly as it was on
+    the log, and the state as pydantic serialised it (no parse-and-dump round trip per row)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def bind_processor(self, dialect):
+        return None
+
+
 @dataclass(frozen=True)
 class Delivered:
-    """A decoded event, the envelope as JSON for the timeline, and where it was on the log."""
+    """A decoded event, its envelope as JSON text (for the timeline), and where it was on the log."""
 
     event: Envelope
-    envelope: dict
+    envelope: str
     partition: int | None = None
     offset: int | None = None
 
@@ -84,7 +95,8 @@ def apply_batch(conn: Connection, views: Views, batch: Sequence[Delivered], rule
             result.changes.append(alert_message(change, state, str(event.event_id)))
     touched = {row["case_id"] for row in timeline}
     _write_cases(conn, views, {c: states[c] for c in touched}, loaded, rules)
-    _insert(conn, views.timeline, timeline)
+    if timeline:
+        conn.execute(insert(views.timeline).values(envelope=_json_param("envelope_json")), timeline)
     _insert(conn, views.job_offers, offers)
     _upsert_alerts(conn, views, [_alert_row(change, states[change.alert.case_id]) for change in alerts.values()])
     _follow_moved_cases(conn, views, {c: states[c] for c in touched}, loaded)
@@ -115,7 +127,7 @@ def case_row(state: CaseState, rules: RuleConfig) -> dict:
         top_severity_rank=SEVERITY_RANK[top] if top is not None else 0,
         event_count=state.event_count,
         next_deadline=next_deadline(state, rules),
-        state=state.model_dump(mode="json"),
+        state_json=state.model_dump_json(),
     )
     return row
 
@@ -139,16 +151,17 @@ def _load(conn: Connection, views: Views, case_ids: set[str]) -> dict[str, tuple
     if not case_ids:
         return {}
     c = views.cases.c
-    rows = conn.execute(select(c.case_id, c.state, c.event_count, c.destination_country, c.origin_region)
-                        .where(c.case_id.in_(case_ids)))
-    return {row.case_id: (CaseState.model_validate(_json(row.state)), row.event_count,
+    rows = conn.execute(select(c.case_id, cast(c.state, Text).label("state"), c.event_count,
+                               c.destination_country, c.origin_region).where(c.case_id.in_(case_ids)))
+    return {row.case_id: (CaseState.model_validate_json(row.state), row.event_count,
                           (row.destination_country, row.origin_region)) for row in rows}
 
 
 def _write_cases(conn: Connection, views: Views, states: dict[str, CaseState], loaded: dict,
                  rules: RuleConfig) -> None:
     new = [case_row(s, rules) for case_id, s in states.items() if case_id not in loaded]
-    _insert(conn, views.cases, new)
+    if new:
+        conn.execute(insert(views.cases).values(state=_json_param("state_json")), new)
     changed = []
     for case_id, state in states.items():
         if case_id in loaded:
@@ -158,7 +171,8 @@ def _write_cases(conn: Connection, views: Views, states: dict[str, CaseState], l
     if not changed:
         return
     c = views.cases.c
-    statement = update(views.cases).where(c.case_id == bindparam("k_case_id"), c.event_count == bindparam("k_version"))
+    statement = (update(views.cases).values(state=_json_param("state_json"))
+                 .where(c.case_id == bindparam("k_case_id"), c.event_count == bindparam("k_version")))
     if conn.execute(statement, changed).rowcount != len(changed):
         raise Conflict("a case of this batch was changed by another worker since it was loaded")
 
@@ -187,7 +201,7 @@ def _timeline_row(delivered: Delivered) -> dict:
     event = delivered.event
     return {
         "event_id": str(event.event_id), "case_id": event.case_id, "event_type": event.event_type,
-        "occurred_at": _utc(event.occurred_at), "recorded_at": _utc(event.recorded_at), "envelope": delivered.envelope,
+        "occurred_at": _utc(event.occurred_at), "recorded_at": _utc(event.recorded_at), "envelope_json": delivered.envelope,
         "topic_partition": delivered.partition, "topic_offset": delivered.offset,
     }
 
@@ -228,5 +242,5 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment.astimezone(UTC) if moment is not None else None
 
 
-def _json(value: object) -> dict:
-    return json.loads(value) if isinstance(value, str) else value
+def _json_param(name: str):
+    return bindparam(name, type_=JSONText())

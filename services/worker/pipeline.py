@@ -128,7 +128,11 @@ def decode_one(message: Message) -> tuple[Delivered | None, str]:
         event = events.decode(message.value)
     except events.InvalidEvent as error:
         return None, f"invalid event: {error}"
-    return Delivered(event, json.loads(message.value), message.partition, message.offset), ""
+    try:
+        text = message.value.decode()
+    except UnicodeDecodeError:  # JSON in UTF-16/32: valid, but stored as UTF-8 text
+        text = json.dumps(json.loads(message.value))
+    return Delivered(event, text, message.partition, message.offset), ""
 
 
 def _message_of(delivered: Delivered, batch: Batch) -> Message:

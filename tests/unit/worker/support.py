@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 import events
@@ -38,4 +37,4 @@ def message(event: events.Envelope | bytes | None, offset: int, partition: int =
 
 
 def delivered(event: events.Envelope, offset: int = 0, partition: int = 0) -> Delivered:
-    return Delivered(event, json.loads(events.encode(event)), partition, offset)
+    return Delivered(event, events.encode(event).decode(), partition, offset)
