@@ -1,0 +1,80 @@
+"""Kafka goes away and comes back: the gateway answers 503 (nothing written), then is ready and
+accepts again without a restart of its own.
+
+Runs a private single-node broker on 19392 (files under the test's tmp dir): the shared broker on
+9092 is in use by everyone else and must never be stopped by a test."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import httpx
+import pytest
+
+from services.gateway.app import create_app
+from services.kafka import broker
+from services.kafka.topics import create_topics
+from tests.integration.gateway.support import end_offsets, records_with_event_ids, serving
+from tests.unit.gateway.support import bearer, new_event
+
+pytestmark = pytest.mark.integration
+PRIVATE_BOOTSTRAP = "127.0.0.1:19392"
+
+
+def _producer_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("kafka-python-producer")]
+
+
+def _until(condition, timeout_s: float, what: str):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.5)
+    raise AssertionError(f"{what} within {timeout_s:.0f}s")
+
+
+@pytest.fixture
+def private_kafka(settings, tmp_path):
+    private = settings.model_copy(update={
+        "kafka_bootstrap": PRIVATE_BOOTSTRAP, "var_dir": tmp_path, "partitions": 2, "publish_timeout_s": 3.0})
+    broker.start(private)
+    try:
+        create_topics(private)
+        yield private
+    finally:
+        broker.stop(private)
+
+
+def test_kafka_down_is_503_and_its_return_is_noticed_without_a_restart(private_kafka, agency_keys):
+    key = bearer(agency_keys["helpline"])
+    with serving(create_app(private_kafka)) as url, httpx.Client(base_url=url, timeout=60) as client:
+        first = new_event()
+        assert client.post("/v1/events", json=first, headers=key).status_code == 202
+        before = end_offsets(private_kafka)
+
+        broker.stop(private_kafka)
+        lost = new_event()
+        began = time.monotonic()
+        refused = client.post("/v1/events", json=lost, headers=key)
+        assert refused.status_code == 503, refused.text
+        assert time.monotonic() - began < 3 * private_kafka.publish_timeout_s + 5  # answers, does not hang
+        assert int(refused.headers["Retry-After"]) > 0
+        assert client.post("/v1/events/batch", json={"events": [new_event()]}, headers=key).status_code == 503
+        assert client.get("/readyz").status_code == 503
+        assert client.get("/healthz").status_code == 200
+        # The discarded producers' network threads stop (kafka-python would leave them retrying).
+        _until(lambda: len(_producer_threads()) <= 1, 30, "discarded producer threads did not stop")
+
+        broker.start(private_kafka)
+        _until(lambda: client.get("/readyz").status_code == 200, 60, "the gateway did not become ready")
+        retried = _until(lambda: (r := client.post("/v1/events", json=lost, headers=key)).status_code == 202 and r,
+                         60, "the same event_id was not accepted after the broker returned")
+        assert retried.json()["event_id"] == lost["event_id"]
+
+    after = end_offsets(private_kafka)
+    assert sum(after.values()) == sum(before.values()) + 1  # only the retry: the 503s wrote nothing
+    assert len(records_with_event_ids(private_kafka, {lost["event_id"]})) == 1
+    assert len(records_with_event_ids(private_kafka, {first["event_id"]})) == 1
