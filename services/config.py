@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     kafka_cache_dir: Path = Path.home() / ".cache" / "passage" / "kafka"
     worker_batch_size: int = 500
     worker_batch_wait_s: float = 0.05
+    # A worker that stops heartbeating (kill -9, lost machine) loses its partitions after this long;
+    # faust's own default (60 s) would leave a dead worker's cases unprojected for a minute.
+    worker_session_timeout_s: float = 10.0
     publish_timeout_s: float = 10.0
 
     @field_validator("clearance_required")
