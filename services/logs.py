@@ -21,7 +21,7 @@ def configure_logging(log_format: str = "console", level: str = "INFO") -> None:
         else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     )
     logging.basicConfig(level=level, stream=sys.stderr, format="%(name)s %(levelname)s %(message)s")
-    for noisy in ("kafka", "aiokafka", "faust", "mode", "uvicorn.access"):
+    for noisy in ("kafka", "aiokafka", "faust", "mode", "alembic", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     structlog.configure(
         processors=[

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
@@ -36,11 +37,17 @@ MAX_BACKOFF_S = 30.0
 OUTBOX_GRACE = timedelta(minutes=1)  # younger outbox rows belong to a batch publishing right now
 
 
+# faust's own services log here, under "faust" (quiet unless something is wrong).
+_FAUST_LOG = logging.getLogger("faust.passage")
+
+
 class _RewindUncommittedThread(driver.AIOKafkaConsumerThread):
     """aiokafka seeks to the committed offset only where one exists. After a rebalance, faust drops
     records it had fetched and seeks back; a partition never committed would keep its advanced
     fetch position and lose those first records. Such partitions go back to their beginning
     (what auto_offset_reset=earliest means); records seen twice are duplicates the timeline drops."""
+
+    logger = _FAUST_LOG
 
     async def seek_to_committed(self):
         committed = await super().seek_to_committed()
@@ -51,15 +58,20 @@ class _RewindUncommittedThread(driver.AIOKafkaConsumerThread):
 
 
 class _Consumer(driver.Consumer):
+    logger = _FAUST_LOG
+
     def _new_consumer_thread(self) -> driver.AIOKafkaConsumerThread:
         return _RewindUncommittedThread(self, loop=self.loop, beacon=self.beacon)
 
 
 class _Transport(driver.Transport):
+    logger = _FAUST_LOG
     Consumer = _Consumer
 
 
 class WorkerApp(faust.App):
+    logger = _FAUST_LOG
+
     def _new_transport(self) -> driver.Transport:
         return _Transport(self.conf.broker_consumer, self)
 
@@ -113,6 +125,7 @@ class Worker:
 
 
 def build_app(settings: Settings, worker: Worker) -> WorkerApp:
+    settings.var_dir.mkdir(parents=True, exist_ok=True)  # faust creates only the last level of its datadir
     app = WorkerApp(
         f"{settings.topic_prefix}-worker",
         broker=[f"kafka://{host}" for host in settings.kafka_bootstrap.split(",")],
@@ -121,6 +134,8 @@ def build_app(settings: Settings, worker: Worker) -> WorkerApp:
         web_enabled=False,
         topic_disable_leader=True,
         consumer_auto_offset_reset="earliest",
+        # A worker that dies without leaving the group holds its partitions this long (faust: 60 s).
+        broker_session_timeout=settings.worker_session_timeout_s,
         datadir=str(settings.var_dir / "faust"),
     )
     journey = app.topic(settings.journey_topic, key_serializer="raw", value_serializer="raw")
