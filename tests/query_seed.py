@@ -53,6 +53,9 @@ class FakePublisher:
             raise PublishFailed("Kafka did not acknowledge: fake broker is down")
         self.records.extend(records)
 
+    def reachable(self) -> bool:
+        return not self.fail
+
     def close(self) -> None:
         pass
 

@@ -16,7 +16,7 @@ from tests.query_seed import FakePublisher, seed
 
 @pytest.fixture
 def unit_settings(tmp_path) -> Settings:
-    # Nothing listens on port 9: the readiness probe must report Kafka down, quickly.
+    # Nothing listens on port 9: should anything reach for a real broker, it fails at once.
     return Settings(env="test", kafka_bootstrap="127.0.0.1:9", var_dir=tmp_path)
 
 

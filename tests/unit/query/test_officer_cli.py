@@ -17,6 +17,8 @@ def cli(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'views.db'}"
     monkeypatch.setenv("PASSAGE_DATABASE_URL", url)
     monkeypatch.setenv("PASSAGE_SECRET_KEY", "test-secret")
+    # structlog would keep writing to capsys' stream after this test closed it.
+    monkeypatch.setattr("services.cli.configure_logging", lambda *_args: None)
     get_settings.cache_clear()
     engine = make_engine(url)
     yield engine

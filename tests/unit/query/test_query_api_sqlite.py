@@ -15,6 +15,8 @@ def test_refused_actions_publish_nothing(api, publisher):
 
 
 def test_readyz_names_kafka_when_it_is_unreachable(api):
-    response = api.client.get("/readyz")
+    assert api.client.get("/readyz").json() == {"status": "ready", "checks": {"kafka": True, "database": True}}
+    with api.kafka_down():
+        response = api.client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["error"]["details"] == [{"kafka": False, "database": True}]
