@@ -1,8 +1,9 @@
 """The query API over PostgreSQL and the real Kafka broker.
 
-The session's Kafka topics come from the shared `topics` fixture; the views live in a database of
-this package's own (created, migrated, seeded with `tests.query_seed`, dropped), so the exact
-counts the contract asserts are not disturbed by rows other integration tests write.
+The session's broker and PostgreSQL server, but topics and a database of this package's own
+(the database created, migrated, seeded with `tests.query_seed` and dropped): the exact counts
+the contract asserts are not disturbed by rows other tests write, and the officer events these
+tests publish never reach a worker test reading the session's journey topic.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy import text
 import events
 from services.config import Settings
 from services.kafka.producer import Publisher
+from services.kafka.topics import create_topics
 from services.query.app import create_app
 from services.storage.db import make_engine
 from services.storage.migrate import migrate
@@ -28,14 +30,16 @@ from tests.query_seed import seed
 
 
 @pytest.fixture(scope="package")
-def query_settings(topics: Settings, pg_admin_url: str):
+def query_settings(settings: Settings, pg_admin_url: str):
     name = f"passage_query_{uuid.uuid4().hex[:10]}"
     admin = make_engine(pg_admin_url).execution_options(isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    settings = topics.model_copy(update={"database_url": pg_admin_url.rsplit("/", 1)[0] + f"/{name}"})
-    migrate(settings.db_url)
-    yield settings
+    own = settings.model_copy(update={"database_url": pg_admin_url.rsplit("/", 1)[0] + f"/{name}",
+                                      "topic_prefix": f"q{uuid.uuid4().hex[:10]}"})
+    create_topics(own)
+    migrate(own.db_url)
+    yield own
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
