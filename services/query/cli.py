@@ -40,8 +40,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     engine = make_engine(settings)
     _ensure_tables(engine, settings)
-    uvicorn.run(create_app(settings, engine=engine), host=args.host, port=args.port,
-                log_level=settings.log_level.lower(), access_log=False)
+    # log_config=None keeps our structlog setup; officer reads are in the audit trail, not an access log.
+    uvicorn.run(create_app(settings, engine=engine), host=args.host, port=args.port, access_log=False, log_config=None)
     engine.dispose()
     return 0
 

@@ -1,0 +1,64 @@
+"""`passage officer add` and `passage query` as an operator runs them: real processes on loopback,
+the session's PostgreSQL database and Kafka topics."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def env(topics) -> dict[str, str]:
+    return {**os.environ, "PASSAGE_DATABASE_URL": topics.database_url, "PASSAGE_TOPIC_PREFIX": topics.topic_prefix,
+            "PASSAGE_KAFKA_BOOTSTRAP": topics.kafka_bootstrap, "PASSAGE_VAR_DIR": str(topics.var_dir)}
+
+
+def officer_add(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "services", "officer", "add", *args],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()[-1]
+
+
+def test_officer_token_opens_the_query_service_and_rotation_closes_the_old_one(env):
+    first = officer_add(env, "--id", "e2e-sup", "--role", "supervisor", "--scope", "*")
+    port = _free_port()
+    service = subprocess.Popen([sys.executable, "-m", "services", "query", "--port", str(port)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert service.poll() is None, service.stderr.read()
+            assert time.monotonic() < deadline, "passage query did not become ready within 60s"
+            time.sleep(0.2)
+
+        assert httpx.get(f"{base}/v1/cases", headers={"Authorization": f"Bearer {first}"}).status_code == 200
+        second = officer_add(env, "--id", "e2e-sup", "--role", "supervisor", "--scope", "*")
+        assert httpx.get(f"{base}/v1/cases", headers={"Authorization": f"Bearer {first}"}).status_code == 401
+        audit = httpx.get(f"{base}/v1/audit", headers={"Authorization": f"Bearer {second}"})
+        assert audit.status_code == 200 and "items" in audit.json()
+    finally:
+        service.send_signal(signal.SIGTERM)
+        # uvicorn shuts down gracefully, then re-raises the signal so the exit status tells why.
+        assert service.wait(timeout=30) in (0, -signal.SIGTERM)
