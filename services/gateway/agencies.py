@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
 
 from events import AgencyKind, Source
 from services.secrets import hash_secret, new_secret
@@ -52,8 +52,10 @@ def authenticate(engine: Engine, server_secret: str, key: str) -> Source | None:
     unknown, the agency is disabled, or its kind is not an agency kind.
     Database errors propagate: the caller answers 503, not 401."""
     key_hash = hash_secret(server_secret, key)
-    with Session(engine) as session:
-        row = session.exec(select(Agency).where(Agency.key_hash == key_hash)).first()
+    # A Core query, not an ORM session: this runs on every request and costs half as much.
+    query = select(Agency.id, Agency.kind, Agency.disabled).where(Agency.key_hash == key_hash)
+    with engine.connect() as connection:
+        row = connection.execute(query).first()
     if row is None or row.disabled or row.kind not in AGENCY_KINDS:
         return None
     return Source(agency_id=row.id, agency_kind=AgencyKind(row.kind))

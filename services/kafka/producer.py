@@ -37,6 +37,24 @@ class Record:
     headers: tuple[tuple[str, bytes], ...] = ()
 
 
+def producer_config(settings: Settings) -> dict[str, object]:
+    """KafkaProducer options: acks=all and idempotent; every wait bounded by publish_timeout_s
+    (bootstrap included: kafka-python's default would block a request for 30 s)."""
+    timeout_ms = int(settings.publish_timeout_s * 1000)
+    return dict(
+        bootstrap_servers=settings.kafka_bootstrap.split(","),
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=2,  # lets concurrent requests share a produce request
+        max_block_ms=timeout_ms,
+        bootstrap_timeout_ms=timeout_ms,
+        request_timeout_ms=timeout_ms,
+        delivery_timeout_ms=timeout_ms + 2000,
+        client_id="passage",
+        **settings.kafka_client_options(),
+    )
+
+
 class Publisher:
     """A thread-safe wrapper around one idempotent KafkaProducer, rebuilt after any failure.
 
@@ -60,20 +78,8 @@ class Publisher:
                 return self._producer
             if self._clock() < self._retry_at:
                 raise PublishFailed("Kafka is unreachable (the last connection attempt just failed)")
-            timeout_ms = int(self._settings.publish_timeout_s * 1000)
             try:
-                self._producer = self._factory(
-                    bootstrap_servers=self._settings.kafka_bootstrap.split(","),
-                    acks="all",
-                    enable_idempotence=True,
-                    linger_ms=2,
-                    max_block_ms=timeout_ms,
-                    bootstrap_timeout_ms=timeout_ms,
-                    request_timeout_ms=timeout_ms,
-                    delivery_timeout_ms=timeout_ms + 2000,
-                    client_id="passage",
-                    **self._settings.kafka_client_options(),
-                )
+                self._producer = self._factory(**producer_config(self._settings))
             except (KafkaError, OSError):
                 self._retry_at = self._clock() + REBUILD_BACKOFF_S
                 raise
