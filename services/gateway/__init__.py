@@ -1,4 +1,8 @@
 """The agency gateway: `create_app(settings)` in `services.gateway.app`; `passage gateway`,
 `passage agency add` and `passage publish` in `services.gateway.cli`.
 
-Kept empty of imports so the CLI can load without FastAPI until a gateway command runs."""
+Layout: `admission` (pure: mandate, validation, stamp, record), `intake` (the two use cases:
+admit and publish), `agencies` (the key registry), `bootstrap` (builds the clients), `app` (HTTP),
+`upload` (`passage publish`). Decisions where SPEC is silent are listed in the README.
+Nothing is imported here, so the CLI loads without FastAPI until a gateway command runs.
+"""
