@@ -18,6 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from events import Source
 from services.config import Settings
@@ -128,11 +129,14 @@ async def publish_batch(request: Request, agency: CurrentAgency, gateway: Gatewa
 async def _read_body(request: Request, limit: int) -> bytes:
     """The body, refused as soon as it grows past `limit` (chunked uploads declare no length)."""
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit)
+            chunks.append(chunk)
+    except ClientDisconnect:  # nobody is left to answer; say so in the log, not as a 500
+        raise ApiError(400, "the client disconnected before the body was complete") from None
     return b"".join(chunks)
 
 

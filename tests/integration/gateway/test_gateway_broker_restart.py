@@ -48,6 +48,7 @@ def private_kafka(settings, tmp_path):
         broker.stop(private)
 
 
+@pytest.mark.timeout(900)  # two broker start-ups: slow on a busy machine
 def test_kafka_down_is_503_and_its_return_is_noticed_without_a_restart(private_kafka, agency_keys):
     key = bearer(agency_keys["helpline"])
     with serving(create_app(private_kafka)) as url, httpx.Client(base_url=url, timeout=60) as client:
