@@ -1,0 +1,221 @@
+"""The fault tests' harness: Passage's services as real subprocesses, and polling with deadlines.
+
+`Service` starts `passage gateway` / `passage worker` / `passage replay` with the environment a
+test's `Settings` describe (PASSAGE_DATABASE_URL, PASSAGE_TOPIC_PREFIX, PASSAGE_KAFKA_BOOTSTRAP,
+PASSAGE_VAR_DIR, ...), stops it (SIGTERM, then SIGKILL after a grace) or kills it (-9), and keeps
+its output in a log file whose tail goes into assertion messages. Every wait has a deadline.
+Children ask the kernel for SIGKILL when the test process dies, so a crashed run leaves no orphans.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+from kafka import KafkaAdminClient, TopicPartition
+from kafka.admin import OffsetSpec
+from kafka.errors import KafkaError
+
+from services.config import Settings
+
+PR_SET_PDEATHSIG = 1
+_LIBC = ctypes.CDLL(None, use_errno=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def service_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The process environment for `settings`: every field as PASSAGE_<NAME>, nothing inherited
+    from this process's own PASSAGE_ variables, JSON logs."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PASSAGE_")}
+    for name, value in settings.model_dump().items():
+        if value is not None:
+            env[f"PASSAGE_{name.upper()}"] = str(value)
+    env["PASSAGE_LOG_FORMAT"] = "json"
+    env.update(extra)
+    return env
+
+
+def wait_until(predicate: Callable[[], object], timeout_s: float, what: str, interval_s: float = 0.2,
+               explain: Callable[[], str] = lambda: "") -> float:
+    """Poll until `predicate()` is truthy; returns the seconds it took. TimeoutError names `what`."""
+    began = time.monotonic()
+    deadline = began + timeout_s
+    while True:
+        if predicate():
+            return time.monotonic() - began
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"{what}: not within {timeout_s:.0f}s. {explain()}")
+        time.sleep(interval_s)
+
+
+class Service:
+    """One `passage <command>` subprocess; `start` may be called again after a stop or kill."""
+
+    def __init__(self, name: str, args: list[str], settings: Settings, log_dir: Path, **env: str) -> None:
+        self.name = name
+        self.argv = [sys.executable, "-m", "services", *args]
+        self.env = service_env(settings, **env)
+        self.log_path = log_dir / f"{name}.log"
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def start(self) -> Service:
+        assert not self.alive, f"{self.name} is already running"
+        with self.log_path.open("ab") as log:
+            log.write(f"--- start {' '.join(self.argv[2:])}\n".encode())
+            log.flush()
+            self.process = subprocess.Popen(self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                            stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+        return self
+
+    def stop(self, grace_s: float = 20.0) -> int | None:
+        """SIGTERM, then SIGKILL after `grace_s`; the exit code (None if it was not running)."""
+        if self.process is None:
+            return None
+        if self.alive:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                return self.process.wait(timeout=grace_s)
+            except subprocess.TimeoutExpired:
+                pass
+        return self.kill()
+
+    def kill(self) -> int | None:
+        """kill -9, reaped."""
+        if self.process is None:
+            return None
+        if self.alive:
+            self.process.kill()
+        return self.process.wait(timeout=10)
+
+    def run(self, timeout_s: float) -> None:
+        """Run to completion (a one-shot command such as `replay`); AssertionError if it failed."""
+        self.start()
+        try:
+            code = self.process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise TimeoutError(f"{self.name} did not finish within {timeout_s:.0f}s\n{self.tail()}") from None
+        assert code == 0, f"{self.name} exited {code}\n{self.tail()}"
+
+    def tail(self, lines: int = 25) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace").splitlines()
+        except FileNotFoundError:
+            return f"({self.name}: no log)"
+        return f"--- last lines of {self.log_path}:\n" + "\n".join(text[-lines:])
+
+
+def _die_with_parent() -> None:
+    _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+class Gateway(Service):
+    def __init__(self, settings: Settings, log_dir: Path, name: str = "gateway", **env: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        super().__init__(name, ["gateway", "--port", str(self.port)], settings, log_dir, **env)
+
+    def ready(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/readyz", timeout=5).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def wait_ready(self, timeout_s: float = 60.0) -> float:
+        def ready() -> bool:
+            if not self.alive:
+                raise AssertionError(f"{self.name} exited before it was ready\n{self.tail()}")
+            return self.ready()
+
+        return wait_until(ready, timeout_s, f"{self.name} /readyz answering 200", 0.2, self.tail)
+
+
+class Worker(Service):
+    def __init__(self, settings: Settings, log_dir: Path, name: str = "worker", **env: str) -> None:
+        super().__init__(name, ["worker"], settings, log_dir, **env)
+
+
+def worker_group(settings: Settings) -> str:
+    """The consumer group of `passage worker` (the faust app id)."""
+    return f"{settings.topic_prefix}-worker"
+
+
+def _admin(settings: Settings) -> KafkaAdminClient:
+    return KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap.split(","), request_timeout_ms=5000,
+                            client_id="passage-faults")
+
+
+def group_members(settings: Settings) -> int:
+    """Members of the worker group that hold at least one journey partition (0 while rebalancing)."""
+    admin = _admin(settings)
+    try:
+        group = admin.describe_groups([worker_group(settings)])[worker_group(settings)]
+    except KafkaError:  # no coordinator yet (new group, or its broker just died): nobody settled
+        return 0
+    finally:
+        admin.close()
+    if group.get("group_state") != "Stable":
+        return 0
+    return sum(1 for member in group.get("members", []) if _holds_journey(member, settings.journey_topic))
+
+
+def _holds_journey(member: dict, topic: str) -> bool:
+    assignment = member.get("member_assignment") or {}
+    return any(t.get("topic") == topic and t.get("partitions") for t in assignment.get("assigned_partitions", []))
+
+
+def journey_lag(settings: Settings) -> int:
+    """Records on the journey topic that the worker group has not committed yet (-1: unknown now)."""
+    admin = _admin(settings)
+    try:
+        partitions = [TopicPartition(settings.journey_topic, p) for p in range(settings.partitions)]
+        ends = admin.list_partition_offsets({tp: OffsetSpec.LATEST for tp in partitions})
+        committed = admin.list_group_offsets({worker_group(settings): partitions})[worker_group(settings)]
+    except KafkaError:  # coordinator or leader moving: the lag is unknown, so not zero
+        return -1
+    finally:
+        admin.close()
+    return sum(max(0, ends[tp].offset - max(0, _offset(committed.get(tp)))) for tp in partitions)
+
+
+def _offset(meta) -> int:
+    return -1 if meta is None else meta.offset
+
+
+def _journey_partitions(settings: Settings) -> list[dict]:
+    admin = _admin(settings)
+    try:
+        [topic] = admin.describe_topics([settings.journey_topic])
+    finally:
+        admin.close()
+    return topic["partitions"]
+
+
+def leaders(settings: Settings) -> dict[int, int]:
+    """node id -> how many journey partitions it leads."""
+    counts: dict[int, int] = {}
+    for partition in _journey_partitions(settings):
+        counts[partition["leader_id"]] = counts.get(partition["leader_id"], 0) + 1
+    return counts
+
+
+def fully_in_sync(settings: Settings, replicas: int) -> bool:
+    """Whether every journey partition has `replicas` in-sync replicas."""
+    return all(len(p["isr_nodes"]) == replicas for p in _journey_partitions(settings))

@@ -1,0 +1,42 @@
+"""kill -9 one of two workers in the consumer group under steady traffic: the survivor takes its
+partitions over (after PASSAGE_WORKER_SESSION_TIMEOUT_S); restarted, it gets its share back.
+Nothing accepted may be lost or applied twice, however the batches in flight were cut."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.faults.harness import group_members
+from tests.faults.traffic import interleaved
+
+pytestmark = pytest.mark.faults
+EVENTS, RATE = 900, 30.0
+
+
+def test_kill_one_of_two_workers_and_restart_it(topics, make_stack, report):
+    stack = make_stack(topics)
+    gateway = stack.gateway().start()
+    first, second = stack.worker("worker-1").start(), stack.worker("worker-2").start()
+    gateway.wait_ready()
+    stack.wait_group(2)
+    stack.publish(gateway, interleaved(EVENTS, seed=92), RATE)
+    stack.wait_accepted(EVENTS // 3, timeout_s=90)
+
+    killed_at = time.monotonic()
+    second.kill()
+    recover_s = stack.wait_recovered(killed_at, timeout_s=90)  # the survivor applies the victim's backlog
+    alone = group_members(stack.settings)
+    second.start()
+    rejoin_s = stack.wait_group(2)
+    traffic = stack.finish(timeout_s=120)
+    verdict, catch_up_s = stack.verdict(traffic)
+
+    report(fault="kill -9 one of two workers, restart it", **verdict.figures(), statuses=traffic.statuses(),
+           recover_s=round(recover_s, 1), rejoin_s=round(rejoin_s, 1), catch_up_s=round(catch_up_s, 1),
+           session_timeout_s=stack.settings.worker_session_timeout_s)
+    verdict.check()
+    assert alone == 1, f"after the kill the group should have one member holding partitions, not {alone}"
+    assert first.alive and second.alive
+    assert traffic.statuses() == {202: len(traffic.published)}, "a worker fault must not reach the gateway"
