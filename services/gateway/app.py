@@ -60,6 +60,9 @@ def _gateway(request: Request) -> Gateway:
     return request.app.state.gateway
 
 
+GatewayDep = Annotated[Gateway, Depends(_gateway)]
+
+
 class DeclaredSize:
     """Refuse a body whose declared Content-Length is over the limit before reading any of it."""
 
@@ -74,7 +77,7 @@ class DeclaredSize:
 
 def current_agency(
     request: Request,
-    gateway: Annotated[Gateway, Depends(_gateway)],
+    gateway: GatewayDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))],
 ) -> Source:
     """The authenticated agency (sync: FastAPI runs it in a worker thread, off the event loop)."""
@@ -92,7 +95,6 @@ def current_agency(
     return source
 
 
-GatewayDep = Annotated[Gateway, Depends(_gateway)]
 CurrentAgency = Annotated[Source, Depends(current_agency)]
 ERRORS = {status: {"model": openapi.ErrorBody} for status in (400, 401, 403, 413, 422, 503)}
 router = APIRouter(prefix="/v1", tags=["events"])
