@@ -3,8 +3,8 @@ scope `*`), kept in `<var>/demo-credentials.json` (mode 0600) with the URLs `pas
 
 `passage up` calls `ensure` on every start: credentials still valid in the current database are
 kept; missing or stale ones (another database, another PASSAGE_SECRET_KEY, a deleted file) are
-issued again through the documented commands, `passage agency add` and `passage officer add`,
-whose last stdout line is the new secret. `passage demo` only `load`s the file.
+issued again through the handlers of the documented commands, `passage agency add` and
+`passage officer add`, whose last stdout line is the new secret. `passage demo` only `load`s the file.
 """
 
 from __future__ import annotations
@@ -68,13 +68,13 @@ def ensure(settings: Settings, engine: Engine, gateway_url: str, query_url: str)
             key = known.agency_keys.get(kind)
             row = session.get(Agency, agency_id(kind))
             if not (key and row and row.kind == kind and not row.disabled and _matches(settings, key, row.key_hash)):
-                known.agency_keys[kind] = _last_line(["agency", "add", "--id", agency_id(kind), "--kind", kind])
+                known.agency_keys[kind] = _last_line(settings, ["agency", "add", "--id", agency_id(kind), "--kind", kind])
                 issued.append(agency_id(kind))
         row = session.get(Officer, SUPERVISOR_ID)
         token = known.supervisor_token
         if not (token and row and row.role == "supervisor" and row.scopes == ["*"] and not row.disabled
                 and _matches(settings, token, row.token_hash)):
-            known.supervisor_token = _last_line(
+            known.supervisor_token = _last_line(settings,
                 ["officer", "add", "--id", SUPERVISOR_ID, "--role", "supervisor", "--scope", "*"])
             issued.append(SUPERVISOR_ID)
     known.gateway_url, known.query_url = gateway_url, query_url
@@ -98,15 +98,19 @@ def _matches(settings: Settings, secret: str, stored_hash: str) -> bool:
     return hash_secret(settings.secret_key, secret) == stored_hash
 
 
-def _last_line(argv: list[str]) -> str:
-    """Run a `passage` command in this process; its secret is alone on the last stdout line."""
-    from services.cli import main
+def _last_line(settings: Settings, argv: list[str]) -> str:
+    """Run a `passage` command's handler in this process, with `settings`; the secret it issues is
+    alone on the last line of its stdout (SPEC section 8)."""
+    from services.cli import CommandError, build_parser
 
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(argv)
+    args = build_parser().parse_args(argv)
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            code = args.func(args, settings)
+    except CommandError as error:
+        raise CredentialsError(f"`passage {' '.join(argv)}` failed: {error}") from None
     lines = out.getvalue().strip().splitlines()
-    if code != 0 or not lines:
-        reason = (err.getvalue().strip() or out.getvalue().strip() or f"exit code {code}").splitlines()[-1]
-        raise CredentialsError(f"`passage {' '.join(argv)}` failed: {reason}")
+    if code or not lines:
+        raise CredentialsError(f"`passage {' '.join(argv)}` failed (exit code {code}): {out.getvalue().strip()}")
     return lines[-1].strip()
