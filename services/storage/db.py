@@ -26,7 +26,11 @@ def make_engine(settings: Settings | str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # A bounded connect timeout: an unreachable server must become a 503 in seconds, not hang
+    # a request for the operating system's TCP timeout.
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args={"connect_timeout": 5}
+    )
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

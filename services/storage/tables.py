@@ -133,6 +133,7 @@ class AlertOutbox(SQLModel, table=True):
 
 class Agency(SQLModel, table=True):
     __tablename__ = "agencies"
+    __table_args__ = (Index("ux_agencies_key_hash", "key_hash", unique=True),)
 
     id: str = Field(primary_key=True, max_length=64)
     kind: str
@@ -143,6 +144,7 @@ class Agency(SQLModel, table=True):
 
 class Officer(SQLModel, table=True):
     __tablename__ = "officers"
+    __table_args__ = (Index("ux_officers_token_hash", "token_hash", unique=True),)
 
     id: str = Field(primary_key=True, max_length=64)
     role: str  # officer | supervisor
