@@ -1,0 +1,42 @@
+"""Each worker integration test gets its own topics and its own PostgreSQL database, so a test's
+consumer group, DLQ and views never see another test's."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import text
+
+from services.config import Settings
+from services.kafka.topics import create_topics
+from services.storage.db import make_engine
+from services.storage.migrate import migrate
+
+
+@pytest.fixture
+def worker_settings(kafka_bootstrap: str, pg_admin_url: str, tmp_path) -> Iterator[Settings]:
+    name = f"passage_worker_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(pg_admin_url).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    settings = Settings(
+        env="test", kafka_bootstrap=kafka_bootstrap, database_url=pg_admin_url.rsplit("/", 1)[0] + f"/{name}",
+        topic_prefix=f"w{uuid.uuid4().hex[:10]}", partitions=6, var_dir=tmp_path, sweep_interval_s=3600,
+        worker_batch_size=200,
+    )
+    create_topics(settings)
+    yield settings
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def views_engine(worker_settings: Settings):
+    """The test's view database at the Alembic head (the worker would migrate it on start too)."""
+    engine = make_engine(worker_settings)
+    migrate(engine)
+    yield engine
+    engine.dispose()
