@@ -134,21 +134,19 @@ def start(settings: Settings, nodes: int = 1, timeout_s: float = 120.0) -> tuple
 
 
 def stop(settings: Settings, nodes: int = 1, timeout_s: float = 30.0) -> bool:
-    """Stop the node(s); returns whether anything was running."""
-    stopped = False
-    for node in plan(settings, nodes):
-        pid = _pid(node)
-        if pid is None:
-            continue
-        stopped = True
+    """Stop the node(s); returns whether anything was running. Every node is asked at once: one by
+    one, the last node of a KRaft cluster would lose its controller quorum and wait for it in vain."""
+    running = [(node, pid) for node in plan(settings, nodes) if (pid := _pid(node)) is not None]
+    for _node, pid in running:
         _signal(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout_s
-        while _process_alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.1)
+    deadline = time.monotonic() + timeout_s
+    while any(_process_alive(pid) for _node, pid in running) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for node, pid in running:
         if _process_alive(pid):
             _signal(pid, signal.SIGKILL)
         node.pid_file.unlink(missing_ok=True)
-    return stopped
+    return bool(running)
 
 
 def kill_node(settings: Settings, node_id: int, nodes: int) -> None:
