@@ -26,7 +26,9 @@ from uuid import UUID, uuid5
 from events import stage_of
 from services.config import DEFAULT_CLEARANCE_REQUIRED
 from services.demo import corridors as w
-from services.demo.story import Story, Truncated
+from services.demo.abroad import work_abroad
+from services.demo.home import recruit, register, skill
+from services.demo.story import Ended, Story, Truncated
 
 NAMESPACE = UUID("5d0e3f7a-2b1c-4c8e-9f3a-6a7b8c9d0e1f")
 SPAN_DAYS = 1500  # journeys begin up to about four years before `now`
@@ -101,10 +103,27 @@ def journey(rng: random.Random, index: int, tag: str, now: datetime, clearance_r
     story = Story(rng, case_id, origin, start, now, traits, clearance_required,
                   lambda position: str(uuid5(NAMESPACE, f"{case_id}/{position}")))
     try:
-        story.run()
+        _live(story)
     except Truncated:
         pass  # the rest of this journey lies in the future
+    except Ended:
+        pass  # a dropout, a migrant gone missing, a death: nothing more will be recorded
     return Journey(case_id, tuple(DemoEvent(k, e) for k, e in story.events), frozenset(story.happened))
+
+
+def _live(story: Story) -> None:
+    """Registration, maybe skilling, then one job abroad (two for those who migrate again)."""
+    skilled = story.chance(0.6)
+    register(story, by="skilling_body" if skilled else "recruiting_agent")
+    if skilled:
+        skill(story)
+    for number in range(1, 3 if "remigration" in story.traits else 2):
+        placement = story.new_placement(number)
+        story.correlation = f"{story.case_id}-P{number}"
+        skipped_clearance = recruit(story, placement)
+        work_abroad(story, placement, skipped_clearance)
+        story.correlation = None
+        story.wait(60, 300)  # home for a while before looking for the next job
 
 
 def _start_age(rng: random.Random) -> float:

@@ -1,6 +1,6 @@
-"""One migrant's journey, simulated forward in time from registration (used by `journeys`).
+"""One migrant's journey as it unfolds: the clock, the events recorded so far, the current job.
 
-`Story.run` walks the phases in order; `emit` records an event at the story's clock and raises
+The phases (`home`, `abroad`) move the clock with `wait` and record with `emit`, which raises
 `Truncated` once the clock passes `now`. Timing follows the real process: weeks of skilling and
 recruitment, clearance and visa within a month or two of the offer, arrival hours after departure.
 """
@@ -61,7 +61,8 @@ class Story:
         self.traits, self.clearance_required, self._event_id = traits, clearance_required, event_id
         self.events: list[tuple[str, dict]] = []
         self.happened: set[str] = set()  # traits that actually occurred before `now`
-        self.correlation: str | None = None
+        self.correlation: str | None = None  # the placement's id, on its recruitment and work events
+        self.placement: Placement | None = None
         self.occupation = rng.choices(w.OCCUPATIONS, weights=[o.weight for o in w.OCCUPATIONS])[0]
 
     # -- the clock and the record ------------------------------------------------------------
@@ -88,29 +89,8 @@ class Story:
     def chance(self, odds: float) -> bool:
         return self.rng.random() < odds
 
-    # -- the journey ----------------------------------------------------------------------------
-
-    def run(self) -> None:
-        from services.demo.abroad import work_abroad
-        from services.demo.home import recruit, register, skill
-
-        try:
-            skilled = self.chance(0.6)
-            register(self, by="skilling_body" if skilled else "recruiting_agent")
-            if skilled:
-                skill(self)
-            placements = 2 if "remigration" in self.traits else 1
-            for number in range(1, placements + 1):
-                placement = self.new_placement(number)
-                self.correlation = f"{self.case_id}-P{number}"
-                skipped_clearance = recruit(self, placement)
-                work_abroad(self, placement, skipped_clearance)
-                self.correlation = None
-                self.wait(60, 300)  # home for a while before looking for the next job
-        except Ended:
-            return
-
     def new_placement(self, number: int) -> Placement:
+        """The next job: the first anywhere along the origin's corridors, a second often in the same country."""
         rng, origin = self.rng, self.origin
         if number == 1 or self.chance(0.5):
             destination = rng.choices(list(origin.destinations), weights=list(origin.destinations.values()))[0]
