@@ -81,7 +81,10 @@ class Alert(SQLModel, table=True):
         Index("ix_alerts_inbox", "status", "severity_rank", "raised_at", "alert_id"),
         Index("ix_alerts_inbox_all", "severity_rank", "raised_at", "alert_id"),
         Index("ix_alerts_case", "case_id", "code"),
-        Index("ix_alerts_dest", "destination_country", "status", "severity_rank", "raised_at"),
+        # Jurisdiction walks of the inbox (query service): a dest:/origin: officer's first page reads
+        # its own range in inbox order instead of filtering the whole inbox (bench/query.py).
+        Index("ix_alerts_dest", "destination_country", "severity_rank", "raised_at", "alert_id"),
+        Index("ix_alerts_origin", "origin_region", "severity_rank", "raised_at", "alert_id"),
     )
 
     alert_id: str = Field(primary_key=True, max_length=36)

@@ -1,0 +1,241 @@
+"""Query API latency at scale: 1,000,000 cases and 3,000,000 alerts in PostgreSQL (--quick: 100k/300k).
+
+    python -m bench.query [--quick] [--admin-url URL] [--keep]
+
+Creates a dedicated database (dropped at the end unless --keep), builds the schema with the real
+migrations, bulk-loads synthetic rows with COPY (indexes dropped during the load and rebuilt from
+services/storage/tables.py after it), VACUUM ANALYZEs, then measures p50/p99 latency of
+  GET /v1/cases/{id} (random ids), the first inbox page, and GET /v1/stats/stages
+over HTTP against `passage query` in a subprocess (real uvicorn on loopback, one keep-alive
+connection, sequential requests), next to the same SQL statements the endpoint runs, executed
+directly with psycopg in the same run (baseline). Prints a table; writes JSON to bench/results/.
+Targets: case lookup p99 < 10 ms, inbox first page p99 < 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import random
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import psycopg
+from sqlalchemy import text
+
+from bench.query_data import ALERT_COLUMNS, CASE_COLUMNS, World
+from bench.query_sql import Baseline
+from services.config import ROOT, Settings
+from services.query.officers import add_officer
+from services.storage.db import make_engine
+from services.storage.migrate import migrate
+from services.storage.tables import Alert, Case
+
+RESULTS = ROOT / "bench" / "results"
+LOCAL_ADMIN = "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/postgres"
+TARGETS_MS = {"case": 10.0, "inbox": 50.0}
+SECRET = "bench-secret-" + "x" * 32
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def timed(call: Callable[[int], None], n: int, warmup: int) -> list[float]:
+    for i in range(warmup):
+        call(i)
+    samples = []
+    for i in range(warmup, warmup + n):
+        began = time.perf_counter()
+        call(i)
+        samples.append((time.perf_counter() - began) * 1000)
+    return samples
+
+
+def load(url: str, world: World) -> dict[str, float]:
+    """COPY the rows in with the secondary indexes dropped, then rebuild them as tables.py defines them."""
+    engine = make_engine(url)
+    indexes = [*Case.__table__.indexes, *Alert.__table__.indexes]
+    timings = {}
+    with engine.begin() as conn:
+        for index in indexes:
+            conn.execute(text(f'DROP INDEX "{index.name}"'))
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn) as conn:
+        began = time.perf_counter()
+        with conn.cursor() as cur:
+            for table, columns, chunks in (("cases", CASE_COLUMNS, world.case_chunks()),
+                                           ("alerts", ALERT_COLUMNS, world.alert_chunks())):
+                with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                    for chunk in chunks:
+                        copy.write(chunk)
+        conn.commit()
+        timings["copy_s"] = time.perf_counter() - began
+    began = time.perf_counter()
+    with engine.begin() as conn:
+        for index in indexes:
+            index.create(conn)
+    timings["index_s"] = time.perf_counter() - began
+    began = time.perf_counter()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
+    timings["vacuum_s"] = time.perf_counter() - began
+    engine.dispose()
+    return timings
+
+
+class Http:
+    """One keep-alive connection; reopened when uvicorn closed it while idle (its keep-alive timeout
+    runs out while the baseline is measured; the first calls of each row are warm-up anyway)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def get(self, path: str, token: str) -> bytes:
+        try:
+            self.conn.request("GET", path, headers={"Authorization": f"Bearer {token}"})
+            response = self.conn.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionError):
+            self.conn.close()
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            self.conn.request("GET", path, headers={"Authorization": f"Bearer {token}"})
+            response = self.conn.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"GET {path} answered {response.status}: {body[:300]!r}")
+        return body
+
+
+def serve(url: str, port: int) -> subprocess.Popen:
+    env = {**os.environ, "PASSAGE_DATABASE_URL": url, "PASSAGE_SECRET_KEY": SECRET, "PASSAGE_LOG_LEVEL": "WARNING"}
+    process = subprocess.Popen([sys.executable, "-m", "services", "query", "--port", str(port)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("passage query did not start within 60 s")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.query", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="100k cases / 300k alerts instead of 1M / 3M")
+    parser.add_argument("--admin-url", default=LOCAL_ADMIN, help="a PostgreSQL URL allowed to CREATE DATABASE")
+    parser.add_argument("--keep", action="store_true", help="keep the bench database (its name is printed)")
+    args = parser.parse_args(argv)
+    n_cases, n_alerts = (100_000, 300_000) if args.quick else (1_000_000, 3_000_000)
+    counts = {"case": 2000, "inbox": 500, "stats": 50 if args.quick else 20}
+
+    name = f"passage_bench_{uuid.uuid4().hex[:8]}"
+    url = args.admin_url.rsplit("/", 1)[0] + f"/{name}"
+    admin = make_engine(args.admin_url).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    print(f"database {name}: {n_cases:,} cases, {n_alerts:,} alerts", flush=True)
+    server = None
+    try:
+        migrate(url)
+        began = time.perf_counter()
+        world = World(n_cases, n_alerts, seed=20261130)
+        timings = {"generate_s": time.perf_counter() - began, **load(url, world)}
+        print("loaded: " + ", ".join(f"{k.removesuffix('_s')} {v:.0f} s" for k, v in timings.items()), flush=True)
+        engine = make_engine(url)
+        tokens = {oid: add_officer(engine, SECRET, oid, role, scopes).token for oid, role, scopes in (
+            ("bench-all", "supervisor", ["*"]), ("bench-sa", "officer", ["dest:SA"]))}
+        engine.dispose()
+        port = free_port()
+        server = serve(url, port)
+        rows = measure(Http(port), Baseline(url.replace("postgresql+psycopg://", "postgresql://"), SECRET),
+                       world, tokens, counts)
+        report(rows, n_cases, n_alerts, timings, name)
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        if not args.keep:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    return 0
+
+
+def measure(client: Http, baseline: Baseline, world: World, tokens: dict[str, str], counts: dict[str, int]) -> list[dict]:
+    """Each endpoint over HTTP, then its statements directly; the same number of calls, after a warm-up."""
+    rng = random.Random(1)
+    case_ids = [world.case_id(rng.randrange(world.n_cases)) for _ in range(counts["case"] + 50)]
+    star, sa = tokens["bench-all"], tokens["bench-sa"]
+    plan = [
+        ("case", "GET /v1/cases/{id}", "*", counts["case"],
+         lambda i: client.get(f"/v1/cases/{case_ids[i]}", star), lambda i: baseline.case(star, case_ids[i])),
+        ("inbox", "GET /v1/alerts (first page, every status)", "*", counts["inbox"],
+         lambda i: client.get("/v1/alerts", star), lambda i: baseline.inbox(star, None)),
+        ("inbox", "GET /v1/alerts?status=open&status=acknowledged", "*", counts["inbox"],
+         lambda i: client.get("/v1/alerts?status=open&status=acknowledged", star),
+         lambda i: baseline.inbox(star, ["acknowledged", "open"])),
+        ("inbox", "GET /v1/alerts (first page, every status)", "dest:SA", counts["inbox"],
+         lambda i: client.get("/v1/alerts", sa), lambda i: baseline.inbox(sa, None, dest="SA")),
+        ("stats", "GET /v1/stats/stages", "*", counts["stats"],
+         lambda i: client.get("/v1/stats/stages", star), lambda i: baseline.stages(star, None)),
+        ("stats", "GET /v1/stats/stages", "dest:SA", counts["stats"],
+         lambda i: client.get("/v1/stats/stages", sa), lambda i: baseline.stages(sa, "SA")),
+    ]
+    rows = []
+    for kind, label, scope, n, over_http, direct in plan:
+        warm = min(50, n)
+        http_ms, sql_ms = timed(over_http, n, warm), timed(direct, n, warm)
+        rows.append({"endpoint": label, "scope": scope, "kind": kind, "requests": n,
+                     "http_p50_ms": percentile(http_ms, 0.5), "http_p99_ms": percentile(http_ms, 0.99),
+                     "sql_p50_ms": percentile(sql_ms, 0.5), "sql_p99_ms": percentile(sql_ms, 0.99)})
+        print(f"  measured {label} [{scope}]", flush=True)
+    baseline.close()
+    return rows
+
+
+def report(rows: list[dict], n_cases: int, n_alerts: int, timings: dict, name: str) -> None:
+    header = f"{'endpoint':<52} {'scope':<8} {'n':>5} {'HTTP p50':>9} {'HTTP p99':>9} {'SQL p50':>8} {'SQL p99':>8}  target"
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        target = TARGETS_MS.get(row["kind"])
+        verdict = "" if target is None or row["endpoint"].startswith("GET /v1/alerts?") or row["scope"] != "*" else (
+            f"p99 < {target:g} ms: {'met' if row['http_p99_ms'] < target else 'MISSED'}")
+        print(f"{row['endpoint']:<52} {row['scope']:<8} {row['requests']:>5} {row['http_p50_ms']:>8.2f}  "
+              f"{row['http_p99_ms']:>8.2f}  {row['sql_p50_ms']:>7.2f}  {row['sql_p99_ms']:>7.2f}  {verdict}")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"query-{stamp}.json"
+    path.write_text(json.dumps({
+        "bench": "query", "at": stamp, "cases": n_cases, "alerts": n_alerts, "database": name, "load": timings,
+        "targets_ms_p99": TARGETS_MS, "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "method": "sequential requests on one keep-alive connection; SQL baseline = the endpoint's statements "
+                  "via psycopg on one connection, same run",
+        "results": rows,
+    }, indent=2) + "\n")
+    print(f"wrote {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

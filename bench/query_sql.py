@@ -1,0 +1,60 @@
+"""The benchmark's baseline: the statements the query endpoints run (as SQLAlchemy emits them for
+a `*` or `dest:XX` officer), executed directly with psycopg on one connection."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import psycopg
+
+from services.secrets import hash_secret
+
+OFFICER = ("SELECT id, role, scopes, token_hash, created_at, disabled FROM officers WHERE token_hash = %s")
+CASE = ("SELECT case_id, stage, stage_since, given_name, family_name, nationality, origin_region, occupation_code, "
+        "destination_country, employer_id, contract, departed_at, arrived_at, last_wage_period, last_wage_at, "
+        "last_welfare_check_at, wellbeing, open_alerts, top_severity, returned_at, return_reason, event_count, "
+        "last_event_at FROM cases WHERE case_id = %s AND true")
+ALERT_FIELDS = ("alert_id, case_id, code, severity, status, raised_at, trigger_event_id, acknowledged_by, "
+                "acknowledged_at, resolved_by, resolved_at, note")
+CASE_ALERTS = (f"SELECT {ALERT_FIELDS} FROM alerts WHERE case_id = %s AND status != 'resolved' "
+               "ORDER BY severity_rank, raised_at, alert_id")
+AUDIT = "INSERT INTO audit (officer_id, case_id, action, at) VALUES (%s, %s, 'read_case', %s) RETURNING id"
+
+
+class Baseline:
+    def __init__(self, dsn: str, secret: str) -> None:
+        self.conn = psycopg.connect(dsn)
+        self.secret = secret
+
+    def _officer(self, cur: psycopg.Cursor, token: str) -> str:
+        return cur.execute(OFFICER, (hash_secret(self.secret, token),)).fetchone()[0]
+
+    def case(self, token: str, case_id: str) -> None:
+        with self.conn.cursor() as cur:
+            officer_id = self._officer(cur, token)
+            cur.execute(CASE, (case_id,)).fetchone()
+            cur.execute(CASE_ALERTS, (case_id,)).fetchall()
+            cur.execute(AUDIT, (officer_id, case_id, datetime.now(UTC))).fetchone()
+        self.conn.commit()
+
+    def inbox(self, token: str, statuses: list[str] | None, dest: str | None = None) -> None:
+        where = [f"destination_country IN ('{dest}')" if dest else "true"]
+        if statuses:
+            where.append("status IN (%s)" % ", ".join(f"'{s}'" for s in statuses))
+        with self.conn.cursor() as cur:
+            self._officer(cur, token)
+            cur.execute(f"SELECT {ALERT_FIELDS}, severity_rank FROM alerts WHERE {' AND '.join(where)} "
+                        "ORDER BY severity_rank, raised_at, alert_id LIMIT 51").fetchall()
+        self.conn.rollback()
+
+    def stages(self, token: str, dest: str | None) -> None:
+        where = f"destination_country IN ('{dest}')" if dest else "true"
+        with self.conn.cursor() as cur:
+            self._officer(cur, token)
+            cur.execute(f"SELECT destination_country, stage, count(*) AS count FROM cases WHERE {where} "
+                        "GROUP BY destination_country, stage "
+                        "ORDER BY destination_country ASC NULLS LAST, stage ASC NULLS LAST").fetchall()
+        self.conn.rollback()
+
+    def close(self) -> None:
+        self.conn.close()
