@@ -1,0 +1,269 @@
+"""Worker throughput: how fast `passage worker` drains a backlog into PostgreSQL, next to a raw
+aiokafka consumer reading the same topic in the same run.
+
+    python -m bench.worker [--quick] [--events N] [--profile]
+
+1. Fill: realistic demo journeys, stamped exactly as the gateway stamps them, sent with a raw
+   kafka-python producer (acks=all); every send's future must succeed and the topic's end offsets
+   must add up to the count.
+2. Raw baseline: an aiokafka consumer (no group, every partition from offset 0) reads every record;
+   it only counts them. Its rate is what the broker and the client can deliver to one process.
+   A second pass also validates each record with `events.decode`: the floor no projector can go
+   under, shown so the gap can be split between the contract's validation and the views.
+3. Worker: `passage worker` as a subprocess on a fresh PostgreSQL database; the rate counts from
+   the first event applied to the last (start-up and the group join are reported apart).
+4. `--profile`: the same backlog through the worker's pipeline in this process under cProfile
+   (decode, one transaction per batch, publish), printing where the time goes.
+Prints both rates and the ratio (target: worker >= 50% of raw) and writes JSON to bench/results/.
+The machine's load average is recorded with the figures: other work on the host slows both.
+Needs the broker (`passage kafka start`) and PostgreSQL (PASSAGE_TEST_DATABASE_URL or the local one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import json
+import os
+import pstats
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from kafka import KafkaAdminClient, KafkaProducer
+from sqlalchemy import func, select, text
+
+import events
+from events import AgencyKind, Source
+from services.config import ROOT, Settings
+from services.demo.journeys import iter_journeys
+from services.gateway.admission import Admitted, admit
+from services.kafka.topics import create_topics, topic_names
+from services.storage.db import make_engine
+from services.storage.migrate import migrate
+from services.worker.views import LIVE
+
+RESULTS = ROOT / "bench" / "results"
+PG_ADMIN = os.environ.get("PASSAGE_TEST_DATABASE_URL", "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/postgres")
+TARGET = 0.5
+
+
+def records(settings: Settings, count: int) -> list[tuple[bytes, bytes, list]]:
+    """`count` gateway-stamped records (key, value, headers) from the demo journeys, in case order."""
+    now, out = datetime.now(UTC), []
+    for journey in iter_journeys(count, seed=7, now=now):
+        for event in journey.events:
+            source = Source(agency_id=f"bench-{event.kind}", agency_kind=AgencyKind(event.kind))
+            outcome = admit(event.envelope, source, topic=settings.journey_topic, now=now)
+            assert isinstance(outcome, Admitted), f"the demo produced an event the gateway refuses: {outcome}"
+            out.append((outcome.record.key.encode(), outcome.record.value, list(outcome.record.headers)))
+            if len(out) == count:
+                return out
+    raise AssertionError(f"the demo journeys held fewer than {count} events")
+
+
+def fill(settings: Settings, backlog: list[tuple[bytes, bytes, list]]) -> dict:
+    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap.split(","), acks="all",
+                             linger_ms=5, batch_size=256 * 1024, max_in_flight_requests_per_connection=5,
+                             enable_idempotence=True)
+    began = time.monotonic()
+    futures = [producer.send(settings.journey_topic, key=k, value=v, headers=h) for k, v, h in backlog]
+    producer.flush(timeout=300)
+    acknowledged = sum(1 for f in futures if f.succeeded())
+    producer.close()
+    fill_s = time.monotonic() - began
+    on_topic = end_offsets_total(settings)
+    assert acknowledged == len(backlog) == on_topic, (
+        f"{acknowledged} acknowledged, {on_topic} on the topic, {len(backlog)} sent")
+    return {"acknowledged": acknowledged, "on_topic": on_topic, "fill_s": round(fill_s, 2)}
+
+
+def end_offsets_total(settings: Settings) -> int:
+    from kafka import KafkaConsumer
+    from kafka import TopicPartition as TP
+
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap.split(","))
+    try:
+        tps = [TP(settings.journey_topic, p) for p in consumer.partitions_for_topic(settings.journey_topic)]
+        return sum(consumer.end_offsets(tps).values())
+    finally:
+        consumer.close()
+
+
+async def raw_consume(settings: Settings, count: int, decode: bool = False) -> dict:
+    """Read every record from offset 0 and count it (`decode`: also validate it with events.decode,
+    the contract check every record must pass before the worker may fold it)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
+                                max_poll_records=settings.worker_batch_size)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(settings.journey_topic, p) for p in range(settings.partitions)]  # as created
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        seen, first = 0, None
+        while seen < count:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=settings.worker_batch_size)
+            got = sum(len(batch) for batch in batches.values())
+            if decode:
+                for batch in batches.values():
+                    for record in batch:
+                        events.decode(record.value)
+            if got and first is None:
+                first = time.monotonic()
+            seen += got
+        elapsed = time.monotonic() - first
+    finally:
+        await consumer.stop()
+    return {"events_per_s": round(count / elapsed, 1), "seconds": round(elapsed, 3)}
+
+
+def run_worker(settings: Settings, count: int, log_dir: Path) -> dict:
+    engine = make_engine(settings)
+    migrate(engine)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PASSAGE_")}
+    env.update({f"PASSAGE_{k.upper()}": str(v) for k, v in settings.model_dump().items() if v is not None})
+    log = (log_dir / "worker.log").open("ab")
+    began = time.monotonic()
+    process = subprocess.Popen([sys.executable, "-m", "services", "worker"], cwd=ROOT, env=env,
+                               stdout=log, stderr=subprocess.STDOUT)
+    try:
+        first_at, first_count = _poll(engine, lambda n: n > 0, process, 180)
+        done_at, _ = _poll(engine, lambda n: n >= count, process, 1800)
+    finally:
+        process.terminate()
+        process.wait(timeout=90)
+        log.close()
+        engine.dispose()
+    measured = count - first_count
+    return {"events_per_s": round(measured / (done_at - first_at), 1), "measured_events": measured,
+            "drain_s": round(done_at - first_at, 2), "startup_s": round(first_at - began, 2),
+            "batch_size": settings.worker_batch_size}
+
+
+def _poll(engine, done, process, timeout_s: float) -> tuple[float, int]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with engine.connect() as connection:
+            applied = connection.execute(select(func.count()).select_from(LIVE.timeline)).scalar_one()
+        if done(applied):
+            return time.monotonic(), applied
+        if process.poll() is not None:
+            raise SystemExit(f"the worker exited with {process.returncode}; see its log")
+        time.sleep(0.05)
+    raise SystemExit(f"the worker did not get there within {timeout_s:.0f}s ({applied} applied)")
+
+
+def profile(settings: Settings, count: int) -> str:
+    """The backlog through the pipeline in this process, under cProfile; the top of the profile."""
+    from kafka import KafkaConsumer
+    from kafka import TopicPartition as TP
+
+    from services.kafka.producer import Publisher
+    from services.worker.dlq import Message
+    from services.worker.pipeline import Pipeline
+
+    engine = make_engine(settings)
+    migrate(engine)
+    pipeline = Pipeline(settings, engine, Publisher(settings))
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap.split(","), enable_auto_commit=False,
+                             max_poll_records=settings.worker_batch_size)
+    tps = [TP(settings.journey_topic, p) for p in consumer.partitions_for_topic(settings.journey_topic)]
+    consumer.assign(tps)
+    consumer.seek_to_beginning(*tps)
+    profiler, seen = cProfile.Profile(), 0
+    began = time.monotonic()
+    while seen < count:
+        polled = consumer.poll(timeout_ms=1000)
+        messages = [Message(r.topic, r.partition, r.offset, r.key, r.value) for rs in polled.values() for r in rs]
+        if not messages:
+            continue
+        seen += len(messages)
+        profiler.enable()
+        batch = pipeline.decode(messages)
+        pipeline.store(batch)
+        pipeline.publish(batch)
+        profiler.disable()
+    elapsed = time.monotonic() - began
+    consumer.close()
+    pipeline.publisher.close()
+    engine.dispose()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
+    return f"in-process pipeline under cProfile: {count / elapsed:.0f} events/s\n{out.getvalue()}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a small backlog (a smoke run, not a figure)")
+    parser.add_argument("--events", type=int, default=None, help="backlog size (default 30000, quick 5000)")
+    parser.add_argument("--profile", action="store_true", help="also profile the pipeline in this process")
+    args = parser.parse_args()
+    count = args.events or (5000 if args.quick else 30000)
+    tag = uuid.uuid4().hex[:8]
+    settings = Settings(topic_prefix=f"benchw{tag}", sweep_interval_s=3600.0, log_format="json")
+    admin_db = make_engine(PG_ADMIN).execution_options(isolation_level="AUTOCOMMIT")
+    names = [f"passage_benchw_{tag}", f"passage_benchw_{tag}_profile"]
+    log_dir = Path(tempfile.mkdtemp(prefix="passage-bench-worker-"))
+    load_before = os.getloadavg()
+    try:
+        create_topics(settings)
+        backlog = fill(settings, records(settings, count))
+        raw = asyncio.run(raw_consume(settings, count))
+        decoding = asyncio.run(raw_consume(settings, count, decode=True))
+        with_db = settings.model_copy(update={"database_url": _database(admin_db, names[0])})
+        worker = run_worker(with_db, count, log_dir)
+        report = profile(settings.model_copy(update={"database_url": _database(admin_db, names[1])}), count) \
+            if args.profile else None
+    finally:
+        _cleanup(settings, admin_db, names)
+    ratio = round(worker["events_per_s"] / raw["events_per_s"], 4)
+    result = {
+        "bench": "worker", "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "load_avg_before": [round(x, 2) for x in load_before],
+                    "load_avg_after": [round(x, 2) for x in os.getloadavg()]},
+        "events": count, "partitions": settings.partitions, "backlog": backlog,
+        "raw_aiokafka_consumer": raw, "raw_consumer_with_events_decode": decoding, "worker_into_postgresql": worker,
+        "ratio": ratio, "target_ratio": TARGET, "meets_target": ratio >= TARGET,
+        "ratio_to_decoding_consumer": round(worker["events_per_s"] / decoding["events_per_s"], 4), "quick": args.quick,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"worker-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    if report:
+        print(report)
+    print(f"backlog {count} events on {settings.partitions} partitions, all acknowledged "
+          f"(filled in {backlog['fill_s']}s); load average {load_before[0]:.1f} on {os.cpu_count()} CPUs")
+    print(f"raw aiokafka consumer: {raw['events_per_s']:>10.1f} events/s")
+    print(f"raw consumer + decode: {decoding['events_per_s']:>10.1f} events/s (validation alone, no views)")
+    print(f"worker -> PostgreSQL:  {worker['events_per_s']:>10.1f} events/s "
+          f"({worker['measured_events']} events in {worker['drain_s']}s after a {worker['startup_s']}s start)")
+    print(f"ratio worker/raw: {ratio:.2%} (target {TARGET:.0%}); {out}")
+
+
+def _database(admin, name: str) -> str:
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _cleanup(settings: Settings, admin_db, names: list[str]) -> None:
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap.split(","))
+    try:
+        admin.delete_topics(topic_names(settings))
+    finally:
+        admin.close()
+    with admin_db.connect() as connection:
+        for name in names:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin_db.dispose()
+
+
+if __name__ == "__main__":
+    main()
