@@ -188,6 +188,18 @@ def test_case_list_rejects_bad_limits_cursors_and_filters(api):
     assert api.get("/v1/cases", limit=500).status_code == 200
 
 
+def test_inputs_the_database_cannot_hold_are_422_not_500(api):
+    from services.query.paging import encode_cursor
+
+    for path, params in (("/v1/cases", {"origin_region": "Ker\x00ala"}), ("/v1/alerts", {"case_id": "SA-\x000001"}),
+                         ("/v1/audit", {"officer_id": "off\x00sa"}),
+                         ("/v1/audit", {"cursor": encode_cursor("audit", [10**30])}),
+                         ("/v1/cases", {"cursor": encode_cursor("cases", ["SA-\x00"])}),
+                         ("/v1/cases/SA%000001", {}), ("/v1/cases/no spaces allowed/timeline", {})):
+        assert_error(api.get(path, **params), 422, "invalid")
+    assert_error(api.post("/v1/alerts/A%00DIST/acknowledge", "sup-all", {}), 422, "invalid")
+
+
 # --- alerts inbox ---------------------------------------------------------------------------
 
 def test_inbox_is_severity_then_oldest_first_with_every_status_by_default(api):

@@ -62,9 +62,16 @@ def timestamp(value: str) -> datetime:
 
 
 def strict(kind: type) -> Callable[[Any], Any]:
+    """Parser for ids and ranks in cursors: exactly `kind`, and something the database can compare
+    (a 32-bit integer; text without NUL), so an altered cursor is a 422, never a database error."""
+
     def parse(value: Any) -> Any:
         if type(value) is not kind:
             raise ValueError(f"not a {kind.__name__}")
+        if kind is int and not -(2**31) <= value < 2**31:
+            raise ValueError("out of range")
+        if kind is str and "\x00" in value:
+            raise ValueError("NUL in text")
         return value
 
     return parse

@@ -20,6 +20,7 @@ from services.query.auth import CurrentOfficer, Principal
 from services.query.deps import ClientsDep, SessionDep
 from services.query.models import AcknowledgeIn, Accepted, AlertPage, AlertPublic, ResolveIn, columns
 from services.query.paging import DEFAULT_LIMIT, CursorParam, Limit, decode_cursor, page, strict, timestamp
+from services.query.params import AlertIdPath, CaseIdFilter
 from services.storage.tables import Alert
 from services.web import ApiError
 
@@ -44,7 +45,7 @@ def list_alerts(
     status: Annotated[list[AlertStatus] | None, Query(description="repeat for several; omit for every status")] = None,
     severity: Severity | None = None,
     code: AlertCode | None = None,
-    case_id: Annotated[str | None, Query(max_length=64)] = None,
+    case_id: CaseIdFilter = None,
     destination_country: CountryCode | None = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: CursorParam = None,
@@ -83,7 +84,7 @@ def unresolved_alert(session: Session, officer: Principal, alert_id: str):
 
 @router.post("/{alert_id}/acknowledge", status_code=202, response_model=Accepted, responses=ACTION_ERRORS)
 def acknowledge(
-    alert_id: str, officer: CurrentOfficer, session: SessionDep, clients: ClientsDep,
+    alert_id: AlertIdPath, officer: CurrentOfficer, session: SessionDep, clients: ClientsDep,
     body: Annotated[AcknowledgeIn | None, Body()] = None,
 ) -> Accepted:
     alert = unresolved_alert(session, officer, alert_id)
@@ -92,7 +93,7 @@ def acknowledge(
 
 
 @router.post("/{alert_id}/resolve", status_code=202, response_model=Accepted, responses=ACTION_ERRORS)
-def resolve(alert_id: str, body: ResolveIn, officer: CurrentOfficer, session: SessionDep, clients: ClientsDep) -> Accepted:
+def resolve(alert_id: AlertIdPath, body: ResolveIn, officer: CurrentOfficer, session: SessionDep, clients: ClientsDep) -> Accepted:
     alert = unresolved_alert(session, officer, alert_id)
     payload = {"alert_id": alert_id, "officer_id": officer.id, "note": body.note}
     return Accepted(event_id=publish_officer_event(clients, "case.alert_resolved", alert.case_id, payload))

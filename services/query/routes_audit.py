@@ -6,15 +6,14 @@ so the trail never reveals which cases exist elsewhere.
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from sqlmodel import select
 
 from services.query.auth import CurrentSupervisor
 from services.query.deps import SessionDep
 from services.query.models import AuditPage, AuditPublic
 from services.query.paging import DEFAULT_LIMIT, CursorParam, Limit, decode_cursor, page, strict
+from services.query.params import CaseIdFilter, OfficerIdFilter
 from services.query.routes_cases import in_jurisdiction
 from services.storage.tables import AuditEntry, Case
 
@@ -25,8 +24,8 @@ router = APIRouter(prefix="/v1/audit", tags=["audit"])
 def read_audit(
     supervisor: CurrentSupervisor,
     session: SessionDep,
-    case_id: Annotated[str | None, Query(max_length=64)] = None,
-    officer_id: Annotated[str | None, Query(max_length=64)] = None,
+    case_id: CaseIdFilter = None,
+    officer_id: OfficerIdFilter = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: CursorParam = None,
 ) -> AuditPage:

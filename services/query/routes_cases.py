@@ -29,6 +29,7 @@ from services.query.models import (
     columns,
 )
 from services.query.paging import DEFAULT_LIMIT, CursorParam, Limit, decode_cursor, page, strict
+from services.query.params import CaseIdPath, RegionFilter
 from services.storage.tables import Alert, AuditEntry, Case, TimelineEvent
 from services.web import ApiError
 
@@ -59,7 +60,7 @@ def record_read(session: Session, officer: Principal, case_id: str, action: str)
 
 
 @router.get("/{case_id}", response_model=CaseDetail, responses=NOT_FOUND)
-def read_case(case_id: str, officer: CurrentOfficer, session: SessionDep) -> CaseDetail:
+def read_case(case_id: CaseIdPath, officer: CurrentOfficer, session: SessionDep) -> CaseDetail:
     row = session.exec(select(*CASE_COLUMNS).where(Case.case_id == case_id, in_jurisdiction(officer))).first()
     if row is None:
         raise case_not_found(case_id)
@@ -73,7 +74,7 @@ def read_case(case_id: str, officer: CurrentOfficer, session: SessionDep) -> Cas
 
 
 @router.get("/{case_id}/timeline", response_model=Timeline, responses=NOT_FOUND)
-def read_timeline(case_id: str, officer: CurrentOfficer, session: SessionDep) -> Timeline:
+def read_timeline(case_id: CaseIdPath, officer: CurrentOfficer, session: SessionDep) -> Timeline:
     require_case(session, officer, case_id)
     envelopes = session.exec(
         select(TimelineEvent.envelope)
@@ -90,7 +91,7 @@ def list_cases(
     session: SessionDep,
     stage: Stage | None = None,
     destination_country: CountryCode | None = None,
-    origin_region: Annotated[str | None, Query(max_length=200)] = None,
+    origin_region: RegionFilter = None,
     has_open_alerts: bool | None = None,
     min_severity: Annotated[Severity | None, Query(description="cases whose worst unresolved alert is at least this severe")] = None,
     limit: Limit = DEFAULT_LIMIT,
@@ -119,7 +120,7 @@ def list_cases(
 
 @router.post("/{case_id}/notes", status_code=202, response_model=Accepted,
              responses={**NOT_FOUND, 503: {"description": "Kafka did not acknowledge; retry"}})
-def add_note(case_id: str, body: NoteIn, officer: CurrentOfficer, session: SessionDep, clients: ClientsDep) -> Accepted:
+def add_note(case_id: CaseIdPath, body: NoteIn, officer: CurrentOfficer, session: SessionDep, clients: ClientsDep) -> Accepted:
     require_case(session, officer, case_id)
     session.rollback()  # end the read transaction before waiting on Kafka
     event_id = publish_officer_event(clients, "case.note_added", case_id, {"officer_id": officer.id, "text": body.text})
