@@ -13,9 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from enum import Enum
-from uuid import UUID, uuid5
+from datetime import datetime
 
 from sqlalchemy import JSON, ColumnElement, Connection, Text, any_, bindparam, cast, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -23,18 +21,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.types import TypeDecorator
 
-from events import Envelope
-from services.domain import SEVERITY_RANK, AlertChange, CaseState, RuleConfig, next_deadline, project
-from services.worker.views import Views
-
-OUTBOX_NAMESPACE = UUID("b7e1c0a2-4f5d-4e83-9b6a-2d8f0c1e5a37")
-# The view columns copied from the state as they are; datetimes stay datetimes.
-PLAIN_COLUMNS = (
-    "given_name", "family_name", "nationality", "origin_region", "occupation_code", "destination_country",
-    "employer_id", "departed_at", "arrived_at", "last_wage_period", "last_wage_at", "last_welfare_check_at",
-    "wellbeing", "returned_at", "return_reason", "last_event_at", "stage_since",
+from services.domain import CaseState, RuleConfig, project
+from services.worker.rows import (
+    Delivered, alert_message, alert_row, case_row, offer_row, outbox_row, timeline_row,
 )
-
+from services.worker.views import Views
 
 class JSONText(TypeDecorator):
     """Binds text that is already JSON to a JSON column as it is: the envelope exactly as it was on
@@ -45,16 +36,6 @@ class JSONText(TypeDecorator):
 
     def bind_processor(self, dialect):
         return None
-
-
-@dataclass(frozen=True)
-class Delivered:
-    """A decoded event, its envelope as JSON text (for the timeline), and where it was on the log."""
-
-    event: Envelope
-    envelope: str
-    partition: int | None = None
-    offset: int | None = None
 
 
 @dataclass
@@ -88,9 +69,9 @@ def apply_batch(conn: Connection, views: Views, batch: Sequence[Delivered], rule
             continue
         states[event.case_id] = state
         result.applied += 1
-        timeline.append(_timeline_row(delivered))
+        timeline.append(timeline_row(delivered))
         if event.event_type == "recruitment.job_offer_made":
-            offers.append(_offer_row(event, state))
+            offers.append(offer_row(event, state))
         for change in changes:
             alerts[change.alert.alert_id] = change
             result.changes.append(alert_message(change, state, str(event.event_id)))
@@ -99,38 +80,13 @@ def apply_batch(conn: Connection, views: Views, batch: Sequence[Delivered], rule
     if timeline:
         conn.execute(insert(views.timeline).values(envelope=_json_param("envelope_json")), timeline)
     _insert(conn, views.job_offers, offers)
-    _upsert_alerts(conn, views, [_alert_row(change, states[change.alert.case_id]) for change in alerts.values()])
+    _upsert_alerts(conn, views, [alert_row(change, states[change.alert.case_id]) for change in alerts.values()])
     _follow_moved_cases(conn, views, {c: states[c] for c in touched}, loaded)
     if views.outbox is not None and result.changes:
-        rows = [_outbox_row(message, now) for message in result.changes]
+        rows = [outbox_row(message, now) for message in result.changes]
         _insert(conn, views.outbox, rows)
         result.outbox_ids = [row["id"] for row in rows]
     return result
-
-
-def alert_message(change: AlertChange, state: CaseState, event_id: str) -> dict:
-    """The alerts-topic message: the alert after the change, the change, and the event behind it."""
-    alert = change.alert.model_dump(mode="json")
-    alert.update(destination_country=state.destination_country, origin_region=state.origin_region)
-    return {"change": change.change, "event_id": event_id, "alert": alert}
-
-
-def case_row(state: CaseState, rules: RuleConfig) -> dict:
-    row = {name: getattr(state, name) for name in PLAIN_COLUMNS}
-    top = state.top_severity
-    contract = state.contract
-    row.update(
-        case_id=state.case_id,
-        stage=state.stage.value if state.stage is not None else None,
-        contract=contract.model_dump(mode="json") if contract is not None else None,
-        open_alerts=state.open_alerts,
-        top_severity=top.value if top is not None else None,
-        top_severity_rank=SEVERITY_RANK[top] if top is not None else 0,
-        event_count=state.event_count,
-        next_deadline=next_deadline(state, rules),
-        state_json=state.model_dump_json(),
-    )
-    return row
 
 
 def _fresh(conn: Connection, views: Views, batch: Sequence[Delivered], result: Applied) -> list[Delivered]:
@@ -199,49 +155,9 @@ def _follow_moved_cases(conn: Connection, views: Views, states: dict[str, CaseSt
         conn.execute(update(views.alerts).where(views.alerts.c.case_id == bindparam("k_case_id")), moved)
 
 
-def _timeline_row(delivered: Delivered) -> dict:
-    event = delivered.event
-    return {
-        "event_id": str(event.event_id), "case_id": event.case_id, "event_type": event.event_type,
-        "occurred_at": _utc(event.occurred_at), "recorded_at": _utc(event.recorded_at), "envelope_json": delivered.envelope,
-        "topic_partition": delivered.partition, "topic_offset": delivered.offset,
-    }
-
-
-def _offer_row(event: Envelope, state: CaseState) -> dict:
-    p = event.payload
-    return {
-        "event_id": str(event.event_id), "case_id": event.case_id, "offer_id": p.offer_id,
-        "occupation_code": p.occupation_code, "destination_country": p.destination_country,
-        "origin_region": state.origin_region, "occurred_at": _utc(event.occurred_at),
-    }
-
-
-def _alert_row(change: AlertChange, state: CaseState) -> dict:
-    row = {name: value.value if isinstance(value, Enum) else value
-           for name, value in change.alert.model_dump().items()}
-    row.update(
-        severity_rank=-SEVERITY_RANK[change.alert.severity],  # negated: an ascending index lists critical first
-        destination_country=state.destination_country, origin_region=state.origin_region,
-    )
-    return row
-
-
-def _outbox_row(message: dict, now: datetime) -> dict:
-    alert = message["alert"]
-    key = f"{message['event_id']}|{alert['alert_id']}|{message['change']}"
-    return {"id": str(uuid5(OUTBOX_NAMESPACE, key)), "case_id": alert["case_id"], "message": message,
-            "created_at": now}
-
-
 def _insert(conn: Connection, table, rows: list[dict]) -> None:
     if rows:
         conn.execute(insert(table), rows)
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    """In UTC: SQLite keeps no offset, so every stored instant must already be UTC to compare right."""
-    return moment.astimezone(UTC) if moment is not None else None
 
 
 def _among(conn: Connection, column, values) -> ColumnElement[bool]:

@@ -27,7 +27,8 @@ from services.domain import RuleConfig
 from services.kafka.producer import Publisher, Record
 from services.logs import get_logger
 from services.worker.dlq import Message, dead_letter
-from services.worker.persist import Applied, Conflict, Delivered, apply_batch
+from services.worker.persist import Applied, Conflict, apply_batch
+from services.worker.rows import Delivered
 from services.worker.views import LIVE, Views
 
 log = get_logger(__name__)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import events
 from services.kafka.producer import PublishFailed, Record
 from services.worker.dlq import Message
-from services.worker.persist import Delivered
+from services.worker.rows import Delivered
 
 
 class FakePublisher:

@@ -1,0 +1,94 @@
+"""The rows the worker writes, built from the domain's state and events (no SQL here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+from uuid import UUID, uuid5
+
+from events import Envelope
+from services.domain import SEVERITY_RANK, AlertChange, CaseState, RuleConfig, next_deadline
+
+OUTBOX_NAMESPACE = UUID("b7e1c0a2-4f5d-4e83-9b6a-2d8f0c1e5a37")
+# The view columns copied from the state as they are; datetimes stay datetimes.
+PLAIN_COLUMNS = (
+    "given_name", "family_name", "nationality", "origin_region", "occupation_code", "destination_country",
+    "employer_id", "departed_at", "arrived_at", "last_wage_period", "last_wage_at", "last_welfare_check_at",
+    "wellbeing", "returned_at", "return_reason", "last_event_at", "stage_since",
+)
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """A decoded event, its envelope as JSON text (for the timeline), and where it was on the log."""
+
+    event: Envelope
+    envelope: str
+    partition: int | None = None
+    offset: int | None = None
+
+
+def alert_message(change: AlertChange, state: CaseState, event_id: str) -> dict:
+    """The alerts-topic message: the alert after the change, the change, and the event behind it."""
+    alert = change.alert.model_dump(mode="json")
+    alert.update(destination_country=state.destination_country, origin_region=state.origin_region)
+    return {"change": change.change, "event_id": event_id, "alert": alert}
+
+
+def case_row(state: CaseState, rules: RuleConfig) -> dict:
+    row = {name: getattr(state, name) for name in PLAIN_COLUMNS}
+    top = state.top_severity
+    contract = state.contract
+    row.update(
+        case_id=state.case_id,
+        stage=state.stage.value if state.stage is not None else None,
+        contract=contract.model_dump(mode="json") if contract is not None else None,
+        open_alerts=state.open_alerts,
+        top_severity=top.value if top is not None else None,
+        top_severity_rank=SEVERITY_RANK[top] if top is not None else 0,
+        event_count=state.event_count,
+        next_deadline=next_deadline(state, rules),
+        state_json=state.model_dump_json(),
+    )
+    return row
+
+
+def timeline_row(delivered: Delivered) -> dict:
+    event = delivered.event
+    return {
+        "event_id": str(event.event_id), "case_id": event.case_id, "event_type": event.event_type,
+        "occurred_at": utc(event.occurred_at), "recorded_at": utc(event.recorded_at), "envelope_json": delivered.envelope,
+        "topic_partition": delivered.partition, "topic_offset": delivered.offset,
+    }
+
+
+def offer_row(event: Envelope, state: CaseState) -> dict:
+    p = event.payload
+    return {
+        "event_id": str(event.event_id), "case_id": event.case_id, "offer_id": p.offer_id,
+        "occupation_code": p.occupation_code, "destination_country": p.destination_country,
+        "origin_region": state.origin_region, "occurred_at": utc(event.occurred_at),
+    }
+
+
+def alert_row(change: AlertChange, state: CaseState) -> dict:
+    row = {name: value.value if isinstance(value, Enum) else value
+           for name, value in change.alert.model_dump().items()}
+    row.update(
+        severity_rank=-SEVERITY_RANK[change.alert.severity],  # negated: an ascending index lists critical first
+        destination_country=state.destination_country, origin_region=state.origin_region,
+    )
+    return row
+
+
+def outbox_row(message: dict, now: datetime) -> dict:
+    alert = message["alert"]
+    key = f"{message['event_id']}|{alert['alert_id']}|{message['change']}"
+    return {"id": str(uuid5(OUTBOX_NAMESPACE, key)), "case_id": alert["case_id"], "message": message,
+            "created_at": now}
+
+
+def utc(moment: datetime | None) -> datetime | None:
+    """In UTC: SQLite keeps no offset, so every stored instant must already be UTC to compare right."""
+    return moment.astimezone(UTC) if moment is not None else None
