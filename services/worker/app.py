@@ -97,7 +97,7 @@ class Worker:
         done = False
         try:
             messages = [_message(event) for event in batch_events]
-            batch = self.pipeline.decode(messages)
+            batch = await asyncio.to_thread(self.pipeline.decode, messages)  # CPU-bound: off the loop
             await self._until_done(self.pipeline.store, batch)
             await self._until_done(self.pipeline.publish, batch)
             done = True

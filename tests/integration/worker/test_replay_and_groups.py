@@ -3,6 +3,7 @@ several workers joining one group under load lose nothing."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import UTC, datetime
 
@@ -82,6 +83,28 @@ def test_workers_joining_a_group_under_load_lose_no_record(worker_settings, view
                timeout_s=300, what="every event applied by the group")
     assert [w.stop() for w in workers] == [0, 0, 0], "\n".join(w.log() for w in workers)
     assert timeline_ids(views_engine) == expected
+
+    live = snapshot(views_engine)
+    replay(worker_settings, views_engine, progress=False)
+    assert snapshot(views_engine) == live
+
+
+def test_a_replay_while_a_worker_runs_and_events_keep_arriving_loses_nothing(worker_settings, views_engine, tmp_path):
+    first = journey_records(worker_settings, 80, seed=31)
+    later = journey_records(worker_settings, 80, seed=32)
+    publish(worker_settings, first)
+    worker = WorkerProcess(worker_settings, tmp_path / "worker.log").start()
+    wait_until(lambda: timeline_ids(views_engine) >= event_ids(first) or not worker.alive(), what="the first events")
+
+    arriving = threading.Thread(target=lambda: [publish(worker_settings, later[i:i + 200])
+                                                for i in range(0, len(later), 200)])
+    arriving.start()
+    replay(worker_settings, views_engine, progress=False)
+    arriving.join()
+    everything = event_ids(first + later)
+    wait_until(lambda: timeline_ids(views_engine) == everything or not worker.alive(), timeout_s=300,
+               what="every event in the views after the swap")
+    assert worker.stop() == 0, worker.log()
 
     live = snapshot(views_engine)
     replay(worker_settings, views_engine, progress=False)
