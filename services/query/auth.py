@@ -8,13 +8,11 @@ from typing import Annotated
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlmodel import select
-
 from services.logs import get_logger
 from services.query.deps import ClientsDep, SessionDep
 from services.query.scope import Jurisdiction
+from services.query.sql import SELECT_OFFICER, officers
 from services.secrets import hash_secret
-from services.storage.tables import Officer
 from services.web import ApiError
 
 log = get_logger(__name__)
@@ -42,7 +40,7 @@ def current_officer(
     if credentials is None:
         raise _unauthorized("missing officer token; send 'Authorization: Bearer <token>'")
     token_hash = hash_secret(clients.settings.secret_key, credentials.credentials)
-    officer = session.exec(select(Officer).where(Officer.token_hash == token_hash)).first()
+    officer = session.execute(SELECT_OFFICER.where(officers.c.token_hash == token_hash)).first()
     if officer is None or officer.disabled:
         raise _unauthorized("unknown or disabled officer token; ask an administrator for a new one (`passage officer add`)")
     try:

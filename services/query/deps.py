@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from services.config import Settings
 from services.kafka.producer import Publisher
@@ -25,12 +25,14 @@ class Clients:
     publisher: Publisher
 
 
-def get_clients(request: Request) -> Clients:
+async def get_clients(request: Request) -> Clients:
+    # async: it only reads app state, so it runs on the event loop instead of costing a thread hop.
     return request.app.state.clients
 
 
 def get_session(clients: Annotated[Clients, Depends(get_clients)]) -> Iterator[Session]:
-    """One session per request; routes that write commit before they answer."""
+    """One session per request (plain SQLAlchemy: the routes run Core statements, see `sql`);
+    routes that write commit before they answer."""
     with Session(clients.engine, expire_on_commit=False) as session:
         yield session
 

@@ -1,7 +1,7 @@
 """What the query API says and accepts: response models separate from the table models.
 
-Rows are read column by column (`columns(Case, CasePublic)`), so a case's folded `state` JSON
-and the sweep's bookkeeping never leave the database. Request bodies forbid unknown fields.
+Rows are read column by column (`sql.fields(cases, CasePublic)`), so a case's folded `state`
+JSON and the sweep's bookkeeping never leave the database. Request bodies forbid unknown fields.
 """
 
 from __future__ import annotations
@@ -15,11 +15,6 @@ from events.types import Text
 
 # SQLite hands back naive datetimes; every stored time is UTC, so say so on the way out.
 UtcDatetime = Annotated[datetime, AfterValidator(lambda d: d if d.tzinfo else d.replace(tzinfo=UTC))]
-
-
-def columns(table: type, model: type[BaseModel]) -> list[Any]:
-    """The table's columns named like the model's fields, for `select(*columns(...))`."""
-    return [getattr(table, name) for name in model.model_fields if hasattr(table, name)]
 
 
 class MoneyPublic(BaseModel):

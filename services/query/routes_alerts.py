@@ -11,22 +11,20 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query
-from sqlalchemy import tuple_
-from sqlmodel import Session, select
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
 
 from events.types import AlertCode, AlertStatus, CountryCode, Severity
 from services.query.actions import publish_officer_event
 from services.query.auth import CurrentOfficer, Principal
 from services.query.deps import ClientsDep, SessionDep
-from services.query.models import AcknowledgeIn, Accepted, AlertPage, AlertPublic, ResolveIn, columns
+from services.query.models import AcknowledgeIn, Accepted, AlertPage, AlertPublic, ResolveIn
 from services.query.paging import DEFAULT_LIMIT, CursorParam, Limit, decode_cursor, page, strict, timestamp
 from services.query.params import AlertIdPath, CaseIdFilter
-from services.storage.tables import Alert
+from services.query.sql import INBOX_ORDER, SELECT_ALERTS, alerts
 from services.web import ApiError
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
-ALERT_COLUMNS = columns(Alert, AlertPublic)
-INBOX_ORDER = (Alert.severity_rank, Alert.raised_at, Alert.alert_id)
 ACTION_ERRORS = {
     404: {"description": "no such alert in your jurisdiction"},
     409: {"description": "the alert is already resolved"},
@@ -35,7 +33,7 @@ ACTION_ERRORS = {
 
 
 def in_jurisdiction(officer: Principal):
-    return officer.jurisdiction.where(Alert.destination_country, Alert.origin_region)
+    return officer.jurisdiction.where(alerts.c.destination_country, alerts.c.origin_region)
 
 
 @router.get("", response_model=AlertPage)
@@ -51,28 +49,29 @@ def list_alerts(
     cursor: CursorParam = None,
 ) -> AlertPage:
     """Alerts in the officer's jurisdiction: critical first, then oldest first."""
-    query = select(*ALERT_COLUMNS, Alert.severity_rank).where(in_jurisdiction(officer))
+    a = alerts.c
+    query = SELECT_ALERTS.add_columns(a.severity_rank).where(in_jurisdiction(officer))
     if status:
-        query = query.where(Alert.status.in_(sorted({s.value for s in status})))
+        query = query.where(a.status.in_(sorted({s.value for s in status})))
     if severity is not None:
-        query = query.where(Alert.severity == severity.value)
+        query = query.where(a.severity == severity.value)
     if code is not None:
-        query = query.where(Alert.code == code.value)
+        query = query.where(a.code == code.value)
     if case_id is not None:
-        query = query.where(Alert.case_id == case_id)
+        query = query.where(a.case_id == case_id)
     if destination_country is not None:
-        query = query.where(Alert.destination_country == destination_country)
+        query = query.where(a.destination_country == destination_country)
     after = decode_cursor("alerts", cursor, [strict(int), timestamp, strict(str)])
     if after is not None:
         query = query.where(tuple_(*INBOX_ORDER) > tuple_(*after))
-    rows = session.exec(query.order_by(*INBOX_ORDER).limit(limit + 1)).all()
+    rows = session.execute(query.order_by(*INBOX_ORDER).limit(limit + 1)).all()
     items, next_cursor = page(rows, limit, "alerts", lambda r: [r.severity_rank, r.raised_at, r.alert_id])
     return AlertPage(items=[AlertPublic.model_validate(r._mapping) for r in items], next_cursor=next_cursor)
 
 
 def unresolved_alert(session: Session, officer: Principal, alert_id: str):
-    alert = session.exec(
-        select(Alert.case_id, Alert.status).where(Alert.alert_id == alert_id, in_jurisdiction(officer))
+    alert = session.execute(
+        select(alerts.c.case_id, alerts.c.status).where(alerts.c.alert_id == alert_id, in_jurisdiction(officer))
     ).first()
     if alert is None:
         raise ApiError(404, f"alert {alert_id!r} not found; check the id (alerts outside your jurisdiction are not shown)")

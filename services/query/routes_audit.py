@@ -7,7 +7,7 @@ so the trail never reveals which cases exist elsewhere.
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlmodel import select
+from sqlalchemy import select
 
 from services.query.auth import CurrentSupervisor
 from services.query.deps import SessionDep
@@ -15,7 +15,7 @@ from services.query.models import AuditPage, AuditPublic
 from services.query.paging import DEFAULT_LIMIT, CursorParam, Limit, decode_cursor, page, strict
 from services.query.params import CaseIdFilter, OfficerIdFilter
 from services.query.routes_cases import in_jurisdiction
-from services.storage.tables import AuditEntry, Case
+from services.query.sql import audit, cases
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
@@ -29,16 +29,17 @@ def read_audit(
     limit: Limit = DEFAULT_LIMIT,
     cursor: CursorParam = None,
 ) -> AuditPage:
-    query = select(AuditEntry)
+    a = audit.c
+    query = select(a.id, a.officer_id, a.case_id, a.action, a.at)
     if not supervisor.jurisdiction.everything:
-        query = query.where(AuditEntry.case_id.in_(select(Case.case_id).where(in_jurisdiction(supervisor))))
+        query = query.where(a.case_id.in_(select(cases.c.case_id).where(in_jurisdiction(supervisor))))
     if case_id is not None:
-        query = query.where(AuditEntry.case_id == case_id)
+        query = query.where(a.case_id == case_id)
     if officer_id is not None:
-        query = query.where(AuditEntry.officer_id == officer_id)
+        query = query.where(a.officer_id == officer_id)
     before = decode_cursor("audit", cursor, [strict(int)])
     if before is not None:
-        query = query.where(AuditEntry.id < before[0])
-    rows = session.exec(query.order_by(AuditEntry.id.desc()).limit(limit + 1)).all()
+        query = query.where(a.id < before[0])
+    rows = session.execute(query.order_by(a.id.desc()).limit(limit + 1)).all()
     items, next_cursor = page(rows, limit, "audit", lambda entry: [entry.id])
-    return AuditPage(items=[AuditPublic.model_validate(e, from_attributes=True) for e in items], next_cursor=next_cursor)
+    return AuditPage(items=[AuditPublic.model_validate(e._mapping) for e in items], next_cursor=next_cursor)

@@ -11,31 +11,20 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlmodel import Session, select
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
 
 from events.types import CountryCode, Severity, Stage
 from services.query.actions import publish_officer_event
 from services.query.auth import CurrentOfficer, Principal
 from services.query.deps import ClientsDep, SessionDep
-from services.query.models import (
-    Accepted,
-    AlertPublic,
-    CaseDetail,
-    CasePage,
-    CasePublic,
-    NoteIn,
-    Timeline,
-    TimelineEntry,
-    columns,
-)
+from services.query.models import Accepted, AlertPublic, CaseDetail, CasePage, CasePublic, NoteIn, Timeline, TimelineEntry
 from services.query.paging import DEFAULT_LIMIT, CursorParam, Limit, decode_cursor, page, strict
 from services.query.params import CaseIdPath, RegionFilter
-from services.storage.tables import Alert, AuditEntry, Case, TimelineEvent
+from services.query.sql import INBOX_ORDER, SELECT_ALERTS, SELECT_CASES, alerts, audit, cases, timeline
 from services.web import ApiError
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
-CASE_COLUMNS = columns(Case, CasePublic)
-ALERT_COLUMNS = columns(Alert, AlertPublic)
 SEVERITY_RANK = {"critical": 3, "high": 2, "medium": 1}  # cases.top_severity_rank (higher = worse)
 NOT_FOUND = {404: {"description": "no such case in your jurisdiction"}}
 
@@ -46,41 +35,40 @@ def case_not_found(case_id: str) -> ApiError:
 
 
 def in_jurisdiction(officer: Principal):
-    return officer.jurisdiction.where(Case.destination_country, Case.origin_region)
+    return officer.jurisdiction.where(cases.c.destination_country, cases.c.origin_region)
 
 
 def require_case(session: Session, officer: Principal, case_id: str) -> None:
-    if session.exec(select(Case.case_id).where(Case.case_id == case_id, in_jurisdiction(officer))).first() is None:
+    found = session.execute(select(cases.c.case_id).where(cases.c.case_id == case_id, in_jurisdiction(officer)))
+    if found.first() is None:
         raise case_not_found(case_id)
 
 
 def record_read(session: Session, officer: Principal, case_id: str, action: str) -> None:
-    session.add(AuditEntry(officer_id=officer.id, case_id=case_id, action=action, at=datetime.now(UTC)))
+    session.execute(insert(audit).values(officer_id=officer.id, case_id=case_id, action=action, at=datetime.now(UTC)))
     session.commit()
 
 
 @router.get("/{case_id}", response_model=CaseDetail, responses=NOT_FOUND)
 def read_case(case_id: CaseIdPath, officer: CurrentOfficer, session: SessionDep) -> CaseDetail:
-    row = session.exec(select(*CASE_COLUMNS).where(Case.case_id == case_id, in_jurisdiction(officer))).first()
+    row = session.execute(SELECT_CASES.where(cases.c.case_id == case_id, in_jurisdiction(officer))).first()
     if row is None:
         raise case_not_found(case_id)
-    alerts = session.exec(
-        select(*ALERT_COLUMNS)
-        .where(Alert.case_id == case_id, Alert.status != "resolved")
-        .order_by(Alert.severity_rank, Alert.raised_at, Alert.alert_id)
+    unresolved = session.execute(
+        SELECT_ALERTS.where(alerts.c.case_id == case_id, alerts.c.status != "resolved").order_by(*INBOX_ORDER)
     ).all()
     record_read(session, officer, case_id, "read_case")
-    return CaseDetail(**row._mapping, alerts=[AlertPublic.model_validate(a._mapping) for a in alerts])
+    return CaseDetail(**row._mapping, alerts=[AlertPublic.model_validate(a._mapping) for a in unresolved])
 
 
 @router.get("/{case_id}/timeline", response_model=Timeline, responses=NOT_FOUND)
 def read_timeline(case_id: CaseIdPath, officer: CurrentOfficer, session: SessionDep) -> Timeline:
     require_case(session, officer, case_id)
-    envelopes = session.exec(
-        select(TimelineEvent.envelope)
-        .where(TimelineEvent.case_id == case_id)
-        .order_by(TimelineEvent.occurred_at, TimelineEvent.recorded_at, TimelineEvent.event_id)
-    ).all()
+    envelopes = session.execute(
+        select(timeline.c.envelope)
+        .where(timeline.c.case_id == case_id)
+        .order_by(timeline.c.occurred_at, timeline.c.recorded_at, timeline.c.event_id)
+    ).scalars().all()
     record_read(session, officer, case_id, "read_timeline")
     return Timeline(events=[TimelineEntry.model_validate(envelope) for envelope in envelopes])
 
@@ -98,21 +86,22 @@ def list_cases(
     cursor: CursorParam = None,
 ) -> CasePage:
     """Cases in the officer's jurisdiction, ordered by case_id."""
-    query = select(*CASE_COLUMNS).where(in_jurisdiction(officer))
+    c = cases.c
+    query = SELECT_CASES.where(in_jurisdiction(officer))
     if stage is not None:
-        query = query.where(Case.stage == stage.value)
+        query = query.where(c.stage == stage.value)
     if destination_country is not None:
-        query = query.where(Case.destination_country == destination_country)
+        query = query.where(c.destination_country == destination_country)
     if origin_region is not None:
-        query = query.where(Case.origin_region == origin_region)
+        query = query.where(c.origin_region == origin_region)
     if has_open_alerts is not None:
-        query = query.where(Case.open_alerts > 0 if has_open_alerts else Case.open_alerts == 0)
+        query = query.where(c.open_alerts > 0 if has_open_alerts else c.open_alerts == 0)
     if min_severity is not None:
-        query = query.where(Case.top_severity_rank >= SEVERITY_RANK[min_severity.value])
+        query = query.where(c.top_severity_rank >= SEVERITY_RANK[min_severity.value])
     after = decode_cursor("cases", cursor, [strict(str)])
     if after is not None:
-        query = query.where(Case.case_id > after[0])
-    rows = session.exec(query.order_by(Case.case_id).limit(limit + 1)).all()
+        query = query.where(c.case_id > after[0])
+    rows = session.execute(query.order_by(c.case_id).limit(limit + 1)).all()
     items, next_cursor = page([CasePublic.model_validate(r._mapping) for r in rows], limit, "cases",
                               lambda case: [case.case_id])
     return CasePage(items=items, next_cursor=next_cursor)

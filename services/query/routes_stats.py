@@ -14,15 +14,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter
-from sqlalchemy import func, literal, union_all
-from sqlmodel import select
+from sqlalchemy import func, literal, select, union_all
 
 from events.types import CountryCode
 from services.query.auth import CurrentOfficer
 from services.query.deps import SessionDep
 from services.query.models import SkillCount, SkillStats, StageCount, StageStats
 from services.query.routes_cases import in_jurisdiction
-from services.storage.tables import Case, JobOffer
+from services.query.sql import cases, job_offers
 
 router = APIRouter(prefix="/v1/stats", tags=["stats"])
 OFFER_WINDOW = timedelta(days=365)
@@ -31,42 +30,41 @@ OFFER_WINDOW = timedelta(days=365)
 @router.get("/stages", response_model=StageStats)
 def stage_counts(officer: CurrentOfficer, session: SessionDep, destination_country: CountryCode | None = None) -> StageStats:
     """How many cases are in each stage, per destination: who is where now."""
-    query = select(Case.destination_country, Case.stage, func.count().label("count")).where(in_jurisdiction(officer))
+    c = cases.c
+    query = select(c.destination_country, c.stage, func.count().label("count")).where(in_jurisdiction(officer))
     if destination_country is not None:
-        query = query.where(Case.destination_country == destination_country)
-    groups = (Case.destination_country, Case.stage)
-    rows = session.exec(query.group_by(*groups).order_by(*(c.asc().nulls_last() for c in groups))).all()
+        query = query.where(c.destination_country == destination_country)
+    groups = (c.destination_country, c.stage)
+    rows = session.execute(query.group_by(*groups).order_by(*(column.asc().nulls_last() for column in groups))).all()
     return StageStats(items=[StageCount.model_validate(r._mapping) for r in rows])
 
 
 @router.get("/skills", response_model=SkillStats)
 def skill_counts(officer: CurrentOfficer, session: SessionDep) -> SkillStats:
     """Per occupation and destination: supply ready to go, demand of the last 365 days, workers deployed."""
-    scope = in_jurisdiction(officer)
-    cases = (
+    c, o = cases.c, job_offers.c
+    supply = (
         select(
-            Case.occupation_code, Case.destination_country,
-            func.count().filter(Case.stage == "job_ready").label("job_ready"),
+            c.occupation_code, c.destination_country,
+            func.count().filter(c.stage == "job_ready").label("job_ready"),
             literal(0).label("offers_365d"),
-            func.count().filter(Case.stage == "deployed").label("deployed"),
+            func.count().filter(c.stage == "deployed").label("deployed"),
         )
-        .where(Case.stage.in_(["job_ready", "deployed"]), scope)
-        .group_by(Case.occupation_code, Case.destination_country)
+        .where(c.stage.in_(["job_ready", "deployed"]), in_jurisdiction(officer))
+        .group_by(c.occupation_code, c.destination_country)
     )
-    offers = (
+    demand = (
         select(
-            JobOffer.occupation_code, JobOffer.destination_country,
+            o.occupation_code, o.destination_country,
             literal(0).label("job_ready"), func.count().label("offers_365d"), literal(0).label("deployed"),
         )
-        .where(
-            JobOffer.occurred_at >= datetime.now(UTC) - OFFER_WINDOW,
-            officer.jurisdiction.where(JobOffer.destination_country, JobOffer.origin_region),
-        )
-        .group_by(JobOffer.occupation_code, JobOffer.destination_country)
+        .where(o.occurred_at >= datetime.now(UTC) - OFFER_WINDOW,
+               officer.jurisdiction.where(o.destination_country, o.origin_region))
+        .group_by(o.occupation_code, o.destination_country)
     )
-    both = union_all(cases, offers).subquery()
+    both = union_all(supply, demand).subquery()
     groups = (both.c.occupation_code, both.c.destination_country)
-    rows = session.exec(
+    rows = session.execute(
         select(
             *groups,
             func.sum(both.c.job_ready).label("job_ready"),
@@ -74,6 +72,6 @@ def skill_counts(officer: CurrentOfficer, session: SessionDep) -> SkillStats:
             func.sum(both.c.deployed).label("deployed"),
         )
         .group_by(*groups)
-        .order_by(*(c.asc().nulls_last() for c in groups))
+        .order_by(*(column.asc().nulls_last() for column in groups))
     ).all()
     return SkillStats(items=[SkillCount.model_validate(r._mapping) for r in rows])
