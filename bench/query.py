@@ -33,7 +33,7 @@ from sqlalchemy import text
 
 from bench.query_data import ALERT_COLUMNS, CASE_COLUMNS, World
 from bench.query_sql import Baseline
-from services.config import ROOT, Settings
+from services.config import ROOT
 from services.query.officers import add_officer
 from services.storage.db import make_engine
 from services.storage.migrate import migrate

@@ -107,8 +107,7 @@ def test_a_case_outside_every_scope_answers_exactly_like_a_missing_one(api):
     assert_error(outside, 404, "not_found")
     assert outside.json() == json.loads(json.dumps(missing.json()).replace("ZZ-9999", "AE-0001"))
     assert dict(outside.headers)["content-length"] == dict(missing.headers)["content-length"]
-    for path in ("/v1/cases/AE-0001/timeline",):
-        assert api.get(path, "off-sa").json() == outside.json()
+    assert api.get("/v1/cases/AE-0001/timeline", "off-sa").json() == outside.json()
 
 
 def test_scopes_by_destination_origin_and_star(api):
