@@ -159,6 +159,8 @@ def build_app(settings: Settings, worker: Worker) -> WorkerApp:
             await asyncio.to_thread(worker.pipeline.flush_outbox, OUTBOX_GRACE)
         except TRANSIENT as error:  # the next interval tries again; deadlines stay in the index
             log.warning("sweep failed; will retry next interval", error=str(error).splitlines()[0][:300])
+        except Exception:  # a boundary: a broken sweep must not stop the projection of events
+            log.exception("sweep failed unexpectedly; will retry next interval")
 
     return app
 
