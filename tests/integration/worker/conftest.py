@@ -7,10 +7,11 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from kafka import KafkaAdminClient
 from sqlalchemy import text
 
 from services.config import Settings
-from services.kafka.topics import create_topics
+from services.kafka.topics import create_topics, topic_names
 from services.storage.db import make_engine
 from services.storage.migrate import migrate
 
@@ -31,6 +32,11 @@ def worker_settings(kafka_bootstrap: str, pg_admin_url: str, tmp_path) -> Iterat
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+    kafka_admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap.split(","))
+    try:
+        kafka_admin.delete_topics(topic_names(settings))
+    finally:
+        kafka_admin.close()
 
 
 @pytest.fixture
