@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -145,8 +146,10 @@ def fault_figures(request: pytest.FixtureRequest) -> Iterator[list[dict]]:
 @pytest.fixture
 def report(fault_figures: list[dict], request: pytest.FixtureRequest) -> Callable[..., None]:
     """`report(**figures)`: this test's figures, for the summary and bench/results/faults.json."""
+    began = time.monotonic()
+
     def record(**figures: object) -> None:
-        fault_figures.append({"test": request.node.name, **figures})
+        fault_figures.append({"test": request.node.name, **figures, "test_s": round(time.monotonic() - began, 1)})
 
     return record
 

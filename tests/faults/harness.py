@@ -1,6 +1,6 @@
 """The fault tests' harness: Passage's services as real subprocesses, and polling with deadlines.
 
-`Service` starts `passage gateway` / `passage worker` / `passage replay` with the environment a
+`Service` starts `passage gateway` / `passage worker` with the environment a
 test's `Settings` describe (PASSAGE_DATABASE_URL, PASSAGE_TOPIC_PREFIX, PASSAGE_KAFKA_BOOTSTRAP,
 PASSAGE_VAR_DIR, ...), stops it (SIGTERM, then SIGKILL after a grace) or kills it (-9), and keeps
 its output in a log file whose tail goes into assertion messages. Every wait has a deadline.
@@ -103,16 +103,6 @@ class Service:
         if self.alive:
             self.process.kill()
         return self.process.wait(timeout=10)
-
-    def run(self, timeout_s: float) -> None:
-        """Run to completion (a one-shot command such as `replay`); AssertionError if it failed."""
-        self.start()
-        try:
-            code = self.process.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            raise TimeoutError(f"{self.name} did not finish within {timeout_s:.0f}s\n{self.tail()}") from None
-        assert code == 0, f"{self.name} exited {code}\n{self.tail()}"
 
     def tail(self, lines: int = 25) -> str:
         try:
@@ -219,3 +209,19 @@ def leaders(settings: Settings) -> dict[int, int]:
 def fully_in_sync(settings: Settings, replicas: int) -> bool:
     """Whether every journey partition has `replicas` in-sync replicas."""
     return all(len(p["isr_nodes"]) == replicas for p in _journey_partitions(settings))
+
+
+def delete_topics(settings: Settings) -> None:
+    """Remove a test's topics so runs do not pile them up on a broker others use (best effort)."""
+    from services.kafka.topics import topic_names
+
+    try:
+        admin = _admin(settings)
+    except KafkaError:
+        return
+    try:
+        admin.delete_topics(topic_names(settings))
+    except KafkaError:
+        pass
+    finally:
+        admin.close()

@@ -15,7 +15,8 @@ from services.gateway.agencies import AGENCY_KINDS, add_agency
 from services.kafka.topics import create_topics
 from services.storage.db import make_engine
 from services.storage.migrate import migrate
-from tests.faults.harness import Gateway, Service, Worker, group_members, journey_lag, wait_until
+from services.worker.replay import replay
+from tests.faults.harness import Gateway, Service, Worker, delete_topics, group_members, journey_lag, wait_until
 from tests.faults.traffic import DemoEvent, SteadyPublisher, Traffic
 from tests.faults.verdict import Verdict, applied_ids, judge, recovered
 
@@ -89,9 +90,10 @@ class Stack:
 
         took = wait_until(caught_up, timeout_s, "the worker group caught up with the log", 0.5,
                           lambda: "\n".join(s.tail(8) for s in self.services))
-        Service("replay", ["replay", "--no-progress"], self.replay_settings, self.log_dir).run(timeout_s=120)
         rebuilt = make_engine(self.replay_settings)
         try:
+            migrate(rebuilt)
+            replay(self.replay_settings, rebuilt, progress=False)  # what `passage replay` runs
             return judge(traffic.published, traffic.accepted, self.engine, rebuilt), took
         finally:
             rebuilt.dispose()
@@ -103,3 +105,4 @@ class Stack:
         for service in reversed(self.services):
             service.stop(grace_s=15)
         self.engine.dispose()
+        delete_topics(self.settings)

@@ -13,10 +13,13 @@ from tests.faults.harness import fully_in_sync, leaders, wait_until
 from tests.faults.traffic import interleaved
 
 pytestmark = pytest.mark.faults
-EVENTS, RATE = 900, 30.0
+EVENTS, RATE = 480, 30.0
 
 
 def test_kill_the_busiest_broker_of_three_and_bring_it_back(cluster, make_stack, report):
+    # A node a previous session killed may still be catching up; killing another would then
+    # leave partitions below min.insync.replicas, which is a different test.
+    wait_until(lambda: fully_in_sync(cluster, 3), 120, "every replica in sync before the fault")
     stack = make_stack(cluster)
     gateway, worker = stack.gateway().start(), stack.worker().start()
     gateway.wait_ready()

@@ -12,7 +12,7 @@ from tests.faults.harness import wait_until
 from tests.faults.traffic import interleaved
 
 pytestmark = pytest.mark.faults
-EVENTS, RATE = 900, 30.0
+EVENTS, RATE = 480, 30.0
 REFUSALS = 3  # 503 answers to see while the broker is down before it is started again
 
 

@@ -12,7 +12,7 @@ from tests.faults.harness import wait_until
 from tests.faults.traffic import interleaved
 
 pytestmark = pytest.mark.faults
-EVENTS, RATE = 900, 30.0
+EVENTS, RATE = 480, 30.0
 
 
 def test_restart_postgres_under_load(topics, private_postgres, new_database, make_stack, report):

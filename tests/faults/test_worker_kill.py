@@ -12,7 +12,7 @@ from tests.faults.harness import group_members
 from tests.faults.traffic import interleaved
 
 pytestmark = pytest.mark.faults
-EVENTS, RATE = 900, 30.0
+EVENTS, RATE = 480, 30.0
 
 
 def test_kill_one_of_two_workers_and_restart_it(topics, make_stack, report):
