@@ -2,7 +2,9 @@
 
 The inbox reads the alerts table only: destination_country and origin_region are copied onto each
 alert, so the jurisdiction and the filters apply without a join, and the order (severity, then
-raised_at oldest first, then alert_id) is an index walk (`ix_alerts_inbox_all`, `ix_alerts_inbox`).
+raised_at oldest first, then alert_id) is an index walk: `ix_alerts_inbox_all` for `*`,
+`ix_alerts_dest` / `ix_alerts_origin` for a single destination or region, `ix_alerts_inbox` for a
+single status.
 Acknowledge and resolve publish an event; the alert changes when the worker folds it.
 """
 
