@@ -59,10 +59,9 @@ while pending:
     time.sleep(1)
 EOF
 then
-  stop_code=1
   kill -TERM "$up_pid" 2>/dev/null || true
   wait "$up_pid" || true
-  exit "$stop_code"
+  exit 1
 fi
 
 if ! .venv/bin/passage demo --migrants "$migrants" \
