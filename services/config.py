@@ -88,8 +88,11 @@ class Settings(BaseSettings):
         return self.topic("journey.dlq")
 
     def kafka_client_options(self) -> dict[str, object]:
-        """Security options shared by kafka-python and aiokafka clients (same names in both)."""
+        """Security options for kafka-python clients (producer, admin, consumers); the faust worker
+        builds its own SSL context from the same settings."""
         options: dict[str, object] = {"security_protocol": self.kafka_security_protocol}
+        if self.kafka_ssl_cafile:
+            options["ssl_cafile"] = self.kafka_ssl_cafile
         if self.kafka_sasl_mechanism:
             options.update(
                 sasl_mechanism=self.kafka_sasl_mechanism,

@@ -32,3 +32,14 @@ def test_production_refuses_the_development_secret():
 def test_production_needs_a_database_url():
     with pytest.raises(ValidationError, match="PASSAGE_DATABASE_URL"):
         Settings(env="production", secret_key="s" * 40, database_url="")
+
+
+def test_tls_and_sasl_options_reach_the_kafka_clients():
+    s = Settings(
+        kafka_security_protocol="SASL_SSL", kafka_sasl_mechanism="PLAIN",
+        kafka_sasl_username="u", kafka_sasl_password="p", kafka_ssl_cafile="/etc/ca.pem",
+    )
+    assert s.kafka_client_options() == {
+        "security_protocol": "SASL_SSL", "ssl_cafile": "/etc/ca.pem", "sasl_mechanism": "PLAIN",
+        "sasl_plain_username": "u", "sasl_plain_password": "p",
+    }
