@@ -39,7 +39,8 @@ from services.kafka.topics import create_topics, topic_names
 from services.storage.db import make_engine
 from services.storage.migrate import migrate
 from services.storage.tables import TimelineEvent
-from tests.faults.harness import Worker, group_members, wait_until, worker_group
+from tests.faults.harness import Worker, wait_until
+from tests.faults.kafka_state import group_members, worker_group
 from tests.faults.verdict import differences
 
 RESULTS = ROOT / "bench" / "results"

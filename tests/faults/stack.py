@@ -16,7 +16,8 @@ from services.kafka.topics import create_topics
 from services.storage.db import make_engine
 from services.storage.migrate import migrate
 from services.worker.replay import replay
-from tests.faults.harness import Gateway, Service, Worker, delete_topics, group_members, journey_lag, wait_until
+from tests.faults.harness import Gateway, Service, Worker, wait_until
+from tests.faults.kafka_state import delete_topics, group_members, journey_lag
 from tests.faults.traffic import DemoEvent, SteadyPublisher, Traffic
 from tests.faults.verdict import Verdict, applied_ids, judge, recovered
 

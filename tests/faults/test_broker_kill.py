@@ -9,7 +9,8 @@ import pytest
 
 from services.config import Settings
 from services.kafka import broker
-from tests.faults.harness import fully_in_sync, leaders, wait_until
+from tests.faults.harness import wait_until
+from tests.faults.kafka_state import fully_in_sync, leaders
 from tests.faults.traffic import interleaved
 
 pytestmark = pytest.mark.faults

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.faults.harness import group_members
+from tests.faults.kafka_state import group_members
 from tests.faults.traffic import interleaved
 
 pytestmark = pytest.mark.faults
