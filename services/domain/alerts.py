@@ -30,7 +30,7 @@ from uuid import UUID, uuid5
 
 from pydantic import BaseModel
 
-from events import AlertCode, AlertStatus, Envelope, Severity
+from events import CATALOGUE, AlertCode, AlertStatus, Envelope, Severity
 from services.domain import rules as r
 from services.domain.state import Alert, CaseState
 
@@ -44,22 +44,28 @@ class Rule:
     severity: Severity
     fires: Callable[[CaseState, Envelope, r.RuleConfig], bool] | None = None  # event rule
     due: Callable[[CaseState, r.RuleConfig], datetime | None] | None = None  # time rule
+    on: tuple[str, ...] = ()  # event rule: the only event types `fires` can be true for
+
+
+INCIDENT, GRIEVANCE = "deployment.incident_reported", "deployment.grievance_filed"
+CHECK, DISTRESS = "deployment.welfare_check_completed", "deployment.distress_reported"
 
 
 CRITICAL, HIGH, MEDIUM = Severity.critical, Severity.high, Severity.medium
 RULES: tuple[Rule, ...] = (
-    Rule(AlertCode.DISTRESS, CRITICAL, fires=r.distress),
-    Rule(AlertCode.ABUSE_REPORTED, CRITICAL, fires=r.abuse),
-    Rule(AlertCode.DEATH_REPORTED, CRITICAL, fires=r.incident("death")),
-    Rule(AlertCode.MISSING, CRITICAL, fires=r.incident("missing")),
-    Rule(AlertCode.DETENTION, HIGH, fires=r.incident("detention")),
-    Rule(AlertCode.PASSPORT_CONFISCATED, HIGH, fires=r.passport_confiscated),
-    Rule(AlertCode.WAGE_THEFT, HIGH, fires=r.wage_theft),
-    Rule(AlertCode.UNDERPAID, HIGH, fires=r.underpaid),
-    Rule(AlertCode.CONTRACT_SUBSTITUTION, HIGH, fires=r.contract_substitution),
-    Rule(AlertCode.DEPARTED_WITHOUT_CLEARANCE, HIGH, fires=r.departed_without_clearance),
-    Rule(AlertCode.RECRUITMENT_FEE_CHARGED, MEDIUM, fires=r.recruitment_fee_charged),
-    Rule(AlertCode.WELFARE_CONCERN, MEDIUM, fires=r.welfare_concern),
+    Rule(AlertCode.DISTRESS, CRITICAL, fires=r.distress, on=(DISTRESS, CHECK)),
+    Rule(AlertCode.ABUSE_REPORTED, CRITICAL, fires=r.abuse, on=(INCIDENT, GRIEVANCE)),
+    Rule(AlertCode.DEATH_REPORTED, CRITICAL, fires=r.incident("death"), on=(INCIDENT,)),
+    Rule(AlertCode.MISSING, CRITICAL, fires=r.incident("missing"), on=(INCIDENT,)),
+    Rule(AlertCode.DETENTION, HIGH, fires=r.incident("detention"), on=(INCIDENT,)),
+    Rule(AlertCode.PASSPORT_CONFISCATED, HIGH, fires=r.passport_confiscated, on=(INCIDENT, GRIEVANCE)),
+    Rule(AlertCode.WAGE_THEFT, HIGH, fires=r.wage_theft, on=(GRIEVANCE,)),
+    Rule(AlertCode.UNDERPAID, HIGH, fires=r.underpaid, on=("deployment.wage_paid",)),
+    Rule(AlertCode.CONTRACT_SUBSTITUTION, HIGH, fires=r.contract_substitution,
+         on=(GRIEVANCE, "recruitment.contract_signed", "recruitment.job_offer_made", "deployment.employment_started")),
+    Rule(AlertCode.DEPARTED_WITHOUT_CLEARANCE, HIGH, fires=r.departed_without_clearance, on=("deployment.departed",)),
+    Rule(AlertCode.RECRUITMENT_FEE_CHARGED, MEDIUM, fires=r.recruitment_fee_charged, on=("recruitment.fee_paid",)),
+    Rule(AlertCode.WELFARE_CONCERN, MEDIUM, fires=r.welfare_concern, on=(CHECK,)),
     Rule(AlertCode.WAGE_UNPAID, HIGH, due=r.wage_unpaid_due),
     Rule(AlertCode.NO_WELFARE_CHECK, MEDIUM, due=r.no_welfare_check_due),
     Rule(AlertCode.VISA_EXPIRED, MEDIUM, due=r.visa_expired_due),
@@ -69,6 +75,14 @@ RULES: tuple[Rule, ...] = (
 BY_CODE = {rule.code: rule for rule in RULES}
 EVENT_RULES = tuple(rule for rule in RULES if rule.fires)
 TIME_RULES = tuple(rule for rule in RULES if rule.due)
+# Derived from RULES (in its order): the event rules worth asking about each event type, so an
+# event is not put to the ten rules that cannot fire for it.
+EVENT_RULES_FOR: dict[str, tuple[Rule, ...]] = {
+    event_type: tuple(rule for rule in EVENT_RULES if event_type in rule.on)
+    for event_type in {t for rule in EVENT_RULES for t in rule.on}
+}
+if unknown := sorted(set(EVENT_RULES_FOR) - set(CATALOGUE)):
+    raise ValueError(f"alert rules react to event types the catalogue lacks: {unknown}; fix `on` in RULES")
 
 
 class AlertChange(BaseModel):
@@ -98,7 +112,7 @@ def _raised_by_event(state: CaseState, event: Envelope, config: r.RuleConfig) ->
     return [
         _raise(state, rule, alert_id(state.case_id, rule.code, str(event.event_id)),
                event.occurred_at, str(event.event_id))
-        for rule in EVENT_RULES
+        for rule in EVENT_RULES_FOR.get(event.event_type, ())
         if rule.fires(state, event, config) and not state.unresolved(rule.code)
     ]
 
