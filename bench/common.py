@@ -44,12 +44,12 @@ def machine() -> dict:
             "kernel": platform.release()}
 
 
-def write_result(name: str, rows: list[dict], **detail) -> Path:
+def write_result(name: str, rows: list[dict], /, **detail) -> Path:
     """Write `bench/results/<name>-<stamp>.json`: the summary rows, the machine, then `detail`."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}-{stamp()}.json"
     body = {"bench": name, "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": machine(), "summary": rows, **detail}
+            "machine": {**machine(), **detail.pop("machine", {})}, "summary": rows, **detail}
     path.write_text(json.dumps(body, indent=2, default=str) + "\n")
     return path
 

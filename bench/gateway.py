@@ -26,13 +26,13 @@ from pathlib import Path
 
 from kafka import KafkaAdminClient, KafkaProducer
 
+from bench.common import summary_row, write_result
 from services.config import ROOT, Settings
 from services.gateway.agencies import add_agency
 from services.kafka.producer import producer_config
 from services.kafka.topics import create_topics, topic_names
 from services.storage.db import create_all, make_engine
 
-RESULTS = ROOT / "bench" / "results"
 BATCH = 500
 
 
@@ -186,12 +186,13 @@ def main(argv: list[str] | None = None) -> int:
     for r in rows:
         print(f"{r['mode']:<42}{r['events']:>8}{r['seconds']:>9.2f}{r['events_per_s']:>10}{r['p50_ms']:>9.1f}"
               f"{r['p99_ms']:>9.1f}{r['cpu_ms_per_event']:>11.3f}")
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"gateway-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    out.write_text(json.dumps({
-        "bench": "gateway", "at": datetime.now(UTC).isoformat(), "quick": args.quick, "cpus": os.cpu_count(),
-        "load_average": os.getloadavg(), "kafka": settings.kafka_bootstrap, "partitions": settings.partitions,
-        "registry": make_engine(db_url).dialect.name, "rows": rows}, indent=2))
+    summary = [summary_row(f"gateway ingest, {what}", passage["events_per_s"], "events/s",
+                           f"raw kafka-python producer, {raw_what}", raw["events_per_s"])
+               for what, raw_what, passage, raw in (
+                   (f"single events (c={concurrency})", f"per event (c={concurrency})", rows[0], rows[2]),
+                   (f"batches of {BATCH}", f"{BATCH} at once", rows[1], rows[3]))]
+    out = write_result("gateway", summary, quick=args.quick, kafka=settings.kafka_bootstrap,
+                       partitions=settings.partitions, registry=make_engine(db_url).dialect.name, rows=rows)
     print(f"written to {out.relative_to(ROOT)}")
     return 0
 

@@ -16,21 +16,19 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import json
 import os
-import platform
 import random
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 from sqlalchemy import text
 
+from bench.common import summary_row, write_result
 from bench.query_data import ALERT_COLUMNS, CASE_COLUMNS, World
 from bench.query_sql import Baseline
 from services.config import ROOT
@@ -39,7 +37,6 @@ from services.storage.db import make_engine
 from services.storage.migrate import migrate
 from services.storage.tables import Alert, Case
 
-RESULTS = ROOT / "bench" / "results"
 LOCAL_ADMIN = "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/postgres"
 TARGETS_MS = {"case": 10.0, "inbox": 50.0}
 SECRET = "bench-secret-" + "x" * 32
@@ -242,17 +239,17 @@ def report(rows: list[dict], n_cases: int, n_alerts: int, timings: dict, name: s
               f"{row['http_p99_ms']:>8.2f}  {row['sql_p50_ms']:>7.2f}  {row['sql_p99_ms']:>7.2f}  "
               f"{row['server_cpu_ms']:>7.2f}  {verdict}")
     print("(milliseconds; srv CPU = CPU time of the query service process per request)")
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"query-{stamp}.json"
-    path.write_text(json.dumps({
-        "bench": "query", "at": stamp, "cases": n_cases, "alerts": n_alerts, "database": name, "load": timings,
-        "targets_ms_p99": TARGETS_MS,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "loadavg_at_end": os.getloadavg()},
-        "method": "sequential requests on one keep-alive connection; SQL baseline = the endpoint's statements "
-                  "via psycopg on one connection, same run",
-        "results": rows,
-    }, indent=2) + "\n")
+    scale = f"{n_cases:,} cases"
+    summary = [summary_row(f"query {label} {q} ({scale})", row[f"http_{q}_ms"], "ms", f"same SQL via psycopg {q}",
+                           row[f"sql_{q}_ms"])
+               for label, row in (("GET /v1/cases/{id}", rows[0]), ("GET /v1/alerts first page", rows[1]),
+                                  ("GET /v1/stats/stages", rows[4]))
+               for q in ("p50", "p99")]
+    path = write_result("query", summary, cases=n_cases, alerts=n_alerts, database=name, load=timings,
+                        targets_ms_p99=TARGETS_MS,
+                        method="sequential requests on one keep-alive connection; SQL baseline = the endpoint's "
+                               "statements via psycopg on one connection, same run",
+                        results=rows)
     print(f"wrote {path.relative_to(ROOT)}")
 
 

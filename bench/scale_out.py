@@ -18,7 +18,6 @@ Needs the broker (`passage kafka start`) and PostgreSQL (PASSAGE_TEST_DATABASE_U
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import tempfile
 import time
@@ -30,8 +29,9 @@ from kafka import KafkaAdminClient, TopicPartition
 from kafka.admin import OffsetSpec
 from sqlalchemy import func, select, text
 
+from bench.common import summary_row, write_result
 from events import AgencyKind, Source
-from services.config import ROOT, Settings
+from services.config import Settings
 from services.demo.journeys import iter_journeys
 from services.gateway.admission import Admitted, admit
 from services.kafka.producer import Publisher
@@ -43,7 +43,6 @@ from tests.faults.harness import Worker, wait_until
 from tests.faults.kafka_state import group_members, worker_group
 from tests.faults.verdict import differences
 
-RESULTS = ROOT / "bench" / "results"
 PG_ADMIN = os.environ.get("PASSAGE_TEST_DATABASE_URL", "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/postgres")
 CHUNK = 500
 
@@ -152,9 +151,9 @@ def main() -> None:
         }
     finally:
         _cleanup(base, admin_db, names)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"scale_out-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    summary = [summary_row("scale-out: 2 workers in one group drain", runs[1]["events_per_s"], "events/s",
+                           "1 worker, same backlog", runs[0]["events_per_s"])]
+    out = write_result("scale_out", summary, **{k: v for k, v in result.items() if k not in ("bench", "measured_at")})
     print(f"backlog {count} events on {base.partitions} partitions (filled in {fill_s:.1f}s, all acknowledged)")
     for run in runs:
         print(f"{run['workers']} worker(s): {run['events_per_s']:>8.1f} events/s "

@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import cProfile
 import io
-import json
 import os
 import pstats
 import subprocess
@@ -40,6 +39,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from kafka import KafkaAdminClient, KafkaProducer
 from sqlalchemy import func, select, text
 
+from bench.common import summary_row, write_result
 import events
 from events import AgencyKind, Source
 from services.config import ROOT, Settings
@@ -50,7 +50,6 @@ from services.storage.db import make_engine
 from services.storage.migrate import migrate
 from services.worker.views import LIVE
 
-RESULTS = ROOT / "bench" / "results"
 PG_ADMIN = os.environ.get("PASSAGE_TEST_DATABASE_URL", "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/postgres")
 TARGET = 0.5
 
@@ -233,9 +232,11 @@ def main() -> None:
         "ratio": ratio, "target_ratio": TARGET, "meets_target": ratio >= TARGET,
         "ratio_to_decoding_consumer": round(worker["events_per_s"] / decoding["events_per_s"], 4), "quick": args.quick,
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"worker-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    summary = [summary_row("worker drain into PostgreSQL (1 worker)", worker["events_per_s"], "events/s",
+                           "raw aiokafka consumer, same backlog", raw["events_per_s"]),
+               summary_row("worker drain into PostgreSQL (1 worker)", worker["events_per_s"], "events/s",
+                           "raw consumer + events.decode", decoding["events_per_s"])]
+    out = write_result("worker", summary, **{k: v for k, v in result.items() if k not in ("bench", "measured_at")})
     if report:
         print(report)
     print(f"backlog {count} events on {settings.partitions} partitions, all acknowledged "
