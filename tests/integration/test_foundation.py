@@ -8,6 +8,8 @@ import uuid
 
 import faust
 import pytest
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
 from sqlmodel import select
 
 from services.kafka.producer import Publisher, Record
@@ -17,11 +19,21 @@ from services.storage.tables import Agency
 pytestmark = pytest.mark.integration
 
 
-def test_kafka_python_to_faust_agent(topics):
-    settings = topics
+@pytest.fixture
+def own_topic(settings):
+    """A topic of this test's own: the session's journey topic carries other tests' events."""
+    name = f"{settings.topic_prefix}.foundation-{uuid.uuid4().hex[:8]}"
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap.split(","))
+    admin.create_topics([NewTopic(name, num_partitions=1, replication_factor=1)])
+    yield name
+    admin.delete_topics([name])
+    admin.close()
+
+
+def test_kafka_python_to_faust_agent(settings, own_topic):
     values = [f"value-{i}".encode() for i in range(5)]
     publisher = Publisher(settings)
-    publisher.publish([Record(settings.journey_topic, "case-0001", v) for v in values])
+    publisher.publish([Record(own_topic, "case-0001", v) for v in values])
     publisher.close()
 
     received: list[bytes] = []
@@ -35,7 +47,7 @@ def test_kafka_python_to_faust_agent(topics):
             topic_disable_leader=True,
             consumer_auto_offset_reset="earliest",
         )
-        topic = app.topic(settings.journey_topic, value_serializer="raw")
+        topic = app.topic(own_topic, value_serializer="raw")
         done = asyncio.Event()
 
         @app.agent(topic)

@@ -1,11 +1,15 @@
+import os
+
 import pytest
 from pydantic import ValidationError
 
 from services.config import DEV_SECRET, Settings
 
 
-def test_defaults_follow_the_spec():
-    s = Settings(_env_file=None)
+def test_defaults_follow_the_spec(monkeypatch):
+    for name in [n for n in os.environ if n.startswith("PASSAGE_")]:
+        monkeypatch.delenv(name)
+    s = Settings()
     assert s.kafka_bootstrap == "127.0.0.1:9092"
     assert s.partitions == 12 and s.sweep_interval_s == 60
     assert (s.wage_grace_days, s.checkin_days, s.arrival_grace_hours) == (60, 90, 72)
