@@ -6,11 +6,12 @@ a route never builds its own.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -30,11 +31,19 @@ async def get_clients(request: Request) -> Clients:
     return request.app.state.clients
 
 
-def get_session(clients: Annotated[Clients, Depends(get_clients)]) -> Iterator[Session]:
+async def get_session(clients: Annotated[Clients, Depends(get_clients)]) -> AsyncIterator[Session]:
     """One session per request (plain SQLAlchemy: the routes run Core statements, see `sql`);
-    routes that write commit before they answer."""
-    with Session(clients.engine, expire_on_commit=False) as session:
+    routes that write commit before they answer.
+
+    Made on the event loop (a Session touches the database only at its first statement, which
+    runs in the route's worker thread) and closed in a worker thread (closing returns the
+    connection to the pool: a round trip): one thread hop fewer per request than a sync generator.
+    """
+    session = Session(clients.engine, expire_on_commit=False)
+    try:
         yield session
+    finally:
+        await run_in_threadpool(session.close)
 
 
 ClientsDep = Annotated[Clients, Depends(get_clients)]

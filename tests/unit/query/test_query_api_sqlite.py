@@ -20,3 +20,12 @@ def test_readyz_names_kafka_when_it_is_unreachable(api):
         response = api.client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["error"]["details"] == [{"kafka": False, "database": True}]
+
+
+def test_every_request_gives_its_connection_back(api, sqlite_engine):
+    api.get("/v1/cases/SA-0001")
+    api.get("/v1/cases/ZZ-9999")
+    api.get("/v1/cases", who=None)
+    api.get("/v1/audit", "off-sa")
+    api.post("/v1/cases/SA-0001/notes", "sup-all", {"text": "called"})
+    assert sqlite_engine.pool.checkedout() == 0
