@@ -28,12 +28,12 @@ from services.config import ROOT
 
 # name -> (full-suite arguments, --quick arguments); the order the suite runs them in.
 PLAN: dict[str, tuple[list[str], list[str]]] = {
-    "gateway": ([], ["--quick"]),
-    "worker": (["--events", "10000"], ["--quick"]),
-    "latency": ([], ["--quick"]),
-    "query": (["--quick"], ["--cases", "20000"]),  # 100k cases / 300k alerts; 1M takes ~15 min alone here
-    "replay": (["--events", "10000"], ["--quick"]),
-    "scale_out": (["--events", "10000"], ["--quick"]),
+    "gateway": ([], ["--quick"]),  # 2000 single events and 20 batches of 500; quick 300 and 4
+    "worker": ([], ["--quick"]),  # a backlog of 30000 events; quick 5000
+    "latency": ([], ["--quick"]),  # 200 probes of each kind; quick 50
+    "query": ([], ["--quick"]),  # 1M cases / 3M alerts; quick 100k / 300k
+    "replay": ([], ["--quick"]),  # 20000 events; quick 3000
+    "scale_out": ([], ["--quick"]),  # 30000 events; quick 5000
 }
 TIMEOUT_S = 30 * 60
 
