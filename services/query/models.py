@@ -9,12 +9,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+from fastapi import Response
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from events.types import Text
 
 # SQLite hands back naive datetimes; every stored time is UTC, so say so on the way out.
 UtcDatetime = Annotated[datetime, AfterValidator(lambda d: d if d.tzinfo else d.replace(tzinfo=UTC))]
+
+
+def respond(model: BaseModel, status: int = 200) -> Response:
+    """The model as JSON, serialized once by pydantic. Routes return this rather than the model:
+    they build it from validated rows already, and FastAPI would validate it again (in one more
+    worker-thread hop for a sync route). `response_model=` on each route still documents it."""
+    return Response(model.model_dump_json(), status_code=status, media_type="application/json")
 
 
 class MoneyPublic(BaseModel):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Response
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
@@ -20,7 +20,7 @@ from events.types import AlertCode, AlertStatus, CountryCode, Severity
 from services.query.actions import publish_officer_event
 from services.query.auth import CurrentOfficer, Principal
 from services.query.deps import ClientsDep, SessionDep
-from services.query.models import AcknowledgeIn, Accepted, AlertPage, AlertPublic, ResolveIn
+from services.query.models import AcknowledgeIn, Accepted, AlertPage, AlertPublic, ResolveIn, respond
 from services.query.paging import DEFAULT_LIMIT, CursorParam, Limit, decode_cursor, page, strict, timestamp
 from services.query.params import AlertIdPath, CaseIdFilter
 from services.query.sql import INBOX_ORDER, SELECT_ALERTS, alerts
@@ -49,7 +49,7 @@ def list_alerts(
     destination_country: CountryCode | None = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: CursorParam = None,
-) -> AlertPage:
+) -> Response:
     """Alerts in the officer's jurisdiction: critical first, then oldest first."""
     a = alerts.c
     query = SELECT_ALERTS.add_columns(a.severity_rank).where(in_jurisdiction(officer))
@@ -68,7 +68,7 @@ def list_alerts(
         query = query.where(tuple_(*INBOX_ORDER) > tuple_(*after))
     rows = session.execute(query.order_by(*INBOX_ORDER).limit(limit + 1)).all()
     items, next_cursor = page(rows, limit, "alerts", lambda r: [r.severity_rank, r.raised_at, r.alert_id])
-    return AlertPage(items=[AlertPublic.model_validate(r._mapping) for r in items], next_cursor=next_cursor)
+    return respond(AlertPage(items=[AlertPublic.model_validate(r._mapping) for r in items], next_cursor=next_cursor))
 
 
 def unresolved_alert(session: Session, officer: Principal, alert_id: str):
@@ -87,14 +87,16 @@ def unresolved_alert(session: Session, officer: Principal, alert_id: str):
 def acknowledge(
     alert_id: AlertIdPath, officer: CurrentOfficer, session: SessionDep, clients: ClientsDep,
     body: Annotated[AcknowledgeIn | None, Body()] = None,
-) -> Accepted:
+) -> Response:
     alert = unresolved_alert(session, officer, alert_id)
     payload = {"alert_id": alert_id, "officer_id": officer.id, "note": body.note if body else None}
-    return Accepted(event_id=publish_officer_event(clients, "case.alert_acknowledged", alert.case_id, payload))
+    event_id = publish_officer_event(clients, "case.alert_acknowledged", alert.case_id, payload)
+    return respond(Accepted(event_id=event_id), 202)
 
 
 @router.post("/{alert_id}/resolve", status_code=202, response_model=Accepted, responses=ACTION_ERRORS)
-def resolve(alert_id: AlertIdPath, body: ResolveIn, officer: CurrentOfficer, session: SessionDep, clients: ClientsDep) -> Accepted:
+def resolve(alert_id: AlertIdPath, body: ResolveIn, officer: CurrentOfficer, session: SessionDep, clients: ClientsDep) -> Response:
     alert = unresolved_alert(session, officer, alert_id)
     payload = {"alert_id": alert_id, "officer_id": officer.id, "note": body.note}
-    return Accepted(event_id=publish_officer_event(clients, "case.alert_resolved", alert.case_id, payload))
+    event_id = publish_officer_event(clients, "case.alert_resolved", alert.case_id, payload)
+    return respond(Accepted(event_id=event_id), 202)

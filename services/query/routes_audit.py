@@ -6,12 +6,12 @@ so the trail never reveals which cases exist elsewhere.
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from sqlalchemy import select
 
 from services.query.auth import CurrentSupervisor
 from services.query.deps import SessionDep
-from services.query.models import AuditPage, AuditPublic
+from services.query.models import AuditPage, AuditPublic, respond
 from services.query.paging import DEFAULT_LIMIT, CursorParam, Limit, decode_cursor, page, strict
 from services.query.params import CaseIdFilter, OfficerIdFilter
 from services.query.routes_cases import in_jurisdiction
@@ -28,7 +28,7 @@ def read_audit(
     officer_id: OfficerIdFilter = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: CursorParam = None,
-) -> AuditPage:
+) -> Response:
     a = audit.c
     query = select(a.id, a.officer_id, a.case_id, a.action, a.at)
     if not supervisor.jurisdiction.everything:
@@ -42,4 +42,4 @@ def read_audit(
         query = query.where(a.id < before[0])
     rows = session.execute(query.order_by(a.id.desc()).limit(limit + 1)).all()
     items, next_cursor = page(rows, limit, "audit", lambda entry: [entry.id])
-    return AuditPage(items=[AuditPublic.model_validate(e._mapping) for e in items], next_cursor=next_cursor)
+    return respond(AuditPage(items=[AuditPublic.model_validate(e._mapping) for e in items], next_cursor=next_cursor))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
@@ -18,7 +18,17 @@ from events.types import CountryCode, Severity, Stage
 from services.query.actions import publish_officer_event
 from services.query.auth import CurrentOfficer, Principal
 from services.query.deps import ClientsDep, SessionDep
-from services.query.models import Accepted, AlertPublic, CaseDetail, CasePage, CasePublic, NoteIn, Timeline, TimelineEntry
+from services.query.models import (
+    Accepted,
+    AlertPublic,
+    CaseDetail,
+    CasePage,
+    CasePublic,
+    NoteIn,
+    Timeline,
+    TimelineEntry,
+    respond,
+)
 from services.query.paging import DEFAULT_LIMIT, CursorParam, Limit, decode_cursor, page, strict
 from services.query.params import CaseIdPath, RegionFilter
 from services.query.sql import INBOX_ORDER, SELECT_ALERTS, SELECT_CASES, alerts, audit, cases, timeline
@@ -50,7 +60,7 @@ def record_read(session: Session, officer: Principal, case_id: str, action: str)
 
 
 @router.get("/{case_id}", response_model=CaseDetail, responses=NOT_FOUND)
-def read_case(case_id: CaseIdPath, officer: CurrentOfficer, session: SessionDep) -> CaseDetail:
+def read_case(case_id: CaseIdPath, officer: CurrentOfficer, session: SessionDep) -> Response:
     row = session.execute(SELECT_CASES.where(cases.c.case_id == case_id, in_jurisdiction(officer))).first()
     if row is None:
         raise case_not_found(case_id)
@@ -58,11 +68,11 @@ def read_case(case_id: CaseIdPath, officer: CurrentOfficer, session: SessionDep)
         SELECT_ALERTS.where(alerts.c.case_id == case_id, alerts.c.status != "resolved").order_by(*INBOX_ORDER)
     ).all()
     record_read(session, officer, case_id, "read_case")
-    return CaseDetail(**row._mapping, alerts=[AlertPublic.model_validate(a._mapping) for a in unresolved])
+    return respond(CaseDetail(**row._mapping, alerts=[AlertPublic.model_validate(a._mapping) for a in unresolved]))
 
 
 @router.get("/{case_id}/timeline", response_model=Timeline, responses=NOT_FOUND)
-def read_timeline(case_id: CaseIdPath, officer: CurrentOfficer, session: SessionDep) -> Timeline:
+def read_timeline(case_id: CaseIdPath, officer: CurrentOfficer, session: SessionDep) -> Response:
     require_case(session, officer, case_id)
     envelopes = session.execute(
         select(timeline.c.envelope)
@@ -70,7 +80,7 @@ def read_timeline(case_id: CaseIdPath, officer: CurrentOfficer, session: Session
         .order_by(timeline.c.occurred_at, timeline.c.recorded_at, timeline.c.event_id)
     ).scalars().all()
     record_read(session, officer, case_id, "read_timeline")
-    return Timeline(events=[TimelineEntry.model_validate(envelope) for envelope in envelopes])
+    return respond(Timeline(events=[TimelineEntry.model_validate(envelope) for envelope in envelopes]))
 
 
 @router.get("", response_model=CasePage)
@@ -84,7 +94,7 @@ def list_cases(
     min_severity: Annotated[Severity | None, Query(description="cases whose worst unresolved alert is at least this severe")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: CursorParam = None,
-) -> CasePage:
+) -> Response:
     """Cases in the officer's jurisdiction, ordered by case_id."""
     c = cases.c
     query = SELECT_CASES.where(in_jurisdiction(officer))
@@ -104,13 +114,13 @@ def list_cases(
     rows = session.execute(query.order_by(c.case_id).limit(limit + 1)).all()
     items, next_cursor = page([CasePublic.model_validate(r._mapping) for r in rows], limit, "cases",
                               lambda case: [case.case_id])
-    return CasePage(items=items, next_cursor=next_cursor)
+    return respond(CasePage(items=items, next_cursor=next_cursor))
 
 
 @router.post("/{case_id}/notes", status_code=202, response_model=Accepted,
              responses={**NOT_FOUND, 503: {"description": "Kafka did not acknowledge; retry"}})
-def add_note(case_id: CaseIdPath, body: NoteIn, officer: CurrentOfficer, session: SessionDep, clients: ClientsDep) -> Accepted:
+def add_note(case_id: CaseIdPath, body: NoteIn, officer: CurrentOfficer, session: SessionDep, clients: ClientsDep) -> Response:
     require_case(session, officer, case_id)
     session.rollback()  # end the read transaction before waiting on Kafka
     event_id = publish_officer_event(clients, "case.note_added", case_id, {"officer_id": officer.id, "text": body.text})
-    return Accepted(event_id=event_id)
+    return respond(Accepted(event_id=event_id), 202)

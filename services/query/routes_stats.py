@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from sqlalchemy import func, literal, select, union_all
 
 from events.types import CountryCode
 from services.query.auth import CurrentOfficer
 from services.query.deps import SessionDep
-from services.query.models import SkillCount, SkillStats, StageCount, StageStats
+from services.query.models import SkillCount, SkillStats, StageCount, StageStats, respond
 from services.query.routes_cases import in_jurisdiction
 from services.query.sql import cases, job_offers
 
@@ -28,7 +28,7 @@ OFFER_WINDOW = timedelta(days=365)
 
 
 @router.get("/stages", response_model=StageStats)
-def stage_counts(officer: CurrentOfficer, session: SessionDep, destination_country: CountryCode | None = None) -> StageStats:
+def stage_counts(officer: CurrentOfficer, session: SessionDep, destination_country: CountryCode | None = None) -> Response:
     """How many cases are in each stage, per destination: who is where now."""
     c = cases.c
     query = select(c.destination_country, c.stage, func.count().label("count")).where(in_jurisdiction(officer))
@@ -36,11 +36,11 @@ def stage_counts(officer: CurrentOfficer, session: SessionDep, destination_count
         query = query.where(c.destination_country == destination_country)
     groups = (c.destination_country, c.stage)
     rows = session.execute(query.group_by(*groups).order_by(*(column.asc().nulls_last() for column in groups))).all()
-    return StageStats(items=[StageCount.model_validate(r._mapping) for r in rows])
+    return respond(StageStats(items=[StageCount.model_validate(r._mapping) for r in rows]))
 
 
 @router.get("/skills", response_model=SkillStats)
-def skill_counts(officer: CurrentOfficer, session: SessionDep) -> SkillStats:
+def skill_counts(officer: CurrentOfficer, session: SessionDep) -> Response:
     """Per occupation and destination: supply ready to go, demand of the last 365 days, workers deployed."""
     c, o = cases.c, job_offers.c
     supply = (
@@ -74,4 +74,4 @@ def skill_counts(officer: CurrentOfficer, session: SessionDep) -> SkillStats:
         .group_by(*groups)
         .order_by(*(column.asc().nulls_last() for column in groups))
     ).all()
-    return SkillStats(items=[SkillCount.model_validate(r._mapping) for r in rows])
+    return respond(SkillStats(items=[SkillCount.model_validate(r._mapping) for r in rows]))
