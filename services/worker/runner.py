@@ -8,6 +8,7 @@ batches buffered but not started are left for the next owner of their partitions
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 import threading
 
@@ -47,6 +48,10 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         worker = Worker(pipeline, on_fatal)
         app = build_app(settings, worker)
         await app.start()
+        # Everything built so far (modules, schemas, faust, SQLAlchemy) lives as long as the worker:
+        # frozen out of the collector's view, so its periodic full collections no longer walk it
+        # (they cost ~60 us per event of wall time on a 5000-event backlog).
+        gc.freeze()
         log.info("worker started", topic=settings.journey_topic, group=app.conf.id, schema=revision,
                  database=engine.dialect.name)
         await stop.wait()
