@@ -67,8 +67,9 @@ def read_case(case_id: CaseIdPath, officer: CurrentOfficer, session: SessionDep)
     unresolved = session.execute(
         SELECT_ALERTS.where(alerts.c.case_id == case_id, alerts.c.status != "resolved").order_by(*INBOX_ORDER)
     ).all()
-    record_read(session, officer, case_id, "read_case")
-    return respond(CaseDetail(**row._mapping, alerts=[AlertPublic.model_validate(a._mapping) for a in unresolved]))
+    detail = CaseDetail(**row._mapping, alerts=[AlertPublic.model_validate(a._mapping) for a in unresolved])
+    record_read(session, officer, case_id, "read_case")  # last: only an answer that will be sent is audited
+    return respond(detail)
 
 
 @router.get("/{case_id}/timeline", response_model=Timeline, responses=NOT_FOUND)
@@ -79,8 +80,9 @@ def read_timeline(case_id: CaseIdPath, officer: CurrentOfficer, session: Session
         .where(timeline.c.case_id == case_id)
         .order_by(timeline.c.occurred_at, timeline.c.recorded_at, timeline.c.event_id)
     ).scalars().all()
+    answer = Timeline(events=[TimelineEntry.model_validate(envelope) for envelope in envelopes])
     record_read(session, officer, case_id, "read_timeline")
-    return respond(Timeline(events=[TimelineEntry.model_validate(envelope) for envelope in envelopes]))
+    return respond(answer)
 
 
 @router.get("", response_model=CasePage)
