@@ -75,7 +75,7 @@ def table(rows: list[dict]) -> str:
     for row in rows:
         lines.append((row["measure"], figure(row["value"], row["unit"]),
                       f"{figure(row['baseline_value'], row['unit'])}: {row['baseline_name']}",
-                      "-" if row["ratio"] is None else f"{row['ratio']:.2f}x"))
+                      "-" if row["ratio"] is None else f"{row['ratio']:.{2 if row['ratio'] >= 0.1 else 3}f}x"))
     widths = [max(len(line[i]) for line in lines) for i in range(4)]
     out = ["| " + " | ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)) + " |" for line in lines]
     out.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
