@@ -4,7 +4,8 @@
 
 Runs bench.gateway, bench.worker, bench.latency, bench.query, bench.replay and bench.scale_out as
 subprocesses, one after the other (they would slow each other down on a small host), with sizes
-that take about 15 minutes on 2 cores (--quick: about 5). Each bench writes its own JSON with
+that take about 15 minutes on 2 cores (18 on a busy shared host, 10 of them loading the query
+bench's million cases; --quick: about 5). Each bench writes its own JSON with
 summary rows (bench/common.py); this collects them, prints one table (measure | Passage |
 baseline measured in the same run | ratio Passage/baseline) and writes
 bench/results/suite-<stamp>.json. A bench that fails is reported and the others still run; the exit
