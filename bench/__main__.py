@@ -113,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     path = RESULTS / f"suite-{suite_stamp}.json"
     path.write_text(json.dumps({
         "bench": "suite", "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": "python -m bench" + (" --quick" if args.quick else "") + (f" --only {args.only}" if args.only else ""),
+        "command": " ".join(["python -m bench", *(["--quick"] if args.quick else []),
+                             *([f"--only {args.only}"] if args.only else [])]),
         "quick": args.quick, "seconds": round(time.monotonic() - began, 1),
         "machine": {**host, "load_average_before": [round(x, 2) for x in load_before]},
         "rows": rows, "benches": outcomes,

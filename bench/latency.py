@@ -231,7 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"background load {load_rate:.0f} events/s through the gateway (target {args.rate:g}); "
           f"{probes} probes of each kind, missed {missed}")
     print(f"{'':<40}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}")
-    for label, name in (("POST -> visible through the query API", "visible"), ("POST -> gateway 202", "gateway_accepted"),
+    for label, name in (("POST -> visible through the query API", "visible"),
+                        ("POST -> gateway 202", "gateway_accepted"),
                         ("raw produce acks=all -> consumed", "raw_round_trip")):
         print(f"{label:<40}{result[name]['p50_ms']:>9.1f}{result[name]['p99_ms']:>9.1f}{result[name]['max_ms']:>9.1f}")
     print(f"written to {out}")

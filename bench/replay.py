@@ -91,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
                         "raw kafka-python consumer, same topic", raw["events_per_s"])]
     out = write_result("replay", rows, events=count, partitions=settings.partitions, backlog=backlog,
                        raw_consumer=raw, replay=rebuilt, quick=args.quick)
-    print(f"backlog {count} events on {settings.partitions} partitions, all acknowledged (filled in {backlog['fill_s']}s)")
+    print(f"backlog {count} events on {settings.partitions} partitions, all acknowledged "
+          f"(filled in {backlog['fill_s']}s)")
     print(f"raw kafka-python consumer: {raw['events_per_s']:>10.1f} events/s")
     print(f"passage replay:            {rebuilt['events_per_s']:>10.1f} events/s ({rebuilt['seconds']} s)")
     print(f"ratio replay/raw: {rebuilt['events_per_s'] / raw['events_per_s']:.2%}; {out}")
