@@ -106,3 +106,30 @@ def stop(process: subprocess.Popen, grace_s: float = 30) -> None:
 def percentile(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def create_database(admin_db, name: str) -> str:
+    """Create a scratch database through `admin_db` (an AUTOCOMMIT engine); returns its URL."""
+    from sqlalchemy import text
+
+    with admin_db.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_scratch(settings: Settings, admin_db, names: list[str]) -> None:
+    """Delete the bench's topics and drop its scratch databases."""
+    from kafka import KafkaAdminClient
+    from sqlalchemy import text
+
+    from services.kafka.topics import topic_names
+
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap.split(","))
+    try:
+        admin.delete_topics(topic_names(settings))
+    finally:
+        admin.close()
+    with admin_db.connect() as connection:
+        for name in names:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin_db.dispose()

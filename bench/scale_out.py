@@ -27,15 +27,15 @@ from pathlib import Path
 
 from kafka import KafkaAdminClient, TopicPartition
 from kafka.admin import OffsetSpec
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
-from bench.common import summary_row, write_result
+from bench.common import PG_ADMIN, create_database, drop_scratch, summary_row, write_result
 from events import AgencyKind, Source
 from services.config import Settings
 from services.demo.journeys import iter_journeys
 from services.gateway.admission import Admitted, admit
 from services.kafka.producer import Publisher
-from services.kafka.topics import create_topics, topic_names
+from services.kafka.topics import create_topics
 from services.storage.db import make_engine
 from services.storage.migrate import migrate
 from services.storage.tables import TimelineEvent
@@ -43,7 +43,6 @@ from tests.faults.harness import Worker, wait_until
 from tests.faults.kafka_state import group_members, worker_group
 from tests.faults.verdict import differences
 
-PG_ADMIN = os.environ.get("PASSAGE_TEST_DATABASE_URL", "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/postgres")
 CHUNK = 500
 
 
@@ -109,11 +108,6 @@ def _applied(engine) -> int:
         return connection.execute(select(func.count()).select_from(TimelineEvent)).scalar_one()
 
 
-def _database(admin, name: str) -> str:
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -134,7 +128,7 @@ def main() -> None:
         assert on_topic(base) == count, f"{on_topic(base)} records on the topic, {count} acknowledged"
         runs = []
         for workers, name in zip((1, 2), names, strict=True):
-            settings = base.model_copy(update={"database_url": _database(admin_db, name)})
+            settings = base.model_copy(update={"database_url": create_database(admin_db, name)})
             runs.append(drain(settings, workers, count, log_dir))
             _delete_group(base)  # the next run starts a fresh group from offset 0
         one, two = (make_engine(base.model_copy(update={"database_url": _url(n)})) for n in names)
@@ -150,7 +144,7 @@ def main() -> None:
             "views_identical": not mismatches, "quick": args.quick,
         }
     finally:
-        _cleanup(base, admin_db, names)
+        drop_scratch(base, admin_db, names)
     summary = [summary_row("scale-out: 2 workers in one group drain", runs[1]["events_per_s"], "events/s",
                            "1 worker, same backlog", runs[0]["events_per_s"])]
     out = write_result("scale_out", summary, **{k: v for k, v in result.items() if k not in ("bench", "measured_at")})
@@ -175,16 +169,6 @@ def _delete_group(settings: Settings) -> None:
         admin.close()
 
 
-def _cleanup(settings: Settings, admin_db, names: list[str]) -> None:
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap.split(","))
-    try:
-        admin.delete_topics(topic_names(settings))
-    finally:
-        admin.close()
-    with admin_db.connect() as connection:
-        for name in names:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin_db.dispose()
 
 
 if __name__ == "__main__":

@@ -36,21 +36,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from kafka import KafkaAdminClient, KafkaProducer
-from sqlalchemy import func, select, text
+from kafka import KafkaProducer
+from sqlalchemy import func, select
 
-from bench.common import summary_row, write_result
+from bench.common import PG_ADMIN, create_database, drop_scratch, summary_row, write_result
 import events
 from events import AgencyKind, Source
 from services.config import ROOT, Settings
 from services.demo.journeys import iter_journeys
 from services.gateway.admission import Admitted, admit
-from services.kafka.topics import create_topics, topic_names
+from services.kafka.topics import create_topics
 from services.storage.db import make_engine
 from services.storage.migrate import migrate
 from services.worker.views import LIVE
 
-PG_ADMIN = os.environ.get("PASSAGE_TEST_DATABASE_URL", "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/postgres")
 TARGET = 0.5
 
 
@@ -216,12 +215,12 @@ def main() -> None:
         backlog = fill(settings, records(settings, count))
         raw = asyncio.run(raw_consume(settings, count))
         decoding = asyncio.run(raw_consume(settings, count, decode=True))
-        with_db = settings.model_copy(update={"database_url": _database(admin_db, names[0])})
+        with_db = settings.model_copy(update={"database_url": create_database(admin_db, names[0])})
         worker = run_worker(with_db, count, log_dir)
-        report = profile(settings.model_copy(update={"database_url": _database(admin_db, names[1])}), count) \
+        report = profile(settings.model_copy(update={"database_url": create_database(admin_db, names[1])}), count) \
             if args.profile else None
     finally:
-        _cleanup(settings, admin_db, names)
+        drop_scratch(settings, admin_db, names)
     ratio = round(worker["events_per_s"] / raw["events_per_s"], 4)
     result = {
         "bench": "worker", "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -248,22 +247,7 @@ def main() -> None:
     print(f"ratio worker/raw: {ratio:.2%} (target {TARGET:.0%}); {out}")
 
 
-def _database(admin, name: str) -> str:
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
 
-
-def _cleanup(settings: Settings, admin_db, names: list[str]) -> None:
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap.split(","))
-    try:
-        admin.delete_topics(topic_names(settings))
-    finally:
-        admin.close()
-    with admin_db.connect() as connection:
-        for name in names:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin_db.dispose()
 
 
 if __name__ == "__main__":
