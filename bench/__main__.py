@@ -37,6 +37,7 @@ PLAN: dict[str, tuple[list[str], list[str]]] = {
     # 30000 events; quick 20000, not the bench's 5000: one worker drains 5000 while the second is
     # still joining the group, which leaves a few hundred events to time and a meaningless ratio.
     "scale_out": ([], ["--events", "20000"]),
+    "sweep": ([], ["--cases", "100000", "--due", "1000"]),  # 1M cases / 10k due; quick 100k / 1k
 }
 TIMEOUT_S = 30 * 60
 
