@@ -14,10 +14,10 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import text
 
 from services.config import Settings
 from services.storage.db import create_all, make_engine
+from tests.databases import scratch_database
 
 LOCAL_PG_ADMIN = "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/postgres"
 
@@ -68,14 +68,8 @@ def pg_admin_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def database_url(pg_admin_url: str) -> Iterator[str]:
     """A fresh, empty PostgreSQL database for this test session, dropped at the end."""
-    name = f"passage_test_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(pg_admin_url).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield pg_admin_url.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_database(pg_admin_url) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,6 @@ from contextlib import contextmanager
 import pytest
 from fastapi.testclient import TestClient
 from kafka import KafkaConsumer, TopicPartition
-from sqlalchemy import text
 
 import events
 from services.config import Settings
@@ -25,24 +24,19 @@ from services.kafka.topics import create_topics
 from services.query.app import create_app
 from services.storage.db import make_engine
 from services.storage.migrate import migrate
+from tests.databases import scratch_database
 from tests.query_contract import ApiHarness, Published
 from tests.query_seed import seed
 
 
 @pytest.fixture(scope="package")
 def query_settings(settings: Settings, pg_admin_url: str):
-    name = f"passage_query_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(pg_admin_url).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    own = settings.model_copy(update={"database_url": pg_admin_url.rsplit("/", 1)[0] + f"/{name}",
-                                      "topic_prefix": f"q{uuid.uuid4().hex[:10]}"})
-    create_topics(own)
-    migrate(own.db_url)
-    yield own
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_database(pg_admin_url, "passage_query") as database_url:
+        own = settings.model_copy(update={"database_url": database_url,
+                                          "topic_prefix": f"q{uuid.uuid4().hex[:10]}"})
+        create_topics(own)
+        migrate(own.db_url)
+        yield own
 
 
 @pytest.fixture(scope="package")

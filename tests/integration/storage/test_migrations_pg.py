@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from sqlalchemy import text
 
 from services.storage.db import make_engine
 from services.storage.migrate import head_revision, migrate, schema_differences
+from tests.databases import scratch_database
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 def empty_database(pg_admin_url):
-    name = f"passage_mig_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(pg_admin_url).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield pg_admin_url.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_database(pg_admin_url, "passage_mig") as url:
+        yield url
 
 
 def test_head_equals_the_models_on_postgresql(empty_database):

@@ -8,30 +8,24 @@ from collections.abc import Iterator
 
 import pytest
 from kafka import KafkaAdminClient
-from sqlalchemy import text
 
 from services.config import Settings
 from services.kafka.topics import create_topics, topic_names
 from services.storage.db import make_engine
 from services.storage.migrate import migrate
+from tests.databases import scratch_database
 
 
 @pytest.fixture
 def worker_settings(kafka_bootstrap: str, pg_admin_url: str, tmp_path) -> Iterator[Settings]:
-    name = f"passage_worker_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(pg_admin_url).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    settings = Settings(
-        env="test", kafka_bootstrap=kafka_bootstrap, database_url=pg_admin_url.rsplit("/", 1)[0] + f"/{name}",
-        topic_prefix=f"w{uuid.uuid4().hex[:10]}", partitions=6, var_dir=tmp_path, sweep_interval_s=3600,
-        worker_batch_size=200,
-    )
-    create_topics(settings)
-    yield settings
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_database(pg_admin_url, "passage_worker") as database_url:
+        settings = Settings(
+            env="test", kafka_bootstrap=kafka_bootstrap, database_url=database_url,
+            topic_prefix=f"w{uuid.uuid4().hex[:10]}", partitions=6, var_dir=tmp_path, sweep_interval_s=3600,
+            worker_batch_size=200,
+        )
+        create_topics(settings)
+        yield settings
     kafka_admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap.split(","))
     try:
         kafka_admin.delete_topics(topic_names(settings))
