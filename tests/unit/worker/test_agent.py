@@ -10,9 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 import events
-from services.storage.db import create_all, make_engine
 from services.worker.app import Worker, build_app
-from services.worker.pipeline import Pipeline
 from services.worker.views import LIVE
 from tests.factories import make
 
@@ -36,14 +34,6 @@ def batch_of(*items: events.Envelope | bytes) -> list[FakeEvent]:
     return [FakeEvent(FakeMessage("unit.journey.v1", 0, offset, b"CASE-0001",
                                   events.encode(item) if isinstance(item, events.Envelope) else item))
             for offset, item in enumerate(items)]
-
-
-@pytest.fixture
-def pipeline(unit_settings, publisher):
-    engine = make_engine(unit_settings)
-    create_all(engine)
-    yield Pipeline(unit_settings, engine, publisher)
-    engine.dispose()
 
 
 def timeline_count(pipeline) -> int:

@@ -8,19 +8,10 @@ import pytest
 
 import events
 from services.kafka.producer import PublishFailed
-from services.storage.db import create_all, make_engine
 from services.worker.pipeline import Pipeline
 from services.worker.views import LIVE
 from tests.factories import make
 from tests.unit.worker.support import message
-
-
-@pytest.fixture
-def pipeline(unit_settings, publisher):
-    engine = make_engine(unit_settings)
-    create_all(engine)
-    yield Pipeline(unit_settings, engine, publisher)
-    engine.dispose()
 
 
 def outbox_size(pipeline) -> int:
