@@ -124,7 +124,7 @@ def drop_scratch(settings: Settings, admin_db, names: list[str]) -> None:
 
     from services.kafka.topics import topic_names
 
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap.split(","))
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap.split(","), **settings.kafka_client_options())
     try:
         admin.delete_topics(topic_names(settings))
     finally:

@@ -32,7 +32,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from sqlalchemy import text
 
-from bench.common import (PG_ADMIN, free_port, percentile, start_service, stop, summary_row, wait_http_ok,
+from bench.common import (PG_ADMIN, create_database, free_port, percentile, start_service, stop, summary_row, wait_http_ok,
                           write_result)
 from services.config import Settings
 from services.gateway.agencies import add_agency
@@ -150,10 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     tag = uuid.uuid4().hex[:8]
     db_name = f"passage_benchl_{tag}"
     admin_db = make_engine(PG_ADMIN).execution_options(isolation_level="AUTOCOMMIT")
-    with admin_db.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{db_name}"'))
     settings = Settings(topic_prefix=f"benchl{tag}", sweep_interval_s=3600.0, log_format="json",
-                        database_url=PG_ADMIN.rsplit("/", 1)[0] + f"/{db_name}")
+                        database_url=create_database(admin_db, db_name))
     raw_topic = f"{settings.topic_prefix}.raw"
     log_dir = Path(tempfile.mkdtemp(prefix="passage-bench-latency-"))
     processes, background, clients = [], None, []

@@ -18,13 +18,12 @@ import argparse
 import time
 import uuid
 
-from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
-from sqlalchemy import text
+from kafka import KafkaConsumer, TopicPartition
 
-from bench.common import PG_ADMIN, summary_row, write_result
+from bench.common import PG_ADMIN, create_database, drop_scratch, summary_row, write_result
 from bench.worker import fill, records
 from services.config import Settings
-from services.kafka.topics import create_topics, topic_names
+from services.kafka.topics import create_topics
 from services.storage.db import make_engine
 from services.storage.migrate import migrate
 from services.worker.replay import replay
@@ -70,23 +69,15 @@ def main(argv: list[str] | None = None) -> int:
     tag = uuid.uuid4().hex[:8]
     db_name = f"passage_benchr_{tag}"
     admin_db = make_engine(PG_ADMIN).execution_options(isolation_level="AUTOCOMMIT")
-    with admin_db.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{db_name}"'))
     settings = Settings(topic_prefix=f"benchr{tag}", log_format="json",
-                        database_url=PG_ADMIN.rsplit("/", 1)[0] + f"/{db_name}")
+                        database_url=create_database(admin_db, db_name))
     try:
         create_topics(settings)
         backlog = fill(settings, records(settings, count))
         raw = raw_read(settings, count)
         rebuilt = run_replay(settings, count)
     finally:
-        admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap.split(","),
-                                 **settings.kafka_client_options())
-        admin.delete_topics(topic_names(settings))
-        admin.close()
-        with admin_db.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
-        admin_db.dispose()
+        drop_scratch(settings, admin_db, [db_name])
     rows = [summary_row("replay rate (passage replay into PostgreSQL)", rebuilt["events_per_s"], "events/s",
                         "raw kafka-python consumer, same topic", raw["events_per_s"])]
     out = write_result("replay", rows, events=count, partitions=settings.partitions, backlog=backlog,
