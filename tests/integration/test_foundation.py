@@ -30,7 +30,7 @@ def own_topic(settings):
     admin.close()
 
 
-def test_kafka_python_to_faust_agent(settings, own_topic):
+def test_kafka_python_to_faust_agent(settings, own_topic, tmp_path):
     values = [f"value-{i}".encode() for i in range(5)]
     publisher = Publisher(settings)
     publisher.publish([Record(own_topic, "case-0001", v) for v in values])
@@ -43,6 +43,7 @@ def test_kafka_python_to_faust_agent(settings, own_topic):
             f"foundation-{uuid.uuid4().hex[:8]}",
             broker=f"kafka://{settings.kafka_bootstrap}",
             store="memory://",
+            datadir=str(tmp_path),  # not the working directory: faust makes a folder there
             web_enabled=False,
             topic_disable_leader=True,
             consumer_auto_offset_reset="earliest",
