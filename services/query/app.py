@@ -9,16 +9,20 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from services.config import Settings
 from services.kafka.producer import Publisher
 from services.query import routes_alerts, routes_audit, routes_cases, routes_stats
 from services.query.deps import Clients
 from services.storage.db import make_engine
-from services.web import add_health_routes, database_check, install_error_handlers
+from services.logs import get_logger
+from services.web import ApiError, add_health_routes, database_check, error_response, install_error_handlers
 
+log = get_logger(__name__)
 DESCRIPTION = """Welfare officers' read API over the welfare and protection views (SPEC section 7).
 Every route under /v1 needs `Authorization: Bearer <officer token>` (`passage officer add`)."""
 
@@ -26,9 +30,10 @@ Every route under /v1 needs `Authorization: Bearer <officer token>` (`passage of
 def create_app(settings: Settings, *, engine: Engine | None = None, publisher: Publisher | None = None) -> FastAPI:
     owned_engine = engine is None
     owned_publisher = publisher is None
+    engine = engine if engine is not None else make_engine(settings)
     clients = Clients(
         settings=settings,
-        engine=engine if engine is not None else make_engine(settings),
+        engine=engine.execution_options(isolation_level="AUTOCOMMIT"),  # see deps.get_db
         publisher=publisher if publisher is not None else Publisher(settings),
     )
 
@@ -38,11 +43,18 @@ def create_app(settings: Settings, *, engine: Engine | None = None, publisher: P
         if owned_publisher:
             clients.publisher.close()
         if owned_engine:
-            clients.engine.dispose()
+            engine.dispose()
 
     app = FastAPI(title="Passage query API", version="1", description=DESCRIPTION, lifespan=lifespan)
     app.state.clients = clients
     install_error_handlers(app)
+
+    @app.exception_handler(OperationalError)
+    async def _database_down(_request: Request, error: OperationalError) -> JSONResponse:
+        log.warning("the view database is unreachable", error=str(error).splitlines()[0][:300])
+        return error_response(ApiError(503, "the case database is unreachable; retry in a few seconds",
+                                       headers={"Retry-After": "5"}))
+
     add_health_routes(app, {"kafka": clients.publisher.reachable, "database": database_check(clients.engine)})
     for module in (routes_cases, routes_alerts, routes_stats, routes_audit):
         app.include_router(module.router)

@@ -9,9 +9,9 @@ from typing import Annotated
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from services.logs import get_logger
-from services.query.deps import ClientsDep, SessionDep
+from services.query.deps import ClientsDep, DbDep
 from services.query.scope import Jurisdiction
-from services.query.sql import SELECT_OFFICER, officers
+from services.query.sql import OFFICER_BY_TOKEN
 from services.secrets import hash_secret
 from services.web import ApiError
 
@@ -33,14 +33,14 @@ class Principal:
 
 
 def current_officer(
-    session: SessionDep,
+    db: DbDep,
     clients: ClientsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None:
         raise _unauthorized("missing officer token; send 'Authorization: Bearer <token>'")
     token_hash = hash_secret(clients.settings.secret_key, credentials.credentials)
-    officer = session.execute(SELECT_OFFICER.where(officers.c.token_hash == token_hash)).first()
+    officer = db.execute(OFFICER_BY_TOKEN, {"token_hash": token_hash}).first()
     if officer is None or officer.disabled:
         raise _unauthorized("unknown or disabled officer token; ask an administrator for a new one (`passage officer add`)")
     try:

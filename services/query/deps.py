@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -31,20 +30,22 @@ async def get_clients(request: Request) -> Clients:
     return request.app.state.clients
 
 
-async def get_session(clients: Annotated[Clients, Depends(get_clients)]) -> AsyncIterator[Session]:
-    """One session per request (plain SQLAlchemy: the routes run Core statements, see `sql`);
-    routes that write commit before they answer.
+async def get_db(clients: Annotated[Clients, Depends(get_clients)]) -> AsyncIterator[Session]:
+    """One session per request on the app's autocommit engine: every statement is its own
+    transaction (plain SQLAlchemy: the routes run Core statements, see `sql`).
 
-    Made on the event loop (a Session touches the database only at its first statement, which
-    runs in the route's worker thread) and closed in a worker thread (closing returns the
-    connection to the pool: a round trip): one thread hop fewer per request than a sync generator.
+    The routes read with single statements and append audit rows, so nothing needs a transaction
+    across statements; autocommit spares the BEGIN and COMMIT round trips of every request, and
+    an audit row is committed by its own INSERT, before the answer is sent. The session takes a
+    pooled connection at its first statement, in the route's worker thread; closing it has no
+    transaction to end, so it does no I/O and stays on the event loop.
     """
-    session = Session(clients.engine, expire_on_commit=False)
+    db = Session(clients.engine)
     try:
-        yield session
+        yield db
     finally:
-        await run_in_threadpool(session.close)
+        db.close()
 
 
 ClientsDep = Annotated[Clients, Depends(get_clients)]
-SessionDep = Annotated[Session, Depends(get_session)]
+DbDep = Annotated[Session, Depends(get_db)]

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from events.types import AlertCode, AlertStatus, CountryCode, Severity
 from services.query.actions import publish_officer_event
 from services.query.auth import CurrentOfficer, Principal
-from services.query.deps import ClientsDep, SessionDep
+from services.query.deps import ClientsDep, DbDep
 from services.query.models import AcknowledgeIn, Accepted, AlertPage, AlertPublic, ResolveIn, respond
 from services.query.paging import DEFAULT_LIMIT, CursorParam, Limit, decode_cursor, page, strict, timestamp
 from services.query.params import AlertIdPath, CaseIdFilter
@@ -41,7 +41,7 @@ def in_jurisdiction(officer: Principal):
 @router.get("", response_model=AlertPage)
 def list_alerts(
     officer: CurrentOfficer,
-    session: SessionDep,
+    db: DbDep,
     status: Annotated[list[AlertStatus] | None, Query(description="repeat for several; omit for every status")] = None,
     severity: Severity | None = None,
     code: AlertCode | None = None,
@@ -66,37 +66,36 @@ def list_alerts(
     after = decode_cursor("alerts", cursor, [strict(int), timestamp, strict(str)])
     if after is not None:
         query = query.where(tuple_(*INBOX_ORDER) > tuple_(*after))
-    rows = session.execute(query.order_by(*INBOX_ORDER).limit(limit + 1)).all()
+    rows = db.execute(query.order_by(*INBOX_ORDER).limit(limit + 1)).all()
     items, next_cursor = page(rows, limit, "alerts", lambda r: [r.severity_rank, r.raised_at, r.alert_id])
     return respond(AlertPage(items=[AlertPublic.model_validate(r._mapping) for r in items], next_cursor=next_cursor))
 
 
-def unresolved_alert(session: Session, officer: Principal, alert_id: str):
-    alert = session.execute(
+def unresolved_alert(db: Session, officer: Principal, alert_id: str):
+    alert = db.execute(
         select(alerts.c.case_id, alerts.c.status).where(alerts.c.alert_id == alert_id, in_jurisdiction(officer))
     ).first()
     if alert is None:
         raise ApiError(404, f"alert {alert_id!r} not found; check the id (alerts outside your jurisdiction are not shown)")
     if alert.status == "resolved":
         raise ApiError(409, f"alert {alert_id!r} is already resolved; there is nothing left to do")
-    session.rollback()  # end the read transaction before waiting on Kafka
     return alert
 
 
 @router.post("/{alert_id}/acknowledge", status_code=202, response_model=Accepted, responses=ACTION_ERRORS)
 def acknowledge(
-    alert_id: AlertIdPath, officer: CurrentOfficer, session: SessionDep, clients: ClientsDep,
+    alert_id: AlertIdPath, officer: CurrentOfficer, db: DbDep, clients: ClientsDep,
     body: Annotated[AcknowledgeIn | None, Body()] = None,
 ) -> Response:
-    alert = unresolved_alert(session, officer, alert_id)
+    alert = unresolved_alert(db, officer, alert_id)
     payload = {"alert_id": alert_id, "officer_id": officer.id, "note": body.note if body else None}
     event_id = publish_officer_event(clients, "case.alert_acknowledged", alert.case_id, payload)
     return respond(Accepted(event_id=event_id), 202)
 
 
 @router.post("/{alert_id}/resolve", status_code=202, response_model=Accepted, responses=ACTION_ERRORS)
-def resolve(alert_id: AlertIdPath, body: ResolveIn, officer: CurrentOfficer, session: SessionDep, clients: ClientsDep) -> Response:
-    alert = unresolved_alert(session, officer, alert_id)
+def resolve(alert_id: AlertIdPath, body: ResolveIn, officer: CurrentOfficer, db: DbDep, clients: ClientsDep) -> Response:
+    alert = unresolved_alert(db, officer, alert_id)
     payload = {"alert_id": alert_id, "officer_id": officer.id, "note": body.note}
     event_id = publish_officer_event(clients, "case.alert_resolved", alert.case_id, payload)
     return respond(Accepted(event_id=event_id), 202)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Response
 from sqlalchemy import select
 
 from services.query.auth import CurrentSupervisor
-from services.query.deps import SessionDep
+from services.query.deps import DbDep
 from services.query.models import AuditPage, AuditPublic, respond
 from services.query.paging import DEFAULT_LIMIT, CursorParam, Limit, decode_cursor, page, strict
 from services.query.params import CaseIdFilter, OfficerIdFilter
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/v1/audit", tags=["audit"])
 @router.get("", response_model=AuditPage, responses={403: {"description": "the officer is not a supervisor"}})
 def read_audit(
     supervisor: CurrentSupervisor,
-    session: SessionDep,
+    db: DbDep,
     case_id: CaseIdFilter = None,
     officer_id: OfficerIdFilter = None,
     limit: Limit = DEFAULT_LIMIT,
@@ -40,6 +40,6 @@ def read_audit(
     before = decode_cursor("audit", cursor, [strict(int)])
     if before is not None:
         query = query.where(a.id < before[0])
-    rows = session.execute(query.order_by(a.id.desc()).limit(limit + 1)).all()
+    rows = db.execute(query.order_by(a.id.desc()).limit(limit + 1)).all()
     items, next_cursor = page(rows, limit, "audit", lambda entry: [entry.id])
     return respond(AuditPage(items=[AuditPublic.model_validate(e._mapping) for e in items], next_cursor=next_cursor))

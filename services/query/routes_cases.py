@@ -1,7 +1,7 @@
 """Cases: one case with its unresolved alerts, its timeline, the scoped list, and notes.
 
-Reads of one case or its timeline write an audit row in the same transaction as the read: the
-answer is sent only after the audit row is committed, so no read goes unrecorded. A case outside
+Reads of one case or its timeline append an audit row once the read succeeded: the answer is sent
+only after the audit row is committed, so no read goes unrecorded. A case outside
 the officer's jurisdiction answers exactly like a missing one.
 """
 
@@ -11,13 +11,13 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from events.types import CountryCode, Severity, Stage
 from services.query.actions import publish_officer_event
 from services.query.auth import CurrentOfficer, Principal
-from services.query.deps import ClientsDep, SessionDep
+from services.query.deps import ClientsDep, DbDep
 from services.query.models import (
     Accepted,
     AlertPublic,
@@ -31,7 +31,9 @@ from services.query.models import (
 )
 from services.query.paging import DEFAULT_LIMIT, CursorParam, Limit, decode_cursor, page, strict
 from services.query.params import CaseIdPath, RegionFilter
-from services.query.sql import INBOX_ORDER, SELECT_ALERTS, SELECT_CASES, alerts, audit, cases, timeline
+from services.query.sql import (
+    ALERT_PREFIX, AUDIT_ENTRY, CASE_WITH_ALERTS, SELECT_CASES, cases, per_jurisdiction, timeline,
+)
 from services.web import ApiError
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
@@ -48,47 +50,56 @@ def in_jurisdiction(officer: Principal):
     return officer.jurisdiction.where(cases.c.destination_country, cases.c.origin_region)
 
 
-def require_case(session: Session, officer: Principal, case_id: str) -> None:
-    found = session.execute(select(cases.c.case_id).where(cases.c.case_id == case_id, in_jurisdiction(officer)))
+def require_case(db: Session, officer: Principal, case_id: str) -> None:
+    found = db.execute(select(cases.c.case_id).where(cases.c.case_id == case_id, in_jurisdiction(officer)))
     if found.first() is None:
         raise case_not_found(case_id)
 
 
-def record_read(session: Session, officer: Principal, case_id: str, action: str) -> None:
-    session.execute(insert(audit).values(officer_id=officer.id, case_id=case_id, action=action, at=datetime.now(UTC)))
-    session.commit()
+def record_read(db: Session, officer: Principal, case_id: str, action: str) -> None:
+    """Committed by its own INSERT: the query service's connections are in autocommit (deps.get_db)."""
+    db.execute(AUDIT_ENTRY, {"officer_id": officer.id, "case_id": case_id, "action": action, "at": datetime.now(UTC)})
+
+
+case_with_alerts = per_jurisdiction(CASE_WITH_ALERTS, cases)
+CASE_FIELDS = list(CasePublic.model_fields)
+ALERT_FIELDS = {ALERT_PREFIX + name: name for name in AlertPublic.model_fields}
 
 
 @router.get("/{case_id}", response_model=CaseDetail, responses=NOT_FOUND)
-def read_case(case_id: CaseIdPath, officer: CurrentOfficer, session: SessionDep) -> Response:
-    row = session.execute(SELECT_CASES.where(cases.c.case_id == case_id, in_jurisdiction(officer))).first()
-    if row is None:
+def read_case(case_id: CaseIdPath, officer: CurrentOfficer, db: DbDep) -> Response:
+    # One statement: the case joined to its unresolved alerts, a row per alert (one row of NULL
+    # alert columns when there is none).
+    rows = db.execute(case_with_alerts(officer.jurisdiction), {"case_id": case_id}).all()
+    if not rows:
         raise case_not_found(case_id)
-    unresolved = session.execute(
-        SELECT_ALERTS.where(alerts.c.case_id == case_id, alerts.c.status != "resolved").order_by(*INBOX_ORDER)
-    ).all()
-    detail = CaseDetail(**row._mapping, alerts=[AlertPublic.model_validate(a._mapping) for a in unresolved])
-    record_read(session, officer, case_id, "read_case")  # last: only an answer that will be sent is audited
+    found = [row._mapping for row in rows]
+    detail = CaseDetail(
+        **{name: found[0][name] for name in CASE_FIELDS},
+        alerts=[AlertPublic(**{name: row[label] for label, name in ALERT_FIELDS.items()})
+                for row in found if row[ALERT_PREFIX + "alert_id"] is not None],
+    )
+    record_read(db, officer, case_id, "read_case")  # last: only an answer that will be sent is audited
     return respond(detail)
 
 
 @router.get("/{case_id}/timeline", response_model=Timeline, responses=NOT_FOUND)
-def read_timeline(case_id: CaseIdPath, officer: CurrentOfficer, session: SessionDep) -> Response:
-    require_case(session, officer, case_id)
-    envelopes = session.execute(
+def read_timeline(case_id: CaseIdPath, officer: CurrentOfficer, db: DbDep) -> Response:
+    require_case(db, officer, case_id)
+    envelopes = db.execute(
         select(timeline.c.envelope)
         .where(timeline.c.case_id == case_id)
         .order_by(timeline.c.occurred_at, timeline.c.recorded_at, timeline.c.event_id)
     ).scalars().all()
     answer = Timeline(events=[TimelineEntry.model_validate(envelope) for envelope in envelopes])
-    record_read(session, officer, case_id, "read_timeline")
+    record_read(db, officer, case_id, "read_timeline")
     return respond(answer)
 
 
 @router.get("", response_model=CasePage)
 def list_cases(
     officer: CurrentOfficer,
-    session: SessionDep,
+    db: DbDep,
     stage: Stage | None = None,
     destination_country: CountryCode | None = None,
     origin_region: RegionFilter = None,
@@ -113,7 +124,7 @@ def list_cases(
     after = decode_cursor("cases", cursor, [strict(str)])
     if after is not None:
         query = query.where(c.case_id > after[0])
-    rows = session.execute(query.order_by(c.case_id).limit(limit + 1)).all()
+    rows = db.execute(query.order_by(c.case_id).limit(limit + 1)).all()
     items, next_cursor = page([CasePublic.model_validate(r._mapping) for r in rows], limit, "cases",
                               lambda case: [case.case_id])
     return respond(CasePage(items=items, next_cursor=next_cursor))
@@ -121,8 +132,7 @@ def list_cases(
 
 @router.post("/{case_id}/notes", status_code=202, response_model=Accepted,
              responses={**NOT_FOUND, 503: {"description": "Kafka did not acknowledge; retry"}})
-def add_note(case_id: CaseIdPath, body: NoteIn, officer: CurrentOfficer, session: SessionDep, clients: ClientsDep) -> Response:
-    require_case(session, officer, case_id)
-    session.rollback()  # end the read transaction before waiting on Kafka
+def add_note(case_id: CaseIdPath, body: NoteIn, officer: CurrentOfficer, db: DbDep, clients: ClientsDep) -> Response:
+    require_case(db, officer, case_id)
     event_id = publish_officer_event(clients, "case.note_added", case_id, {"officer_id": officer.id, "text": body.text})
     return respond(Accepted(event_id=event_id), 202)

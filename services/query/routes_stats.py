@@ -18,7 +18,7 @@ from sqlalchemy import func, literal, select, union_all
 
 from events.types import CountryCode
 from services.query.auth import CurrentOfficer
-from services.query.deps import SessionDep
+from services.query.deps import DbDep
 from services.query.models import SkillCount, SkillStats, StageCount, StageStats, respond
 from services.query.routes_cases import in_jurisdiction
 from services.query.sql import cases, job_offers
@@ -28,19 +28,19 @@ OFFER_WINDOW = timedelta(days=365)
 
 
 @router.get("/stages", response_model=StageStats)
-def stage_counts(officer: CurrentOfficer, session: SessionDep, destination_country: CountryCode | None = None) -> Response:
+def stage_counts(officer: CurrentOfficer, db: DbDep, destination_country: CountryCode | None = None) -> Response:
     """How many cases are in each stage, per destination: who is where now."""
     c = cases.c
     query = select(c.destination_country, c.stage, func.count().label("count")).where(in_jurisdiction(officer))
     if destination_country is not None:
         query = query.where(c.destination_country == destination_country)
     groups = (c.destination_country, c.stage)
-    rows = session.execute(query.group_by(*groups).order_by(*(column.asc().nulls_last() for column in groups))).all()
+    rows = db.execute(query.group_by(*groups).order_by(*(column.asc().nulls_last() for column in groups))).all()
     return respond(StageStats(items=[StageCount.model_validate(r._mapping) for r in rows]))
 
 
 @router.get("/skills", response_model=SkillStats)
-def skill_counts(officer: CurrentOfficer, session: SessionDep) -> Response:
+def skill_counts(officer: CurrentOfficer, db: DbDep) -> Response:
     """Per occupation and destination: supply ready to go, demand of the last 365 days, workers deployed."""
     c, o = cases.c, job_offers.c
     supply = (
@@ -64,7 +64,7 @@ def skill_counts(officer: CurrentOfficer, session: SessionDep) -> Response:
     )
     both = union_all(supply, demand).subquery()
     groups = (both.c.occupation_code, both.c.destination_country)
-    rows = session.execute(
+    rows = db.execute(
         select(
             *groups,
             func.sum(both.c.job_ready).label("job_ready"),
