@@ -22,6 +22,7 @@ from services.worker.pipeline import Pipeline
 
 log = get_logger(__name__)
 STOP_GRACE_S = 60.0
+GC_YOUNG_THRESHOLD = 20_000
 
 
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
@@ -52,6 +53,10 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         # frozen out of the collector's view, so its periodic full collections no longer walk it
         # (they cost ~60 us per event of wall time on a 5000-event backlog).
         gc.freeze()
+        # A batch allocates a few hundred thousand short-lived objects (records, models, rows); at the
+        # default threshold (700) the collector ran ~1,100 young collections per 30,000 events, 1.7 s
+        # of a 19 s drain. At 20,000 it runs ~15, 0.25 s; cycles are still collected, in larger sweeps.
+        gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
         log.info("worker started", topic=settings.journey_topic, group=app.conf.id, schema=revision,
                  database=engine.dialect.name)
         await stop.wait()
