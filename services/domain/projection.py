@@ -13,14 +13,14 @@ from events import Envelope
 from services.domain.alerts import AlertChange, evaluate
 from services.domain.rules import RuleConfig
 from services.domain.state import CaseState
-from services.domain.welfare import apply, is_duplicate
+from services.domain.welfare import apply
 
 
 def project(state: CaseState | None, event: Envelope, config: RuleConfig) -> tuple[CaseState, list[AlertChange]]:
     """The case after `event` and the alert changes it caused. `state` is not modified."""
-    if state is not None and is_duplicate(state, event):
-        return state, []
     after = apply(state, event)
+    if after is state:  # a duplicate: apply hands back the case as it was, and no rule may see it again
+        return state, []
     changes = evaluate(after, event, config)
     for change in changes:  # `after` is a fresh copy owned here
         after.alerts[change.alert.alert_id] = change.alert

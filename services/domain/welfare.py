@@ -134,23 +134,19 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def is_duplicate(state: CaseState | None, event: Envelope) -> bool:
-    return state is not None and str(event.event_id) in state.seen
-
-
 def apply(state: CaseState | None, event: Envelope) -> CaseState:
     """The case after `event`; `state` is not modified. A duplicate event_id returns `state` as is."""
     if state is not None and state.case_id != event.case_id:
         raise ValueError(f"event {event.event_id} is for case {event.case_id}, not {state.case_id}: "
                          "fold each case's events into its own state")
-    if is_duplicate(state, event):
+    key = key_of(event)  # its event_id, as text, is what `seen` holds
+    if state is not None and key[2] in state.seen:
         return state
     handler = HANDLERS.get(event.event_type)
     if handler is None:
         raise ValueError(f"no welfare handler for event type {event.event_type!r}: "
                          "add it to services.domain.welfare.HANDLERS")
     after = CaseState(case_id=event.case_id) if state is None else state.fork()
-    key = key_of(event)
     after.seen.add(key[2])
     after.put(key, last_event_at=key[0])
     stage = stage_of(event.event_type)
