@@ -45,7 +45,7 @@ def _tag(data: Any) -> str | None:
 
 
 _RECORDS = TypeAdapter(Annotated[
-    Union[tuple(Annotated[_typed_envelope(spec), Tag(spec.event_type)] for spec in CATALOGUE.values())],  # noqa: UP007
+    Union[tuple(Annotated[_typed_envelope(spec), Tag(spec.event_type)] for spec in CATALOGUE.values())],
     Discriminator(_tag),
 ])
 _CONTEXT = {CHECKED: True}  # the tag already matched the payload model to the type
