@@ -10,6 +10,8 @@ aiokafka consumer reading the same topic in the same run.
    it only counts them. Its rate is what the broker and the client can deliver to one process.
    A second pass also validates each record with `events.decode`: the floor no projector can go
    under, shown so the gap can be split between the contract's validation and the views.
+   A third reads it through `passage worker`'s own faust app and batching, in a group of its own,
+   with a pipeline that only counts: the ceiling the stream framework sets before any work.
 3. Worker: `passage worker` as a subprocess on a fresh PostgreSQL database; the rate counts from
    the first event applied to the last (start-up and the group join are reported apart).
 4. `--profile`: the same backlog through the worker's pipeline in this process under cProfile
@@ -122,6 +124,48 @@ async def raw_consume(settings: Settings, count: int, decode: bool = False) -> d
     return {"events_per_s": round(count / elapsed, 1), "seconds": round(elapsed, 3)}
 
 
+class _Counting:
+    """A pipeline that does nothing but count what the faust agent hands it (see `faust_noop`)."""
+
+    def __init__(self, count: int, loop: asyncio.AbstractEventLoop) -> None:
+        self.count, self.loop, self.seen = count, loop, 0
+        self.first: float | None = None
+        self.last = 0.0
+        self.done = asyncio.Event()
+
+    def decode(self, messages):  # runs in a worker thread, as the real pipeline's steps do
+        self.last = time.monotonic()
+        self.first = self.first or self.last
+        self.seen += len(messages)
+        if self.seen >= self.count:
+            self.loop.call_soon_threadsafe(self.done.set)
+        return messages
+
+    def store(self, batch) -> None:
+        pass
+
+    def publish(self, batch) -> None:
+        pass
+
+
+async def faust_noop(settings: Settings, count: int) -> dict:
+    """The backlog through the worker's faust app (same agent, batching and thread hops) with a
+    pipeline that only counts; timed from the first batch to the last, like the worker."""
+    from services.worker.app import Worker, build_app
+
+    counting = _Counting(count, asyncio.get_running_loop())
+    app = build_app(settings, Worker(counting, on_fatal=lambda error: counting.done.set()),
+                    group=f"{settings.topic_prefix}-noop")
+    await app.start()
+    try:
+        await asyncio.wait_for(counting.done.wait(), timeout=600)
+    finally:
+        await app.stop()
+    assert counting.seen >= count, f"the no-op agent stopped after {counting.seen} of {count} records"
+    return {"events_per_s": round(count / (counting.last - counting.first), 1),
+            "seconds": round(counting.last - counting.first, 3)}
+
+
 def run_worker(settings: Settings, count: int, log_dir: Path) -> dict:
     engine = make_engine(settings)
     migrate(engine)
@@ -215,6 +259,7 @@ def main() -> None:
         backlog = fill(settings, records(settings, count))
         raw = asyncio.run(raw_consume(settings, count))
         decoding = asyncio.run(raw_consume(settings, count, decode=True))
+        framework = asyncio.run(faust_noop(settings, count))
         with_db = settings.model_copy(update={"database_url": create_database(admin_db, names[0])})
         worker = run_worker(with_db, count, log_dir)
         report = profile(settings.model_copy(update={"database_url": create_database(admin_db, names[1])}), count) \
@@ -227,14 +272,18 @@ def main() -> None:
         "machine": {"cpus": os.cpu_count(), "load_avg_before": [round(x, 2) for x in load_before],
                     "load_avg_after": [round(x, 2) for x in os.getloadavg()]},
         "events": count, "partitions": settings.partitions, "backlog": backlog,
-        "raw_aiokafka_consumer": raw, "raw_consumer_with_events_decode": decoding, "worker_into_postgresql": worker,
+        "raw_aiokafka_consumer": raw, "raw_consumer_with_events_decode": decoding,
+        "faust_agent_noop_pipeline": framework, "worker_into_postgresql": worker,
         "ratio": ratio, "target_ratio": TARGET, "meets_target": ratio >= TARGET,
-        "ratio_to_decoding_consumer": round(worker["events_per_s"] / decoding["events_per_s"], 4), "quick": args.quick,
+        "ratio_to_decoding_consumer": round(worker["events_per_s"] / decoding["events_per_s"], 4),
+        "ratio_to_noop_faust_agent": round(worker["events_per_s"] / framework["events_per_s"], 4), "quick": args.quick,
     }
     summary = [summary_row("worker drain into PostgreSQL (1 worker)", worker["events_per_s"], "events/s",
                            "raw aiokafka consumer, same backlog", raw["events_per_s"]),
                summary_row("worker drain into PostgreSQL (1 worker)", worker["events_per_s"], "events/s",
-                           "raw consumer + events.decode", decoding["events_per_s"])]
+                           "raw consumer + events.decode", decoding["events_per_s"]),
+               summary_row("worker drain into PostgreSQL (1 worker)", worker["events_per_s"], "events/s",
+                           "the worker's faust agent, no-op pipeline", framework["events_per_s"])]
     out = write_result("worker", summary, **{k: v for k, v in result.items() if k not in ("bench", "measured_at")})
     if report:
         print(report)
@@ -242,6 +291,7 @@ def main() -> None:
           f"(filled in {backlog['fill_s']}s); load average {load_before[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"raw aiokafka consumer: {raw['events_per_s']:>10.1f} events/s")
     print(f"raw consumer + decode: {decoding['events_per_s']:>10.1f} events/s (validation alone, no views)")
+    print(f"faust agent, no-op:    {framework['events_per_s']:>10.1f} events/s (the worker's app and batching, nothing done)")
     print(f"worker -> PostgreSQL:  {worker['events_per_s']:>10.1f} events/s "
           f"({worker['measured_events']} events in {worker['drain_s']}s after a {worker['startup_s']}s start)")
     print(f"ratio worker/raw: {ratio:.2%} (target {TARGET:.0%}); {out}")

@@ -124,10 +124,11 @@ class Worker:
                 await asyncio.sleep(delay)
 
 
-def build_app(settings: Settings, worker: Worker) -> WorkerApp:
+def build_app(settings: Settings, worker: Worker, group: str | None = None) -> WorkerApp:
+    """The app in consumer group `group` (default `<prefix>-worker`, the one every worker joins)."""
     settings.var_dir.mkdir(parents=True, exist_ok=True)  # faust creates only the last level of its datadir
     app = WorkerApp(
-        f"{settings.topic_prefix}-worker",
+        group or f"{settings.topic_prefix}-worker",
         broker=[f"kafka://{host}" for host in settings.kafka_bootstrap.split(",")],
         broker_credentials=_credentials(settings),
         store="memory://",
