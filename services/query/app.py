@@ -16,10 +16,10 @@ from sqlalchemy.exc import OperationalError
 
 from services.config import Settings
 from services.kafka.producer import Publisher
+from services.logs import get_logger
 from services.query import routes_alerts, routes_audit, routes_cases, routes_stats
 from services.query.deps import Clients
 from services.storage.db import make_engine
-from services.logs import get_logger
 from services.web import ApiError, add_health_routes, database_check, error_response, install_error_handlers
 
 log = get_logger(__name__)
