@@ -121,5 +121,9 @@ class WorkerProcess:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def started(self) -> bool:
+        """It logged "worker started": its app runs and it handles SIGTERM (before, SIGTERM kills it)."""
+        return '"worker started"' in self.log_path.read_text(errors="replace")
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-4000:]

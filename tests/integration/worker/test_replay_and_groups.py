@@ -74,11 +74,17 @@ def test_replay_gives_the_same_cases_and_alerts_with_time_rules_and_officer_acti
 
 def test_workers_joining_a_group_under_load_lose_no_record(worker_settings, views_engine, tmp_path):
     records = journey_records(worker_settings, 200, seed=21)  # about 5,700 events on 6 partitions
-    publish(worker_settings, records)
+    half = len(records) // 2
+    publish(worker_settings, records[:half])
     expected = event_ids(records)
     workers = [WorkerProcess(worker_settings, tmp_path / "worker-1.log").start()]
     wait_until(lambda: timeline_count(views_engine) >= 300 or not workers[0].alive(), what="the first worker busy")
     workers += [WorkerProcess(worker_settings, tmp_path / f"worker-{n}.log").start() for n in (2, 3)]
+    # The first worker may drain its half before the others are up: the second half is published
+    # once they have started, so it arrives while the group rebalances.
+    wait_until(lambda: all(w.started() for w in workers) or not all(w.alive() for w in workers),
+               what="the joining workers started")
+    publish(worker_settings, records[half:])
     wait_until(lambda: timeline_ids(views_engine) == expected or not all(w.alive() for w in workers),
                timeout_s=300, what="every event applied by the group")
     assert [w.stop() for w in workers] == [0, 0, 0], "\n".join(w.log() for w in workers)
