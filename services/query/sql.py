@@ -8,7 +8,7 @@ lookup is the hot path. Rows come back as named tuples; the routes turn them int
 Statements a route runs on every request are built here once, with bind parameters, and per
 jurisdiction through `per_jurisdiction`: a statement object that is reused keeps its SQLAlchemy
 cache key, so a request neither rebuilds the expression nor hashes it again (together about a
-third of a case lookup's CPU when every request built its own).
+quarter of a case lookup's CPU when every request built its own).
 """
 
 from __future__ import annotations
