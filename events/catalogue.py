@@ -20,10 +20,10 @@ K = AgencyKind
 
 # SPEC section 4, verbatim: which kind may publish which event types ("x.*" = a whole domain).
 MANDATES: Mapping[AgencyKind, tuple[str, ...]] = {
-    K.skilling_body: ("migrant.registered", "skilling.*"),
+    K.skilling_body: ("migrant.registered", "migrant.consent_changed", "skilling.*"),
     K.recruiting_agent: (
         "migrant.registered", "recruitment.job_offer_made", "recruitment.contract_signed",
-        "recruitment.fee_paid", "recruitment.orientation_completed",
+        "recruitment.fee_paid", "recruitment.orientation_completed", "migrant.consent_changed",
     ),
     K.emigration_authority: (
         "recruitment.emigration_clearance_granted", "deployment.departed", "return.returned",
@@ -33,12 +33,12 @@ MANDATES: Mapping[AgencyKind, tuple[str, ...]] = {
         "deployment.employment_started", "deployment.employer_changed", "deployment.wage_paid",
         "return.contract_ended",
     ),
-    K.mission: ("recruitment.visa_issued", "deployment.*", "return.*"),
+    K.mission: ("recruitment.visa_issued", "deployment.*", "return.*", "migrant.consent_changed"),
     K.helpline: (
         "deployment.welfare_check_completed", "deployment.grievance_filed",
         "deployment.incident_reported", "deployment.distress_reported",
         "deployment.assistance_provided", "return.reintegration_support_provided",
-        "return.skills_recognized",
+        "return.skills_recognized", "migrant.consent_changed",
     ),
     K.passage: ("case.*",),
 }
@@ -102,6 +102,8 @@ CATALOGUE: Mapping[str, EventSpec] = {spec.event_type: spec for spec in [
     _v1("case.alert_acknowledged", p.AlertAcknowledged, None),
     _v1("case.alert_resolved", p.AlertResolved, None),
     _v1("case.time_alert_raised", p.TimeAlertRaised, None),
+    _v1("migrant.consent_changed", p.ConsentChanged, None),
+    _v1("case.erasure_requested", p.ErasureRequested, None),
 ]}
 
 

@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     # faust's own default (60 s) would leave a dead worker's cases unprojected for a minute.
     worker_session_timeout_s: float = 10.0
     publish_timeout_s: float = 10.0
+    # Personal data (SPEC section 9, services/privacy): base64 of 32 bytes; development generates
+    # var/master.key when unset. PREVIOUS: comma-separated keys still accepted during a rotation.
+    master_key: str | None = None
+    master_key_previous: str = ""
+    # With a value, the sweep requests erasure of cases returned more than this many days ago.
+    retention_days: int | None = None
 
     @field_validator("clearance_required")
     @classmethod
@@ -60,6 +66,11 @@ class Settings(BaseSettings):
             )
         if self.env == "production" and not self.database_url:
             raise ValueError("PASSAGE_DATABASE_URL is empty; point it at PostgreSQL for production")
+        if self.env == "production" and not self.master_key:
+            raise ValueError(
+                "PASSAGE_MASTER_KEY is not set; production needs the master key that wraps the case data keys "
+                "(base64 of 32 random bytes; see the README, \"Personal data\")"
+            )
         return self
 
     @property

@@ -64,6 +64,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "case.alert_acknowledged": {"alert_id": "none", "officer_id": "OF1"},
     "case.alert_resolved": {"alert_id": "none", "officer_id": "OF1", "note": "handled"},
     "case.time_alert_raised": {"alert_id": "none", "code": "WAGE_UNPAID", "raised_at": "2025-01-01T00:00:00Z"},
+    "migrant.consent_changed": {"data_sharing": False},
+    "case.erasure_requested": {"officer_id": "sup-1", "reason": "the migrant asked to be forgotten"},
 }
 
 _ids = itertools.count(1)

@@ -23,6 +23,7 @@ from events.payloads.recruitment import (
     OrientationCompleted,
     VisaIssued,
 )
+from events.payloads.privacy import ConsentChanged, ErasureRequested
 from events.payloads.returns import ContractEnded, ReintegrationSupportProvided, Returned, SkillsRecognized
 from events.payloads.skilling import (
     Aspirations,
@@ -36,8 +37,8 @@ from events.payloads.skilling import (
 
 __all__ = [
     "AlertAcknowledged", "AlertResolved", "Arrived", "Aspirations", "AssistanceProvided",
-    "Consent", "ContractEnded", "ContractSigned", "Departed", "DistressReported",
-    "EmigrationClearanceGranted", "EmployerChanged", "EmploymentStarted", "FeePaid",
+    "Consent", "ConsentChanged", "ContractEnded", "ContractSigned", "Departed", "DistressReported",
+    "EmigrationClearanceGranted", "EmployerChanged", "ErasureRequested", "EmploymentStarted", "FeePaid",
     "GrievanceFiled", "IncidentReported", "InsuranceIssued", "JobOfferMade", "MigrantRegistered",
     "NoteAdded", "OrientationCompleted", "Payload", "ReintegrationSupportProvided", "Returned",
     "SkillAssessed", "SkillCertified", "SkillsRecognized", "TimeAlertRaised", "TrainingCompleted",

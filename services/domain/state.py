@@ -105,6 +105,13 @@ class CaseState(BaseModel):
     returned_at: datetime | None = None
     return_reason: str | None = None
     last_event_at: datetime | None = None
+    # Personal data (SPEC section 9): identity fields consent may hide, the latest consent, erasure.
+    date_of_birth: date | None = None
+    passport_number: str | None = None
+    phone: str | None = None
+    data_sharing: bool | None = None
+    erased: bool = False
+    erased_at: datetime | None = None
     # Facts only the alert rules read.
     employment_started_at: datetime | None = None
     visa_valid_until: date | None = None

@@ -12,6 +12,11 @@ gives the same fields. Decisions where SPEC is silent:
 - the previous journey's facts (departed_at, returned_at, ...) stay until a new event replaces them;
   the time rules scope themselves to the current deployment (see `rules`).
 - case.* events change no welfare field but count as events of the case.
+- personal data (SPEC section 9): `data_sharing` is the latest consent by key (registration or
+  `migrant.consent_changed`); `case.erasure_requested` blanks every personal field and each
+  alert's officer note whatever the order (an erased field never comes back: the worker opens
+  every later record of an erased case with its personal fields blank), and marks the case
+  erased at the request's occurred_at (the earliest request, if there are several).
 """
 
 from __future__ import annotations
@@ -28,6 +33,28 @@ Handler = Callable[[CaseState, Key, Any], None]
 def when_registered_record_identity(s: CaseState, k: Key, p: Any) -> None:
     s.put(k, given_name=p.given_name, family_name=p.family_name,
           nationality=p.nationality, origin_region=p.origin_region)
+    s.put(k, date_of_birth=p.date_of_birth, passport_number=p.passport_number, phone=p.phone,
+          data_sharing=p.consent.data_sharing)
+    if s.erased:
+        _blank_identity(s)
+
+
+def when_consent_changed_record_consent(s: CaseState, k: Key, p: Any) -> None:
+    s.put(k, data_sharing=p.data_sharing)
+
+
+def when_erasure_requested_blank_personal_data(s: CaseState, k: Key, p: Any) -> None:
+    s.erased = True
+    s.erased_at = k[0] if s.erased_at is None else min(s.erased_at, k[0])
+    _blank_identity(s)
+    for alert_id, alert in s.alerts.items():
+        if alert.note is not None:
+            s.alerts[alert_id] = alert.model_copy(update={"note": None})
+
+
+def _blank_identity(s: CaseState) -> None:
+    for name in ("given_name", "family_name", "date_of_birth", "passport_number", "phone"):
+        setattr(s, name, None)
 
 
 def when_certified_record_occupation(s: CaseState, k: Key, p: Any) -> None:
@@ -131,6 +158,8 @@ HANDLERS: dict[str, Handler] = {
     "case.alert_acknowledged": no_welfare_change,  # alerts.evaluate acts on the officer events
     "case.alert_resolved": no_welfare_change,
     "case.time_alert_raised": no_welfare_change,
+    "migrant.consent_changed": when_consent_changed_record_consent,
+    "case.erasure_requested": when_erasure_requested_blank_personal_data,
 }
 
 

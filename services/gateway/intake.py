@@ -27,17 +27,25 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class Seals(Protocol):
+    """Encrypts personal fields before records are produced (`services.privacy.Sealer`)."""
+
+    def seal(self, records: Sequence[Record]) -> list[Record]: ...  # raises PublishFailed
+
+
 class Intake:
-    def __init__(self, publisher: Publishes, topic: str, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(self, publisher: Publishes, topic: str, clock: Callable[[], datetime] = utc_now,
+                 sealer: Seals | None = None) -> None:
         self._publisher = publisher
         self._topic = topic
         self._clock = clock
+        self._seal = sealer.seal if sealer is not None else list
 
     def one(self, body: bytes, source: Source) -> Admitted | Refused:
         """Raises `MalformedJson` (400) and `PublishFailed` (503: nothing accepted)."""
         outcome = admit(parse_json(body), source, topic=self._topic, now=self._clock())
         if isinstance(outcome, Admitted):
-            self._publisher.publish([outcome.record])
+            self._publisher.publish(self._seal([outcome.record]))
         return outcome
 
     def batch(self, body: bytes, source: Source) -> list[Admitted | Refused] | Refused:
@@ -48,5 +56,5 @@ class Intake:
             return items
         now = self._clock()  # one recorded_at for the whole batch: it arrived at once
         outcomes = [admit(item, source, topic=self._topic, now=now) for item in items]
-        self._publisher.publish([o.record for o in outcomes if isinstance(o, Admitted)])
+        self._publisher.publish(self._seal([o.record for o in outcomes if isinstance(o, Admitted)]))
         return outcomes

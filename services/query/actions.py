@@ -16,6 +16,7 @@ from events import CATALOGUE, InvalidEvent, Source, encode, stamp, validate
 from events.types import AgencyKind
 from services.kafka.producer import PublishFailed, Record
 from services.logs import get_logger
+from services.privacy import Keyring, Sealer
 from services.query.deps import Clients
 from services.web import ApiError
 
@@ -50,7 +51,7 @@ def publish_officer_event(clients: Clients, event_type: str, case_id: str, paylo
         ),
     )
     try:
-        clients.publisher.publish([record])
+        clients.publisher.publish(Sealer(clients.engine, Keyring.from_settings(clients.settings)).seal([record]))
     except PublishFailed as error:
         log.warning("officer event not acknowledged", event_type=event_type, case_id=case_id, error=str(error))
         raise ApiError(

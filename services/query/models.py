@@ -6,7 +6,7 @@ JSON and the sweep's bookkeeping never leave the database. Request bodies forbid
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import Response
@@ -62,6 +62,13 @@ class CasePublic(BaseModel):
     return_reason: str | None
     event_count: int
     last_event_at: UtcDatetime | None
+    # Personal data (SPEC section 9): null to officers a withheld consent hides them from.
+    date_of_birth: date | None = None
+    passport_number: str | None = None
+    phone: str | None = None
+    data_sharing: bool | None = None
+    erased: bool = False
+    erased_at: UtcDatetime | None = None
 
 
 class AlertPublic(BaseModel):

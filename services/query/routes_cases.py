@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from events.types import CountryCode, Severity, Stage
+from services.privacy import mask_case, mask_payload, sees_identity
 from services.query.actions import publish_officer_event
 from services.query.auth import CurrentOfficer, Principal
 from services.query.deps import ClientsDep, DbDep
@@ -61,6 +62,17 @@ def record_read(db: Session, officer: Principal, case_id: str, action: str) -> N
     db.execute(AUDIT_ENTRY, {"officer_id": officer.id, "case_id": case_id, "action": action, "at": datetime.now(UTC)})
 
 
+def visible(officer: Principal, case) -> dict:
+    """The case's welfare fields as this officer may see them (consent, SPEC section 9)."""
+    return mask_case(dict(case), supervisor=officer.is_supervisor, origins=officer.jurisdiction.origins)
+
+
+def identity_visible(db: Session, officer: Principal, case_id: str) -> bool:
+    row = db.execute(select(cases.c.data_sharing, cases.c.origin_region).where(cases.c.case_id == case_id)).first()
+    return row is None or sees_identity(row.data_sharing, row.origin_region, supervisor=officer.is_supervisor,
+                                        origins=officer.jurisdiction.origins)
+
+
 case_with_alerts = per_jurisdiction(CASE_WITH_ALERTS, cases)
 CASE_FIELDS = list(CasePublic.model_fields)
 ALERT_FIELDS = {ALERT_PREFIX + name: name for name in AlertPublic.model_fields}
@@ -75,7 +87,7 @@ def read_case(case_id: CaseIdPath, officer: CurrentOfficer, db: DbDep) -> Respon
         raise case_not_found(case_id)
     found = [row._mapping for row in rows]
     detail = CaseDetail(
-        **{name: found[0][name] for name in CASE_FIELDS},
+        **visible(officer, {name: found[0][name] for name in CASE_FIELDS}),
         alerts=[AlertPublic(**{name: row[label] for label, name in ALERT_FIELDS.items()})
                 for row in found if row[ALERT_PREFIX + "alert_id"] is not None],
     )
@@ -91,6 +103,8 @@ def read_timeline(case_id: CaseIdPath, officer: CurrentOfficer, db: DbDep) -> Re
         .where(timeline.c.case_id == case_id)
         .order_by(timeline.c.occurred_at, timeline.c.recorded_at, timeline.c.event_id)
     ).scalars().all()
+    if not identity_visible(db, officer, case_id):  # consent withheld: as in the case, so in its timeline
+        envelopes = [{**envelope, "payload": mask_payload(envelope["payload"])} for envelope in envelopes]
     answer = Timeline(events=[TimelineEntry.model_validate(envelope) for envelope in envelopes])
     record_read(db, officer, case_id, "read_timeline")
     return respond(answer)
@@ -125,7 +139,7 @@ def list_cases(
     if after is not None:
         query = query.where(c.case_id > after[0])
     rows = db.execute(query.order_by(c.case_id).limit(limit + 1)).all()
-    items, next_cursor = page([CasePublic.model_validate(r._mapping) for r in rows], limit, "cases",
+    items, next_cursor = page([CasePublic.model_validate(visible(officer, r._mapping)) for r in rows], limit, "cases",
                               lambda case: [case.case_id])
     return respond(CasePage(items=items, next_cursor=next_cursor))
 

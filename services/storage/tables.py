@@ -10,10 +10,10 @@ API responses are separate models in each service: these rows are never returned
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary
 from sqlmodel import Field, SQLModel
 
 
@@ -58,6 +58,13 @@ class Case(SQLModel, table=True):
     # When the next time rule would fire (NULL: none can); the sweep reads only due cases.
     next_deadline: datetime | None = _tz()
     state: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Personal data (SPEC section 9): identity fields consent may hide, and the erasure mark.
+    date_of_birth: date | None = None
+    passport_number: str | None = None
+    phone: str | None = None
+    data_sharing: bool | None = None
+    erased: bool = False
+    erased_at: datetime | None = _tz()
 
 
 class TimelineEvent(SQLModel, table=True):
@@ -169,3 +176,17 @@ class AuditEntry(SQLModel, table=True):
     case_id: str
     action: str  # read_case | read_timeline
     at: datetime = _tz(nullable=False)
+
+
+class DataKey(SQLModel, table=True):
+    """One case's data key (SPEC section 9), wrapped by a master key (services/privacy/keyring.py).
+    Erasure keeps the row with wrapped_key NULL and erased_at set: the tombstone that stops the
+    gateway from creating a new key for an erased case."""
+
+    __tablename__ = "data_keys"
+
+    case_id: str = Field(primary_key=True, max_length=64)
+    wrapped_key: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    master_key_id: str | None = Field(default=None, max_length=16)
+    created_at: datetime = _tz(nullable=False)
+    erased_at: datetime | None = _tz()

@@ -26,6 +26,7 @@ from services.config import Settings
 from services.domain import RuleConfig
 from services.kafka.producer import Publisher, Record
 from services.logs import get_logger
+from services.privacy import Keyring, Opener, erase_cases
 from services.worker.dlq import Message, dead_letter
 from services.worker.persist import Applied, Conflict, apply_batch
 from services.worker.rows import Delivered
@@ -53,11 +54,13 @@ class Pipeline:
         self.views = views
         self.rules = RuleConfig.from_settings(settings)
         self.clock = clock
+        self.keyring = Keyring.from_settings(settings)
 
     def decode(self, messages: Sequence[Message]) -> Batch:
         batch = Batch(messages)
+        opener = Opener.for_batch(self.engine, self.keyring, [m.key for m in messages])
         for message in messages:
-            delivered, reason = decode_one(message)
+            delivered, reason = decode_one(message, opener)
             if delivered is None:
                 batch.dead.append((message, reason))
             else:
@@ -72,6 +75,7 @@ class Pipeline:
             try:
                 with self.engine.begin() as connection:
                     applied = apply_batch(connection, self.views, batch.delivered, self.rules, self.clock())
+                    erase_cases(connection, self.views, batch.delivered, self.clock())
                 break
             except (Conflict, IntegrityError) as error:
                 if attempt == CONFLICT_RETRIES:
@@ -121,14 +125,18 @@ class Pipeline:
                 connection.execute(delete(self.views.outbox).where(self.views.outbox.c.id.in_(outbox_ids)))
 
 
-def decode_one(message: Message) -> tuple[Delivered | None, str]:
-    """The record as an event, or None and why it cannot be used."""
+def decode_one(message: Message, opener: Opener | None = None) -> tuple[Delivered | None, str]:
+    """The record as an event, or None and why it cannot be used. With an `opener`, its personal
+    fields are decrypted (or blank for an erased case) first; the timeline gets the opened text."""
     if message.value is None:
         return None, "empty record (a tombstone): the journey topic holds only events"
     try:
-        event = events.decode(message.value)
+        opened = opener.open(message.key, message.value) if opener is not None else None
+        event = events.decode(message.value if opened is None else opened.value)
     except events.InvalidEvent as error:
         return None, f"invalid event: {error}"
+    if opened is not None:
+        return Delivered(opened.finish(event), opened.text, message.partition, message.offset), ""
     try:
         text = message.value.decode()
     except UnicodeDecodeError:  # JSON in UTF-16/32: valid, but stored as UTF-8 text

@@ -22,6 +22,7 @@ from tqdm import tqdm
 from services.config import Settings
 from services.domain import RuleConfig
 from services.logs import get_logger
+from services.privacy import Keyring, Opener, erase_cases
 from services.worker import views as v
 from services.worker.dlq import Message
 from services.worker.persist import apply_batch
@@ -39,6 +40,7 @@ class Replayed:
 
 def replay(settings: Settings, engine: Engine, progress: bool = True) -> Replayed:
     rules = RuleConfig.from_settings(settings)
+    keyring = Keyring.from_settings(settings)
     rebuilt = v.shadow(engine)
     result = Replayed()
     consumer = _consumer(settings)
@@ -51,13 +53,13 @@ def replay(settings: Settings, engine: Engine, progress: bool = True) -> Replaye
         with tqdm(total=total, unit="event", desc="replay", disable=not progress) as bar:
             for messages in _read_until(consumer, ends):
                 with engine.begin() as connection:
-                    _fold(connection, rebuilt, messages, rules, result)
+                    _fold(connection, rebuilt, messages, rules, result, keyring)
                 bar.update(len(messages))
         with engine.begin() as connection:
             _lock_live(connection)
             tail = 0
             for messages in _read_until(consumer, consumer.end_offsets(partitions)):
-                _fold(connection, rebuilt, messages, rules, result)
+                _fold(connection, rebuilt, messages, rules, result, keyring)
                 tail += len(messages)
             v.swap(connection, rebuilt)
         log.info("replay swapped in the rebuilt views", events=result.events, arrived_during_replay=tail,
@@ -71,15 +73,17 @@ def replay(settings: Settings, engine: Engine, progress: bool = True) -> Replaye
 
 
 def _fold(connection: Connection, rebuilt: v.Views, messages: list[Message], rules: RuleConfig,
-          result: Replayed) -> None:
+          result: Replayed, keyring: Keyring) -> None:
     delivered = []
+    opener = Opener.for_batch(connection, keyring, [m.key for m in messages])
     for message in messages:
-        event, _reason = decode_one(message)
+        event, _reason = decode_one(message, opener)
         if event is None:
             result.skipped += 1
         else:
             delivered.append(event)
     applied = apply_batch(connection, rebuilt, delivered, rules, datetime.now(UTC))
+    erase_cases(connection, rebuilt, delivered)
     result.events += applied.applied
     result.failed += len(applied.failed)
     for failed, reason in applied.failed:

@@ -16,6 +16,7 @@ PLAIN_COLUMNS = (
     "given_name", "family_name", "nationality", "origin_region", "occupation_code", "destination_country",
     "employer_id", "departed_at", "arrived_at", "last_wage_period", "last_wage_at", "last_welfare_check_at",
     "wellbeing", "returned_at", "return_reason", "last_event_at", "stage_since",
+    "date_of_birth", "passport_number", "phone", "data_sharing", "erased", "erased_at",
 )
 
 
@@ -31,7 +32,7 @@ class Delivered:
 
 def alert_message(change: AlertChange, state: CaseState, event_id: str) -> dict:
     """The alerts-topic message: the alert after the change, the change, and the event behind it."""
-    alert = change.alert.model_dump(mode="json")
+    alert = change.alert.model_dump(mode="json", exclude={"note"})  # free text stays off the alerts topic
     alert.update(destination_country=state.destination_country, origin_region=state.origin_region)
     return {"change": change.change, "event_id": event_id, "alert": alert}
 

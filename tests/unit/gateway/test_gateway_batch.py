@@ -7,11 +7,13 @@ import json
 import pytest
 
 import events
+from services.privacy.keyring import Keyring
+from services.privacy.opener import read_record
 from services.gateway.admission import MAX_BATCH_BYTES, MAX_BATCH_EVENTS
 from tests.unit.gateway.support import bearer, new_event
 
 
-def test_results_follow_the_items_and_valid_items_are_accepted(client, helpline, publisher):
+def test_results_follow_the_items_and_valid_items_are_accepted(client, helpline, publisher, sqlite_engine, unit_settings):
     good_1, good_2 = new_event(), new_event("deployment.grievance_filed", case_id="NP-2026-000007")
     forbidden = new_event("skilling.assessed")
     invalid = new_event(payload={"channel": "pigeon", "wellbeing": "ok"})
@@ -30,7 +32,7 @@ def test_results_follow_the_items_and_valid_items_are_accepted(client, helpline,
     assert [(e["code"], e["path"]) for e in results[3]["errors"]] == [("invalid", "payload.channel")]
     assert all(e["message"] for r in results for e in r["errors"])
 
-    published = [events.decode(record.value) for record in publisher.records]
+    published = [read_record(sqlite_engine, Keyring.from_settings(unit_settings), r.key, r.value) for r in publisher.records]
     assert [str(e.event_id) for e in published] == [good_1["event_id"], good_2["event_id"]]
     assert [r.key for r in publisher.records] == ["IN-2026-000123", "NP-2026-000007"]
     assert publisher.calls == 1  # one acknowledgement wait for the whole batch

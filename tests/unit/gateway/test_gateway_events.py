@@ -12,6 +12,8 @@ from sqlalchemy import create_engine
 from sqlmodel import Session
 
 import events
+from services.privacy.keyring import Keyring
+from services.privacy.opener import read_record
 from services.gateway.admission import MAX_EVENT_BYTES
 from services.gateway.app import create_app
 from services.storage.tables import Agency
@@ -24,7 +26,7 @@ def _error(response) -> dict:
     return body["error"]
 
 
-def test_an_accepted_event_is_stamped_and_keyed_by_case(client, helpline, publisher, unit_settings):
+def test_an_accepted_event_is_stamped_and_keyed_by_case(client, helpline, publisher, unit_settings, sqlite_engine):
     event = new_event()
     before = datetime.now(UTC)
     response = client.post("/v1/events", json=event, headers=helpline)
@@ -37,7 +39,7 @@ def test_an_accepted_event_is_stamped_and_keyed_by_case(client, helpline, publis
     assert record.key == "IN-2026-000123"
     assert dict(record.headers) == {"event_type": b"deployment.welfare_check_completed",
                                     "schema_version": b"1", "event_id": event["event_id"].encode()}
-    stored = events.decode(record.value)
+    stored = read_record(sqlite_engine, Keyring.from_settings(unit_settings), record.key, record.value)
     assert str(stored.event_id) == event["event_id"]
     assert before <= stored.recorded_at <= after and stored.recorded_at.utcoffset() == timedelta(0)
     assert stored.source == events.Source(agency_id="helpline-1", agency_kind="helpline")

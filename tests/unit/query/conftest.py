@@ -8,6 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 import events
+from services.privacy.keyring import Keyring
+from services.privacy.opener import read_record
 from services.config import Settings
 from services.query.app import create_app
 from tests.query_contract import ApiHarness, Published
@@ -32,7 +34,7 @@ def api(sqlite_engine, unit_settings, publisher):
 
     def published(event_id: str) -> Published:
         for record in publisher.records:
-            event = events.decode(record.value)
+            event = read_record(sqlite_engine, Keyring.from_settings(unit_settings), record.key, record.value)
             if str(event.event_id) == event_id:
                 return Published(record.topic, record.key, dict(record.headers), event)
         raise AssertionError(f"event {event_id} was not published")

@@ -1,0 +1,55 @@
+"""`passage keys rotate` and `passage keys status`: the master key over the case data keys."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from services.config import Settings
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    keys = sub.add_parser("keys", help="the master key that wraps every case's data key (personal data)")
+    keys.add_argument("action", choices=["rotate", "status"],
+                      help="rotate: rewrap every data key under a new master key; status: keys per master key")
+    keys.set_defaults(func=_keys)
+
+
+def _keys(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from services.cli import CommandError
+    from services.privacy import keystore
+    from services.privacy.keyring import Keyring, MasterKeyMissing
+    from services.privacy.rotation import rotate_with_settings
+    from services.storage.db import make_engine
+    from services.storage.migrate import migrate
+
+    engine = make_engine(settings)
+    try:
+        migrate(engine)
+        if args.action == "status":
+            with engine.connect() as connection:
+                counts = keystore.count_by_master_key(connection)
+            current = Keyring.from_settings(settings).current_id
+            for master_key_id, count in sorted(counts.items(), key=lambda item: str(item[0])):
+                label = "erased" if master_key_id is None else master_key_id
+                print(f"{label}\t{count}{'  (current)' if master_key_id == current else ''}")
+            return 0
+        rotated = rotate_with_settings(settings, engine)
+    except MasterKeyMissing as error:
+        raise CommandError(str(error)) from error
+    except ValueError as error:  # a malformed master key
+        raise CommandError(str(error)) from error
+    except SQLAlchemyError as error:
+        raise CommandError(f"the database at {settings.db_url.split('@')[-1]} failed: "
+                           f"{str(error).splitlines()[0]}; check PASSAGE_DATABASE_URL") from error
+    finally:
+        engine.dispose()
+    left = {k: v for k, v in rotated.keys_by_master.items() if k not in (None, rotated.master_key_id)}
+    print(f"rewrapped {rotated.rewrapped} data keys under master key {rotated.master_key_id}")
+    if left:  # still readable (the old key is still accepted); not yet off the old key
+        print(f"passage keys: {sum(left.values())} data keys are still under other master keys {sorted(left)} "
+              "(created meanwhile by a service still on the old key); run `passage keys rotate` again "
+              "before retiring the old key", file=sys.stderr)
+    return 0

@@ -1,0 +1,101 @@
+"""The key store table (`data_keys`): load, create, destroy and rewrap case data keys. SQL only.
+
+A row is one of: a live key (wrapped_key and master_key_id set), or an erased case's tombstone
+(wrapped_key NULL, erased_at set). No row: the case has no personal data sealed yet.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from services.privacy.keyring import KEY_BYTES, Keyring
+from services.storage.tables import DataKey
+
+data_keys = DataKey.__table__
+
+
+@dataclass(frozen=True)
+class CaseKey:
+    """What a service knows of one case's key: the key itself, or that the case is erased."""
+
+    case_id: str
+    key: bytes | None  # None: erased (the key is destroyed)
+
+    @property
+    def erased(self) -> bool:
+        return self.key is None
+
+
+def load(conn: Connection, keyring: Keyring, case_ids: Iterable[str]) -> dict[str, CaseKey]:
+    """The keys of those of `case_ids` that have a row, unwrapped."""
+    ids = sorted(set(case_ids))
+    if not ids:
+        return {}
+    c = data_keys.c
+    rows = conn.execute(select(c.case_id, c.wrapped_key, c.master_key_id).where(c.case_id.in_(ids))).all()
+    return {row.case_id: CaseKey(row.case_id, None if row.wrapped_key is None
+                                 else keyring.unwrap(row.case_id, row.wrapped_key, row.master_key_id))
+            for row in rows}
+
+
+def load_or_create(conn: Connection, keyring: Keyring, case_ids: Iterable[str]) -> dict[str, CaseKey]:
+    """Every case's key, creating a fresh random key for a case that has no row. Two writers racing
+    on a new case both insert-if-absent and then read the one row that won."""
+    ids = set(case_ids)
+    found = load(conn, keyring, ids)
+    missing = sorted(ids - set(found))
+    if missing:
+        now = datetime.now(UTC)
+        rows = [{"case_id": case_id, "wrapped_key": keyring.wrap(case_id, os.urandom(KEY_BYTES)),
+                 "master_key_id": keyring.current_id, "created_at": now, "erased_at": None}
+                for case_id in missing]
+        conn.execute(_insert(conn).on_conflict_do_nothing(index_elements=["case_id"]), rows)
+        found.update(load(conn, keyring, missing))
+    return found
+
+
+def destroy(conn: Connection, case_ids: Iterable[str], at: datetime) -> None:
+    """Crypto-shredding: forget each case's key for good, leaving the erased tombstone (a case
+    with no key yet gets the tombstone too, so no key is ever created for it)."""
+    ids = sorted(set(case_ids))
+    if not ids:
+        return
+    tombstones = [{"case_id": case_id, "wrapped_key": None, "master_key_id": None, "created_at": at,
+                   "erased_at": at} for case_id in ids]
+    conn.execute(_insert(conn).on_conflict_do_nothing(index_elements=["case_id"]), tombstones)
+    c = data_keys.c
+    conn.execute(update(data_keys).where(c.case_id.in_(ids))
+                 .values(wrapped_key=None, master_key_id=None, erased_at=func.coalesce(c.erased_at, at)))
+
+
+def rewrap_page(conn: Connection, keyring: Keyring, limit: int = 500) -> int:
+    """Rewrap up to `limit` live keys not yet under the current master key; returns how many.
+    Each row is updated only if it is still as read (compare-and-set on master_key_id), so a
+    concurrent rotation or erasure is never overwritten."""
+    c = data_keys.c
+    rows = conn.execute(select(c.case_id, c.wrapped_key, c.master_key_id)
+                        .where(c.wrapped_key.is_not(None), c.master_key_id != keyring.current_id)
+                        .order_by(c.case_id).limit(limit)).all()
+    for row in rows:
+        data_key = keyring.unwrap(row.case_id, row.wrapped_key, row.master_key_id)
+        conn.execute(update(data_keys)
+                     .where(c.case_id == row.case_id, c.master_key_id == row.master_key_id)
+                     .values(wrapped_key=keyring.wrap(row.case_id, data_key), master_key_id=keyring.current_id))
+    return len(rows)
+
+
+def count_by_master_key(conn: Connection) -> dict[str | None, int]:
+    """How many rows each master key wraps (None: erased tombstones)."""
+    c = data_keys.c
+    return {row[0]: row[1] for row in conn.execute(select(c.master_key_id, func.count()).group_by(c.master_key_id))}
+
+
+def _insert(conn: Connection):
+    return (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(data_keys)
