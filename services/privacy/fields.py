@@ -12,7 +12,9 @@ On the topic a sealed field's value is `{"enc": "<base64 of nonce (12 bytes) | c
 AES-256-GCM under the case's data key, the event_id (its text form) as associated data, the
 plaintext being the field's JSON value (a string). Records carrying sealed fields also carry the
 Kafka header `encryption: passage-fields-v1`. A record with no sealed field is a plaintext record
-(schema version 1 of the record format, as every record before encryption was).
+(schema version 1 of the record format, as every record before encryption was). A personal field
+of an event published after its case was erased is written `{"erased": true}`: there is no key to
+seal it with, and the value says why it is absent.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ PERSONAL_FIELDS = frozenset({
 # Identity fields that consent=false hides from officers outside the case's origin (SPEC section 9).
 CONSENT_FIELDS = ("passport_number", "phone", "date_of_birth")
 SEALED_MARKER = b'{"enc":"'  # how a sealed field begins in a record's bytes (plain text escapes quotes)
+ERASED = {"erased": True}
+ERASED_MARKER = b'{"erased":true}'
 HEADER = ("encryption", b"passage-fields-v1")
 # Values that satisfy the payload models, used only to validate a record whose personal fields are
 # gone (erased); the decoded event then holds None in their place.

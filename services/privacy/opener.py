@@ -28,7 +28,9 @@ from sqlalchemy.engine import Engine
 from events import Envelope, InvalidEvent
 from events.codec import Problem
 from services.privacy import keystore
-from services.privacy.fields import SEALED_MARKER, is_sealed, open_value, personal_fields, placeholder
+from services.privacy.fields import (
+    ERASED, ERASED_MARKER, SEALED_MARKER, is_sealed, open_value, personal_fields, placeholder,
+)
 from services.privacy.keyring import Keyring
 from services.privacy.keystore import CaseKey
 
@@ -63,7 +65,7 @@ class Opener:
 
     def open(self, key: bytes | None, value: bytes) -> Opened | None:
         case_key = self._keys.get(key.decode(errors="replace")) if key else None
-        if SEALED_MARKER not in value and not (case_key is not None and case_key.erased):
+        if SEALED_MARKER not in value and ERASED_MARKER not in value and not (case_key is not None and case_key.erased):
             return None
         try:
             data = json.loads(value)
@@ -82,6 +84,8 @@ class Opener:
             value_of = payload[name]
             if is_sealed(value_of):
                 value_of = _open(aead, event_id, name, value_of) if aead is not None else None
+            elif value_of == ERASED:
+                value_of = None
             if aead is None and case_key is not None:  # erased: nothing personal survives
                 value_of = None
             payload[name] = value_of

@@ -4,7 +4,7 @@
 every personal field sealed under its case's data key (see `fields` for the format). Records
 whose event type has no personal field pass untouched, without being parsed. For an erased case
 no key is created again: its personal fields are written as null ("stored without personal
-fields", SPEC section 9), and the worker folds them as erased.
+fields", SPEC section 9): each is written `{"erased": true}`, and the worker folds it as blank.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from services.kafka.producer import PublishFailed, Record
 from services.privacy import keystore
-from services.privacy.fields import HEADER, personal_fields, seal_value
+from services.privacy.fields import ERASED, HEADER, personal_fields, seal_value
 from services.privacy.keyring import Keyring
 
 
@@ -54,7 +54,7 @@ def _sealed(record: Record, key: bytes | None) -> Record:
     for name in personal_fields(data["event_type"]):
         value = payload.get(name)
         if value is not None:
-            payload[name] = seal_value(aead, event_id, value) if aead is not None else None
+            payload[name] = seal_value(aead, event_id, value) if aead is not None else dict(ERASED)
             sealed += aead is not None
     if not sealed and aead is not None:
         return record  # no personal field present: nothing to hide

@@ -17,10 +17,11 @@ import pytest
 from fastapi.testclient import TestClient
 from kafka import KafkaConsumer, TopicPartition
 
-import events
 from services.config import Settings
 from services.kafka.producer import Publisher
 from services.kafka.topics import create_topics
+from services.privacy.keyring import Keyring
+from services.privacy.opener import read_record
 from services.query.app import create_app
 from services.storage.db import make_engine
 from services.storage.migrate import migrate
@@ -51,7 +52,8 @@ def query_world(query_settings: Settings):
 class JourneyReader:
     """Reads the journey topic from the beginning and finds records by event_id (deadline poll)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, engine) -> None:
+        self.engine, self.keyring = engine, Keyring.from_settings(settings)  # records are sealed (SPEC 9)
         self.consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap.split(","), enable_auto_commit=False)
         partitions = [TopicPartition(settings.journey_topic, p)
                       for p in self.consumer.partitions_for_topic(settings.journey_topic)]
@@ -66,7 +68,7 @@ class JourneyReader:
                 raise AssertionError(f"event {event_id} did not reach the journey topic within {timeout_s}s")
             for records in self.consumer.poll(timeout_ms=500).values():
                 for r in records:
-                    event = events.decode(r.value)
+                    event = read_record(self.engine, self.keyring, r.key, r.value)
                     self.seen[str(event.event_id)] = Published(
                         r.topic, r.key.decode(), {k: v for k, v in r.headers}, event)
         return self.seen[event_id]
@@ -77,7 +79,7 @@ def api(query_settings: Settings, query_world):
     engine, tokens = query_world
     publisher = Publisher(query_settings)
     app = create_app(query_settings, engine=engine, publisher=publisher)
-    reader = JourneyReader(query_settings)
+    reader = JourneyReader(query_settings, engine)
     # Nothing listens on port 9: a publisher that cannot reach Kafka, failing within a second.
     dead = Publisher(query_settings.model_copy(update={"kafka_bootstrap": "127.0.0.1:9", "publish_timeout_s": 1.0}))
 

@@ -1,0 +1,68 @@
+"""Personal data end to end: the gateway and the query service in-process (TestClient), the real
+broker, a scratch PostgreSQL database, and `passage worker` as a process."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from fastapi.testclient import TestClient
+from kafka import KafkaAdminClient
+
+from services.config import Settings
+from services.gateway.agencies import AGENCY_KINDS, add_agency
+from services.gateway.app import create_app as gateway_app
+from services.kafka.topics import create_topics, topic_names
+from services.query.app import create_app as query_app
+from services.query.officers import add_officer
+from services.storage.db import make_engine
+from services.storage.migrate import migrate
+from tests.databases import scratch_database
+
+
+@dataclass
+class World:
+    settings: Settings
+    engine: object
+    gateway: TestClient
+    query: TestClient
+    agency_keys: dict[str, str]  # kind -> key of agency demo-<kind>
+    officer_tokens: dict[str, str]  # supervisor, dest, origin
+
+    def agency(self, kind: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.agency_keys[kind]}"}
+
+    def officer(self, name: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.officer_tokens[name]}"}
+
+
+@pytest.fixture
+def privacy_settings(kafka_bootstrap: str, pg_admin_url: str, tmp_path) -> Iterator[Settings]:
+    with scratch_database(pg_admin_url, "passage_privacy") as database_url:
+        settings = Settings(env="test", kafka_bootstrap=kafka_bootstrap, database_url=database_url,
+                            topic_prefix=f"p{uuid.uuid4().hex[:10]}", partitions=4, var_dir=tmp_path,
+                            sweep_interval_s=3600, worker_batch_size=200)
+        create_topics(settings)
+        yield settings
+    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap.split(","))
+    try:
+        admin.delete_topics(topic_names(settings))
+    finally:
+        admin.close()
+
+
+@pytest.fixture
+def world(privacy_settings: Settings) -> Iterator[World]:
+    engine = make_engine(privacy_settings)
+    migrate(engine)
+    keys = {kind: add_agency(engine, privacy_settings.secret_key, f"demo-{kind}", kind).key for kind in AGENCY_KINDS}
+    officers = {
+        "supervisor": add_officer(engine, privacy_settings.secret_key, "sup-1", "supervisor", ["*"]),
+        "officer": add_officer(engine, privacy_settings.secret_key, "off-all", "officer", ["*"]),
+    }
+    tokens = {name: registered.token for name, registered in officers.items()}
+    with TestClient(gateway_app(privacy_settings)) as gateway, TestClient(query_app(privacy_settings)) as query:
+        yield World(privacy_settings, engine, gateway, query, keys, tokens)
+    engine.dispose()
