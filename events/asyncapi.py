@@ -3,6 +3,8 @@
 Records on `passage.journey.v1` are the *stamped* envelope (recorded_at and source set by the
 gateway); each message points at the payload definition inside its `schemas/<type>.v<n>.json`.
 The alert change and dead-letter messages are described from SPEC sections 1 and 6.
+Personal fields (events/personal.py) are sealed on the topic: a message of a type that has them
+says its payload is either the clear form (records written before encryption) or the sealed form.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from events.catalogue import EventSpec
 from events.enums import AgencyKind, AlertCode, AlertStatus, Severity
+from events.personal import ERASED_FIELD, SEALED_FIELD, personal_fields
 from events.types import CASE_ID_PATTERN, DATETIME_PATTERN, UUID_PATTERN
 
 KAFKA = {"bindingVersion": "0.5.0"}
@@ -79,7 +82,7 @@ def asyncapi_document(catalogue: Mapping[str, EventSpec], schema_file: Callable[
                     {"properties": {
                         "event_type": {"const": spec.event_type},
                         "schema_version": {"const": version},
-                        "payload": {"$ref": f"./{schema_file(spec.event_type, version)}#/$defs/{model.__name__}"},
+                        "payload": _payload(spec.event_type, f"./{schema_file(spec.event_type, version)}#/$defs/{model.__name__}"),
                     }},
                 ]},
                 "bindings": _KEY,
@@ -98,7 +101,9 @@ def asyncapi_document(catalogue: Mapping[str, EventSpec], schema_file: Callable[
             "journey": {
                 "address": "passage.journey.v1",
                 "description": "Every journey and officer event, the system of record. Key = case_id, "
-                               "so one case's events stay in order.",
+                               "so one case's events stay in order. Personal fields are sealed with the "
+                               "case's data key (SealedField); such records carry the header "
+                               "`encryption: passage-fields-v1`.",
                 "messages": refs,
                 "bindings": {"kafka": {**KAFKA, "topic": "passage.journey.v1"}},
             },
@@ -122,7 +127,8 @@ def asyncapi_document(catalogue: Mapping[str, EventSpec], schema_file: Callable[
             "deadLetter": _operation("send", "dlq", {"deadLetter": None}, "The worker sets aside a record it cannot use."),
         },
         "components": {
-            "schemas": {"RecordedEnvelope": RECORDED_ENVELOPE, "AlertChange": ALERT_CHANGE},
+            "schemas": {"RecordedEnvelope": RECORDED_ENVELOPE, "AlertChange": ALERT_CHANGE,
+                        "SealedField": SEALED_FIELD, "ErasedField": ERASED_FIELD},
             "messages": {
                 **messages,
                 "alertChanged": {"name": "alert_changed", "contentType": "application/json",
@@ -138,6 +144,21 @@ def asyncapi_document(catalogue: Mapping[str, EventSpec], schema_file: Callable[
             },
         },
     }
+
+
+def _payload(event_type: str, clear_ref: str) -> dict[str, Any]:
+    """The payload schema on the topic: the clear model, or for a type with personal fields either
+    that (a record from before encryption) or the same object with those fields sealed."""
+    fields = personal_fields(event_type)
+    if not fields:
+        return {"$ref": clear_ref}
+    sealed = {"anyOf": [{"$ref": "#/components/schemas/SealedField"}, {"$ref": "#/components/schemas/ErasedField"},
+                        {"type": "null"}]}
+    return {"anyOf": [
+        {"$ref": clear_ref, "description": "record format 1: personal fields in clear (written before encryption)"},
+        {"type": "object", "description": "the payload with each personal field sealed; the other fields as in the clear form",
+         "properties": dict.fromkeys(fields, sealed)},
+    ]}
 
 
 def _operation(action: str, channel: str, messages: Mapping[str, Any], summary: str) -> dict[str, Any]:

@@ -22,35 +22,21 @@ from __future__ import annotations
 import base64
 import json
 import os
-from functools import lru_cache
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from events import CATALOGUE
+from events.personal import PERSONAL_FIELDS, personal_fields  # noqa: F401 (re-exported)
 
-PERSONAL_FIELDS = frozenset({
-    "given_name", "family_name", "date_of_birth", "passport_number", "phone",
-    "description", "notes", "note", "text",
-})
 # Identity fields that consent=false hides from officers outside the case's origin (SPEC section 9).
 CONSENT_FIELDS = ("passport_number", "phone", "date_of_birth")
-SEALED_MARKER = b'{"enc":"'  # how a sealed field begins in a record's bytes (plain text escapes quotes)
+SEALED_MARKER = b'"enc"'  # in a record's bytes only as a JSON key or the string "enc" (text escapes quotes)
 ERASED = {"erased": True}
-ERASED_MARKER = b'{"erased":true}'
+ERASED_MARKER = b'"erased"'
 HEADER = ("encryption", b"passage-fields-v1")
 # Values that satisfy the payload models, used only to validate a record whose personal fields are
 # gone (erased); the decoded event then holds None in their place.
 PLACEHOLDERS = {"date_of_birth": "1970-01-01"}
 PLACEHOLDER = "erased"
-
-
-@lru_cache(maxsize=None)
-def personal_fields(event_type: str) -> tuple[str, ...]:
-    """The personal fields of `event_type`'s latest payload model, in model order; () if none."""
-    spec = CATALOGUE.get(event_type)
-    if spec is None:
-        return ()
-    return tuple(name for name in spec.models[spec.latest_version].model_fields if name in PERSONAL_FIELDS)
 
 
 def is_sealed(value: object) -> bool:

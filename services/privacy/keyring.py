@@ -2,7 +2,10 @@
 
 `PASSAGE_MASTER_KEY` is base64 of 32 random bytes. Production refuses to start without it
 (services/config.py). In development and tests, when it is unset, one is generated once into
-`var/master.key` (mode 0600) and reused. `PASSAGE_MASTER_KEY_PREVIOUS` (comma-separated, same
+`var/master.key` (mode 0600) and reused. That first key is derived from PASSAGE_SECRET_KEY
+(HMAC-SHA256), not drawn at random: local processes that share a database but not a `var/`
+directory (a `passage gateway` started by hand next to `passage up`, test processes) then agree
+on it without configuration. A development key is only as secret as the development secret. `PASSAGE_MASTER_KEY_PREVIOUS` (comma-separated, same
 form) lists keys still accepted for unwrapping while a rotation is under way; new data keys are
 always wrapped with `PASSAGE_MASTER_KEY`. A key is named in the key store by its id: the first
 16 hex digits of SHA-256 over it, which says which key wrapped a row without revealing the key.
@@ -13,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import os
 from collections.abc import Callable, Iterable
 from functools import lru_cache
@@ -67,7 +71,8 @@ class Keyring:
 
     @classmethod
     def from_settings(cls, settings) -> Keyring:
-        return _keyring(settings.master_key or "", settings.master_key_previous or "", str(settings.var_dir))
+        return _keyring(settings.master_key or "", settings.master_key_previous or "", str(settings.var_dir),
+                        settings.secret_key)
 
     def wrap(self, case_id: str, data_key: bytes) -> bytes:
         """The data key encrypted under the current master key, bound to its case."""
@@ -93,20 +98,21 @@ def _aad(case_id: str) -> bytes:
 
 
 @lru_cache(maxsize=16)
-def _keyring(current: str, previous: str, var_dir: str) -> Keyring:
+def _keyring(current: str, previous: str, var_dir: str, secret: str) -> Keyring:
     if not current:
         directory = Path(var_dir)
-        keys = development_keys(directory)
-        return Keyring(*keys, reload=lambda: development_keys(directory), changed=_watch(directory / MASTER_KEY_FILE))
+        keys = development_keys(directory, secret)
+        return Keyring(*keys, reload=lambda: development_keys(directory, secret),
+                       changed=_watch(directory / MASTER_KEY_FILE))
     others = [parse_master_key(text, "PASSAGE_MASTER_KEY_PREVIOUS") for text in previous.split(",") if text.strip()]
     return Keyring(parse_master_key(current), others)
 
 
-def development_keys(var_dir: Path) -> tuple[bytes, list[bytes]]:
+def development_keys(var_dir: Path, secret: str) -> tuple[bytes, list[bytes]]:
     """var/master.key and the keys it replaced (var/master.previous, one per line)."""
     previous_file = var_dir / PREVIOUS_FILE
     previous = previous_file.read_text().split() if previous_file.exists() else []
-    return _development_key(var_dir), [parse_master_key(text, str(previous_file)) for text in previous]
+    return _development_key(var_dir, secret), [parse_master_key(text, str(previous_file)) for text in previous]
 
 
 def _watch(path: Path) -> Callable[[], bool]:
@@ -123,13 +129,17 @@ def _watch(path: Path) -> Callable[[], bool]:
     return changed
 
 
-def rotate_development_key(var_dir: Path) -> Keyring:
-    """A new var/master.key; the one it replaces is kept in var/master.previous for unwrapping."""
-    current, previous = development_keys(var_dir)
+def rotate_development_key(var_dir: Path, secret: str) -> Keyring:
+    """A new (random) var/master.key; the one it replaces is kept in var/master.previous for unwrapping."""
+    current, previous = development_keys(var_dir, secret)
     previous_file = var_dir / PREVIOUS_FILE
     _write_private(previous_file, "".join(base64.b64encode(key).decode() + "\n" for key in [*previous, current]))
     _write_private(var_dir / MASTER_KEY_FILE, base64.b64encode(os.urandom(KEY_BYTES)).decode() + "\n")
-    return Keyring(*development_keys(var_dir))
+    return Keyring(*development_keys(var_dir, secret))
+
+
+def _derived(secret: str) -> bytes:
+    return hmac.new(secret.encode(), b"passage-development-master-key", hashlib.sha256).digest()
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -141,7 +151,7 @@ def _write_private(path: Path, text: str) -> None:
     os.replace(draft, path)
 
 
-def _development_key(var_dir: Path) -> bytes:
+def _development_key(var_dir: Path, secret: str) -> bytes:
     """var/master.key, created (0600) on first use. Only reached outside production."""
     path = var_dir / MASTER_KEY_FILE
     if not path.exists():
@@ -150,7 +160,7 @@ def _development_key(var_dir: Path) -> bytes:
         draft = var_dir / f".{MASTER_KEY_FILE}.{os.getpid()}"
         descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w") as file:
-            file.write(base64.b64encode(os.urandom(KEY_BYTES)).decode() + "\n")
+            file.write(base64.b64encode(_derived(secret)).decode() + "\n")
         try:
             os.link(draft, path)
         except FileExistsError:

@@ -43,4 +43,4 @@ def rotate_with_settings(settings, engine: Engine) -> Rotated:
     Development (keys in var/): make a new var/master.key first, keeping the old one accepted."""
     if settings.master_key:
         return rotate(engine, Keyring.from_settings(settings))
-    return rotate(engine, rotate_development_key(Path(settings.var_dir)))
+    return rotate(engine, rotate_development_key(Path(settings.var_dir), settings.secret_key))

@@ -25,6 +25,7 @@ from services.config import Settings
 from services.domain import CaseState, RuleConfig, sweep, time_alert_event
 from services.kafka.producer import Publisher, Record
 from services.logs import get_logger
+from services.privacy import retention
 from services.worker.views import LIVE, Views
 
 log = get_logger(__name__)
@@ -76,6 +77,24 @@ def sweep_once(settings: Settings, engine: Engine, publisher: Publisher, owned: 
             published, records = published + len(records), []
     publisher.publish(records)
     published += len(records)
+    published += _request_retention_erasures(settings, engine, publisher, owned, partitions, now)
     if published:
         log.info("sweep published time alerts", count=published, partitions=sorted(owned))
     return published
+
+
+def _request_retention_erasures(settings: Settings, engine: Engine, publisher: Publisher, owned: set[int],
+                                partitions: int, now: datetime) -> int:
+    """PASSAGE_RETENTION_DAYS: erasure requests for the owned cases returned longer ago (SPEC section 9)."""
+    if settings.retention_days is None:
+        return 0
+    records = []
+    for case_id in retention.due_for_erasure(engine, settings.retention_days, now):
+        if partition_of(case_id, partitions) in owned:
+            event = events.validate(retention.erasure_request(case_id, settings.retention_days, now, SOURCE), stamped=True)
+            records.append(Record(settings.journey_topic, case_id, events.encode(event)))
+    for start in range(0, len(records), PAGE):
+        publisher.publish(records[start:start + PAGE])
+    if records:
+        log.info("sweep requested erasure of cases past retention", count=len(records))
+    return len(records)

@@ -11,6 +11,9 @@ import pytest
 
 import events
 from services.gateway.app import create_app
+from services.privacy.keyring import Keyring
+from services.privacy.opener import read_record
+from services.storage.db import make_engine
 from tests.integration.gateway.support import end_offsets, records_with_event_ids, serving
 from tests.unit.gateway.support import bearer, new_event
 
@@ -29,8 +32,13 @@ def test_an_accepted_event_is_on_the_journey_topic_stamped_and_keyed_by_case(gat
     assert record.topic == topics.journey_topic
     assert record.key == b"PH-2026-004711"
     assert dict(record.headers) == {"event_type": b"deployment.incident_reported", "schema_version": b"1",
-                                    "event_id": event["event_id"].encode()}
-    stored = events.decode(record.value)
+                                    "event_id": event["event_id"].encode(), "encryption": b"passage-fields-v1"}
+    assert event["payload"]["description"].encode() not in record.value  # free text is sealed (SPEC section 9)
+    engine = make_engine(topics)
+    try:
+        stored = read_record(engine, Keyring.from_settings(topics), record.key, record.value)
+    finally:
+        engine.dispose()
     assert before <= stored.recorded_at <= after
     assert stored.source == events.Source(agency_id="gw-mission", agency_kind="mission")
     assert stored.payload.description == event["payload"]["description"]
