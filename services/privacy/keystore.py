@@ -99,3 +99,12 @@ def count_by_master_key(conn: Connection) -> dict[str | None, int]:
 
 def _insert(conn: Connection):
     return (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(data_keys)
+
+
+def copy_all(source: Connection, target: Connection) -> int:
+    """Every key store row of `source` into `target` (rows already there are left as they are):
+    what a replay into a second database needs to decrypt, since the key store is not on the log."""
+    rows = [dict(row._mapping) for row in source.execute(select(data_keys))]
+    for start in range(0, len(rows), 1000):
+        target.execute(_insert(target).on_conflict_do_nothing(index_elements=["case_id"]), rows[start:start + 1000])
+    return len(rows)

@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from services.kafka.producer import PublishFailed, Record
 from services.privacy import keystore
-from services.privacy.fields import ERASED, HEADER, personal_fields, seal_value
+from services.privacy.fields import ERASED, HEADER, is_sealed, personal_fields, seal_value
 from services.privacy.keyring import Keyring
 
 
@@ -53,7 +53,7 @@ def _sealed(record: Record, key: bytes | None) -> Record:
     sealed = 0
     for name in personal_fields(data["event_type"]):
         value = payload.get(name)
-        if value is not None:
+        if value is not None and not is_sealed(value) and value != ERASED:  # a resealed record keeps its seals
             payload[name] = seal_value(aead, event_id, value) if aead is not None else dict(ERASED)
             sealed += aead is not None
     if not sealed and aead is not None:

@@ -15,6 +15,7 @@ from services.gateway.agencies import AGENCY_KINDS, add_agency
 from services.kafka.topics import create_topics
 from services.storage.db import make_engine
 from services.storage.migrate import migrate
+from services.privacy import keystore
 from services.worker.replay import replay
 from tests.faults.harness import Gateway, Service, Worker, wait_until
 from tests.faults.kafka_state import delete_topics, group_members, journey_lag
@@ -94,6 +95,8 @@ class Stack:
         rebuilt = make_engine(self.replay_settings)
         try:
             migrate(rebuilt)
+            with self.engine.connect() as live, rebuilt.begin() as target:
+                keystore.copy_all(live, target)  # the key store is not on the log (SPEC section 9)
             replay(self.replay_settings, rebuilt, progress=False)  # what `passage replay` runs
             return judge(traffic.published, traffic.accepted, self.engine, rebuilt), took
         finally:
