@@ -7,7 +7,8 @@ each with and without encryption, in the same run.
    publish with acks=all to the real broker) over demo journeys in batches of up to 500 events per
    agency kind, as `passage demo` sends them. Without encryption (no sealer) into one topic, with
    it (`services.privacy.Sealer`: key store reads and creation in PostgreSQL, AES-256-GCM) into
-   another. HTTP is left out: it costs the same either way and would only dilute the difference.
+   another, the sealer built as the gateway builds it (keys remembered for SEALER_MEMORY_S).
+   HTTP is left out: it costs the same either way and would only dilute the difference.
    Each round uses new journeys (new cases, so the sealed run also creates their data keys).
 2. Worker drain: the worker's pipeline (`services.worker.pipeline.Pipeline`: decode, fold and store
    in one PostgreSQL transaction per batch, publish alert changes) over each topic's records, read
@@ -33,6 +34,7 @@ from events import AgencyKind, Source
 from services.config import Settings
 from services.demo.journeys import generate
 from services.demo.publish import waves
+from services.gateway.bootstrap import SEALER_MEMORY_S
 from services.gateway.intake import Intake
 from services.kafka.producer import Publisher
 from services.kafka.topics import create_topics
@@ -118,7 +120,8 @@ def main() -> None:
     publisher = Publisher(base)
     try:
         plain_intake = Intake(publisher, base.journey_topic)
-        sealed_intake = Intake(publisher, sealed_settings.journey_topic, sealer=Sealer(engine, Keyring.from_settings(base)))
+        sealed_intake = Intake(publisher, sealed_settings.journey_topic,
+                               sealer=Sealer(engine, Keyring.from_settings(base), remember_s=SEALER_MEMORY_S))
         totals = {"plain": [0, 0.0], "sealed": [0, 0.0]}
         for round_ in range(args.rounds):
             work = bodies(journeys, seed=1000 + round_)

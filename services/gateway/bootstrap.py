@@ -14,6 +14,8 @@ from services.kafka.producer import Publisher
 from services.privacy import Keyring, Sealer
 from services.storage.db import make_engine
 
+SEALER_MEMORY_S = 10.0  # how long the gateway keeps a case's data key in memory (services/privacy/sealer.py)
+
 
 @dataclass
 class Gateway:
@@ -38,5 +40,5 @@ def bootstrap(settings: Settings, *, engine: Engine | None = None, publisher: Pu
     if publisher is None:
         publisher = Publisher(settings)
         closers.append(publisher.close)
-    intake = Intake(publisher, settings.journey_topic, sealer=Sealer(engine, Keyring.from_settings(settings)))
+    intake = Intake(publisher, settings.journey_topic, sealer=Sealer(engine, Keyring.from_settings(settings), remember_s=SEALER_MEMORY_S))
     return Gateway(settings, engine, publisher, intake, closers)

@@ -79,7 +79,7 @@ class Keyring:
         if self._reload is not None and self._changed is not None and self._changed():
             self._set(*self._reload())  # development: a rotation replaced var/master.key
         nonce = os.urandom(12)
-        return nonce + AESGCM(self.keys[self.current_id]).encrypt(nonce, data_key, _aad(case_id))
+        return nonce + _aead(self.keys[self.current_id]).encrypt(nonce, data_key, _aad(case_id))
 
     def unwrap(self, case_id: str, wrapped: bytes, master_key_id: str) -> bytes:
         master = self.keys.get(master_key_id)
@@ -90,7 +90,12 @@ class Keyring:
             raise MasterKeyMissing(
                 f"the data key of case {case_id} is wrapped by master key {master_key_id}, which this process "
                 "does not hold; set PASSAGE_MASTER_KEY_PREVIOUS to that key until `passage keys rotate` has run")
-        return AESGCM(master).decrypt(wrapped[:12], wrapped[12:], _aad(case_id))
+        return _aead(master).decrypt(wrapped[:12], wrapped[12:], _aad(case_id))
+
+
+@lru_cache(maxsize=8)
+def _aead(master_key: bytes) -> AESGCM:
+    return AESGCM(master_key)  # built once per master key: construction costs more than a key wrap
 
 
 def _aad(case_id: str) -> bytes:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -46,19 +46,44 @@ def load(conn: Connection, keyring: Keyring, case_ids: Iterable[str]) -> dict[st
 
 
 def load_or_create(conn: Connection, keyring: Keyring, case_ids: Iterable[str]) -> dict[str, CaseKey]:
-    """Every case's key, creating a fresh random key for a case that has no row. Two writers racing
-    on a new case both insert-if-absent and then read the one row that won."""
-    ids = set(case_ids)
-    found = load(conn, keyring, ids)
-    missing = sorted(ids - set(found))
-    if missing:
-        now = datetime.now(UTC)
-        rows = [{"case_id": case_id, "wrapped_key": keyring.wrap(case_id, os.urandom(KEY_BYTES)),
-                 "master_key_id": keyring.current_id, "created_at": now, "erased_at": None}
-                for case_id in missing]
-        conn.execute(_insert(conn).on_conflict_do_nothing(index_elements=["case_id"]), rows)
-        found.update(load(conn, keyring, missing))
-    return found
+    """Every case's key, creating a fresh random key for a case that has no row, in one statement:
+    insert-if-absent returning the row that is there (the new one, or the one another writer or
+    an erasure left; the no-op update only makes PostgreSQL and SQLite return existing rows)."""
+    ids = sorted(set(case_ids))
+    if not ids:
+        return {}
+    fresh = {case_id: os.urandom(KEY_BYTES) for case_id in ids}
+    wrapped = {case_id: keyring.wrap(case_id, key) for case_id, key in fresh.items()}
+    now = datetime.now(UTC)
+    if conn.dialect.name == "postgresql":  # one statement text whatever the count: parsed and planned once
+        found = conn.execute(_UPSERT_MANY, {"ids": ids, "wrapped": [wrapped[i] for i in ids],
+                                            "master": keyring.current_id, "now": now}).all()
+    else:
+        rows = [{"case_id": case_id, "wrapped_key": wrapped[case_id], "master_key_id": keyring.current_id,
+                 "created_at": now, "erased_at": None} for case_id in ids]
+        c = data_keys.c
+        statement = _insert(conn)
+        statement = (statement.on_conflict_do_update(index_elements=["case_id"], set_={"case_id": statement.excluded.case_id})
+                     .returning(c.case_id, c.wrapped_key, c.master_key_id))
+        found = conn.execute(statement, rows).all()
+    keys = {}
+    for row in found:
+        if row.wrapped_key is None:
+            keys[row.case_id] = CaseKey(row.case_id, None)
+        elif row.wrapped_key == wrapped.get(row.case_id):  # ours: no need to unwrap what we just wrapped
+            keys[row.case_id] = CaseKey(row.case_id, fresh[row.case_id])
+        else:
+            keys[row.case_id] = CaseKey(row.case_id, keyring.unwrap(row.case_id, row.wrapped_key, row.master_key_id))
+    return keys
+
+
+_UPSERT_MANY = text("""
+    INSERT INTO data_keys (case_id, wrapped_key, master_key_id, created_at)
+    SELECT new.case_id, new.wrapped_key, :master, :now
+    FROM unnest(CAST(:ids AS varchar[]), CAST(:wrapped AS bytea[])) AS new(case_id, wrapped_key)
+    ON CONFLICT (case_id) DO UPDATE SET case_id = excluded.case_id
+    RETURNING case_id, wrapped_key, master_key_id
+""")
 
 
 def destroy(conn: Connection, case_ids: Iterable[str], at: datetime) -> None:
