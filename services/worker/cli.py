@@ -28,6 +28,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 
     from services.cli import CommandError
     from services.storage.migrate import SchemaMismatch
+    from services.worker.refusals import redact
     from services.worker.runner import serve
 
     try:
@@ -36,7 +37,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
         raise CommandError(str(error)) from error
     except SQLAlchemyError as error:
         raise CommandError(f"the view database at {settings.db_url.split('@')[-1]} failed: "
-                           f"{str(error).splitlines()[0]}; check PASSAGE_DATABASE_URL") from error
+                           f"{redact(str(error))}; check PASSAGE_DATABASE_URL") from error
 
 
 def _replay(args: argparse.Namespace, settings: Settings) -> int:
@@ -46,6 +47,7 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
     from services.cli import CommandError
     from services.storage.db import make_engine
     from services.storage.migrate import migrate
+    from services.worker.refusals import redact
     from services.worker.replay import replay
 
     engine = make_engine(settings)
@@ -58,7 +60,7 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
         raise CommandError(f"Kafka at {settings.kafka_bootstrap} failed: {error}; "
                            "check PASSAGE_KAFKA_BOOTSTRAP and `passage kafka status`") from error
     except SQLAlchemyError as error:
-        reason = str(error).splitlines()[0]
+        reason = redact(str(error))
         raise CommandError(f"the view database failed: {reason}; the live views are unchanged") from error
     finally:
         engine.dispose()

@@ -3,6 +3,8 @@
 1. `decode`: each record becomes an event, or a dead letter (not JSON, unknown type, invalid);
 2. `store`: one database transaction folds the events into the views and writes the alert
    changes to the outbox (`persist.apply_batch`);
+   A record the database refuses does not fail the batch: the batch is stored in halves until that
+   record is alone, and it becomes a dead letter (`refusals`); so does a conflicting duplicate;
 3. `publish`: dead letters to the DLQ, alert changes to the alerts topic, each waited for; then
    the published outbox rows are deleted.
 Only after all three does the agent let Kafka offsets move on. Each step can be retried alone:
@@ -26,6 +28,7 @@ from services.config import Settings
 from services.domain import RuleConfig
 from services.kafka.producer import Publisher, Record
 from services.logs import get_logger
+from services.worker import dlq, refusals
 from services.worker.dlq import Message, dead_letter
 from services.worker.persist import Applied, Conflict, apply_batch
 from services.worker.rows import Delivered
@@ -65,21 +68,46 @@ class Pipeline:
         return batch
 
     def store(self, batch: Batch) -> Applied:
-        """The batch's one transaction; retried from scratch when another worker raced on a case."""
+        """The batch in one transaction; if the database refuses it, in halves down to the records
+        it refuses, which go to the dead letters (see `refusals`). Transient errors propagate."""
         if batch.applied is not None:
             return batch.applied
-        for attempt in range(1, CONFLICT_RETRIES + 1):
-            try:
-                with self.engine.begin() as connection:
-                    applied = apply_batch(connection, self.views, batch.delivered, self.rules, self.clock())
-                break
-            except (Conflict, IntegrityError) as error:
-                if attempt == CONFLICT_RETRIES:
-                    raise
-                log.info("batch raced with another writer; retrying", attempt=attempt, error=str(error)[:200])
+        applied = self._store_isolating(batch.delivered)
         batch.applied = applied
         batch.dead += [(_message_of(d, batch), reason) for d, reason in applied.failed]
         return applied
+
+    def _store_isolating(self, delivered: Sequence[Delivered]) -> Applied:
+        try:
+            return self._store_once(delivered)
+        except Exception as error:
+            if isinstance(error, Conflict) or refusals.is_transient(error):
+                raise
+            if len(delivered) == 1:
+                [record] = delivered
+                reason = refusals.reason(error)
+                log.warning("the database refused a record", case_id=record.event.case_id,
+                            event_id=str(record.event.event_id),
+                            event_type=record.event.event_type, partition=record.partition,
+                            offset=record.offset, reason=reason)
+                return Applied(failed=[(record, reason)])
+            log.info("the database refused a batch; storing it in halves to find the record",
+                     records=len(delivered), reason=refusals.reason(error))
+        middle = len(delivered) // 2  # halves in log order: a case's events still fold in order
+        return _merged(self._store_isolating(delivered[:middle]), self._store_isolating(delivered[middle:]))
+
+    def _store_once(self, delivered: Sequence[Delivered]) -> Applied:
+        """One transaction; retried from scratch when another worker raced on a case."""
+        for attempt in range(1, CONFLICT_RETRIES + 1):
+            try:
+                with self.engine.begin() as connection:
+                    return apply_batch(connection, self.views, delivered, self.rules, self.clock())
+            except (Conflict, IntegrityError) as error:
+                if attempt == CONFLICT_RETRIES:
+                    raise
+                log.info("batch raced with another writer; retrying", attempt=attempt,
+                         reason=refusals.reason(error, "conflict"))
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def publish(self, batch: Batch) -> None:
         if batch.published:
@@ -91,7 +119,7 @@ class Pipeline:
         self.publisher.publish(records)
         for message, reason in batch.dead:
             log.warning("dead-lettered a record", reason=reason[:300], topic=message.topic,
-                        partition=message.partition, offset=message.offset)
+                        partition=message.partition, offset=message.offset, **_identity(message))
         self._forget(batch.applied.outbox_ids)
         batch.published = True
 
@@ -134,6 +162,21 @@ def decode_one(message: Message) -> tuple[Delivered | None, str]:
     except UnicodeDecodeError:  # JSON in UTF-16/32: valid, but stored as UTF-8 text
         text = json.dumps(json.loads(message.value))
     return Delivered(event, text, message.partition, message.offset), ""
+
+
+def _merged(first: Applied, second: Applied) -> Applied:
+    return Applied(
+        applied=first.applied + second.applied, duplicates=first.duplicates + second.duplicates,
+        changes=first.changes + second.changes, outbox_ids=first.outbox_ids + second.outbox_ids,
+        failed=first.failed + second.failed,
+    )
+
+
+def _identity(message: Message) -> dict:
+    """event_id and event_type of a record, when it has them (ids only: safe to log)."""
+    event_id, event_type = dlq.identity(message.value)
+    case_id = message.key.decode(errors="replace") if message.key else None
+    return {"case_id": case_id, "event_id": event_id, "event_type": event_type}
 
 
 def _message_of(delivered: Delivered, batch: Batch) -> Message:
