@@ -4,7 +4,8 @@ A dead letter keeps the original key and value; its headers say why and where it
 `reason` (one line), `original_topic`, `original_partition`, `original_offset`, `failed_at`, and,
 when the record has them, `event_id` and `event_type`; a reason that is a bare code
 (`conflicting_duplicate`) also gets a `detail` header saying what it means and what to do.
-`read` lists them for `passage dlq list`; nothing of it is personal data: reasons name fields and
+`read` lists them for `passage dlq list`, `replay` publishes chosen ones back for `passage dlq
+replay`; offsets are the dead-letter topic's own (it has one partition). Nothing of it is personal data: reasons name fields and
 errors, never values (see `refusals`), and the record's value is never printed.
 """
 
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from services.config import Settings
-from services.kafka.producer import Record
+from services.kafka.producer import Publisher, Record
 
 MAX_REASON = 2000  # a header, not a report: enough for every problem of a real event
 DETAILS = {
@@ -72,6 +73,34 @@ def dead_letter(settings: Settings, message: Message, reason: str, now: datetime
 
 def read(settings: Settings, limit: int | None = None, timeout_s: float = 10.0) -> Iterator[DeadLetter]:
     """Every dead letter from the beginning up to the end seen when called (oldest first)."""
+    for record in _records(settings, limit, timeout_s):
+        yield _parse(record)
+
+
+def replay(settings: Settings, publisher: Publisher, offsets: set[int] | None,
+           timeout_s: float = 10.0) -> list[DeadLetter]:
+    """Publish the dead letters at `offsets` (None: every one) back to the topic they came from,
+    key and value byte for byte, and return them. The worker then takes each as any record: a
+    record whose cause was fixed (the database, the worker) is applied; one still refused comes
+    back to the dead-letter topic; one already applied meanwhile is a duplicate (dropped when
+    identical, dead-lettered again as a conflicting_duplicate otherwise). The value is never
+    edited here: a record whose content is wrong is corrected by its publisher, through the
+    gateway, under a new event_id."""
+    chosen = [(record, _parse(record)) for record in _records(settings, None, timeout_s)
+              if offsets is None or record.offset in offsets]
+    if offsets is not None and (missing := offsets - {letter.offset for _record, letter in chosen}):
+        raise LookupError(f"no dead letter at offset(s) {', '.join(map(str, sorted(missing)))} of "
+                          f"{settings.dlq_topic}; `passage dlq list` shows the offsets")
+    publisher.publish([
+        Record(letter.original_topic if letter.original_topic != "?" else settings.journey_topic,
+               record.key.decode(errors="replace") if record.key else "", record.value or b"",
+               (("replayed_from_dlq_offset", str(record.offset).encode()),))
+        for record, letter in chosen])
+    return [letter for _record, letter in chosen]
+
+
+def _records(settings: Settings, limit: int | None, timeout_s: float) -> Iterator:
+    """The dead-letter topic's records from the beginning up to the end seen when called."""
     from kafka import KafkaConsumer, TopicPartition
 
     consumer = KafkaConsumer(
@@ -93,7 +122,7 @@ def read(settings: Settings, limit: int | None = None, timeout_s: float = 10.0) 
         for record in consumer:
             tp = TopicPartition(record.topic, record.partition)
             if record.offset < ends[tp]:
-                yield _parse(record)
+                yield record
                 count += 1
                 if limit is not None and count >= limit:
                     return

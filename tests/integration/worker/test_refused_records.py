@@ -9,11 +9,14 @@ a silent no-op. The worker's log holds no personal value of these records.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, text
 
+from services.config import ROOT
 from services.worker import dlq
 from services.worker.views import LIVE
 from tests.factories import make
@@ -44,6 +47,14 @@ def letters_when(settings, count: int) -> list[dlq.DeadLetter]:
         letters = list(dlq.read(settings, timeout_s=5))
         return letters if len(letters) >= count else None
     return wait_until(enough, what=f"{count} dead letter(s)")
+
+
+def passage(worker: WorkerProcess, *args: str) -> str:
+    """A `passage` command with the worker's settings; its stdout (it must succeed)."""
+    done = subprocess.run([sys.executable, "-m", "services", *args], cwd=ROOT, env=worker.env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
 
 
 def case_row(engine, case_id: str):
@@ -80,11 +91,24 @@ def test_records_the_database_refuses_go_to_the_dlq_and_the_events_around_them_a
     publish(worker_settings, event_records(worker_settings, [later]))
     wait_until(lambda: str(later.event_id) in timeline_ids(views_engine) or not worker.alive(),
                what="an event published after the refused ones applied")
-    log = worker.log_path.read_text(errors="replace")
-    assert worker.stop() == 0, log[-4000:]
-
     assert timeline_ids(views_engine) == good | {str(later.event_id)}
     by_id = {letter.event_id: letter for letter in letters}
+
+    # The on-call engineer lists the dead letters, fixes the cause, and replays the one it fixed.
+    listing = passage(worker, "dlq", "list")
+    assert listing.splitlines()[0] == "offset\tfailed_at\tevent_type\tevent_id\torigin\treason"
+    assert REFUSED_ID in listing and str(nul_name.event_id) in listing and "2 dead letter(s)" in listing
+    with views_engine.begin() as conn:
+        conn.execute(text(f"DROP TRIGGER refuse_one ON {LIVE.timeline.name}"))
+    replayed = passage(worker, "dlq", "replay", "--offset", str(by_id[REFUSED_ID].offset))
+    assert "1 dead letter(s) published back" in replayed
+    wait_until(lambda: REFUSED_ID in timeline_ids(views_engine) or not worker.alive(),
+               what="the replayed dead letter applied")
+    log = worker.log_path.read_text(errors="replace")
+    assert worker.stop() == 0, log[-4000:]
+    for personal in ("Meera", "Nair", "Rajan", "landlord"):
+        assert personal not in listing + replayed, f"{personal!r} is in the output of passage dlq"
+
     assert set(by_id) == {str(nul_name.event_id), REFUSED_ID}
     assert by_id[REFUSED_ID].reason == ("the database refused the record: "
                                         "InvalidParameterValue (SQLSTATE 22023): refused by the test")
@@ -94,7 +118,7 @@ def test_records_the_database_refuses_go_to_the_dlq_and_the_events_around_them_a
     for letter in letters:
         assert letter.original_topic == worker_settings.journey_topic and letter.original_offset is not None
     row = case_row(views_engine, case)
-    assert (row.event_count, row.stage, row.given_name, row.wellbeing) == (5, "deployed", "Meera", "concern")
+    assert (row.event_count, row.stage, row.given_name, row.wellbeing) == (6, "deployed", "Meera", "concern")
     for personal in ("Meera", "Nair", "Rajan", "As\\u0000ha", "landlord"):
         assert personal not in log, f"{personal!r} is in the worker's log"
 
