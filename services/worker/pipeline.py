@@ -30,6 +30,7 @@ from services.kafka.producer import Publisher, Record
 from services.logs import get_logger
 from services.worker import dlq, refusals
 from services.worker.dlq import Message, dead_letter
+from services.worker.isolate import isolating
 from services.worker.persist import Applied, Conflict, apply_batch
 from services.worker.rows import Delivered
 from services.worker.views import LIVE, Views
@@ -72,29 +73,10 @@ class Pipeline:
         it refuses, which go to the dead letters (see `refusals`). Transient errors propagate."""
         if batch.applied is not None:
             return batch.applied
-        applied = self._store_isolating(batch.delivered)
+        applied = isolating(self._store_once, batch.delivered)
         batch.applied = applied
         batch.dead += [(_message_of(d, batch), reason) for d, reason in applied.failed]
         return applied
-
-    def _store_isolating(self, delivered: Sequence[Delivered]) -> Applied:
-        try:
-            return self._store_once(delivered)
-        except Exception as error:
-            if isinstance(error, Conflict) or refusals.is_transient(error):
-                raise
-            if len(delivered) == 1:
-                [record] = delivered
-                reason = refusals.reason(error)
-                log.warning("the database refused a record", case_id=record.event.case_id,
-                            event_id=str(record.event.event_id),
-                            event_type=record.event.event_type, partition=record.partition,
-                            offset=record.offset, reason=reason)
-                return Applied(failed=[(record, reason)])
-            log.info("the database refused a batch; storing it in halves to find the record",
-                     records=len(delivered), reason=refusals.reason(error))
-        middle = len(delivered) // 2  # halves in log order: a case's events still fold in order
-        return _merged(self._store_isolating(delivered[:middle]), self._store_isolating(delivered[middle:]))
 
     def _store_once(self, delivered: Sequence[Delivered]) -> Applied:
         """One transaction; retried from scratch when another worker raced on a case."""
@@ -162,14 +144,6 @@ def decode_one(message: Message) -> tuple[Delivered | None, str]:
     except UnicodeDecodeError:  # JSON in UTF-16/32: valid, but stored as UTF-8 text
         text = json.dumps(json.loads(message.value))
     return Delivered(event, text, message.partition, message.offset), ""
-
-
-def _merged(first: Applied, second: Applied) -> Applied:
-    return Applied(
-        applied=first.applied + second.applied, duplicates=first.duplicates + second.duplicates,
-        changes=first.changes + second.changes, outbox_ids=first.outbox_ids + second.outbox_ids,
-        failed=first.failed + second.failed,
-    )
 
 
 def _identity(message: Message) -> dict:

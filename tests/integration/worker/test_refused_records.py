@@ -18,6 +18,7 @@ from sqlalchemy import select, text
 
 from services.config import ROOT
 from services.worker import dlq
+from services.worker.replay import replay
 from services.worker.views import LIVE
 from tests.factories import make
 from tests.integration.worker.support import WorkerProcess, event_records, publish, timeline_ids, wait_until
@@ -121,6 +122,11 @@ def test_records_the_database_refuses_go_to_the_dlq_and_the_events_around_them_a
     assert (row.event_count, row.stage, row.given_name, row.wellbeing) == (6, "deployed", "Meera", "concern")
     for personal in ("Meera", "Nair", "Rajan", "As\\u0000ha", "landlord"):
         assert personal not in log, f"{personal!r} is in the worker's log"
+
+    # Rebuilding the views from the log meets the refused record again, sets it aside, and goes on.
+    result = replay(worker_settings, views_engine, progress=False)
+    assert result.failed == 1
+    assert case_row(views_engine, case) == row
 
 
 def test_a_conflicting_duplicate_goes_to_the_dlq_and_an_identical_republish_changes_nothing(
