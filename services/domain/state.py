@@ -36,6 +36,7 @@ any order, duplicates included.
 from __future__ import annotations
 
 import bisect
+import operator
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
@@ -162,6 +163,7 @@ def _latest(keys: list[Key]) -> list[Key]:
     return keys[-WINDOW:] if len(keys) > WINDOW else keys
 
 
+_EVENT_ID = operator.itemgetter(2)
 _STAGES_V1 = TypeAdapter(list[tuple[Key, Stage]])
 
 
@@ -238,16 +240,9 @@ class CaseState(BaseModel):
         self.run = StageRun.first(key, stage) if self.run is None else self.run.insert(key, stage)
 
     def folded(self, key: Key) -> bool:
-        """Is this event among the latest `WINDOW` folded (a redelivery that must change nothing)?
-        Matched by event_id among the keys with its occurred_at: a republished copy of an event
-        has the same occurred_at but may have another recorded_at."""
-        recent = self.recent
-        at = bisect.bisect_left(recent, (key[0],))
-        while at < len(recent) and recent[at][0] == key[0]:
-            if recent[at][2] == key[2]:
-                return True
-            at += 1
-        return False
+        """Is this event_id among the latest `WINDOW` folded (a redelivery, or a copy published
+        again with another recorded_at, that must change nothing)?"""
+        return key[2] in map(_EVENT_ID, self.recent)
 
     def remember(self, key: Key) -> None:
         """Count the event and keep its key if it is among the `WINDOW` latest."""

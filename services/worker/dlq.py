@@ -139,7 +139,7 @@ def identity(value: bytes | None) -> tuple[str | None, str | None]:
     any other value of it (the rest may be personal data, or not JSON at all)."""
     try:
         data = json.loads(value) if value else None
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # not JSON, or nested too deep
         return None, None
     if not isinstance(data, dict):
         return None, None

@@ -137,12 +137,14 @@ def decode_one(message: Message) -> tuple[Delivered | None, str]:
         return None, "empty record (a tombstone): the journey topic holds only events"
     try:
         event = events.decode(message.value)
+        try:
+            text = message.value.decode()
+        except UnicodeDecodeError:  # JSON in UTF-16/32: valid, but stored as UTF-8 text
+            text = json.dumps(json.loads(message.value))
     except events.InvalidEvent as error:
         return None, f"invalid event: {error}"
-    try:
-        text = message.value.decode()
-    except UnicodeDecodeError:  # JSON in UTF-16/32: valid, but stored as UTF-8 text
-        text = json.dumps(json.loads(message.value))
+    except Exception as error:  # e.g. RecursionError from JSON nested too deep: one record, not the worker
+        return None, refusals.reason(error, "undecodable record")
     return Delivered(event, text, message.partition, message.offset), ""
 
 

@@ -15,16 +15,21 @@ sorts the error into one of two kinds:
 `reason` never carries SQL, SQL parameters or values from the row: a database error's detail
 ("Failing row contains (...)", "Key (...)=(...)") and quoted input can hold a migrant's name, so
 only the error's class, its SQLSTATE and the first line of its message, with quoted text and
-key/value lists replaced by `…`, are kept. The same text is what the worker logs.
+key/value lists replaced by `…`, are kept; of any other exception, only its class and where in
+our code it was raised. The same text is what the worker logs.
 """
 
 from __future__ import annotations
 
 import re
+import sqlite3
 import traceback
+from pathlib import Path
 
 import psycopg
 from sqlalchemy import exc as sa
+
+from services.config import ROOT
 
 # Raised by the driver itself where the worker talks to it directly (the timeline's COPY).
 DRIVER_TRANSIENT = (psycopg.OperationalError, psycopg.InterfaceError)
@@ -42,15 +47,20 @@ def is_transient(error: BaseException) -> bool:
 
 
 def reason(error: BaseException, what: str = "the database refused the record") -> str:
-    """One line naming the error without any value from the record: safe for headers and logs."""
+    """One line naming the error without any value from the record: safe for headers and logs.
+
+    A database error keeps its message (the server's or driver's own words, values blanked by
+    `redact`). Any other exception's message is left out: it may be built from the record (a
+    `ValueError(f"... {name}")`); its class and the code location it came from are given instead.
+    """
     cause = error.orig if isinstance(error, sa.StatementError) and error.orig is not None else error
     name = type(cause).__name__
-    sqlstate = getattr(cause, "sqlstate", None)
-    if isinstance(cause, psycopg.Error) and cause.diag.message_primary:
-        message = cause.diag.message_primary
+    if isinstance(cause, psycopg.Error | sqlite3.Error):
+        primary = cause.diag.message_primary if isinstance(cause, psycopg.Error) else None
+        message = redact(primary or str(cause))
     else:
-        message = str(cause)
-    message = redact(message)
+        message = _origin(cause)
+    sqlstate = getattr(cause, "sqlstate", None)
     state = f" (SQLSTATE {sqlstate})" if sqlstate else ""
     return f"{what}: {name}{state}: {message}" if message else f"{what}: {name}{state}"
 
@@ -60,6 +70,20 @@ def redact(message: str) -> str:
     first = message.strip().splitlines()[0] if message.strip() else ""
     first = first.split("[SQL:")[0].split("[parameters:")[0].strip()
     return _QUOTED.sub("…", first)[:MAX_MESSAGE]
+
+
+def _origin(error: BaseException) -> str:
+    """`raised at <file>:<line> in <function>`: the innermost frame of our own code in `error`."""
+    ours = [frame for frame in traceback.extract_tb(error.__traceback__) if _ours(frame.filename)]
+    if not ours:
+        return ""
+    frame = ours[-1]
+    return f"raised at {Path(frame.filename).relative_to(ROOT)}:{frame.lineno} in {frame.name}"
+
+
+def _ours(filename: str) -> bool:
+    path = Path(filename)
+    return path.is_relative_to(ROOT) and ".venv" not in path.parts and "site-packages" not in path.parts
 
 
 def frames(error: BaseException) -> str:

@@ -123,11 +123,13 @@ def test_content_ignores_how_an_instant_is_written():
     (sa.IntegrityError("INSERT", {}, psycopg.errors.UniqueViolation(
         "duplicate key value violates unique constraint\nDETAIL: Key (case_id)=(IN-1) already exists.")),
      "the database refused the record: UniqueViolation (SQLSTATE 23505): duplicate key value violates unique constraint"),
-    (ValueError("invalid input syntax for type date: 'Asha'"),
-     "the database refused the record: ValueError: invalid input syntax for type date: …"),
-    (sa.StatementError("(builtins.ValueError) bad [SQL: INSERT] [parameters: ('Asha',)]", "INSERT",
-                       {"n": "Asha"}, None),
-     "the database refused the record: StatementError: (builtins.ValueError) bad"),
+    (psycopg.errors.InvalidTextRepresentation('invalid input syntax for type date: "Asha"'),
+     "the database refused the record: InvalidTextRepresentation (SQLSTATE 22P02): "
+     "invalid input syntax for type date: …"),
+    (sa.StatementError("(builtins.ValueError) bad Asha [SQL: INSERT] [parameters: ('Asha',)]", "INSERT",
+                       {"n": "Asha"}, ValueError("bad Asha")),
+     "the database refused the record: ValueError"),
+    (ValueError("no welfare handler for Asha Kumari"), "the database refused the record: ValueError"),
 ])
 def test_a_reason_names_the_error_and_holds_no_value(error, expected):
     assert refusals.reason(error) == expected
@@ -155,3 +157,26 @@ def test_only_connection_trouble_is_transient(error, transient):
 ])
 def test_a_dead_letter_names_only_a_well_formed_event_id_and_type(value, identity):
     assert dlq.identity(value) == identity
+
+
+def test_a_record_nested_too_deep_to_decode_is_dead_lettered_not_fatal(pipeline, publisher, unit_settings):
+    deep = b'{"event_id": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    registered = make("migrant.registered", 0)
+    batch = pipeline.decode([message(deep, 0), message(registered, 1)])
+    pipeline.store(batch)
+    pipeline.publish(batch)
+    assert timeline(pipeline) == [str(registered.event_id)]
+    [letter] = publisher.on(unit_settings.dlq_topic)
+    assert dict(letter.headers)["reason"].startswith(b"undecodable record: RecursionError")
+
+
+def test_of_an_error_in_our_code_the_reason_gives_where_not_what():
+    def fold_it(name):
+        raise ValueError(f"cannot fold {name}")
+
+    try:
+        fold_it("Asha Kumari")
+    except ValueError as error:
+        reason = refusals.reason(error, "projection failed")
+    assert reason.startswith("projection failed: ValueError: raised at tests/unit/worker/test_refusals.py:")
+    assert reason.endswith(" in fold_it") and "Asha" not in reason
