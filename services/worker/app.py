@@ -29,9 +29,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from services.config import Settings
 from services.kafka.producer import PublishFailed
 from services.logs import get_logger
+from services.worker import refusals
 from services.worker.dlq import Message
 from services.worker.persist import Conflict
-from services.worker import refusals
 from services.worker.pipeline import Pipeline
 from services.worker.sweep import sweep_once
 

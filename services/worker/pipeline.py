@@ -15,6 +15,7 @@ the agent runs it in a thread.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -24,6 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 import events
+from events.types import CASE_ID_PATTERN
 from services.config import Settings
 from services.domain import RuleConfig
 from services.kafka.producer import Publisher, Record
@@ -37,6 +39,7 @@ from services.worker.views import LIVE, Views
 
 log = get_logger(__name__)
 CONFLICT_RETRIES = 5
+CASE_ID = re.compile(CASE_ID_PATTERN)
 
 
 @dataclass
@@ -149,10 +152,11 @@ def decode_one(message: Message) -> tuple[Delivered | None, str]:
 
 
 def _identity(message: Message) -> dict:
-    """event_id and event_type of a record, when it has them (ids only: safe to log)."""
+    """case_id, event_id and event_type of a record, each only when well-formed (a key from another
+    producer may be any text): ids only, safe to log."""
     event_id, event_type = dlq.identity(message.value)
-    case_id = message.key.decode(errors="replace") if message.key else None
-    return {"case_id": case_id, "event_id": event_id, "event_type": event_type}
+    key = message.key.decode(errors="replace") if message.key else ""
+    return {"case_id": key if CASE_ID.fullmatch(key) else None, "event_id": event_id, "event_type": event_type}
 
 
 def _message_of(delivered: Delivered, batch: Batch) -> Message:
