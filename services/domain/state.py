@@ -18,19 +18,21 @@ Bounded size, and the trade-off it costs (issue 13: a 20,000-event case had a 3 
 event_id and every stage kept). The state now grows with the case's business objects (offers,
 contracts, destinations, alerts: a handful per journey) and not with its events: the two
 per-event structures are capped at `WINDOW` keys each (a few kilobytes). What that gives up:
-- Idempotency of the pure fold holds for a duplicate whose key is among the `WINDOW` latest keys
-  of the case (every redelivery of a recent batch). An older duplicate cannot be told from a late
-  new event here; the worker never folds one: it drops every event_id its timeline table already
-  holds before folding (`services.worker.persist`, the timeline's primary key enforcing it in the
-  same transaction), which is what makes projection idempotent and event_count exact.
+- Idempotency of the pure fold holds for a duplicate whose event_id is among the `WINDOW` latest
+  keys of the case (every redelivery of a recent batch, and a copy republished with another
+  recorded_at). An older duplicate cannot be told from a late new event here; the worker never
+  folds one: it drops every event_id its timeline table already holds before folding
+  (`services.worker.persist`, the timeline's primary key enforcing it in the same transaction),
+  which is what makes projection idempotent and event_count exact.
 - Order-independence is exact except in one case: an event of another stage that arrives after
-  more than `WINDOW` later events of the current stage's run. The run then restarts after it at
-  the oldest key still kept, so stage_since may be later than the exact answer (stage itself
-  stays exact: it is decided by the greatest key alone). The journeys Passage sees deliver a
-  case's events in order per partition, so this needs an event published more than `WINDOW`
-  stage events late; `passage replay` (the log in order) gives the exact value again.
-Every other field (the last-writer-wins registers, offers, contracts, clearances) is exact for
-any order, duplicates included.
+  more than `WINDOW` events of the current stage's run that are later than it. The run then
+  restarts after it at the oldest key still kept, so stage_since may be later than the exact
+  answer (stage itself stays exact: the greatest key alone decides it). A case's events arrive in
+  publish order (one partition per case), so this takes an event published more than `WINDOW`
+  stage events late; the result is still deterministic (a replay of the log gives it again).
+Every other field (the last-writer-wins registers, offers, contracts, clearances) stays exact for
+any order, duplicates included; alerts depend on arrival order as before. A state stored before these bounds (with
+`stages` and `seen`) is read as it is and converted (`CaseState._from_unbounded`).
 """
 
 from __future__ import annotations
