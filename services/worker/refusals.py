@@ -46,8 +46,10 @@ def is_transient(error: BaseException) -> bool:
     return isinstance(error, sa.DBAPIError) and bool(error.connection_invalidated)
 
 
-def reason(error: BaseException, what: str = "the database refused the record") -> str:
+def reason(error: BaseException, what: str | None = None) -> str:
     """One line naming the error without any value from the record: safe for headers and logs.
+    `what` leads it; by default "the database refused the record" for a database error, "the
+    worker could not store the record" for any other.
 
     A database error keeps its message (the server's or driver's own words, values blanked by
     `redact`). Any other exception's message is left out: it may be built from the record (a
@@ -55,7 +57,10 @@ def reason(error: BaseException, what: str = "the database refused the record") 
     """
     cause = error.orig if isinstance(error, sa.StatementError) and error.orig is not None else error
     name = type(cause).__name__
-    if isinstance(cause, psycopg.Error | sqlite3.Error):
+    from_database = isinstance(cause, psycopg.Error | sqlite3.Error)
+    if what is None:
+        what = "the database refused the record" if from_database else "the worker could not store the record"
+    if from_database:
         primary = cause.diag.message_primary if isinstance(cause, psycopg.Error) else None
         message = redact(primary or str(cause))
     else:

@@ -128,8 +128,8 @@ def test_content_ignores_how_an_instant_is_written():
      "invalid input syntax for type date: …"),
     (sa.StatementError("(builtins.ValueError) bad Asha [SQL: INSERT] [parameters: ('Asha',)]", "INSERT",
                        {"n": "Asha"}, ValueError("bad Asha")),
-     "the database refused the record: ValueError"),
-    (ValueError("no welfare handler for Asha Kumari"), "the database refused the record: ValueError"),
+     "the worker could not store the record: ValueError"),
+    (ValueError("no welfare handler for Asha Kumari"), "the worker could not store the record: ValueError"),
 ])
 def test_a_reason_names_the_error_and_holds_no_value(error, expected):
     assert refusals.reason(error) == expected
