@@ -5,8 +5,8 @@ A dead letter keeps the original key and value; its headers say why and where it
 when the record has them, `event_id` and `event_type`; a reason that is a bare code
 (`conflicting_duplicate`) also gets a `detail` header saying what it means and what to do.
 `read` lists them for `passage dlq list`, `replay` publishes chosen ones back for `passage dlq
-replay`; offsets are the dead-letter topic's own (it has one partition). Nothing of it is personal data: reasons name fields and
-errors, never values (see `refusals`), and the record's value is never printed.
+replay`; offsets are the dead-letter topic's own (it has one partition). Neither prints personal
+data: reasons name fields and errors, never values (see `refusals`), and values are never shown.
 """
 
 from __future__ import annotations
