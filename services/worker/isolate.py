@@ -1,8 +1,7 @@
 """Store a batch so that the records the database refuses are set aside and the rest commit.
 
 `isolating(attempt, delivered)` calls `attempt` (one transaction, or one savepoint) on the whole
-batch; if it fails for a reason that is a record's fault (`refusals.is_transient` says which are
-not), it tries each half on its own, down to single records, and returns what committed plus
+batch; if it fails for a reason that is a record's fault (`refusals.is_record_fault`), it tries each half on its own, down to single records, and returns what committed plus
 each refused record with its reason in `Applied.failed`. Halves keep log order, so a case's
 events still fold in order. A batch with one bad record costs about 2 log2(n) extra attempts.
 """
@@ -23,7 +22,7 @@ def isolating(attempt: Callable[[Sequence[Delivered]], Applied], delivered: Sequ
     try:
         return attempt(delivered)
     except Exception as error:
-        if isinstance(error, Conflict) or refusals.is_transient(error):
+        if isinstance(error, Conflict) or not refusals.is_record_fault(error):
             raise
         if len(delivered) == 1:
             [record] = delivered

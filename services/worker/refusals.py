@@ -1,16 +1,20 @@
 """Which failures of a batch's transaction are one record's fault, and how to say why safely.
 
 SPEC section 7: "No single record can stop projection." When storing a batch fails, the worker
-sorts the error into one of two kinds:
+sorts the error into one of three kinds:
 - transient (`is_transient`, and `persist.Conflict`: another worker changed a case meanwhile):
   the database is unreachable or the connection dropped. Nothing is wrong with the records: the
   batch is retried whole, with backoff, and its offsets wait;
-- anything else (a `DataError` such as a NUL character in a text column, a value the column
-  refuses, an exception while building the rows): the batch is split in halves and each half
-  stored in its own transaction, down to single records, so the good records commit and each
-  record that still fails alone goes to the dead-letter topic (`pipeline.Pipeline.store`).
+- the records' fault (`is_record_fault`: a `DataError` such as a NUL character in a text
+  column, a value a constraint refuses, an exception while building the rows): the batch is split
+  in halves and each half stored in its own transaction, down to single records, so the good
+  records commit and each record that still fails alone goes to the dead-letter topic
+  (`isolate.isolating`).
   A unique-constraint error (`IntegrityError`) is first retried as a race; only if it persists
-  does the split start.
+  does the split start;
+- anything else (a missing column, permissions, an internal error of the server): a fault of the
+  database or of the code, not of a record; the batch is left alone and the worker stops (exit 1)
+  rather than dead-letter every record that follows.
 
 `reason` never carries SQL, SQL parameters or values from the row: a database error's detail
 ("Failing row contains (...)", "Key (...)=(...)") and quoted input can hold a migrant's name, so
@@ -35,8 +39,26 @@ from services.config import ROOT
 DRIVER_TRANSIENT = (psycopg.OperationalError, psycopg.InterfaceError)
 TRANSIENT_STORE = (sa.OperationalError, sa.InterfaceError, sa.DisconnectionError, sa.TimeoutError,
                    *DRIVER_TRANSIENT)
+RECORD_SQLSTATE_CLASSES = ("22", "23", "P0")
 _QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'|\([^()]*\)=\([^()]*\)")
 MAX_MESSAGE = 300
+
+
+def is_record_fault(error: BaseException) -> bool:
+    """True when the error comes from the records being stored: a value the database refuses
+    (SQLSTATE classes 22 data exception, 23 integrity, P0 raised by a trigger; the driver's own
+    DataError such as a NUL character), or an exception of our code while turning the records into
+    rows. False for anything about the database itself: unreachable, full disk, a missing column,
+    permissions, an internal error. Setting records aside for those would empty the stream into
+    the dead-letter topic; the batch is retried or the worker stops instead."""
+    if is_transient(error):
+        return False
+    cause = error.orig if isinstance(error, sa.StatementError) and error.orig is not None else error
+    if isinstance(cause, psycopg.DataError | psycopg.IntegrityError | sqlite3.DataError | sqlite3.IntegrityError):
+        return True
+    if isinstance(cause, psycopg.Error):
+        return (cause.sqlstate or "").startswith(RECORD_SQLSTATE_CLASSES)
+    return not isinstance(cause, sqlite3.Error | sa.SQLAlchemyError)
 
 
 def is_transient(error: BaseException) -> bool:

@@ -180,3 +180,28 @@ def test_of_an_error_in_our_code_the_reason_gives_where_not_what():
         reason = refusals.reason(error, "projection failed")
     assert reason.startswith("projection failed: ValueError: raised at tests/unit/worker/test_refusals.py:")
     assert reason.endswith(" in fold_it") and "Asha" not in reason
+
+
+@pytest.mark.parametrize(("error", "record_fault"), [
+    (sa.DataError("INSERT", {}, psycopg.DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes")), True),
+    (psycopg.errors.InvalidParameterValue("refused by a trigger"), True),
+    (psycopg.errors.RaiseException("refused by a trigger"), True),
+    (sa.IntegrityError("INSERT", {}, psycopg.errors.CheckViolation("check")), True),
+    (ValueError("a bug met by this record"), True),
+    (sa.ProgrammingError("SELECT", {}, psycopg.errors.UndefinedColumn("column missing")), False),
+    (sa.ProgrammingError("SELECT", {}, psycopg.errors.InsufficientPrivilege("permission denied")), False),
+    (sa.OperationalError("INSERT", {}, psycopg.errors.DiskFull("no space left")), False),
+    (sa.InternalError("INSERT", {}, psycopg.errors.InternalError_("internal")), False),
+    (psycopg.OperationalError("server closed the connection"), False),
+])
+def test_only_what_a_record_causes_sets_records_aside(error, record_fault):
+    assert refusals.is_record_fault(error) is record_fault
+
+
+def test_a_fault_of_the_database_itself_dead_letters_nothing(pipeline, publisher):
+    with pipeline.engine.begin() as conn:
+        conn.execute(text(f"ALTER TABLE {LIVE.timeline.name} RENAME COLUMN envelope TO gone"))
+    batch = pipeline.decode([message(make("migrant.registered", 0), 0), message(make("case.note_added", 1), 1)])
+    with pytest.raises(sa.OperationalError):  # SQLite's "no such column": left to the agent, nothing set aside
+        pipeline.store(batch)
+    assert batch.applied is None and batch.dead == []
