@@ -22,6 +22,7 @@ from starlette.requests import ClientDisconnect
 
 from events import Source
 from services.config import Settings
+from services import hardening
 from services.gateway import openapi
 from services.gateway.access_log import RequestLog, log_fields
 from services.gateway.admission import MAX_BATCH_BYTES, MAX_EVENT_BYTES, Admitted, MalformedJson, Refused
@@ -53,6 +54,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, publisher: P
     add_health_routes(app, {"kafka": gateway.publisher.reachable, "database": database_check(gateway.engine)})
     app.include_router(router)
     openapi.install_openapi(app)
+    hardening.install(app, production=settings.env == "production", title="Passage gateway")
     return app
 
 

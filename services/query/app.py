@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
+from services import hardening
 from services.config import Settings
 from services.kafka.producer import Publisher
 from services.logs import get_logger
@@ -58,4 +59,5 @@ def create_app(settings: Settings, *, engine: Engine | None = None, publisher: P
     add_health_routes(app, {"kafka": clients.publisher.reachable, "database": database_check(clients.engine)})
     for module in (routes_cases, routes_alerts, routes_stats, routes_audit):
         app.include_router(module.router)
+    hardening.install(app, production=settings.env == "production", title="Passage query API", limit_bodies=True)
     return app
