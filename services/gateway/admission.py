@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from events import CATALOGUE, InvalidEvent, Source, encode, may_publish, stamp, validate
+from events import CATALOGUE, Envelope, InvalidEvent, Source, encode, may_publish, stamp, validate
 from services.hardening import MAX_JSON_DEPTH, too_deep
 from services.kafka.producer import Record
 
@@ -37,6 +37,7 @@ class Admitted:
     case_id: str
     event_type: str
     record: Record
+    event: Envelope | None = field(default=None, compare=False)  # the stamped event, for binding
 
 
 class MalformedJson(ValueError):
@@ -89,7 +90,7 @@ def admit(data: Any, source: Source, *, topic: str, now: datetime) -> Admitted |
         ("event_id", event_id.encode()),
     )
     return Admitted(event_id, stamped.case_id, stamped.event_type,
-                    Record(topic, key=stamped.case_id, value=value, headers=headers))
+                    Record(topic, key=stamped.case_id, value=value, headers=headers), stamped)
 
 
 def batch_items(data: Any) -> list[Any] | Refused:

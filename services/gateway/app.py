@@ -98,7 +98,7 @@ def current_agency(
 
 
 CurrentAgency = Annotated[Source, Depends(current_agency)]
-ERRORS = {status: {"model": openapi.ErrorBody} for status in (400, 401, 403, 413, 422, 503)}
+ERRORS = {status: {"model": openapi.ErrorBody} for status in (400, 401, 403, 409, 413, 422, 503)}
 router = APIRouter(prefix="/v1", tags=["events"])
 
 
