@@ -23,6 +23,7 @@ from services.query.deps import ClientsDep, DbDep
 from services.query.models import AcknowledgeIn, Accepted, AlertPage, AlertPublic, ResolveIn, respond
 from services.query.paging import DEFAULT_LIMIT, CursorParam, Limit, decode_cursor, page, strict, timestamp
 from services.query.params import AlertIdPath, CaseIdFilter
+from services.query.routes_cases import record_read
 from services.query.sql import INBOX_ORDER, SELECT_ALERTS, alerts
 from services.web import ApiError
 
@@ -68,7 +69,10 @@ def list_alerts(
         query = query.where(tuple_(*INBOX_ORDER) > tuple_(*after))
     rows = db.execute(query.order_by(*INBOX_ORDER).limit(limit + 1)).all()
     items, next_cursor = page(rows, limit, "alerts", lambda r: [r.severity_rank, r.raised_at, r.alert_id])
-    return respond(AlertPage(items=[AlertPublic.model_validate(r._mapping) for r in items], next_cursor=next_cursor))
+    answer = AlertPage(items=[AlertPublic.model_validate(r._mapping) for r in items], next_cursor=next_cursor)
+    # One audit row per page, naming each case it showed once (SPEC section 7).
+    record_read(db, officer, None, "list_alerts", list(dict.fromkeys(alert.case_id for alert in answer.items)))
+    return respond(answer)
 
 
 def unresolved_alert(db: Session, officer: Principal, alert_id: str):
