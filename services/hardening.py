@@ -137,6 +137,7 @@ class JsonBodyLimits:
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
+        scope.setdefault("state", {})["raw_body"] = body  # for the Idempotency-Key fingerprint (query.actions)
         problem = too_deep(body)
         if problem is not None:
             await _send_json(send, 400, error_body("malformed_request", problem))

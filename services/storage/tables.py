@@ -186,6 +186,7 @@ class OfficerActionKey(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=200)
     fingerprint: str = Field(max_length=64)  # sha256 of method, path and body: a key names one request
     event_id: str = Field(max_length=36)
+    status: str = Field(max_length=16)  # pending while publishing, then answered
     created_at: datetime = _tz(nullable=False)
 
 
