@@ -143,9 +143,6 @@ def test_each_page_of_cases_and_alerts_is_one_audit_row_with_the_case_ids_it_ret
         ("list_alerts", None, list(dict.fromkeys(a["case_id"] for a in alerts_page))),
         ("list_cases", None, [c["case_id"] for c in cases_page]),
     ]
-    shown = cases_page[0]["case_id"]
-    found = api.get("/v1/audit", officer_id="off-sa", case_id=shown, limit=500).json()["items"]
-    assert any(e["action"] == "list_cases" and shown in e["case_ids"] for e in found)
 
 
 # --- timeline -------------------------------------------------------------------------------
