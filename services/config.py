@@ -66,11 +66,6 @@ class Settings(BaseSettings):
             )
         if self.env == "production" and not self.database_url:
             raise ValueError("PASSAGE_DATABASE_URL is empty; point it at PostgreSQL for production")
-        if self.env == "production" and not self.master_key:
-            raise ValueError(
-                "PASSAGE_MASTER_KEY is not set; production needs the master key that wraps the case data keys "
-                "(base64 of 32 random bytes; see the README, \"Personal data\")"
-            )
         return self
 
     @property

@@ -71,6 +71,8 @@ class Keyring:
 
     @classmethod
     def from_settings(cls, settings) -> Keyring:
+        if settings.env == "production" and not settings.master_key:
+            return Unavailable()  # `passage` refuses to start so; an app built in-process fails on first use
         return _keyring(settings.master_key or "", settings.master_key_previous or "", str(settings.var_dir),
                         settings.secret_key)
 
@@ -96,6 +98,19 @@ class Keyring:
 @lru_cache(maxsize=8)
 def _aead(master_key: bytes) -> AESGCM:
     return AESGCM(master_key)  # built once per master key: construction costs more than a key wrap
+
+
+class Unavailable(Keyring):
+    """Production without PASSAGE_MASTER_KEY: every use says what is missing."""
+
+    def __init__(self) -> None:
+        self.keys, self.current_id, self._reload, self._changed = {}, "", None, None
+
+    def wrap(self, case_id: str, data_key: bytes) -> bytes:
+        raise MasterKeyMissing("PASSAGE_MASTER_KEY is not set; production needs it to encrypt personal data")
+
+    def unwrap(self, case_id: str, wrapped: bytes, master_key_id: str) -> bytes:
+        raise MasterKeyMissing("PASSAGE_MASTER_KEY is not set; production needs it to decrypt personal data")
 
 
 def _aad(case_id: str) -> bytes:

@@ -10,12 +10,13 @@ stores them opened), `alerts` (every status), `referrals` (when case work keeps 
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import or_, select, text
 from sqlmodel import SQLModel
 
 from events.types import Text
@@ -65,14 +66,12 @@ def request_erasure(case_id: CaseIdPath, body: ErasureIn, officer: CurrentOffice
 def export_case(case_id: CaseIdPath, officer: CurrentOfficer, db: DbDep) -> Response:
     """Subject access: everything Passage holds on the case."""
     require_supervisor(officer, "export a case")
-    require_case(db, officer, case_id)
+    require_case(db, officer, case_id, refused_action="refused_export")
     case = db.execute(SELECT_CASES.where(cases.c.case_id == case_id)).one()
     envelopes = db.execute(select(timeline.c.envelope).where(timeline.c.case_id == case_id)
                            .order_by(timeline.c.occurred_at, timeline.c.recorded_at, timeline.c.event_id)).scalars()
     alert_rows = db.execute(SELECT_ALERTS.where(alerts.c.case_id == case_id).order_by(alerts.c.raised_at, alerts.c.alert_id))
-    a = audit.c
-    audit_rows = db.execute(select(a.id, a.officer_id, a.case_id, a.action, a.at)
-                            .where(a.case_id == case_id).order_by(a.id))
+    audit_rows = db.execute(_read_by(db, case_id))
     answer = CaseExport(
         case=CasePublic.model_validate(case._mapping),
         timeline=[TimelineEntry.model_validate(envelope) for envelope in envelopes],
@@ -82,6 +81,19 @@ def export_case(case_id: CaseIdPath, officer: CurrentOfficer, db: DbDep) -> Resp
     )
     record_read(db, officer, case_id, "export")
     return respond(answer)
+
+
+def _read_by(db, case_id: str):
+    """The audit rows naming the case: its own reads, and the list pages that returned it."""
+    a = audit.c
+    if db.get_bind().dialect.name == "postgresql":
+        in_page = text("audit.case_ids IS NOT NULL AND CAST(audit.case_ids AS jsonb) @> CAST(:one AS jsonb)")
+    else:
+        in_page = text("audit.case_ids IS NOT NULL AND EXISTS (SELECT 1 FROM json_each(audit.case_ids) "
+                       "WHERE json_each.value = :case_id_text)")
+    return (select(a.id, a.officer_id, a.case_id, a.action, a.at, a.case_ids)
+            .where(or_(a.case_id == case_id, in_page)).order_by(a.id)
+            .params(one=json.dumps([case_id]), case_id_text=case_id))
 
 
 def _referrals(db, case_id: str) -> list[dict[str, Any]]:

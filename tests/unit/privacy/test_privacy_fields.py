@@ -153,8 +153,15 @@ def test_master_keys_must_be_32_bytes_of_base64():
 
 
 def test_production_refuses_to_start_without_a_master_key():
-    with pytest.raises(ValueError, match="PASSAGE_MASTER_KEY"):
-        Settings(env="production", secret_key="s" * 40, database_url="postgresql://x/y")
+    from services.cli import NEEDS_MASTER_KEY, CommandError, require_master_key
+
+    production = Settings(env="production", secret_key="s" * 40, database_url="postgresql://x/y")
+    assert {"gateway", "query", "worker", "up"} <= NEEDS_MASTER_KEY
+    with pytest.raises(CommandError, match="PASSAGE_MASTER_KEY is not set"):
+        require_master_key(production)
+    require_master_key(production.model_copy(update={"master_key": base64.b64encode(b"m" * 32).decode()}))
+    with pytest.raises(MasterKeyMissing):  # an app built in-process without it fails on first use
+        Keyring.from_settings(production).wrap("C-1", b"k" * 32)
 
 
 def test_development_generates_a_private_master_key_once(tmp_path):
