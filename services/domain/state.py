@@ -23,11 +23,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_serializer
 
 from events import AlertCode, AlertStatus, Envelope, Money, Severity, Stage
+from services.domain.referral import Referral
 
 Key = tuple[datetime, datetime, str]
 """(occurred_at, recorded_at, event_id) in UTC; an unstamped event sorts first among equals."""
 UNSTAMPED = datetime.min.replace(tzinfo=UTC)
-_CONTAINERS = ("offers", "contracts", "clearances", "alerts", "written", "stages", "seen")
+_CONTAINERS = ("offers", "contracts", "clearances", "alerts", "referrals", "written", "stages", "seen")
 Wellbeing = Literal["unknown", "ok", "concern", "distress"]
 
 
@@ -55,6 +56,10 @@ class Alert(BaseModel):
     resolved_by: str | None = None
     resolved_at: datetime | None = None
     note: str | None = None
+    # SPEC section 10: when Passage recorded the event that raised it (escalation counts from
+    # it), and when the sweep escalated it for staying open too long.
+    recorded_at: datetime | None = None
+    escalated_at: datetime | None = None
 
     @property
     def unresolved(self) -> bool:
@@ -105,6 +110,7 @@ class CaseState(BaseModel):
     returned_at: datetime | None = None
     return_reason: str | None = None
     last_event_at: datetime | None = None
+    assigned_officer_id: str | None = None  # SPEC section 10, last case.assigned by key
     # Facts only the alert rules read.
     employment_started_at: datetime | None = None
     visa_valid_until: date | None = None
@@ -113,6 +119,7 @@ class CaseState(BaseModel):
     contracts: dict[str, Signed] = Field(default_factory=dict)  # by contract_id
     clearances: dict[str, datetime] = Field(default_factory=dict)  # destination -> earliest grant
     alerts: dict[str, Alert] = Field(default_factory=dict)  # by alert_id, every status
+    referrals: dict[str, Referral] = Field(default_factory=dict)  # by referral_id (SPEC section 10)
     # Bookkeeping that makes the fold order-independent and idempotent.
     written: dict[str, Key] = Field(default_factory=dict)
     stages: list[tuple[Key, Stage]] = Field(default_factory=list)
