@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from events import Source
+from services.gateway import referrals
 from services.gateway.admission import Admitted, Refused, admit, batch_items, parse_json
 from services.kafka.producer import Record
 
@@ -28,14 +29,21 @@ def utc_now() -> datetime:
 
 
 class Intake:
-    def __init__(self, publisher: Publishes, topic: str, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(self, publisher: Publishes, topic: str, clock: Callable[[], datetime] = utc_now,
+                 referred_agency: referrals.ReferralLookup | None = None) -> None:
         self._publisher = publisher
         self._topic = topic
         self._clock = clock
+        self._referred_agency = referred_agency or (lambda _case_id, _referral_id: None)
+
+    def _admit(self, data, source: Source, now: datetime) -> Admitted | Refused:
+        """Mandate and validity (`admit`), then SPEC 10: a referral answered only by its agency."""
+        outcome = admit(data, source, topic=self._topic, now=now)
+        return referrals.bind(outcome, data, source, self._referred_agency)
 
     def one(self, body: bytes, source: Source) -> Admitted | Refused:
         """Raises `MalformedJson` (400) and `PublishFailed` (503: nothing accepted)."""
-        outcome = admit(parse_json(body), source, topic=self._topic, now=self._clock())
+        outcome = self._admit(parse_json(body), source, self._clock())
         if isinstance(outcome, Admitted):
             self._publisher.publish([outcome.record])
         return outcome
@@ -47,6 +55,6 @@ class Intake:
         if isinstance(items, Refused):
             return items
         now = self._clock()  # one recorded_at for the whole batch: it arrived at once
-        outcomes = [admit(item, source, topic=self._topic, now=now) for item in items]
+        outcomes = [self._admit(item, source, now) for item in items]
         self._publisher.publish([o.record for o in outcomes if isinstance(o, Admitted)])
         return outcomes

@@ -166,6 +166,8 @@ def test_a_visa_that_expired_before_departure_counts_from_the_departure():
 
 def test_next_deadline_is_the_earliest_pending_time_rule():
     state, _ = fold(EMPLOYED)
-    assert next_deadline(state, RULES) == at(90)  # WAGE_UNPAID; NO_WELFARE_CHECK at day 91
+    assert next_deadline(state, NO_ESCALATION) == at(90)  # WAGE_UNPAID; NO_WELFARE_CHECK at day 91
+    # DEPARTED_WITHOUT_CLEARANCE (high) is open: it escalates 72 h after its trigger was recorded
+    assert next_deadline(state, RULES) == at(3) + timedelta(minutes=1)
     assert next_deadline(raise_due(state, A.WAGE_UNPAID), NO_ESCALATION) == at(91)
     assert next_deadline(fold([E("recruitment.job_offer_made", 0)])[0], RULES) is None
