@@ -19,7 +19,7 @@ def when_assigned_record_officer(state: CaseState, key: Key, payload: Any) -> No
 
 def when_referred_record_referral(state: CaseState, key: Key, payload: Any) -> None:
     known = state.referrals.get(payload.referral_id)
-    if known is not None and known.made_key >= key:
+    if known is not None and known.made_key is not None and known.made_key >= key:
         return
     steps = known.steps if known is not None else []
     state.referrals[payload.referral_id] = Referral(
@@ -29,9 +29,7 @@ def when_referred_record_referral(state: CaseState, key: Key, payload: Any) -> N
 
 def _answer(status: ReferralStatus, text_field: str | None = None):
     def when_answered_record_step(state: CaseState, key: Key, payload: Any) -> None:
-        referral = state.referrals.get(payload.referral_id)
-        if referral is None:
-            return
+        referral = state.referrals.get(payload.referral_id) or Referral(referral_id=payload.referral_id)
         text = getattr(payload, text_field) if text_field else None
         state.referrals[payload.referral_id] = referral.answered(Step(key=key, status=status, text=text))
     when_answered_record_step.__name__ = f"when_referral_{status.value}_record_answer"

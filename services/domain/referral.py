@@ -9,8 +9,8 @@ where SPEC is silent:
   REFERRAL_STALLED stops counting;
 - outcome is the latest completion's outcome, reason the latest refusal's reason;
 - every answer is by the agency referred to (history says so): the gateway admits no other;
-- an answer to a referral the case does not hold is ignored (the gateway refuses it before it
-  reaches the log: it checks that the referral exists and names the answering agency).
+- an answer folded before its referral (the gateway admits none, but a fold takes any order) is
+  kept on a referral not made yet (`made_key` None), which no reader shows and no rule counts.
 """
 
 from __future__ import annotations
@@ -35,16 +35,20 @@ class Step(BaseModel):
 
 class Referral(BaseModel):
     referral_id: str
-    service: ReferralService
-    to_agency_id: str
-    officer_id: str
-    made_key: StepKey
+    service: ReferralService | None = None  # None with made_key: answered, not made (yet)
+    to_agency_id: str | None = None
+    officer_id: str | None = None
+    made_key: StepKey | None = None
     steps: list[Step] = []
+
+    @property
+    def made(self) -> bool:
+        return self.made_key is not None
 
     @computed_field
     @property
-    def made_at(self) -> datetime:
-        return self.made_key[0]
+    def made_at(self) -> datetime | None:
+        return self.made_key[0] if self.made_key else None
 
     @computed_field
     @property

@@ -194,7 +194,7 @@ def not_arrived_due(s: CaseState, c: RuleConfig) -> datetime | None:
 def referral_stalled_due(s: CaseState, c: RuleConfig) -> datetime | None:
     """The oldest referral still `made` (no answer yet), plus PASSAGE_REFERRAL_ACCEPT_HOURS; any
     stage (a returned migrant may still need the service)."""
-    waiting = [r.made_at for r in s.referrals.values() if r.status == ReferralStatus.made]
+    waiting = [r.made_at for r in s.referrals.values() if r.made and r.status == ReferralStatus.made]
     return min(waiting) + timedelta(hours=c.referral_accept_hours) if waiting else None
 
 

@@ -7,8 +7,8 @@ Decisions where SPEC is silent:
   assigned to someone who cannot open it helps nobody): 422 otherwise;
 - an officer may assign only themself, a supervisor anyone (403 otherwise);
 - the agency referred to must be registered and enabled (422 otherwise): it answers through the
-  gateway with its own key. The referral_id is new per request and is also in the answer
-  (`{"event_id", "referral_id"}`), so the officer can tell the agency which referral to answer.
+  gateway with its own key. The referral_id is a new UUID per request; the case's `referrals`
+  show it once the worker folded the event (the answer stays SPEC's `{"event_id"}`).
 """
 
 from __future__ import annotations
@@ -47,10 +47,6 @@ class ReferralIn(Body):
     service: ReferralService
     to_agency_id: Id
     note: Text
-
-
-class ReferralAccepted(Accepted):
-    referral_id: str
 
 
 class Assignment(Enum):
@@ -94,7 +90,7 @@ def assign(case_id: CaseIdPath, body: AssignIn, officer: CurrentOfficer, db: DbD
     return respond(Accepted(event_id=event_id), 202)
 
 
-@router.post("/{case_id}/referrals", status_code=202, response_model=ReferralAccepted, responses=ERRORS)
+@router.post("/{case_id}/referrals", status_code=202, response_model=Accepted, responses=ERRORS)
 def refer(case_id: CaseIdPath, body: ReferralIn, officer: CurrentOfficer, db: DbDep, clients: ClientsDep) -> Response:
     require_case(db, officer, case_id)
     agency = db.execute(select(_agencies.c.disabled).where(_agencies.c.id == body.to_agency_id)).first()
@@ -106,7 +102,7 @@ def refer(case_id: CaseIdPath, body: ReferralIn, officer: CurrentOfficer, db: Db
     payload = {"referral_id": referral_id, "service": body.service.value, "to_agency_id": body.to_agency_id,
                "officer_id": officer.id, "note": body.note}
     event_id = publish_officer_event(clients, "case.referral_made", case_id, payload)
-    return respond(ReferralAccepted(event_id=event_id, referral_id=referral_id), 202)
+    return respond(Accepted(event_id=event_id), 202)
 
 
 def _case_where(db: Session, officer: Principal, case_id: str) -> tuple[str | None, str | None]:

@@ -57,10 +57,8 @@ def case_row(state: CaseState, rules: RuleConfig) -> dict:
 
 def referrals_column(state: CaseState) -> list[dict] | None:
     """The case's referrals as the API shows them (SPEC section 10), oldest first; None for none."""
-    if not state.referrals:
-        return None
-    made = sorted(state.referrals.values(), key=lambda referral: (referral.made_key, referral.referral_id))
-    return [_json(referral.public()) for referral in made]
+    made = sorted((r for r in state.referrals.values() if r.made), key=lambda r: (r.made_key, r.referral_id))
+    return [_json(referral.public()) for referral in made] or None
 
 
 def _json(value):
