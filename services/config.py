@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     arrival_grace_hours: int = 72
     clearance_required: str = DEFAULT_CLEARANCE_REQUIRED
     # SPEC section 10: REFERRAL_STALLED after this long unanswered; escalation limits per severity.
-    referral_accept_hours: float = Field(48.0, gt=0)
+    referral_accept_hours: float = Field(48.0, ge=0)
     ack_hours: str = DEFAULT_ACK_HOURS
     secret_key: str = DEV_SECRET
     log_format: str = "console"
@@ -131,8 +131,8 @@ def parse_ack_hours(value: str) -> dict[str, float]:
             number = float(hours)
         except ValueError:
             number = -1.0
-        if not number > 0 or number == float("inf"):
-            raise ValueError(f"PASSAGE_ACK_HOURS: {severity}={hours.strip()!r} must be a positive number of hours")
+        if not number >= 0 or number == float("inf"):  # 0: escalate at the next sweep
+            raise ValueError(f"PASSAGE_ACK_HOURS: {severity}={hours.strip()!r} must be a number of hours, 0 or more")
         limits[severity] = number
     return {severity: float(hours) for severity, hours in limits.items()}
 
