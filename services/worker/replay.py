@@ -1,7 +1,9 @@
-"""`passage replay`: rebuild both views from offset 0 of the journey topic.
+"""`passage replay`: rebuild the views from offset 0 of the journey topic.
 
-The fold goes into fresh shadow tables (`views.shadow`) while the live views keep serving. When
-the replay has reached the end offsets seen at its start, one transaction locks the live views
+The fold goes into fresh shadow tables (`views.shadow`) while the live views keep serving: in
+bulk, up to the end offsets seen at the start (services/worker/bulk.py: large fetches, an
+in-memory fold with the worker's own `project` and row builders, COPY; `jobs` processes split the
+partitions). When the bulk fold is done, one transaction locks the live views
 against writers, folds the few events that arrived meanwhile, and swaps the rebuilt rows in
 (`views.swap`): readers see the old views until the commit and the rebuilt ones after it. A
 worker running alongside is blocked for that transaction only; its next batch then meets rows it
@@ -11,8 +13,10 @@ Records that do not decode are skipped (the running worker has dead-lettered the
 
 from __future__ import annotations
 
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from multiprocessing import get_context
 
 from kafka import KafkaConsumer, TopicPartition
 from sqlalchemy import Connection, text
@@ -22,7 +26,9 @@ from tqdm import tqdm
 from services.config import Settings
 from services.domain import RuleConfig
 from services.logs import get_logger
+from services.storage.db import make_engine
 from services.worker import views as v
+from services.worker.bulk import Folded, fold_partitions
 from services.worker.dlq import Message
 from services.worker.persist import apply_batch
 from services.worker.pipeline import decode_one
@@ -37,7 +43,8 @@ class Replayed:
     failed: int = 0  # events the domain could not fold
 
 
-def replay(settings: Settings, engine: Engine, progress: bool = True) -> Replayed:
+def replay(settings: Settings, engine: Engine, progress: bool = True, jobs: int = 1) -> Replayed:
+    """Rebuild the views from the whole journey topic; `jobs` processes fold the log in bulk."""
     rules = RuleConfig.from_settings(settings)
     rebuilt = v.shadow(engine)
     result = Replayed()
@@ -45,14 +52,11 @@ def replay(settings: Settings, engine: Engine, progress: bool = True) -> Replaye
     try:
         partitions = _partitions(consumer, settings.journey_topic)
         consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
         ends = consumer.end_offsets(partitions)
-        total = sum(ends[tp] - consumer.position(tp) for tp in partitions)
-        with tqdm(total=total, unit="event", desc="replay", disable=not progress) as bar:
-            for messages in _read_until(consumer, ends):
-                with engine.begin() as connection:
-                    _fold(connection, rebuilt, messages, rules, result)
-                bar.update(len(messages))
+        folded = _bulk(settings, engine, rebuilt, {tp.partition: end for tp, end in ends.items()}, jobs, progress)
+        result.events, result.skipped, result.failed = folded.events, folded.skipped, folded.failed
+        for tp in partitions:
+            consumer.seek(tp, ends[tp])
         with engine.begin() as connection:
             _lock_live(connection)
             tail = 0
@@ -61,13 +65,37 @@ def replay(settings: Settings, engine: Engine, progress: bool = True) -> Replaye
                 tail += len(messages)
             v.swap(connection, rebuilt)
         log.info("replay swapped in the rebuilt views", events=result.events, arrived_during_replay=tail,
-                 skipped=result.skipped, failed=result.failed)
+                 skipped=result.skipped, failed=result.failed, jobs=jobs)
         return result
     except BaseException:
         v.drop(engine, rebuilt)
         raise
     finally:
         consumer.close()
+
+
+def _bulk(settings: Settings, engine: Engine, rebuilt: v.Views, ends: dict[int, int], jobs: int,
+          progress: bool) -> Folded:
+    """The log up to `ends` into the shadow views (services/worker/bulk.py): in this process, or in
+    `jobs` processes each folding the partitions p with p mod jobs == its number."""
+    if jobs <= 1:
+        with tqdm(total=sum(ends.values()), unit="event", desc="replay", disable=not progress) as bar:
+            return fold_partitions(settings, engine, rebuilt, sorted(ends), ends, bar.update)
+    shares = [[p for p in sorted(ends) if p % jobs == job] for job in range(jobs)]
+    total = Folded()
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        for folded in pool.map(_job, [settings] * jobs, shares, [ends] * jobs):
+            total.add(folded)
+    return total
+
+
+def _job(settings: Settings, partitions: list[int], ends: dict[int, int]) -> Folded:
+    """One job process: its own database engine, the shadow tables the parent created."""
+    engine = make_engine(settings)
+    try:
+        return fold_partitions(settings, engine, v.shadow_tables(), partitions, ends)
+    finally:
+        engine.dispose()
 
 
 def _fold(connection: Connection, rebuilt: v.Views, messages: list[Message], rules: RuleConfig,

@@ -39,12 +39,19 @@ LIVE = Views(Case.__table__, TimelineEvent.__table__, Alert.__table__, JobOffer.
 
 def shadow(engine: Engine) -> Views:
     """Fresh, empty shadow tables (dropped first if a previous rebuild left them behind)."""
+    views = shadow_tables()
+    metadata = views.cases.metadata
+    metadata.drop_all(engine)
+    metadata.create_all(engine)
+    return views
+
+
+def shadow_tables() -> Views:
+    """The shadow tables' definitions (a bulk rebuild's job processes write into existing ones)."""
     metadata = MetaData()
     copies = {}
     for table in LIVE.folded:
         copies[table] = Table(table.name + SHADOW_SUFFIX, metadata, *(column._copy() for column in table.columns))
-    metadata.drop_all(engine)
-    metadata.create_all(engine)
     return Views(copies[LIVE.cases], copies[LIVE.timeline], copies[LIVE.alerts], copies[LIVE.job_offers],
                  outbox=None, counts=tuple(copies[table] for table in LIVE.counts))
 
