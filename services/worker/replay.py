@@ -13,10 +13,11 @@ Records that do not decode are skipped (the running worker has dead-lettered the
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
 
 from kafka import KafkaConsumer, TopicPartition
 from sqlalchemy import Connection, text
@@ -48,28 +49,41 @@ def replay(settings: Settings, engine: Engine, progress: bool = True, jobs: int 
     rules = RuleConfig.from_settings(settings)
     rebuilt = v.shadow(engine)
     result = Replayed()
-    consumer = _consumer(settings)
     try:
-        partitions = _partitions(consumer, settings.journey_topic)
-        consumer.assign(partitions)
-        ends = consumer.end_offsets(partitions)
+        ends = _end_offsets(settings)
+        began = time.monotonic()
         folded = _bulk(settings, engine, rebuilt, {tp.partition: end for tp, end in ends.items()}, jobs, progress)
         result.events, result.skipped, result.failed = folded.events, folded.skipped, folded.failed
-        for tp in partitions:
-            consumer.seek(tp, ends[tp])
-        with engine.begin() as connection:
-            _lock_live(connection)
-            tail = 0
-            for messages in _read_until(consumer, consumer.end_offsets(partitions)):
-                _fold(connection, rebuilt, messages, rules, result)
-                tail += len(messages)
-            v.swap(connection, rebuilt)
+        bulk_s = time.monotonic() - began
+        consumer = _consumer(settings)
+        try:
+            consumer.assign(list(ends))
+            for tp, end in ends.items():
+                consumer.seek(tp, end)
+            with engine.begin() as connection:
+                _lock_live(connection)
+                tail = 0
+                for messages in _read_until(consumer, consumer.end_offsets(list(ends))):
+                    _fold(connection, rebuilt, messages, rules, result)
+                    tail += len(messages)
+                v.swap(connection, rebuilt)
+        finally:
+            consumer.close()
         log.info("replay swapped in the rebuilt views", events=result.events, arrived_during_replay=tail,
-                 skipped=result.skipped, failed=result.failed, jobs=jobs)
+                 skipped=result.skipped, failed=result.failed, jobs=jobs, bulk_s=round(bulk_s, 2),
+                 tail_and_swap_s=round(time.monotonic() - began - bulk_s, 2))
         return result
     except BaseException:
         v.drop(engine, rebuilt)
         raise
+
+
+def _end_offsets(settings: Settings) -> dict[TopicPartition, int]:
+    """Every partition of the journey topic and its end offset now: where the bulk fold stops."""
+    consumer = _consumer(settings)
+    try:
+        partitions = _partitions(consumer, settings.journey_topic)
+        return consumer.end_offsets(partitions)
     finally:
         consumer.close()
 
@@ -77,13 +91,18 @@ def replay(settings: Settings, engine: Engine, progress: bool = True, jobs: int 
 def _bulk(settings: Settings, engine: Engine, rebuilt: v.Views, ends: dict[int, int], jobs: int,
           progress: bool) -> Folded:
     """The log up to `ends` into the shadow views (services/worker/bulk.py): in this process, or in
-    `jobs` processes each folding the partitions p with p mod jobs == its number."""
+    `jobs` processes each folding the partitions p with p mod jobs == its number. The jobs are
+    forked where the platform can (no second import of everything, a second or more per job on a
+    busy host); the parent holds no open connection while forking (no Kafka client, engine pool
+    emptied), so no socket is shared with a child."""
     if jobs <= 1:
         with tqdm(total=sum(ends.values()), unit="event", desc="replay", disable=not progress) as bar:
             return fold_partitions(settings, engine, rebuilt, sorted(ends), ends, bar.update)
     shares = [[p for p in sorted(ends) if p % jobs == job] for job in range(jobs)]
+    engine.dispose()
+    method = "fork" if "fork" in get_all_start_methods() else "spawn"
     total = Folded()
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context(method)) as pool:
         for folded in pool.map(_job, [settings] * jobs, shares, [ends] * jobs):
             total.add(folded)
     return total
@@ -91,11 +110,15 @@ def _bulk(settings: Settings, engine: Engine, rebuilt: v.Views, ends: dict[int, 
 
 def _job(settings: Settings, partitions: list[int], ends: dict[int, int]) -> Folded:
     """One job process: its own database engine, the shadow tables the parent created."""
+    began = time.monotonic()
     engine = make_engine(settings)
     try:
-        return fold_partitions(settings, engine, v.shadow_tables(), partitions, ends)
+        folded = fold_partitions(settings, engine, v.shadow_tables(), partitions, ends)
     finally:
         engine.dispose()
+    log.info("replay job folded its partitions", partitions=partitions, events=folded.events,
+             seconds=round(time.monotonic() - began, 2))
+    return folded
 
 
 def _fold(connection: Connection, rebuilt: v.Views, messages: list[Message], rules: RuleConfig,
