@@ -24,16 +24,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
-    import asyncio
-
     from sqlalchemy.exc import SQLAlchemyError
 
     from services.cli import CommandError
     from services.storage.migrate import SchemaMismatch
-    from services.worker.runner import serve
+    from services.worker.runner import run
 
     try:
-        return asyncio.run(serve(settings))
+        return run(settings)
     except SchemaMismatch as error:
         raise CommandError(str(error)) from error
     except SQLAlchemyError as error:
