@@ -39,6 +39,7 @@ from services.storage.tables import OfferTally, SkillHeadcount, StageHeadcount
 STAGES, SKILLS, OFFERS = "stage_counts", "skill_counts", "offer_counts"
 SKILL_STAGES = ("job_ready", "deployed")
 OFFER_WINDOW = timedelta(days=365)
+UPSERT_ROWS = 2000  # rows per statement: 7 parameters each, well under PostgreSQL's 65,535
 KEYS = {  # each table's key columns, in the order the key tuples below hold them
     STAGES: ("by_origin", "destination_country", "origin_region", "stage"),
     SKILLS: ("by_origin", "occupation_code", "destination_country", "origin_region", "stage"),
@@ -117,17 +118,18 @@ def rows(tally: Tally) -> dict[str, list[dict]]:
 
 def write(conn: Connection, tables: Iterable[Table], tally: Tally) -> None:
     """Add the tally's changes to the count tables, in the caller's transaction; rows that reach 0
-    are deleted, so the tables hold the same rows whether they were kept by deltas or rebuilt."""
+    are deleted, so the tables hold the same rows whether they were kept by deltas or rebuilt.
+    One multi-row upsert per table (a round trip, not one per key)."""
     by_name = {table.name.removesuffix("_rebuild"): table for table in tables}
     shrank = {name for (name, _key), change in tally.items() if change < 0}
     for name, changes in rows(tally).items():
-        if not changes:
-            continue
         table = by_name[name]
-        statement = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(table)
-        conn.execute(statement.on_conflict_do_update(
-            index_elements=list(KEYS[name]), set_={"count": table.c["count"] + statement.excluded["count"]}), changes)
-    for name in shrank:
+        for start in range(0, len(changes), UPSERT_ROWS):
+            statement = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(table)
+            statement = statement.values(changes[start:start + UPSERT_ROWS])
+            conn.execute(statement.on_conflict_do_update(
+                index_elements=list(KEYS[name]), set_={"count": table.c["count"] + statement.excluded["count"]}))
+    for name in shrank:  # only headcounts shrink (offers are never taken back): small tables
         table = by_name[name]
         conn.execute(delete(table).where(table.c["count"] == 0))
 
