@@ -29,6 +29,7 @@ folded state of each of its cases (a few KB each) and one event_id per event.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ from services.worker.rows import alert_row, case_row, offer_row, timeline_row
 from services.worker.views import Views
 
 log = get_logger(__name__)
+GC_YOUNG_THRESHOLD = 20_000  # as the worker's (services/worker/runner.py)
 FETCH_RECORDS = 20_000  # records per getmany: large enough that the loop's overhead is noise
 
 
@@ -115,10 +117,17 @@ def fold_partitions(settings: Settings, engine: Engine, views: Views, partitions
     """Fold `partitions` of the journey topic up to `ends` (partition -> end offset) into `views`,
     in one transaction. `on_read(n)` after each fetch of n records (a progress bar)."""
     fold = Fold(RuleConfig.from_settings(settings))
-    with engine.begin() as conn:
-        with TimelineCopy(conn, views.timeline) as timeline:
-            asyncio.run(_read(settings, partitions, ends, fold, timeline, on_read))
-        fold.write(conn, views)
+    # As in the worker (services/worker/runner.py): millions of short-lived objects per fold, so
+    # young collections far less often; restored after.
+    thresholds = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *thresholds[1:])
+    try:
+        with engine.begin() as conn:
+            with TimelineCopy(conn, views.timeline) as timeline:
+                asyncio.run(_read(settings, partitions, ends, fold, timeline, on_read))
+            fold.write(conn, views)
+    finally:
+        gc.set_threshold(*thresholds)
     return fold.result
 
 
