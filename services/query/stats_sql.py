@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Select, Table, and_, false, func, literal, or_, select, true, union_all
+from sqlalchemy import ColumnElement, Select, Table, and_, false, func, literal, select, true, union_all
 
 from services.query.scope import Jurisdiction
 from services.worker.counts import LIVE_TABLES, window_start
@@ -55,15 +55,18 @@ def skills(jurisdiction: Jurisdiction, now: datetime) -> Select:
     )
     first = window_start(now)
     month_after = _next_month(first)
-    in_window = or_(and_(o.grain == "day", o.starts >= first, o.starts < month_after),
-                    and_(o.grain == "month", o.starts >= month_after))
-    demand = (
+    # Two range scans of the primary key (by_origin, grain, starts, ...): the days of the month the
+    # window starts in, and the months after it. (One OR of both made PostgreSQL scan the table.)
+    days = and_(o.grain == "day", o.starts >= first, o.starts < month_after)
+    months = and_(o.grain == "month", o.starts >= month_after)
+    demand = [
         select(o.occupation_code, o.destination_country, literal(0).label("job_ready"),
                func.sum(o.count).label("offers_365d"), literal(0).label("deployed"))
         .where(_visible(offer_counts, jurisdiction), in_window)
         .group_by(o.occupation_code, o.destination_country)
-    )
-    both = union_all(supply, demand).subquery()
+        for in_window in (days, months)
+    ]
+    both = union_all(supply, *demand).subquery()
     occupation, dest = _shown(both.c.occupation_code), _shown(both.c.destination_country)
     return (
         select(occupation.label("occupation_code"), dest.label("destination_country"),

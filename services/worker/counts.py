@@ -30,7 +30,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Connection, Table, delete, func, insert, select
+from sqlalchemy import Connection, Table, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -74,17 +74,19 @@ def count_case(tally: Tally, before: CaseKey | None, after: CaseKey | None, case
                 tally[(SKILLS, (by_origin, occupation, dest, region, stage))] += sign
 
 
-def count_offer(tally: Tally, offer: Mapping) -> None:
-    """One job offer (a job_offers row) into its day and its month."""
+def count_offer(tally: Tally, offer: Mapping, offers: int = 1) -> None:
+    """One job offer (a job_offers row; or `offers` alike) into its day and its month."""
     day = offer_day(offer["occurred_at"])
     for by_origin, region in ((False, ""), (True, offer.get("origin_region") or "")):
         for grain, starts in (("day", day), ("month", day.replace(day=1))):
             tally[(OFFERS, (by_origin, grain, starts, offer["occupation_code"] or "",
-                            offer["destination_country"] or "", region))] += 1
+                            offer["destination_country"] or "", region))] += offers
 
 
-def offer_day(moment: datetime | str) -> date:
+def offer_day(moment: datetime | date | str) -> date:
     """The UTC day of an offer (SQLite hands stored instants back as naive UTC or as text)."""
+    if type(moment) is date:
+        return moment
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)
     if moment.tzinfo is not None:
@@ -135,11 +137,12 @@ def write(conn: Connection, tables: Iterable[Table], tally: Tally) -> None:
 
 
 def insert_all(conn: Connection, tables: Iterable[Table], tally: Tally) -> None:
-    """A rebuilt view's counts into empty tables."""
+    """A view's counts into empty tables (COPY on PostgreSQL)."""
+    from services.worker.bulk import copy_rows  # bulk builds on this module
+
     by_name = {table.name.removesuffix("_rebuild"): table for table in tables}
     for name, table_rows in rows(tally).items():
-        if table_rows:
-            conn.execute(insert(by_name[name]), table_rows)
+        copy_rows(conn, by_name[name], table_rows)
 
 
 def recount(conn: Connection, views) -> None:
@@ -152,8 +155,13 @@ def recount(conn: Connection, views) -> None:
     tally: Tally = Counter()
     for row in conn.execute(select(*keys, func.count().label("cases")).group_by(*keys)):
         count_case(tally, None, tuple(row)[:4], row.cases)
-    for offer in conn.execute(select(o.occurred_at, o.occupation_code, o.destination_country, o.origin_region)):
-        count_offer(tally, offer._mapping)
+    if conn.dialect.name == "postgresql":
+        day = func.date(func.timezone("UTC", o.occurred_at))
+    else:  # SQLite keeps instants as UTC text
+        day = func.date(o.occurred_at)
+    offer_keys = (day.label("occurred_at"), o.occupation_code, o.destination_country, o.origin_region)
+    for offer in conn.execute(select(*offer_keys, func.count().label("offers")).group_by(*offer_keys)):
+        count_offer(tally, offer._mapping, offer.offers)
     for table in views.counts:
         conn.execute(delete(table))
     insert_all(conn, views.counts, tally)
