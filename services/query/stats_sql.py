@@ -10,8 +10,11 @@ null.
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 
-from sqlalchemy import ColumnElement, Select, Table, and_, false, func, literal, select, true, union_all
+from sqlalchemy import (
+    ColumnElement, Date, Select, Table, and_, bindparam, false, func, literal, select, true, union_all,
+)
 
 from services.query.scope import Jurisdiction
 from services.worker.counts import LIVE_TABLES, window_start
@@ -33,17 +36,31 @@ def _shown(column) -> ColumnElement:
 
 
 def stages(jurisdiction: Jurisdiction, destination_country: str | None) -> Select:
+    """Headcount per destination and stage; the statement is built once per jurisdiction (the
+    destination filter is a bind parameter)."""
+    return _stages(jurisdiction, destination_country is not None).params(destination_country=destination_country)
+
+
+@lru_cache(maxsize=512)
+def _stages(jurisdiction: Jurisdiction, one_destination: bool) -> Select:
     c = stage_counts.c
     dest, stage = _shown(c.destination_country), _shown(c.stage)
     query = select(dest.label("destination_country"), stage.label("stage"), func.sum(c.count).label("count"))
     query = query.where(_visible(stage_counts, jurisdiction))
-    if destination_country is not None:
-        query = query.where(c.destination_country == destination_country)
+    if one_destination:
+        query = query.where(c.destination_country == bindparam("destination_country"))
     return (query.group_by(dest, stage).having(func.sum(c.count) > 0)
             .order_by(dest.asc().nulls_last(), stage.asc().nulls_last()))
 
 
 def skills(jurisdiction: Jurisdiction, now: datetime) -> Select:
+    """Supply, demand of the window at `now`, and deployed, per occupation and destination."""
+    first = window_start(now)
+    return _skills(jurisdiction).params(first=first, month_after=_next_month(first))
+
+
+@lru_cache(maxsize=512)
+def _skills(jurisdiction: Jurisdiction) -> Select:
     s, o = skill_counts.c, offer_counts.c
     supply = (
         select(s.occupation_code, s.destination_country,
@@ -53,8 +70,7 @@ def skills(jurisdiction: Jurisdiction, now: datetime) -> Select:
         .where(_visible(skill_counts, jurisdiction))
         .group_by(s.occupation_code, s.destination_country)
     )
-    first = window_start(now)
-    month_after = _next_month(first)
+    first, month_after = bindparam("first", type_=Date), bindparam("month_after", type_=Date)
     # Two range scans of the primary key (by_origin, grain, starts, ...): the days of the month the
     # window starts in, and the months after it. (One OR of both made PostgreSQL scan the table.)
     days = and_(o.grain == "day", o.starts >= first, o.starts < month_after)
