@@ -30,7 +30,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Connection, Table, delete, func, select
+from sqlalchemy import Connection, Table, delete, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -121,19 +121,22 @@ def rows(tally: Tally) -> dict[str, list[dict]]:
 def write(conn: Connection, tables: Iterable[Table], tally: Tally) -> None:
     """Add the tally's changes to the count tables, in the caller's transaction; rows that reach 0
     are deleted, so the tables hold the same rows whether they were kept by deltas or rebuilt.
-    One multi-row upsert per table (a round trip, not one per key)."""
+    One multi-row upsert per table (a round trip, not one per key); the delete only runs in the
+    rare batch that emptied a row (the upsert returns the new counts)."""
     by_name = {table.name.removesuffix("_rebuild"): table for table in tables}
-    shrank = {name for (name, _key), change in tally.items() if change < 0}
     for name, changes in rows(tally).items():
         table = by_name[name]
+        key = [table.c[column] for column in KEYS[name]]
+        emptied = []
         for start in range(0, len(changes), UPSERT_ROWS):
             statement = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(table)
             statement = statement.values(changes[start:start + UPSERT_ROWS])
-            conn.execute(statement.on_conflict_do_update(
-                index_elements=list(KEYS[name]), set_={"count": table.c["count"] + statement.excluded["count"]}))
-    for name in shrank:  # only headcounts shrink (offers are never taken back): small tables
-        table = by_name[name]
-        conn.execute(delete(table).where(table.c["count"] == 0))
+            statement = statement.on_conflict_do_update(
+                index_elements=list(KEYS[name]), set_={"count": table.c["count"] + statement.excluded["count"]})
+            emptied += [tuple(row)[:-1] for row in conn.execute(statement.returning(*key, table.c["count"]))
+                        if row[-1] == 0]
+        if emptied:
+            conn.execute(delete(table).where(tuple_(*key).in_(emptied), table.c["count"] == 0))
 
 
 def insert_all(conn: Connection, tables: Iterable[Table], tally: Tally) -> None:
