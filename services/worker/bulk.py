@@ -14,8 +14,11 @@ once per batch it appears in. A rebuild owns the shadow tables, so here:
   and counts go at the end, in the same transaction.
 What the views hold therefore equals what the live worker builds from the same log (the
 integration test compares them on the demo's log with time rules and officer actions):
-- an event_id seen before is a duplicate and changes nothing (first copy wins, as the timeline's
-  primary key makes it in the live worker);
+- an event_id seen before changes nothing (first copy wins, as the timeline's primary key makes it
+  in the live worker); one with other content is counted as failed (the live worker dead-letters
+  it as a conflicting duplicate);
+- a record the database refuses fails the whole COPY: the fold raises `BulkRefused` and the
+  replay starts again batch by batch, where such records are set aside one by one;
 - an event the domain cannot fold is left out (the live worker dead-letters it);
 - an alert row is its latest change, with the case's final destination and origin (the live
   worker writes the latest change and moves every alert of a case when the case moves).
@@ -35,20 +38,25 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from sqlalchemy import JSON, Connection, Table, insert
+from sqlalchemy import JSON, Connection, Table, insert, select
 from sqlalchemy.engine import Engine
 
 from services.config import Settings
 from services.domain import AlertChange, CaseState, RuleConfig, project
 from services.logs import get_logger
-from services.worker import counts
+from services.worker import counts, refusals
+from services.worker.persist import same_content
 from services.worker.pipeline import decode_one
-from services.worker.rows import alert_row, case_row, offer_row, timeline_row
+from services.worker.rows import Delivered, alert_row, case_row, offer_row, timeline_row
 from services.worker.views import Views
 
 log = get_logger(__name__)
 GC_YOUNG_THRESHOLD = 20_000  # as the worker's (services/worker/runner.py)
 FETCH_RECORDS = 20_000  # records per getmany: large enough that the loop's overhead is noise
+
+
+class BulkRefused(RuntimeError):
+    """The database refused a record of a bulk fold (the whole COPY failed); the reason, redacted."""
 
 
 @dataclass
@@ -72,6 +80,7 @@ class Fold:
     rules: RuleConfig
     states: dict[str, CaseState] = field(default_factory=dict)
     seen: set[str] = field(default_factory=set)
+    repeats: list[Delivered] = field(default_factory=list)  # event_ids seen before: compared at the end
     alerts: dict[str, AlertChange] = field(default_factory=dict)  # the latest change of each alert
     offers: list[dict] = field(default_factory=list)
     result: Folded = field(default_factory=Folded)
@@ -85,7 +94,8 @@ class Fold:
             return None
         event = delivered.event
         event_id = str(event.event_id)
-        if event_id in self.seen:
+        if event_id in self.seen:  # never applied; same content or not is told apart in `write`
+            self.repeats.append(delivered)
             return None
         try:
             state, changes = project(self.states.get(event.case_id), event, self.rules)
@@ -110,12 +120,38 @@ class Fold:
                                        for change in self.alerts.values()])
         copy_rows(conn, views.job_offers, self.offers)
         counts.write(conn, views.counts, counts.tally_of(self.states.values(), self.offers))
+        self._tell_repeats(conn, views)
+
+    def _tell_repeats(self, conn: Connection, views: Views) -> None:
+        """A repeated event_id with other content is a conflicting duplicate (counted as failed, as
+        the live worker dead-letters it, `persist.same_content`); with the same content, nothing."""
+        if not self.repeats:
+            return
+        t = views.timeline.c
+        ids = list({str(d.event.event_id) for d in self.repeats})
+        held = {row.event_id: row.envelope
+                for row in conn.execute(select(t.event_id, t.envelope).where(t.event_id.in_(ids)))}
+        for delivered in self.repeats:
+            if not same_content(delivered.event, held[str(delivered.event.event_id)]):
+                self.result.failed += 1
+                log.warning("replay set aside a conflicting duplicate", event_id=str(delivered.event.event_id),
+                            partition=delivered.partition, offset=delivered.offset)
 
 
 def fold_partitions(settings: Settings, engine: Engine, views: Views, partitions: list[int],
                     ends: dict[int, int], on_read: Callable[[int], object] = lambda records: None) -> Folded:
     """Fold `partitions` of the journey topic up to `ends` (partition -> end offset) into `views`,
     in one transaction. `on_read(n)` after each fetch of n records (a progress bar)."""
+    try:
+        return _fold_partitions(settings, engine, views, partitions, ends, on_read)
+    except Exception as error:
+        if refusals.is_record_fault(error):
+            raise BulkRefused(refusals.reason(error)) from None
+        raise
+
+
+def _fold_partitions(settings: Settings, engine: Engine, views: Views, partitions: list[int],
+                     ends: dict[int, int], on_read: Callable[[int], object]) -> Folded:
     fold = Fold(RuleConfig.from_settings(settings))
     # As in the worker (services/worker/runner.py): millions of short-lived objects per fold, so
     # young collections far less often; restored after.

@@ -8,7 +8,8 @@ against writers, folds the few events that arrived meanwhile, and swaps the rebu
 (`views.swap`): readers see the old views until the commit and the rebuilt ones after it. A
 worker running alongside is blocked for that transaction only; its next batch then meets rows it
 did not load, loses the compare-and-set, reloads and finds its events already applied.
-Records that do not decode are skipped (the running worker has dead-lettered them already).
+Records that do not decode, that the database refuses or that conflict with an event_id already
+folded are skipped and counted (the running worker has dead-lettered them already).
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ from services.domain import RuleConfig
 from services.logs import get_logger
 from services.storage.db import make_engine
 from services.worker import views as v
-from services.worker.bulk import Folded, fold_partitions
+from services.worker.bulk import BulkRefused, Folded, fold_partitions
 from services.worker.dlq import Message
-from services.worker.persist import apply_batch
+from services.worker.isolate import isolating
+from services.worker.persist import Applied, apply_batch
 from services.worker.pipeline import decode_one
 
 log = get_logger(__name__)
@@ -95,6 +97,20 @@ def _bulk(settings: Settings, engine: Engine, rebuilt: v.Views, ends: dict[int, 
     forked where the platform can (no second import of everything, a second or more per job on a
     busy host); the parent holds no open connection while forking (no Kafka client, engine pool
     emptied), so no socket is shared with a child."""
+    try:
+        return _bulk_jobs(settings, engine, rebuilt, ends, jobs, progress)
+    except BulkRefused as refused:
+        # A record the database refuses fails a whole COPY. Rare (the contract refuses most such
+        # values at the gateway), so the replay starts again batch by batch, where the refused
+        # records are set aside one by one as the live worker dead-lettered them.
+        log.warning("the database refused a record of the bulk fold; rebuilding batch by batch instead",
+                    reason=str(refused))
+        v.shadow(engine)  # the same tables, emptied
+        return _batch_by_batch(settings, engine, rebuilt, ends)
+
+
+def _bulk_jobs(settings: Settings, engine: Engine, rebuilt: v.Views, ends: dict[int, int], jobs: int,
+               progress: bool) -> Folded:
     if jobs <= 1:
         with tqdm(total=sum(ends.values()), unit="event", desc="replay", disable=not progress) as bar:
             return fold_partitions(settings, engine, rebuilt, sorted(ends), ends, bar.update)
@@ -121,6 +137,23 @@ def _job(settings: Settings, partitions: list[int], ends: dict[int, int]) -> Fol
     return folded
 
 
+def _batch_by_batch(settings: Settings, engine: Engine, rebuilt: v.Views, ends: dict[int, int]) -> Folded:
+    """The log up to `ends` folded as the live worker does, a transaction per poll."""
+    rules = RuleConfig.from_settings(settings)
+    result = Replayed()
+    consumer = _consumer(settings)
+    try:
+        partitions = {TopicPartition(settings.journey_topic, p): end for p, end in ends.items()}
+        consumer.assign(list(partitions))
+        consumer.seek_to_beginning(*partitions)
+        for messages in _read_until(consumer, partitions):
+            with engine.begin() as connection:
+                _fold(connection, rebuilt, messages, rules, result)
+    finally:
+        consumer.close()
+    return Folded(result.events, result.skipped, result.failed)
+
+
 def _fold(connection: Connection, rebuilt: v.Views, messages: list[Message], rules: RuleConfig,
           result: Replayed) -> None:
     delivered = []
@@ -130,11 +163,24 @@ def _fold(connection: Connection, rebuilt: v.Views, messages: list[Message], rul
             result.skipped += 1
         else:
             delivered.append(event)
-    applied = apply_batch(connection, rebuilt, delivered, rules, datetime.now(UTC))
+    applied = _apply_isolating(connection, rebuilt, delivered, rules)
     result.events += applied.applied
     result.failed += len(applied.failed)
     for failed, reason in applied.failed:
         log.warning("replay could not fold an event", event_id=str(failed.event.event_id), reason=reason[:300])
+
+
+def _apply_isolating(connection: Connection, rebuilt: v.Views, delivered: list, rules: RuleConfig) -> Applied:
+    """The messages into the rebuilt views; on PostgreSQL each try in a savepoint, so a record the
+    database refuses is set aside (as the live worker dead-lettered it) and the replay goes on.
+    SQLite refuses no text, and its driver's savepoints are unreliable: one try there."""
+    def attempt(part) -> Applied:
+        with connection.begin_nested():
+            return apply_batch(connection, rebuilt, part, rules, datetime.now(UTC))
+
+    if connection.dialect.name != "postgresql":
+        return apply_batch(connection, rebuilt, delivered, rules, datetime.now(UTC))
+    return isolating(attempt, delivered)
 
 
 def _read_until(consumer: KafkaConsumer, ends: dict[TopicPartition, int]):

@@ -63,3 +63,21 @@ def test_the_bulk_fold_writes_what_the_live_batches_write(sqlite_engine, seed):
     assert fold.result.events == len(stream) - 5
     for live, shadow in zip(LIVE.folded, rebuilt.folded, strict=True):
         assert _rows(sqlite_engine, shadow) == _rows(sqlite_engine, live), live.name
+
+
+def test_a_repeated_event_id_with_other_content_is_counted_as_failed_and_changes_nothing(sqlite_engine):
+    from tests.factories import make
+
+    first = make("migrant.registered", 0)
+    conflicting = first.model_copy(update={"case_id": "OTHER-0001"})
+    rebuilt = views.shadow(sqlite_engine)
+    fold = Fold(RuleConfig())
+    with sqlite_engine.begin() as conn:
+        with TimelineCopy(conn, rebuilt.timeline) as timeline:
+            for offset, event in enumerate([first, first, conflicting]):
+                row = fold.add(message(event, offset))
+                if row is not None:
+                    timeline.write(row)
+        fold.write(conn, rebuilt)
+    assert (fold.result.events, fold.result.failed) == (1, 1)
+    assert [row[0] for row in _rows(sqlite_engine, rebuilt.cases)] == [first.case_id]

@@ -5,7 +5,7 @@ existing cases and job offers (the same keys the worker's deltas use), so an upg
 answers the stats endpoints at once without a replay.
 
 Revision ID: 0011
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-06
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
