@@ -99,3 +99,44 @@ def database_check(engine) -> Callable[[], bool]:
         return True
 
     return check
+
+
+def install_metrics(app: FastAPI, service: str) -> None:
+    """`GET /metrics` (Prometheus text format) and a latency histogram per route (SPEC section 14).
+    The route is the path template (`/v1/cases/{case_id}`), never the path: one series per route,
+    and no case_id in a label. Requests that match no route count as `unmatched`."""
+    import time
+
+    from fastapi.responses import Response
+
+    from services import metrics
+
+    @app.get("/metrics", tags=["health"], include_in_schema=False)
+    def prometheus_metrics() -> Response:
+        body, content_type = metrics.exposition()
+        return Response(body, media_type=content_type)
+
+    class _Timing:
+        def __init__(self, inner) -> None:
+            self.inner = inner
+
+        async def __call__(self, scope, receive, send) -> None:
+            if scope["type"] != "http":
+                await self.inner(scope, receive, send)
+                return
+            started, status = time.perf_counter(), 500
+
+            async def record_status(message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                await send(message)
+
+            try:
+                await self.inner(scope, receive, record_status)
+            finally:
+                route = getattr(scope.get("route"), "path", None) or "unmatched"
+                metrics.REQUEST_SECONDS.labels(service=service, method=scope["method"], route=route,
+                                               status=str(status)).observe(time.perf_counter() - started)
+
+    app.add_middleware(_Timing)
