@@ -23,6 +23,7 @@ import faust
 from faust.transport.drivers import aiokafka as driver
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from services import metrics
 from services.config import Settings
 from services.kafka.producer import PublishFailed
 from services.logs import get_logger
@@ -101,6 +102,7 @@ class Worker:
             await self._until_done(self.pipeline.store, batch)
             await self._until_done(self.pipeline.publish, batch)
             done = True
+            metrics.observe_batch(len(messages), [d.event.recorded_at for d in batch.delivered])
             self.batches += 1
         except Exception as error:
             log.exception("the worker cannot continue; stopping with this batch unacknowledged")
@@ -156,8 +158,9 @@ def build_app(settings: Settings, worker: Worker, group: str | None = None) -> W
         if not owned or not partitions:
             return
         try:
-            await asyncio.to_thread(sweep_once, settings, worker.pipeline.engine, worker.pipeline.publisher,
-                                    owned, partitions)
+            with metrics.SWEEP_SECONDS.time():
+                await asyncio.to_thread(sweep_once, settings, worker.pipeline.engine, worker.pipeline.publisher,
+                                        owned, partitions)
             await asyncio.to_thread(worker.pipeline.flush_outbox, OUTBOX_GRACE)
         except TRANSIENT as error:  # the next interval tries again; deadlines stay in the index
             log.warning("sweep failed; will retry next interval", error=str(error).splitlines()[0][:300])

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 import events
+from services import metrics
 from services.config import Settings
 from services.domain import RuleConfig
 from services.kafka.producer import Publisher, Record
@@ -90,6 +91,7 @@ class Pipeline:
         records += [self.alert_record(message) for message in batch.applied.changes]
         self.publisher.publish(records)
         for message, reason in batch.dead:
+            metrics.dead_lettered(reason)
             log.warning("dead-lettered a record", reason=reason[:300], topic=message.topic,
                         partition=message.partition, offset=message.offset)
         self._forget(batch.applied.outbox_ids)
