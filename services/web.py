@@ -140,3 +140,19 @@ def install_metrics(app: FastAPI, service: str) -> None:
                                                status=str(status)).observe(time.perf_counter() - started)
 
     app.add_middleware(_Timing)
+
+
+def serve_http(app: FastAPI, host: str, port: int) -> int:
+    """Run a service with uvicorn until SIGINT/SIGTERM; 0 after the graceful stop.
+
+    uvicorn stops gracefully on SIGTERM and then raises the signal again for the handler that was
+    in place before it, which by default kills the process (exit -15, a failure to systemd or
+    Kubernetes). A no-op handler in place first makes that re-raise harmless: exit 0."""
+    import signal
+
+    import uvicorn
+
+    signal.signal(signal.SIGTERM, lambda *_args: None)
+    # Our own request log replaces uvicorn's access log; log_config=None keeps our logging setup.
+    uvicorn.run(app, host=host, port=port, access_log=False, log_config=None)
+    return 0
