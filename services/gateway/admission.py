@@ -37,6 +37,7 @@ class Admitted:
     case_id: str
     event_type: str
     record: Record
+    correlation_id: str | None = None
 
 
 class MalformedJson(ValueError):
@@ -86,7 +87,8 @@ def admit(data: Any, source: Source, *, topic: str, now: datetime) -> Admitted |
         ("event_id", event_id.encode()),
     )
     return Admitted(event_id, stamped.case_id, stamped.event_type,
-                    Record(topic, key=stamped.case_id, value=value, headers=headers))
+                    Record(topic, key=stamped.case_id, value=value, headers=headers),
+                    str(stamped.correlation_id) if stamped.correlation_id is not None else None)
 
 
 def batch_items(data: Any) -> list[Any] | Refused:

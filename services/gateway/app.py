@@ -12,6 +12,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from typing import Annotated
 
+import structlog
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -114,6 +115,9 @@ async def publish_event(request: Request, agency: CurrentAgency, gateway: Gatewa
     if isinstance(outcome, Refused):
         raise ApiError(outcome.status, outcome.message, outcome.errors, code=outcome.code)
     fields["case_id"] = outcome.case_id
+    # Every later line of this request (its request log too) names the event it is about.
+    structlog.contextvars.bind_contextvars(case_id=outcome.case_id, event_id=outcome.event_id,
+                                           correlation_id=outcome.correlation_id)
     return JSONResponse({"event_id": outcome.event_id, "status": "accepted"}, 202)
 
 

@@ -93,7 +93,8 @@ class Pipeline:
         for message, reason in batch.dead:
             metrics.dead_lettered(reason)
             log.warning("dead-lettered a record", reason=reason[:300], topic=message.topic,
-                        partition=message.partition, offset=message.offset)
+                        partition=message.partition, offset=message.offset,
+                        case_id=message.key.decode(errors="replace")[:64] if message.key else None)
         self._forget(batch.applied.outbox_ids)
         batch.published = True
 
