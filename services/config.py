@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     webhook_poll_s: float = 1.0  # how often each sender looks for due retries without being woken
     # The worker's /metrics, /healthz and /readyz (SPEC section 14); 0 turns the server off.
     worker_metrics_port: int = 9464
+    worker_metrics_host: str = "127.0.0.1"  # 0.0.0.0 in a container, so Prometheus can reach it
 
     @field_validator("clearance_required")
     @classmethod

@@ -52,7 +52,7 @@ async def update_lag(app, topics: set[str]) -> None:
 
 
 class OpsServer:
-    def __init__(self, port: int, checks: dict[str, Callable[[], bool]], refresh: Callable, host: str = "0.0.0.0") -> None:
+    def __init__(self, port: int, checks: dict[str, Callable[[], bool]], refresh: Callable, host: str = "127.0.0.1") -> None:
         self.port, self.host, self.checks, self.refresh = port, host, checks, refresh
         self._runner: web.AppRunner | None = None
         self._task: asyncio.Task | None = None

@@ -106,4 +106,4 @@ def _ops_server(settings: Settings, app, engine, publisher) -> OpsServer | None:
         metrics.set_open_alerts(await asyncio.to_thread(open_alert_counts, engine))
 
     checks = {"kafka": publisher.reachable, "database": database_check(engine)}
-    return OpsServer(settings.worker_metrics_port, checks, refresh)
+    return OpsServer(settings.worker_metrics_port, checks, refresh, host=settings.worker_metrics_host)
