@@ -27,8 +27,9 @@ REFRESH_S = 2.0
 
 def open_alert_counts(engine: Engine) -> list[tuple[str, str, int]]:
     alerts = Alert.__table__.c
-    query = (select(alerts.code, alerts.severity, func.count()).where(alerts.status != "resolved")
-             .group_by(alerts.code, alerts.severity))
+    # status first: the inbox index (status, ...) serves it without reading resolved alerts
+    query = (select(alerts.code, alerts.severity, func.count())
+             .where(alerts.status.in_(["open", "acknowledged"])).group_by(alerts.code, alerts.severity))
     with engine.connect() as connection:
         return [(row[0], row[1], row[2]) for row in connection.execute(query)]
 

@@ -11,6 +11,7 @@ import asyncio
 import gc
 import signal
 import threading
+import time
 
 from services.config import Settings
 from services.kafka.producer import Publisher
@@ -26,6 +27,7 @@ from services.worker.pipeline import Pipeline
 log = get_logger(__name__)
 STOP_GRACE_S = 60.0
 GC_YOUNG_THRESHOLD = 20_000
+OPEN_ALERTS_EVERY_S = 15.0
 
 
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
@@ -101,9 +103,14 @@ def _ops_server(settings: Settings, app, engine, publisher) -> OpsServer | None:
     from services import metrics
     from services.web import database_check
 
+    counted_at = [float("-inf")]
+
     async def refresh() -> None:
         await update_lag(app, {settings.journey_topic, settings.alerts_topic})
-        metrics.set_open_alerts(await asyncio.to_thread(open_alert_counts, engine))
+        # An aggregate over the inbox: every OPEN_ALERTS_EVERY_S (a scrape interval), not every refresh.
+        if time.monotonic() - counted_at[0] >= OPEN_ALERTS_EVERY_S:
+            metrics.set_open_alerts(await asyncio.to_thread(open_alert_counts, engine))
+            counted_at[0] = time.monotonic()
 
     checks = {"kafka": publisher.reachable, "database": database_check(engine)}
     return OpsServer(settings.worker_metrics_port, checks, refresh, host=settings.worker_metrics_host)
