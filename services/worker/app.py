@@ -102,7 +102,6 @@ class Worker:
             await self._until_done(self.pipeline.store, batch)
             await self._until_done(self.pipeline.publish, batch)
             done = True
-            metrics.observe_batch(len(messages), [d.event.recorded_at for d in batch.delivered])
             self.batches += 1
         except Exception as error:
             log.exception("the worker cannot continue; stopping with this batch unacknowledged")

@@ -79,6 +79,7 @@ class Pipeline:
                     raise
                 log.info("batch raced with another writer; retrying", attempt=attempt, error=str(error)[:200])
         batch.applied = applied
+        metrics.observe_batch(len(batch.messages), [d.event.recorded_at for d in batch.delivered])
         batch.dead += [(_message_of(d, batch), reason) for d, reason in applied.failed]
         return applied
 
