@@ -79,7 +79,7 @@ class Pipeline:
                     raise
                 log.info("batch raced with another writer; retrying", attempt=attempt, error=str(error)[:200])
         batch.applied = applied
-        metrics.observe_batch(len(batch.messages), [d.event.recorded_at for d in batch.delivered])
+        metrics.observe_batch(len(batch.messages), applied.recorded_at)  # duplicates are not new to the view
         batch.dead += [(_message_of(d, batch), reason) for d, reason in applied.failed]
         return applied
 
