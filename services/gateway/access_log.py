@@ -49,5 +49,8 @@ class RequestLog:
         finally:
             log = get_logger(self.logger)  # looked up per request so tests can capture it
             emit = log.debug if scope["path"] in QUIET_PATHS and status < 500 else log.info
+            case_id = (scope.get("path_params") or {}).get("case_id")
+            if case_id is not None:  # the query service's /v1/cases/{case_id}/...: the case in hand
+                fields.setdefault("case_id", case_id)
             emit("request", method=scope["method"], path=scope["path"], status=status,
                  latency_ms=round((time.perf_counter() - started) * 1000, 2), **fields)
