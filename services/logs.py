@@ -4,17 +4,44 @@ Every line carries `logger` (the module's name) and `level`, plus whatever the w
 with `structlog.contextvars` (case_id, event_id, correlation_id, delivery_id). Lines of other
 libraries (faust, kafka, uvicorn) go through the same renderer. Output goes to whatever
 `sys.stderr` is at the moment of writing, never a stream captured at configuration: so pytest's
-capture, which swaps sys.stderr per test, sees log lines like any other output.
+capture, which swaps sys.stderr per test, sees log lines like any other output. Control
+characters in values are escaped (SPEC section 7), in our lines and the libraries' alike.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
+from typing import Any
 
 import structlog
 
 _configured = False
+# C0 and C1 control characters and DEL: from a request path they would reach a terminal raw.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+MULTILINE_FIELDS = frozenset({"exception", "stack"})  # tracebacks keep their line breaks
+
+
+def escape(text: str) -> str:
+    """`text` with every control character written as a visible escape (`\\x1b`)."""
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
+
+def escape_control_characters(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """structlog processor: escape control characters in every string value (SPEC section 7)."""
+    for key, value in event_dict.items():
+        if isinstance(value, str) and key not in MULTILINE_FIELDS and _CONTROL.search(value):
+            event_dict[key] = escape(value)
+    return event_dict
+
+
+def _escape_record(record: logging.LogRecord) -> bool:
+    """Filter on the standard library's handlers (uvicorn, faust, kafka): the same escaping."""
+    message = record.getMessage()
+    if _CONTROL.search(message):
+        record.msg, record.args = escape(message), None
+    return True
 
 
 class _CurrentStderr:
@@ -46,10 +73,12 @@ def configure_logging(log_format: str = "console", level: str = "INFO") -> None:
     if _configured:
         return
     _configured = True
+    # Plain tracebacks: the console renderer's default (rich, when installed) prints every frame's
+    # local variables, which hold payloads, names and SQL parameters.
     renderer = (
         structlog.processors.JSONRenderer()
         if log_format == "json"
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback)
     )
     shared = [
         structlog.contextvars.merge_contextvars,
@@ -61,6 +90,7 @@ def configure_logging(log_format: str = "console", level: str = "INFO") -> None:
     handler = logging.StreamHandler(_CurrentStderr())
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(foreign_pre_chain=shared, processors=[
         structlog.stdlib.ProcessorFormatter.remove_processors_meta, structlog.processors.format_exc_info, renderer]))
+    handler.addFilter(_escape_record)
     logging.basicConfig(level=level, handlers=[handler], force=True)
     for noisy in ("kafka", "aiokafka", "faust", "mode", "alembic", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -68,6 +98,7 @@ def configure_logging(log_format: str = "console", level: str = "INFO") -> None:
         processors=[
             *shared,
             structlog.processors.format_exc_info,
+            escape_control_characters,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),

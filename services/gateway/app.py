@@ -23,6 +23,7 @@ from starlette.requests import ClientDisconnect
 
 from events import Source
 from services.config import Settings
+from services import hardening
 from services.gateway import openapi
 from services.gateway.access_log import RequestLog, log_fields
 from services.gateway.admission import MAX_BATCH_BYTES, MAX_EVENT_BYTES, Admitted, MalformedJson, Refused
@@ -56,6 +57,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, publisher: P
     add_health_routes(app, {"kafka": gateway.publisher.reachable, "database": database_check(gateway.engine)})
     app.include_router(router)
     openapi.install_openapi(app)
+    hardening.install(app, production=settings.env == "production", title="Passage gateway")
     return app
 
 
@@ -99,7 +101,7 @@ def current_agency(
 
 
 CurrentAgency = Annotated[Source, Depends(current_agency)]
-ERRORS = {status: {"model": openapi.ErrorBody} for status in (400, 401, 403, 413, 422, 503)}
+ERRORS = {status: {"model": openapi.ErrorBody} for status in (400, 401, 403, 409, 413, 422, 503)}
 router = APIRouter(prefix="/v1", tags=["events"])
 
 
@@ -117,7 +119,7 @@ async def publish_event(request: Request, agency: CurrentAgency, gateway: Gatewa
     fields["case_id"] = outcome.case_id
     # Every later line of this request (its request log too) names the event it is about.
     structlog.contextvars.bind_contextvars(case_id=outcome.case_id, event_id=outcome.event_id,
-                                           correlation_id=outcome.correlation_id)
+                                           correlation_id=_correlation_id(outcome))
     return JSONResponse({"event_id": outcome.event_id, "status": "accepted"}, 202)
 
 
@@ -161,6 +163,11 @@ async def _blocking(call, body: bytes, agency: Source):
         log.warning("kafka did not acknowledge", error=str(error))
         raise ApiError(503, "Kafka is unavailable or did not acknowledge in time; nothing was accepted. "
                             "Retrying with the same event_id is safe", headers=RETRY_AFTER) from None
+
+
+def _correlation_id(outcome: Admitted) -> str | None:
+    correlation_id = outcome.event.correlation_id if outcome.event is not None else None
+    return str(correlation_id) if correlation_id is not None else None
 
 
 def _result(outcome: Admitted | Refused) -> dict:
