@@ -36,8 +36,7 @@ async def _until_enqueued(notifier: Notifier, changes: list[tuple[int, dict]]) -
             await notifier.when_alerts_change_enqueue_deliveries(changes)
             return
         except Exception as error:  # a boundary: the agent must outlive a database outage
-            log.warning("could not enqueue webhook deliveries; retrying", retry_in_s=delay,
-                        error=str(error).splitlines()[0][:300] if str(error) else type(error).__name__)
+            log.warning("could not enqueue webhook deliveries; retrying", retry_in_s=delay, error=type(error).__name__)
             await asyncio.sleep(delay)
             delay = min(MAX_BACKOFF_S, delay * 2)
 

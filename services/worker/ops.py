@@ -89,7 +89,7 @@ class OpsServer:
             try:
                 await self.refresh()
             except Exception as error:  # a boundary: a gauge may go stale, the worker goes on
-                log.debug("could not refresh worker gauges", error=str(error).splitlines()[0][:200] if str(error) else "")
+                log.debug("could not refresh worker gauges", error=type(error).__name__)
             await asyncio.sleep(REFRESH_S)
 
     async def _metrics(self, _request: web.Request) -> web.Response:
