@@ -1,4 +1,5 @@
-"""One structlog line per request (both HTTP services: the query service passes its own logger name): method, path, status, latency, and the ids a handler adds with
+"""One structlog line per request, for both HTTP services (the query service passes its own logger
+name): method, path, status, latency, and the ids a handler adds with
 `log_fields(request).update(...)` (agency_id, event_id, case_id, counts). Never payloads: they
 carry personal data."""
 
