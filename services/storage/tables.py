@@ -252,3 +252,42 @@ class OfferTally(SQLModel, table=True):
     destination_country: str = Field(primary_key=True, max_length=2)
     origin_region: str = Field(primary_key=True)
     count: int
+
+class WebhookSubscription(SQLModel, table=True):
+    """An agency's webhook (SPEC section 11). The signing secret is not stored: it is derived from
+    PASSAGE_SECRET_KEY and `salt` (services.notify.signing), so a database dump cannot sign."""
+
+    __tablename__ = "webhook_subscriptions"
+
+    id: str = Field(primary_key=True, max_length=36)
+    agency_id: str = Field(max_length=64)
+    url: str
+    min_severity: str  # medium | high | critical
+    scopes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    salt: str = Field(max_length=64)
+    created_at: datetime = _tz(nullable=False)
+    disabled: bool = False
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One alert change to send to one subscription; kept after it is done, with how it went."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ux_webhook_deliveries_id", "delivery_id", unique=True),
+        Index("ix_webhook_deliveries_due", "subscription_id", "status", "seq"),
+    )
+
+    seq: int | None = Field(default=None, primary_key=True)  # enqueue order: in order per case
+    delivery_id: str = Field(max_length=36)  # uuid5 of (subscription, event, alert, change): stable
+    subscription_id: str = Field(max_length=36)
+    case_id: str = Field(max_length=64)
+    alert_partition: int  # the alerts-topic partition: the worker owning it sends the delivery
+    body: str  # the exact JSON bytes signed and sent, the same on every attempt
+    status: str  # pending | delivered | rejected | expired | cancelled
+    attempts: int = 0
+    created_at: datetime = _tz(nullable=False)
+    next_attempt_at: datetime = _tz(nullable=False)
+    last_attempt_at: datetime | None = _tz()
+    last_status_code: int | None = None
+    last_error: str | None = None

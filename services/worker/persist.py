@@ -62,6 +62,7 @@ class Applied:
     changes: list[dict] = field(default_factory=list)  # alerts-topic messages, in order
     outbox_ids: list[str] = field(default_factory=list)
     failed: list[tuple[Delivered, str]] = field(default_factory=list)
+    recorded_at: list[datetime | None] = field(default_factory=list)  # of each applied event (metrics)
 
 
 class Conflict(RuntimeError):
@@ -84,6 +85,7 @@ def apply_batch(conn: Connection, views: Views, batch: Sequence[Delivered], rule
             continue
         states[event.case_id] = state
         result.applied += 1
+        result.recorded_at.append(event.recorded_at)
         timeline.append(timeline_row(delivered))
         if event.event_type == "recruitment.job_offer_made":
             offers.append(offer_row(event, state))
