@@ -7,7 +7,7 @@ event that raised the alert: escalation counts from it) and alerts.escalated_at.
 Existing rows get NULLs; `passage replay` fills them from the log.
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-06
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
