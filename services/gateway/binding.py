@@ -74,8 +74,8 @@ def _offer_names_its_agent(party: Party, event: Envelope, _facts: CaseFacts | No
     return None
 
 
-# Rules of one event type, checked before the publisher kind's rule. `referral.*` (SPEC section 10:
-# bound to the agency referred to) belongs here, one entry per event type.
+# Rules of one event type, checked before the publisher kind's rule; for the referral answers
+# (SPEC section 10) the rule is the whole binding (`BOUND_BY_EVENT`).
 EVENT_RULES: dict[str, Rule] = {
     "recruitment.job_offer_made": _offer_names_its_agent,
     **{answer: referrals.answered_by_the_agency_referred_to for answer in referrals.ANSWERS},
