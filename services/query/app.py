@@ -18,7 +18,7 @@ from services import hardening
 from services.config import Settings
 from services.kafka.producer import Publisher
 from services.logs import get_logger
-from services.query import actions, routes_alerts, routes_audit, routes_cases, routes_stats
+from services.query import actions, routes_alerts, routes_audit, routes_cases, routes_casework, routes_stats
 from services.query.deps import Clients
 from services.storage.db import make_engine
 from services.web import ApiError, add_health_routes, database_check, error_response, install_error_handlers
@@ -57,7 +57,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, publisher: P
                                        headers={"Retry-After": "5"}))
 
     add_health_routes(app, {"kafka": clients.publisher.reachable, "database": database_check(clients.engine)})
-    for module in (routes_cases, routes_alerts, routes_stats, routes_audit):
+    for module in (routes_cases, routes_alerts, routes_stats, routes_audit, routes_casework):
         app.include_router(module.router)
     actions.install(app)  # Idempotency-Key: inside hardening's body limits, which read the body first
     hardening.install(app, production=settings.env == "production", title="Passage query API", limit_bodies=True)

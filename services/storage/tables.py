@@ -29,6 +29,7 @@ class Case(SQLModel, table=True):
         Index("ix_cases_stage", "stage", "case_id"),
         Index("ix_cases_next_deadline", "next_deadline"),
         Index("ix_cases_occupation_stage", "occupation_code", "stage"),
+        Index("ix_cases_assigned", "assigned_officer_id", "case_id"),
     )
 
     case_id: str = Field(primary_key=True, max_length=64)
@@ -55,6 +56,9 @@ class Case(SQLModel, table=True):
     return_reason: str | None = None
     event_count: int = 0
     last_event_at: datetime | None = _tz()
+    # SPEC section 10: who owns the case, and its referrals (each with its history) as JSON.
+    assigned_officer_id: str | None = Field(default=None, max_length=128)
+    referrals: list | None = Field(default=None, sa_column=Column(JSON))
     # When the next time rule would fire (NULL: none can); the sweep reads only due cases.
     next_deadline: datetime | None = _tz()
     state: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
@@ -102,6 +106,10 @@ class Alert(SQLModel, table=True):
     resolved_by: str | None = None
     resolved_at: datetime | None = _tz()
     note: str | None = None
+    # SPEC section 10: when Passage recorded the raising event (escalation counts from it), and
+    # when the sweep escalated the alert.
+    recorded_at: datetime | None = _tz()
+    escalated_at: datetime | None = _tz()
     # Copied from the case for scoping and filtering the inbox without a join.
     destination_country: str | None = None
     origin_region: str | None = None
