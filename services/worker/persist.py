@@ -33,10 +33,9 @@ from sqlalchemy.types import TypeDecorator
 
 import events
 from services.domain import CaseState, RuleConfig, project
-from services.worker import counts
-
 from services.gateway.duplicates import publisher_form
 from services.gateway.duplicates import same_content as same_as_stored
+from services.worker import counts
 from services.worker.refusals import reason as safe_reason
 from services.worker.rows import (
     Delivered, alert_message, alert_row, case_row, offer_row, outbox_row, timeline_row,
