@@ -23,7 +23,11 @@ ERASURE = "case.erasure_requested"
 def erase_cases(conn: Connection, views, delivered: Sequence, now: datetime | None = None) -> set[str]:
     """Erase the cases of `delivered` (the batch's decoded events) that carry an erasure request;
     returns their case ids. `views`: the tables being folded into (live or a replay's shadow)."""
-    case_ids = {d.event.case_id for d in delivered if d.event.event_type == ERASURE}
+    return erase_case_ids(conn, views, {d.event.case_id for d in delivered if d.event.event_type == ERASURE}, now)
+
+
+def erase_case_ids(conn: Connection, views, case_ids: set[str], now: datetime | None = None) -> set[str]:
+    """Erase `case_ids` (their fold says erased): destroy their keys, blank what the tables hold."""
     if not case_ids:
         return case_ids
     keystore.destroy(conn, case_ids, now or datetime.now(UTC))

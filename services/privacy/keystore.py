@@ -133,3 +133,10 @@ def copy_all(source: Connection, target: Connection) -> int:
     for start in range(0, len(rows), 1000):
         target.execute(_insert(target).on_conflict_do_nothing(index_elements=["case_id"]), rows[start:start + 1000])
     return len(rows)
+
+
+def wrapped_keys(conn: Connection) -> dict[str, tuple[bytes | None, str | None]]:
+    """Every row as case_id -> (wrapped_key, master_key_id); (None, None) for an erased case."""
+    c = data_keys.c
+    return {row.case_id: (bytes(row.wrapped_key) if row.wrapped_key is not None else None, row.master_key_id)
+            for row in conn.execute(select(c.case_id, c.wrapped_key, c.master_key_id))}

@@ -17,7 +17,7 @@ it goes to the dead-letter topic as it was produced, ciphertext and all.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -50,8 +50,14 @@ class Opened:
 
 
 class Opener:
-    def __init__(self, keys: dict[str, CaseKey]) -> None:
+    """`keys`: the case keys known up front (a batch's); `lookup`: how to read one more case's key
+    (a bulk replay reads them as it meets sealed records); `erased`: cases known to be erased."""
+
+    def __init__(self, keys: dict[str, CaseKey], lookup: Callable[[str], CaseKey | None] | None = None,
+                 erased: frozenset[str] = frozenset()) -> None:
         self._keys = keys
+        self._lookup = lookup
+        self._erased = erased
 
     @classmethod
     def for_batch(cls, database: Engine | Connection, keyring: Keyring, keys: Sequence[bytes | None]) -> Opener:
@@ -63,9 +69,32 @@ class Opener:
         with database.connect() as connection:
             return cls(keystore.load(connection, keyring, case_ids))
 
+    @classmethod
+    def reading(cls, engine: Engine, keyring: Keyring) -> Opener:
+        """For a whole log (bulk replay): the key store read once (a few hundred bytes per case),
+        each key unwrapped when a sealed record of its case first needs it."""
+        with engine.connect() as connection:
+            rows = keystore.wrapped_keys(connection)
+        erased = frozenset(case_id for case_id, (wrapped, _master) in rows.items() if wrapped is None)
+
+        def lookup(case_id: str) -> CaseKey | None:
+            wrapped, master_key_id = rows.get(case_id, (None, None))
+            return None if wrapped is None else CaseKey(case_id, keyring.unwrap(case_id, wrapped, master_key_id))
+
+        return cls({}, lookup, erased)
+
+    def _is_erased(self, case_id: str) -> bool:
+        known = self._keys.get(case_id)
+        return case_id in self._erased or (known is not None and known.erased)
+
+    def _case_key(self, case_id: str) -> CaseKey | None:
+        if case_id not in self._keys and self._lookup is not None:
+            self._keys[case_id] = self._lookup(case_id)
+        return self._keys.get(case_id)
+
     def open(self, key: bytes | None, value: bytes) -> Opened | None:
-        case_key = self._keys.get(key.decode(errors="replace")) if key else None
-        if SEALED_MARKER not in value and ERASED_MARKER not in value and not (case_key is not None and case_key.erased):
+        erased = key is not None and self._is_erased(key.decode(errors="replace"))
+        if SEALED_MARKER not in value and ERASED_MARKER not in value and not erased:
             return None
         try:
             data = json.loads(value)
@@ -73,21 +102,23 @@ class Opener:
             return None  # the decoder says what is wrong with it
         if not isinstance(data, dict) or not isinstance(data.get("payload"), dict):
             return None
-        case_key = self._keys.get(data.get("case_id")) if isinstance(data.get("case_id"), str) else None
+        case_id = data.get("case_id") if isinstance(data.get("case_id"), str) else ""
+        erased = self._is_erased(case_id)
         fields = personal_fields(data["event_type"]) if isinstance(data.get("event_type"), str) else ()
         payload, event_id = data["payload"], str(data.get("event_id"))
-        aead = AESGCM(case_key.key) if case_key is not None and not case_key.erased else None
+        aead: AESGCM | None = None
         blanked = []
         for name in fields:
             if name not in payload:
                 continue
             value_of = payload[name]
-            if is_sealed(value_of):
-                value_of = _open(aead, event_id, name, value_of) if aead is not None else None
-            elif value_of == ERASED:
+            if erased or value_of == ERASED:  # erased: nothing personal survives, sealed or not
                 value_of = None
-            if aead is None and case_key is not None:  # erased: nothing personal survives
-                value_of = None
+            elif is_sealed(value_of):
+                if aead is None:
+                    case_key = self._case_key(case_id)
+                    aead = AESGCM(case_key.key) if case_key is not None and case_key.key is not None else False
+                value_of = _open(aead, event_id, name, value_of) if aead else None  # no key: blank
             payload[name] = value_of
             if value_of is None:
                 blanked.append(name)

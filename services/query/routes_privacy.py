@@ -11,13 +11,11 @@ stores them opened), `alerts` (every status), `referrals` (when case work keeps 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel
 from sqlalchemy import or_, select, text
-from sqlmodel import SQLModel
 
 from events.types import Text
 from services.query.actions import publish_officer_event
@@ -97,14 +95,7 @@ def _read_by(db, case_id: str):
 
 
 def _referrals(db, case_id: str) -> list[dict[str, Any]]:
-    """The case's referrals, where case work (SPEC section 10) keeps a `referrals` table."""
-    table = SQLModel.metadata.tables.get("referrals")
-    if table is None or "case_id" not in table.c:
+    """The case's referrals with their history (SPEC section 10), as the case read shows them."""
+    if "referrals" not in cases.c:
         return []
-    return [{name: _plain(value) for name, value in row._mapping.items()}
-            for row in db.execute(select(table).where(table.c.case_id == case_id))]
-
-
-def _plain(value: Any) -> Any:
-    return value.astimezone(UTC).isoformat() if isinstance(value, datetime) and value.tzinfo else (
-        value.isoformat() if isinstance(value, datetime) else value)
+    return db.execute(select(cases.c.referrals).where(cases.c.case_id == case_id)).scalar() or []
