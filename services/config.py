@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     # faust's own default (60 s) would leave a dead worker's cases unprojected for a minute.
     worker_session_timeout_s: float = 10.0
     publish_timeout_s: float = 10.0
+    # Officer console (services/console): how long a signed-in session lasts.
+    console_session_hours: float = Field(8.0, gt=0)
 
     @field_validator("clearance_required")
     @classmethod

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
 from services.config import Settings
+from services.console import create_console
 from services.kafka.producer import Publisher
 from services.logs import get_logger
 from services.query import routes_alerts, routes_audit, routes_cases, routes_stats
@@ -58,4 +59,5 @@ def create_app(settings: Settings, *, engine: Engine | None = None, publisher: P
     add_health_routes(app, {"kafka": clients.publisher.reachable, "database": database_check(clients.engine)})
     for module in (routes_cases, routes_alerts, routes_stats, routes_audit):
         app.include_router(module.router)
+    app.mount("/console", create_console(app))  # the officer console (services/console), SPEC section 13
     return app
