@@ -38,6 +38,7 @@ PLAN: dict[str, tuple[list[str], list[str]]] = {
     # still joining the group, which leaves a few hundred events to time and a meaningless ratio.
     "scale_out": ([], ["--events", "20000"]),
     "sweep": ([], ["--cases", "100000", "--due", "1000"]),  # 1M cases / 10k due; quick 100k / 1k
+    "console": ([], ["--quick"]),  # officer console pages vs the JSON API, 1M cases; quick 100k
 }
 TIMEOUT_S = 30 * 60
 
