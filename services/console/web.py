@@ -38,8 +38,10 @@ class BadForm(Exception):
 
 
 def _environment() -> Environment:
+    # auto_reload off: templates ship with the package and never change under a running service,
+    # so no page pays a stat() per template it uses.
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
-                      trim_blocks=True, lstrip_blocks=True)
+                      trim_blocks=True, lstrip_blocks=True, auto_reload=False)
     env.globals.update(prefix=PREFIX, country=names.country_name, occupation=names.occupation_name,
                        stage_label=names.stage_label, stages=names.STAGES, day=sentences.day,
                        money=sentences.money, words=sentences.words)

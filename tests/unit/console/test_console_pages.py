@@ -149,3 +149,28 @@ def test_an_unreachable_database_shows_a_retry_page_not_a_traceback(unit_setting
         answer = client.get("/console/inbox", follow_redirects=False)
     assert answer.status_code == 503 and answer.headers["retry-after"] == "5"
     assert "reload" in answer.text and "<html" in answer.text
+
+
+def test_the_session_cookie_is_secure_when_the_request_came_over_tls(world):
+    client, tokens = world
+    tls = TestClient(client.app, base_url="https://testserver")
+    page = tls.get("/console/sign-in")
+    form_token = page.text.split('name="form_token" value="')[1].split('"')[0]
+    answer = tls.post("/console/sign-in", data={"token": tokens["sup-all"], "form_token": form_token},
+                      follow_redirects=False)
+    cookie = [h for h in answer.headers.get_list("set-cookie") if h.startswith(COOKIE + "=")][0].lower()
+    assert answer.status_code == 303 and "; secure" in cookie
+
+
+def test_the_session_lasts_as_long_as_configured(sqlite_engine, unit_settings):
+    from tests.query_seed import seed
+    from tests.unit.console.conftest import Console
+
+    tokens = seed(sqlite_engine, unit_settings.secret_key)
+    settings = unit_settings.model_copy(update={"console_session_hours": 0.5})
+    with TestClient(create_app(settings, engine=sqlite_engine, publisher=FakePublisher())) as client:
+        answer = Console(client, tokens, FakePublisher()).sign_in()
+    assert "max-age=1800" in answer.headers["set-cookie"].lower()
+    with sqlite_engine.connect() as conn:
+        row = conn.execute(select(sessions.c.created_at, sessions.c.expires_at)).one()
+    assert row.expires_at - row.created_at == timedelta(minutes=30)
