@@ -29,7 +29,8 @@ HEADERS = [
     (b"referrer-policy", b"same-origin"),
     # Every asset is ours; no script runs at all; forms post only here.
     (b"content-security-policy",
-     b"default-src 'self'; script-src 'none'; object-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+     b"default-src 'self'; script-src 'none'; object-src 'none'; form-action 'self'; "
+     b"frame-ancestors 'none'; base-uri 'none'"),
 ]
 
 

@@ -23,9 +23,10 @@ from services.web import ApiError
 router = APIRouter()
 PAGE_SIZE = 25
 _CASE_ID = re.compile(CASE_ID_PATTERN)
-NOTICES = {"note": "Note added. It appears in the notes and timeline once it is recorded; reload in a few seconds.",
-           "acknowledged": "Alert acknowledged. The case shows the change once it is recorded; reload in a few seconds.",
-           "resolved": "Alert resolved. The case shows the change once it is recorded; reload in a few seconds."}
+RECORDED = "once it is recorded; reload in a few seconds."
+NOTICES = {"note": f"Note added. It appears in the notes and timeline {RECORDED}",
+           "acknowledged": f"Alert acknowledged. The case shows the change {RECORDED}",
+           "resolved": f"Alert resolved. The case shows the change {RECORDED}"}
 Text = Annotated[str, Form(max_length=4000)]
 
 

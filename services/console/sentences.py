@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from string import Formatter
 from typing import Any
 
 from services.console.names import country_name, occupation_name
@@ -50,56 +51,78 @@ def _with_text(sentence: str, text: Any) -> str:
     return f"{sentence}: “{text}”" if text else sentence
 
 
-def _job_offer(p: Payload) -> str:
-    return (f"Job offer from {p.get('employer_name')} ({p.get('destination_country')}), "
-            f"{money(p.get('monthly_wage'))} a month for {months(p.get('contract_months'))}, "
-            f"through agent {p.get('recruiting_agent_id')}")
+def _job_offer(payload: Payload) -> str:
+    return (f"Job offer from {payload.get('employer_name')} ({payload.get('destination_country')}), "
+            f"{money(payload.get('monthly_wage'))} a month for {months(payload.get('contract_months'))}, "
+            f"through agent {payload.get('recruiting_agent_id')}")
 
 
+def _field(template: str, **formatters: Callable[[Any], str]) -> Callable[[Payload], str]:
+    """A sentence from a template over payload fields: `{name}` is the field, passed through
+    `formatters[name]` when there is one (e.g. a country code becomes its name)."""
+
+    def sentence(payload: Payload) -> str:
+        values = {name: payload.get(name) for name in _names(template)}
+        return template.format(**{name: formatters[name](value) if name in formatters else value
+                                  for name, value in values.items()})
+
+    return sentence
+
+
+def _names(template: str) -> list[str]:
+    return [name for _, name, _, _ in Formatter().parse(template) if name]
+
+
+def _told(template: str, text_field: str, **formatters: Callable[[Any], str]) -> Callable[[Payload], str]:
+    """Like `_field`, followed by the free text of `text_field` in quotes when there is any."""
+    head = _field(template, **formatters)
+    return lambda payload: _with_text(head(payload), payload.get(text_field))
+
+
+def _passed(result: Any) -> str:
+    return "passed" if result == "pass" else "did not pass"
+
+
+COUNTRY = {"destination_country": country_name, "nationality": country_name}
+OCCUPATION = {"occupation_code": occupation_name}
 SENTENCES: dict[str, Callable[[Payload], str]] = {
-    "migrant.registered": lambda p: f"Registered in {p.get('origin_region')}, {country_name(p.get('nationality'))}",
-    "skilling.assessed": lambda p: (f"Assessed as {occupation_name(p.get('occupation_code'))}, level {p.get('level')}: "
-                                    f"{'passed' if p.get('result') == 'pass' else 'did not pass'}"),
-    "skilling.training_enrolled": lambda p: (f"Enrolled in training {p.get('programme_id')} for "
-                                             f"{occupation_name(p.get('occupation_code'))}, starting {p.get('start_date')}"),
-    "skilling.training_completed": lambda p: (f"Training {p.get('programme_id')} "
-                                              f"{'completed' if p.get('outcome') == 'completed' else 'dropped'}"),
-    "skilling.certified": lambda p: (f"Certified as {occupation_name(p.get('occupation_code'))}, level {p.get('level')}, "
-                                     f"by {p.get('issuer')}"),
+    "migrant.registered": _field("Registered in {origin_region}, {nationality}", **COUNTRY),
+    "skilling.assessed": _field("Assessed as {occupation_code}, level {level}: {result}", **OCCUPATION,
+                                result=_passed),
+    "skilling.training_enrolled": _field("Enrolled in training {programme_id} for {occupation_code}, "
+                                         "starting {start_date}", **OCCUPATION),
+    "skilling.training_completed": _field("Training {programme_id} {outcome}", outcome=words),
+    "skilling.certified": _field("Certified as {occupation_code}, level {level}, by {issuer}", **OCCUPATION),
     "recruitment.job_offer_made": _job_offer,
-    "recruitment.contract_signed": lambda p: (f"Contract {p.get('contract_id')} signed with employer {p.get('employer_id')}, "
-                                              f"{money(p.get('monthly_wage'))} a month for {months(p.get('contract_months'))}"),
-    "recruitment.fee_paid": lambda p: (f"Recruitment fee of {money(p.get('amount'))} paid by the "
-                                       f"{p.get('paid_by')} ({p.get('purpose')})"),
-    "recruitment.orientation_completed": lambda p: f"Pre-departure orientation completed with {p.get('provider_id')}",
-    "recruitment.emigration_clearance_granted": lambda p: (f"Emigration clearance granted for "
-                                                           f"{country_name(p.get('destination_country'))}"),
-    "recruitment.visa_issued": lambda p: (f"Visa issued for {country_name(p.get('destination_country'))}, "
-                                          f"valid until {p.get('valid_until')}"),
-    "recruitment.insurance_issued": lambda p: f"Insurance issued by {p.get('insurer')}, valid until {p.get('valid_until')}",
-    "deployment.departed": lambda p: f"Departed for {country_name(p.get('destination_country'))}",
-    "deployment.arrived": lambda p: f"Arrived in {country_name(p.get('destination_country'))}",
-    "deployment.employment_started": lambda p: f"Started work with employer {p.get('employer_id')}",
-    "deployment.employer_changed": lambda p: (f"Changed employer to {p.get('employer_id')} "
-                                              f"(reason: {p.get('reason')})"),
-    "deployment.wage_paid": lambda p: f"Wage of {money(p.get('amount'))} paid for {p.get('period')}",
-    "deployment.welfare_check_completed": lambda p: _with_text(
-        f"Welfare check by {p.get('channel')}: {p.get('wellbeing')}", p.get("notes")),
-    "deployment.grievance_filed": lambda p: _with_text(f"Grievance filed: {words(p.get('category'))}", p.get("description")),
-    "deployment.incident_reported": lambda p: _with_text(f"Incident reported: {words(p.get('category'))}",
-                                                         p.get("description")),
-    "deployment.distress_reported": lambda p: _with_text(f"Distress reported by {p.get('channel')}", p.get("description")),
-    "deployment.assistance_provided": lambda p: f"{words(p.get('kind')).capitalize()} assistance provided by {p.get('provider')}",
-    "return.contract_ended": lambda p: f"Contract {p.get('contract_id')} ended: {words(p.get('reason'))}",
-    "return.returned": lambda p: f"Returned home ({words(p.get('reason'))})",
-    "return.reintegration_support_provided": lambda p: f"Reintegration support: {words(p.get('kind'))}",
-    "return.skills_recognized": lambda p: (f"Skills recognised as {occupation_name(p.get('occupation_code'))}, "
-                                           f"level {p.get('level')}"),
-    "case.note_added": lambda p: _with_text(f"Note by officer {p.get('officer_id')}", p.get("text")),
-    "case.alert_acknowledged": lambda p: _with_text(f"Alert {p.get('alert_id')} acknowledged by {p.get('officer_id')}",
-                                                    p.get("note")),
-    "case.alert_resolved": lambda p: _with_text(f"Alert {p.get('alert_id')} resolved by {p.get('officer_id')}", p.get("note")),
-    "case.time_alert_raised": lambda p: f"{words(p.get('code')).capitalize()} alert raised by the time rules",
+    "recruitment.contract_signed": _field("Contract {contract_id} signed with employer {employer_id}, "
+                                          "{monthly_wage} a month for {contract_months}",
+                                          monthly_wage=money, contract_months=months),
+    "recruitment.fee_paid": _field("Recruitment fee of {amount} paid by the {paid_by} ({purpose})", amount=money),
+    "recruitment.orientation_completed": _field("Pre-departure orientation completed with {provider_id}"),
+    "recruitment.emigration_clearance_granted": _field("Emigration clearance granted for {destination_country}",
+                                                       **COUNTRY),
+    "recruitment.visa_issued": _field("Visa issued for {destination_country}, valid until {valid_until}", **COUNTRY),
+    "recruitment.insurance_issued": _field("Insurance issued by {insurer}, valid until {valid_until}"),
+    "deployment.departed": _field("Departed for {destination_country}", **COUNTRY),
+    "deployment.arrived": _field("Arrived in {destination_country}", **COUNTRY),
+    "deployment.employment_started": _field("Started work with employer {employer_id}"),
+    "deployment.employer_changed": _field("Changed employer to {employer_id} (reason: {reason})"),
+    "deployment.wage_paid": _field("Wage of {amount} paid for {period}", amount=money),
+    "deployment.welfare_check_completed": _told("Welfare check by {channel}: {wellbeing}", "notes"),
+    "deployment.grievance_filed": _told("Grievance filed: {category}", "description", category=words),
+    "deployment.incident_reported": _told("Incident reported: {category}", "description", category=words),
+    "deployment.distress_reported": _told("Distress reported by {channel}", "description"),
+    "deployment.assistance_provided": _field("{kind} assistance provided by {provider}",
+                                             kind=lambda kind: words(kind).capitalize()),
+    "return.contract_ended": _field("Contract {contract_id} ended: {reason}", reason=words),
+    "return.returned": _field("Returned home ({reason})", reason=words),
+    "return.reintegration_support_provided": _field("Reintegration support: {kind}", kind=words),
+    "return.skills_recognized": _field("Skills recognised as {occupation_code}, level {level}", **OCCUPATION),
+    "case.note_added": _told("Note by officer {officer_id}", "text"),
+    "case.alert_acknowledged": _told("Alert {alert_id} acknowledged by {officer_id}", "note"),
+    "case.alert_resolved": _told("Alert {alert_id} resolved by {officer_id}", "note"),
+    "case.time_alert_raised": _field("{code} alert raised by the time rules",
+                                     code=lambda code: words(code).capitalize()),
 }
 
 
