@@ -113,8 +113,8 @@ class Browser:
 
     def sign_in(self, token: str) -> None:
         page = self.get("/console/sign-in").decode()
-        form_token = re.search(r'name="form_token" value="([^"]+)"', page).group(1)
-        status, body = self.request("POST", "/console/sign-in", urlencode({"token": token, "form_token": form_token}),
+        csrf_token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        status, body = self.request("POST", "/console/sign-in", urlencode({"token": token, "csrf_token": csrf_token}),
                                     {"Content-Type": "application/x-www-form-urlencoded"})
         if status != 303 or "passage_console" not in self.cookies:
             raise RuntimeError(f"console sign-in answered {status}: {body[:300]!r}")

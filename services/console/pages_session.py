@@ -32,9 +32,9 @@ def _cookie_options(request: Request) -> dict:
 
 
 def _sign_in_page(request: Request, status: int = 200, error: str | None = None, next_page: str = "") -> Response:
-    form_token = secrets.token_urlsafe(32)
-    response = render(request, "sign_in.html", status, form_token=form_token, error=error, next_page=next_page)
-    response.set_cookie(SIGN_IN_COOKIE, form_token, max_age=3600, **_cookie_options(request))
+    csrf_token = secrets.token_urlsafe(32)
+    response = render(request, "sign_in.html", status, csrf_token=csrf_token, error=error, next_page=next_page)
+    response.set_cookie(SIGN_IN_COOKIE, csrf_token, max_age=3600, **_cookie_options(request))
     return response
 
 
@@ -49,10 +49,10 @@ def sign_in_page(request: Request, next: str = "") -> Response:
 
 
 @router.post("/sign-in")
-def sign_in(request: Request, db: ConsoleDb, token: FormText = "", form_token: FormText = "",
+def sign_in(request: Request, db: ConsoleDb, token: FormText = "", csrf_token: FormText = "",
             next: FormText = "") -> Response:
     expected = request.cookies.get(SIGN_IN_COOKIE, "")
-    if not expected or not hmac.compare_digest(expected.encode(), form_token.encode()):
+    if not expected or not hmac.compare_digest(expected.encode(), csrf_token.encode()):
         return _sign_in_page(request, 400, "The sign-in form had expired or your browser refused its cookie. "
                                            "Allow cookies for this site and sign in again.", safe_next(next, ""))
     clients = clients_of(request)

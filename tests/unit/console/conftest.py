@@ -12,7 +12,6 @@ from services.query.app import create_app
 from tests.query_seed import FakePublisher, seed
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-FORM_TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
 
 
 class Console:
@@ -23,8 +22,8 @@ class Console:
 
     def sign_in(self, who: str = "sup-all", token: str | None = None):
         page = self.client.get("/console/sign-in")
-        form_token = FORM_TOKEN.search(page.text).group(1)
-        return self.client.post("/console/sign-in", data={"token": token or self.tokens[who], "form_token": form_token},
+        csrf_token = CSRF.search(page.text).group(1)
+        return self.client.post("/console/sign-in", data={"token": token or self.tokens[who], "csrf_token": csrf_token},
                                 follow_redirects=False)
 
     def get(self, path: str, **params):

@@ -35,7 +35,7 @@ def test_signing_in_sets_a_strict_http_only_cookie_and_opens_the_inbox(console):
 def test_a_bad_token_or_a_forged_sign_in_form_is_refused(console):
     assert console.sign_in(token="pot_wrong").status_code == 401
     assert console.sign_in(who="gone").status_code == 401
-    forged = console.client.post("/console/sign-in", data={"token": console.tokens["sup-all"], "form_token": "x"},
+    forged = console.client.post("/console/sign-in", data={"token": console.tokens["sup-all"], "csrf_token": "x"},
                                  follow_redirects=False)
     assert forged.status_code == 400 and COOKIE not in forged.cookies
 
@@ -155,8 +155,8 @@ def test_the_session_cookie_is_secure_when_the_request_came_over_tls(world):
     client, tokens = world
     tls = TestClient(client.app, base_url="https://testserver")
     page = tls.get("/console/sign-in")
-    form_token = page.text.split('name="form_token" value="')[1].split('"')[0]
-    answer = tls.post("/console/sign-in", data={"token": tokens["sup-all"], "form_token": form_token},
+    csrf_token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    answer = tls.post("/console/sign-in", data={"token": tokens["sup-all"], "csrf_token": csrf_token},
                       follow_redirects=False)
     cookie = [h for h in answer.headers.get_list("set-cookie") if h.startswith(COOKIE + "=")][0].lower()
     assert answer.status_code == 303 and "; secure" in cookie
