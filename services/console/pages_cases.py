@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from events.types import CASE_ID_PATTERN, COUNTRY_CODES, Stage
-from services.console import sentences
+from services.console import later_routes, sentences
 from services.console.web import PREFIX, ConsoleDb, Officer, call, check_csrf, clients_of, render, with_query
 from services.query import routes_cases
 from services.query.models import NoteIn
@@ -25,6 +25,8 @@ PAGE_SIZE = 25
 _CASE_ID = re.compile(CASE_ID_PATTERN)
 RECORDED = "once it is recorded; reload in a few seconds."
 NOTICES = {"note": f"Note added. It appears in the notes and timeline {RECORDED}",
+           "assigned": f"Case assigned. The case shows it {RECORDED}",
+           "referred": f"Referral made. The case shows it {RECORDED}",
            "acknowledged": f"Alert acknowledged. The case shows the change {RECORDED}",
            "resolved": f"Alert resolved. The case shows the change {RECORDED}"}
 Text = Annotated[str, Form(max_length=4000)]
@@ -77,8 +79,12 @@ def case_page(request: Request, case_id: str, session: Officer, db: ConsoleDb, n
                  "line": sentences.line(e), "event_type": e["event_type"]} for e in events]
     notes = [{"day": sentences.day(e["occurred_at"]), "officer_id": e["payload"].get("officer_id"),
               "text": e["payload"].get("text")} for e in events if e["event_type"] == "case.note_added"]
+    parent = request.app.state.parent
     return render(request, "case.html", case=case, timeline=timeline, notes=notes, referrals=case.get("referrals"),
-                  here=f"{PREFIX}/cases/{case_id}", notice=NOTICES.get(notice or ""), session=session)
+                  here=f"{PREFIX}/cases/{case_id}", notice=NOTICES.get(notice or ""), session=session,
+                  can_assign=later_routes.endpoint(parent, *later_routes.ASSIGN) is not None,
+                  can_refer=later_routes.endpoint(parent, *later_routes.REFER) is not None,
+                  referral_services=later_routes.REFERRAL_SERVICES)
 
 
 @router.post("/cases/{case_id}/notes")
@@ -91,3 +97,32 @@ def add_note(request: Request, case_id: str, session: Officer, db: ConsoleDb,
     routes_cases.add_note(case_id=case_id, body=NoteIn(text=text.strip()), officer=session.officer, db=db,
                           clients=clients_of(request))
     return RedirectResponse(f"{PREFIX}/cases/{case_id}?notice=note", status_code=303)
+
+
+def _case_work(request: Request, route: tuple[str, str], case_id: str, session, db, body: dict) -> None:
+    """Run one of section 10's API routes (assign, refer) for this case; 404 while the API lacks it."""
+    function = later_routes.endpoint(request.app.state.parent, *route)
+    if function is None:
+        raise ApiError(404, "this server does not offer that yet")
+    later_routes.invoke(function, body, case_id=case_id, officer=session.officer, db=db, clients=clients_of(request),
+                        request=request, idempotency_key=None)
+
+
+@router.post("/cases/{case_id}/assign")
+def assign(request: Request, case_id: str, session: Officer, db: ConsoleDb,
+           csrf_token: Text = "", officer_id: Text = "") -> Response:
+    check_csrf(session, csrf_token)
+    case_id = _case_id(case_id)
+    _case_work(request, later_routes.ASSIGN, case_id, session, db,
+               {"officer_id": officer_id.strip() or session.officer.id})
+    return RedirectResponse(f"{PREFIX}/cases/{case_id}?notice=assigned", status_code=303)
+
+
+@router.post("/cases/{case_id}/referrals")
+def refer(request: Request, case_id: str, session: Officer, db: ConsoleDb, csrf_token: Text = "",
+          service: Text = "", to_agency_id: Text = "", note: Text = "") -> Response:
+    check_csrf(session, csrf_token)
+    case_id = _case_id(case_id)
+    _case_work(request, later_routes.REFER, case_id, session, db,
+               {"service": service, "to_agency_id": to_agency_id.strip(), "note": note.strip()})
+    return RedirectResponse(f"{PREFIX}/cases/{case_id}?notice=referred", status_code=303)

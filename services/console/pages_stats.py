@@ -12,8 +12,10 @@ from collections import defaultdict
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from services.console import later_routes
 from services.console.names import STAGES
 from services.console.web import ConsoleDb, Officer, call, render
+from services.web import ApiError
 from services.query import routes_stats
 
 router = APIRouter()
@@ -57,3 +59,22 @@ def headcount(request: Request, session: Officer, db: ConsoleDb) -> Response:
 def skills(request: Request, session: Officer, db: ConsoleDb) -> Response:
     items = call(routes_stats.skill_counts, officer=session.officer, db=db)["items"]
     return render(request, "skills.html", rows=skill_rows(items), chart_width=CHART_WIDTH, session=session)
+
+
+@router.get("/scorecards/{kind}")
+def scorecards(request: Request, kind: str, session: Officer, db: ConsoleDb,
+               destination: str | None = None, min_placements: int | None = None) -> Response:
+    """Employer and recruiting-agent scorecards (SPEC 12), through the API's own routes once it has them."""
+    route = later_routes.SCORECARDS.get(kind)
+    function = later_routes.endpoint(request.app.state.parent, *route) if route else None
+    if function is None:
+        raise ApiError(404, f"no {kind} scorecards on this server")
+    destination = (destination or "").upper() or None
+    if destination is not None and (len(destination) != 2 or not destination.isalpha()):
+        raise ApiError(422, f"destination {destination!r} is not an ISO country code (two letters, e.g. SA)")
+    answer = later_routes.invoke(function, officer=session.officer, db=db, destination_country=destination,
+                                 min_placements=min_placements)
+    items = answer.get("items", []) if isinstance(answer, dict) else answer
+    columns = list(items[0]) if items else []
+    return render(request, "scorecards.html", kind=kind, items=items, columns=columns, session=session,
+                  filters={"destination": destination, "min_placements": min_placements})

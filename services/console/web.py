@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
 from services.console import names, sentences
+from services.console.later_routes import SCORECARDS, endpoint
 from services.console.sessions import COOKIE, SignedIn, signed_in
 from services.query.deps import Clients
 
@@ -54,7 +55,9 @@ TEMPLATES = _environment()
 
 def render(request: Request, template: str, status: int = 200, headers: dict[str, str] | None = None,
            **context: Any) -> HTMLResponse:
-    html = TEMPLATES.get_template(template).render(request=request, **context)
+    parent = request.app.state.parent
+    scorecards = [kind for kind, route in SCORECARDS.items() if endpoint(parent, *route) is not None]
+    html = TEMPLATES.get_template(template).render(request=request, scorecards=scorecards, **context)
     return HTMLResponse(html, status_code=status, headers=headers)
 
 
