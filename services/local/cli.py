@@ -154,6 +154,7 @@ def _prepare(settings: Settings, urls: dict[str, str], say) -> None:
         say(f"  recruiting agent key (gateway, agency demo-recruiting_agent): {creds.agency_keys['recruiting_agent']}")
     else:
         say(f"demo credentials: {where}")
+    say(f"officer console: {urls['query']}/console/ (sign in with an officer token, e.g. the supervisor's)")
 
 
 def _supervise(supervisor, urls: dict[str, str], stop_requested, say):
