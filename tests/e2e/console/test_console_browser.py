@@ -10,6 +10,8 @@ from collections.abc import Callable
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.e2e.console.conftest import IN_SCOPE, OTHER_IN_SCOPE, OUT_OF_SCOPE, Pages
 
@@ -28,6 +30,15 @@ def reload_until(pages: Pages, path: str, condition: Callable[[str], bool], what
         time.sleep(0.5)
 
 
+def submitted(pages: Pages, action: Callable[[], None]) -> None:
+    """Do `action` (a click or submit that loads a new page) and wait until the new page is there:
+    a click returns before the browser has navigated."""
+    old_page = pages.driver.find_element(By.TAG_NAME, "html")
+    action()
+    WebDriverWait(pages.driver, 30).until(expected_conditions.staleness_of(old_page))
+    WebDriverWait(pages.driver, 30).until(lambda driver: driver.execute_script("return document.readyState") == "complete")
+
+
 def fill(pages: Pages, field_id: str, text: str) -> None:
     element = pages.driver.find_element(By.ID, field_id)
     element.clear()
@@ -39,7 +50,8 @@ def act_on_alert(pages: Pages, alert_id: str, action: str, note: str) -> None:
     field = pages.driver.find_element(By.ID, f"note-{alert_id}")
     field.find_element(By.XPATH, "ancestor::details/summary").send_keys("\n")
     field.send_keys(note)
-    field.find_element(By.XPATH, f"following::button[normalize-space()='{action.capitalize()}']").click()
+    button = field.find_element(By.XPATH, f"following::button[normalize-space()='{action.capitalize()}']")
+    submitted(pages, button.click)
 
 
 def distress_alert_id(pages: Pages) -> str:
@@ -58,7 +70,7 @@ def test_an_officer_works_a_case_in_the_console(browser, console_world):
     assert browser.current_url.startswith(console_world.base_url + "/console/sign-in")
     pages.check("sign-in")
     fill(pages, "token", console_world.token)
-    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    submitted(pages, browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click)
 
     assert browser.find_element(By.TAG_NAME, "h1").text == "Alert inbox"
     inbox = pages.text()
@@ -68,7 +80,7 @@ def test_an_officer_works_a_case_in_the_console(browser, console_world):
     pages.open("/console/cases")
     pages.check("cases")
     fill(pages, "q-case", IN_SCOPE)
-    browser.find_element(By.ID, "q-case").submit()
+    submitted(pages, browser.find_element(By.ID, "q-case").submit)
     assert browser.find_element(By.TAG_NAME, "h1").text == f"Case {IN_SCOPE}"
     timeline = browser.find_element(By.CSS_SELECTOR, "ol.timeline").text
     assert JOB_OFFER in timeline and "Departed for Saudi Arabia" in timeline
@@ -91,7 +103,7 @@ def test_an_officer_works_a_case_in_the_console(browser, console_world):
 
     pages.open(f"/console/cases/{IN_SCOPE}")
     fill(pages, "note-text", "Spoke to the employer; passport returned.")
-    browser.find_element(By.ID, "note-text").submit()
+    submitted(pages, browser.find_element(By.ID, "note-text").submit)
     reload_until(pages, f"/console/cases/{IN_SCOPE}",
                  lambda text: "Spoke to the employer; passport returned." in text.split("Notes")[-1],
                  "the note on the case page")
@@ -108,7 +120,7 @@ def test_an_officer_works_a_case_in_the_console(browser, console_world):
     assert pages.text() == out_of_scope  # the same page as a case that does not exist
     pages.check("not-found")
 
-    browser.find_element(By.CSS_SELECTOR, "form.signout button").click()
+    submitted(pages, browser.find_element(By.CSS_SELECTOR, "form.signout button").click)
     assert "You are signed out" in pages.text()
     pages.open("/console/inbox")
     assert browser.find_element(By.TAG_NAME, "h1").text == "Sign in"

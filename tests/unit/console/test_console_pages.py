@@ -30,6 +30,8 @@ def test_signing_in_sets_a_strict_http_only_cookie_and_opens_the_inbox(console):
     inbox = console.get("/console/inbox")
     assert inbox.status_code == 200 and "Distress" in inbox.text and "AE-0001" in inbox.text
     assert inbox.headers["cache-control"] == "no-store" and inbox.headers["x-content-type-options"] == "nosniff"
+    [policy] = inbox.headers.get_list("content-security-policy")  # the console's, not the API's 'none'
+    assert "default-src 'self'" in policy and "script-src 'none'" in policy
 
 
 def test_a_bad_token_or_a_forged_sign_in_form_is_refused(console):
