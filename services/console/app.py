@@ -81,10 +81,13 @@ def _install_error_pages(console: FastAPI) -> None:
                       message=error.message, details=error.details)
 
     @console.exception_handler(ValidationError)
-    async def _invalid_text(request: Request, error: ValidationError) -> Response:
-        return render(request, "error.html", 422, title="The text cannot be stored",
-                      message="The text you entered has characters Passage does not store (control characters) "
-                              "or is empty. Remove them, then send the form again.")
+    async def _invalid_input(request: Request, error: ValidationError) -> Response:
+        details = [{"path": ".".join(str(part) for part in problem["loc"]), "message": problem["msg"]}
+                   for problem in error.errors(include_input=False)]
+        return render(request, "error.html", 422, title="Please check what you entered",
+                      message="Something in the form is not valid (text with control characters, an empty "
+                              "text, or a choice that is not on the list). Fix it, then send the form again.",
+                      details=details)
 
     @console.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, _error: RequestValidationError) -> Response:

@@ -7,6 +7,7 @@ same "not found" page as a missing case. Referrals (SPEC 10) are shown when the 
 
 from __future__ import annotations
 
+import inspect
 import re
 from typing import Annotated
 
@@ -30,6 +31,7 @@ NOTICES = {"note": f"Note added. It appears in the notes and timeline {RECORDED}
            "acknowledged": f"Alert acknowledged. The case shows the change {RECORDED}",
            "resolved": f"Alert resolved. The case shows the change {RECORDED}"}
 Text = Annotated[str, Form(max_length=4000)]
+SUPPORTS_ASSIGNED = "assigned_to" in inspect.signature(routes_cases.list_cases).parameters  # SPEC 10
 
 
 def _case_id(case_id: str) -> str:
@@ -42,7 +44,7 @@ def _case_id(case_id: str) -> str:
 def cases_list(
     request: Request, session: Officer, db: ConsoleDb,
     case_id: Annotated[str | None, Query(max_length=200)] = None, stage: str | None = None,
-    destination: Annotated[str | None, Query(max_length=2)] = None, alerts: bool = False,
+    destination: Annotated[str | None, Query(max_length=2)] = None, alerts: bool = False, mine: bool = False,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
 ) -> Response:
     problems: list[str] = []
@@ -59,12 +61,16 @@ def cases_list(
     if destination and destination not in COUNTRY_CODES:
         problems.append(f"Destination {destination!r} is not an ISO country code (two letters, e.g. SA).")
         destination = None
-    page = call(routes_cases.list_cases, officer=session.officer, db=db, stage=Stage(stage) if stage else None,
-                destination_country=destination, origin_region=None, has_open_alerts=True if alerts else None,
-                min_severity=None, limit=PAGE_SIZE, cursor=cursor or None)
-    filters = {"stage": stage, "destination": destination, "alerts": alerts}
+    arguments = dict(officer=session.officer, db=db, stage=Stage(stage) if stage else None,
+                     destination_country=destination, origin_region=None, has_open_alerts=True if alerts else None,
+                     min_severity=None, limit=PAGE_SIZE, cursor=cursor or None)
+    if SUPPORTS_ASSIGNED:
+        arguments["assigned_to"] = "me" if mine else None
+    page = call(routes_cases.list_cases, **arguments)
+    filters = {"stage": stage, "destination": destination, "alerts": alerts, "mine": mine}
     return render(
         request, "cases.html", cases=page["items"], filters=filters, problems=problems, session=session,
+        supports_assigned=SUPPORTS_ASSIGNED,
         next_page=with_query(f"{PREFIX}/cases", **filters, cursor=page["next_cursor"]) if page["next_cursor"] else None,
         first_page=with_query(f"{PREFIX}/cases", **filters) if cursor else None,
     )

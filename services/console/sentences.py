@@ -121,6 +121,13 @@ SENTENCES: dict[str, Callable[[Payload], str]] = {
     "case.note_added": _told("Note by officer {officer_id}", "text"),
     "case.alert_acknowledged": _told("Alert {alert_id} acknowledged by {officer_id}", "note"),
     "case.alert_resolved": _told("Alert {alert_id} resolved by {officer_id}", "note"),
+    "case.assigned": _field("Assigned to officer {officer_id} by {assigned_by}"),
+    "case.referral_made": _told("Referred for {service} to {to_agency_id} by officer {officer_id}", "note",
+                                service=words),
+    "case.alert_escalated": _field("Alert {alert_id} escalated: not acknowledged in time"),
+    "referral.accepted": _field("Referral {referral_id} accepted"),
+    "referral.declined": _field("Referral {referral_id} declined: {reason}"),
+    "referral.completed": _field("Referral {referral_id} completed: {outcome}"),
     "case.time_alert_raised": _field("{code} alert raised by the time rules",
                                      code=lambda code: words(code).capitalize()),
 }

@@ -111,8 +111,8 @@ def needs_facts(kind: AgencyKind) -> bool:
 
 def refusal(party: Party, event: Envelope, facts: CaseFacts | None) -> str | None:
     """None when `party` may publish `event` for its case; else why not (for a 403 message)."""
-    if event.event_type in PROTECTION_REPORTS:
-        return None
+    if event.event_type in PROTECTION_REPORTS or event.event_type.startswith("referral."):
+        return None  # referral answers are bound to the agency referred to (`referrals.bind`)
     event_rule = EVENT_RULES.get(event.event_type)
     reason = event_rule(party, event, facts) if event_rule else None
     if reason is not None or party.kind in UNBOUND_KINDS:

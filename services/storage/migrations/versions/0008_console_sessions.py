@@ -1,7 +1,7 @@
 """Officer console sessions: one row per signed-in browser, deleted on sign-out.
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0009
 Create Date: 2026-12-06
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0004"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
