@@ -1,7 +1,7 @@
 """An officer works the console in a real browser: sign in, find a case, read its timeline,
-acknowledge and resolve an alert and see the inbox change, add a note, meet the not-found page for
-a case outside their jurisdiction, sign out. Every page is checked with axe-core and photographed
-at 1280 px and 360 px."""
+acknowledge and resolve an alert and see the inbox change, add a note, take the case (assign it to
+themself), meet the not-found page for a case outside their jurisdiction, sign out. Every page is
+checked with axe-core and photographed at 1280 px and 360 px."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.e2e.console.conftest import IN_SCOPE, OTHER_IN_SCOPE, OUT_OF_SCOPE, Pages
+from tests.e2e.console.conftest import IN_SCOPE, OFFICER, OTHER_IN_SCOPE, OUT_OF_SCOPE, Pages
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 JOB_OFFER = "Job offer from Al Noor Contracting (SA), 1,500.00 SAR a month for 24 months, through agent RA-12"
@@ -107,6 +107,12 @@ def test_an_officer_works_a_case_in_the_console(browser, console_world):
     reload_until(pages, f"/console/cases/{IN_SCOPE}",
                  lambda text: "Spoke to the employer; passport returned." in text.split("Notes")[-1],
                  "the note on the case page")
+
+    submitted(pages, browser.find_element(By.XPATH, "//button[normalize-space()='Assign']").click)
+
+    def assigned_to_me(_text: str) -> bool:
+        return browser.find_element(By.XPATH, "//dt[.='Assigned to']/following-sibling::dd[1]").text == OFFICER
+    reload_until(pages, f"/console/cases/{IN_SCOPE}", assigned_to_me, "the case assigned to the officer")
 
     for name in ("headcount", "skills"):
         pages.open(f"/console/{name}")
