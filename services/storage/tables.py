@@ -291,6 +291,8 @@ class WebhookDelivery(SQLModel, table=True):
     last_attempt_at: datetime | None = _tz()
     last_status_code: int | None = None
     last_error: str | None = None
+
+
 class ConsoleSession(SQLModel, table=True):
     """A signed-in officer console session (services/console/sessions.py). The cookie holds a random
     token; only its HMAC is stored, so a database dump opens no session. Signing out deletes the row,
