@@ -34,7 +34,7 @@ PLAN: dict[str, tuple[list[str], list[str]]] = {
     "worker": ([], ["--quick"]),  # a backlog of 30000 events; quick 5000
     "latency": ([], ["--quick"]),  # 200 probes of each kind; quick 50
     "query": ([], ["--quick"]),  # 1M cases / 3M alerts; quick 100k / 300k
-    "replay": ([], ["--quick"]),  # 20000 events; quick 3000
+    "replay": ([], ["--quick"]),  # 100000 events; quick 20000
     # 30000 events; quick 20000, not the bench's 5000: one worker drains 5000 while the second is
     # still joining the group, which leaves a few hundred events to time and a meaningless ratio.
     "scale_out": ([], ["--events", "20000"]),

@@ -10,7 +10,7 @@ API responses are separate models in each service: these rows are never returned
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Index
@@ -211,6 +211,47 @@ class OfficerActionClaim(SQLModel, table=True):
     officer_id: str = Field(max_length=64)
     claimed_at: datetime = _tz(nullable=False)
 
+
+# Counts the worker keeps in the same transaction as the case (services/worker/counts.py), so the
+# stats endpoints read a few thousand rows instead of aggregating every case. Each count is kept
+# twice: `by_origin` false summed over every origin region (origin_region ''), for `*` and `dest:`
+# officers; `by_origin` true per origin region, for officers with `origin:` scopes. A missing value
+# (no destination yet, no stage) is stored as '' because key columns cannot be NULL.
+class StageHeadcount(SQLModel, table=True):
+    __tablename__ = "stage_counts"
+
+    by_origin: bool = Field(primary_key=True)
+    destination_country: str = Field(primary_key=True, max_length=2)
+    origin_region: str = Field(primary_key=True)
+    stage: str = Field(primary_key=True)
+    count: int
+
+
+class SkillHeadcount(SQLModel, table=True):
+    """Cases in the job_ready and deployed stages per occupation and destination."""
+
+    __tablename__ = "skill_counts"
+
+    by_origin: bool = Field(primary_key=True)
+    occupation_code: str = Field(primary_key=True, max_length=4)
+    destination_country: str = Field(primary_key=True, max_length=2)
+    origin_region: str = Field(primary_key=True)
+    stage: str = Field(primary_key=True)
+    count: int
+
+
+class OfferTally(SQLModel, table=True):
+    """Job offers per UTC day (`grain` 'day') and per calendar month ('month', `starts` the 1st)."""
+
+    __tablename__ = "offer_counts"
+
+    by_origin: bool = Field(primary_key=True)
+    grain: str = Field(primary_key=True, max_length=5)
+    starts: date = Field(primary_key=True)
+    occupation_code: str = Field(primary_key=True, max_length=4)
+    destination_country: str = Field(primary_key=True, max_length=2)
+    origin_region: str = Field(primary_key=True)
+    count: int
 
 class WebhookSubscription(SQLModel, table=True):
     """An agency's webhook (SPEC section 11). The signing secret is not stored: it is derived from

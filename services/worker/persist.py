@@ -33,6 +33,7 @@ from sqlalchemy.types import TypeDecorator
 
 import events
 from services.domain import CaseState, RuleConfig, project
+from services.worker import counts
 from services.worker.refusals import reason as safe_reason
 from services.worker.rows import (
     Delivered, alert_message, alert_row, case_row, offer_row, outbox_row, timeline_row,
@@ -97,6 +98,7 @@ def apply_batch(conn: Connection, views: Views, batch: Sequence[Delivered], rule
     _insert(conn, views.job_offers, offers)
     _upsert_alerts(conn, views, [alert_row(change, states[change.alert.case_id]) for change in alerts.values()])
     _follow_moved_cases(conn, views, {c: states[c] for c in touched}, loaded)
+    _count(conn, views, {c: states[c] for c in touched}, loaded, offers)
     if views.outbox is not None and result.changes:
         rows = [outbox_row(message, now) for message in result.changes]
         _insert(conn, views.outbox, rows)
@@ -193,6 +195,19 @@ def _follow_moved_cases(conn: Connection, views: Views, states: dict[str, CaseSt
     ]
     if moved:
         conn.execute(update(views.alerts).where(views.alerts.c.case_id == bindparam("k_case_id")), moved)
+
+
+def _count(conn: Connection, views: Views, states: dict[str, CaseState], loaded: dict, offers: list[dict]) -> None:
+    """The headcounts and offer tallies move with the batch's cases (services/worker/counts.py)."""
+    if not views.counts:
+        return
+    tally = counts.Tally()
+    for case_id, state in states.items():
+        counts.count_case(tally, counts.case_key(loaded[case_id][0]) if case_id in loaded else None,
+                          counts.case_key(state))
+    for offer in offers:
+        counts.count_offer(tally, offer)
+    counts.write(conn, views.counts, tally)
 
 
 def _insert_timeline(conn: Connection, table, rows: list[dict]) -> None:

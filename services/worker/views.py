@@ -13,6 +13,7 @@ from sqlalchemy import Connection, MetaData, Table, delete, insert, select
 from sqlalchemy.engine import Engine
 
 from services.storage.tables import Alert, AlertOutbox, Case, JobOffer, TimelineEvent
+from services.worker.counts import LIVE_TABLES as LIVE_COUNTS
 
 SHADOW_SUFFIX = "_rebuild"
 
@@ -24,26 +25,35 @@ class Views:
     alerts: Table
     job_offers: Table
     outbox: Table | None  # None: the alert changes are not published (a replay)
+    counts: tuple[Table, ...] = ()  # stage_counts, skill_counts, offer_counts (services/worker/counts.py)
 
     @property
     def folded(self) -> tuple[Table, ...]:
         """The tables that are a pure fold of the journey log."""
-        return (self.cases, self.timeline, self.alerts, self.job_offers)
+        return (self.cases, self.timeline, self.alerts, self.job_offers, *self.counts)
 
 
-LIVE = Views(Case.__table__, TimelineEvent.__table__, Alert.__table__, JobOffer.__table__, AlertOutbox.__table__)
+LIVE = Views(Case.__table__, TimelineEvent.__table__, Alert.__table__, JobOffer.__table__, AlertOutbox.__table__,
+             counts=LIVE_COUNTS)
 
 
 def shadow(engine: Engine) -> Views:
     """Fresh, empty shadow tables (dropped first if a previous rebuild left them behind)."""
-    metadata = MetaData()
-    copies = []
-    for table in LIVE.folded:
-        copy = Table(table.name + SHADOW_SUFFIX, metadata, *(column._copy() for column in table.columns))
-        copies.append(copy)
+    views = shadow_tables()
+    metadata = views.cases.metadata
     metadata.drop_all(engine)
     metadata.create_all(engine)
-    return Views(*copies, outbox=None)
+    return views
+
+
+def shadow_tables() -> Views:
+    """The shadow tables' definitions (a bulk rebuild's job processes write into existing ones)."""
+    metadata = MetaData()
+    copies = {}
+    for table in LIVE.folded:
+        copies[table] = Table(table.name + SHADOW_SUFFIX, metadata, *(column._copy() for column in table.columns))
+    return Views(copies[LIVE.cases], copies[LIVE.timeline], copies[LIVE.alerts], copies[LIVE.job_offers],
+                 outbox=None, counts=tuple(copies[table] for table in LIVE.counts))
 
 
 def drop(engine: Engine, views: Views) -> None:
