@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     # The worker's /metrics, /healthz and /readyz (SPEC section 14); 0 turns the server off.
     worker_metrics_port: int = 9464
     worker_metrics_host: str = "127.0.0.1"  # 0.0.0.0 in a container, so Prometheus can reach it
+    # Officer console (services/console): how long a signed-in session lasts.
+    console_session_hours: float = Field(8.0, gt=0)
 
     @field_validator("clearance_required")
     @classmethod

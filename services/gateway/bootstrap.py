@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 
 from sqlalchemy.engine import Engine
 
 from services.config import Settings
 from services.gateway.intake import Intake, Publishes
-from services.gateway.referrals import referred_agency
 from services.gateway.views import CaseViews
 from services.kafka.producer import Publisher
 from services.storage.db import make_engine
@@ -40,6 +38,5 @@ def bootstrap(settings: Settings, *, engine: Engine | None = None, publisher: Pu
     if publisher is None:
         publisher = Publisher(settings)
         closers.append(publisher.close)
-    intake = Intake(publisher, settings.journey_topic, views=CaseViews(engine),
-                    referred_agency=partial(referred_agency, engine))
+    intake = Intake(publisher, settings.journey_topic, views=CaseViews(engine))
     return Gateway(settings, engine, publisher, intake, closers)

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from events import AgencyKind, Source, stage_of
-from services.gateway import referrals
 from services.gateway.admission import Admitted, Refused, admit, batch_items, parse_json
 from services.gateway.binding import NOT_PARTY, Party, after, needs_facts, refusal
 from services.gateway.duplicates import CONFLICT, same_content
@@ -34,21 +33,15 @@ def utc_now() -> datetime:
 
 class Intake:
     def __init__(self, publisher: Publishes, topic: str, clock: Callable[[], datetime] = utc_now,
-                 views: CaseViews | None = None, referred_agency: referrals.ReferralLookup | None = None) -> None:
+                 views: CaseViews | None = None) -> None:
         self._publisher = publisher
         self._topic = topic
         self._clock = clock
         self._views = views  # None: no binding or conflict checks (tests of admission alone)
-        self._referred_agency = referred_agency or (lambda _case_id, _referral_id: None)
-
-    def _admit(self, data, source: Source, now: datetime) -> Admitted | Refused:
-        """Mandate and validity (`admit`), then SPEC 10: a referral answered only by its agency."""
-        outcome = admit(data, source, topic=self._topic, now=now)
-        return referrals.bind(outcome, data, source, self._referred_agency)
 
     def one(self, body: bytes, source: Source) -> Admitted | Refused:
         """Raises `MalformedJson` (400) and `PublishFailed` (503: nothing accepted)."""
-        outcome = self._admit(parse_json(body), source, self._clock())
+        outcome = admit(parse_json(body), source, topic=self._topic, now=self._clock())
         outcome = self._against_views([outcome], source)[0]
         if isinstance(outcome, Admitted):
             self._publisher.publish([outcome.record])
@@ -61,7 +54,7 @@ class Intake:
         if isinstance(items, Refused):
             return items
         now = self._clock()  # one recorded_at for the whole batch: it arrived at once
-        outcomes = self._against_views([self._admit(item, source, now) for item in items], source)
+        outcomes = self._against_views([admit(item, source, topic=self._topic, now=now) for item in items], source)
         self._publisher.publish([o.record for o in outcomes if isinstance(o, Admitted)])
         return outcomes
 
@@ -75,7 +68,8 @@ class Intake:
         stored = self._views.stored([outcome.event_id for outcome in admitted])
         employer_id = self._views.employer_id(source.agency_id) if kind is AgencyKind.employer else None
         party = Party(source.agency_id, kind, employer_id)
-        facts = self._views.facts({outcome.case_id for outcome in admitted}) if needs_facts(kind) else {}
+        wants_facts = needs_facts(kind, {outcome.event_type for outcome in admitted})
+        facts = self._views.facts({outcome.case_id for outcome in admitted}) if wants_facts else {}
         checked: list[Admitted | Refused] = []
         for outcome in outcomes:
             if not isinstance(outcome, Admitted):

@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.gateway.referrals import refusal, referred_agency
+from events import AgencyKind
+from services.gateway.binding import CaseFacts, Party, refusal
+from services.gateway.views import CaseViews
 from services.worker.persist import apply_batch
 from services.worker.views import LIVE
 from tests.factories import RULES, make
@@ -17,17 +19,21 @@ from tests.unit.worker.support import delivered
 CASE = "IN-2026-000123"
 
 
-@pytest.mark.parametrize("referred_to,agency,refused", [
-    ("helpline-1", "helpline-1", False),
-    ("helpline-1", "mission-1", True),
-    (None, "helpline-1", True),  # no such referral (yet) in the views
+@pytest.mark.parametrize("event_type", ["referral.accepted", "referral.declined", "referral.completed"])
+@pytest.mark.parametrize("facts,agency,kind,refused", [
+    (CaseFacts(referrals={"R1": "helpline-1"}), "helpline-1", AgencyKind.helpline, False),
+    (CaseFacts(referrals={"R1": "employer-1"}), "employer-1", AgencyKind.employer, False),  # kind rules give way
+    (CaseFacts(referrals={"R1": "helpline-1"}), "mission-1", AgencyKind.mission, True),  # an unbound kind too
+    (CaseFacts(referrals={"R2": "helpline-1"}), "helpline-1", AgencyKind.helpline, True),  # another referral
+    (CaseFacts(), "helpline-1", AgencyKind.helpline, True),  # no referral (yet) in the views
+    (None, "helpline-1", AgencyKind.helpline, True),  # no case in the views
 ])
-def test_only_the_agency_referred_to_may_answer(referred_to, agency, refused):
-    outcome = refusal("e-1", CASE, "R1", agency, referred_to)
-    assert (outcome is not None) is refused
+def test_only_the_agency_referred_to_may_answer(event_type, facts, agency, kind, refused):
+    event = make(event_type, 1)
+    reason = refusal(Party(agency, kind), event, facts)
+    assert (reason is not None) is refused
     if refused:
-        assert (outcome.status, outcome.code, outcome.event_id) == (403, "not_party_to_case", "e-1")
-        assert outcome.errors[0]["path"] == "payload.referral_id"
+        assert "R1" in reason
 
 
 @pytest.fixture
@@ -41,14 +47,13 @@ def referred(sqlite_engine):
 
 
 def test_the_views_say_whom_a_referral_names(referred):
-    assert referred_agency(referred, CASE, "R1") == "helpline-1"
-    assert referred_agency(referred, CASE, "R2") is None
-    assert referred_agency(referred, "NO-SUCH-CASE", "R1") is None
+    facts = CaseViews(referred).facts({CASE, "NO-SUCH-CASE"})
+    assert set(facts) == {CASE} and facts[CASE].referrals == {"R1": "helpline-1"}
 
 
 @pytest.mark.parametrize("event_type", ["referral.accepted", "referral.declined", "referral.completed"])
 def test_the_referred_agency_answers_and_any_other_gets_403(referred, client, keys, publisher, event_type):
-    for kind in ("mission", "employer", "insurer"):  # every kind has the mandate; none is party
+    for kind in ("mission", "employer", "insurer", "recruiting_agent"):  # every kind has the mandate
         response = client.post("/v1/events", json=new_event(event_type), headers=bearer(keys[kind]))
         assert response.status_code == 403, response.text
         assert response.json()["error"]["code"] == "not_party_to_case"

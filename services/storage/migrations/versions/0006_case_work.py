@@ -7,7 +7,7 @@ event that raised the alert: escalation counts from it) and alerts.escalated_at.
 Existing rows get NULLs; `passage replay` fills them from the log.
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-06
 """
 
