@@ -28,6 +28,12 @@ from services.storage.db import make_engine
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 
+@pytest.fixture
+def settings(isolated_settings):
+    """`passage up` and the demo count everything in the views: a database and topics of their own."""
+    return isolated_settings
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -22,6 +22,12 @@ from tests.integration.worker.support import wait_until
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 
+@pytest.fixture
+def settings(isolated_settings):
+    """`passage up` and the demo count everything in the views: a database and topics of their own."""
+    return isolated_settings
+
+
 def scrape(port: int) -> list:
     answer = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
     assert answer.status_code == 200
