@@ -60,6 +60,13 @@ class FeePayer(str, Enum):
     employer = "employer"
 
 
+class PartyKind(str, Enum):
+    """Who a watchlist entry names (SPEC section 12)."""
+
+    employer = "employer"
+    recruiting_agent = "recruiting_agent"
+
+
 class Channel(str, Enum):
     """How a welfare check or a distress report reached us."""
 
@@ -138,6 +145,7 @@ class AlertCode(str, Enum):
     VISA_EXPIRED = "VISA_EXPIRED"
     INSURANCE_LAPSED = "INSURANCE_LAPSED"
     NOT_ARRIVED = "NOT_ARRIVED"
+    WATCHLISTED_PARTY = "WATCHLISTED_PARTY"  # SPEC section 12: an event rule, listed last to keep the order above
 
 
 class Severity(str, Enum):

@@ -64,6 +64,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "case.alert_acknowledged": {"alert_id": "none", "officer_id": "OF1"},
     "case.alert_resolved": {"alert_id": "none", "officer_id": "OF1", "note": "handled"},
     "case.time_alert_raised": {"alert_id": "none", "code": "WAGE_UNPAID", "raised_at": "2025-01-01T00:00:00Z"},
+    "watchlist.entry_added": {"party_kind": "employer", "party_id": "E1", "reason": "passports withheld"},
+    "watchlist.entry_removed": {"party_kind": "employer", "party_id": "E1"},
 }
 
 _ids = itertools.count(1)

@@ -33,6 +33,7 @@ from events.payloads.skilling import (
     TrainingCompleted,
     TrainingEnrolled,
 )
+from events.payloads.watchlist import WatchlistEntryAdded, WatchlistEntryRemoved
 
 __all__ = [
     "AlertAcknowledged", "AlertResolved", "Arrived", "Aspirations", "AssistanceProvided",
@@ -41,5 +42,6 @@ __all__ = [
     "GrievanceFiled", "IncidentReported", "InsuranceIssued", "JobOfferMade", "MigrantRegistered",
     "NoteAdded", "OrientationCompleted", "Payload", "ReintegrationSupportProvided", "Returned",
     "SkillAssessed", "SkillCertified", "SkillsRecognized", "TimeAlertRaised", "TrainingCompleted",
-    "TrainingEnrolled", "VisaIssued", "WagePaid", "WelfareCheckCompleted",
+    "TrainingEnrolled", "VisaIssued", "WagePaid", "WatchlistEntryAdded", "WatchlistEntryRemoved",
+    "WelfareCheckCompleted",
 ]

@@ -24,6 +24,7 @@ from typing import Any
 
 from events import Envelope, Stage
 from services.domain.state import CaseState
+from services.domain.watchlist import Watchlist, moment, named_by, on_watchlist
 
 DEFAULT_CLEARANCE_REQUIRED = frozenset(
     "AF,BH,ID,IQ,JO,KW,LB,LY,MY,OM,QA,SA,SD,SS,SY,TH,AE,YE".split(",")
@@ -38,6 +39,8 @@ class RuleConfig:
     checkin_days: int = 90
     arrival_grace_hours: int = 72
     clearance_required: frozenset[str] = field(default=DEFAULT_CLEARANCE_REQUIRED)
+    # The watchlist entries of the parties in hand: the worker fills it per batch from its table.
+    watchlist: Watchlist = field(default_factory=Watchlist)
 
     @classmethod
     def from_settings(cls, settings: Any) -> RuleConfig:
@@ -123,6 +126,14 @@ def departed_without_clearance(s: CaseState, e: Envelope, c: RuleConfig) -> bool
 
 def recruitment_fee_charged(s: CaseState, e: Envelope, c: RuleConfig) -> bool:
     return e.event_type == "recruitment.fee_paid" and e.payload.paid_by.value == "migrant"
+
+
+def watchlisted_party(s: CaseState, e: Envelope, c: RuleConfig) -> bool:
+    """An offer or contract naming a party listed when it was recorded, while the case's latest
+    offer or contract names a listed party (see `services.domain.watchlist`)."""
+    at = moment(e)
+    named = named_by(s, e)
+    return any(c.watchlist.listed(kind, party_id, at) for kind, party_id in named) and on_watchlist(s, c.watchlist, at)
 
 
 def _worse(signed: Any, offer: Any) -> bool:

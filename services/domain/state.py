@@ -27,7 +27,7 @@ from events import AlertCode, AlertStatus, Envelope, Money, Severity, Stage
 Key = tuple[datetime, datetime, str]
 """(occurred_at, recorded_at, event_id) in UTC; an unstamped event sorts first among equals."""
 UNSTAMPED = datetime.min.replace(tzinfo=UTC)
-_CONTAINERS = ("offers", "contracts", "clearances", "alerts", "written", "stages", "seen")
+_CONTAINERS = ("offers", "contracts", "clearances", "wages", "alerts", "written", "stages", "seen")
 Wellbeing = Literal["unknown", "ok", "concern", "distress"]
 
 
@@ -74,6 +74,15 @@ class Offer(BaseModel):
     employer_id: str
     monthly_wage: Money
     contract_months: int
+    recruiting_agent_id: str | None = None  # offers only (a contract names no agent); None in older states
+
+
+class Wage(BaseModel):
+    """A wage_paid for one period (the latest by key, if a period was paid twice): the scorecards
+    compare what was paid with what was contracted."""
+
+    key: Key
+    amount: Money
 
 
 class Signed(Offer):
@@ -112,6 +121,7 @@ class CaseState(BaseModel):
     offers: dict[str, Offer] = Field(default_factory=dict)  # by offer_id
     contracts: dict[str, Signed] = Field(default_factory=dict)  # by contract_id
     clearances: dict[str, datetime] = Field(default_factory=dict)  # destination -> earliest grant
+    wages: dict[str, Wage] = Field(default_factory=dict)  # by period YYYY-MM
     alerts: dict[str, Alert] = Field(default_factory=dict)  # by alert_id, every status
     # Bookkeeping that makes the fold order-independent and idempotent.
     written: dict[str, Key] = Field(default_factory=dict)
@@ -186,6 +196,12 @@ class CaseState(BaseModel):
     def top_severity(self) -> Severity | None:
         severities = [a.severity for a in self.alerts.values() if a.unresolved]
         return max(severities, key=SEVERITY_RANK.__getitem__) if severities else None
+
+    def latest_offer(self) -> Offer | None:
+        return max(self.offers.values(), key=lambda offer: offer.key, default=None)
+
+    def latest_contract(self) -> Signed | None:
+        return max(self.contracts.values(), key=lambda signed: signed.key, default=None)
 
     def unresolved(self, code: str) -> Alert | None:
         """The case's unresolved alert with this code; SPEC allows at most one."""
