@@ -22,6 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.types import TypeDecorator
 
 from services.domain import CaseState, RuleConfig, project
+from services.worker import accountability
 from services.worker.rows import (
     Delivered, alert_message, alert_row, case_row, offer_row, outbox_row, timeline_row,
 )
@@ -57,8 +58,12 @@ def apply_batch(conn: Connection, views: Views, batch: Sequence[Delivered], rule
                 now: datetime) -> Applied:
     result = Applied()
     fresh = _fresh(conn, views, batch, result)
+    fresh_count = len(fresh)
+    fresh, listings = accountability.split(conn, views, fresh)
+    result.duplicates += fresh_count - len(fresh) - len(listings)
     loaded = _load(conn, views, {d.event.case_id for d in fresh})
     states = {case_id: state for case_id, (state, _version, _where) in loaded.items()}
+    rules = accountability.rules_for_batch(conn, views, rules, fresh, states, listings)
     timeline, offers, alerts = [], [], {}
     for delivered in fresh:
         event = delivered.event
@@ -81,6 +86,10 @@ def apply_batch(conn: Connection, views: Views, batch: Sequence[Delivered], rule
     _insert(conn, views.job_offers, offers)
     _upsert_alerts(conn, views, [alert_row(change, states[change.alert.case_id]) for change in alerts.values()])
     _follow_moved_cases(conn, views, {c: states[c] for c in touched}, loaded)
+    accountability.write_party_cases(conn, views, {c: states[c] for c in touched})
+    if listings:
+        result.applied += len(listings)
+        accountability.apply_listings(conn, views, listings, rules, result.changes, _write_cases, _upsert_alerts)
     if views.outbox is not None and result.changes:
         rows = [outbox_row(message, now) for message in result.changes]
         _insert(conn, views.outbox, rows)

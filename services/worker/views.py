@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, MetaData, Table, delete, insert, select
 from sqlalchemy.engine import Engine
 
-from services.storage.tables import Alert, AlertOutbox, Case, JobOffer, TimelineEvent
+from services.storage.tables import Alert, AlertOutbox, Case, JobOffer, PartyCase, TimelineEvent, WatchlistEntry
 
 SHADOW_SUFFIX = "_rebuild"
 
@@ -24,26 +24,32 @@ class Views:
     alerts: Table
     job_offers: Table
     outbox: Table | None  # None: the alert changes are not published (a replay)
+    party_cases: Table | None = None  # scorecards (SPEC section 12); None: not kept
+    watchlist: Table | None = None
 
     @property
     def folded(self) -> tuple[Table, ...]:
         """The tables that are a pure fold of the journey log."""
-        return (self.cases, self.timeline, self.alerts, self.job_offers)
+        extra = tuple(table for table in (self.party_cases, self.watchlist) if table is not None)
+        return (self.cases, self.timeline, self.alerts, self.job_offers, *extra)
 
 
-LIVE = Views(Case.__table__, TimelineEvent.__table__, Alert.__table__, JobOffer.__table__, AlertOutbox.__table__)
+LIVE = Views(Case.__table__, TimelineEvent.__table__, Alert.__table__, JobOffer.__table__, AlertOutbox.__table__,
+             PartyCase.__table__, WatchlistEntry.__table__)
 
 
 def shadow(engine: Engine) -> Views:
     """Fresh, empty shadow tables (dropped first if a previous rebuild left them behind)."""
     metadata = MetaData()
-    copies = []
+    copies = {}
     for table in LIVE.folded:
         copy = Table(table.name + SHADOW_SUFFIX, metadata, *(column._copy() for column in table.columns))
-        copies.append(copy)
+        copies[table.name] = copy
     metadata.drop_all(engine)
     metadata.create_all(engine)
-    return Views(*copies, outbox=None)
+    live = LIVE
+    return Views(*(copies[t.name] for t in (live.cases, live.timeline, live.alerts, live.job_offers)), outbox=None,
+                 party_cases=copies.get(live.party_cases.name), watchlist=copies.get(live.watchlist.name))
 
 
 def drop(engine: Engine, views: Views) -> None:

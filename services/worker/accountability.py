@@ -1,0 +1,158 @@
+"""The worker's side of SPEC section 12, in the batch's transaction: watchlist entries into their
+table, the watchlist the rules need for the batch, scorecard rows per case, and the refold of the
+cases a late watchlist entry concerns (see `services.domain.refold`).
+
+Watchlist events carry a party id as their case_id and make no case: they are kept out of the
+case fold, deduplicated by their own table's primary key, and never written to the timeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Text, and_, cast, delete, insert, or_, select, update
+
+import events
+from events import WATCHLIST_EVENTS, AlertCode, AlertStatus
+from services.domain import AlertChange, CaseState, RuleConfig
+from services.domain.refold import refold
+from services.domain.scorecards import case_figures
+from services.domain.watchlist import Entry, Party, Watchlist, entry_of, named_by, named_ever
+from services.worker.rows import Delivered, alert_message, alert_row, case_row, utc
+from services.worker.views import Views
+
+OFFERS = frozenset({"recruitment.job_offer_made", "recruitment.contract_signed"})
+
+
+def split(conn: Connection, views: Views, fresh: list[Delivered]) -> tuple[list[Delivered], list[Delivered]]:
+    """(case events, new watchlist events): a watchlist event already in its table, or twice in
+    the batch, is dropped (the caller counts it as a duplicate)."""
+    listings = [d for d in fresh if d.event.event_type in WATCHLIST_EVENTS]
+    cases = [d for d in fresh if d.event.event_type not in WATCHLIST_EVENTS]
+    if not listings or views.watchlist is None:
+        return cases, []
+    column = views.watchlist.c.event_id
+    known = set(conn.execute(select(column).where(column.in_([str(d.event.event_id) for d in listings]))).scalars())
+    new = []
+    for delivered in listings:
+        if str(delivered.event.event_id) not in known:
+            known.add(str(delivered.event.event_id))
+            new.append(delivered)
+    return cases, new
+
+
+def rules_for_batch(conn: Connection, views: Views, rules: RuleConfig, case_events: Sequence[Delivered],
+                    states: dict[str, CaseState], listings: Sequence[Delivered]) -> RuleConfig:
+    """`rules` with the watchlist history of every party the batch's offers and contracts (and their
+    cases' earlier ones) name, plus the batch's own entries."""
+    parties: set[Party] = set()
+    for delivered in case_events:
+        event = delivered.event
+        if event.event_type in OFFERS:
+            state = states.get(event.case_id) or CaseState(case_id=event.case_id)
+            parties |= named_by(state, event) | named_ever(state)
+    batch = [entry_of(d.event) for d in listings]
+    if not parties and not batch:
+        return rules
+    return replace(rules, watchlist=Watchlist(tuple(_load_entries(conn, views, parties)) + tuple(batch)))
+
+
+def write_party_cases(conn: Connection, views: Views, states: dict[str, CaseState]) -> None:
+    """Replace the scorecard rows of each case in `states` by its current figures."""
+    table = views.party_cases
+    if table is None or not states:
+        return
+    conn.execute(delete(table).where(table.c.case_id.in_(list(states))))
+    rows = [
+        {**figures.__dict__, "case_id": case_id, "destination_country": state.destination_country,
+         "origin_region": state.origin_region}
+        for case_id, state in states.items() for figures in case_figures(state)
+    ]
+    if rows:
+        conn.execute(insert(table), rows)
+
+
+WriteCase = Callable[[Connection, Views, dict[str, CaseState], dict, RuleConfig], None]
+UpsertAlerts = Callable[[Connection, Views, list[dict]], None]
+
+
+def apply_listings(conn: Connection, views: Views, listings: Sequence[Delivered], rules: RuleConfig,
+                   changes_out: list[dict], write_cases: WriteCase, upsert_alerts: UpsertAlerts) -> None:
+    """Store the entries, then refold each case the entries may concern: one whose events Passage
+    recorded after an entry (it was judged without it) or with an unresolved WATCHLISTED_PARTY."""
+    if views.watchlist is None:
+        return
+    entries = [entry_of(d.event) for d in listings]
+    conn.execute(insert(views.watchlist), [_entry_row(d, e) for d, e in zip(listings, entries, strict=True)])
+    for case_id in sorted(_concerned(conn, views, entries)):
+        _refold_case(conn, views, case_id, rules, changes_out, write_cases, upsert_alerts,
+                     trigger=max(entries).event_id)
+
+
+def _concerned(conn: Connection, views: Views, entries: list[Entry]) -> set[str]:
+    if views.party_cases is None:
+        return set()
+    concerned: set[str] = set()
+    pc, t, a = views.party_cases.c, views.timeline.c, views.alerts.c
+    for entry in entries:
+        cases = select(pc.case_id).where(pc.party_kind == entry.party_kind, pc.party_id == entry.party_id)
+        later = select(t.case_id).where(t.case_id.in_(cases), t.recorded_at > entry.recorded_at)
+        flagged = select(a.case_id).where(a.case_id.in_(cases), a.code == AlertCode.WATCHLISTED_PARTY.value,
+                                          a.status != AlertStatus.resolved.value)
+        concerned |= set(conn.execute(later.union(flagged)).scalars())
+    return concerned
+
+
+def _refold_case(conn: Connection, views: Views, case_id: str, rules: RuleConfig, changes_out: list[dict],
+                 write_cases: WriteCase, upsert_alerts: UpsertAlerts, trigger: str) -> None:
+    c, t = views.cases.c, views.timeline.c
+    row = conn.execute(select(cast(c.state, Text).label("state"), c.event_count, c.destination_country,
+                              c.origin_region).where(c.case_id == case_id)).one_or_none()
+    if row is None:
+        return
+    before = CaseState.model_validate_json(row.state)
+    envelopes = conn.execute(select(cast(t.envelope, Text)).where(t.case_id == case_id)
+                             .order_by(t.topic_partition, t.topic_offset, t.recorded_at, t.event_id)).scalars()
+    case_events = [events.decode(text.encode()) for text in envelopes]
+    watchlist = Watchlist(tuple(_load_entries(conn, views, named_ever(before))))
+    after = refold(case_events, watchlist.entries, replace(rules, watchlist=watchlist))
+    if after is None or after.alerts == before.alerts:
+        return
+    changed = [alert for alert_id, alert in after.alerts.items() if before.alerts.get(alert_id) != alert]
+    gone = [alert_id for alert_id in before.alerts if alert_id not in after.alerts]
+    write_cases(conn, views, {case_id: after},
+                {case_id: (before, row.event_count, (row.destination_country, row.origin_region))}, rules)
+    if gone:
+        conn.execute(delete(views.alerts).where(views.alerts.c.alert_id.in_(gone)))
+    alert_changes = [AlertChange(alert=alert, change=_change_of(alert)) for alert in changed]
+    upsert_alerts(conn, views, [alert_row(change, after) for change in alert_changes])
+    changes_out += [alert_message(change, after, trigger) for change in alert_changes]
+    write_party_cases(conn, views, {case_id: after})
+
+
+def _change_of(alert) -> str:
+    return {"open": "raised", "acknowledged": "acknowledged", "resolved": "resolved"}[alert.status.value]
+
+
+def _load_entries(conn: Connection, views: Views, parties: Iterable[Party]) -> list[Entry]:
+    parties = sorted(set(parties))
+    if views.watchlist is None or not parties:
+        return []
+    w = views.watchlist.c
+    rows = conn.execute(select(w.event_id, w.party_kind, w.party_id, w.listed, w.recorded_at).where(
+        or_(*(and_(w.party_kind == kind, w.party_id == party_id) for kind, party_id in parties))))
+    return [Entry(utc(_aware(r.recorded_at)), r.event_id, r.party_kind, r.party_id, r.listed) for r in rows]
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)  # SQLite keeps no offset
+
+
+def _entry_row(delivered: Delivered, entry: Entry) -> dict:
+    event = delivered.event
+    return {"event_id": entry.event_id, "party_kind": entry.party_kind, "party_id": entry.party_id,
+            "listed": entry.listed, "reason": getattr(event.payload, "reason", None),
+            "recorded_at": entry.recorded_at, "occurred_at": utc(event.occurred_at),
+            "source_agency_id": event.source.agency_id if event.source else None}
