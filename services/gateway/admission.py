@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from events import CATALOGUE, InvalidEvent, Source, encode, may_publish, stamp, validate, watchlist_refusal
+from events import CATALOGUE, WATCHLIST_EVENTS, InvalidEvent, Source, encode, may_publish, stamp, validate, watchlist_refusal
 from services.kafka.producer import Record
 
 MAX_EVENT_BYTES = 256 * 1024  # SPEC section 7: one event's body
@@ -72,6 +72,11 @@ def admit(data: Any, source: Source, *, topic: str, now: datetime) -> Admitted |
         return Refused(422, "invalid", "the event is invalid; fix the fields listed in details", errors, event_id)
     if (refusal := watchlist_refusal(source.agency_kind, event.event_type, event.payload)) is not None:
         return Refused(403, "forbidden", refusal, [{"path": "payload.party_kind", "message": refusal}], event_id)
+    if event.event_type in WATCHLIST_EVENTS and event.case_id != event.payload.party_id:
+        detail = (f"a watchlist event carries its party id as case_id (SPEC section 12): "
+                  f"send case_id {event.payload.party_id!r}")
+        return Refused(422, "invalid", "the event is invalid; fix the fields listed in details",
+                       [{"path": "case_id", "message": detail}], event_id)
     stamped = stamp(event, recorded_at=now, source=source)
     value = encode(stamped)
     if len(value) > MAX_EVENT_BYTES:

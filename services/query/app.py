@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 from services.config import Settings
 from services.kafka.producer import Publisher
 from services.logs import get_logger
-from services.query import routes_alerts, routes_audit, routes_cases, routes_stats
+from services.query import routes_alerts, routes_audit, routes_cases, routes_scorecards, routes_stats
 from services.query.deps import Clients
 from services.storage.db import make_engine
 from services.web import ApiError, add_health_routes, database_check, error_response, install_error_handlers
@@ -56,6 +56,6 @@ def create_app(settings: Settings, *, engine: Engine | None = None, publisher: P
                                        headers={"Retry-After": "5"}))
 
     add_health_routes(app, {"kafka": clients.publisher.reachable, "database": database_check(clients.engine)})
-    for module in (routes_cases, routes_alerts, routes_stats, routes_audit):
+    for module in (routes_cases, routes_alerts, routes_stats, routes_scorecards, routes_audit):
         app.include_router(module.router)
     return app
