@@ -82,11 +82,10 @@ def timeline_count(engine: Engine) -> int:
 
 
 def snapshot(engine: Engine) -> dict[str, list[dict]]:
-    """Every row of the four folded views, in key order."""
-    keys = {"cases": "case_id", "timeline": "event_id", "alerts": "alert_id", "job_offers": "event_id"}
+    """Every row of the folded views, in primary key order."""
     with engine.connect() as conn:
         return {table.name: [dict(row._mapping) for row in
-                             conn.execute(select(table).order_by(table.c[keys[table.name]]))]
+                             conn.execute(select(table).order_by(*table.primary_key.columns))]
                 for table in LIVE.folded}
 
 
