@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from services.demo import bad_actors
 from services.demo import corridors as w
 from services.demo.story import MONTH, Ended, Placement, Story, day
 
@@ -63,11 +64,12 @@ def recruit(s: Story, p: Placement) -> bool:
     as signed. Returns whether a clearance the destination requires was skipped."""
     rng = s.rng
     s.wait(10, 45)
+    agent = bad_actors.agent_number(s.case_id, p.number, rng.randint(1, 80), s.traits)
     s.emit("recruiting_agent", "recruitment.job_offer_made", {
         "offer_id": p.offer_id, "employer_id": p.employer_id, "employer_name": p.employer_name,
         "destination_country": p.destination, "occupation_code": p.occupation.code,
         "monthly_wage": s.money(p.offered_wage, p.currency), "contract_months": p.offered_months,
-        "recruiting_agent_id": f"{s.origin.code}-RA-{rng.randint(1, 80):03d}",
+        "recruiting_agent_id": f"{s.origin.code}-RA-{agent:03d}",
     }, trait="remigration" if p.number > 1 else None)
     substituted = "contract_substitution" in s.traits and s.chance(0.7)
     if substituted:  # signed on less than was offered, or for a different term

@@ -16,7 +16,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
-from sqlalchemy import Table, func, select
+from sqlalchemy import Select, Table, func, select
 from sqlalchemy.orm import Session
 
 from events.types import CountryCode
@@ -83,18 +83,29 @@ def scorecards(db: Session, jurisdiction: Jurisdiction, kind: str, destination_c
                min_placements: int) -> list[tuple[str, dict]]:
     """(party_id, figures) per party of `kind`, in party_id order: one grouped query (plus, on
     SQLite, which has no percentile_cont, one for the wage gaps)."""
+    postgres = db.get_bind().dialect.name == "postgresql"
+    scope = _scope(jurisdiction, kind, destination_country)
+    rows = db.execute(scorecard_query(scope, min_placements, postgres)).all()
+    medians = {row.party_id: row.median for row in rows} if postgres else _medians(db, scope)
+    listed = {party_id for party_kind, party_id in _watchlist(db).listed_now() if party_kind == kind}
+    return [(row.party_id, _figures(row, medians.get(row.party_id), row.party_id in listed)) for row in rows]
+
+
+def _scope(jurisdiction: Jurisdiction, kind: str, destination_country: str | None) -> list:
     pc = party_cases.c
     scope = [pc.party_kind == kind, jurisdiction.where(pc.destination_country, pc.origin_region)]
     if destination_country is not None:
         scope.append(pc.destination_country == destination_country)
-    postgres = db.get_bind().dialect.name == "postgresql"
+    return scope
+
+
+def scorecard_query(scope: list, min_placements: int, postgres: bool) -> Select:
+    """The one grouped statement (bench/scorecards.py times it alone as the baseline)."""
+    pc = party_cases.c
     median = (func.percentile_cont(0.5).within_group(pc.wage_paid_pct) if postgres else func.min(None)).label("median")
     sums = [func.sum(pc[name]).label(name) for name in (*CATEGORIES, "placed", "open_critical")]
-    rows = db.execute(select(pc.party_id, *sums, median).where(*scope).group_by(pc.party_id)
-                      .having(func.sum(pc.placed) >= min_placements).order_by(pc.party_id)).all()
-    medians = {row.party_id: row.median for row in rows} if postgres else _medians(db, scope)
-    listed = {party_id for party_kind, party_id in _watchlist(db).listed_now() if party_kind == kind}
-    return [(row.party_id, _figures(row, medians.get(row.party_id), row.party_id in listed)) for row in rows]
+    return (select(pc.party_id, *sums, median).where(*scope).group_by(pc.party_id)
+            .having(func.sum(pc.placed) >= min_placements).order_by(pc.party_id))
 
 
 def _figures(row, median: float | None, watchlisted: bool) -> dict:
