@@ -3,18 +3,21 @@
 
     python -m bench.scorecards [--quick | --cases N --employers M] [--admin-url URL] [--keep]
 
-Creates a dedicated database (dropped at the end unless --keep), migrates it, COPYs synthetic
-`party_cases` rows (one per case for its employer and one for its recruiting agent, as the worker
-keeps them; employers skewed in size, each in one destination), VACUUM ANALYZEs, then measures
-p50/p99 of GET /v1/stats/employers (every employer, scope `*`; and a `dest:SA` officer) over
-HTTP against `passage query` in a subprocess, next to the endpoint's grouped statement
-(`routes_scorecards.scorecard_query`) run alone through psycopg in the same run (baseline).
+Creates a dedicated database (dropped at the end unless --keep), migrates it, COPYs the aggregate
+rows the worker would keep for that many cases (`party_stats`, `party_wage_gaps` per party,
+destination and origin region; employers skewed in size, each in one destination, recruiting from
+one to three regions), VACUUM ANALYZEs, then measures p50/p99 of GET /v1/stats/employers (every
+employer, scope `*`; and a `dest:SA` officer) over HTTP against `passage query` in a subprocess,
+next to the endpoint's two statements (`scorecard_query`, `median_query`) run alone through
+psycopg in the same run (baseline). The per-case `party_cases` rows are not loaded: the endpoint
+does not read them.
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+from collections import Counter, defaultdict
 import sys
 import time
 import uuid
@@ -27,79 +30,83 @@ from bench.common import summary_row, write_result
 from bench.query import LOCAL_ADMIN, SECRET, Http, cpu_ms, free_port, percentile, serve, timed
 from services.config import ROOT
 from services.query.officers import add_officer
-from services.query.routes_scorecards import _scope, scorecard_query
+from services.query.routes_scorecards import _scope, median_query, party_stats, party_wage_gaps, scorecard_query
 from services.query.scope import Jurisdiction
 from services.storage.db import make_engine
 from services.storage.migrate import migrate
-from services.storage.tables import PartyCase
 
 DESTINATIONS = ("SA", "AE", "QA", "KW", "OM", "BH", "MY", "SG", "JP", "IL")
 REGIONS = tuple(f"Region-{i:02d}" for i in range(20))
-COLUMNS = ("case_id", "party_kind", "party_id", "destination_country", "origin_region", "placed", "abuse",
-           "wages", "contract", "fees", "open_critical", "wage_paid_pct")
+SLICE = ("party_kind", "party_id", "destination_country", "origin_region")
+STATS = ("cases", "placed", "abuse", "wages", "contract", "fees", "open_critical")
 
 
-def rows(n_cases: int, n_employers: int, n_agents: int, seed: int):
-    """COPY text lines in chunks: each case's employer row and agent row."""
+def aggregate(n_cases: int, n_employers: int, n_agents: int, seed: int) -> tuple[dict, Counter]:
+    """The aggregate rows the worker would hold for `n_cases` synthetic cases: counts per slice and
+    wage-gap histograms. Employers are skewed in size, each in one destination, recruiting from one
+    to three origin regions; agents work in one region each; one case in twelve goes badly."""
     rng = random.Random(seed)
-    chunk = []
-    for i in range(n_cases):
+    regions_of = [rng.sample(range(len(REGIONS)), rng.randint(1, 3)) for _ in range(n_employers)]
+    agents_per_region = max(1, n_agents // len(REGIONS))
+    stats: dict = defaultdict(lambda: [0] * len(STATS))
+    gaps: Counter = Counter()
+    for _ in range(n_cases):
         employer = int(n_employers * rng.random() ** 2)  # a few large employers, many small ones
         destination = DESTINATIONS[employer % len(DESTINATIONS)]
-        region = REGIONS[rng.randrange(len(REGIONS))]
+        region = rng.choice(regions_of[employer])
+        agent = region * agents_per_region + rng.randrange(agents_per_region)
         placed = int(rng.random() < 0.7)
         bad = rng.random() < 0.08
-        counts = [int(bad and rng.random() < 0.5) for _ in range(4)]
-        critical = int(bad and rng.random() < 0.3)
-        gap = f"{rng.uniform(40, 100) if bad else 100.0:.2f}" if placed and rng.random() < 0.6 else "\\N"
-        tail = "\t".join(map(str, [placed, *counts, critical])) + f"\t{gap}\n"
-        case_id = f"BN-{i:08d}"
-        chunk.append(f"{case_id}\temployer\tEMP-{employer:06d}\t{destination}\t{region}\t{tail}")
-        chunk.append(f"{case_id}\trecruiting_agent\tRA-{rng.randrange(n_agents):05d}\t{destination}\t{region}\t{tail}")
-        if len(chunk) >= 20_000:
-            yield "".join(chunk)
-            chunk = []
-    if chunk:
-        yield "".join(chunk)
+        figures = [1, placed, *(int(bad and rng.random() < 0.5) for _ in range(4)), int(bad and rng.random() < 0.3)]
+        bucket = (int(rng.uniform(40, 100)) if bad else 100) if placed and rng.random() < 0.6 else None
+        for key in (("employer", f"EMP-{employer:06d}", destination, REGIONS[region]),
+                    ("recruiting_agent", f"RA-{agent:05d}", destination, REGIONS[region])):
+            row = stats[key]
+            for i, value in enumerate(figures):
+                row[i] += value
+            if bucket is not None:
+                gaps[key, bucket] += 1
+    return stats, gaps
 
 
 def load(url: str, n_cases: int, n_employers: int) -> dict[str, float]:
-    engine = make_engine(url)
-    indexes = list(PartyCase.__table__.indexes)
-    with engine.begin() as conn:
-        for index in indexes:
-            conn.execute(text(f'DROP INDEX "{index.name}"'))
+    """COPY the aggregate rows in; VACUUM ANALYZE."""
     timings = {}
     began = time.perf_counter()
+    stats, gaps = aggregate(n_cases, n_employers, max(200, n_employers // 25), seed=20261206)
+    timings["generate_s"] = time.perf_counter() - began
+    began = time.perf_counter()
     with psycopg.connect(_dsn(url)) as conn, conn.cursor() as cur:
-        with cur.copy(f"COPY party_cases ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-            for chunk in rows(n_cases, n_employers, max(200, n_employers // 25), seed=20261206):
-                copy.write(chunk)
+        with cur.copy(f"COPY party_stats ({', '.join((*SLICE, *STATS))}) FROM STDIN") as copy:
+            for key, row in stats.items():
+                copy.write_row([*key, *row])
+        with cur.copy(f"COPY party_wage_gaps ({', '.join((*SLICE, 'bucket', 'cases'))}) FROM STDIN") as copy:
+            for (key, bucket), count in gaps.items():
+                copy.write_row([*key, bucket, count])
         conn.commit()
     timings["copy_s"] = time.perf_counter() - began
-    began = time.perf_counter()
-    with engine.begin() as conn:
-        conn.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
-        for index in indexes:
-            index.create(conn)
+    engine = make_engine(url)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE party_cases"))
-    timings["index_and_vacuum_s"] = time.perf_counter() - began
+        conn.execute(text("VACUUM ANALYZE party_stats"))
+        conn.execute(text("VACUUM ANALYZE party_wage_gaps"))
     engine.dispose()
+    print(f"aggregate rows: {len(stats):,} in party_stats, {len(gaps):,} in party_wage_gaps", flush=True)
     return timings
 
 
-def statement(scopes: list[str], destination: str | None = None) -> str:
-    """The endpoint's grouped statement for an officer with `scopes`, with its parameters inlined."""
-    query = scorecard_query(_scope(Jurisdiction.of(scopes), "employer", destination), 0, postgres=True)
-    return str(query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+def statements(scopes: list[str]) -> list[str]:
+    """The endpoint's two grouped statements for an officer with `scopes`, parameters inlined."""
+    jurisdiction = Jurisdiction.of(scopes)
+    queries = [scorecard_query(_scope(party_stats, jurisdiction, "employer", None), 0),
+               median_query(_scope(party_wage_gaps, jurisdiction, "employer", None))]
+    return [str(q.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})) for q in queries]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.scorecards", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="100k cases / 5k employers instead of 1M / 50k")
-    parser.add_argument("--cases", type=int)
-    parser.add_argument("--employers", type=int)
+    parser.add_argument("--cases", type=int, help="another number of cases")
+    parser.add_argument("--employers", type=int, help="another number of employers")
     parser.add_argument("--admin-url", default=LOCAL_ADMIN, help="a PostgreSQL URL allowed to CREATE DATABASE")
     parser.add_argument("--keep", action="store_true", help="keep the bench database (its name is printed)")
     args = parser.parse_args(argv)
@@ -125,13 +132,14 @@ def main(argv: list[str] | None = None) -> int:
         port = free_port()
         server = serve(url, port)
         client = Http(port)
-        plan = [("*", tokens["bench-all"], statement(["*"])), ("dest:SA", tokens["bench-sa"], statement(["dest:SA"]))]
+        plan = [("*", tokens["bench-all"], statements(["*"])), ("dest:SA", tokens["bench-sa"], statements(["dest:SA"]))]
         results = []
         with psycopg.connect(_dsn(url)) as conn, conn.cursor() as cur:
             for scope, token, sql in plan:
                 def direct(_i: int, sql=sql) -> None:
-                    cur.execute(sql)
-                    cur.fetchall()
+                    for one in sql:
+                        cur.execute(one)
+                        cur.fetchall()
                 warm = 2
                 cpu_before = cpu_ms(server.pid)
                 sizes = []

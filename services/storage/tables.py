@@ -210,3 +210,37 @@ class WatchlistEntry(SQLModel, table=True):
     recorded_at: datetime = _tz(nullable=False)
     occurred_at: datetime = _tz(nullable=False)
     source_agency_id: str | None = None
+
+
+class PartyStats(SQLModel, table=True):
+    """Scorecard counts per (party, destination, origin region), moved by the worker with each
+    case change (`services.domain.scorecards.delta`): a scope's scorecard is a sum of a few rows per
+    party. An unknown destination or region is stored as '' (key columns cannot be NULL)."""
+
+    __tablename__ = "party_stats"
+
+    party_kind: str = Field(primary_key=True, max_length=32)
+    party_id: str = Field(primary_key=True, max_length=128)
+    destination_country: str = Field(primary_key=True, max_length=2)
+    origin_region: str = Field(primary_key=True)
+    cases: int = 0
+    placed: int = 0
+    abuse: int = 0
+    wages: int = 0
+    contract: int = 0
+    fees: int = 0
+    open_critical: int = 0
+
+
+class PartyWageGap(SQLModel, table=True):
+    """How many of a party's cases (per destination and origin region) were paid `bucket` % of
+    their contracted wage (rounded down): the histogram the median wage gap is read from."""
+
+    __tablename__ = "party_wage_gaps"
+
+    party_kind: str = Field(primary_key=True, max_length=32)
+    party_id: str = Field(primary_key=True, max_length=128)
+    destination_country: str = Field(primary_key=True, max_length=2)
+    origin_region: str = Field(primary_key=True)
+    bucket: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    cases: int = 0

@@ -9,16 +9,19 @@ case fold, deduplicated by their own table's primary key, and never written to t
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from collections import Counter, defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Text, and_, cast, delete, insert, or_, select, update
+from sqlalchemy import Connection, Text, and_, cast, delete, insert, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 import events
 from events import WATCHLIST_EVENTS, AlertCode, AlertStatus
 from services.domain import AlertChange, CaseState, RuleConfig
 from services.domain.refold import refold
-from services.domain.scorecards import case_figures
+from services.domain.scorecards import STAT_NAMES, case_figures, delta
 from services.domain.watchlist import Entry, Party, Watchlist, entry_of, named_by, named_ever
 from services.worker.rows import Delivered, alert_message, alert_row, case_row, utc
 from services.worker.views import Views
@@ -59,8 +62,10 @@ def rules_for_batch(conn: Connection, views: Views, rules: RuleConfig, case_even
     return replace(rules, watchlist=Watchlist(tuple(_load_entries(conn, views, parties)) + tuple(batch)))
 
 
-def write_party_cases(conn: Connection, views: Views, states: dict[str, CaseState]) -> None:
-    """Replace the scorecard rows of each case in `states` by its current figures."""
+def write_party_cases(conn: Connection, views: Views, states: dict[str, CaseState],
+                      before: dict[str, CaseState]) -> None:
+    """Replace the scorecard rows of each case in `states` by its current figures, and move the
+    aggregate rows by the difference from `before` (the cases as they were loaded; absent: new)."""
     table = views.party_cases
     if table is None or not states:
         return
@@ -72,6 +77,31 @@ def write_party_cases(conn: Connection, views: Views, states: dict[str, CaseStat
     ]
     if rows:
         conn.execute(insert(table), rows)
+    counts: dict = defaultdict(Counter)
+    gaps: Counter = Counter()
+    for case_id, state in states.items():
+        case_counts, case_gaps = delta(before.get(case_id), state)
+        for key, change in case_counts.items():
+            counts[key].update(change)
+        gaps.update(case_gaps)
+    names = ("party_kind", "party_id", "destination_country", "origin_region")
+    _add(conn, views.party_stats, names, STAT_NAMES,
+         [{**dict(zip(names, key, strict=True)), **{n: counts[key][n] for n in STAT_NAMES}} for key in sorted(counts)])
+    _add(conn, views.party_wage_gaps, (*names, "bucket"), ("cases",),
+         [{**dict(zip(names, key, strict=True)), "bucket": bucket, "cases": gaps[key, bucket]}
+          for key, bucket in sorted(gaps) if gaps[key, bucket]])
+
+
+def _add(conn: Connection, table, keys: tuple[str, ...], names: tuple[str, ...], rows: list[dict]) -> None:
+    """Add each row's `names` to the stored row with the same `keys` (insert it if there is none).
+    Rows go in key order, so two workers adding to the same rows cannot deadlock."""
+    if table is None or not rows:
+        return
+    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = dialect_insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(keys), set_={name: table.c[name] + statement.excluded[name] for name in names})
+    conn.execute(statement, rows)
 
 
 WriteCase = Callable[[Connection, Views, dict[str, CaseState], dict, RuleConfig], None]
@@ -129,7 +159,7 @@ def _refold_case(conn: Connection, views: Views, case_id: str, rules: RuleConfig
     alert_changes = [AlertChange(alert=alert, change=_change_of(alert)) for alert in changed]
     upsert_alerts(conn, views, [alert_row(change, after) for change in alert_changes])
     changes_out += [alert_message(change, after, trigger) for change in alert_changes]
-    write_party_cases(conn, views, {case_id: after})
+    write_party_cases(conn, views, {case_id: after}, {case_id: before})
 
 
 def _change_of(alert) -> str:

@@ -86,7 +86,8 @@ def apply_batch(conn: Connection, views: Views, batch: Sequence[Delivered], rule
     _insert(conn, views.job_offers, offers)
     _upsert_alerts(conn, views, [alert_row(change, states[change.alert.case_id]) for change in alerts.values()])
     _follow_moved_cases(conn, views, {c: states[c] for c in touched}, loaded)
-    accountability.write_party_cases(conn, views, {c: states[c] for c in touched})
+    accountability.write_party_cases(conn, views, {c: states[c] for c in touched},
+                                     {c: loaded[c][0] for c in touched if c in loaded})
     if listings:
         result.applied += len(listings)
         accountability.apply_listings(conn, views, listings, rules, result.changes, _write_cases, _upsert_alerts)

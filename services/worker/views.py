@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, MetaData, Table, delete, insert, select
 from sqlalchemy.engine import Engine
 
-from services.storage.tables import Alert, AlertOutbox, Case, JobOffer, PartyCase, TimelineEvent, WatchlistEntry
+from services.storage.tables import (
+    Alert, AlertOutbox, Case, JobOffer, PartyCase, PartyStats, PartyWageGap, TimelineEvent, WatchlistEntry,
+)
 
 SHADOW_SUFFIX = "_rebuild"
 
@@ -26,16 +28,19 @@ class Views:
     outbox: Table | None  # None: the alert changes are not published (a replay)
     party_cases: Table | None = None  # scorecards (SPEC section 12); None: not kept
     watchlist: Table | None = None
+    party_stats: Table | None = None
+    party_wage_gaps: Table | None = None
 
     @property
     def folded(self) -> tuple[Table, ...]:
         """The tables that are a pure fold of the journey log."""
-        extra = tuple(table for table in (self.party_cases, self.watchlist) if table is not None)
+        extra = tuple(table for table in (self.party_cases, self.watchlist, self.party_stats, self.party_wage_gaps)
+                      if table is not None)
         return (self.cases, self.timeline, self.alerts, self.job_offers, *extra)
 
 
 LIVE = Views(Case.__table__, TimelineEvent.__table__, Alert.__table__, JobOffer.__table__, AlertOutbox.__table__,
-             PartyCase.__table__, WatchlistEntry.__table__)
+             PartyCase.__table__, WatchlistEntry.__table__, PartyStats.__table__, PartyWageGap.__table__)
 
 
 def shadow(engine: Engine) -> Views:
@@ -49,7 +54,8 @@ def shadow(engine: Engine) -> Views:
     metadata.create_all(engine)
     live = LIVE
     return Views(*(copies[t.name] for t in (live.cases, live.timeline, live.alerts, live.job_offers)), outbox=None,
-                 party_cases=copies.get(live.party_cases.name), watchlist=copies.get(live.watchlist.name))
+                 **{name: copies[getattr(live, name).name]
+                    for name in ("party_cases", "watchlist", "party_stats", "party_wage_gaps")})
 
 
 def drop(engine: Engine, views: Views) -> None:

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
+import statistics
+from collections import Counter
 
-from services.domain.scorecards import CaseFigures, case_figures, rate_per_100, scorecard
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from services.domain.scorecards import (
+    CaseFigures, bucket_median, case_figures, delta, rate_per_100, scorecard, slices,
+)
 from tests.factories import fold, make, money
 
 
@@ -71,3 +78,37 @@ def test_wages_in_another_currency_are_not_compared():
     state = journey("CASE-0007", wages=[])
     state, _ = fold([make("deployment.wage_paid", 30, case_id="CASE-0007", amount=money("100.00", "USD"))], state)
     assert scorecard(rows_of(("employer", "E1"), state)).median_wage_gap is None
+
+
+@given(st.lists(st.integers(0, 300), min_size=1, max_size=40))
+def test_the_bucket_median_is_the_median(values):
+    assert bucket_median(Counter(values)) == statistics.median(values)
+
+
+def test_the_deltas_of_a_case_s_life_add_up_to_its_final_slices():
+    stream = [
+        make("migrant.registered", 0, case_id="CASE-0100"),
+        make("recruitment.job_offer_made", 1, case_id="CASE-0100"),
+        make("recruitment.contract_signed", 2, case_id="CASE-0100"),
+        make("recruitment.fee_paid", 3, case_id="CASE-0100", paid_by="migrant"),
+        make("deployment.departed", 4, case_id="CASE-0100"),
+        make("deployment.wage_paid", 35, case_id="CASE-0100", amount=money("1000.00")),
+        make("deployment.employer_changed", 60, case_id="CASE-0100", employer_id="E2", contract_id="K2"),
+        make("deployment.wage_paid", 95, case_id="CASE-0100", period="2025-04", amount=money("1500.00")),
+    ]
+    totals: Counter = Counter()
+    histogram: Counter = Counter()
+    state = None
+    for event in stream:
+        after, _ = fold([event], state)
+        counts, gaps = delta(state, after)
+        for key, change in counts.items():
+            totals.update({(key, name): value for name, value in change.items()})
+        histogram.update(gaps)
+        state = after
+    expected = {(key, name): value for key, figures in slices(state).items()
+                for name, value in figures.items() if name != "gap_bucket" and value}
+    assert {k: v for k, v in totals.items() if v} == expected
+    assert {k: v for k, v in histogram.items() if v} == {
+        (key, figures["gap_bucket"]): 1 for key, figures in slices(state).items() if figures["gap_bucket"] >= 0}
+    assert {key[:2] for key in slices(state)} == {("employer", "E2"), ("recruiting_agent", "RA1")}

@@ -1,5 +1,6 @@
 """Scorecards and watchlist (SPEC section 12): `party_cases` (one row per case and employer or
-recruiting agent, kept by the worker) and `watchlist` (every watchlist event, as history).
+recruiting agent, kept by the worker), `party_stats` and `party_wage_gaps` (aggregates per party,
+destination and origin region) and `watchlist` (every watchlist event, as history).
 
 Revision ID: 0007
 Revises: 0003
@@ -23,6 +24,16 @@ def _s(length: int | None = None) -> sa.String:
 
 def _count(name: str) -> sa.Column:
     return sa.Column(name, sa.Integer(), nullable=False)
+
+
+def _slice_columns() -> list[sa.Column]:
+    """The key of an aggregate row: party, destination, origin region ('' when unknown)."""
+    return [
+        sa.Column("party_kind", _s(32), primary_key=True),
+        sa.Column("party_id", _s(128), primary_key=True),
+        sa.Column("destination_country", _s(2), primary_key=True),
+        sa.Column("origin_region", _s(), primary_key=True),
+    ]
 
 
 def upgrade() -> None:
@@ -49,9 +60,20 @@ def upgrade() -> None:
         sa.Column("source_agency_id", _s()),
     )
     op.create_index("ix_watchlist_party", "watchlist", ["party_kind", "party_id", "recorded_at"])
+    op.create_table(
+        "party_stats", *_slice_columns(),
+        *(_count(name) for name in ("cases", "placed", "abuse", "wages", "contract", "fees", "open_critical")),
+    )
+    op.create_table(
+        "party_wage_gaps", *_slice_columns(),
+        sa.Column("bucket", sa.Integer(), primary_key=True, autoincrement=False),
+        _count("cases"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("party_wage_gaps")
+    op.drop_table("party_stats")
     op.drop_index("ix_watchlist_party", table_name="watchlist")
     op.drop_table("watchlist")
     op.drop_index("ix_party_cases_party", table_name="party_cases")
