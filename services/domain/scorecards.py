@@ -28,7 +28,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from events import AlertCode, Severity
 from services.domain.state import CaseState
@@ -105,7 +105,8 @@ def wage_paid_pct(state: CaseState) -> float | None:
 def rate_per_100(count: int, placements: int) -> float | None:
     if placements <= 0:
         return None
-    return float((Decimal(100 * count) / placements).quantize(Decimal("0.1"), ROUND_HALF_UP))
+    # 100 * count / placements to one decimal, half up, in integers (exact, and cheap for 50,000 parties).
+    return (2000 * count + placements) // (2 * placements) / 10
 
 
 def scorecard(rows: Iterable[CaseFigures]) -> Scorecard:

@@ -112,3 +112,11 @@ def test_the_deltas_of_a_case_s_life_add_up_to_its_final_slices():
     assert {k: v for k, v in histogram.items() if v} == {
         (key, figures["gap_bucket"]): 1 for key, figures in slices(state).items() if figures["gap_bucket"] >= 0}
     assert {key[:2] for key in slices(state)} == {("employer", "E2"), ("recruiting_agent", "RA1")}
+
+
+@given(st.integers(0, 10_000), st.integers(1, 10_000))
+def test_the_rate_is_exact_to_one_decimal_half_up(count, placements):
+    from decimal import ROUND_HALF_UP, Decimal
+
+    expected = (Decimal(100 * count) / placements).quantize(Decimal("0.1"), ROUND_HALF_UP)
+    assert rate_per_100(count, placements) == float(expected)
