@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Text, and_, cast, delete, insert, or_, select
+from sqlalchemy import Connection, Text, cast, delete, insert, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -90,6 +90,13 @@ def write_party_cases(conn: Connection, views: Views, states: dict[str, CaseStat
     _add(conn, views.party_wage_gaps, (*names, "bucket"), ("cases",),
          [{**dict(zip(names, key, strict=True)), "bucket": bucket, "cases": gaps[key, bucket]}
           for key, bucket in sorted(gaps) if gaps[key, bucket]])
+    # A row left at zero goes, so the rows are a function of the cases, not of how batches fell
+    # (a replay folds in other batches and must find the same rows).
+    for table, keys in ((views.party_stats, list(counts)), (views.party_wage_gaps, [key for key, _ in gaps])):
+        if table is not None and keys:
+            parties = sorted({(kind, party_id) for kind, party_id, _, _ in keys})
+            conn.execute(delete(table).where(
+                table.c.cases == 0, tuple_(table.c.party_kind, table.c.party_id).in_(parties)))
 
 
 def _add(conn: Connection, table, keys: tuple[str, ...], names: tuple[str, ...], rows: list[dict]) -> None:
@@ -172,7 +179,7 @@ def _load_entries(conn: Connection, views: Views, parties: Iterable[Party]) -> l
         return []
     w = views.watchlist.c
     rows = conn.execute(select(w.event_id, w.party_kind, w.party_id, w.listed, w.recorded_at).where(
-        or_(*(and_(w.party_kind == kind, w.party_id == party_id) for kind, party_id in parties))))
+        tuple_(w.party_kind, w.party_id).in_(parties)))
     return [Entry(utc(_aware(r.recorded_at)), r.event_id, r.party_kind, r.party_id, r.listed) for r in rows]
 
 
