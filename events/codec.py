@@ -159,11 +159,17 @@ def _time_problems(data: dict, now: datetime | None, stamped: bool, event: Envel
                 return []
     if reference.tzinfo is None:
         raise ValueError("now needs a timezone (use datetime.now(UTC))")
+    problems = []
     if occurred_at > reference + FUTURE_TOLERANCE:
-        return [Problem("occurred_at", "more than 5 minutes in the future; send the time it happened, with its UTC offset")]
-    if occurred_at < EARLIEST:
-        return [Problem("occurred_at", "before 1950; check the year")]
-    return []
+        problems.append(Problem("occurred_at", "more than 5 minutes in the future; send the time it happened, with its UTC offset"))
+    elif occurred_at < EARLIEST:
+        problems.append(Problem("occurred_at", "before 1950; check the year"))
+    born = getattr(event.payload, "date_of_birth", None) if event is not None else None
+    # SPEC section 7: not after the day it is published (the UTC day of recorded_at, or of `now`
+    # at the gateway), so a replay judges a record exactly as the gateway did.
+    if born is not None and born > reference.astimezone(UTC).date():
+        problems.append(Problem("payload.date_of_birth", "after the day the event is published; check the date"))
+    return problems
 
 
 def _problems(error: ValidationError, prefix: str = "") -> list[Problem]:

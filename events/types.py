@@ -121,10 +121,49 @@ CaseId = Annotated[
 
 # Free text. Limits are ours (SPEC is silent): ids and names short, descriptions bounded so
 # one event stays well under the gateway's 256 KiB body limit.
-Id = Annotated[str, StringConstraints(min_length=1, max_length=128)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Text = Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
-Phone = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+# SPEC section 7 ("Text"): no control character other than tab, LF and CR in any string field
+# (a NUL is refused by PostgreSQL, escape codes reach terminals), and a name holds more than
+# whitespace. The patterns say the same in JSON Schema; `\s`/`\S` are Python's (and the schema
+# checker's) Unicode whitespace, so both sides agree on what "empty after trimming" means.
+CONTROL_CHARACTERS = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f"
+PLAIN_TEXT_PATTERN = f"^[^{CONTROL_CHARACTERS}]*$"
+NAME_PATTERN = f"^(?=[\\s\\S]*\\S)[^{CONTROL_CHARACTERS}]*$"
+_CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
+_NOT_BLANK = re.compile(r"\S")
+CONTROL_MESSAGE = ("contains a control character (U+0000-U+001F other than tab, LF and CR, or U+007F); "
+                   "remove it")
+
+
+def has_control_character(value: str) -> bool:
+    return _CONTROL.search(value) is not None
+
+
+def _plain_text(value: str) -> str:
+    if _CONTROL.search(value):
+        raise _fail("control_character", CONTROL_MESSAGE)
+    return value
+
+
+def _name(value: str) -> str:
+    _plain_text(value)
+    if not _NOT_BLANK.search(value):
+        raise _fail("blank_name", "is empty after trimming whitespace; send the name")
+    return value
+
+
+def _text(max_length: int, *, pattern: str = PLAIN_TEXT_PATTERN, check=_plain_text) -> Any:
+    return Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=max_length),
+        AfterValidator(check),
+        WithJsonSchema({"type": "string", "minLength": 1, "maxLength": max_length, "pattern": pattern}),
+    ]
+
+
+Id = _text(128)
+Name = _text(200, pattern=NAME_PATTERN, check=_name)
+Text = _text(10_000)
+Phone = _text(32)
 
 
 def _strict_int(value: Any) -> Any:
@@ -184,6 +223,23 @@ Date = Annotated[
     date,
     BeforeValidator(_pattern_string(DATE_PATTERN, "date_format", "not a date: use 'YYYY-MM-DD'", date)),
     WithJsonSchema({"type": "string", "format": "date", "pattern": DATE_PATTERN}),
+]
+EARLIEST_BIRTH = date(1900, 1, 1)
+BIRTH_DATE_PATTERN = r"^(19[0-9]{2}|[2-9][0-9]{3})" + DATE_PATTERN.removeprefix("^[0-9]{4}")
+
+
+def _born_since_1900(value: date) -> date:
+    if value < EARLIEST_BIRTH:
+        raise _fail("date_of_birth_range", "before 1900-01-01; check the year")
+    return value
+
+
+# The upper bound (not after the day the event is published) depends on the clock: `codec` checks it.
+BirthDate = Annotated[
+    date,
+    BeforeValidator(_pattern_string(DATE_PATTERN, "date_format", "not a date: use 'YYYY-MM-DD'", date)),
+    AfterValidator(_born_since_1900),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": BIRTH_DATE_PATTERN}),
 ]
 EventId = Annotated[
     UUID,

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from services.config import get_settings
+from services.files import make_private, private_umask
 from services.logs import configure_logging
 
 COMMAND_MODULES = [
@@ -43,6 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = get_settings()
     configure_logging(settings.log_format, settings.log_level)
+    if args.command != "schemas":  # schemas/ is checked-in documentation, meant to be read
+        private_umask()
+        make_private(settings.var_dir)
     try:
         return int(args.func(args, settings) or 0)
     except CommandError as error:

@@ -120,15 +120,29 @@ def test_scopes_by_destination_origin_and_star(api):
     assert visible("sup-all") == {"SA-0001", "SA-0002", "AE-0001", "QA-0001", "ND-0001", "ND-0002"}
 
 
-def test_each_case_and_timeline_read_is_audited_and_a_refused_read_is_not(api):
+def test_each_case_and_timeline_read_is_audited_and_so_is_a_refused_read(api):
     before = datetime.now(UTC)
     assert api.get("/v1/cases/SA-0002", "off-sa").status_code == 200
     assert api.get("/v1/cases/SA-0002/timeline", "off-sa").status_code == 200
     assert api.get("/v1/cases/QA-0001", "off-sa").status_code == 404
+    assert api.get("/v1/cases/QA-0001/timeline", "off-sa").status_code == 404
     entries = api.get("/v1/audit", officer_id="off-sa", limit=500).json()["items"]
     mine = [e for e in entries if datetime.fromisoformat(e["at"]) >= before]
-    assert [(e["officer_id"], e["case_id"], e["action"]) for e in mine] == [
-        ("off-sa", "SA-0002", "read_timeline"), ("off-sa", "SA-0002", "read_case")]  # newest first
+    assert [(e["officer_id"], e["case_id"], e["action"]) for e in mine] == [  # newest first
+        ("off-sa", "QA-0001", "refused_read_timeline"), ("off-sa", "QA-0001", "refused_read_case"),
+        ("off-sa", "SA-0002", "read_timeline"), ("off-sa", "SA-0002", "read_case")]
+
+
+def test_each_page_of_cases_and_alerts_is_one_audit_row_with_the_case_ids_it_returned(api):
+    before = datetime.now(UTC)
+    cases_page = api.get("/v1/cases", "off-sa").json()["items"]
+    alerts_page = api.get("/v1/alerts", "off-sa").json()["items"]
+    entries = api.get("/v1/audit", officer_id="off-sa", limit=500).json()["items"]
+    mine = [e for e in entries if datetime.fromisoformat(e["at"]) >= before]
+    assert [(e["action"], e["case_id"], e["case_ids"]) for e in mine] == [
+        ("list_alerts", None, list(dict.fromkeys(a["case_id"] for a in alerts_page))),
+        ("list_cases", None, [c["case_id"] for c in cases_page]),
+    ]
 
 
 # --- timeline -------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from events.payloads.base import Payload
 from events.types import (
     AssessmentResult,
+    BirthDate,
     CountryCode,
     Date,
     Id,
@@ -33,7 +34,7 @@ class MigrantRegistered(Payload):
 
     given_name: Name
     family_name: Name
-    date_of_birth: Date
+    date_of_birth: BirthDate
     sex: Sex
     nationality: CountryCode
     origin_region: Name

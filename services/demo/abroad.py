@@ -12,6 +12,12 @@ from datetime import UTC, datetime, timedelta
 
 from services.demo.story import MONTH, Ended, Placement, Story
 
+# Who publishes employment, wages and contract ends in the demo. An employer agency is bound to the
+# cases of its own employer id (SPEC 4a) and the demo's journeys have many employers but one demo
+# agency per kind, so the mission (whose mandate has deployment.* and return.*, for every case)
+# records them, as a labour attaché does.
+EMPLOYMENT_RECORDS = "mission"
+
 CHANNELS = ("phone", "phone", "app", "visit", "helpline")
 CONCERNS = ("Works long hours without a weekly day off.", "Worried about debts at home.",
             "Shares a crowded room; asked about changing accommodation.")
@@ -54,7 +60,7 @@ def work_abroad(s: Story, p: Placement, skipped_clearance: bool) -> None:
     swapped = "contract_substitution" in s.traits and "contract_substitution" not in s.happened and p.number == 1
     if swapped:  # put to work for someone other than the employer on the contract
         employer = f"{p.destination}-E{rng.randrange(60, 99):03d}"
-    s.emit("employer", "deployment.employment_started", {"employer_id": employer, "contract_id": p.contract_id},
+    s.emit(EMPLOYMENT_RECORDS, "deployment.employment_started", {"employer_id": employer, "contract_id": p.contract_id},
            trait="contract_substitution" if swapped else None)
     start, end = s.t, s.t + p.months * MONTH
     traits = s.traits if p.number == 1 else set()
@@ -85,11 +91,11 @@ def _wages(s: Story, p: Placement, start: datetime, end: datetime, traits: set[s
         paid = min(paid, end - timedelta(hours=2))
         if gap_from is not None and i >= gap_from:
             if i == gap_from:
-                items.append(Item(paid, "employer", None, trait="wage_gap"))
+                items.append(Item(paid, EMPLOYMENT_RECORDS, None, trait="wage_gap"))
             continue
         short = short_from is not None and i >= short_from
         amount = p.wage * short_by if short else p.wage
-        items.append(Item(paid, "employer", "deployment.wage_paid",
+        items.append(Item(paid, EMPLOYMENT_RECORDS, "deployment.wage_paid",
                           {"period": period, "amount": s.money(amount, p.currency)}, "underpaid" if short else None))
     if gap_from is not None and s.chance(0.5):
         when = start + gap_from * MONTH + timedelta(days=rng.uniform(60, 120))
@@ -125,7 +131,7 @@ def _trouble(s: Story, p: Placement, start: datetime, end: datetime, traits: set
         items.append(Item(some_day(), "helpline", "deployment.welfare_check_completed",
                           {"channel": "phone", "wellbeing": "concern", "notes": rng.choice(CONCERNS)}, "welfare_concern"))
     if "employer_changed" in traits:
-        items.append(Item(some_day(), "employer", "deployment.employer_changed", {
+        items.append(Item(some_day(), EMPLOYMENT_RECORDS, "deployment.employer_changed", {
             "employer_id": f"{p.destination}-E{rng.randrange(1, 60):03d}", "contract_id": f"{p.contract_id}-T",
             "reason": "Sponsorship transfer approved by the labour ministry."}, "employer_changed"))
     if "passport_confiscated" in traits:
@@ -174,7 +180,7 @@ def _trouble(s: Story, p: Placement, start: datetime, end: datetime, traits: set
 
 def _go_home(s: Story, p: Placement, early: EarlyEnd | None) -> None:
     rng = s.rng
-    s.emit("employer", "return.contract_ended",
+    s.emit(EMPLOYMENT_RECORDS, "return.contract_ended",
            {"contract_id": p.contract_id, "reason": early.contract_reason if early else "completed"})
     s.wait(2, 14)
     reason = early.return_reason if early else "completed"

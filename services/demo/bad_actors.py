@@ -1,11 +1,12 @@
-"""The demo's bad employers and recruiting agents (SPEC section 12), so the scorecards have a story.
+"""The demo's bad employers (SPEC section 12), so the scorecards have a story.
 
-A journey's traits are drawn before its employer and agent; a journey with an abuse-like trait is
-then steered, two times in three, to one of a few bad employers in its destination (and one with
-a fee or a substituted contract to a bad agent of its origin). The steering consumes no random
-numbers (it hashes the case id), so the rest of each journey is exactly as before. The demo's
-emigration authority watchlists `WATCHLISTED_EMPLOYER` before publishing the journeys, so its new
-offers raise WATCHLISTED_PARTY.
+A journey's traits are drawn before its employer; a journey with an abuse, passport, detention or
+wage trait is then steered, two times in three, to one of a few bad employers in its destination.
+The steering consumes no random numbers (it hashes the case id), so the rest of each journey is
+exactly as before. The demo's emigration authority watchlists `WATCHLISTED_EMPLOYER` before
+publishing the journeys, so its new offers raise WATCHLISTED_PARTY.
+Recruiting agents are not steered: under SPEC 4a an offer must name the agency that publishes it,
+and the demo has one recruiting agency (`demo-recruiting_agent`), so its agent scorecard has one row.
 """
 
 from __future__ import annotations
@@ -14,9 +15,7 @@ import hashlib
 from uuid import UUID, uuid5
 
 BAD_EMPLOYERS = (7, 23, 41)  # employer numbers, in every destination: "<destination>-E007"
-BAD_AGENTS = (13, 57)  # agent numbers, in every origin: "<origin>-RA-013"
 EMPLOYER_TRAITS = frozenset({"abuse", "passport_confiscated", "detention", "wage_gap", "underpaid"})
-AGENT_TRAITS = frozenset({"migrant_paid_fee", "contract_substitution"})
 WATCHLISTED_EMPLOYER = "SA-E007"
 WATCHLIST_NAMESPACE = UUID("0c5a8f1e-7d2b-4e6a-9b3c-1f2e3d4c5b6a")
 
@@ -31,10 +30,6 @@ def _pick(case_id: str, salt: str, drawn: int, bad: tuple[int, ...], traits: set
 
 def employer_number(case_id: str, placement: int, drawn: int, traits: set[str]) -> int:
     return _pick(case_id, f"employer/{placement}", drawn, BAD_EMPLOYERS, traits, EMPLOYER_TRAITS)
-
-
-def agent_number(case_id: str, placement: int, drawn: int, traits: set[str]) -> int:
-    return _pick(case_id, f"agent/{placement}", drawn, BAD_AGENTS, traits, AGENT_TRAITS)
 
 
 def watchlisting(tag: str, occurred_at: str) -> dict:

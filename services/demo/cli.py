@@ -201,7 +201,7 @@ def _issue_credentials(settings: Settings, gateway_url: str, query_url: str):
     from sqlalchemy.exc import SQLAlchemyError
 
     from services.cli import CommandError
-    from services.demo import bad_actors, credentials
+    from services.demo import credentials
     from services.storage.db import make_engine
 
     engine = make_engine(settings)

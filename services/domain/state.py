@@ -2,32 +2,55 @@
 need, and the case's alerts (section 6). Pure data; `welfare.apply` and `alerts.evaluate` fill it.
 
 The worker stores `state.model_dump(mode="json")` in a JSON column and reloads it with
-`CaseState.model_validate`; the derived view fields (stage, stage_since, contract, event_count,
-open_alerts, top_severity) are computed fields: dumped for readers, ignored on reload, never stale.
+`CaseState.model_validate`; the derived view fields (stage, stage_since, contract, open_alerts,
+top_severity) are computed fields: dumped for readers, ignored on reload, never stale.
 
 Order-independence rests on one sort key per event, `Key = (occurred_at, recorded_at, event_id)`
-(SPEC's timeline order), and three mergeable structures:
+(SPEC's timeline order), and mergeable structures:
 - `written`: a last-writer-wins register per field: a field takes an event's value only when that
   event's key is greater than the key of the event that wrote it last (`CaseState.put`);
-- `stages`: the sorted (key, stage) of every stage-bearing event; the stage is the last one's;
-- `seen`: the event_ids already folded, so a duplicate changes nothing.
-Each is a function of the set of events, not of the order they arrived in.
+- `run` (`StageRun`): the final run of the current stage: its first key (stage_since), its latest
+  `WINDOW` keys, and the latest key of another stage before it;
+- `recent`: the `WINDOW` greatest keys folded, so a re-delivered event changes nothing;
+- `event_count`: a number, one more per event not recognised as a duplicate.
+
+Bounded size, and the trade-off it costs (issue 13: a 20,000-event case had a 3 MB state, every
+event_id and every stage kept). The state now grows with the case's business objects (offers,
+contracts, destinations, alerts: a handful per journey) and not with its events: the two
+per-event structures are capped at `WINDOW` keys each (a few kilobytes). What that gives up:
+- Idempotency of the pure fold holds for a duplicate whose event_id is among the `WINDOW` latest
+  keys of the case (every redelivery of a recent batch, and a copy republished with another
+  recorded_at). An older duplicate cannot be told from a late new event here; the worker never
+  folds one: it drops every event_id its timeline table already holds before folding
+  (`services.worker.persist`, the timeline's primary key enforcing it in the same transaction),
+  which is what makes projection idempotent and event_count exact.
+- Order-independence is exact except in one case: an event of another stage that arrives after
+  more than `WINDOW` events of the current stage's run that are later than it. The run then
+  restarts after it at the oldest key still kept, so stage_since may be later than the exact
+  answer (stage itself stays exact: the greatest key alone decides it). A case's events arrive in
+  publish order (one partition per case), so this takes an event published more than `WINDOW`
+  stage events late; the result is still deterministic (a replay of the log gives it again).
+Every other field (the last-writer-wins registers, offers, contracts, clearances) stays exact for
+any order, duplicates included; alerts depend on arrival order as before. A state stored before these bounds (with
+`stages` and `seen`) is read as it is and converted (`CaseState._from_unbounded`).
 """
 
 from __future__ import annotations
 
 import bisect
+import operator
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, field_serializer
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, computed_field, model_validator
 
 from events import AlertCode, AlertStatus, Envelope, Money, Severity, Stage
 
 Key = tuple[datetime, datetime, str]
 """(occurred_at, recorded_at, event_id) in UTC; an unstamped event sorts first among equals."""
 UNSTAMPED = datetime.min.replace(tzinfo=UTC)
-_CONTAINERS = ("offers", "contracts", "clearances", "wages", "alerts", "written", "stages", "seen")
+_CONTAINERS = ("offers", "contracts", "clearances", "wages", "alerts", "written", "recent")
+WINDOW = 64  # keys kept per windowed structure: enough for any in-order redelivery of a batch
 Wellbeing = Literal["unknown", "ok", "concern", "distress"]
 
 
@@ -91,6 +114,70 @@ class Signed(Offer):
     offer_id: str
 
 
+class StageRun(BaseModel):
+    """The final run of equal stages among a case's stage-bearing events, ordered by key.
+
+    `since` is the run's first key (stage_since), `tail` its latest keys (at most `WINDOW`; all of
+    them, starting at `since`, while fewer), `before` the greatest key of a stage-bearing event of
+    another stage that precedes the run (None: none does). Immutable: `insert` returns a new run.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    stage: Stage
+    since: Key
+    tail: list[Key]
+    before: Key | None = None
+
+    @classmethod
+    def first(cls, key: Key, stage: Stage) -> StageRun:
+        return cls(stage=stage, since=key, tail=[key])
+
+    def insert(self, key: Key, stage: Stage) -> StageRun:
+        """The run once an event with `key` and `stage` is among the case's events (idempotent)."""
+        tail = self.tail
+        if key > tail[-1]:  # the newest stage event: the run goes on, or a new one starts
+            if stage == self.stage:
+                return self._with(tail=_latest([*tail, key]))
+            return StageRun(stage=stage, since=key, tail=[key], before=tail[-1])
+        if key >= self.since:  # inside the run
+            if stage == self.stage:
+                if _holds(tail, key) or (len(tail) >= WINDOW and key < tail[0]):
+                    return self  # known, or older than the window (the run's start is unchanged)
+                return self._with(tail=_latest(_inserted(tail, key)))
+            # A late event of another stage splits the run: it now starts after that event (at
+            # the oldest key kept when the event lies before the window: see the module's docstring).
+            after = [k for k in tail if k > key]
+            return StageRun(stage=self.stage, since=after[0], tail=after, before=key)
+        if self.before is not None and key <= self.before:
+            return self  # behind another stage: it cannot touch the final run
+        if stage == self.stage:  # the run started earlier than known
+            return self._with(since=key, tail=tail if len(tail) >= WINDOW else _inserted(tail, key))
+        return self._with(before=key)
+
+    def _with(self, **changes: Any) -> StageRun:
+        return self.model_copy(update=changes)
+
+
+def _holds(keys: list[Key], key: Key) -> bool:
+    at = bisect.bisect_left(keys, key)
+    return at < len(keys) and keys[at] == key
+
+
+def _inserted(keys: list[Key], key: Key) -> list[Key]:
+    copy = list(keys)
+    bisect.insort(copy, key)
+    return copy
+
+
+def _latest(keys: list[Key]) -> list[Key]:
+    return keys[-WINDOW:] if len(keys) > WINDOW else keys
+
+
+_EVENT_ID = operator.itemgetter(2)
+_STAGES_V1 = TypeAdapter(list[tuple[Key, Stage]])
+
+
 class CaseState(BaseModel):
     # The stored dump carries the computed fields for readers; reloading ignores them.
     model_config = ConfigDict(extra="ignore")
@@ -123,14 +210,27 @@ class CaseState(BaseModel):
     clearances: dict[str, datetime] = Field(default_factory=dict)  # destination -> earliest grant
     wages: dict[str, Wage] = Field(default_factory=dict)  # by period YYYY-MM
     alerts: dict[str, Alert] = Field(default_factory=dict)  # by alert_id, every status
-    # Bookkeeping that makes the fold order-independent and idempotent.
+    # Bookkeeping that makes the fold order-independent and idempotent, bounded (see above).
     written: dict[str, Key] = Field(default_factory=dict)
-    stages: list[tuple[Key, Stage]] = Field(default_factory=list)
-    seen: set[str] = Field(default_factory=set)
+    run: StageRun | None = None
+    recent: list[Key] = Field(default_factory=list)
+    event_count: int = 0
 
-    @field_serializer("seen")
-    def _sorted(self, seen: set[str]) -> list[str]:
-        return sorted(seen)  # the same events give the same JSON, whatever the arrival order
+    @model_validator(mode="before")
+    @classmethod
+    def _from_unbounded(cls, data: Any) -> Any:
+        """A state stored before the bounds (every stage in `stages`, every event_id in `seen`):
+        its stages become the run; its event_count was dumped with it (else: len(seen))."""
+        if not isinstance(data, dict) or "stages" not in data:
+            return data
+        data = dict(data)
+        stages, seen = data.pop("stages"), data.pop("seen", ())
+        data.setdefault("event_count", len(seen))
+        run = None
+        for key, stage in sorted(_STAGES_V1.validate_python(stages)):
+            run = StageRun.first(key, stage) if run is None else run.insert(key, stage)
+        data.setdefault("run", run)
+        return data
 
     def fork(self) -> CaseState:
         """A copy that is safe to change: containers are copied, their items shared (every
@@ -149,23 +249,29 @@ class CaseState(BaseModel):
                 self.written[name] = key
 
     def add_stage(self, key: Key, stage: Stage) -> None:
-        bisect.insort(self.stages, (key, stage))
+        self.run = StageRun.first(key, stage) if self.run is None else self.run.insert(key, stage)
+
+    def folded(self, key: Key) -> bool:
+        """Is this event_id among the latest `WINDOW` folded (a redelivery, or a copy published
+        again with another recorded_at, that must change nothing)?"""
+        return key[2] in map(_EVENT_ID, self.recent)
+
+    def remember(self, key: Key) -> None:
+        """Count the event and keep its key if it is among the `WINDOW` latest."""
+        self.event_count += 1
+        if len(self.recent) < WINDOW or key > self.recent[0]:
+            self.recent = _latest(_inserted(self.recent, key))
 
     @computed_field
     @property
     def stage(self) -> Stage | None:
-        return self.stages[-1][1] if self.stages else None
+        return self.run.stage if self.run is not None else None
 
     @computed_field
     @property
     def stage_since(self) -> datetime | None:
         """occurred_at of the first event of the final run of the current stage."""
-        since = None
-        for key, stage in reversed(self.stages):
-            if stage != self.stage:
-                break
-            since = key[0]
-        return since
+        return self.run.since[0] if self.run is not None else None
 
     @computed_field
     @property
@@ -180,11 +286,6 @@ class CaseState(BaseModel):
             monthly_wage=signed.monthly_wage,
             contract_months=signed.contract_months,
         )
-
-    @computed_field
-    @property
-    def event_count(self) -> int:
-        return len(self.seen)
 
     @computed_field
     @property

@@ -136,19 +136,21 @@ HANDLERS: dict[str, Handler] = {
 
 
 def apply(state: CaseState | None, event: Envelope) -> CaseState:
-    """The case after `event`; `state` is not modified. A duplicate event_id returns `state` as is."""
+    """The case after `event`; `state` is not modified. A duplicate of one of the case's latest
+    events (`CaseState.folded`) returns `state` as is; older duplicates are the caller's to drop
+    (the worker drops every event_id its timeline holds: see `services.domain.state`)."""
     if state is not None and state.case_id != event.case_id:
         raise ValueError(f"event {event.event_id} is for case {event.case_id}, not {state.case_id}: "
                          "fold each case's events into its own state")
-    key = key_of(event)  # its event_id, as text, is what `seen` holds
-    if state is not None and key[2] in state.seen:
+    key = key_of(event)  # its event_id, as text, is key[2]
+    if state is not None and state.folded(key):
         return state
     handler = HANDLERS.get(event.event_type)
     if handler is None:
         raise ValueError(f"no welfare handler for event type {event.event_type!r}: "
                          "add it to services.domain.welfare.HANDLERS")
     after = CaseState(case_id=event.case_id) if state is None else state.fork()
-    after.seen.add(key[2])
+    after.remember(key)
     after.put(key, last_event_at=key[0])
     stage = stage_of(event.event_type)
     if stage is not None:

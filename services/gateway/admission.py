@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from events import CATALOGUE, WATCHLIST_EVENTS, InvalidEvent, Source, encode, may_publish, stamp, validate, watchlist_refusal
+from events import CATALOGUE, WATCHLIST_EVENTS, Envelope, InvalidEvent, Source, encode, may_publish, stamp, validate, watchlist_refusal
+from services.hardening import MAX_JSON_DEPTH, too_deep
 from services.kafka.producer import Record
 
 MAX_EVENT_BYTES = 256 * 1024  # SPEC section 7: one event's body
@@ -36,6 +37,7 @@ class Admitted:
     case_id: str
     event_type: str
     record: Record
+    event: Envelope | None = field(default=None, compare=False)  # the stamped event, for binding
 
 
 class MalformedJson(ValueError):
@@ -43,9 +45,15 @@ class MalformedJson(ValueError):
 
 
 def parse_json(body: bytes) -> Any:
-    """Strict JSON: UTF-8, no NaN/Infinity. Raises `MalformedJson` with the position."""
+    """Strict JSON: UTF-8, no NaN/Infinity, nested at most 32 levels (SPEC section 7; checked on
+    the bytes first, so no parser recurses into a deep document). Raises `MalformedJson`."""
+    problem = too_deep(body)
+    if problem is not None:
+        raise MalformedJson(problem)
     try:
         return json.loads(body, parse_constant=_refuse_constant)
+    except RecursionError:  # a last guard: the depth check above counts every bracket
+        raise MalformedJson(f"the JSON is nested deeper than {MAX_JSON_DEPTH} levels; flatten it") from None
     except UnicodeDecodeError as error:
         raise MalformedJson(f"the body is not UTF-8 text: {error.reason} at byte {error.start}") from None
     except json.JSONDecodeError as error:
@@ -89,7 +97,7 @@ def admit(data: Any, source: Source, *, topic: str, now: datetime) -> Admitted |
         ("event_id", event_id.encode()),
     )
     return Admitted(event_id, stamped.case_id, stamped.event_type,
-                    Record(topic, key=stamped.case_id, value=value, headers=headers))
+                    Record(topic, key=stamped.case_id, value=value, headers=headers), stamped)
 
 
 def batch_items(data: Any) -> list[Any] | Refused:

@@ -25,26 +25,52 @@ class KeyIssued:
     key: str
     rotated: bool
     previous_kind: str | None = None
-    reenabled: bool = False
+    employer_id: str | None = None
 
 
-def add_agency(engine: Engine, server_secret: str, agency_id: str, kind: str) -> KeyIssued:
+class AgencyDisabled(ValueError):
+    """`add_agency` on a disabled agency: re-adding must not quietly give access back."""
+
+
+def add_agency(engine: Engine, server_secret: str, agency_id: str, kind: str, employer_id: str | None = None) -> KeyIssued:
     """Register an agency with a fresh key, or give an existing one a fresh key (the old key stops
-    working at once), its given kind, and re-enable it: adding an agency means it may publish."""
+    working at once) and its given kind. An employer publishes as `employer_id` (SPEC 4a; default:
+    the agency id, or the one it had). A disabled agency is refused (`AgencyDisabled`): giving
+    access back is a decision of its own, `enable_agency`, not a side effect of rotating a key."""
     if kind not in AGENCY_KINDS:
         raise ValueError(f"unknown agency kind {kind!r}; choose one of {', '.join(AGENCY_KINDS)}")
+    if employer_id is not None and kind != AgencyKind.employer.value:
+        raise ValueError(f"--employer-id is for agencies of kind employer, not {kind}")
     key = new_secret(KEY_PREFIX)
     key_hash = hash_secret(server_secret, key)
     with session_scope(engine) as session:
         row = session.get(Agency, agency_id)
+        if row is not None and row.disabled:
+            raise AgencyDisabled(f"agency {agency_id} is disabled; run `passage agency enable {agency_id}` first "
+                                 "if it may publish again (its key is then rotated by adding it)")
+        if kind == AgencyKind.employer.value:
+            employer_id = employer_id or (row.employer_id if row is not None else None) or agency_id
         if row is None:
-            session.add(Agency(id=agency_id, kind=kind, key_hash=key_hash, created_at=datetime.now(UTC)))
-            return KeyIssued(key, rotated=False)
+            session.add(Agency(id=agency_id, kind=kind, key_hash=key_hash, created_at=datetime.now(UTC),
+                               employer_id=employer_id))
+            return KeyIssued(key, rotated=False, employer_id=employer_id)
         issued = KeyIssued(key, rotated=True, previous_kind=row.kind if row.kind != kind else None,
-                           reenabled=row.disabled)
-        row.kind, row.key_hash, row.disabled = kind, key_hash, False
+                           employer_id=employer_id)
+        row.kind, row.key_hash, row.employer_id = kind, key_hash, employer_id
         session.add(row)
         return issued
+
+
+def set_agency_disabled(engine: Engine, agency_id: str, disabled: bool) -> bool:
+    """Disable (refused from its next request on: every request reads the registry, nothing is
+    cached) or enable an agency; False when there is no such agency."""
+    with session_scope(engine) as session:
+        row = session.get(Agency, agency_id)
+        if row is None:
+            return False
+        row.disabled = disabled
+        session.add(row)
+        return True
 
 
 def authenticate(engine: Engine, server_secret: str, key: str) -> Source | None:

@@ -22,6 +22,7 @@ from starlette.requests import ClientDisconnect
 
 from events import Source
 from services.config import Settings
+from services import hardening
 from services.gateway import openapi
 from services.gateway.access_log import RequestLog, log_fields
 from services.gateway.admission import MAX_BATCH_BYTES, MAX_EVENT_BYTES, Admitted, MalformedJson, Refused
@@ -53,6 +54,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, publisher: P
     add_health_routes(app, {"kafka": gateway.publisher.reachable, "database": database_check(gateway.engine)})
     app.include_router(router)
     openapi.install_openapi(app)
+    hardening.install(app, production=settings.env == "production", title="Passage gateway")
     return app
 
 
@@ -96,7 +98,7 @@ def current_agency(
 
 
 CurrentAgency = Annotated[Source, Depends(current_agency)]
-ERRORS = {status: {"model": openapi.ErrorBody} for status in (400, 401, 403, 413, 422, 503)}
+ERRORS = {status: {"model": openapi.ErrorBody} for status in (400, 401, 403, 409, 413, 422, 503)}
 router = APIRouter(prefix="/v1", tags=["events"])
 
 

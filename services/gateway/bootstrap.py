@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from services.config import Settings
 from services.gateway.intake import Intake, Publishes
+from services.gateway.views import CaseViews
 from services.kafka.producer import Publisher
 from services.storage.db import make_engine
 
@@ -37,5 +38,5 @@ def bootstrap(settings: Settings, *, engine: Engine | None = None, publisher: Pu
     if publisher is None:
         publisher = Publisher(settings)
         closers.append(publisher.close)
-    intake = Intake(publisher, settings.journey_topic)
+    intake = Intake(publisher, settings.journey_topic, views=CaseViews(engine))
     return Gateway(settings, engine, publisher, intake, closers)

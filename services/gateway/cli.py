@@ -27,7 +27,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     add = actions.add_parser("add", help="register an agency (or rotate its key) and print its key once")
     add.add_argument("--id", required=True, type=_agency_id, help="the agency's id, e.g. ngo-kerala-1")
     add.add_argument("--kind", required=True, choices=AGENCY_KINDS, help="decides what it may publish")
+    add.add_argument("--employer-id", type=_bounded_text(128),
+                     help="for kind employer: the employer id it publishes as (default: the agency id)")
     add.set_defaults(func=_agency_add)
+    for verb, text in (("disable", "refuse the agency's key from its next request on"),
+                       ("enable", "let a disabled agency publish again with its current key")):
+        toggle = actions.add_parser(verb, help=text)
+        toggle.add_argument("agency_id", type=_agency_id, help="the agency's id")
+        toggle.set_defaults(func=_agency_toggle, disabled=verb == "disable")
 
     publish = sub.add_parser("publish", help="publish a file of events (one JSON envelope per line) through the gateway")
     publish.add_argument("file", type=Path, help="JSON lines: one event envelope per line")
@@ -59,21 +66,51 @@ def _agency_add(args: argparse.Namespace, settings: Settings) -> int:
     engine = make_engine(settings)
     try:
         migrate(engine)
-        issued = add_agency(engine, settings.secret_key, args.id, args.kind)
+        issued = add_agency(engine, settings.secret_key, args.id, args.kind, args.employer_id)
+    except ValueError as error:  # a disabled agency, or --employer-id for another kind
+        raise CommandError(str(error)) from None
     except SQLAlchemyError as error:
         raise CommandError(f"the database at {engine.url.render_as_string(hide_password=True)} is unreachable "
                            f"({type(error).__name__}); start it or fix PASSAGE_DATABASE_URL") from None
     finally:
         engine.dispose()
+    as_employer = f", publishing as employer {issued.employer_id}" if issued.employer_id else ""
     if not issued.rotated:
-        print(f"agency {args.id} added (kind {args.kind}).")
+        print(f"agency {args.id} added (kind {args.kind}{as_employer}).")
     else:
         changes = [f"kind changed from {issued.previous_kind}"] if issued.previous_kind else []
-        changes += ["it was disabled and is enabled again"] if issued.reenabled else []
+        changes += [as_employer.removeprefix(", ")] if as_employer else []
         print(f"agency {args.id} (kind {args.kind}): key rotated; the old key no longer works."
               + (f" ({'; '.join(changes)})" if changes else ""))
     print("Its key is shown only this once; hand it to the agency:")
     print(issued.key)
+    return 0
+
+
+def _agency_toggle(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from services.cli import CommandError
+    from services.gateway.agencies import set_agency_disabled
+    from services.storage.db import make_engine
+    from services.storage.migrate import migrate
+
+    engine = make_engine(settings)
+    try:
+        migrate(engine)
+        found = set_agency_disabled(engine, args.agency_id, args.disabled)
+    except SQLAlchemyError as error:
+        raise CommandError(f"the database at {engine.url.render_as_string(hide_password=True)} is unreachable "
+                           f"({type(error).__name__}); start it or fix PASSAGE_DATABASE_URL") from None
+    finally:
+        engine.dispose()
+    if not found:
+        raise CommandError(f"no agency {args.agency_id}; `passage agency add --id {args.agency_id} --kind KIND` registers it")
+    if args.disabled:
+        print(f"agency {args.agency_id} disabled: its key is refused (401) from its next request on. "
+              f"`passage agency enable {args.agency_id}` undoes this.")
+    else:
+        print(f"agency {args.agency_id} enabled: its current key works again (`passage agency add` rotates it).")
     return 0
 
 
@@ -115,6 +152,15 @@ def _agency_id(value: str) -> str:
     if not AGENCY_ID.match(value):
         raise argparse.ArgumentTypeError("1-64 letters, digits, '_', '.' or '-', starting with a letter or digit")
     return value
+
+
+def _bounded_text(limit: int):
+    def parse(value: str) -> str:
+        if not 1 <= len(value) <= limit or not value.isprintable():
+            raise argparse.ArgumentTypeError(f"1-{limit} printable characters")
+        return value
+
+    return parse
 
 
 def _bounded(low: int, high: int):

@@ -148,10 +148,14 @@ def _prepare(settings: Settings, urls: dict[str, str], say) -> None:
     finally:
         engine.dispose()
     where = credentials.path(settings)
-    if issued:
+    # Secrets go to a terminal only: redirected output ends up in log files (SPEC section 8).
+    if issued and sys.stdout.isatty():
         say(f"demo credentials issued ({', '.join(issued)}), saved to {where} (mode 0600):")
         say(f"  supervisor token (query API, scope *): {creds.supervisor_token}")
         say(f"  recruiting agent key (gateway, agency demo-recruiting_agent): {creds.agency_keys['recruiting_agent']}")
+    elif issued:
+        say(f"demo credentials issued ({', '.join(issued)}); the keys and tokens are in {where} (mode 0600), "
+            "not printed here because this output is not a terminal")
     else:
         say(f"demo credentials: {where}")
 

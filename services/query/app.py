@@ -14,10 +14,11 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
+from services import hardening
 from services.config import Settings
 from services.kafka.producer import Publisher
 from services.logs import get_logger
-from services.query import routes_alerts, routes_audit, routes_cases, routes_scorecards, routes_stats
+from services.query import actions, routes_alerts, routes_audit, routes_cases, routes_scorecards, routes_stats
 from services.query.deps import Clients
 from services.storage.db import make_engine
 from services.web import ApiError, add_health_routes, database_check, error_response, install_error_handlers
@@ -58,4 +59,6 @@ def create_app(settings: Settings, *, engine: Engine | None = None, publisher: P
     add_health_routes(app, {"kafka": clients.publisher.reachable, "database": database_check(clients.engine)})
     for module in (routes_cases, routes_alerts, routes_stats, routes_scorecards, routes_audit):
         app.include_router(module.router)
+    actions.install(app)  # Idempotency-Key: inside hardening's body limits, which read the body first
+    hardening.install(app, production=settings.env == "production", title="Passage query API", limit_bodies=True)
     return app

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from services.logs import get_logger
+from services.query.actions import replay_if_answered
 from services.query.deps import ClientsDep, DbDep
 from services.query.scope import Jurisdiction
 from services.query.sql import OFFICER_BY_TOKEN
@@ -48,6 +49,7 @@ def current_officer(
     except ValueError as error:
         log.warning("officer has an invalid scope", officer_id=officer.id, error=str(error))
         raise ApiError(403, f"your officer record is invalid ({error}); ask an administrator to re-add you") from None
+    replay_if_answered(db, officer.id)  # an officer action's Idempotency-Key, before the route's checks
     return Principal(id=officer.id, role=officer.role, jurisdiction=jurisdiction)
 
 

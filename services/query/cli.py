@@ -21,6 +21,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--scope", required=True, action="append", dest="scopes", type=_scope,
                      help="dest:<country>, origin:<region> or *; repeat for several")
     add.set_defaults(func=_add_officer)
+    for verb, text in (("disable", "refuse the officer's token from the next request on"),
+                       ("enable", "let a disabled officer read again with their current token")):
+        toggle = actions.add_parser(verb, help=text)
+        toggle.add_argument("officer_id", help="the officer's id")
+        toggle.set_defaults(func=_toggle_officer, disabled=verb == "disable")
 
 
 def _scope(value: str) -> str:
@@ -64,6 +69,27 @@ def _add_officer(args: argparse.Namespace, settings: Settings) -> int:
     print(f"officer {officer.officer_id} {verb}: role {officer.role}, scopes {' '.join(officer.scopes)}")
     print("the token below is shown only once; give it to the officer over a safe channel")
     print(officer.token)
+    return 0
+
+
+def _toggle_officer(args: argparse.Namespace, settings: Settings) -> int:
+    from services.cli import CommandError
+    from services.query.officers import set_officer_disabled
+    from services.storage.db import make_engine
+
+    engine = make_engine(settings)
+    try:
+        _ensure_tables(engine, settings)
+        found = set_officer_disabled(engine, args.officer_id, args.disabled)
+    finally:
+        engine.dispose()
+    if not found:
+        raise CommandError(f"no officer {args.officer_id}; `passage officer add --id {args.officer_id} ...` registers them")
+    if args.disabled:
+        print(f"officer {args.officer_id} disabled: their token is refused (401) from the next request on. "
+              f"`passage officer enable {args.officer_id}` undoes this.")
+    else:
+        print(f"officer {args.officer_id} enabled: their current token works again.")
     return 0
 
 

@@ -163,9 +163,10 @@ class SkillStats(BaseModel):
 class AuditPublic(BaseModel):
     id: int
     officer_id: str
-    case_id: str
+    case_id: str | None  # one case read; null for a page
     action: str
     at: UtcDatetime
+    case_ids: list[str] | None = None  # a page of /v1/cases or /v1/alerts: the cases it returned
 
 
 class AuditPage(BaseModel):

@@ -1,8 +1,10 @@
 """The officer registry: who may use the query API, with which role and jurisdiction.
 
 A token is shown once to whoever runs `passage officer add`; only its HMAC is stored. Adding an
-existing id again rotates the token (the old one stops working at once), replaces role and
-scopes, and re-enables the officer: re-adding is how access is given back.
+existing id again rotates the token (the old one stops working at once) and replaces role and
+scopes. `passage officer disable` refuses the token from the next request on (every request reads
+the registry; nothing is cached); a disabled officer is not re-added by `add` (which would quietly
+give access back) but by `passage officer enable` first.
 """
 
 from __future__ import annotations
@@ -44,11 +46,25 @@ def add_officer(engine: Engine, secret_key: str, officer_id: str, role: str, sco
     token_hash = hash_secret(secret_key, token)
     with session_scope(engine) as session:
         officer = session.get(Officer, officer_id)
+        if officer is not None and officer.disabled:
+            raise ValueError(f"officer {officer_id} is disabled; run `passage officer enable {officer_id}` first "
+                             "if they may read again (then add them to rotate the token)")
         rotated = officer is not None
         if officer is None:
             officer = Officer(id=officer_id, role=role, scopes=normalised, token_hash=token_hash,
                               created_at=datetime.now(UTC))
         else:
-            officer.role, officer.scopes, officer.token_hash, officer.disabled = role, normalised, token_hash, False
+            officer.role, officer.scopes, officer.token_hash = role, normalised, token_hash
         session.add(officer)
     return Registered(officer_id, role, normalised, token, rotated)
+
+
+def set_officer_disabled(engine: Engine, officer_id: str, disabled: bool) -> bool:
+    """Disable or enable an officer; False when there is no such officer."""
+    with session_scope(engine) as session:
+        officer = session.get(Officer, officer_id)
+        if officer is None:
+            return False
+        officer.disabled = disabled
+        session.add(officer)
+        return True

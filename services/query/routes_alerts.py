@@ -17,19 +17,20 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from events.types import AlertCode, AlertStatus, CountryCode, Severity
-from services.query.actions import publish_officer_event
+from services.query.actions import Once, publish_officer_event
 from services.query.auth import CurrentOfficer, Principal
 from services.query.deps import ClientsDep, DbDep
 from services.query.models import AcknowledgeIn, Accepted, AlertPage, AlertPublic, ResolveIn, respond
 from services.query.paging import DEFAULT_LIMIT, CursorParam, Limit, decode_cursor, page, strict, timestamp
 from services.query.params import AlertIdPath, CaseIdFilter
+from services.query.routes_cases import record_read
 from services.query.sql import INBOX_ORDER, SELECT_ALERTS, alerts
 from services.web import ApiError
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 ACTION_ERRORS = {
     404: {"description": "no such alert in your jurisdiction"},
-    409: {"description": "the alert is already resolved"},
+    409: {"description": "the alert is already resolved, or another request acknowledged/resolved it first"},
     503: {"description": "Kafka did not acknowledge; retry"},
 }
 
@@ -68,7 +69,10 @@ def list_alerts(
         query = query.where(tuple_(*INBOX_ORDER) > tuple_(*after))
     rows = db.execute(query.order_by(*INBOX_ORDER).limit(limit + 1)).all()
     items, next_cursor = page(rows, limit, "alerts", lambda r: [r.severity_rank, r.raised_at, r.alert_id])
-    return respond(AlertPage(items=[AlertPublic.model_validate(r._mapping) for r in items], next_cursor=next_cursor))
+    answer = AlertPage(items=[AlertPublic.model_validate(r._mapping) for r in items], next_cursor=next_cursor)
+    # One audit row per page, naming each case it showed once (SPEC section 7).
+    record_read(db, officer, None, "list_alerts", list(dict.fromkeys(alert.case_id for alert in answer.items)))
+    return respond(answer)
 
 
 def unresolved_alert(db: Session, officer: Principal, alert_id: str):
@@ -89,7 +93,9 @@ def acknowledge(
 ) -> Response:
     alert = unresolved_alert(db, officer, alert_id)
     payload = {"alert_id": alert_id, "officer_id": officer.id, "note": body.note if body else None}
-    event_id = publish_officer_event(clients, "case.alert_acknowledged", alert.case_id, payload)
+    once = Once(alert_id, "acknowledge", f"alert {alert_id!r} is being acknowledged by another request, or is "
+                "resolved; reload it to see its state", ruled_out_by=("resolve",), lasting=False)
+    event_id = publish_officer_event(clients, "case.alert_acknowledged", alert.case_id, payload, once=once)
     return respond(Accepted(event_id=event_id), 202)
 
 
@@ -97,5 +103,7 @@ def acknowledge(
 def resolve(alert_id: AlertIdPath, body: ResolveIn, officer: CurrentOfficer, db: DbDep, clients: ClientsDep) -> Response:
     alert = unresolved_alert(db, officer, alert_id)
     payload = {"alert_id": alert_id, "officer_id": officer.id, "note": body.note}
-    event_id = publish_officer_event(clients, "case.alert_resolved", alert.case_id, payload)
+    once = Once(alert_id, "resolve", f"alert {alert_id!r} is already resolved (or being resolved by another "
+                "request); there is nothing left to do")
+    event_id = publish_officer_event(clients, "case.alert_resolved", alert.case_id, payload, once=once)
     return respond(Accepted(event_id=event_id), 202)

@@ -1,7 +1,10 @@
-"""The audit trail of case and timeline reads: supervisors only, newest first.
+"""The audit trail of reads of personal data: supervisors only, newest first.
 
 A supervisor sees the reads of cases within their own jurisdiction (a `*` supervisor sees all),
-so the trail never reveals which cases exist elsewhere.
+so the trail never reveals which cases exist elsewhere. A page of /v1/cases or /v1/alerts is one
+row with the case_ids it returned; such rows may name cases of several jurisdictions, so only a
+`*` supervisor sees them. `case_id=` finds the reads of that one case (`read_case`,
+`read_timeline` and refused reads); pages are found by `officer_id=` and list their case_ids.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ def read_audit(
     cursor: CursorParam = None,
 ) -> Response:
     a = audit.c
-    query = select(a.id, a.officer_id, a.case_id, a.action, a.at)
+    query = select(a.id, a.officer_id, a.case_id, a.action, a.at, a.case_ids)
     if not supervisor.jurisdiction.everything:
         query = query.where(a.case_id.in_(select(cases.c.case_id).where(in_jurisdiction(supervisor))))
     if case_id is not None:

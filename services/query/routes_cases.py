@@ -1,8 +1,11 @@
 """Cases: one case with its unresolved alerts, its timeline, the scoped list, and notes.
 
-Reads of one case or its timeline append an audit row once the read succeeded: the answer is sent
-only after the audit row is committed, so no read goes unrecorded. A case outside
-the officer's jurisdiction answers exactly like a missing one.
+Every read of personal data appends an audit row before the answer is sent (SPEC section 7): a
+case or its timeline (`read_case`, `read_timeline`), each page of the list (`list_cases`, one row
+holding the case_ids it returned), and each refused read (`refused_read_case`,
+`refused_read_timeline`: a 404, whether the case is missing or outside the officer's
+jurisdiction, which the answer must not tell apart but the trail may). A case outside the
+officer's jurisdiction answers exactly like a missing one.
 """
 
 from __future__ import annotations
@@ -50,15 +53,20 @@ def in_jurisdiction(officer: Principal):
     return officer.jurisdiction.where(cases.c.destination_country, cases.c.origin_region)
 
 
-def require_case(db: Session, officer: Principal, case_id: str) -> None:
+def require_case(db: Session, officer: Principal, case_id: str, *, refused_action: str | None = None) -> None:
+    """404 unless the case is in the officer's jurisdiction; a refusal is audited as `refused_action`."""
     found = db.execute(select(cases.c.case_id).where(cases.c.case_id == case_id, in_jurisdiction(officer)))
     if found.first() is None:
+        if refused_action is not None:
+            record_read(db, officer, case_id, refused_action)
         raise case_not_found(case_id)
 
 
-def record_read(db: Session, officer: Principal, case_id: str, action: str) -> None:
+def record_read(db: Session, officer: Principal, case_id: str | None, action: str,
+                case_ids: list[str] | None = None) -> None:
     """Committed by its own INSERT: the query service's connections are in autocommit (deps.get_db)."""
-    db.execute(AUDIT_ENTRY, {"officer_id": officer.id, "case_id": case_id, "action": action, "at": datetime.now(UTC)})
+    db.execute(AUDIT_ENTRY, {"officer_id": officer.id, "case_id": case_id, "action": action,
+                             "at": datetime.now(UTC), "case_ids": case_ids})
 
 
 case_with_alerts = per_jurisdiction(CASE_WITH_ALERTS, cases)
@@ -72,6 +80,7 @@ def read_case(case_id: CaseIdPath, officer: CurrentOfficer, db: DbDep) -> Respon
     # alert columns when there is none).
     rows = db.execute(case_with_alerts(officer.jurisdiction), {"case_id": case_id}).all()
     if not rows:
+        record_read(db, officer, case_id, "refused_read_case")
         raise case_not_found(case_id)
     found = [row._mapping for row in rows]
     detail = CaseDetail(
@@ -85,7 +94,7 @@ def read_case(case_id: CaseIdPath, officer: CurrentOfficer, db: DbDep) -> Respon
 
 @router.get("/{case_id}/timeline", response_model=Timeline, responses=NOT_FOUND)
 def read_timeline(case_id: CaseIdPath, officer: CurrentOfficer, db: DbDep) -> Response:
-    require_case(db, officer, case_id)
+    require_case(db, officer, case_id, refused_action="refused_read_timeline")
     envelopes = db.execute(
         select(timeline.c.envelope)
         .where(timeline.c.case_id == case_id)
@@ -127,7 +136,9 @@ def list_cases(
     rows = db.execute(query.order_by(c.case_id).limit(limit + 1)).all()
     items, next_cursor = page([CasePublic.model_validate(r._mapping) for r in rows], limit, "cases",
                               lambda case: [case.case_id])
-    return respond(CasePage(items=items, next_cursor=next_cursor))
+    answer = CasePage(items=items, next_cursor=next_cursor)
+    record_read(db, officer, None, "list_cases", [case.case_id for case in items])
+    return respond(answer)
 
 
 @router.post("/{case_id}/notes", status_code=202, response_model=Accepted,

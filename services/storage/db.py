@@ -23,13 +23,16 @@ def make_engine(settings: Settings | str) -> Engine:
             from pathlib import Path
 
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     # A bounded connect timeout: an unreachable server must become a 503 in seconds, not hang
     # a request for the operating system's TCP timeout.
+    # hide_parameters: an error's text (logged, or shown in a traceback) never carries the SQL
+    # parameters, which hold names, dates of birth and free text (SPEC section 7, logs).
     return create_engine(
-        url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args={"connect_timeout": 5}
+        url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args={"connect_timeout": 5},
+        hide_parameters=True,
     )
 
 

@@ -143,6 +143,8 @@ class Agency(SQLModel, table=True):
     key_hash: str  # HMAC-SHA256 of the key under PASSAGE_SECRET_KEY; the key itself is never stored
     created_at: datetime = _tz(nullable=False)
     disabled: bool = False
+    # SPEC section 4a: the employer id an employer agency publishes as (default: the agency id).
+    employer_id: str | None = Field(default=None, max_length=128)
 
 
 class Officer(SQLModel, table=True):
@@ -166,9 +168,42 @@ class AuditEntry(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     officer_id: str
-    case_id: str
-    action: str  # read_case | read_timeline
+    # One case read (read_case, read_timeline, and their refused_* forms); NULL for a page.
+    case_id: str | None = None
+    action: str  # read_case | read_timeline | list_cases | list_alerts | refused_read_case | refused_read_timeline
     at: datetime = _tz(nullable=False)
+    # A page of /v1/cases or /v1/alerts: the case_ids it returned, in order (NULL for one case).
+    case_ids: list | None = Field(default=None, sa_column=Column(JSON))
+
+
+class OfficerActionKey(SQLModel, table=True):
+    """`Idempotency-Key` of an officer action (SPEC section 7): the answer given to the first
+    request, so the same key from the same officer gets the same event_id."""
+
+    __tablename__ = "officer_action_keys"
+
+    officer_id: str = Field(primary_key=True, max_length=64)
+    key: str = Field(primary_key=True, max_length=200)
+    fingerprint: str = Field(max_length=64)  # sha256 of method, path and body: a key names one request
+    event_id: str = Field(max_length=36)
+    status: str = Field(max_length=16)  # pending while publishing, then answered
+    created_at: datetime = _tz(nullable=False)
+
+
+class OfficerActionClaim(SQLModel, table=True):
+    """An officer action that may happen once per subject (resolve an alert, acknowledge it):
+    the primary key makes concurrent requests, in any number of query processes, race on one
+    INSERT that exactly one wins."""
+
+    __tablename__ = "officer_action_claims"
+
+    subject: str = Field(primary_key=True, max_length=64)  # e.g. the alert_id
+    action: str = Field(primary_key=True, max_length=32)  # e.g. resolve
+    event_id: str = Field(max_length=36)
+    officer_id: str = Field(max_length=64)
+    claimed_at: datetime = _tz(nullable=False)
+
+
 
 
 class PartyCase(SQLModel, table=True):

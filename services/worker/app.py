@@ -8,7 +8,10 @@ batch is delivered again, and the timeline's primary key makes that harmless.
 
 A batch that cannot be finished is never acknowledged ("withheld"): while the database or Kafka
 is down the agent retries with backoff; an unexpected error stops the worker (exit 1) with the
-batch's offsets uncommitted.
+batch's offsets uncommitted. A record the database refuses is not such an error: the pipeline
+dead-letters it and stores the rest (`refusals`). Log lines carry ids, offsets, types and
+reasons only: never an exception's message as it is (it can hold SQL parameters) nor a traceback
+with values; `refusals.frames` gives where an unexpected error happened.
 """
 
 from __future__ import annotations
@@ -26,13 +29,14 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from services.config import Settings
 from services.kafka.producer import PublishFailed
 from services.logs import get_logger
+from services.worker import refusals
 from services.worker.dlq import Message
 from services.worker.persist import Conflict
 from services.worker.pipeline import Pipeline
 from services.worker.sweep import sweep_once
 
 log = get_logger(__name__)
-TRANSIENT = (OperationalError, IntegrityError, Conflict, PublishFailed)
+TRANSIENT = (OperationalError, IntegrityError, Conflict, PublishFailed, *refusals.DRIVER_TRANSIENT)
 MAX_BACKOFF_S = 30.0
 OUTBOX_GRACE = timedelta(minutes=1)  # younger outbox rows belong to a batch publishing right now
 
@@ -102,8 +106,10 @@ class Worker:
             await self._until_done(self.pipeline.publish, batch)
             done = True
             self.batches += 1
-        except Exception as error:
-            log.exception("the worker cannot continue; stopping with this batch unacknowledged")
+        except Exception as error:  # a boundary; the message may hold SQL parameters: log only its kind
+            log.error("the worker cannot continue; stopping with this batch unacknowledged",
+                      reason=refusals.reason(error, "unexpected error"), frames=refusals.frames(error),
+                      **_where(batch_events))
             self.on_fatal(error)
         finally:
             if not done:
@@ -120,7 +126,7 @@ class Worker:
             except TRANSIENT as error:
                 delay = min(MAX_BACKOFF_S, self.first_backoff_s * 2 ** min(attempt - 1, 10))
                 log.warning("batch step failed; retrying", step=step.__name__, attempt=attempt,
-                            retry_in_s=delay, error=str(error).splitlines()[0][:300])
+                            retry_in_s=delay, reason=refusals.reason(error, "transient error"))
                 await asyncio.sleep(delay)
 
 
@@ -160,9 +166,10 @@ def build_app(settings: Settings, worker: Worker, group: str | None = None) -> W
                                     owned, partitions)
             await asyncio.to_thread(worker.pipeline.flush_outbox, OUTBOX_GRACE)
         except TRANSIENT as error:  # the next interval tries again; deadlines stay in the index
-            log.warning("sweep failed; will retry next interval", error=str(error).splitlines()[0][:300])
-        except Exception:  # a boundary: a broken sweep must not stop the projection of events
-            log.exception("sweep failed unexpectedly; will retry next interval")
+            log.warning("sweep failed; will retry next interval", reason=refusals.reason(error, "transient error"))
+        except Exception as error:  # a boundary: a broken sweep must not stop the projection of events
+            log.error("sweep failed unexpectedly; will retry next interval",
+                      reason=refusals.reason(error, "unexpected error"), frames=refusals.frames(error))
 
     return app
 
@@ -182,6 +189,13 @@ async def _caught_up(app: faust.App, tps: list, slack: int) -> set[int]:
 def _message(event: faust.EventT) -> Message:
     m = event.message
     return Message(m.topic, m.partition, m.offset, m.key, m.value)
+
+
+def _where(batch_events: Sequence[faust.EventT]) -> dict:
+    """The batch's place on the log (partitions and offsets only), for the fatal log line."""
+    offsets = [(e.message.partition, e.message.offset) for e in batch_events]
+    return {"records": len(offsets), "first": offsets[0] if offsets else None,
+            "last": offsets[-1] if offsets else None}
 
 
 def _withhold(batch_events: Sequence[faust.EventT]) -> None:

@@ -1,4 +1,4 @@
-"""`passage worker`, `passage replay` and `passage dlq list`."""
+"""`passage worker`, `passage replay`, `passage dlq list` and `passage dlq replay`."""
 
 from __future__ import annotations
 
@@ -15,10 +15,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     replay.add_argument("--no-progress", action="store_true", help="no progress bar")
     replay.set_defaults(func=_replay)
 
-    dlq = sub.add_parser("dlq", help="the dead-letter topic")
-    dlq.add_argument("action", choices=["list"])
-    dlq.add_argument("--limit", type=int, default=None, help="show at most this many, oldest first")
-    dlq.set_defaults(func=_dlq)
+    dlq = sub.add_parser("dlq", help="the dead-letter topic: records the worker could not use")
+    actions = dlq.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="offset, time, reason, event_id and event_type of each (no content)")
+    listing.add_argument("--limit", type=_positive, default=None, help="show at most this many, oldest first")
+    listing.set_defaults(func=_dlq)
+    again = actions.add_parser("replay", help="publish dead letters back to the journey topic once their cause is fixed")
+    chosen = again.add_mutually_exclusive_group(required=True)
+    chosen.add_argument("--offset", type=int, action="append", metavar="N",
+                        help="the dead letter at this offset (see `passage dlq list`); repeat for more")
+    chosen.add_argument("--all", action="store_true", help="every dead letter")
+    again.set_defaults(func=_dlq_replay)
 
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
@@ -28,6 +35,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 
     from services.cli import CommandError
     from services.storage.migrate import SchemaMismatch
+    from services.worker.refusals import redact
     from services.worker.runner import serve
 
     try:
@@ -36,7 +44,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
         raise CommandError(str(error)) from error
     except SQLAlchemyError as error:
         raise CommandError(f"the view database at {settings.db_url.split('@')[-1]} failed: "
-                           f"{str(error).splitlines()[0]}; check PASSAGE_DATABASE_URL") from error
+                           f"{redact(str(error))}; check PASSAGE_DATABASE_URL") from error
 
 
 def _replay(args: argparse.Namespace, settings: Settings) -> int:
@@ -46,6 +54,7 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
     from services.cli import CommandError
     from services.storage.db import make_engine
     from services.storage.migrate import migrate
+    from services.worker.refusals import redact
     from services.worker.replay import replay
 
     engine = make_engine(settings)
@@ -58,7 +67,7 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
         raise CommandError(f"Kafka at {settings.kafka_bootstrap} failed: {error}; "
                            "check PASSAGE_KAFKA_BOOTSTRAP and `passage kafka status`") from error
     except SQLAlchemyError as error:
-        reason = str(error).splitlines()[0]
+        reason = redact(str(error))
         raise CommandError(f"the view database failed: {reason}; the live views are unchanged") from error
     finally:
         engine.dispose()
@@ -68,20 +77,55 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _dlq(args: argparse.Namespace, settings: Settings) -> int:
+    from services.worker import dlq
+
+    letters = _kafka(settings, lambda: list(dlq.read(settings, limit=args.limit)))
+    print("offset\tfailed_at\tevent_type\tevent_id\torigin\treason")
+    for letter in letters:
+        origin = f"{letter.original_topic}[{letter.original_partition}]@{letter.original_offset}"
+        print(f"{letter.offset}\t{letter.failed_at}\t{letter.event_type or '-'}\t{letter.event_id or '-'}\t"
+              f"{origin}\t{letter.reason}")
+    print(f"{len(letters)} dead letter(s) in {settings.dlq_topic}")
+    return 0
+
+
+def _dlq_replay(args: argparse.Namespace, settings: Settings) -> int:
+    from services.kafka.producer import Publisher, PublishFailed
+    from services.worker import dlq
+
+    publisher = Publisher(settings)
+    try:
+        offsets = None if args.all else set(args.offset)
+        letters = _kafka(settings, lambda: dlq.replay(settings, publisher, offsets))
+    except PublishFailed as error:
+        from services.cli import CommandError
+
+        raise CommandError(f"Kafka did not take the records: {error}; nothing was replayed for sure, "
+                           "run the same command again (the worker drops what it already applied)") from error
+    finally:
+        publisher.close()
+    for letter in letters:
+        print(f"replayed {letter.offset}\t{letter.event_type or '-'}\t{letter.event_id or '-'}")
+    print(f"{len(letters)} dead letter(s) published back; `passage dlq list` shows any that fail again")
+    return 0
+
+
+def _kafka(settings: Settings, action):
     from kafka.errors import KafkaError
 
     from services.cli import CommandError
-    from services.worker import dlq
 
     try:
-        letters = list(dlq.read(settings, limit=args.limit))
+        return action()
     except LookupError as error:
         raise CommandError(str(error)) from error
     except KafkaError as error:
         raise CommandError(f"Kafka at {settings.kafka_bootstrap} failed: {error}; "
                            "check PASSAGE_KAFKA_BOOTSTRAP and `passage kafka status`") from error
-    for letter in letters:
-        origin = f"{letter.original_topic}[{letter.original_partition}]@{letter.original_offset}"
-        print(f"{letter.offset}\t{origin}\tkey={letter.key or '-'}\t{letter.failed_at}\t{letter.reason}")
-    print(f"{len(letters)} dead letter(s) in {settings.dlq_topic}")
-    return 0
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number; use --limit 1 or more")
+    return value

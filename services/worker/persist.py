@@ -7,10 +7,20 @@ transaction as the view change (its primary key rejects a second copy). Concurre
 is updated only if its event_count is still the one loaded (compare-and-set), so two workers
 that briefly both hold a partition during a rebalance cannot lose each other's events: the loser
 gets `Conflict` (or an IntegrityError on insert) and retries the whole batch from fresh rows.
+
+Conflicting duplicates (SPEC section 7): an event_id the timeline (or this batch) already holds is
+compared by content with the copy held. Content is the envelope without `recorded_at` and
+`source`, the two fields the gateway stamps: a publisher that republishes the same event gets a
+new recorded_at, and that stays a silent no-op. Any other difference (payload, type, case,
+occurred_at, correlation_id, schema) makes it a conflicting duplicate, which is not applied and
+goes to `Applied.failed` with reason `conflicting_duplicate`, so the worker dead-letters it.
+Values are compared as decoded (an instant written with another UTC offset, or 1500.0 for
+1500.00, is the same content).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,12 +31,16 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.types import TypeDecorator
 
+import events
 from services.domain import CaseState, RuleConfig, project
 from services.worker import accountability
+from services.worker.refusals import reason as safe_reason
 from services.worker.rows import (
     Delivered, alert_message, alert_row, case_row, offer_row, outbox_row, timeline_row,
 )
 from services.worker.views import Views
+
+CONFLICTING_DUPLICATE = "conflicting_duplicate"
 
 class JSONText(TypeDecorator):
     """Binds text that is already JSON to a JSON column as it is: the envelope exactly as it was on
@@ -70,7 +84,7 @@ def apply_batch(conn: Connection, views: Views, batch: Sequence[Delivered], rule
         try:
             state, changes = project(states.get(event.case_id), event, rules)
         except Exception as error:  # one event the domain cannot fold must not stop the partition
-            result.failed.append((delivered, f"projection failed: {type(error).__name__}: {error}"))
+            result.failed.append((delivered, safe_reason(error, "projection failed")))
             continue
         states[event.case_id] = state
         result.applied += 1
@@ -99,18 +113,43 @@ def apply_batch(conn: Connection, views: Views, batch: Sequence[Delivered], rule
 
 
 def _fresh(conn: Connection, views: Views, batch: Sequence[Delivered], result: Applied) -> list[Delivered]:
+    """The batch's events not applied yet; duplicates are dropped, conflicting ones reported."""
     ids = list({str(d.event.event_id) for d in batch})
-    column = views.timeline.c.event_id
-    known = set(conn.execute(select(column).where(_among(conn, column, ids))).scalars())
+    t = views.timeline.c
+    held = {row.event_id: row.envelope
+            for row in conn.execute(select(t.event_id, t.envelope).where(_among(conn, t.event_id, ids)))}
     fresh = []
     for delivered in batch:
         event_id = str(delivered.event.event_id)
-        if event_id in known:
-            result.duplicates += 1
+        if event_id in held:
+            if same_content(delivered.event, held[event_id]):
+                result.duplicates += 1
+            else:
+                result.failed.append((delivered, CONFLICTING_DUPLICATE))
             continue
-        known.add(event_id)  # the same event twice in one batch
+        held[event_id] = delivered.event  # the same event twice in one batch
         fresh.append(delivered)
     return fresh
+
+
+GATEWAY_STAMPS = {"recorded_at", "source"}
+
+
+def same_content(event: events.Envelope, held: events.Envelope | dict | str) -> bool:
+    """Is `event` the one already held (an Envelope, or its stored JSON), gateway stamps aside?"""
+    if isinstance(held, str):
+        held = json.loads(held)
+    if isinstance(held, dict):
+        try:
+            held = events.validate(held, stamped=True)
+        except events.InvalidEvent:  # stored by an older schema: compare as JSON
+            mine = json.loads(events.encode(event))
+            return _unstamped(mine) == _unstamped(held)
+    return event.model_dump(exclude=GATEWAY_STAMPS) == held.model_dump(exclude=GATEWAY_STAMPS)
+
+
+def _unstamped(envelope: dict) -> dict:
+    return {name: value for name, value in envelope.items() if name not in GATEWAY_STAMPS}
 
 
 def _load(conn: Connection, views: Views, case_ids: set[str]) -> dict[str, tuple[CaseState, int, tuple]]:

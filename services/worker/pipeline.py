@@ -3,6 +3,8 @@
 1. `decode`: each record becomes an event, or a dead letter (not JSON, unknown type, invalid);
 2. `store`: one database transaction folds the events into the views and writes the alert
    changes to the outbox (`persist.apply_batch`);
+   A record the database refuses does not fail the batch: the batch is stored in halves until that
+   record is alone, and it becomes a dead letter (`refusals`); so does a conflicting duplicate;
 3. `publish`: dead letters to the DLQ, alert changes to the alerts topic, each waited for; then
    the published outbox rows are deleted.
 Only after all three does the agent let Kafka offsets move on. Each step can be retried alone:
@@ -13,6 +15,7 @@ the agent runs it in a thread.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,17 +25,21 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 import events
+from events.types import CASE_ID_PATTERN
 from services.config import Settings
 from services.domain import RuleConfig
 from services.kafka.producer import Publisher, Record
 from services.logs import get_logger
+from services.worker import dlq, refusals
 from services.worker.dlq import Message, dead_letter
+from services.worker.isolate import isolating
 from services.worker.persist import Applied, Conflict, apply_batch
 from services.worker.rows import Delivered
 from services.worker.views import LIVE, Views
 
 log = get_logger(__name__)
 CONFLICT_RETRIES = 5
+CASE_ID = re.compile(CASE_ID_PATTERN)
 
 
 @dataclass
@@ -65,21 +72,27 @@ class Pipeline:
         return batch
 
     def store(self, batch: Batch) -> Applied:
-        """The batch's one transaction; retried from scratch when another worker raced on a case."""
+        """The batch in one transaction; if the database refuses it, in halves down to the records
+        it refuses, which go to the dead letters (see `refusals`). Transient errors propagate."""
         if batch.applied is not None:
             return batch.applied
-        for attempt in range(1, CONFLICT_RETRIES + 1):
-            try:
-                with self.engine.begin() as connection:
-                    applied = apply_batch(connection, self.views, batch.delivered, self.rules, self.clock())
-                break
-            except (Conflict, IntegrityError) as error:
-                if attempt == CONFLICT_RETRIES:
-                    raise
-                log.info("batch raced with another writer; retrying", attempt=attempt, error=str(error)[:200])
+        applied = isolating(self._store_once, batch.delivered)
         batch.applied = applied
         batch.dead += [(_message_of(d, batch), reason) for d, reason in applied.failed]
         return applied
+
+    def _store_once(self, delivered: Sequence[Delivered]) -> Applied:
+        """One transaction; retried from scratch when another worker raced on a case."""
+        for attempt in range(1, CONFLICT_RETRIES + 1):
+            try:
+                with self.engine.begin() as connection:
+                    return apply_batch(connection, self.views, delivered, self.rules, self.clock())
+            except (Conflict, IntegrityError) as error:
+                if attempt == CONFLICT_RETRIES:
+                    raise
+                log.info("batch raced with another writer; retrying", attempt=attempt,
+                         reason=refusals.reason(error, "conflict"))
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def publish(self, batch: Batch) -> None:
         if batch.published:
@@ -91,7 +104,7 @@ class Pipeline:
         self.publisher.publish(records)
         for message, reason in batch.dead:
             log.warning("dead-lettered a record", reason=reason[:300], topic=message.topic,
-                        partition=message.partition, offset=message.offset)
+                        partition=message.partition, offset=message.offset, **_identity(message))
         self._forget(batch.applied.outbox_ids)
         batch.published = True
 
@@ -127,13 +140,23 @@ def decode_one(message: Message) -> tuple[Delivered | None, str]:
         return None, "empty record (a tombstone): the journey topic holds only events"
     try:
         event = events.decode(message.value)
+        try:
+            text = message.value.decode()
+        except UnicodeDecodeError:  # JSON in UTF-16/32: valid, but stored as UTF-8 text
+            text = json.dumps(json.loads(message.value))
     except events.InvalidEvent as error:
         return None, f"invalid event: {error}"
-    try:
-        text = message.value.decode()
-    except UnicodeDecodeError:  # JSON in UTF-16/32: valid, but stored as UTF-8 text
-        text = json.dumps(json.loads(message.value))
+    except Exception as error:  # e.g. RecursionError from JSON nested too deep: one record, not the worker
+        return None, refusals.reason(error, "undecodable record")
     return Delivered(event, text, message.partition, message.offset), ""
+
+
+def _identity(message: Message) -> dict:
+    """case_id, event_id and event_type of a record, each only when well-formed (a key from another
+    producer may be any text): ids only, safe to log."""
+    event_id, event_type = dlq.identity(message.value)
+    key = message.key.decode(errors="replace") if message.key else ""
+    return {"case_id": key if CASE_ID.fullmatch(key) else None, "event_id": event_id, "event_type": event_type}
 
 
 def _message_of(delivered: Delivered, batch: Batch) -> Message:

@@ -6,7 +6,8 @@ against writers, folds the few events that arrived meanwhile, and swaps the rebu
 (`views.swap`): readers see the old views until the commit and the rebuilt ones after it. A
 worker running alongside is blocked for that transaction only; its next batch then meets rows it
 did not load, loses the compare-and-set, reloads and finds its events already applied.
-Records that do not decode are skipped (the running worker has dead-lettered them already).
+Records that do not decode, that the database refuses or that conflict with an event_id already
+folded are skipped and counted (the running worker has dead-lettered them already).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from services.domain import RuleConfig
 from services.logs import get_logger
 from services.worker import views as v
 from services.worker.dlq import Message
-from services.worker.persist import apply_batch
+from services.worker.isolate import isolating
+from services.worker.persist import Applied, apply_batch
 from services.worker.pipeline import decode_one
 
 log = get_logger(__name__)
@@ -79,11 +81,24 @@ def _fold(connection: Connection, rebuilt: v.Views, messages: list[Message], rul
             result.skipped += 1
         else:
             delivered.append(event)
-    applied = apply_batch(connection, rebuilt, delivered, rules, datetime.now(UTC))
+    applied = _apply_isolating(connection, rebuilt, delivered, rules)
     result.events += applied.applied
     result.failed += len(applied.failed)
     for failed, reason in applied.failed:
         log.warning("replay could not fold an event", event_id=str(failed.event.event_id), reason=reason[:300])
+
+
+def _apply_isolating(connection: Connection, rebuilt: v.Views, delivered: list, rules: RuleConfig) -> Applied:
+    """The messages into the rebuilt views; on PostgreSQL each try in a savepoint, so a record the
+    database refuses is set aside (as the live worker dead-lettered it) and the replay goes on.
+    SQLite refuses no text, and its driver's savepoints are unreliable: one try there."""
+    def attempt(part) -> Applied:
+        with connection.begin_nested():
+            return apply_batch(connection, rebuilt, part, rules, datetime.now(UTC))
+
+    if connection.dialect.name != "postgresql":
+        return apply_batch(connection, rebuilt, delivered, rules, datetime.now(UTC))
+    return isolating(attempt, delivered)
 
 
 def _read_until(consumer: KafkaConsumer, ends: dict[TopicPartition, int]):

@@ -21,6 +21,7 @@ from events.types import (
     AgencyKind,
     Amount,
     AwareDatetime,
+    BirthDate,
     CountryCode,
     CurrencyCode,
     Date,
@@ -35,7 +36,11 @@ from events.types import (
 )
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)  # validate(now=NOW) in tests: no wall clock
-_text = st.text(min_size=1, max_size=12)
+# Strings as SPEC section 7 admits them: no control character but tab, LF, CR; names not blank.
+_plain = st.characters(blacklist_categories=("Cs",),
+                       blacklist_characters=[chr(c) for c in (*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F)])
+_text = st.text(_plain, min_size=1, max_size=12)
+_name = _text.filter(lambda value: not value.isspace() and bool(value.split()))
 _offsets = st.integers(-14 * 60, 14 * 60).map(lambda m: timezone(timedelta(minutes=m)))
 
 
@@ -50,9 +55,11 @@ _BY_ALIAS = [
     (IscoCode, st.from_regex(r"[0-9]{4}", fullmatch=True)),
     (YearMonth, st.builds(lambda y, m: f"{y:04d}-{m:02d}", st.integers(1950, 2100), st.integers(1, 12))),
     (Amount, st.from_regex(AMOUNT_PATTERN, fullmatch=True).map(Decimal)),
-    (Id, _text), (Name, _text), (Phone, _text), (Text, st.text(min_size=1, max_size=40)),
+    (Id, _text), (Name, _name), (Phone, _text), (Text, st.text(_plain, min_size=1, max_size=40)),
     (Level, st.integers(1, 10)), (Months, st.integers(1, 120)),
     (Date, st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 12, 31))),
+    # Born before every generated occurred_at (1950 on), so never after the day it is published.
+    (BirthDate, st.dates(min_value=date(1900, 1, 1), max_value=date(1949, 12, 31))),
     (AwareDatetime, aware_datetimes()),
 ]
 

@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import Session
 
 from events import AgencyKind, Source
-from services.gateway.agencies import AGENCY_KINDS, add_agency, authenticate
+from services.gateway.agencies import AGENCY_KINDS, AgencyDisabled, add_agency, authenticate, set_agency_disabled
 from services.secrets import hash_secret
 from services.storage.tables import Agency
 
@@ -23,17 +23,31 @@ def test_a_new_agency_authenticates_with_its_key_and_only_a_hash_is_stored(sqlit
     assert authenticate(sqlite_engine, "another-server-secret", issued.key) is None
 
 
-def test_adding_again_rotates_the_key_sets_the_kind_and_reenables(sqlite_engine):
+def test_adding_again_rotates_the_key_and_sets_the_kind(sqlite_engine):
     old = add_agency(sqlite_engine, SECRET, "ngo-1", "helpline")
-    with Session(sqlite_engine) as session:
-        row = session.get(Agency, "ngo-1")
-        row.disabled = True
-        session.add(row)
-        session.commit()
     new = add_agency(sqlite_engine, SECRET, "ngo-1", "mission")
-    assert new.rotated and new.previous_kind == "helpline" and new.reenabled
+    assert new.rotated and new.previous_kind == "helpline"
     assert authenticate(sqlite_engine, SECRET, old.key) is None
     assert authenticate(sqlite_engine, SECRET, new.key).agency_kind is AgencyKind.mission
+
+
+def test_adding_a_disabled_agency_is_refused_until_it_is_enabled(sqlite_engine):
+    old = add_agency(sqlite_engine, SECRET, "ngo-1", "helpline")
+    assert set_agency_disabled(sqlite_engine, "ngo-1", True)
+    assert authenticate(sqlite_engine, SECRET, old.key) is None
+    with pytest.raises(AgencyDisabled, match="passage agency enable ngo-1"):
+        add_agency(sqlite_engine, SECRET, "ngo-1", "helpline")
+    assert set_agency_disabled(sqlite_engine, "ngo-1", False)
+    assert authenticate(sqlite_engine, SECRET, old.key).agency_id == "ngo-1"  # enabling keeps the key
+    assert not set_agency_disabled(sqlite_engine, "nobody", True)
+
+
+def test_an_employer_publishes_as_its_employer_id_by_default_its_agency_id(sqlite_engine):
+    assert add_agency(sqlite_engine, SECRET, "emp-1", "employer").employer_id == "emp-1"
+    assert add_agency(sqlite_engine, SECRET, "emp-2", "employer", employer_id="SA-E001").employer_id == "SA-E001"
+    assert add_agency(sqlite_engine, SECRET, "emp-2", "employer").employer_id == "SA-E001"  # kept on rotation
+    with pytest.raises(ValueError, match="employer-id"):
+        add_agency(sqlite_engine, SECRET, "ngo-1", "helpline", employer_id="X")
 
 
 def test_a_disabled_agency_does_not_authenticate(sqlite_engine):

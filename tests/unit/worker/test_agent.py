@@ -108,3 +108,33 @@ def test_a_batch_arriving_after_the_stop_began_is_left_for_the_next_owner(pipeli
 
     asyncio.run(scenario())
     assert timeline_count(pipeline) == 0
+
+
+def test_the_fatal_log_line_holds_no_sql_parameters_or_values(pipeline):
+    """An unexpected database error's text carries the statement and its parameters (names):
+    the worker's last words name its class, where it happened and the batch's offsets only."""
+    from sqlalchemy.exc import StatementError
+    from structlog.testing import capture_logs
+
+    name, statement = "Asha Kumari", "UPDATE cases SET given_name=%(n)s"
+    text = f"bad value {name} [SQL: {statement}] [parameters: {{'n': {name!r}}}]"
+
+    def broken_store(batch):  # (the frames show this code, not the values it held)
+        raise StatementError(text, statement, {"n": name}, KeyError(name))
+
+    pipeline.store = broken_store
+    failures: list[BaseException] = []
+    worker = Worker(pipeline, on_fatal=failures.append)
+    batch = batch_of(make("deployment.distress_reported", 5))
+
+    async def scenario():
+        task = asyncio.create_task(worker.process(batch))
+        await wait_for(lambda: failures)
+        task.cancel()
+
+    with capture_logs() as logs:
+        asyncio.run(scenario())
+    [fatal] = [entry for entry in logs if entry["log_level"] == "error"]
+    assert fatal["reason"] == "unexpected error: KeyError"
+    assert (fatal["records"], fatal["first"]) == (1, (0, 0)) and "broken_store" in fatal["frames"]
+    assert "Asha" not in repr(logs) and "given_name" not in repr(logs)

@@ -1,0 +1,136 @@
+"""Case binding (SPEC section 4a): an agency changes only the journeys it is party to.
+
+A mandate says which event types an agency kind may publish; binding says for which cases. The
+decision is pure: `refusal(party, event, facts)` takes the publisher, the validated event and what
+the welfare view says about the case (`CaseFacts`, None when the case is not in the views yet)
+and answers None (bound) or the reason it is not. `services.gateway.views` reads the facts;
+`services.gateway.intake` asks before publishing and answers 403 `not_party_to_case`.
+
+Decisions where the SPEC is silent:
+- Within one batch, the items accepted before count as if they were in the views already
+  (`after`): an employer's batch `employment_started` + `wage_paid` for a new job is bound as a
+  whole, as it would be one event at a time once the worker has caught up.
+- A case's stage is read from the views (which lag the log by the projection delay): an agency
+  that publishes right after another agency's job offer may still be bound for a moment. The
+  SPEC accepts this lag; the worker's fold is unaffected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from events import AgencyKind, Envelope
+
+NOT_PARTY = "not_party_to_case"
+# Never refused for binding (SPEC 4a): whoever's mandate has them may report harm on any case.
+PROTECTION_REPORTS = frozenset({
+    "deployment.distress_reported", "deployment.incident_reported",
+    "deployment.grievance_filed", "deployment.welfare_check_completed",
+})
+# National, consular or protection mandates: bound to every case.
+UNBOUND_KINDS = frozenset({
+    AgencyKind.skilling_body, AgencyKind.emigration_authority, AgencyKind.insurer,
+    AgencyKind.mission, AgencyKind.helpline, AgencyKind.passage,
+})
+# A recruiting agent may act on a case in these stages whoever recruited it before.
+OPEN_STAGES = frozenset({"registered", "skilling", "job_ready", "returned"})
+NAMES_EMPLOYER = frozenset({"deployment.employment_started", "deployment.employer_changed"})
+
+
+@dataclass(frozen=True)
+class Party:
+    """The authenticated publisher as binding sees it."""
+
+    agency_id: str
+    kind: AgencyKind
+    employer_id: str | None = None  # employers: the id they publish as (default: the agency id)
+
+    @property
+    def as_employer(self) -> str:
+        return self.employer_id or self.agency_id
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the welfare view says about a case, as far as binding needs it."""
+
+    stage: str | None = None
+    employer_id: str | None = None
+    offer_agent_id: str | None = None  # recruiting_agent_id of the case's latest job offer
+    contract_employer_id: str | None = None  # employer_id of the case's latest signed contract
+
+
+Rule = Callable[[Party, Envelope, CaseFacts | None], str | None]
+
+
+def _offer_names_its_agent(party: Party, event: Envelope, _facts: CaseFacts | None) -> str | None:
+    named = event.payload.recruiting_agent_id
+    if party.kind is AgencyKind.recruiting_agent and named != party.agency_id:
+        return (f"a job offer from agency {party.agency_id} must name it as recruiting_agent_id "
+                f"(it names {named!r}); publish offers only for your own recruitment")
+    return None
+
+
+# Rules of one event type, checked before the publisher kind's rule. `referral.*` (SPEC section 10:
+# bound to the agency referred to) belongs here, one entry per event type.
+EVENT_RULES: dict[str, Rule] = {
+    "recruitment.job_offer_made": _offer_names_its_agent,
+}
+
+
+def _recruiting_agent(party: Party, event: Envelope, facts: CaseFacts | None) -> str | None:
+    if facts is None or facts.stage is None or facts.stage in OPEN_STAGES or facts.offer_agent_id == party.agency_id:
+        return None
+    return (f"case {event.case_id} is {facts.stage} under another recruiting agent's job offer; "
+            f"agency {party.agency_id} may publish for it only while it is registered, skilling, "
+            "job_ready or returned, or once its latest job offer names this agency")
+
+
+def _employer(party: Party, event: Envelope, facts: CaseFacts | None) -> str | None:
+    employer = party.as_employer
+    if event.event_type in NAMES_EMPLOYER and event.payload.employer_id == employer:
+        return None
+    if facts is not None and employer in (facts.employer_id, facts.contract_employer_id):
+        return None
+    return (f"case {event.case_id} is not employed by {employer} (the employer id of agency {party.agency_id}) "
+            "in the welfare view; an employer publishes only for its own employees, starting with "
+            "deployment.employment_started naming its employer id")
+
+
+KIND_RULES: dict[AgencyKind, Rule] = {
+    AgencyKind.recruiting_agent: _recruiting_agent,
+    AgencyKind.employer: _employer,
+}
+
+
+def needs_facts(kind: AgencyKind) -> bool:
+    """Whether deciding for this kind reads the views (the others are bound to every case)."""
+    return kind in KIND_RULES
+
+
+def refusal(party: Party, event: Envelope, facts: CaseFacts | None) -> str | None:
+    """None when `party` may publish `event` for its case; else why not (for a 403 message)."""
+    if event.event_type in PROTECTION_REPORTS:
+        return None
+    event_rule = EVENT_RULES.get(event.event_type)
+    reason = event_rule(party, event, facts) if event_rule else None
+    if reason is not None or party.kind in UNBOUND_KINDS:
+        return reason
+    kind_rule = KIND_RULES.get(party.kind)
+    return kind_rule(party, event, facts) if kind_rule else None
+
+
+def after(facts: CaseFacts | None, event: Envelope, stage: str | None) -> CaseFacts:
+    """The facts once `event` (accepted, implying `stage`) is folded in: for later items of a batch."""
+    facts = facts or CaseFacts()
+    payload = event.payload
+    if stage is not None:
+        facts = replace(facts, stage=stage)
+    if event.event_type == "recruitment.job_offer_made":
+        facts = replace(facts, offer_agent_id=payload.recruiting_agent_id)
+    elif event.event_type == "recruitment.contract_signed":
+        facts = replace(facts, contract_employer_id=payload.employer_id)
+    elif event.event_type in NAMES_EMPLOYER:
+        facts = replace(facts, employer_id=payload.employer_id)
+    return facts

@@ -1,0 +1,65 @@
+"""What the gateway reads from the views before publishing (thin: queries only, no decisions):
+the facts case binding needs (`services.gateway.binding`), an employer agency's employer id,
+and the envelopes already stored under the event_ids being published (for 409 conflicts)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlalchemy import Table, select
+from sqlalchemy.engine import Engine
+
+from services.gateway.binding import CaseFacts
+from services.storage.tables import Agency, Case, TimelineEvent
+
+cases: Table = Case.__table__
+timeline: Table = TimelineEvent.__table__
+agencies: Table = Agency.__table__
+OFFER, CONTRACT = "recruitment.job_offer_made", "recruitment.contract_signed"
+
+
+class CaseViews:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def facts(self, case_ids: Collection[str]) -> dict[str, CaseFacts]:
+        """Facts of the cases among `case_ids` that are in the views (absent: not there yet)."""
+        if not case_ids:
+            return {}
+        ids = sorted(set(case_ids))
+        with self.engine.connect() as connection:
+            found = connection.execute(
+                select(cases.c.case_id, cases.c.stage, cases.c.employer_id).where(cases.c.case_id.in_(ids))
+            ).all()
+            if not found:
+                return {}
+            t = timeline.c
+            # Oldest first in timeline order, so the last row per (case, type) is the latest.
+            deals = connection.execute(
+                select(t.case_id, t.event_type, t.envelope)
+                .where(t.case_id.in_([row.case_id for row in found]), t.event_type.in_([OFFER, CONTRACT]))
+                .order_by(t.case_id, t.occurred_at, t.recorded_at, t.event_id)
+            ).all()
+        latest = {(row.case_id, row.event_type): row.envelope.get("payload", {}) for row in deals}
+        return {
+            row.case_id: CaseFacts(
+                stage=row.stage, employer_id=row.employer_id,
+                offer_agent_id=latest.get((row.case_id, OFFER), {}).get("recruiting_agent_id"),
+                contract_employer_id=latest.get((row.case_id, CONTRACT), {}).get("employer_id"),
+            )
+            for row in found
+        }
+
+    def employer_id(self, agency_id: str) -> str | None:
+        with self.engine.connect() as connection:
+            return connection.execute(select(agencies.c.employer_id).where(agencies.c.id == agency_id)).scalar()
+
+    def stored(self, event_ids: Collection[str]) -> dict[str, dict]:
+        """The stamped envelopes the timeline holds under any of `event_ids`."""
+        if not event_ids:
+            return {}
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(timeline.c.event_id, timeline.c.envelope).where(timeline.c.event_id.in_(sorted(set(event_ids))))
+            ).all()
+        return {row.event_id: row.envelope for row in rows}
