@@ -8,8 +8,8 @@ case fold, deduplicated by their own table's primary key, and never written to t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -23,7 +23,7 @@ from services.domain import AlertChange, CaseState, RuleConfig
 from services.domain.refold import refold
 from services.domain.scorecards import STAT_NAMES, case_figures, delta
 from services.domain.watchlist import Entry, Party, Watchlist, entry_of, named_by, named_ever
-from services.worker.rows import Delivered, alert_message, alert_row, case_row, utc
+from services.worker.rows import Delivered, alert_message, alert_row, utc
 from services.worker.views import Views
 
 OFFERS = frozenset({"recruitment.job_offer_made", "recruitment.contract_signed"})
