@@ -245,6 +245,8 @@ class WatchlistEntry(SQLModel, table=True):
     recorded_at: datetime = _tz(nullable=False)
     occurred_at: datetime = _tz(nullable=False)
     source_agency_id: str | None = None
+    # The stamped envelope as it was on the log: a republish with other content is a conflict.
+    envelope: dict = Field(sa_column=Column(JSON, nullable=False))
 
 
 class PartyStats(SQLModel, table=True):

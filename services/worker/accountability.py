@@ -8,6 +8,7 @@ case fold, deduplicated by their own table's primary key, and never written to t
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
@@ -29,21 +30,26 @@ from services.worker.views import Views
 OFFERS = frozenset({"recruitment.job_offer_made", "recruitment.contract_signed"})
 
 
-def split(conn: Connection, views: Views, fresh: list[Delivered]) -> tuple[list[Delivered], list[Delivered]]:
-    """(case events, new watchlist events): a watchlist event already in its table, or twice in
-    the batch, is dropped (the caller counts it as a duplicate)."""
+def split(conn: Connection, views: Views, fresh: list[Delivered]
+          ) -> tuple[list[Delivered], list[Delivered], list[tuple[Delivered, str]]]:
+    """(case events, new watchlist events, watchlist events already held with the envelope held
+    under their event_id): the caller counts those as duplicates or conflicting duplicates."""
     listings = [d for d in fresh if d.event.event_type in WATCHLIST_EVENTS]
     cases = [d for d in fresh if d.event.event_type not in WATCHLIST_EVENTS]
     if not listings or views.watchlist is None:
-        return cases, []
-    column = views.watchlist.c.event_id
-    known = set(conn.execute(select(column).where(column.in_([str(d.event.event_id) for d in listings]))).scalars())
-    new = []
+        return cases, [], []
+    w = views.watchlist.c
+    held = dict(conn.execute(select(w.event_id, cast(w.envelope, Text))
+                             .where(w.event_id.in_([str(d.event.event_id) for d in listings]))).all())
+    new, known = [], []
     for delivered in listings:
-        if str(delivered.event.event_id) not in known:
-            known.add(str(delivered.event.event_id))
+        event_id = str(delivered.event.event_id)
+        if event_id in held:
+            known.append((delivered, held[event_id]))
+        else:
+            held[event_id] = delivered.envelope  # the same event twice in one batch
             new.append(delivered)
-    return cases, new
+    return cases, new, known
 
 
 def rules_for_batch(conn: Connection, views: Views, rules: RuleConfig, case_events: Sequence[Delivered],
@@ -192,4 +198,5 @@ def _entry_row(delivered: Delivered, entry: Entry) -> dict:
     return {"event_id": entry.event_id, "party_kind": entry.party_kind, "party_id": entry.party_id,
             "listed": entry.listed, "reason": getattr(event.payload, "reason", None),
             "recorded_at": entry.recorded_at, "occurred_at": utc(event.occurred_at),
-            "source_agency_id": event.source.agency_id if event.source else None}
+            "source_agency_id": event.source.agency_id if event.source else None,
+            "envelope": json.loads(delivered.envelope)}

@@ -72,9 +72,12 @@ def apply_batch(conn: Connection, views: Views, batch: Sequence[Delivered], rule
                 now: datetime) -> Applied:
     result = Applied()
     fresh = _fresh(conn, views, batch, result)
-    fresh_count = len(fresh)
-    fresh, listings = accountability.split(conn, views, fresh)
-    result.duplicates += fresh_count - len(fresh) - len(listings)
+    fresh, listings, held = accountability.split(conn, views, fresh)
+    for delivered, envelope in held:
+        if same_content(delivered.event, envelope):
+            result.duplicates += 1
+        else:
+            result.failed.append((delivered, CONFLICTING_DUPLICATE))
     loaded = _load(conn, views, {d.event.case_id for d in fresh})
     states = {case_id: state for case_id, (state, _version, _where) in loaded.items()}
     rules = accountability.rules_for_batch(conn, views, rules, fresh, states, listings)

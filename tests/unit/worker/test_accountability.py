@@ -72,3 +72,12 @@ def test_scorecard_rows_follow_the_case(sqlite_engine):
     assert set(rows) == {("employer", "E1"), ("recruiting_agent", "RA1")}
     assert (rows["employer", "E1"]["placed"], rows["employer", "E1"]["abuse"]) == (1, 1)
     assert rows["employer", "E1"]["destination_country"] == "SA"
+
+
+def test_a_watchlist_event_id_again_with_other_content_is_a_conflicting_duplicate(sqlite_engine):
+    entry = listing(1, "E1")
+    run(sqlite_engine, entry)
+    changed = entry.model_copy(update={"payload": entry.payload.model_copy(update={"reason": "another reason"})})
+    applied = run(sqlite_engine, changed)
+    assert applied.applied == 0 and [reason for _, reason in applied.failed] == ["conflicting_duplicate"]
+    assert [row["reason"] for row in table(sqlite_engine, LIVE.watchlist)] == ["passports withheld"]

@@ -58,6 +58,7 @@ def upgrade() -> None:
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("source_agency_id", _s()),
+        sa.Column("envelope", sa.JSON(), nullable=False),
     )
     op.create_index("ix_watchlist_party", "watchlist", ["party_kind", "party_id", "recorded_at"])
     op.create_table(
