@@ -2,8 +2,8 @@
 
     python -m bench [--quick] [--only NAME[,NAME...]]
 
-Runs bench.gateway, bench.worker, bench.latency, bench.query, bench.replay, bench.scale_out, bench.sweep
-and bench.scorecards as
+Runs bench.gateway, bench.worker, bench.latency, bench.query, bench.replay, bench.scale_out,
+bench.sweep, bench.notify and bench.scorecards as
 subprocesses, one after the other (they would slow each other down on a small host), with sizes
 that take about 15 minutes on 2 cores (18 on a busy shared host, 10 of them loading the query
 bench's million cases; --quick: 3 to 5). Each bench writes its own JSON with
@@ -34,11 +34,12 @@ PLAN: dict[str, tuple[list[str], list[str]]] = {
     "worker": ([], ["--quick"]),  # a backlog of 30000 events; quick 5000
     "latency": ([], ["--quick"]),  # 200 probes of each kind; quick 50
     "query": ([], ["--quick"]),  # 1M cases / 3M alerts; quick 100k / 300k
-    "replay": ([], ["--quick"]),  # 20000 events; quick 3000
+    "replay": ([], ["--quick"]),  # 100000 events; quick 20000
     # 30000 events; quick 20000, not the bench's 5000: one worker drains 5000 while the second is
     # still joining the group, which leaves a few hundred events to time and a meaningless ratio.
     "scale_out": ([], ["--events", "20000"]),
     "sweep": ([], ["--cases", "100000", "--due", "1000"]),  # 1M cases / 10k due; quick 100k / 1k
+    "notify": ([], ["--quick"]),  # 150 distress probes to a webhook; quick 40
     "scorecards": ([], ["--quick"]),  # 1M cases / 50k employers; quick 100k / 5k
 }
 TIMEOUT_S = 30 * 60

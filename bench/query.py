@@ -5,11 +5,13 @@
 Creates a dedicated database (dropped at the end unless --keep), builds the schema with the real
 migrations, bulk-loads synthetic rows with COPY (indexes dropped during the load and rebuilt from
 services/storage/tables.py after it), VACUUM ANALYZEs, then measures p50/p99 latency of
-  GET /v1/cases/{id} (random ids), the first inbox page, and GET /v1/stats/stages
+  GET /v1/cases/{id} (random ids), the first inbox page, GET /v1/stats/stages and /stats/skills
 over HTTP against `passage query` in a subprocess (real uvicorn on loopback, one keep-alive
 connection, sequential requests), next to the same SQL statements the endpoint runs, executed
-directly with psycopg in the same run (baseline). Prints a table; writes JSON to bench/results/.
-Targets: case lookup p99 < 10 ms, inbox first page p99 < 50 ms.
+directly with psycopg in the same run (baseline). The stats endpoints read the counts the worker
+keeps (services/worker/counts.py; here rebuilt by `recount` after the load): their baseline is
+the aggregate over every case (and job offer) they ran before. Prints a table; writes JSON to
+bench/results/. Targets: case lookup p99 < 10 ms, inbox first page p99 < 50 ms, stats p99 < 20 ms.
 """
 
 from __future__ import annotations
@@ -29,16 +31,18 @@ import psycopg
 from sqlalchemy import text
 
 from bench.common import summary_row, write_result
-from bench.query_data import ALERT_COLUMNS, CASE_COLUMNS, World
+from bench.query_data import ALERT_COLUMNS, CASE_COLUMNS, OFFER_COLUMNS, World
 from bench.query_sql import Baseline
 from services.config import ROOT
 from services.query.officers import add_officer
 from services.storage.db import make_engine
 from services.storage.migrate import migrate
-from services.storage.tables import Alert, Case
+from services.storage.tables import Alert, Case, JobOffer
+from services.worker.counts import recount
+from services.worker.views import LIVE
 
 LOCAL_ADMIN = "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/postgres"
-TARGETS_MS = {"case": 10.0, "inbox": 50.0}
+TARGETS_MS = {"case": 10.0, "inbox": 50.0, "stats": 20.0}
 SECRET = "bench-secret-" + "x" * 32
 
 
@@ -68,7 +72,7 @@ def timed(call: Callable[[int], None], n: int, warmup: int) -> list[float]:
 def load(url: str, world: World) -> dict[str, float]:
     """COPY the rows in with the secondary indexes dropped, then rebuild them as tables.py defines them."""
     engine = make_engine(url)
-    indexes = [*Case.__table__.indexes, *Alert.__table__.indexes]
+    indexes = [*Case.__table__.indexes, *Alert.__table__.indexes, *JobOffer.__table__.indexes]
     timings = {}
     with engine.begin() as conn:
         for index in indexes:
@@ -78,7 +82,8 @@ def load(url: str, world: World) -> dict[str, float]:
         began = time.perf_counter()
         with conn.cursor() as cur:
             for table, columns, chunks in (("cases", CASE_COLUMNS, world.case_chunks()),
-                                           ("alerts", ALERT_COLUMNS, world.alert_chunks())):
+                                           ("alerts", ALERT_COLUMNS, world.alert_chunks()),
+                                           ("job_offers", OFFER_COLUMNS, world.offer_chunks())):
                 with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                     for chunk in chunks:
                         copy.write(chunk)
@@ -90,6 +95,10 @@ def load(url: str, world: World) -> dict[str, float]:
         for index in indexes:
             index.create(conn)
     timings["index_s"] = time.perf_counter() - began
+    began = time.perf_counter()
+    with engine.begin() as conn:  # the counts the worker would have kept while writing these rows
+        recount(conn, LIVE)
+    timings["counts_s"] = time.perf_counter() - began
     began = time.perf_counter()
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
@@ -173,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         print("loaded: " + ", ".join(f"{k.removesuffix('_s')} {v:.0f} s" for k, v in timings.items()), flush=True)
         engine = make_engine(url)
         tokens = {oid: add_officer(engine, SECRET, oid, role, scopes).token for oid, role, scopes in (
-            ("bench-all", "supervisor", ["*"]), ("bench-sa", "officer", ["dest:SA"]))}
+            ("bench-all", "supervisor", ["*"]), ("bench-sa", "officer", ["dest:SA"]),
+            ("bench-kerala", "officer", ["origin:Kerala"]))}
         engine.dispose()
         port = free_port()
         server = serve(url, port)
@@ -195,7 +205,7 @@ def measure(client: Http, server_pid: int, baseline: Baseline, world: World, tok
     """Each endpoint over HTTP, then its statements directly; the same number of calls, after a warm-up."""
     rng = random.Random(1)
     case_ids = [world.case_id(rng.randrange(world.n_cases)) for _ in range(counts["case"] + 50)]
-    star, sa = tokens["bench-all"], tokens["bench-sa"]
+    star, sa, kerala = tokens["bench-all"], tokens["bench-sa"], tokens["bench-kerala"]
     plan = [
         ("case", "GET /v1/cases/{id}", "*", counts["case"],
          lambda i: client.get(f"/v1/cases/{case_ids[i]}", star), lambda i: baseline.case(star, case_ids[i])),
@@ -210,6 +220,14 @@ def measure(client: Http, server_pid: int, baseline: Baseline, world: World, tok
          lambda i: client.get("/v1/stats/stages", star), lambda i: baseline.stages(star, None)),
         ("stats", "GET /v1/stats/stages", "dest:SA", counts["stats"],
          lambda i: client.get("/v1/stats/stages", sa), lambda i: baseline.stages(sa, "SA")),
+        ("stats", "GET /v1/stats/stages", "origin:Kerala", counts["stats"],
+         lambda i: client.get("/v1/stats/stages", kerala), lambda i: baseline.stages(kerala, None, origin="Kerala")),
+        ("stats", "GET /v1/stats/skills", "*", counts["stats"],
+         lambda i: client.get("/v1/stats/skills", star), lambda i: baseline.skills(star, None)),
+        ("stats", "GET /v1/stats/skills", "dest:SA", counts["stats"],
+         lambda i: client.get("/v1/stats/skills", sa), lambda i: baseline.skills(sa, "SA")),
+        ("stats", "GET /v1/stats/skills", "origin:Kerala", counts["stats"],
+         lambda i: client.get("/v1/stats/skills", kerala), lambda i: baseline.skills(kerala, None, origin="Kerala")),
     ]
     rows = []
     for kind, label, scope, n, over_http, direct in plan:
@@ -233,7 +251,8 @@ def report(rows: list[dict], n_cases: int, n_alerts: int, timings: dict, name: s
     print("-" * len(header))
     for row in rows:
         target = TARGETS_MS.get(row["kind"])
-        verdict = "" if target is None or row["endpoint"].startswith("GET /v1/alerts?") or row["scope"] != "*" else (
+        verdict = "" if target is None or row["endpoint"].startswith("GET /v1/alerts?") or (
+            row["scope"] != "*" and row["kind"] != "stats") else (
             f"p99 < {target:g} ms: {'met' if row['http_p99_ms'] < target else 'MISSED'}")
         print(f"{row['endpoint']:<50} {row['scope']:<8} {row['requests']:>5} {row['http_p50_ms']:>8.2f}  "
               f"{row['http_p99_ms']:>8.2f}  {row['sql_p50_ms']:>7.2f}  {row['sql_p99_ms']:>7.2f}  "
@@ -242,9 +261,12 @@ def report(rows: list[dict], n_cases: int, n_alerts: int, timings: dict, name: s
     scale = f"{n_cases:,} cases"
     summary = [summary_row(f"query {label} {q} ({scale})", row[f"http_{q}_ms"], "ms", f"same SQL via psycopg {q}",
                            row[f"sql_{q}_ms"])
-               for label, row in (("GET /v1/cases/{id}", rows[0]), ("GET /v1/alerts first page", rows[1]),
-                                  ("GET /v1/stats/stages", rows[4]))
+               for label, row in (("GET /v1/cases/{id}", rows[0]), ("GET /v1/alerts first page", rows[1]))
                for q in ("p50", "p99")]
+    summary += [summary_row(f"query {label} {q} ({scale})", row[f"http_{q}_ms"], "ms",
+                            f"the aggregate over every case it replaced, via psycopg {q}", row[f"sql_{q}_ms"])
+                for label, row in (("GET /v1/stats/stages", rows[4]), ("GET /v1/stats/skills", rows[7]))
+                for q in ("p50", "p99")]
     path = write_result("query", summary, cases=n_cases, alerts=n_alerts, database=name, load=timings,
                         targets_ms_p99=TARGETS_MS,
                         method="sequential requests on one keep-alive connection; SQL baseline = the endpoint's "

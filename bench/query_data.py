@@ -2,7 +2,8 @@
 
 Shapes follow what the worker writes: destinations weighted towards the Gulf, pre-offer stages
 without a destination, about 3 alerts per case (mostly resolved), each case's open_alerts and
-top severity consistent with its alerts, and a folded `state` JSON of about 1 KB per case.
+top severity consistent with its alerts, a folded `state` JSON of about 1 KB per case, and one
+job offer per case past the offer stage.
 Deterministic for a given seed.
 """
 
@@ -41,6 +42,8 @@ CASE_COLUMNS = ["case_id", "stage", "stage_since", "given_name", "family_name", 
                 "last_wage_period", "last_wage_at", "last_welfare_check_at", "wellbeing", "open_alerts",
                 "top_severity", "top_severity_rank", "returned_at", "return_reason", "event_count",
                 "last_event_at", "next_deadline", "state"]
+OFFER_COLUMNS = ["event_id", "case_id", "offer_id", "occupation_code", "destination_country", "origin_region",
+                 "occurred_at"]
 ALERT_COLUMNS = ["alert_id", "case_id", "code", "severity", "severity_rank", "status", "raised_at",
                  "trigger_event_id", "acknowledged_by", "acknowledged_at", "resolved_by", "resolved_at", "note",
                  "destination_country", "origin_region"]
@@ -97,6 +100,22 @@ class World:
                 "ok" if deployed else "unknown", str(self.open_alerts[i]), severity_of[rank], str(rank),
                 t if stage == "returned" else NULL, "completed" if stage == "returned" else NULL, "12", t, NULL, state,
             )))
+            if len(lines) == CHUNK:
+                yield ("\n".join(lines) + "\n").encode()
+                lines = []
+        if lines:
+            yield ("\n".join(lines) + "\n").encode()
+
+    def offer_chunks(self) -> Iterator[bytes]:
+        """One job offer per case past the offer (recruiting and later), made at a time spread over
+        the three years before END: about a third of them fall in the offers_365d window."""
+        lines = []
+        for i in range(self.n_cases):
+            if self.stage[i] in PRE_OFFER:
+                continue
+            t = self.times[(i * 7919) % len(self.times)]
+            lines.append("\t".join((str(uuid.UUID(int=(1 << 64) + i)), self.case_id(i), f"O-{i}", self.occupation[i],
+                                    self.dest[i], self.origin[i], t)))
             if len(lines) == CHUNK:
                 yield ("\n".join(lines) + "\n").encode()
                 lines = []

@@ -47,13 +47,29 @@ class Baseline:
                         "ORDER BY severity_rank, raised_at, alert_id LIMIT 51").fetchall()
         self.conn.rollback()
 
-    def stages(self, token: str, dest: str | None) -> None:
-        where = f"destination_country IN ('{dest}')" if dest else "true"
+    def stages(self, token: str, dest: str | None, origin: str | None = None) -> None:
+        """The aggregate over every case that /v1/stats/stages ran before the worker kept counts."""
+        where = f"destination_country IN ('{dest}')" if dest else f"origin_region IN ('{origin}')" if origin else "true"
         with self.conn.cursor() as cur:
             self._officer(cur, token)
             cur.execute(f"SELECT destination_country, stage, count(*) AS count FROM cases WHERE {where} "
                         "GROUP BY destination_country, stage "
                         "ORDER BY destination_country ASC NULLS LAST, stage ASC NULLS LAST").fetchall()
+        self.conn.rollback()
+
+    def skills(self, token: str, dest: str | None, origin: str | None = None) -> None:
+        """The aggregate over every case and job offer that /v1/stats/skills ran before."""
+        where = f"destination_country IN ('{dest}')" if dest else f"origin_region IN ('{origin}')" if origin else "true"
+        with self.conn.cursor() as cur:
+            self._officer(cur, token)
+            cur.execute(
+                "SELECT occupation_code, destination_country, sum(job_ready), sum(offers_365d), sum(deployed) FROM ("
+                "SELECT occupation_code, destination_country, count(*) FILTER (WHERE stage = 'job_ready') AS job_ready, "
+                "0 AS offers_365d, count(*) FILTER (WHERE stage = 'deployed') AS deployed FROM cases "
+                f"WHERE stage IN ('job_ready', 'deployed') AND {where} GROUP BY 1, 2 UNION ALL "
+                "SELECT occupation_code, destination_country, 0, count(*), 0 FROM job_offers "
+                f"WHERE occurred_at >= now() - interval '365 days' AND {where} GROUP BY 1, 2) AS both_ "
+                "GROUP BY 1, 2 ORDER BY 1 ASC NULLS LAST, 2 ASC NULLS LAST").fetchall()
         self.conn.rollback()
 
     def close(self) -> None:

@@ -1,31 +1,39 @@
-"""Replay rate: `passage replay` (services.worker.replay) rebuilding both views from offset 0 of an
-acknowledged backlog, next to a raw kafka-python consumer reading the same topic in the same run.
+"""Rebuild rate: `passage replay` (services.worker.replay, the bulk path in services.worker.bulk)
+rebuilding the views from offset 0 of an acknowledged backlog, with 1 and 2 jobs, next to
+baselines read from the same topic in the same run.
 
     python -m bench.replay [--quick] [--events N]
 
 1. Fill: realistic demo journeys stamped as the gateway stamps them (bench.worker's fill: acks=all,
    every record acknowledged, end offsets add up to the count).
-2. Raw baseline: a kafka-python consumer (the client replay uses, same max_poll_records), every
-   partition from offset 0, counting records.
-3. Replay: `replay()` in this process into a fresh, migrated PostgreSQL database; the rate covers
-   the whole call (shadow tables, fold, swap).
-Prints both rates and the ratio; writes JSON to bench/results/. Needs the broker and PostgreSQL.
+2. Baselines: a raw aiokafka consumer (`getmany`) that also validates each record with
+   `events.decode` (the least a rebuild must do per record); a raw kafka-python consumer only
+   counting; and the per-batch path the replay used before the bulk one (kafka-python polls
+   folded batch by batch with the live worker's `persist.apply_batch` into shadow tables).
+3. Replay: `replay()` into a fresh, migrated PostgreSQL database, with --jobs 1 and --jobs 2; the
+   rate covers the whole call (shadow tables, bulk fold, tail, swap).
+Prints the rates and ratios; writes JSON to bench/results/. Needs the broker and PostgreSQL.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import os
 import time
 import uuid
 
 from kafka import KafkaConsumer, TopicPartition
 
 from bench.common import PG_ADMIN, create_database, drop_scratch, summary_row, write_result
-from bench.worker import fill, records
+from bench.worker import fill, raw_consume, records
 from services.config import Settings
+from services.domain import RuleConfig
 from services.kafka.topics import create_topics
 from services.storage.db import make_engine
 from services.storage.migrate import migrate
+from services.worker import replay as replay_module
+from services.worker import views
 from services.worker.replay import replay
 
 
@@ -45,12 +53,38 @@ def raw_read(settings: Settings, count: int) -> dict:
     return {"events_per_s": round(count / elapsed, 1), "seconds": round(elapsed, 2)}
 
 
-def run_replay(settings: Settings, count: int) -> dict:
+def per_batch(settings: Settings, count: int) -> dict:
+    """The replay before the bulk path: batches of worker_batch_size folded by `apply_batch` into
+    the shadow tables, then the same swap."""
+    engine = make_engine(settings)
+    consumer = replay_module._consumer(settings)
+    try:
+        migrate(engine)
+        began = time.monotonic()
+        rebuilt = views.shadow(engine)
+        partitions = replay_module._partitions(consumer, settings.journey_topic)
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        result = replay_module.Replayed()
+        for messages in replay_module._read_until(consumer, consumer.end_offsets(partitions)):
+            with engine.begin() as connection:
+                replay_module._fold(connection, rebuilt, messages, RuleConfig.from_settings(settings), result)
+        with engine.begin() as connection:  # as it did: lock the live views and swap
+            replay_module._lock_live(connection)
+            views.swap(connection, rebuilt)
+        elapsed = time.monotonic() - began
+    finally:
+        consumer.close()
+        engine.dispose()
+    return {"events_per_s": round(count / elapsed, 1), "seconds": round(elapsed, 2), "events": result.events}
+
+
+def run_replay(settings: Settings, count: int, jobs: int) -> dict:
     engine = make_engine(settings)
     try:
         migrate(engine)
         began = time.monotonic()
-        result = replay(settings, engine, progress=False)
+        result = replay(settings, engine, progress=False, jobs=jobs)
         elapsed = time.monotonic() - began
     finally:
         engine.dispose()
@@ -62,31 +96,51 @@ def run_replay(settings: Settings, count: int) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.replay", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="a small backlog (3000 events)")
-    parser.add_argument("--events", type=int, help="backlog size (default 20000, quick 3000)")
+    parser.add_argument("--quick", action="store_true", help="a small backlog (20000 events)")
+    parser.add_argument("--events", type=int, help="backlog size (default 100000, quick 20000)")
     args = parser.parse_args(argv)
-    count = args.events or (3000 if args.quick else 20000)
+    count = args.events or (20000 if args.quick else 100000)
     tag = uuid.uuid4().hex[:8]
     db_name = f"passage_benchr_{tag}"
     admin_db = make_engine(PG_ADMIN).execution_options(isolation_level="AUTOCOMMIT")
     settings = Settings(topic_prefix=f"benchr{tag}", log_format="json",
                         database_url=create_database(admin_db, db_name))
+    load = [os.getloadavg()[0]]
     try:
         create_topics(settings)
         backlog = fill(settings, records(settings, count))
+        load.append(os.getloadavg()[0])
+        decoding = asyncio.run(raw_consume(settings, count, decode=True))
         raw = raw_read(settings, count)
-        rebuilt = run_replay(settings, count)
+        batched = per_batch(settings, count)
+        one = run_replay(settings, count, jobs=1)
+        two = run_replay(settings, count, jobs=2)
+        load.append(os.getloadavg()[0])
     finally:
         drop_scratch(settings, admin_db, [db_name])
-    rows = [summary_row("replay rate (passage replay into PostgreSQL)", rebuilt["events_per_s"], "events/s",
-                        "raw kafka-python consumer, same topic", raw["events_per_s"])]
+    rows = [
+        summary_row("rebuild rate (passage replay, 1 job)", one["events_per_s"], "events/s",
+                    "raw aiokafka consumer + events.decode", decoding["events_per_s"]),
+        summary_row("rebuild rate (passage replay, 1 job)", one["events_per_s"], "events/s",
+                    "per-batch replay (apply_batch per poll), same topic", batched["events_per_s"]),
+        summary_row("rebuild rate (passage replay, 2 jobs)", two["events_per_s"], "events/s",
+                    "passage replay, 1 job", one["events_per_s"]),
+        summary_row("rebuild rate (passage replay, 1 job)", one["events_per_s"], "events/s",
+                    "raw kafka-python consumer, same topic", raw["events_per_s"]),
+    ]
     out = write_result("replay", rows, events=count, partitions=settings.partitions, backlog=backlog,
-                       raw_consumer=raw, replay=rebuilt, quick=args.quick)
+                       raw_consumer=raw, raw_consumer_with_decode=decoding, per_batch=batched,
+                       replay_1_job=one, replay_2_jobs=two, load_average_1m=load, quick=args.quick)
     print(f"backlog {count} events on {settings.partitions} partitions, all acknowledged "
-          f"(filled in {backlog['fill_s']}s)")
-    print(f"raw kafka-python consumer: {raw['events_per_s']:>10.1f} events/s")
-    print(f"passage replay:            {rebuilt['events_per_s']:>10.1f} events/s ({rebuilt['seconds']} s)")
-    print(f"ratio replay/raw: {rebuilt['events_per_s'] / raw['events_per_s']:.2%}; {out}")
+          f"(filled in {backlog['fill_s']}s); load average {load}")
+    print(f"raw aiokafka + events.decode: {decoding['events_per_s']:>10.1f} events/s")
+    print(f"raw kafka-python consumer:    {raw['events_per_s']:>10.1f} events/s")
+    print(f"per-batch replay (before):    {batched['events_per_s']:>10.1f} events/s")
+    print(f"passage replay, 1 job:        {one['events_per_s']:>10.1f} events/s ({one['seconds']} s)")
+    print(f"passage replay, 2 jobs:       {two['events_per_s']:>10.1f} events/s ({two['seconds']} s)")
+    print(f"1 job / raw+decode {one['events_per_s'] / decoding['events_per_s']:.2f}x; "
+          f"1 job / per-batch {one['events_per_s'] / batched['events_per_s']:.2f}x; "
+          f"2 jobs / 1 job {two['events_per_s'] / one['events_per_s']:.2f}x; {out}")
     return 0
 
 

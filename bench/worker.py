@@ -50,6 +50,7 @@ from services.gateway.admission import Admitted, admit
 from services.kafka.topics import create_topics
 from services.storage.db import make_engine
 from services.storage.migrate import migrate
+from services.worker.runner import new_event_loop
 from services.worker.views import LIVE
 
 TARGET = 0.5
@@ -149,7 +150,7 @@ class _Counting:
 
 
 async def faust_noop(settings: Settings, count: int) -> dict:
-    """The backlog through the worker's faust app (same agent, batching and thread hops) with a
+    """The backlog through the worker's faust app (same agent, batching, thread hop and loop) with a
     pipeline that only counts; timed from the first batch to the last, like the worker."""
     from services.worker.app import Worker, build_app
 
@@ -259,7 +260,8 @@ def main() -> None:
         backlog = fill(settings, records(settings, count))
         raw = asyncio.run(raw_consume(settings, count))
         decoding = asyncio.run(raw_consume(settings, count, decode=True))
-        framework = asyncio.run(faust_noop(settings, count))
+        with asyncio.Runner(loop_factory=new_event_loop) as runner:  # the worker's own loop (uvloop)
+            framework = runner.run(faust_noop(settings, count))
         with_db = settings.model_copy(update={"database_url": create_database(admin_db, names[0])})
         worker = run_worker(with_db, count, log_dir)
         report = profile(settings.model_copy(update={"database_url": create_database(admin_db, names[1])}), count) \

@@ -40,6 +40,8 @@ from events.enums import (  # noqa: F401
     GrievanceCategory,
     IncidentCategory,
     PartyKind,
+    ReferralService,
+    ReferralStatus,
     ReintegrationKind,
     ReturnReason,
     Severity,

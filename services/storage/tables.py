@@ -10,7 +10,7 @@ API responses are separate models in each service: these rows are never returned
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Index
@@ -29,6 +29,7 @@ class Case(SQLModel, table=True):
         Index("ix_cases_stage", "stage", "case_id"),
         Index("ix_cases_next_deadline", "next_deadline"),
         Index("ix_cases_occupation_stage", "occupation_code", "stage"),
+        Index("ix_cases_assigned", "assigned_officer_id", "case_id"),
     )
 
     case_id: str = Field(primary_key=True, max_length=64)
@@ -55,6 +56,9 @@ class Case(SQLModel, table=True):
     return_reason: str | None = None
     event_count: int = 0
     last_event_at: datetime | None = _tz()
+    # SPEC section 10: who owns the case, and its referrals (each with its history) as JSON.
+    assigned_officer_id: str | None = Field(default=None, max_length=128)
+    referrals: list | None = Field(default=None, sa_column=Column(JSON))
     # When the next time rule would fire (NULL: none can); the sweep reads only due cases.
     next_deadline: datetime | None = _tz()
     state: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
@@ -102,6 +106,10 @@ class Alert(SQLModel, table=True):
     resolved_by: str | None = None
     resolved_at: datetime | None = _tz()
     note: str | None = None
+    # SPEC section 10: when Passage recorded the raising event (escalation counts from it), and
+    # when the sweep escalated the alert.
+    recorded_at: datetime | None = _tz()
+    escalated_at: datetime | None = _tz()
     # Copied from the case for scoping and filtering the inbox without a join.
     destination_country: str | None = None
     origin_region: str | None = None
@@ -204,6 +212,85 @@ class OfficerActionClaim(SQLModel, table=True):
     claimed_at: datetime = _tz(nullable=False)
 
 
+# Counts the worker keeps in the same transaction as the case (services/worker/counts.py), so the
+# stats endpoints read a few thousand rows instead of aggregating every case. Each count is kept
+# twice: `by_origin` false summed over every origin region (origin_region ''), for `*` and `dest:`
+# officers; `by_origin` true per origin region, for officers with `origin:` scopes. A missing value
+# (no destination yet, no stage) is stored as '' because key columns cannot be NULL.
+class StageHeadcount(SQLModel, table=True):
+    __tablename__ = "stage_counts"
+
+    by_origin: bool = Field(primary_key=True)
+    destination_country: str = Field(primary_key=True, max_length=2)
+    origin_region: str = Field(primary_key=True)
+    stage: str = Field(primary_key=True)
+    count: int
+
+
+class SkillHeadcount(SQLModel, table=True):
+    """Cases in the job_ready and deployed stages per occupation and destination."""
+
+    __tablename__ = "skill_counts"
+
+    by_origin: bool = Field(primary_key=True)
+    occupation_code: str = Field(primary_key=True, max_length=4)
+    destination_country: str = Field(primary_key=True, max_length=2)
+    origin_region: str = Field(primary_key=True)
+    stage: str = Field(primary_key=True)
+    count: int
+
+
+class OfferTally(SQLModel, table=True):
+    """Job offers per UTC day (`grain` 'day') and per calendar month ('month', `starts` the 1st)."""
+
+    __tablename__ = "offer_counts"
+
+    by_origin: bool = Field(primary_key=True)
+    grain: str = Field(primary_key=True, max_length=5)
+    starts: date = Field(primary_key=True)
+    occupation_code: str = Field(primary_key=True, max_length=4)
+    destination_country: str = Field(primary_key=True, max_length=2)
+    origin_region: str = Field(primary_key=True)
+    count: int
+
+class WebhookSubscription(SQLModel, table=True):
+    """An agency's webhook (SPEC section 11). The signing secret is not stored: it is derived from
+    PASSAGE_SECRET_KEY and `salt` (services.notify.signing), so a database dump cannot sign."""
+
+    __tablename__ = "webhook_subscriptions"
+
+    id: str = Field(primary_key=True, max_length=36)
+    agency_id: str = Field(max_length=64)
+    url: str
+    min_severity: str  # medium | high | critical
+    scopes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    salt: str = Field(max_length=64)
+    created_at: datetime = _tz(nullable=False)
+    disabled: bool = False
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One alert change to send to one subscription; kept after it is done, with how it went."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ux_webhook_deliveries_id", "delivery_id", unique=True),
+        Index("ix_webhook_deliveries_due", "subscription_id", "status", "seq"),
+    )
+
+    seq: int | None = Field(default=None, primary_key=True)  # enqueue order: in order per case
+    delivery_id: str = Field(max_length=36)  # uuid5 of (subscription, event, alert, change): stable
+    subscription_id: str = Field(max_length=36)
+    case_id: str = Field(max_length=64)
+    alert_partition: int  # the alerts-topic partition: the worker owning it sends the delivery
+    body: str  # the exact JSON bytes signed and sent, the same on every attempt
+    status: str  # pending | delivered | rejected | expired | cancelled
+    attempts: int = 0
+    created_at: datetime = _tz(nullable=False)
+    next_attempt_at: datetime = _tz(nullable=False)
+    last_attempt_at: datetime | None = _tz()
+    last_status_code: int | None = None
+    last_error: str | None = None
 
 
 class PartyCase(SQLModel, table=True):

@@ -76,13 +76,24 @@ def write_party_cases(conn: Connection, views: Views, states: dict[str, CaseStat
     if table is None or not states:
         return
     conn.execute(delete(table).where(table.c.case_id.in_(list(states))))
-    rows = [
+    rows = party_rows(states)
+    if rows:
+        conn.execute(insert(table), rows)
+    add_aggregates(conn, views, states, before)
+
+
+def party_rows(states: dict[str, CaseState]) -> list[dict]:
+    """The `party_cases` rows of `states`."""
+    return [
         {**figures.__dict__, "case_id": case_id, "destination_country": state.destination_country,
          "origin_region": state.origin_region}
         for case_id, state in states.items() for figures in case_figures(state)
     ]
-    if rows:
-        conn.execute(insert(table), rows)
+
+
+def add_aggregates(conn: Connection, views: Views, states: dict[str, CaseState],
+                   before: dict[str, CaseState]) -> None:
+    """Move `party_stats` and `party_wage_gaps` by what the cases changed since `before`."""
     counts: dict = defaultdict(Counter)
     gaps: Counter = Counter()
     for case_id, state in states.items():
@@ -99,7 +110,7 @@ def write_party_cases(conn: Connection, views: Views, states: dict[str, CaseStat
     # A row left at zero goes, so the rows are a function of the cases, not of how batches fell
     # (a replay folds in other batches and must find the same rows).
     for table, keys in ((views.party_stats, list(counts)), (views.party_wage_gaps, [key for key, _ in gaps])):
-        if table is not None and keys:
+        if table is not None and keys and before:
             parties = sorted({(kind, party_id) for kind, party_id, _, _ in keys})
             conn.execute(delete(table).where(
                 table.c.cases == 0, tuple_(table.c.party_kind, table.c.party_id).in_(parties)))
@@ -128,10 +139,28 @@ def apply_listings(conn: Connection, views: Views, listings: Sequence[Delivered]
     if views.watchlist is None:
         return
     entries = [entry_of(d.event) for d in listings]
-    conn.execute(insert(views.watchlist), [_entry_row(d, e) for d, e in zip(listings, entries, strict=True)])
+    conn.execute(insert(views.watchlist), [watchlist_row(d, e) for d, e in zip(listings, entries, strict=True)])
+    refold_concerned(conn, views, entries, rules, changes_out, write_cases, upsert_alerts)
+
+
+def refold_concerned(conn: Connection, views: Views, entries: list[Entry], rules: RuleConfig,
+                     changes_out: list[dict], write_cases: WriteCase, upsert_alerts: UpsertAlerts) -> None:
+    """Refold each case the stored `entries` may concern (also the last step of a bulk replay,
+    which folds the cases without the watchlist first)."""
+    if not entries:
+        return
     for case_id in sorted(_concerned(conn, views, entries)):
         _refold_case(conn, views, case_id, rules, changes_out, write_cases, upsert_alerts,
                      trigger=max(entries).event_id)
+
+
+def stored_entries(conn: Connection, views: Views) -> list[Entry]:
+    """Every watchlist entry `views` hold."""
+    if views.watchlist is None:
+        return []
+    w = views.watchlist.c
+    rows = conn.execute(select(w.event_id, w.party_kind, w.party_id, w.listed, w.recorded_at))
+    return [Entry(utc(_aware(r.recorded_at)), r.event_id, r.party_kind, r.party_id, r.listed) for r in rows]
 
 
 def _concerned(conn: Connection, views: Views, entries: list[Entry]) -> set[str]:
@@ -193,7 +222,7 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)  # SQLite keeps no offset
 
 
-def _entry_row(delivered: Delivered, entry: Entry) -> dict:
+def watchlist_row(delivered: Delivered, entry: Entry) -> dict:
     event = delivered.event
     return {"event_id": entry.event_id, "party_kind": entry.party_kind, "party_id": entry.party_id,
             "listed": entry.listed, "reason": getattr(event.payload, "reason", None),

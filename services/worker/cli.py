@@ -13,6 +13,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     replay = sub.add_parser("replay", help="rebuild both views from offset 0 of the journey topic")
     replay.add_argument("--no-progress", action="store_true", help="no progress bar")
+    replay.add_argument("--jobs", type=int, default=1, metavar="N",
+                        help="fold the log in N processes, each taking a share of the partitions (default 1)")
     replay.set_defaults(func=_replay)
 
     dlq = sub.add_parser("dlq", help="the dead-letter topic: records the worker could not use")
@@ -29,17 +31,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
-    import asyncio
-
     from sqlalchemy.exc import SQLAlchemyError
 
     from services.cli import CommandError
     from services.storage.migrate import SchemaMismatch
     from services.worker.refusals import redact
-    from services.worker.runner import serve
+    from services.worker.runner import run
 
     try:
-        return asyncio.run(serve(settings))
+        return run(settings)
     except SchemaMismatch as error:
         raise CommandError(str(error)) from error
     except SQLAlchemyError as error:
@@ -57,10 +57,12 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
     from services.worker.refusals import redact
     from services.worker.replay import replay
 
+    if args.jobs < 1:
+        raise CommandError(f"--jobs {args.jobs}: give the number of processes, 1 or more")
     engine = make_engine(settings)
     try:
         migrate(engine)
-        result = replay(settings, engine, progress=not args.no_progress)
+        result = replay(settings, engine, progress=not args.no_progress, jobs=args.jobs)
     except LookupError as error:
         raise CommandError(str(error)) from error
     except KafkaError as error:

@@ -14,8 +14,8 @@ compared by content with the copy held. Content is the envelope without `recorde
 new recorded_at, and that stays a silent no-op. Any other difference (payload, type, case,
 occurred_at, correlation_id, schema) makes it a conflicting duplicate, which is not applied and
 goes to `Applied.failed` with reason `conflicting_duplicate`, so the worker dead-letters it.
-Values are compared as decoded (an instant written with another UTC offset, or 1500.0 for
-1500.00, is the same content).
+Both copies are compared in the gateway's canonical form (`services.gateway.duplicates`), so the
+gateway's 409 and the worker's dead letter follow one rule.
 """
 
 from __future__ import annotations
@@ -33,7 +33,9 @@ from sqlalchemy.types import TypeDecorator
 
 import events
 from services.domain import CaseState, RuleConfig, project
-from services.worker import accountability
+from services.gateway.duplicates import publisher_form
+from services.gateway.duplicates import same_content as same_as_stored
+from services.worker import accountability, counts
 from services.worker.refusals import reason as safe_reason
 from services.worker.rows import (
     Delivered, alert_message, alert_row, case_row, offer_row, outbox_row, timeline_row,
@@ -62,6 +64,7 @@ class Applied:
     changes: list[dict] = field(default_factory=list)  # alerts-topic messages, in order
     outbox_ids: list[str] = field(default_factory=list)
     failed: list[tuple[Delivered, str]] = field(default_factory=list)
+    recorded_at: list[datetime | None] = field(default_factory=list)  # of each applied event (metrics)
 
 
 class Conflict(RuntimeError):
@@ -91,6 +94,7 @@ def apply_batch(conn: Connection, views: Views, batch: Sequence[Delivered], rule
             continue
         states[event.case_id] = state
         result.applied += 1
+        result.recorded_at.append(event.recorded_at)
         timeline.append(timeline_row(delivered))
         if event.event_type == "recruitment.job_offer_made":
             offers.append(offer_row(event, state))
@@ -103,6 +107,7 @@ def apply_batch(conn: Connection, views: Views, batch: Sequence[Delivered], rule
     _insert(conn, views.job_offers, offers)
     _upsert_alerts(conn, views, [alert_row(change, states[change.alert.case_id]) for change in alerts.values()])
     _follow_moved_cases(conn, views, {c: states[c] for c in touched}, loaded)
+    _count(conn, views, {c: states[c] for c in touched}, loaded, offers)
     accountability.write_party_cases(conn, views, {c: states[c] for c in touched},
                                      {c: loaded[c][0] for c in touched if c in loaded})
     if listings:
@@ -113,6 +118,13 @@ def apply_batch(conn: Connection, views: Views, batch: Sequence[Delivered], rule
         _insert(conn, views.outbox, rows)
         result.outbox_ids = [row["id"] for row in rows]
     return result
+
+
+def settle_watchlist(conn: Connection, views: Views, rules: RuleConfig) -> None:
+    """Refold every case the stored watchlist entries concern (after a bulk fold, which judged
+    the offers without them); no alert change is published."""
+    entries = accountability.stored_entries(conn, views)
+    accountability.refold_concerned(conn, views, entries, rules, [], _write_cases, _upsert_alerts)
 
 
 def _fresh(conn: Connection, views: Views, batch: Sequence[Delivered], result: Applied) -> list[Delivered]:
@@ -135,24 +147,14 @@ def _fresh(conn: Connection, views: Views, batch: Sequence[Delivered], result: A
     return fresh
 
 
-GATEWAY_STAMPS = {"recorded_at", "source"}
-
-
 def same_content(event: events.Envelope, held: events.Envelope | dict | str) -> bool:
-    """Is `event` the one already held (an Envelope, or its stored JSON), gateway stamps aside?"""
+    """Is `event` the one already held (an Envelope, or its stored JSON), gateway stamps aside?
+    The gateway's rule for its 409 (`services.gateway.duplicates`, pure), so both sides agree."""
     if isinstance(held, str):
         held = json.loads(held)
     if isinstance(held, dict):
-        try:
-            held = events.validate(held, stamped=True)
-        except events.InvalidEvent:  # stored by an older schema: compare as JSON
-            mine = json.loads(events.encode(event))
-            return _unstamped(mine) == _unstamped(held)
-    return event.model_dump(exclude=GATEWAY_STAMPS) == held.model_dump(exclude=GATEWAY_STAMPS)
-
-
-def _unstamped(envelope: dict) -> dict:
-    return {name: value for name, value in envelope.items() if name not in GATEWAY_STAMPS}
+        return same_as_stored(event, held)
+    return publisher_form(event) == publisher_form(held)
 
 
 def _load(conn: Connection, views: Views, case_ids: set[str]) -> dict[str, tuple[CaseState, int, tuple]]:
@@ -204,6 +206,19 @@ def _follow_moved_cases(conn: Connection, views: Views, states: dict[str, CaseSt
     ]
     if moved:
         conn.execute(update(views.alerts).where(views.alerts.c.case_id == bindparam("k_case_id")), moved)
+
+
+def _count(conn: Connection, views: Views, states: dict[str, CaseState], loaded: dict, offers: list[dict]) -> None:
+    """The headcounts and offer tallies move with the batch's cases (services/worker/counts.py)."""
+    if not views.counts:
+        return
+    tally = counts.Tally()
+    for case_id, state in states.items():
+        counts.count_case(tally, counts.case_key(loaded[case_id][0]) if case_id in loaded else None,
+                          counts.case_key(state))
+    for offer in offers:
+        counts.count_offer(tally, offer)
+    counts.write(conn, views.counts, tally)
 
 
 def _insert_timeline(conn: Connection, table, rows: list[dict]) -> None:

@@ -1,7 +1,9 @@
-"""`passage replay`: rebuild both views from offset 0 of the journey topic.
+"""`passage replay`: rebuild the views from offset 0 of the journey topic.
 
-The fold goes into fresh shadow tables (`views.shadow`) while the live views keep serving. When
-the replay has reached the end offsets seen at its start, one transaction locks the live views
+The fold goes into fresh shadow tables (`views.shadow`) while the live views keep serving: in
+bulk, up to the end offsets seen at the start (services/worker/bulk.py: large fetches, an
+in-memory fold with the worker's own `project` and row builders, COPY; `jobs` processes split the
+partitions). When the bulk fold is done, one transaction locks the live views
 against writers, folds the few events that arrived meanwhile, and swaps the rebuilt rows in
 (`views.swap`): readers see the old views until the commit and the rebuilt ones after it. A
 worker running alongside is blocked for that transaction only; its next batch then meets rows it
@@ -12,8 +14,11 @@ folded are skipped and counted (the running worker has dead-lettered them alread
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from multiprocessing import get_all_start_methods, get_context
 
 from kafka import KafkaConsumer, TopicPartition
 from sqlalchemy import Connection, text
@@ -23,10 +28,12 @@ from tqdm import tqdm
 from services.config import Settings
 from services.domain import RuleConfig
 from services.logs import get_logger
+from services.storage.db import make_engine
 from services.worker import views as v
+from services.worker.bulk import BulkRefused, Folded, fold_partitions
 from services.worker.dlq import Message
 from services.worker.isolate import isolating
-from services.worker.persist import Applied, apply_batch
+from services.worker.persist import Applied, apply_batch, settle_watchlist
 from services.worker.pipeline import decode_one
 
 log = get_logger(__name__)
@@ -39,37 +46,121 @@ class Replayed:
     failed: int = 0  # events the domain could not fold
 
 
-def replay(settings: Settings, engine: Engine, progress: bool = True) -> Replayed:
+def replay(settings: Settings, engine: Engine, progress: bool = True, jobs: int = 1) -> Replayed:
+    """Rebuild the views from the whole journey topic; `jobs` processes fold the log in bulk."""
     rules = RuleConfig.from_settings(settings)
     rebuilt = v.shadow(engine)
     result = Replayed()
-    consumer = _consumer(settings)
     try:
-        partitions = _partitions(consumer, settings.journey_topic)
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        ends = consumer.end_offsets(partitions)
-        total = sum(ends[tp] - consumer.position(tp) for tp in partitions)
-        with tqdm(total=total, unit="event", desc="replay", disable=not progress) as bar:
-            for messages in _read_until(consumer, ends):
-                with engine.begin() as connection:
+        ends = _end_offsets(settings)
+        began = time.monotonic()
+        folded = _bulk(settings, engine, rebuilt, {tp.partition: end for tp, end in ends.items()}, jobs, progress)
+        result.events, result.skipped, result.failed = folded.events, folded.skipped, folded.failed
+        _settle_watchlist(engine, rebuilt, rules)
+        bulk_s = time.monotonic() - began
+        consumer = _consumer(settings)
+        try:
+            consumer.assign(list(ends))
+            for tp, end in ends.items():
+                consumer.seek(tp, end)
+            with engine.begin() as connection:
+                _lock_live(connection)
+                tail = 0
+                for messages in _read_until(consumer, consumer.end_offsets(list(ends))):
                     _fold(connection, rebuilt, messages, rules, result)
-                bar.update(len(messages))
-        with engine.begin() as connection:
-            _lock_live(connection)
-            tail = 0
-            for messages in _read_until(consumer, consumer.end_offsets(partitions)):
-                _fold(connection, rebuilt, messages, rules, result)
-                tail += len(messages)
-            v.swap(connection, rebuilt)
+                    tail += len(messages)
+                v.swap(connection, rebuilt)
+        finally:
+            consumer.close()
         log.info("replay swapped in the rebuilt views", events=result.events, arrived_during_replay=tail,
-                 skipped=result.skipped, failed=result.failed)
+                 skipped=result.skipped, failed=result.failed, jobs=jobs, bulk_s=round(bulk_s, 2),
+                 tail_and_swap_s=round(time.monotonic() - began - bulk_s, 2))
         return result
     except BaseException:
         v.drop(engine, rebuilt)
         raise
+
+
+def _settle_watchlist(engine: Engine, rebuilt: v.Views, rules: RuleConfig) -> None:
+    """The bulk fold judged every offer without the watchlist (a job reads only its partitions):
+    refold the cases the stored entries concern, as the live worker does when an entry comes late
+    (services/worker/accountability.py), so WATCHLISTED_PARTY is what the in-order fold gives."""
+    with engine.begin() as connection:
+        settle_watchlist(connection, rebuilt, rules)
+
+
+def _end_offsets(settings: Settings) -> dict[TopicPartition, int]:
+    """Every partition of the journey topic and its end offset now: where the bulk fold stops."""
+    consumer = _consumer(settings)
+    try:
+        partitions = _partitions(consumer, settings.journey_topic)
+        return consumer.end_offsets(partitions)
     finally:
         consumer.close()
+
+
+def _bulk(settings: Settings, engine: Engine, rebuilt: v.Views, ends: dict[int, int], jobs: int,
+          progress: bool) -> Folded:
+    """The log up to `ends` into the shadow views (services/worker/bulk.py): in this process, or in
+    `jobs` processes each folding the partitions p with p mod jobs == its number. The jobs are
+    forked where the platform can (no second import of everything, a second or more per job on a
+    busy host); the parent holds no open connection while forking (no Kafka client, engine pool
+    emptied), so no socket is shared with a child."""
+    try:
+        return _bulk_jobs(settings, engine, rebuilt, ends, jobs, progress)
+    except BulkRefused as refused:
+        # A record the database refuses fails a whole COPY. Rare (the contract refuses most such
+        # values at the gateway), so the replay starts again batch by batch, where the refused
+        # records are set aside one by one as the live worker dead-lettered them.
+        log.warning("the database refused a record of the bulk fold; rebuilding batch by batch instead",
+                    reason=str(refused))
+        v.shadow(engine)  # the same tables, emptied
+        return _batch_by_batch(settings, engine, rebuilt, ends)
+
+
+def _bulk_jobs(settings: Settings, engine: Engine, rebuilt: v.Views, ends: dict[int, int], jobs: int,
+               progress: bool) -> Folded:
+    if jobs <= 1:
+        with tqdm(total=sum(ends.values()), unit="event", desc="replay", disable=not progress) as bar:
+            return fold_partitions(settings, engine, rebuilt, sorted(ends), ends, bar.update)
+    shares = [[p for p in sorted(ends) if p % jobs == job] for job in range(jobs)]
+    engine.dispose()
+    method = "fork" if "fork" in get_all_start_methods() else "spawn"
+    total = Folded()
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context(method)) as pool:
+        for folded in pool.map(_job, [settings] * jobs, shares, [ends] * jobs):
+            total.add(folded)
+    return total
+
+
+def _job(settings: Settings, partitions: list[int], ends: dict[int, int]) -> Folded:
+    """One job process: its own database engine, the shadow tables the parent created."""
+    began = time.monotonic()
+    engine = make_engine(settings)
+    try:
+        folded = fold_partitions(settings, engine, v.shadow_tables(), partitions, ends)
+    finally:
+        engine.dispose()
+    log.info("replay job folded its partitions", partitions=partitions, events=folded.events,
+             seconds=round(time.monotonic() - began, 2))
+    return folded
+
+
+def _batch_by_batch(settings: Settings, engine: Engine, rebuilt: v.Views, ends: dict[int, int]) -> Folded:
+    """The log up to `ends` folded as the live worker does, a transaction per poll."""
+    rules = RuleConfig.from_settings(settings)
+    result = Replayed()
+    consumer = _consumer(settings)
+    try:
+        partitions = {TopicPartition(settings.journey_topic, p): end for p, end in ends.items()}
+        consumer.assign(list(partitions))
+        consumer.seek_to_beginning(*partitions)
+        for messages in _read_until(consumer, partitions):
+            with engine.begin() as connection:
+                _fold(connection, rebuilt, messages, rules, result)
+    finally:
+        consumer.close()
+    return Folded(result.events, result.skipped, result.failed)
 
 
 def _fold(connection: Connection, rebuilt: v.Views, messages: list[Message], rules: RuleConfig,

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from services.storage.tables import (
     Alert, AlertOutbox, Case, JobOffer, PartyCase, PartyStats, PartyWageGap, TimelineEvent, WatchlistEntry,
 )
+from services.worker.counts import LIVE_TABLES as LIVE_COUNTS
 
 SHADOW_SUFFIX = "_rebuild"
 
@@ -26,6 +27,7 @@ class Views:
     alerts: Table
     job_offers: Table
     outbox: Table | None  # None: the alert changes are not published (a replay)
+    counts: tuple[Table, ...] = ()  # stage_counts, skill_counts, offer_counts (services/worker/counts.py)
     party_cases: Table | None = None  # scorecards (SPEC section 12); None: not kept
     watchlist: Table | None = None
     party_stats: Table | None = None
@@ -34,28 +36,37 @@ class Views:
     @property
     def folded(self) -> tuple[Table, ...]:
         """The tables that are a pure fold of the journey log."""
-        extra = tuple(table for table in (self.party_cases, self.watchlist, self.party_stats, self.party_wage_gaps)
-                      if table is not None)
-        return (self.cases, self.timeline, self.alerts, self.job_offers, *extra)
+        accountability = tuple(table for table in (self.party_cases, self.watchlist, self.party_stats,
+                                                   self.party_wage_gaps) if table is not None)
+        return (self.cases, self.timeline, self.alerts, self.job_offers, *self.counts, *accountability)
 
 
 LIVE = Views(Case.__table__, TimelineEvent.__table__, Alert.__table__, JobOffer.__table__, AlertOutbox.__table__,
-             PartyCase.__table__, WatchlistEntry.__table__, PartyStats.__table__, PartyWageGap.__table__)
+             counts=LIVE_COUNTS, party_cases=PartyCase.__table__, watchlist=WatchlistEntry.__table__,
+             party_stats=PartyStats.__table__, party_wage_gaps=PartyWageGap.__table__)
 
 
 def shadow(engine: Engine) -> Views:
     """Fresh, empty shadow tables (dropped first if a previous rebuild left them behind)."""
+    views = shadow_tables()
+    metadata = views.cases.metadata
+    metadata.drop_all(engine)
+    metadata.create_all(engine)
+    return views
+
+
+ACCOUNTABILITY = ("party_cases", "watchlist", "party_stats", "party_wage_gaps")
+
+
+def shadow_tables() -> Views:
+    """The shadow tables' definitions (a bulk rebuild's job processes write into existing ones)."""
     metadata = MetaData()
     copies = {}
     for table in LIVE.folded:
-        copy = Table(table.name + SHADOW_SUFFIX, metadata, *(column._copy() for column in table.columns))
-        copies[table.name] = copy
-    metadata.drop_all(engine)
-    metadata.create_all(engine)
-    live = LIVE
-    return Views(*(copies[t.name] for t in (live.cases, live.timeline, live.alerts, live.job_offers)), outbox=None,
-                 **{name: copies[getattr(live, name).name]
-                    for name in ("party_cases", "watchlist", "party_stats", "party_wage_gaps")})
+        copies[table] = Table(table.name + SHADOW_SUFFIX, metadata, *(column._copy() for column in table.columns))
+    return Views(copies[LIVE.cases], copies[LIVE.timeline], copies[LIVE.alerts], copies[LIVE.job_offers],
+                 outbox=None, counts=tuple(copies[table] for table in LIVE.counts),
+                 **{name: copies[getattr(LIVE, name)] for name in ACCOUNTABILITY})
 
 
 def drop(engine: Engine, views: Views) -> None:

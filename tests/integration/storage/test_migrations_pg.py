@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
+from alembic import command
 from sqlalchemy import text
 
 from services.storage.db import make_engine
-from services.storage.migrate import head_revision, migrate, schema_differences
+from services.storage.migrate import alembic_config, head_revision, migrate, schema_differences
+from services.worker.counts import recount
+from services.worker.views import LIVE
 from tests.databases import scratch_database
 
 pytestmark = pytest.mark.integration
@@ -31,4 +36,34 @@ def test_the_create_all_test_database_is_adopted(settings):
     engine = make_engine(settings)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == head_revision()
+    engine.dispose()
+
+
+def test_the_counts_migration_fills_the_counts_from_the_views_there(empty_database):
+    """Upgrading a database that already holds cases and offers gives the counts a replay would."""
+    engine = make_engine(empty_database)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0003")
+        conn.execute(text(
+            "INSERT INTO cases (case_id, stage, origin_region, occupation_code, destination_country, wellbeing, "
+            "open_alerts, top_severity_rank, event_count, state) VALUES "
+            "('C1', 'deployed', 'Kerala', '9111', 'SA', 'ok', 0, 0, 3, '{}'), "
+            "('C2', 'job_ready', 'Kerala', '9111', NULL, 'ok', 0, 0, 2, '{}'), "
+            "('C3', 'registered', NULL, NULL, NULL, 'ok', 0, 0, 1, '{}')"))
+        conn.execute(text(
+            "INSERT INTO job_offers (event_id, case_id, offer_id, occupation_code, destination_country, "
+            "origin_region, occurred_at) VALUES (:id, 'C1', 'O1', '9111', 'SA', 'Kerala', :at)"),
+            [{"id": "E1", "at": datetime(2026, 3, 31, 23, 30, tzinfo=UTC)},
+             {"id": "E2", "at": datetime(2026, 4, 1, 0, 30, tzinfo=UTC)}])
+    migrate(engine)
+
+    def counts() -> dict:
+        with engine.connect() as conn:
+            return {table.name: sorted(tuple(row) for row in conn.execute(table.select())) for table in LIVE.counts}
+
+    migrated = counts()
+    with engine.begin() as conn:
+        recount(conn, LIVE)
+    assert counts() == migrated
+    assert (False, "SA", "", "deployed", 1) in migrated["stage_counts"]
     engine.dispose()

@@ -82,7 +82,7 @@ def timeline_count(engine: Engine) -> int:
 
 
 def snapshot(engine: Engine) -> dict[str, list[dict]]:
-    """Every row of the folded views, in primary key order."""
+    """Every row of the folded views (the counts included), in primary key order."""
     with engine.connect() as conn:
         return {table.name: [dict(row._mapping) for row in
                              conn.execute(select(table).order_by(*table.primary_key.columns))]

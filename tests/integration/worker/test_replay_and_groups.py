@@ -70,6 +70,9 @@ def test_replay_gives_the_same_cases_and_alerts_with_time_rules_and_officer_acti
     assert replayed.events == timeline_count(views_engine) and replayed.skipped == 0
     assert snapshot(views_engine)["alerts"] == live["alerts"]  # ids, codes, statuses, raised_at, officers
     assert snapshot(views_engine) == live
+    in_two_jobs = replay(worker_settings, views_engine, progress=False, jobs=2)
+    assert (in_two_jobs.events, in_two_jobs.skipped) == (replayed.events, 0)
+    assert snapshot(views_engine) == live
 
 
 def test_workers_joining_a_group_under_load_lose_no_record(worker_settings, views_engine, tmp_path):

@@ -1,0 +1,98 @@
+"""The stats statements over the counts the worker keeps (services/worker/counts.py).
+
+A count row is within an officer's jurisdiction on the level that officer reads: `*` and `dest:`
+officers read the rows summed over every origin (`by_origin` false), filtered by destination;
+officers with an `origin:` scope read the per-origin rows, where "destination in my countries or
+origin in my regions" is decidable row by row. Missing values are stored as '' and come back as
+null.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import lru_cache
+
+from sqlalchemy import (
+    ColumnElement, Date, Select, Table, and_, bindparam, false, func, literal, select, true, union_all,
+)
+
+from services.query.scope import Jurisdiction
+from services.worker.counts import LIVE_TABLES, window_start
+
+stage_counts, skill_counts, offer_counts = LIVE_TABLES
+
+
+def _visible(table: Table, jurisdiction: Jurisdiction) -> ColumnElement[bool]:
+    c = table.c
+    if jurisdiction.everything:
+        return c.by_origin == false()
+    if not jurisdiction.origins:
+        return and_(c.by_origin == false(), jurisdiction.where(c.destination_country, c.origin_region))
+    return and_(c.by_origin == true(), jurisdiction.where(c.destination_country, c.origin_region))
+
+
+def _shown(column) -> ColumnElement:
+    return func.nullif(column, "")
+
+
+def stages(jurisdiction: Jurisdiction, destination_country: str | None) -> Select:
+    """Headcount per destination and stage; the statement is built once per jurisdiction (the
+    destination filter is a bind parameter)."""
+    return _stages(jurisdiction, destination_country is not None).params(destination_country=destination_country)
+
+
+@lru_cache(maxsize=512)
+def _stages(jurisdiction: Jurisdiction, one_destination: bool) -> Select:
+    c = stage_counts.c
+    dest, stage = _shown(c.destination_country), _shown(c.stage)
+    query = select(dest.label("destination_country"), stage.label("stage"), func.sum(c.count).label("count"))
+    query = query.where(_visible(stage_counts, jurisdiction))
+    if one_destination:
+        query = query.where(c.destination_country == bindparam("destination_country"))
+    return (query.group_by(dest, stage).having(func.sum(c.count) > 0)
+            .order_by(dest.asc().nulls_last(), stage.asc().nulls_last()))
+
+
+def skills(jurisdiction: Jurisdiction, now: datetime) -> Select:
+    """Supply, demand of the window at `now`, and deployed, per occupation and destination."""
+    first = window_start(now)
+    return _skills(jurisdiction).params(first=first, month_after=_next_month(first))
+
+
+@lru_cache(maxsize=512)
+def _skills(jurisdiction: Jurisdiction) -> Select:
+    s, o = skill_counts.c, offer_counts.c
+    supply = (
+        select(s.occupation_code, s.destination_country,
+               func.sum(s.count).filter(s.stage == "job_ready").label("job_ready"),
+               literal(0).label("offers_365d"),
+               func.sum(s.count).filter(s.stage == "deployed").label("deployed"))
+        .where(_visible(skill_counts, jurisdiction))
+        .group_by(s.occupation_code, s.destination_country)
+    )
+    first, month_after = bindparam("first", type_=Date), bindparam("month_after", type_=Date)
+    # Two range scans of the primary key (by_origin, grain, starts, ...): the days of the month the
+    # window starts in, and the months after it. (One OR of both made PostgreSQL scan the table.)
+    days = and_(o.grain == "day", o.starts >= first, o.starts < month_after)
+    months = and_(o.grain == "month", o.starts >= month_after)
+    demand = [
+        select(o.occupation_code, o.destination_country, literal(0).label("job_ready"),
+               func.sum(o.count).label("offers_365d"), literal(0).label("deployed"))
+        .where(_visible(offer_counts, jurisdiction), in_window)
+        .group_by(o.occupation_code, o.destination_country)
+        for in_window in (days, months)
+    ]
+    both = union_all(supply, *demand).subquery()
+    occupation, dest = _shown(both.c.occupation_code), _shown(both.c.destination_country)
+    return (
+        select(occupation.label("occupation_code"), dest.label("destination_country"),
+               func.coalesce(func.sum(both.c.job_ready), 0).label("job_ready"),
+               func.coalesce(func.sum(both.c.offers_365d), 0).label("offers_365d"),
+               func.coalesce(func.sum(both.c.deployed), 0).label("deployed"))
+        .group_by(occupation, dest)
+        .order_by(occupation.asc().nulls_last(), dest.asc().nulls_last())
+    )
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)

@@ -1,0 +1,302 @@
+"""The bulk part of `passage replay`: some partitions of the journey topic, read whole, folded in
+memory, and written into the shadow tables with COPY.
+
+The live worker reads a batch, loads its cases, folds, and writes with a few statements per
+batch: right for a stream, slow for a rebuild, where every case would be read back and rewritten
+once per batch it appears in. A rebuild owns the shadow tables, so here:
+- the log is read in large fetches (aiokafka `getmany`) up to the end offsets the replay saw at
+  its start, and each record decoded with the same `decode_one` (fast path first) as the worker;
+- each event is folded with the same domain `project`, in memory: a case's state lives in a dict
+  for the whole run, and only the final states are written;
+- rows are built by the same builders the worker's `persist` uses (services/worker/rows.py, and
+  services/worker/counts.py for the counts), and written with COPY (`copy_rows`, generic over the
+  table's columns). The timeline streams to the database while reading; the cases, alerts, offers
+  and counts go at the end, in the same transaction.
+What the views hold therefore equals what the live worker builds from the same log (the
+integration test compares them on the demo's log with time rules and officer actions):
+- an event_id seen before changes nothing (first copy wins, as the timeline's primary key makes it
+  in the live worker); one with other content is counted as failed (the live worker dead-letters
+  it as a conflicting duplicate);
+- a record the database refuses fails the whole COPY: the fold raises `BulkRefused` and the
+  replay starts again batch by batch, where such records are set aside one by one;
+- an event the domain cannot fold is left out (the live worker dead-letters it);
+- an alert row is its latest change, with the case's final destination and origin (the live
+  worker writes the latest change and moves every alert of a case when the case moves).
+
+`--jobs N` runs N such folds in parallel processes, job i taking the partitions p with
+p mod N == i: a case's events all live on one partition (key = case_id), so the jobs share no
+case, and their count deltas are added row by row (`counts.write`). Memory: one job holds the
+folded state of each of its cases (a few KB each) and one event_id per event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from sqlalchemy import JSON, Connection, Table, insert, select
+from sqlalchemy.engine import Engine
+
+from services.config import Settings
+from services.domain import AlertChange, CaseState, RuleConfig, project
+from services.logs import get_logger
+from events import WATCHLIST_EVENTS
+from services.domain.watchlist import entry_of
+from services.worker import accountability, counts, refusals
+from services.worker.persist import same_content
+from services.worker.pipeline import decode_one
+from services.worker.rows import Delivered, alert_row, case_row, offer_row, timeline_row
+from services.worker.views import Views
+
+log = get_logger(__name__)
+GC_YOUNG_THRESHOLD = 20_000  # as the worker's (services/worker/runner.py)
+FETCH_RECORDS = 20_000  # records per getmany: large enough that the loop's overhead is noise
+
+
+class BulkRefused(RuntimeError):
+    """The database refused a record of a bulk fold (the whole COPY failed); the reason, redacted."""
+
+
+@dataclass
+class Folded:
+    """Counts of what a fold did (summed over jobs by the replay)."""
+
+    events: int = 0
+    skipped: int = 0  # records that do not decode
+    failed: int = 0  # events the domain could not fold
+
+    def add(self, other: Folded) -> None:
+        self.events += other.events
+        self.skipped += other.skipped
+        self.failed += other.failed
+
+
+@dataclass
+class Fold:
+    """Events in, rows out: the live worker's `project` and row builders over a whole log."""
+
+    rules: RuleConfig
+    states: dict[str, CaseState] = field(default_factory=dict)
+    seen: set[str] = field(default_factory=set)
+    repeats: list[Delivered] = field(default_factory=list)  # event_ids seen before: compared at the end
+    alerts: dict[str, AlertChange] = field(default_factory=dict)  # the latest change of each alert
+    offers: list[dict] = field(default_factory=list)
+    listings: list[Delivered] = field(default_factory=list)  # watchlist events (services/worker/accountability.py)
+    result: Folded = field(default_factory=Folded)
+
+    def add(self, record) -> dict | None:
+        """Fold one record (anything with .value, .partition, .offset); its timeline row, or None
+        when it changes nothing."""
+        delivered, _reason = decode_one(record)
+        if delivered is None:
+            self.result.skipped += 1
+            return None
+        event = delivered.event
+        event_id = str(event.event_id)
+        if event_id in self.seen:  # never applied; same content or not is told apart in `write`
+            if event.event_type not in WATCHLIST_EVENTS:  # a watchlist repeat is not in the timeline
+                self.repeats.append(delivered)
+            return None
+        if event.event_type in WATCHLIST_EVENTS:  # no case: kept for the watchlist table
+            self.seen.add(event_id)
+            self.listings.append(delivered)
+            self.result.events += 1
+            return None
+        try:
+            state, changes = project(self.states.get(event.case_id), event, self.rules)
+        except Exception as error:  # as the live worker: one event must not stop the rebuild
+            self.result.failed += 1
+            log.warning("replay could not fold an event", event_id=event_id,
+                        reason=f"{type(error).__name__}: {error}"[:300])
+            return None
+        self.seen.add(event_id)
+        self.states[event.case_id] = state
+        self.result.events += 1
+        if event.event_type == "recruitment.job_offer_made":
+            self.offers.append(offer_row(event, state))
+        for change in changes:
+            self.alerts[change.alert.alert_id] = change
+        return timeline_row(delivered)
+
+    def write(self, conn: Connection, views: Views) -> None:
+        """The folded cases, alerts, offers and counts into `views` (the timeline went while reading)."""
+        copy_rows(conn, views.cases, [case_row(state, self.rules) for state in self.states.values()])
+        copy_rows(conn, views.alerts, [alert_row(change, self.states[change.alert.case_id])
+                                       for change in self.alerts.values()])
+        copy_rows(conn, views.job_offers, self.offers)
+        counts.write(conn, views.counts, counts.tally_of(self.states.values(), self.offers))
+        if views.party_cases is not None:  # scorecards; the replay refolds for the watchlist after every job
+            copy_rows(conn, views.party_cases, accountability.party_rows(self.states))
+            accountability.add_aggregates(conn, views, self.states, {})
+        if views.watchlist is not None and self.listings:
+            copy_rows(conn, views.watchlist, [accountability.watchlist_row(d, entry_of(d.event)) for d in self.listings])
+        self._tell_repeats(conn, views)
+
+    def _tell_repeats(self, conn: Connection, views: Views) -> None:
+        """A repeated event_id with other content is a conflicting duplicate (counted as failed, as
+        the live worker dead-letters it, `persist.same_content`); with the same content, nothing."""
+        if not self.repeats:
+            return
+        t = views.timeline.c
+        ids = list({str(d.event.event_id) for d in self.repeats})
+        held = {row.event_id: row.envelope
+                for row in conn.execute(select(t.event_id, t.envelope).where(t.event_id.in_(ids)))}
+        for delivered in self.repeats:
+            if not same_content(delivered.event, held[str(delivered.event.event_id)]):
+                self.result.failed += 1
+                log.warning("replay set aside a conflicting duplicate", event_id=str(delivered.event.event_id),
+                            partition=delivered.partition, offset=delivered.offset)
+
+
+def fold_partitions(settings: Settings, engine: Engine, views: Views, partitions: list[int],
+                    ends: dict[int, int], on_read: Callable[[int], object] = lambda records: None) -> Folded:
+    """Fold `partitions` of the journey topic up to `ends` (partition -> end offset) into `views`,
+    in one transaction. `on_read(n)` after each fetch of n records (a progress bar)."""
+    try:
+        return _fold_partitions(settings, engine, views, partitions, ends, on_read)
+    except Exception as error:
+        if refusals.is_record_fault(error):
+            raise BulkRefused(refusals.reason(error)) from None
+        raise
+
+
+def _fold_partitions(settings: Settings, engine: Engine, views: Views, partitions: list[int],
+                     ends: dict[int, int], on_read: Callable[[int], object]) -> Folded:
+    fold = Fold(RuleConfig.from_settings(settings))
+    # As in the worker (services/worker/runner.py): millions of short-lived objects per fold, so
+    # young collections far less often; restored after.
+    thresholds = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *thresholds[1:])
+    try:
+        with engine.begin() as conn:
+            with TimelineCopy(conn, views.timeline) as timeline:
+                asyncio.run(_read(settings, partitions, ends, fold, timeline, on_read))
+            fold.write(conn, views)
+    finally:
+        gc.set_threshold(*thresholds)
+    return fold.result
+
+
+async def _read(settings: Settings, partitions: list[int], ends: dict[int, int], fold: Fold, timeline,
+                on_read: Callable[[int], object]) -> None:
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
+                                client_id="passage-replay", max_partition_fetch_bytes=8 * 1024 * 1024,
+                                fetch_max_bytes=64 * 1024 * 1024, **_security(settings))
+    await consumer.start()
+    try:
+        tps = {TopicPartition(settings.journey_topic, p): ends[p] for p in partitions}
+        consumer.assign(list(tps))
+        await consumer.seek_to_beginning(*tps)
+        remaining = {tp for tp, end in tps.items() if await consumer.position(tp) < end}
+        while remaining:
+            fetched = await consumer.getmany(*remaining, timeout_ms=1000, max_records=FETCH_RECORDS)
+            for tp, records in fetched.items():
+                end = tps[tp]
+                for record in records:
+                    if record.offset >= end:
+                        break
+                    row = fold.add(record)
+                    if row is not None:
+                        timeline.write(row)
+                if (records and records[-1].offset >= end - 1) or await consumer.position(tp) >= end:
+                    remaining.discard(tp)
+                on_read(len(records))
+    finally:
+        await consumer.stop()
+
+
+class TimelineCopy:
+    """One COPY into the timeline, open while the log is read (rows written as they come)."""
+
+    def __init__(self, conn: Connection, table: Table) -> None:
+        self.conn, self.table = conn, table
+        self.rows: list[dict] = []
+        self._copy = None
+
+    def __enter__(self) -> TimelineCopy:
+        if self.conn.dialect.name == "postgresql":
+            self._cursor = self.conn.connection.driver_connection.cursor()
+            self._context = self._cursor.copy(_copy_statement(self.conn, self.table))
+            self._copy = self._context.__enter__()
+            self._names = [column.name for column in self.table.columns]
+            self._json = _json_columns(self.table)
+        return self
+
+    def write(self, row: dict) -> None:
+        if self._copy is None:
+            self.rows.append(row)
+        else:
+            self._copy.write_row([_value(row, name, self._json) for name in self._names])
+
+    def __exit__(self, *exc_info) -> None:
+        if self._copy is None:
+            copy_rows(self.conn, self.table, self.rows)
+            return
+        self._context.__exit__(*exc_info)
+        self._cursor.close()
+
+
+def copy_rows(conn: Connection, table: Table, rows: Iterable[dict]) -> None:
+    """Rows as the worker's row builders make them (JSON columns as `<name>_json` text or as
+    values) into `table`: COPY on PostgreSQL, one executemany elsewhere."""
+    rows = list(rows)
+    if not rows:
+        return
+    json_columns = _json_columns(table)
+    names = [column.name for column in table.columns]
+    if conn.dialect.name != "postgresql":
+        conn.execute(insert(table), [{name: _plain(row, name, json_columns) for name in names if _has(row, name)}
+                                     for row in rows])
+        return
+    cursor = conn.connection.driver_connection.cursor()
+    with cursor, cursor.copy(_copy_statement(conn, table)) as copy:
+        for row in rows:
+            copy.write_row([_value(row, name, json_columns) for name in names])
+
+
+def _copy_statement(conn: Connection, table: Table) -> str:
+    quote = conn.dialect.identifier_preparer.quote
+    return f"COPY {quote(table.name)} ({', '.join(quote(column.name) for column in table.columns)}) FROM STDIN"
+
+
+def _json_columns(table: Table) -> set[str]:
+    return {column.name for column in table.columns if isinstance(column.type, JSON)}
+
+
+def _has(row: dict, name: str) -> bool:
+    return name in row or f"{name}_json" in row
+
+
+def _value(row: dict, name: str, json_columns: set[str]):
+    """A COPY field: JSON columns as JSON text."""
+    if name in json_columns:
+        text = row.get(f"{name}_json")
+        if text is not None:
+            return text
+        value = row.get(name)
+        return None if value is None else json.dumps(value, separators=(",", ":"))
+    return row.get(name)
+
+
+def _plain(row: dict, name: str, json_columns: set[str]):
+    """An executemany value: JSON columns as Python values."""
+    if name in json_columns and f"{name}_json" in row:
+        return json.loads(row[f"{name}_json"])
+    return row.get(name)
+
+
+def _security(settings: Settings) -> dict:
+    """aiokafka's spelling of the Kafka security settings."""
+    options: dict = {"security_protocol": settings.kafka_security_protocol}
+    if settings.kafka_security_protocol in ("SSL", "SASL_SSL"):
+        from aiokafka.helpers import create_ssl_context
+
+        options["ssl_context"] = create_ssl_context(cafile=settings.kafka_ssl_cafile)
+    if settings.kafka_sasl_mechanism:
+        options.update(sasl_mechanism=settings.kafka_sasl_mechanism, sasl_plain_username=settings.kafka_sasl_username,
+                       sasl_plain_password=settings.kafka_sasl_password)
+    return options
