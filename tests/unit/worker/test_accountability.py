@@ -7,11 +7,13 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from services.domain import RuleConfig
-from services.worker.persist import apply_batch
+from services.worker import views
+from services.worker.bulk import Fold, TimelineCopy
+from services.worker.persist import apply_batch, settle_watchlist
 from services.worker.views import LIVE
 from tests.factories import make
 from tests.unit.domain.test_watchlist_rule import listing
-from tests.unit.worker.support import delivered
+from tests.unit.worker.support import delivered, message
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -81,3 +83,30 @@ def test_a_watchlist_event_id_again_with_other_content_is_a_conflicting_duplicat
     applied = run(sqlite_engine, changed)
     assert applied.applied == 0 and [reason for _, reason in applied.failed] == ["conflicting_duplicate"]
     assert [row["reason"] for row in table(sqlite_engine, LIVE.watchlist)] == ["passports withheld"]
+
+
+def test_a_bulk_rebuild_then_the_watchlist_pass_gives_the_live_rows(sqlite_engine):
+    entry, removal = listing(1, "E1"), listing(20, "E1", added=False)
+    stream = [make("recruitment.job_offer_made", 5), make("deployment.departed", 6),
+              make("recruitment.job_offer_made", 7, case_id="CASE-0002", employer_id="E1"),
+              make("recruitment.job_offer_made", 9, case_id="CASE-0002", offer_id="O2", employer_id="E2")]
+    run(sqlite_engine, entry, *stream, removal)  # live: in recorded order
+    rebuilt = views.shadow(sqlite_engine)
+    fold = Fold(RuleConfig())
+    with sqlite_engine.begin() as conn:
+        with TimelineCopy(conn, rebuilt.timeline) as timeline:
+            offsets = {event.event_id: offset for offset, event in enumerate([entry, *stream, removal])}
+            for event in [*stream, removal, entry, entry]:  # the entries last, one twice
+                row = fold.add(message(event, offsets[event.event_id]))
+                if row is not None:
+                    timeline.write(row)
+        fold.write(conn, rebuilt)
+        settle_watchlist(conn, rebuilt, RuleConfig())
+    assert len(watchlisted_alerts(sqlite_engine)) == 2
+    for live, shadow in zip(LIVE.folded, rebuilt.folded, strict=True):
+        assert rows(sqlite_engine, shadow) == rows(sqlite_engine, live), live.name
+
+
+def rows(engine, t):
+    with engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(select(t).order_by(*t.primary_key.columns))]
