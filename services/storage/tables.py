@@ -293,6 +293,21 @@ class WebhookDelivery(SQLModel, table=True):
     last_error: str | None = None
 
 
+class ConsoleSession(SQLModel, table=True):
+    """A signed-in officer console session (services/console/sessions.py). The cookie holds a random
+    token; only its HMAC is stored, so a database dump opens no session. Signing out deletes the row,
+    which is what makes a copied cookie useless afterwards."""
+
+    __tablename__ = "console_sessions"
+    __table_args__ = (Index("ix_console_sessions_expires", "expires_at"),)
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    officer_id: str = Field(max_length=64)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = _tz(nullable=False)
+    expires_at: datetime = _tz(nullable=False)
+
+
 class PartyCase(SQLModel, table=True):
     """One case's contribution to one employer's or recruiting agent's scorecard (SPEC section 12),
     replaced by the worker in the transaction that changes the case (`services.domain.scorecards`).

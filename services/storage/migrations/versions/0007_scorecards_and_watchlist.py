@@ -3,7 +3,7 @@ recruiting agent, kept by the worker), `party_stats` and `party_wage_gaps` (aggr
 destination and origin region) and `watchlist` (every watchlist event, as history).
 
 Revision ID: 0007
-Revises: 0009
+Revises: 0008
 Create Date: 2026-12-06
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
