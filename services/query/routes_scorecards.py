@@ -65,7 +65,7 @@ class AgentScorecards(BaseModel):
 def employer_scorecards(officer: CurrentOfficer, db: DbDep, destination_country: CountryCode | None = None,
                         min_placements: MinPlacements = 0) -> Response:
     """Per employer within scope: placements, alerts per 100 placements, median wage gap, watchlist."""
-    cards = scorecards(db, officer.jurisdiction, EMPLOYER, destination_country, min_placements)
+    cards = scorecards(db, officer.jurisdiction, EMPLOYER, destination_country, min_placements or 0)
     return respond(EmployerScorecards(items=[EmployerScorecard(employer_id=party_id, **figures)
                                              for party_id, figures in cards]))
 
@@ -74,7 +74,7 @@ def employer_scorecards(officer: CurrentOfficer, db: DbDep, destination_country:
 def agent_scorecards(officer: CurrentOfficer, db: DbDep, destination_country: CountryCode | None = None,
                      min_placements: MinPlacements = 0) -> Response:
     """Per recruiting agent within scope: the same figures as for employers."""
-    cards = scorecards(db, officer.jurisdiction, AGENT, destination_country, min_placements)
+    cards = scorecards(db, officer.jurisdiction, AGENT, destination_country, min_placements or 0)
     return respond(AgentScorecards(items=[AgentScorecard(recruiting_agent_id=party_id, **figures)
                                           for party_id, figures in cards]))
 
