@@ -41,6 +41,7 @@ from events.payloads.skilling import (
     TrainingCompleted,
     TrainingEnrolled,
 )
+from events.payloads.watchlist import WatchlistEntryAdded, WatchlistEntryRemoved
 
 __all__ = [
     "AlertAcknowledged", "AlertResolved", "Arrived", "Aspirations", "AssistanceProvided",
@@ -51,5 +52,5 @@ __all__ = [
     "SkillAssessed", "SkillCertified", "SkillsRecognized", "TimeAlertRaised", "TrainingCompleted",
     "TrainingEnrolled", "VisaIssued", "WagePaid", "WelfareCheckCompleted",
     "AlertEscalated", "CaseAssigned", "ReferralAccepted", "ReferralCompleted", "ReferralDeclined",
-    "ReferralMade",
+    "ReferralMade", "WatchlistEntryAdded", "WatchlistEntryRemoved",
 ]

@@ -130,6 +130,9 @@ SENTENCES: dict[str, Callable[[Payload], str]] = {
     "referral.completed": _field("Referral {referral_id} completed: {outcome}"),
     "case.time_alert_raised": _field("{code} alert raised by the time rules",
                                      code=lambda code: words(code).capitalize()),
+    # About a party, not a case (SPEC 12): never in a case's timeline; named for completeness.
+    "watchlist.entry_added": _field("Watchlist entry added for {party_id}"),
+    "watchlist.entry_removed": _field("Watchlist entry removed for {party_id}"),
 }
 
 

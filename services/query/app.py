@@ -19,7 +19,9 @@ from services.config import Settings
 from services.console import create_console
 from services.kafka.producer import Publisher
 from services.logs import get_logger
-from services.query import actions, routes_alerts, routes_audit, routes_cases, routes_casework, routes_stats
+from services.query import (
+    actions, routes_alerts, routes_audit, routes_cases, routes_casework, routes_scorecards, routes_stats,
+)
 from services.query.deps import Clients
 from services.storage.db import make_engine
 from services.gateway.access_log import RequestLog
@@ -63,7 +65,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, publisher: P
                                        headers={"Retry-After": "5"}))
 
     add_health_routes(app, {"kafka": clients.publisher.reachable, "database": database_check(clients.engine)})
-    for module in (routes_cases, routes_alerts, routes_stats, routes_audit, routes_casework):
+    for module in (routes_cases, routes_alerts, routes_stats, routes_scorecards, routes_audit, routes_casework):
         app.include_router(module.router)
     actions.install(app)  # Idempotency-Key: inside hardening's body limits, which read the body first
     hardening.install(app, production=settings.env == "production", title="Passage query API", limit_bodies=True)

@@ -1,25 +1,20 @@
 """Assign, refer (SPEC 10) and scorecards (SPEC 12) in the console, through the API's own routes.
 
-Assign and refer run the query app's real `routes_casework`. The scorecard routes are not in the
-query app yet: a stand-in with the SPEC's path and parameters takes their place, and without it
-the console leaves scorecards out.
+Assign and refer run the query app's real `routes_casework`, the scorecards its `routes_scorecards`.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import pytest
-from fastapi import APIRouter, Query
-from fastapi.testclient import TestClient
+from datetime import UTC, datetime
 
 import events
+from services.domain import RuleConfig
 from services.gateway.agencies import add_agency
-from services.query.app import create_app
-from services.query.auth import CurrentOfficer
-from services.query.deps import DbDep
-from tests.query_seed import FakePublisher, seed
+from services.worker.persist import apply_batch
+from services.worker.views import LIVE
+from tests.factories import make
 from tests.unit.console.conftest import Console
+from tests.unit.worker.support import delivered
 
 
 def published(console: Console) -> list[tuple]:
@@ -59,46 +54,19 @@ def test_refer_goes_through_the_api_route(console, sqlite_engine, unit_settings)
     assert unknown.status_code == 422 and "service" in unknown.text
 
 
-def scorecard_routes(calls: list[tuple]) -> APIRouter:
-    router = APIRouter()
-
-    @router.get("/v1/stats/employers")
-    def employers(officer: CurrentOfficer, db: DbDep, destination_country: str | None = None,
-                  min_placements: Annotated[int | None, Query(ge=0)] = None) -> dict:
-        calls.append(("employers", officer.id, destination_country, min_placements))
-        return {"items": [{"employer_id": "EMP-ALNOOR", "placements": 12, "alerts_per_100": {"abuse": 8.3},
-                           "watchlisted": True}]}
-
-    return router
-
-
-@pytest.fixture
-def calls() -> list[tuple]:
-    return []
-
-
-@pytest.fixture
-def with_scorecards(sqlite_engine, unit_settings, calls):
-    tokens = seed(sqlite_engine, unit_settings.secret_key)
-    app = create_app(unit_settings, engine=sqlite_engine, publisher=FakePublisher())
-    app.include_router(scorecard_routes(calls))
-    with TestClient(app) as client:
-        yield Console(client, tokens, FakePublisher())
-
-
-def test_without_their_route_scorecards_are_left_out(console):
+def test_scorecards_go_through_the_api_route(console, sqlite_engine):
+    stream = [make("recruitment.job_offer_made", 1, case_id="SC-0001", employer_id="EMP-ALNOOR"),
+              make("deployment.departed", 2, case_id="SC-0001"),
+              make("deployment.incident_reported", 3, case_id="SC-0001", category="physical_abuse")]
+    with sqlite_engine.begin() as conn:
+        apply_batch(conn, LIVE, [delivered(e, offset=i) for i, e in enumerate(stream)], RuleConfig(),
+                    datetime(2026, 1, 1, tzinfo=UTC))
     console.sign_in("off-sa")
-    assert "/console/scorecards/" not in console.get("/console/inbox").text
-    assert console.get("/console/scorecards/employers").status_code == 404
-
-
-def test_scorecards_appear_with_their_route(with_scorecards, calls):
-    with_scorecards.sign_in("off-sa")
-    assert '/console/scorecards/employers"' in with_scorecards.get("/console/inbox").text
-    page = with_scorecards.get("/console/scorecards/employers", destination="sa", min_placements=5)
-    assert page.status_code == 200 and "EMP-ALNOOR" in page.text and "abuse: 8.3" in page.text
-    assert calls == [("employers", "off-sa", "SA", 5)]
-    assert with_scorecards.get("/console/scorecards/agents").status_code == 404
+    assert '/console/scorecards/employers"' in console.get("/console/inbox").text
+    page = console.get("/console/scorecards/employers", destination="sa", min_placements=1)
+    assert page.status_code == 200 and "EMP-ALNOOR" in page.text and "100.0" in page.text
+    assert "EMP-ALNOOR" not in console.get("/console/scorecards/employers", destination="ae").text
+    assert console.get("/console/scorecards/agents").status_code == 200
 
 
 def test_assigned_to_me_filters_the_inbox_and_the_cases(console, sqlite_engine):

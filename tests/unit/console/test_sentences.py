@@ -31,7 +31,7 @@ JOB_OFFER = {"offer_id": "O1", "employer_id": "E1", "employer_name": "Al Noor Co
     ("case.referral_made", {"referral_id": "R1", "service": "shelter", "to_agency_id": "helpline-1",
                             "officer_id": "off-1", "note": "tonight"}, "2026-01-01T10:00:00Z",
      "1 Jan 2026 · Referred for shelter to helpline-1 by officer off-1: “tonight”"),
-    ("watchlist.entry_added", {"party_id": "E1"}, "2026-01-01T10:00:00Z", "1 Jan 2026 · Watchlist entry added"),
+    ("watchlist.entry_added", {"party_id": "E1"}, "2026-01-01T10:00:00Z", "1 Jan 2026 · Watchlist entry added for E1"),
 ])
 def test_events_read_as_sentences(event_type, payload, occurred_at, expected):
     assert line({"event_type": event_type, "payload": payload, "occurred_at": occurred_at}) == expected
