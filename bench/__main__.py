@@ -3,7 +3,7 @@
     python -m bench [--quick] [--only NAME[,NAME...]]
 
 Runs bench.gateway, bench.worker, bench.latency, bench.query, bench.replay, bench.scale_out,
-bench.sweep, bench.notify and bench.privacy as
+bench.sweep, bench.notify, bench.console, bench.scorecards and bench.privacy as
 subprocesses, one after the other (they would slow each other down on a small host), with sizes
 that take about 15 minutes on 2 cores (18 on a busy shared host, 10 of them loading the query
 bench's million cases; --quick: 3 to 5). Each bench writes its own JSON with
@@ -40,6 +40,8 @@ PLAN: dict[str, tuple[list[str], list[str]]] = {
     "scale_out": ([], ["--events", "20000"]),
     "sweep": ([], ["--cases", "100000", "--due", "1000"]),  # 1M cases / 10k due; quick 100k / 1k
     "notify": ([], ["--quick"]),  # 150 distress probes to a webhook; quick 40
+    "console": ([], ["--quick"]),  # officer console pages vs the JSON API, 1M cases; quick 100k
+    "scorecards": ([], ["--quick"]),  # 1M cases / 50k employers; quick 100k / 5k
     "privacy": ([], ["--quick"]),  # 4 rounds of 600 journeys, plain and encrypted; quick 150
 }
 TIMEOUT_S = 30 * 60

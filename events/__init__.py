@@ -3,7 +3,7 @@
 Pure pydantic models and functions; imports nothing from `services/`.
 """
 
-from events.catalogue import CATALOGUE, EventSpec, may_publish, stage_of
+from events.catalogue import CATALOGUE, WATCHLIST_EVENTS, EventSpec, may_publish, stage_of, watchlist_refusal
 from events.codec import InvalidEvent, Problem, decode, encode, validate
 from events.envelope import Envelope, Source, stamp
 from events.payloads import *  # noqa: F403 - the payload models are part of the API
@@ -37,7 +37,7 @@ from events.types import (
 )
 
 __all__ = [
-    "CATALOGUE", "EventSpec", "may_publish", "stage_of",
+    "CATALOGUE", "WATCHLIST_EVENTS", "EventSpec", "may_publish", "stage_of", "watchlist_refusal",
     "InvalidEvent", "Problem", "decode", "encode", "validate",
     "Envelope", "Source", "stamp",
     "AgencyKind", "AlertCode", "AlertStatus", "AssessmentResult", "AssistanceKind", "CaseId", "Channel", "ContractEndReason",

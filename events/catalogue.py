@@ -27,13 +27,16 @@ MANDATES: Mapping[AgencyKind, tuple[str, ...]] = {
     ),
     K.emigration_authority: (
         "recruitment.emigration_clearance_granted", "deployment.departed", "return.returned",
+        "watchlist.*",
     ),
     K.insurer: ("recruitment.insurance_issued",),
     K.employer: (
         "deployment.employment_started", "deployment.employer_changed", "deployment.wage_paid",
         "return.contract_ended",
     ),
-    K.mission: ("recruitment.visa_issued", "deployment.*", "return.*", "migrant.consent_changed"),
+    # A mission may watchlist employers only; the gateway refuses its recruiting_agent entries
+    # (`watchlist_refusal`), which a mandate by event type cannot express.
+    K.mission: ("recruitment.visa_issued", "deployment.*", "return.*", "watchlist.*", "migrant.consent_changed"),
     K.helpline: (
         "deployment.welfare_check_completed", "deployment.grievance_filed",
         "deployment.incident_reported", "deployment.distress_reported",
@@ -113,9 +116,26 @@ CATALOGUE: Mapping[str, EventSpec] = {spec.event_type: spec for spec in [
     _v1("referral.accepted", p.ReferralAccepted, None),
     _v1("referral.declined", p.ReferralDeclined, None),
     _v1("referral.completed", p.ReferralCompleted, None),
+    _v1("watchlist.entry_added", p.WatchlistEntryAdded, None),
+    _v1("watchlist.entry_removed", p.WatchlistEntryRemoved, None),
     _v1("migrant.consent_changed", p.ConsentChanged, None),
     _v1("case.erasure_requested", p.ErasureRequested, None),
 ]}
+
+# Events about a party rather than a case: their case_id is the party id, and no case is made.
+WATCHLIST_EVENTS = frozenset({"watchlist.entry_added", "watchlist.entry_removed"})
+
+
+def watchlist_refusal(kind: AgencyKind | str, event_type: str, payload: object) -> str | None:
+    """SPEC section 12: a mission may watchlist employers, not recruiting agents. Why an otherwise
+    valid watchlist event from `kind` is outside its mandate, or None when it is within it."""
+    if event_type not in WATCHLIST_EVENTS or AgencyKind(kind) != K.mission:
+        return None
+    party_kind = getattr(payload, "party_kind", None)
+    if party_kind is not None and party_kind.value != "employer":
+        return (f"an agency of kind mission may put only employers on the watchlist, not {party_kind.value}; "
+                "ask the emigration authority to publish it")
+    return None
 
 
 def may_publish(kind: AgencyKind | str, event_type: str) -> bool:

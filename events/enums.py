@@ -60,6 +60,13 @@ class FeePayer(str, Enum):
     employer = "employer"
 
 
+class PartyKind(str, Enum):
+    """Who a watchlist entry names (SPEC section 12)."""
+
+    employer = "employer"
+    recruiting_agent = "recruiting_agent"
+
+
 class Channel(str, Enum):
     """How a welfare check or a distress report reached us."""
 
@@ -139,6 +146,7 @@ class AlertCode(str, Enum):
     INSURANCE_LAPSED = "INSURANCE_LAPSED"
     NOT_ARRIVED = "NOT_ARRIVED"
     REFERRAL_STALLED = "REFERRAL_STALLED"
+    WATCHLISTED_PARTY = "WATCHLISTED_PARTY"  # SPEC section 12: an event rule
 
 
 class Severity(str, Enum):

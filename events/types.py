@@ -39,6 +39,7 @@ from events.enums import (  # noqa: F401
     FeePayer,
     GrievanceCategory,
     IncidentCategory,
+    PartyKind,
     ReferralService,
     ReferralStatus,
     ReintegrationKind,

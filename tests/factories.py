@@ -76,6 +76,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "referral.accepted": {"referral_id": "R1"},
     "referral.declined": {"referral_id": "R1", "reason": "no beds"},
     "referral.completed": {"referral_id": "R1", "outcome": "sheltered for two weeks"},
+    "watchlist.entry_added": {"party_kind": "employer", "party_id": "E1", "reason": "passports withheld"},
+    "watchlist.entry_removed": {"party_kind": "employer", "party_id": "E1"},
     "migrant.consent_changed": {"data_sharing": False},
     "case.erasure_requested": {"officer_id": "sup-1", "reason": "the migrant asked to be forgotten"},
 }

@@ -42,6 +42,7 @@ from events.payloads.skilling import (
     TrainingCompleted,
     TrainingEnrolled,
 )
+from events.payloads.watchlist import WatchlistEntryAdded, WatchlistEntryRemoved
 
 __all__ = [
     "AlertAcknowledged", "AlertResolved", "Arrived", "Aspirations", "AssistanceProvided",
@@ -52,5 +53,5 @@ __all__ = [
     "SkillAssessed", "SkillCertified", "SkillsRecognized", "TimeAlertRaised", "TrainingCompleted",
     "TrainingEnrolled", "VisaIssued", "WagePaid", "WelfareCheckCompleted",
     "AlertEscalated", "CaseAssigned", "ReferralAccepted", "ReferralCompleted", "ReferralDeclined",
-    "ReferralMade",
+    "ReferralMade", "WatchlistEntryAdded", "WatchlistEntryRemoved",
 ]

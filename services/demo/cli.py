@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from services.config import Settings
 
 CHUNK = 2000  # journeys generated and published at a time (bounded memory for large demos)
+TOP_MIN_PLACEMENTS = 5  # the top-five table ignores employers too small for a rate to mean much
 STAGES = ("registered", "skilling", "job_ready", "recruiting", "cleared", "deployed", "returned")
 
 
@@ -46,7 +47,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
 
     from events.client import PassageClient, PublishError
     from services.cli import CommandError
-    from services.demo import credentials
+    from services.demo import bad_actors, credentials
     from services.demo.journeys import iter_journeys, run_tag
     from services.demo.publish import publish, waves
     from services.demo.views import QueryApi, QueryError
@@ -79,6 +80,8 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
 
     began = time.monotonic()
     try:
+        # Before the journeys, so the watchlisted employer's offers are recorded after the entry.
+        clients["emigration_authority"].publish(bad_actors.watchlisting(run_tag(seed), datetime.now(UTC).isoformat()))
         journeys = iter_journeys(args.migrants, seed=seed, now=datetime.now(UTC),
                                  clearance_required=settings.clearance_required_set)
         while chunk := list(itertools.islice(journeys, CHUNK)):
@@ -105,6 +108,9 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
             "events_per_second_end_to_end": round(published / (publish_s + caught_up_s), 1),
             "cases_per_stage": dict(query.cases_per_stage()),
             "open_alerts_per_code": dict(query.open_alerts_per_code()),
+            "watchlisted_employer": bad_actors.WATCHLISTED_EMPLOYER,
+            "top_employers_by_abuse": query.top_employers_by_abuse(5, min_placements=TOP_MIN_PLACEMENTS),
+            "watchlisted_party_alerts": query.alert_statuses("WATCHLISTED_PARTY"),
         }
         summary["case_work"] = _case_work(query, creds, gateway_url, expected, seed, args.timeout, settings)
     except QueryError as error:
@@ -199,9 +205,29 @@ def _render(summary: dict, settings: Settings) -> str:
                   f"  (an alert escalates when still open PASSAGE_ACK_HOURS after Passage recorded it: "
                   f"{settings.ack_hours}; unanswered referrals raise REFERRAL_STALLED after "
                   f"{settings.referral_accept_hours:g} h)", ""]
+    lines += _render_accountability(summary)
     lines.append(f"Time-rule alerts ({', '.join(_text(rule.code) for rule in TIME_RULES)}) are raised by the "
                  f"worker's sweep every {settings.sweep_interval_s:g}s, so more may appear in a minute.")
     return "\n".join(lines)
+
+
+def _render_accountability(summary: dict) -> list[str]:
+    lines = [f"Top five employers by abuse alerts per 100 placements (at least {TOP_MIN_PLACEMENTS} placements):"]
+    lines.append(f"  {'employer':<12}{'placements':>11}{'abuse':>8}{'wages':>8}{'fees':>8}{'paid %':>8}  watchlisted")
+    for card in summary["top_employers_by_abuse"]:
+        paid = "-" if card["median_wage_gap"] is None else f"{card['median_wage_gap']:.0f}"
+        lines.append(f"  {card['employer_id']:<12}{card['placements']:>11,}{_rate(card['abuse_per_100']):>8}"
+                     f"{_rate(card['wages_per_100']):>8}{_rate(card['fees_per_100']):>8}{paid:>8}  "
+                     f"{'yes' if card['watchlisted'] else ''}")
+    statuses = Counter(summary["watchlisted_party_alerts"])
+    detail = ", ".join(f"{count:,} {status}" for status, count in sorted(statuses.items())) or "none"
+    lines += ["", f"WATCHLISTED_PARTY alerts raised (the demo emigration authority watchlisted "
+                  f"{summary['watchlisted_employer']} before publishing): {sum(statuses.values()):,} ({detail})", ""]
+    return lines
+
+
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
 
 
 def _text(value) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from services.demo import bad_actors
 from services.demo import corridors as w
 
 MONTH = timedelta(days=30.44)
@@ -97,7 +98,7 @@ class Story:
         else:
             destination = self.placement.destination  # back to the same country
         place = w.DESTINATIONS[destination]
-        employer = rng.randrange(1, 60)
+        employer = bad_actors.employer_number(self.case_id, number, rng.randrange(1, 60), self.traits)
         stem = w.EMPLOYER_STEMS[employer % len(w.EMPLOYER_STEMS)]
         line = w.EMPLOYER_LINES[self.occupation.code]
         wage = _round_nicely(self.occupation.base_wage_usd * place.wage_factor * place.usd_rate * rng.uniform(0.9, 1.25))

@@ -39,6 +39,15 @@ class QueryApi:
     def open_alerts_per_code(self) -> Counter[str]:
         return Counter(alert["code"] for alert in self._pages("/v1/alerts", {"status": "open"}))
 
+    def top_employers_by_abuse(self, count: int, min_placements: int) -> list[dict]:
+        """The `count` employer scorecards with the most abuse alerts per 100 placements."""
+        cards = self._get("/v1/stats/employers", {"min_placements": str(min_placements)})["items"]
+        return sorted(cards, key=lambda c: (-(c["abuse_per_100"] or 0), -c["placements"], c["employer_id"]))[:count]
+
+    def alert_statuses(self, code: str) -> list[str]:
+        """The status of every alert of `code`, whatever its status."""
+        return [alert["status"] for alert in self._pages("/v1/alerts", {"code": code})]
+
     def event_counts(self, case_ids: set[str]) -> dict[str, int]:
         """event_count of each of `case_ids` the welfare view holds (absent: not projected yet)."""
         return {case["case_id"]: case["event_count"] for case in self._pages("/v1/cases", {})

@@ -17,7 +17,8 @@ Rules of the lifecycle (where SPEC is silent, decided here):
 - acknowledging works on an open alert, resolving on an unresolved one; anything else, or an
   unknown alert_id, changes nothing (the query service answers 404/409 before publishing);
 - acknowledged_at / resolved_at are the event's occurred_at, but never before raised_at.
-- event-rule alerts are closed only by officers;
+- event-rule alerts are closed only by officers, except WATCHLISTED_PARTY, which resolves itself
+  when the case's latest offer and contract name no listed party (`services.domain.watchlist`);
 - `case.alert_escalated` (SPEC section 10) sets escalated_at on an alert still open and not yet
   escalated; its time is the event's occurred_at (the instant the limit passed), so a replay
   gives the same escalated_at.
@@ -36,6 +37,7 @@ from pydantic import BaseModel
 from events import CATALOGUE, AlertCode, AlertStatus, Envelope, Severity
 from services.domain import rules as r
 from services.domain.state import Alert, CaseState
+from services.domain.watchlist import Entry, moment, on_watchlist
 
 ALERT_NAMESPACE = UUID("6f1d2f4e-3c55-4f0a-9a7e-3b9f1f6c2a10")
 SYSTEM = "system"
@@ -52,6 +54,7 @@ class Rule:
 
 INCIDENT, GRIEVANCE = "deployment.incident_reported", "deployment.grievance_filed"
 CHECK, DISTRESS = "deployment.welfare_check_completed", "deployment.distress_reported"
+OFFER, CONTRACT = "recruitment.job_offer_made", "recruitment.contract_signed"
 
 
 CRITICAL, HIGH, MEDIUM = Severity.critical, Severity.high, Severity.medium
@@ -69,6 +72,7 @@ RULES: tuple[Rule, ...] = (
     Rule(AlertCode.DEPARTED_WITHOUT_CLEARANCE, HIGH, fires=r.departed_without_clearance, on=("deployment.departed",)),
     Rule(AlertCode.RECRUITMENT_FEE_CHARGED, MEDIUM, fires=r.recruitment_fee_charged, on=("recruitment.fee_paid",)),
     Rule(AlertCode.WELFARE_CONCERN, MEDIUM, fires=r.welfare_concern, on=(CHECK,)),
+    Rule(AlertCode.WATCHLISTED_PARTY, HIGH, fires=r.watchlisted_party, on=(OFFER, CONTRACT)),
     Rule(AlertCode.WAGE_UNPAID, HIGH, due=r.wage_unpaid_due),
     Rule(AlertCode.NO_WELFARE_CHECK, MEDIUM, due=r.no_welfare_check_due),
     Rule(AlertCode.VISA_EXPIRED, MEDIUM, due=r.visa_expired_due),
@@ -109,7 +113,28 @@ def evaluate(state: CaseState, event: Envelope, config: r.RuleConfig) -> list[Al
     changes = _raised_by_event(state, event, config) + _recorded_by_sweep(state, event, config)
     changes += _officer_action(state, event) + _escalated_by_sweep(state, event)
     touched = {change.alert.alert_id for change in changes}
-    return changes + _cleared(state, event, config, touched)
+    return changes + _cleared(state, event, config, touched) + _off_watchlist(state, event, config, touched)
+
+
+def off_watchlist(state: CaseState, entry: Entry, config: r.RuleConfig) -> list[AlertChange]:
+    """What a watchlist entry does to a case: resolve its WATCHLISTED_PARTY alert when the case's
+    latest offer and contract name no party listed as of the entry (a removal, in effect)."""
+    alert = state.unresolved(AlertCode.WATCHLISTED_PARTY)
+    if alert is None or on_watchlist(state, config.watchlist, entry.recorded_at):
+        return []
+    resolved = alert.model_copy(update={
+        "status": AlertStatus.resolved, "resolved_by": SYSTEM,
+        "resolved_at": max(alert.raised_at, entry.recorded_at)})
+    return [AlertChange(alert=resolved, change="resolved")]
+
+
+def _off_watchlist(state: CaseState, event: Envelope, config: r.RuleConfig, touched: set[str]) -> list[AlertChange]:
+    if event.event_type not in (OFFER, CONTRACT):
+        return []
+    alert = state.unresolved(AlertCode.WATCHLISTED_PARTY)
+    if alert is None or alert.alert_id in touched or on_watchlist(state, config.watchlist, moment(event)):
+        return []
+    return [_resolve(alert, event, SYSTEM, alert.note)]
 
 
 def _raised_by_event(state: CaseState, event: Envelope, config: r.RuleConfig) -> list[AlertChange]:

@@ -24,6 +24,7 @@ from typing import Any
 
 from events import Envelope, ReferralStatus, Severity, Stage
 from services.domain.state import CaseState
+from services.domain.watchlist import Watchlist, moment, named_by, on_watchlist
 
 DEFAULT_CLEARANCE_REQUIRED = frozenset(
     "AF,BH,ID,IQ,JO,KW,LB,LY,MY,OM,QA,SA,SD,SS,SY,TH,AE,YE".split(",")
@@ -52,6 +53,8 @@ class RuleConfig:
     clearance_required: frozenset[str] = field(default=DEFAULT_CLEARANCE_REQUIRED)
     referral_accept_hours: float = 48
     ack_limits: AckLimits = field(default_factory=AckLimits)
+    # The watchlist entries of the parties in hand: the worker fills it per batch from its table.
+    watchlist: Watchlist = field(default_factory=Watchlist)
 
     @classmethod
     def from_settings(cls, settings: Any) -> RuleConfig:
@@ -139,6 +142,14 @@ def departed_without_clearance(s: CaseState, e: Envelope, c: RuleConfig) -> bool
 
 def recruitment_fee_charged(s: CaseState, e: Envelope, c: RuleConfig) -> bool:
     return e.event_type == "recruitment.fee_paid" and e.payload.paid_by.value == "migrant"
+
+
+def watchlisted_party(s: CaseState, e: Envelope, c: RuleConfig) -> bool:
+    """An offer or contract naming a party listed when it was recorded, while the case's latest
+    offer or contract names a listed party (see `services.domain.watchlist`)."""
+    at = moment(e)
+    named = named_by(s, e)
+    return any(c.watchlist.listed(kind, party_id, at) for kind, party_id in named) and on_watchlist(s, c.watchlist, at)
 
 
 def _worse(signed: Any, offer: Any) -> bool:

@@ -50,7 +50,7 @@ from services.domain.referral import Referral
 Key = tuple[datetime, datetime, str]
 """(occurred_at, recorded_at, event_id) in UTC; an unstamped event sorts first among equals."""
 UNSTAMPED = datetime.min.replace(tzinfo=UTC)
-_CONTAINERS = ("offers", "contracts", "clearances", "alerts", "referrals", "written", "recent")
+_CONTAINERS = ("offers", "contracts", "clearances", "wages", "alerts", "referrals", "written", "recent")
 WINDOW = 64  # keys kept per windowed structure: enough for any in-order redelivery of a batch
 Wellbeing = Literal["unknown", "ok", "concern", "distress"]
 
@@ -102,6 +102,15 @@ class Offer(BaseModel):
     employer_id: str
     monthly_wage: Money
     contract_months: int
+    recruiting_agent_id: str | None = None  # offers only (a contract names no agent); None in older states
+
+
+class Wage(BaseModel):
+    """A wage_paid for one period (the latest by key, if a period was paid twice): the scorecards
+    compare what was paid with what was contracted."""
+
+    key: Key
+    amount: Money
 
 
 class Signed(Offer):
@@ -212,6 +221,7 @@ class CaseState(BaseModel):
     offers: dict[str, Offer] = Field(default_factory=dict)  # by offer_id
     contracts: dict[str, Signed] = Field(default_factory=dict)  # by contract_id
     clearances: dict[str, datetime] = Field(default_factory=dict)  # destination -> earliest grant
+    wages: dict[str, Wage] = Field(default_factory=dict)  # by period YYYY-MM
     alerts: dict[str, Alert] = Field(default_factory=dict)  # by alert_id, every status
     referrals: dict[str, Referral] = Field(default_factory=dict)  # by referral_id (SPEC section 10)
     # Bookkeeping that makes the fold order-independent and idempotent, bounded (see above).
@@ -301,6 +311,12 @@ class CaseState(BaseModel):
     def top_severity(self) -> Severity | None:
         severities = [a.severity for a in self.alerts.values() if a.unresolved]
         return max(severities, key=SEVERITY_RANK.__getitem__) if severities else None
+
+    def latest_offer(self) -> Offer | None:
+        return max(self.offers.values(), key=lambda offer: offer.key, default=None)
+
+    def latest_contract(self) -> Signed | None:
+        return max(self.contracts.values(), key=lambda signed: signed.key, default=None)
 
     def unresolved(self, code: str) -> Alert | None:
         """The case's unresolved alert with this code; SPEC allows at most one."""

@@ -26,7 +26,7 @@ from typing import Any
 
 from events import Envelope, stage_of
 from services.domain import casework
-from services.domain.state import CaseState, Key, Offer, Signed, key_of
+from services.domain.state import CaseState, Key, Offer, Signed, Wage, key_of
 
 Handler = Callable[[CaseState, Key, Any], None]
 
@@ -64,7 +64,7 @@ def when_certified_record_occupation(s: CaseState, k: Key, p: Any) -> None:
 
 def when_offered_record_offer(s: CaseState, k: Key, p: Any) -> None:
     offer = Offer(key=k, employer_id=p.employer_id, monthly_wage=p.monthly_wage,
-                  contract_months=p.contract_months)
+                  contract_months=p.contract_months, recruiting_agent_id=p.recruiting_agent_id)
     _merge(s.offers, p.offer_id, offer)
     s.put(k, occupation_code=p.occupation_code, destination_country=p.destination_country,
           employer_id=p.employer_id)
@@ -110,6 +110,7 @@ def when_employer_changed_record_employer(s: CaseState, k: Key, p: Any) -> None:
 
 def when_paid_record_wage(s: CaseState, k: Key, p: Any) -> None:
     s.put(k, last_wage_period=p.period, last_wage_at=k[0])
+    _merge(s.wages, p.period, Wage(key=k, amount=p.amount))
 
 
 def when_checked_record_wellbeing(s: CaseState, k: Key, p: Any) -> None:

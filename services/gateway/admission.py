@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from events import CATALOGUE, Envelope, InvalidEvent, Source, encode, may_publish, stamp, validate
+from events import CATALOGUE, WATCHLIST_EVENTS, Envelope, InvalidEvent, Source, encode, may_publish, stamp, validate, watchlist_refusal
 from services.hardening import MAX_JSON_DEPTH, too_deep
 from services.kafka.producer import Record
 
@@ -81,6 +81,14 @@ def admit(data: Any, source: Source, *, topic: str, now: datetime) -> Admitted |
         errors = [{"path": p.path, "message": p.message} for p in error.problems]
         return Refused(422, "invalid", "the event is invalid; fix the fields listed in details", errors, event_id,
                        known_type)
+    if (refusal := watchlist_refusal(source.agency_kind, event.event_type, event.payload)) is not None:
+        return Refused(403, "forbidden", refusal, [{"path": "payload.party_kind", "message": refusal}], event_id,
+                       event.event_type)
+    if event.event_type in WATCHLIST_EVENTS and event.case_id != event.payload.party_id:
+        detail = (f"a watchlist event carries its party id as case_id (SPEC section 12): "
+                  f"send case_id {event.payload.party_id!r}")
+        return Refused(422, "invalid", "the event is invalid; fix the fields listed in details",
+                       [{"path": "case_id", "message": detail}], event_id, event.event_type)
     stamped = stamp(event, recorded_at=now, source=source)
     value = encode(stamped)
     if len(value) > MAX_EVENT_BYTES:

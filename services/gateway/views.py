@@ -10,11 +10,12 @@ from sqlalchemy import Table, select
 from sqlalchemy.engine import Engine
 
 from services.gateway.binding import CaseFacts
-from services.storage.tables import Agency, Case, TimelineEvent
+from services.storage.tables import Agency, Case, TimelineEvent, WatchlistEntry
 
 cases: Table = Case.__table__
 timeline: Table = TimelineEvent.__table__
 agencies: Table = Agency.__table__
+watchlist: Table = WatchlistEntry.__table__
 OFFER, CONTRACT = "recruitment.job_offer_made", "recruitment.contract_signed"
 
 
@@ -57,11 +58,14 @@ class CaseViews:
             return connection.execute(select(agencies.c.employer_id).where(agencies.c.id == agency_id)).scalar()
 
     def stored(self, event_ids: Collection[str]) -> dict[str, dict]:
-        """The stamped envelopes the timeline holds under any of `event_ids`."""
+        """The stamped envelopes the timeline (or, for watchlist events, the watchlist) holds under
+        any of `event_ids`."""
         if not event_ids:
             return {}
+        ids = sorted(set(event_ids))
         with self.engine.connect() as connection:
             rows = connection.execute(
-                select(timeline.c.event_id, timeline.c.envelope).where(timeline.c.event_id.in_(sorted(set(event_ids))))
+                select(timeline.c.event_id, timeline.c.envelope).where(timeline.c.event_id.in_(ids))
+                .union_all(select(watchlist.c.event_id, watchlist.c.envelope).where(watchlist.c.event_id.in_(ids)))
             ).all()
         return {row.event_id: row.envelope for row in rows}

@@ -16,10 +16,12 @@ from sqlalchemy.exc import OperationalError
 
 from services import hardening
 from services.config import Settings
+from services.console import create_console
 from services.kafka.producer import Publisher
 from services.logs import get_logger
 from services.query import (
-    actions, routes_alerts, routes_audit, routes_cases, routes_casework, routes_privacy, routes_stats,
+    actions, routes_alerts, routes_audit, routes_cases, routes_casework, routes_privacy, routes_scorecards,
+    routes_stats,
 )
 from services.query.deps import Clients
 from services.storage.db import make_engine
@@ -64,8 +66,10 @@ def create_app(settings: Settings, *, engine: Engine | None = None, publisher: P
                                        headers={"Retry-After": "5"}))
 
     add_health_routes(app, {"kafka": clients.publisher.reachable, "database": database_check(clients.engine)})
-    for module in (routes_privacy, routes_cases, routes_alerts, routes_stats, routes_audit, routes_casework):
+    for module in (routes_privacy, routes_cases, routes_alerts, routes_stats, routes_scorecards, routes_audit,
+                   routes_casework):
         app.include_router(module.router)
     actions.install(app)  # Idempotency-Key: inside hardening's body limits, which read the body first
     hardening.install(app, production=settings.env == "production", title="Passage query API", limit_bodies=True)
+    app.mount("/console", create_console(app))  # the officer console (services/console), SPEC section 13
     return app

@@ -298,6 +298,98 @@ class WebhookDelivery(SQLModel, table=True):
     last_attempt_at: datetime | None = _tz()
     last_status_code: int | None = None
     last_error: str | None = None
+
+
+class ConsoleSession(SQLModel, table=True):
+    """A signed-in officer console session (services/console/sessions.py). The cookie holds a random
+    token; only its HMAC is stored, so a database dump opens no session. Signing out deletes the row,
+    which is what makes a copied cookie useless afterwards."""
+
+    __tablename__ = "console_sessions"
+    __table_args__ = (Index("ix_console_sessions_expires", "expires_at"),)
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    officer_id: str = Field(max_length=64)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = _tz(nullable=False)
+    expires_at: datetime = _tz(nullable=False)
+
+
+class PartyCase(SQLModel, table=True):
+    """One case's contribution to one employer's or recruiting agent's scorecard (SPEC section 12),
+    replaced by the worker in the transaction that changes the case (`services.domain.scorecards`).
+    The query service sums these rows within the officer's scope; the watchlist finds a party's
+    cases through them."""
+
+    __tablename__ = "party_cases"
+    __table_args__ = (
+        Index("ix_party_cases_party", "party_kind", "party_id", "destination_country"),
+    )
+
+    case_id: str = Field(primary_key=True, max_length=64)
+    party_kind: str = Field(primary_key=True, max_length=32)  # employer | recruiting_agent
+    party_id: str = Field(primary_key=True, max_length=128)
+    destination_country: str | None = Field(default=None, max_length=2)
+    origin_region: str | None = None
+    placed: int = 0
+    abuse: int = 0
+    wages: int = 0
+    contract: int = 0
+    fees: int = 0
+    open_critical: int = 0
+    wage_paid_pct: float | None = None
+
+
+class WatchlistEntry(SQLModel, table=True):
+    """Every watchlist event (SPEC section 12), kept as history: rules read it as of an instant."""
+
+    __tablename__ = "watchlist"
+    __table_args__ = (Index("ix_watchlist_party", "party_kind", "party_id", "recorded_at"),)
+
+    event_id: str = Field(primary_key=True, max_length=36)
+    party_kind: str = Field(max_length=32)
+    party_id: str = Field(max_length=128)
+    listed: bool
+    reason: str | None = None
+    recorded_at: datetime = _tz(nullable=False)
+    occurred_at: datetime = _tz(nullable=False)
+    source_agency_id: str | None = None
+    # The stamped envelope as it was on the log: a republish with other content is a conflict.
+    envelope: dict = Field(sa_column=Column(JSON, nullable=False))
+
+
+class PartyStats(SQLModel, table=True):
+    """Scorecard counts per (party, destination, origin region), moved by the worker with each
+    case change (`services.domain.scorecards.delta`): a scope's scorecard is a sum of a few rows per
+    party. An unknown destination or region is stored as '' (key columns cannot be NULL)."""
+
+    __tablename__ = "party_stats"
+
+    party_kind: str = Field(primary_key=True, max_length=32)
+    party_id: str = Field(primary_key=True, max_length=128)
+    destination_country: str = Field(primary_key=True, max_length=2)
+    origin_region: str = Field(primary_key=True)
+    cases: int = 0
+    placed: int = 0
+    abuse: int = 0
+    wages: int = 0
+    contract: int = 0
+    fees: int = 0
+    open_critical: int = 0
+
+
+class PartyWageGap(SQLModel, table=True):
+    """How many of a party's cases (per destination and origin region) were paid `bucket` % of
+    their contracted wage (rounded down): the histogram the median wage gap is read from."""
+
+    __tablename__ = "party_wage_gaps"
+
+    party_kind: str = Field(primary_key=True, max_length=32)
+    party_id: str = Field(primary_key=True, max_length=128)
+    destination_country: str = Field(primary_key=True, max_length=2)
+    origin_region: str = Field(primary_key=True)
+    bucket: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    cases: int = 0
 class DataKey(SQLModel, table=True):
     """One case's data key (SPEC section 9), wrapped by a master key (services/privacy/keyring.py).
     Erasure keeps the row with wrapped_key NULL and erased_at set: the tombstone that stops the

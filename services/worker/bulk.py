@@ -44,8 +44,10 @@ from sqlalchemy.engine import Engine
 from services.config import Settings
 from services.domain import AlertChange, CaseState, RuleConfig, project
 from services.logs import get_logger
+from events import WATCHLIST_EVENTS
+from services.domain.watchlist import entry_of
 from services.privacy import Keyring, Opener, erase_case_ids
-from services.worker import counts, refusals
+from services.worker import accountability, counts, refusals
 from services.worker.persist import same_content
 from services.worker.pipeline import decode_one
 from services.worker.rows import Delivered, alert_row, case_row, offer_row, timeline_row
@@ -84,6 +86,7 @@ class Fold:
     repeats: list[Delivered] = field(default_factory=list)  # event_ids seen before: compared at the end
     alerts: dict[str, AlertChange] = field(default_factory=dict)  # the latest change of each alert
     offers: list[dict] = field(default_factory=list)
+    listings: list[Delivered] = field(default_factory=list)  # watchlist events (services/worker/accountability.py)
     result: Folded = field(default_factory=Folded)
     opener: Opener | None = None  # decrypts personal fields (services/privacy)
 
@@ -97,7 +100,13 @@ class Fold:
         event = delivered.event
         event_id = str(event.event_id)
         if event_id in self.seen:  # never applied; same content or not is told apart in `write`
-            self.repeats.append(delivered)
+            if event.event_type not in WATCHLIST_EVENTS:  # a watchlist repeat is not in the timeline
+                self.repeats.append(delivered)
+            return None
+        if event.event_type in WATCHLIST_EVENTS:  # no case: kept for the watchlist table
+            self.seen.add(event_id)
+            self.listings.append(delivered)
+            self.result.events += 1
             return None
         try:
             state, changes = project(self.states.get(event.case_id), event, self.rules)
@@ -122,6 +131,11 @@ class Fold:
                                        for change in self.alerts.values()])
         copy_rows(conn, views.job_offers, self.offers)
         counts.write(conn, views.counts, counts.tally_of(self.states.values(), self.offers))
+        if views.party_cases is not None:  # scorecards; the replay refolds for the watchlist after every job
+            copy_rows(conn, views.party_cases, accountability.party_rows(self.states))
+            accountability.add_aggregates(conn, views, self.states, {})
+        if views.watchlist is not None and self.listings:
+            copy_rows(conn, views.watchlist, [accountability.watchlist_row(d, entry_of(d.event)) for d in self.listings])
         self._tell_repeats(conn, views)
         erase_case_ids(conn, views, {state.case_id for state in self.states.values() if state.erased})
 

@@ -35,7 +35,7 @@ import events
 from services.domain import CaseState, RuleConfig, project
 from services.gateway.duplicates import publisher_form
 from services.gateway.duplicates import same_content as same_as_stored
-from services.worker import counts
+from services.worker import accountability, counts
 from services.worker.refusals import reason as safe_reason
 from services.worker.rows import (
     Delivered, alert_message, alert_row, case_row, offer_row, outbox_row, timeline_row,
@@ -75,8 +75,15 @@ def apply_batch(conn: Connection, views: Views, batch: Sequence[Delivered], rule
                 now: datetime) -> Applied:
     result = Applied()
     fresh = _fresh(conn, views, batch, result)
+    fresh, listings, held = accountability.split(conn, views, fresh)
+    for delivered, envelope in held:
+        if same_content(delivered.event, envelope):
+            result.duplicates += 1
+        else:
+            result.failed.append((delivered, CONFLICTING_DUPLICATE))
     loaded = _load(conn, views, {d.event.case_id for d in fresh})
     states = {case_id: state for case_id, (state, _version, _where) in loaded.items()}
+    rules = accountability.rules_for_batch(conn, views, rules, fresh, states, listings)
     timeline, offers, alerts = [], [], {}
     for delivered in fresh:
         event = delivered.event
@@ -101,11 +108,23 @@ def apply_batch(conn: Connection, views: Views, batch: Sequence[Delivered], rule
     _upsert_alerts(conn, views, [alert_row(change, states[change.alert.case_id]) for change in alerts.values()])
     _follow_moved_cases(conn, views, {c: states[c] for c in touched}, loaded)
     _count(conn, views, {c: states[c] for c in touched}, loaded, offers)
+    accountability.write_party_cases(conn, views, {c: states[c] for c in touched},
+                                     {c: loaded[c][0] for c in touched if c in loaded})
+    if listings:
+        result.applied += len(listings)
+        accountability.apply_listings(conn, views, listings, rules, result.changes, _write_cases, _upsert_alerts)
     if views.outbox is not None and result.changes:
         rows = [outbox_row(message, now) for message in result.changes]
         _insert(conn, views.outbox, rows)
         result.outbox_ids = [row["id"] for row in rows]
     return result
+
+
+def settle_watchlist(conn: Connection, views: Views, rules: RuleConfig) -> None:
+    """Refold every case the stored watchlist entries concern (after a bulk fold, which judged
+    the offers without them); no alert change is published."""
+    entries = accountability.stored_entries(conn, views)
+    accountability.refold_concerned(conn, views, entries, rules, [], _write_cases, _upsert_alerts)
 
 
 def _fresh(conn: Connection, views: Views, batch: Sequence[Delivered], result: Applied) -> list[Delivered]:

@@ -34,7 +34,7 @@ from services.worker import views as v
 from services.worker.bulk import BulkRefused, Folded, fold_partitions
 from services.worker.dlq import Message
 from services.worker.isolate import isolating
-from services.worker.persist import Applied, apply_batch
+from services.worker.persist import Applied, apply_batch, settle_watchlist
 from services.worker.pipeline import decode_one
 
 log = get_logger(__name__)
@@ -57,6 +57,7 @@ def replay(settings: Settings, engine: Engine, progress: bool = True, jobs: int 
         began = time.monotonic()
         folded = _bulk(settings, engine, rebuilt, {tp.partition: end for tp, end in ends.items()}, jobs, progress)
         result.events, result.skipped, result.failed = folded.events, folded.skipped, folded.failed
+        _settle_watchlist(engine, rebuilt, rules)
         bulk_s = time.monotonic() - began
         consumer = _consumer(settings)
         try:
@@ -79,6 +80,14 @@ def replay(settings: Settings, engine: Engine, progress: bool = True, jobs: int 
     except BaseException:
         v.drop(engine, rebuilt)
         raise
+
+
+def _settle_watchlist(engine: Engine, rebuilt: v.Views, rules: RuleConfig) -> None:
+    """The bulk fold judged every offer without the watchlist (a job reads only its partitions):
+    refold the cases the stored entries concern, as the live worker does when an entry comes late
+    (services/worker/accountability.py), so WATCHLISTED_PARTY is what the in-order fold gives."""
+    with engine.begin() as connection:
+        settle_watchlist(connection, rebuilt, rules)
 
 
 def _end_offsets(settings: Settings) -> dict[TopicPartition, int]:

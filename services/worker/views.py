@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, MetaData, Table, delete, insert, select
 from sqlalchemy.engine import Engine
 
-from services.storage.tables import Alert, AlertOutbox, Case, JobOffer, TimelineEvent
+from services.storage.tables import (
+    Alert, AlertOutbox, Case, JobOffer, PartyCase, PartyStats, PartyWageGap, TimelineEvent, WatchlistEntry,
+)
 from services.worker.counts import LIVE_TABLES as LIVE_COUNTS
 
 SHADOW_SUFFIX = "_rebuild"
@@ -26,15 +28,22 @@ class Views:
     job_offers: Table
     outbox: Table | None  # None: the alert changes are not published (a replay)
     counts: tuple[Table, ...] = ()  # stage_counts, skill_counts, offer_counts (services/worker/counts.py)
+    party_cases: Table | None = None  # scorecards (SPEC section 12); None: not kept
+    watchlist: Table | None = None
+    party_stats: Table | None = None
+    party_wage_gaps: Table | None = None
 
     @property
     def folded(self) -> tuple[Table, ...]:
         """The tables that are a pure fold of the journey log."""
-        return (self.cases, self.timeline, self.alerts, self.job_offers, *self.counts)
+        accountability = tuple(table for table in (self.party_cases, self.watchlist, self.party_stats,
+                                                   self.party_wage_gaps) if table is not None)
+        return (self.cases, self.timeline, self.alerts, self.job_offers, *self.counts, *accountability)
 
 
 LIVE = Views(Case.__table__, TimelineEvent.__table__, Alert.__table__, JobOffer.__table__, AlertOutbox.__table__,
-             counts=LIVE_COUNTS)
+             counts=LIVE_COUNTS, party_cases=PartyCase.__table__, watchlist=WatchlistEntry.__table__,
+             party_stats=PartyStats.__table__, party_wage_gaps=PartyWageGap.__table__)
 
 
 def shadow(engine: Engine) -> Views:
@@ -46,6 +55,9 @@ def shadow(engine: Engine) -> Views:
     return views
 
 
+ACCOUNTABILITY = ("party_cases", "watchlist", "party_stats", "party_wage_gaps")
+
+
 def shadow_tables() -> Views:
     """The shadow tables' definitions (a bulk rebuild's job processes write into existing ones)."""
     metadata = MetaData()
@@ -53,7 +65,8 @@ def shadow_tables() -> Views:
     for table in LIVE.folded:
         copies[table] = Table(table.name + SHADOW_SUFFIX, metadata, *(column._copy() for column in table.columns))
     return Views(copies[LIVE.cases], copies[LIVE.timeline], copies[LIVE.alerts], copies[LIVE.job_offers],
-                 outbox=None, counts=tuple(copies[table] for table in LIVE.counts))
+                 outbox=None, counts=tuple(copies[table] for table in LIVE.counts),
+                 **{name: copies[getattr(LIVE, name)] for name in ACCOUNTABILITY})
 
 
 def drop(engine: Engine, views: Views) -> None:

@@ -28,6 +28,12 @@ from services.storage.db import make_engine
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 
+@pytest.fixture
+def settings(isolated_settings):
+    """`passage up` and the demo count everything in the views: a database and topics of their own."""
+    return isolated_settings
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -115,6 +121,8 @@ def test_up_then_demo_summary_matches_the_database_and_sigterm_stops_everything(
             stages = dict(conn.execute(text("SELECT coalesce(stage, 'none'), count(*) FROM cases GROUP BY 1")).all())
             alerts = dict(conn.execute(text("SELECT code, count(*) FROM alerts WHERE status = 'open' GROUP BY code")).all())
             events = conn.execute(text("SELECT count(*) FROM timeline")).scalar_one()
+            watchlisted = conn.execute(text("SELECT count(*) FROM alerts WHERE code = 'WATCHLISTED_PARTY'")).scalar_one()
+            listed = conn.execute(text("SELECT party_id FROM watchlist")).scalars().all()
         engine.dispose()
         assert summary["migrants"] == 30 and sum(stages.values()) == 30
         assert summary["cases_per_stage"] == stages
@@ -124,6 +132,9 @@ def test_up_then_demo_summary_matches_the_database_and_sigterm_stops_everything(
         assert work["assigned_cases"] > 0 and sum(work["referrals_by_status"].values()) == work["assigned_cases"]
         assert set(work["referrals_by_status"]) <= {"made", "accepted", "declined", "completed"}
         assert summary["events_per_second_published"] > 0
+        assert listed == [summary["watchlisted_employer"]]  # the demo's one watchlisting, no case of its own
+        assert len(summary["watchlisted_party_alerts"]) == watchlisted
+        assert len(summary["top_employers_by_abuse"]) <= 5
 
         children = up.child_pids()
         assert len(children) == 3 and all(_alive(pid) for pid in children)

@@ -19,12 +19,13 @@ deployment.grievance_filed deployment.incident_reported deployment.distress_repo
 deployment.assistance_provided return.contract_ended return.returned return.reintegration_support_provided
 return.skills_recognized case.note_added case.alert_acknowledged case.alert_resolved
 case.time_alert_raised case.assigned case.referral_made case.alert_escalated referral.accepted
-referral.declined referral.completed migrant.consent_changed case.erasure_requested""".split()
+referral.declined referral.completed watchlist.entry_added watchlist.entry_removed migrant.consent_changed
+case.erasure_requested""".split()
 K = AgencyKind
 
 
 def test_the_catalogue_holds_exactly_the_spec_types():
-    assert sorted(CATALOGUE) == sorted(SPEC_TYPES) and len(CATALOGUE) == len(SPEC_TYPES) == 38
+    assert sorted(CATALOGUE) == sorted(SPEC_TYPES) and len(CATALOGUE) == len(SPEC_TYPES) == 40
     assert all(spec.latest_version == 1 and list(spec.models) == [1] for spec in CATALOGUE.values())
 
 
@@ -48,6 +49,8 @@ def test_stage_of(event_type, stage):
     (K.helpline, "deployment.distress_reported", True), (K.helpline, "deployment.wage_paid", False),
     ("helpline", "return.skills_recognized", True), ("bank", "deployment.wage_paid", False),
     (K.mission, "deployment.nonexistent", False),
+    (K.emigration_authority, "watchlist.entry_added", True), (K.mission, "watchlist.entry_removed", True),
+    (K.recruiting_agent, "watchlist.entry_added", False), (K.employer, "watchlist.entry_removed", False),
 ])
 def test_may_publish_follows_spec_section_4(kind, event_type, allowed):
     assert may_publish(kind, event_type) is allowed
