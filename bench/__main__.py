@@ -2,7 +2,8 @@
 
     python -m bench [--quick] [--only NAME[,NAME...]]
 
-Runs bench.gateway, bench.worker, bench.latency, bench.query, bench.replay and bench.scale_out as
+Runs bench.gateway, bench.worker, bench.latency, bench.query, bench.replay, bench.scale_out,
+bench.sweep and bench.notify as
 subprocesses, one after the other (they would slow each other down on a small host), with sizes
 that take about 15 minutes on 2 cores (18 on a busy shared host, 10 of them loading the query
 bench's million cases; --quick: 3 to 5). Each bench writes its own JSON with
@@ -38,6 +39,7 @@ PLAN: dict[str, tuple[list[str], list[str]]] = {
     # still joining the group, which leaves a few hundred events to time and a meaningless ratio.
     "scale_out": ([], ["--events", "20000"]),
     "sweep": ([], ["--cases", "100000", "--due", "1000"]),  # 1M cases / 10k due; quick 100k / 1k
+    "notify": ([], ["--quick"]),  # 150 distress probes to a webhook; quick 40
 }
 TIMEOUT_S = 30 * 60
 

@@ -24,6 +24,8 @@ from events.types import (
     IncidentCategory,
     IscoCode,
     Money,
+    ReferralService,
+    ReferralStatus,
     ReintegrationKind,
     ReturnReason,
     Severity,
@@ -40,7 +42,7 @@ __all__ = [
     "Envelope", "Source", "stamp",
     "AgencyKind", "AlertCode", "AlertStatus", "AssessmentResult", "AssistanceKind", "CaseId", "Channel", "ContractEndReason",
     "CountryCode", "CurrencyCode", "FeePayer", "GrievanceCategory", "IncidentCategory", "IscoCode",
-    "Money", "ReintegrationKind", "ReturnReason", "Severity", "Sex", "Stage", "TrainingOutcome", "Wellbeing",
+    "Money", "ReferralService", "ReferralStatus", "ReintegrationKind", "ReturnReason", "Severity", "Sex", "Stage", "TrainingOutcome", "Wellbeing",
     "YearMonth",
     *_payload_names,
 ]

@@ -61,6 +61,8 @@ ALERT_CHANGE = {
         "acknowledged_by": _TEXT_OR_NULL, "acknowledged_at": _TIME_OR_NULL,
         "resolved_by": _TEXT_OR_NULL, "resolved_at": _TIME_OR_NULL,
         "note": _TEXT_OR_NULL,
+        "recorded_at": {**_TIME_OR_NULL, "description": "when Passage recorded the raising event (SPEC section 10)"},
+        "escalated_at": {**_TIME_OR_NULL, "description": "when the sweep escalated it (SPEC section 10)"},
     },
     "required": ["alert_id", "case_id", "code", "severity", "status", "raised_at"],
 }

@@ -42,6 +42,9 @@ MANDATES: Mapping[AgencyKind, tuple[str, ...]] = {
     ),
     K.passage: ("case.*",),
 }
+# Event types every agency kind (not Passage itself) may publish; SPEC section 10 binds each answer
+# to the agency the referral names, which the gateway checks against the views.
+ANY_AGENCY: tuple[str, ...] = ("referral.*",)
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,8 @@ class EventSpec:
 
 
 def publishers_of(event_type: str) -> frozenset[AgencyKind]:
+    if any(fnmatchcase(event_type, pattern) for pattern in ANY_AGENCY):
+        return frozenset(kind for kind in AgencyKind if kind != AgencyKind.passage)
     return frozenset(kind for kind, patterns in MANDATES.items()
                      if any(fnmatchcase(event_type, pattern) for pattern in patterns))
 
@@ -102,6 +107,12 @@ CATALOGUE: Mapping[str, EventSpec] = {spec.event_type: spec for spec in [
     _v1("case.alert_acknowledged", p.AlertAcknowledged, None),
     _v1("case.alert_resolved", p.AlertResolved, None),
     _v1("case.time_alert_raised", p.TimeAlertRaised, None),
+    _v1("case.assigned", p.CaseAssigned, None),
+    _v1("case.referral_made", p.ReferralMade, None),
+    _v1("case.alert_escalated", p.AlertEscalated, None),
+    _v1("referral.accepted", p.ReferralAccepted, None),
+    _v1("referral.declined", p.ReferralDeclined, None),
+    _v1("referral.completed", p.ReferralCompleted, None),
 ]}
 
 

@@ -4,8 +4,8 @@ from enum import Enum
 
 __all__ = [
     "AgencyKind", "AlertCode", "AlertStatus", "AssessmentResult", "AssistanceKind", "Channel",
-    "ContractEndReason", "FeePayer", "GrievanceCategory", "IncidentCategory", "ReintegrationKind",
-    "ReturnReason", "Severity", "Sex", "Stage", "TrainingOutcome", "Wellbeing",
+    "ContractEndReason", "FeePayer", "GrievanceCategory", "IncidentCategory", "ReferralService",
+    "ReferralStatus", "ReintegrationKind", "ReturnReason", "Severity", "Sex", "Stage", "TrainingOutcome", "Wellbeing",
 ]
 
 
@@ -119,7 +119,7 @@ class ReintegrationKind(str, Enum):
 
 
 class AlertCode(str, Enum):
-    """Protection alert codes (SPEC section 6); the last five are time rules."""
+    """Protection alert codes (SPEC sections 6 and 10); WAGE_UNPAID to NOT_ARRIVED and REFERRAL_STALLED are time rules."""
 
     DISTRESS = "DISTRESS"
     ABUSE_REPORTED = "ABUSE_REPORTED"
@@ -138,6 +138,7 @@ class AlertCode(str, Enum):
     VISA_EXPIRED = "VISA_EXPIRED"
     INSURANCE_LAPSED = "INSURANCE_LAPSED"
     NOT_ARRIVED = "NOT_ARRIVED"
+    REFERRAL_STALLED = "REFERRAL_STALLED"
 
 
 class Severity(str, Enum):
@@ -150,3 +151,22 @@ class AlertStatus(str, Enum):
     open = "open"
     acknowledged = "acknowledged"
     resolved = "resolved"
+
+
+class ReferralService(str, Enum):
+    """The services an officer may refer a case to (SPEC section 10)."""
+
+    shelter = "shelter"
+    legal = "legal"
+    medical = "medical"
+    repatriation = "repatriation"
+    consular = "consular"
+    psychosocial = "psychosocial"
+    financial = "financial"
+
+
+class ReferralStatus(str, Enum):
+    made = "made"
+    accepted = "accepted"
+    declined = "declined"
+    completed = "completed"

@@ -39,6 +39,8 @@ from events.enums import (  # noqa: F401
     FeePayer,
     GrievanceCategory,
     IncidentCategory,
+    ReferralService,
+    ReferralStatus,
     ReintegrationKind,
     ReturnReason,
     Severity,

@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "services.worker.cli",
     "services.demo.cli",
     "services.local.cli",
+    "services.notify.cli",
 ]
 
 

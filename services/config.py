@@ -9,6 +9,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_CLEARANCE_REQUIRED = "AF,BH,ID,IQ,JO,KW,LB,LY,MY,OM,QA,SA,SD,SS,SY,TH,AE,YE"
+DEFAULT_ACK_HOURS = "critical=24,high=72,medium=168"
 DEV_SECRET = "passage-development-secret-do-not-use-in-production"
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,6 +35,9 @@ class Settings(BaseSettings):
     checkin_days: int = 90
     arrival_grace_hours: int = 72
     clearance_required: str = DEFAULT_CLEARANCE_REQUIRED
+    # SPEC section 10: REFERRAL_STALLED after this long unanswered; escalation limits per severity.
+    referral_accept_hours: float = Field(48.0, ge=0)
+    ack_hours: str = DEFAULT_ACK_HOURS
     secret_key: str = DEV_SECRET
     log_format: str = "console"
     log_level: str = "INFO"
@@ -45,11 +49,26 @@ class Settings(BaseSettings):
     # faust's own default (60 s) would leave a dead worker's cases unprojected for a minute.
     worker_session_timeout_s: float = 10.0
     publish_timeout_s: float = 10.0
+    # Webhooks (SPEC section 11; services/notify): per-attempt timeout, retry backoff, retry window.
+    webhook_timeout_s: float = 10.0
+    webhook_retry_base_s: float = 10.0
+    webhook_retry_max_delay_s: float = 3600.0
+    webhook_retry_for_s: float = 24 * 3600.0
+    webhook_poll_s: float = 2.0  # how often each sender looks for due retries without being woken
+    # The worker's /metrics, /healthz and /readyz (SPEC section 14); 0 turns the server off.
+    worker_metrics_port: int = 9464
+    worker_metrics_host: str = "127.0.0.1"  # 0.0.0.0 in a container, so Prometheus can reach it
 
     @field_validator("clearance_required")
     @classmethod
     def _upper(cls, value: str) -> str:
         return ",".join(code.strip().upper() for code in value.split(",") if code.strip())
+
+    @field_validator("ack_hours")
+    @classmethod
+    def _ack_hours(cls, value: str) -> str:
+        parse_ack_hours(value)  # refuse a bad value at startup, with the reason
+        return value
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> "Settings":
@@ -65,6 +84,10 @@ class Settings(BaseSettings):
     @property
     def clearance_required_set(self) -> frozenset[str]:
         return frozenset(self.clearance_required.split(","))
+
+    @property
+    def ack_hours_by_severity(self) -> dict[str, float]:
+        return parse_ack_hours(self.ack_hours)
 
     @property
     def db_url(self) -> str:
@@ -100,6 +123,27 @@ class Settings(BaseSettings):
                 sasl_plain_password=self.kafka_sasl_password,
             )
         return options
+
+
+def parse_ack_hours(value: str) -> dict[str, float]:
+    """`critical=24,high=72,medium=168` -> hours per severity; a severity left out keeps its default."""
+    limits = dict(_pair.split("=", 1) for _pair in DEFAULT_ACK_HOURS.split(","))
+    for item in (part.strip() for part in value.split(",")):
+        severity, sep, hours = item.partition("=")
+        severity = severity.strip()
+        if not item:
+            continue
+        if not sep or severity not in limits:
+            raise ValueError(f"PASSAGE_ACK_HOURS item {item!r} is not severity=hours with severity one of "
+                             "critical, high, medium (e.g. 'critical=24,high=72,medium=168')")
+        try:
+            number = float(hours)
+        except ValueError:
+            number = -1.0
+        if not number >= 0 or number == float("inf"):  # 0: escalate at the next sweep
+            raise ValueError(f"PASSAGE_ACK_HOURS: {severity}={hours.strip()!r} must be a number of hours, 0 or more")
+        limits[severity] = number
+    return {severity: float(hours) for severity, hours in limits.items()}
 
 
 @lru_cache

@@ -1,4 +1,12 @@
-"""structlog configured once: readable console locally, JSON lines when PASSAGE_LOG_FORMAT=json."""
+"""structlog configured once: readable console locally, JSON lines when PASSAGE_LOG_FORMAT=json.
+
+Every line carries `logger` (the module's name) and `level`, plus whatever the work in hand bound
+with `structlog.contextvars` (case_id, event_id, correlation_id, delivery_id). Lines of other
+libraries (faust, kafka, uvicorn) go through the same renderer. Output goes to whatever
+`sys.stderr` is at the moment of writing, never a stream captured at configuration: so pytest's
+capture, which swaps sys.stderr per test, sees log lines like any other output. Control
+characters in values are escaped (SPEC section 7), in our lines and the libraries' alike.
+"""
 
 from __future__ import annotations
 
@@ -36,6 +44,30 @@ def _escape_record(record: logging.LogRecord) -> bool:
     return True
 
 
+class _CurrentStderr:
+    """A file-like object that writes to the current sys.stderr."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
+
+
+class _NamedPrintLogger(structlog.PrintLogger):
+    def __init__(self, name: str) -> None:
+        super().__init__(_CurrentStderr())
+        self.name = name
+
+
+def _named_logger(*args: str) -> _NamedPrintLogger:
+    """structlog's logger factory: `get_logger(name)` passes the name; add_logger_name reads it."""
+    return _NamedPrintLogger(args[0] if args else "passage")
+
+
 def configure_logging(log_format: str = "console", level: str = "INFO") -> None:
     global _configured
     if _configured:
@@ -48,25 +80,33 @@ def configure_logging(log_format: str = "console", level: str = "INFO") -> None:
         if log_format == "json"
         else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback)
     )
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(name)s %(levelname)s %(message)s")
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(_escape_record)
+    shared = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    # Other libraries' stdlib lines: the same renderer, with their logger name and level.
+    handler = logging.StreamHandler(_CurrentStderr())
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(foreign_pre_chain=shared, processors=[
+        structlog.stdlib.ProcessorFormatter.remove_processors_meta, structlog.processors.format_exc_info, renderer]))
+    handler.addFilter(_escape_record)
+    logging.basicConfig(level=level, handlers=[handler], force=True)
     for noisy in ("kafka", "aiokafka", "faust", "mode", "alembic", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     structlog.configure(
         processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            *shared,
             structlog.processors.format_exc_info,
             escape_control_characters,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_named_logger,
         cache_logger_on_first_use=True,
     )
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
+    """A logger whose every line says `logger=<name>` (lazy: configured on first use, not at import)."""
     return structlog.get_logger(name)

@@ -99,3 +99,60 @@ def database_check(engine) -> Callable[[], bool]:
         return True
 
     return check
+
+
+def install_metrics(app: FastAPI, service: str) -> None:
+    """`GET /metrics` (Prometheus text format) and a latency histogram per route (SPEC section 14).
+    The route is the path template (`/v1/cases/{case_id}`), never the path: one series per route,
+    and no case_id in a label. Requests that match no route count as `unmatched`."""
+    import time
+
+    from fastapi.responses import Response
+
+    from services import metrics
+
+    @app.get("/metrics", tags=["health"], include_in_schema=False)
+    def prometheus_metrics() -> Response:
+        body, content_type = metrics.exposition()
+        return Response(body, media_type=content_type)
+
+    class _Timing:
+        def __init__(self, inner) -> None:
+            self.inner = inner
+
+        async def __call__(self, scope, receive, send) -> None:
+            if scope["type"] != "http":
+                await self.inner(scope, receive, send)
+                return
+            started, status = time.perf_counter(), 500
+
+            async def record_status(message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                await send(message)
+
+            try:
+                await self.inner(scope, receive, record_status)
+            finally:
+                route = getattr(scope.get("route"), "path", None) or "unmatched"
+                metrics.REQUEST_SECONDS.labels(service=service, method=scope["method"], route=route,
+                                               status=str(status)).observe(time.perf_counter() - started)
+
+    app.add_middleware(_Timing)
+
+
+def serve_http(app: FastAPI, host: str, port: int) -> int:
+    """Run a service with uvicorn until SIGINT/SIGTERM; 0 after the graceful stop.
+
+    uvicorn stops gracefully on SIGTERM and then raises the signal again for the handler that was
+    in place before it, which by default kills the process (exit -15, a failure to systemd or
+    Kubernetes). A no-op handler in place first makes that re-raise harmless: exit 0."""
+    import signal
+
+    import uvicorn
+
+    signal.signal(signal.SIGTERM, lambda *_args: None)
+    # Our own request log replaces uvicorn's access log; log_config=None keeps our logging setup.
+    uvicorn.run(app, host=host, port=port, access_log=False, log_config=None)
+    return 0

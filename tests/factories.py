@@ -10,15 +10,19 @@ from __future__ import annotations
 import itertools
 import uuid
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import events
 from services.domain import AlertChange, CaseState, RuleConfig, project
+from services.domain.rules import AckLimits
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 CASE = "IN-2026-000123"
 RULES = RuleConfig()
+# The same rules with escalation pushed out of reach, for tests about something else.
+NO_ESCALATION = replace(RULES, ack_limits=AckLimits(critical=10**6, high=10**6, medium=10**6))
 
 
 def money(amount: str, currency: str = "SAR") -> dict:
@@ -64,6 +68,14 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "case.alert_acknowledged": {"alert_id": "none", "officer_id": "OF1"},
     "case.alert_resolved": {"alert_id": "none", "officer_id": "OF1", "note": "handled"},
     "case.time_alert_raised": {"alert_id": "none", "code": "WAGE_UNPAID", "raised_at": "2025-01-01T00:00:00Z"},
+    "case.assigned": {"officer_id": "OF1", "assigned_by": "OF1"},
+    "case.referral_made": {
+        "referral_id": "R1", "service": "shelter", "to_agency_id": "shelter-1", "officer_id": "OF1",
+        "note": "needs a safe place tonight"},
+    "case.alert_escalated": {"alert_id": "none"},
+    "referral.accepted": {"referral_id": "R1"},
+    "referral.declined": {"referral_id": "R1", "reason": "no beds"},
+    "referral.completed": {"referral_id": "R1", "outcome": "sheltered for two weeks"},
 }
 
 _ids = itertools.count(1)

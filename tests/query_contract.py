@@ -222,6 +222,7 @@ def test_inbox_is_severity_then_oldest_first_with_every_status_by_default(api):
         "alert_id": "A-UNDER", "case_id": "SA-0001", "code": "UNDERPAID", "severity": "high",
         "status": "acknowledged", "raised_at": alert["raised_at"], "trigger_event_id": None,
         "acknowledged_by": "off-sa", "acknowledged_at": None, "resolved_by": None, "resolved_at": None, "note": None,
+        "escalated_at": None,
     }
 
 

@@ -2,6 +2,14 @@
 
 from events.payloads.base import Payload
 from events.payloads.case import AlertAcknowledged, AlertResolved, NoteAdded, TimeAlertRaised
+from events.payloads.casework import (
+    AlertEscalated,
+    CaseAssigned,
+    ReferralAccepted,
+    ReferralCompleted,
+    ReferralDeclined,
+    ReferralMade,
+)
 from events.payloads.deployment import (
     Arrived,
     AssistanceProvided,
@@ -42,4 +50,6 @@ __all__ = [
     "NoteAdded", "OrientationCompleted", "Payload", "ReintegrationSupportProvided", "Returned",
     "SkillAssessed", "SkillCertified", "SkillsRecognized", "TimeAlertRaised", "TrainingCompleted",
     "TrainingEnrolled", "VisaIssued", "WagePaid", "WelfareCheckCompleted",
+    "AlertEscalated", "CaseAssigned", "ReferralAccepted", "ReferralCompleted", "ReferralDeclined",
+    "ReferralMade",
 ]

@@ -106,12 +106,39 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
             "cases_per_stage": dict(query.cases_per_stage()),
             "open_alerts_per_code": dict(query.open_alerts_per_code()),
         }
+        summary["case_work"] = _case_work(query, creds, gateway_url, expected, seed, args.timeout, settings)
     except QueryError as error:
         raise CommandError(str(error)) from None
+    except PublishError as error:
+        raise CommandError(f"answering the demo referrals stopped: {error}") from None
     finally:
         query.close()
     print(json.dumps(summary, indent=2) if args.json else _render(summary, settings))
     return 0
+
+
+def _case_work(query, creds, gateway_url: str, expected: dict[str, int], seed: int, stall_s: float,
+               settings: Settings) -> dict:
+    """SPEC section 10 in the demo (services/demo/casework.py): assign, refer, answer; its summary.
+    With short escalation limits (PASSAGE_ACK_HOURS of minutes, as for a live demo) it also waits,
+    boundedly, for the sweep to escalate the alerts nobody acknowledged."""
+    from events.client import PassageClient
+    from services.demo import casework, credentials
+
+    plans = casework.plan([a for a in query.open_alerts() if a["case_id"] in expected], seed)
+    kinds = {item.kind for item in plans}
+    clients = {kind: PassageClient(gateway_url, creds.agency_keys[kind], retries=6) for kind in kinds}
+    try:
+        casework.work(plans, query, clients, credentials.SUPERVISOR_ID, credentials.agency_id, stall_s)
+    finally:
+        for client in clients.values():
+            client.close()
+    limit_s = min(settings.ack_hours_by_severity.values()) * 3600
+    if plans and limit_s + settings.sweep_interval_s <= 600:
+        deadline = time.monotonic() + limit_s + 2 * settings.sweep_interval_s + 30
+        while not query.count("/v1/alerts", {"escalated": "true"}) and time.monotonic() < deadline:
+            time.sleep(1.0)
+    return casework.summary(query, credentials.SUPERVISOR_ID, plans)
 
 
 def _wait_for_views(query, expected: dict[str, int], stall_s: float) -> None:
@@ -162,6 +189,16 @@ def _render(summary: dict, settings: Settings) -> str:
     ranked = sorted(alerts, key=lambda code: (-rank.get(severity.get(code, ""), 0), -alerts[code], code))
     lines += [f"  {code:<28}{alerts[code]:>6,}  {severity.get(code, '')}" for code in ranked]
     lines += [f"  {'total':<28}{sum(alerts.values()):>6,}", ""]
+    work = summary.get("case_work")
+    if work is not None:
+        referrals = ", ".join(f"{status} {count}" for status, count in work["referrals_by_status"].items()) or "none"
+        lines += ["Case work (SPEC section 10):",
+                  f"  {'cases assigned to the demo supervisor':<40}{work['assigned_cases']:,}",
+                  f"  {'referrals of this run, by status':<40}{referrals}",
+                  f"  {'escalated alerts':<40}{work['escalated_alerts']:,}",
+                  f"  (an alert escalates when still open PASSAGE_ACK_HOURS after Passage recorded it: "
+                  f"{settings.ack_hours}; unanswered referrals raise REFERRAL_STALLED after "
+                  f"{settings.referral_accept_hours:g} h)", ""]
     lines.append(f"Time-rule alerts ({', '.join(_text(rule.code) for rule in TIME_RULES)}) are raised by the "
                  f"worker's sweep every {settings.sweep_interval_s:g}s, so more may appear in a minute.")
     return "\n".join(lines)

@@ -44,6 +44,26 @@ class QueryApi:
         return {case["case_id"]: case["event_count"] for case in self._pages("/v1/cases", {})
                 if case["case_id"] in case_ids}
 
+    def open_alerts(self) -> list[dict]:
+        return list(self._pages("/v1/alerts", {"status": "open"}))
+
+    def case(self, case_id: str) -> dict:
+        return self._get(f"/v1/cases/{case_id}")
+
+    def count(self, path: str, params: Mapping[str, str]) -> int:
+        return sum(1 for _ in self._pages(path, params))
+
+    def post(self, path: str, body: dict) -> dict:
+        """An officer action (SPEC sections 7, 10): 202 `{"event_id"}`."""
+        try:
+            response = self._http.post(path, json=body)
+        except httpx.TransportError as error:
+            raise QueryError(f"the query API at {self.base_url} does not answer ({type(error).__name__}); "
+                             "is `passage up` running?") from None
+        if response.status_code != 202:
+            raise QueryError(f"POST {path} answered {response.status_code}: {response.text[:200]}")
+        return response.json()
+
     def _pages(self, path: str, params: Mapping[str, str]) -> Iterator[dict]:
         cursor = None
         while True:

@@ -6,11 +6,12 @@ The worker needs only these: `project` per event, `next_deadline` after it, and 
 
 from services.domain.alerts import RULES, AlertChange
 from services.domain.clock import TimeAlert, next_deadline, sweep, time_alert_event
+from services.domain.escalation import Escalation, escalation_event, escalations
 from services.domain.projection import project
 from services.domain.rules import RuleConfig
 from services.domain.state import SEVERITY_RANK, Alert, CaseState
 
 __all__ = [
-    "RULES", "SEVERITY_RANK", "Alert", "AlertChange", "CaseState", "RuleConfig", "TimeAlert",
-    "next_deadline", "project", "sweep", "time_alert_event",
+    "RULES", "SEVERITY_RANK", "Alert", "AlertChange", "CaseState", "Escalation", "RuleConfig", "TimeAlert",
+    "escalation_event", "escalations", "next_deadline", "project", "sweep", "time_alert_event",
 ]

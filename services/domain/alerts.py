@@ -17,7 +17,10 @@ Rules of the lifecycle (where SPEC is silent, decided here):
 - acknowledging works on an open alert, resolving on an unresolved one; anything else, or an
   unknown alert_id, changes nothing (the query service answers 404/409 before publishing);
 - acknowledged_at / resolved_at are the event's occurred_at, but never before raised_at.
-- event-rule alerts are closed only by officers.
+- event-rule alerts are closed only by officers;
+- `case.alert_escalated` (SPEC section 10) sets escalated_at on an alert still open and not yet
+  escalated; its time is the event's occurred_at (the instant the limit passed), so a replay
+  gives the same escalated_at.
 """
 
 from __future__ import annotations
@@ -71,6 +74,7 @@ RULES: tuple[Rule, ...] = (
     Rule(AlertCode.VISA_EXPIRED, MEDIUM, due=r.visa_expired_due),
     Rule(AlertCode.INSURANCE_LAPSED, MEDIUM, due=r.insurance_lapsed_due),
     Rule(AlertCode.NOT_ARRIVED, HIGH, due=r.not_arrived_due),
+    Rule(AlertCode.REFERRAL_STALLED, MEDIUM, due=r.referral_stalled_due),
 )
 BY_CODE = {rule.code: rule for rule in RULES}
 EVENT_RULES = tuple(rule for rule in RULES if rule.fires)
@@ -89,7 +93,7 @@ class AlertChange(BaseModel):
     """An alert as it is after a change, and which change it was (published to alerts.v1)."""
 
     alert: Alert
-    change: Literal["raised", "acknowledged", "resolved"]
+    change: Literal["raised", "acknowledged", "resolved", "escalated"]
 
 
 def alert_id(case_id: str, code: AlertCode, basis: str) -> str:
@@ -103,7 +107,7 @@ def time_alert_id(case_id: str, code: AlertCode, raised_at: datetime) -> str:
 def evaluate(state: CaseState, event: Envelope, config: r.RuleConfig) -> list[AlertChange]:
     """The alert changes `event` causes; `state` is the case after `welfare.apply(..., event)`."""
     changes = _raised_by_event(state, event, config) + _recorded_by_sweep(state, event, config)
-    changes += _officer_action(state, event)
+    changes += _officer_action(state, event) + _escalated_by_sweep(state, event)
     touched = {change.alert.alert_id for change in changes}
     return changes + _cleared(state, event, config, touched)
 
@@ -111,7 +115,7 @@ def evaluate(state: CaseState, event: Envelope, config: r.RuleConfig) -> list[Al
 def _raised_by_event(state: CaseState, event: Envelope, config: r.RuleConfig) -> list[AlertChange]:
     return [
         _raise(state, rule, alert_id(state.case_id, rule.code, str(event.event_id)),
-               event.occurred_at, str(event.event_id))
+               event.occurred_at, str(event.event_id), event)
         for rule in EVENT_RULES_FOR.get(event.event_type, ())
         if rule.fires(state, event, config) and not state.unresolved(rule.code)
     ]
@@ -127,7 +131,19 @@ def _recorded_by_sweep(state: CaseState, event: Envelope, config: r.RuleConfig) 
     at = rule.due(state, config)
     if at is None or at > p.raised_at:
         return []
-    return [_raise(state, rule, p.alert_id, p.raised_at, None)]
+    return [_raise(state, rule, p.alert_id, p.raised_at, None, event)]
+
+
+def _escalated_by_sweep(state: CaseState, event: Envelope) -> list[AlertChange]:
+    """SPEC section 10: the sweep's `case.alert_escalated` marks an alert still open (an alert
+    acknowledged or resolved before the escalation reached the log is left as it is)."""
+    if event.event_type != "case.alert_escalated":
+        return []
+    alert = state.alerts.get(event.payload.alert_id)
+    if alert is None or alert.status != AlertStatus.open or alert.escalated_at is not None:
+        return []
+    escalated = alert.model_copy(update={"escalated_at": _when(alert, event)})
+    return [AlertChange(alert=escalated, change="escalated")]
 
 
 def _officer_action(state: CaseState, event: Envelope) -> list[AlertChange]:
@@ -159,9 +175,11 @@ def _cleared(state: CaseState, event: Envelope, config: r.RuleConfig, touched: s
     return changes
 
 
-def _raise(state: CaseState, rule: Rule, aid: str, at: datetime, trigger: str | None) -> AlertChange:
+def _raise(state: CaseState, rule: Rule, aid: str, at: datetime, trigger: str | None,
+           event: Envelope) -> AlertChange:
+    recorded = (event.recorded_at or event.occurred_at).astimezone(UTC)  # escalation counts from it
     alert = Alert(alert_id=aid, case_id=state.case_id, code=rule.code, severity=rule.severity,
-                  raised_at=at.astimezone(UTC), trigger_event_id=trigger)
+                  raised_at=at.astimezone(UTC), trigger_event_id=trigger, recorded_at=recorded)
     return AlertChange(alert=alert, change="raised")
 
 

@@ -20,6 +20,7 @@ from pydantic import BaseModel
 
 from events import AlertCode
 from services.domain.alerts import TIME_RULES, Rule, time_alert_id
+from services.domain.escalation import next_escalation
 from services.domain.rules import RuleConfig
 from services.domain.state import CaseState
 
@@ -46,9 +47,10 @@ def sweep(state: CaseState, now: datetime, config: RuleConfig) -> list[TimeAlert
 
 
 def next_deadline(state: CaseState, config: RuleConfig) -> datetime | None:
-    """The earliest instant after which `sweep` would raise an alert for this case, if any."""
+    """The earliest instant after which the sweep would raise or escalate an alert for this case."""
     pending = [at for rule in TIME_RULES if (at := _pending(state, rule, config)) is not None]
-    return min(pending, default=None)
+    escalation = next_escalation(state, config)
+    return min(pending + ([escalation] if escalation is not None else []), default=None)
 
 
 def time_alert_event(alert: TimeAlert) -> dict:

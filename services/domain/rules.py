@@ -22,12 +22,24 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from events import Envelope, Stage
+from events import Envelope, ReferralStatus, Severity, Stage
 from services.domain.state import CaseState
 
 DEFAULT_CLEARANCE_REQUIRED = frozenset(
     "AF,BH,ID,IQ,JO,KW,LB,LY,MY,OM,QA,SA,SD,SS,SY,TH,AE,YE".split(",")
 )
+
+
+@dataclass(frozen=True)
+class AckLimits:
+    """SPEC section 10: how long an alert of each severity may stay open before it is escalated."""
+
+    critical: float = 24
+    high: float = 72
+    medium: float = 168
+
+    def hours(self, severity: Severity) -> float:
+        return getattr(self, Severity(severity).value)
 
 
 @dataclass(frozen=True)
@@ -38,6 +50,8 @@ class RuleConfig:
     checkin_days: int = 90
     arrival_grace_hours: int = 72
     clearance_required: frozenset[str] = field(default=DEFAULT_CLEARANCE_REQUIRED)
+    referral_accept_hours: float = 48
+    ack_limits: AckLimits = field(default_factory=AckLimits)
 
     @classmethod
     def from_settings(cls, settings: Any) -> RuleConfig:
@@ -47,6 +61,8 @@ class RuleConfig:
             checkin_days=settings.checkin_days,
             arrival_grace_hours=settings.arrival_grace_hours,
             clearance_required=frozenset(settings.clearance_required_set),
+            referral_accept_hours=settings.referral_accept_hours,
+            ack_limits=AckLimits(**settings.ack_hours_by_severity),
         )
 
 
@@ -173,6 +189,13 @@ def not_arrived_due(s: CaseState, c: RuleConfig) -> datetime | None:
     if any(t is not None and t >= departed for t in (s.arrived_at, s.employment_started_at)):
         return None
     return departed + timedelta(hours=c.arrival_grace_hours)
+
+
+def referral_stalled_due(s: CaseState, c: RuleConfig) -> datetime | None:
+    """The oldest referral still `made` (no answer yet), plus PASSAGE_REFERRAL_ACCEPT_HOURS; any
+    stage (a returned migrant may still need the service)."""
+    waiting = [r.made_at for r in s.referrals.values() if r.made and r.status == ReferralStatus.made]
+    return min(waiting) + timedelta(hours=c.referral_accept_hours) if waiting else None
 
 
 def _expiry(s: CaseState, valid_until: Any) -> datetime | None:

@@ -45,11 +45,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, computed_field, model_validator
 
 from events import AlertCode, AlertStatus, Envelope, Money, Severity, Stage
+from services.domain.referral import Referral
 
 Key = tuple[datetime, datetime, str]
 """(occurred_at, recorded_at, event_id) in UTC; an unstamped event sorts first among equals."""
 UNSTAMPED = datetime.min.replace(tzinfo=UTC)
-_CONTAINERS = ("offers", "contracts", "clearances", "alerts", "written", "recent")
+_CONTAINERS = ("offers", "contracts", "clearances", "alerts", "referrals", "written", "recent")
 WINDOW = 64  # keys kept per windowed structure: enough for any in-order redelivery of a batch
 Wellbeing = Literal["unknown", "ok", "concern", "distress"]
 
@@ -78,6 +79,10 @@ class Alert(BaseModel):
     resolved_by: str | None = None
     resolved_at: datetime | None = None
     note: str | None = None
+    # SPEC section 10: when Passage recorded the event that raised it (escalation counts from
+    # it), and when the sweep escalated it for staying open too long.
+    recorded_at: datetime | None = None
+    escalated_at: datetime | None = None
 
     @property
     def unresolved(self) -> bool:
@@ -192,6 +197,7 @@ class CaseState(BaseModel):
     returned_at: datetime | None = None
     return_reason: str | None = None
     last_event_at: datetime | None = None
+    assigned_officer_id: str | None = None  # SPEC section 10, last case.assigned by key
     # Facts only the alert rules read.
     employment_started_at: datetime | None = None
     visa_valid_until: date | None = None
@@ -200,6 +206,7 @@ class CaseState(BaseModel):
     contracts: dict[str, Signed] = Field(default_factory=dict)  # by contract_id
     clearances: dict[str, datetime] = Field(default_factory=dict)  # destination -> earliest grant
     alerts: dict[str, Alert] = Field(default_factory=dict)  # by alert_id, every status
+    referrals: dict[str, Referral] = Field(default_factory=dict)  # by referral_id (SPEC section 10)
     # Bookkeeping that makes the fold order-independent and idempotent, bounded (see above).
     written: dict[str, Key] = Field(default_factory=dict)
     run: StageRun | None = None

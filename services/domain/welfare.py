@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from events import Envelope, stage_of
+from services.domain import casework
 from services.domain.state import CaseState, Key, Offer, Signed, key_of
 
 Handler = Callable[[CaseState, Key, Any], None]
@@ -131,6 +132,12 @@ HANDLERS: dict[str, Handler] = {
     "case.alert_acknowledged": no_welfare_change,  # alerts.evaluate acts on the officer events
     "case.alert_resolved": no_welfare_change,
     "case.time_alert_raised": no_welfare_change,
+    "case.alert_escalated": no_welfare_change,  # alerts.evaluate records the escalation
+    "case.assigned": casework.when_assigned_record_officer,
+    "case.referral_made": casework.when_referred_record_referral,
+    "referral.accepted": casework.when_referral_accepted_record_answer,
+    "referral.declined": casework.when_referral_declined_record_answer,
+    "referral.completed": casework.when_referral_completed_record_answer,
 }
 
 

@@ -29,6 +29,7 @@ class Refused:
     message: str
     errors: list[dict[str, str]] = field(default_factory=list)
     event_id: str | None = None
+    event_type: str | None = None  # as sent, when it is a known type (for metrics)
 
 
 @dataclass(frozen=True)
@@ -72,17 +73,20 @@ def admit(data: Any, source: Source, *, topic: str, now: datetime) -> Admitted |
             message = (f"an agency of kind {source.agency_kind.value} may not publish {event_type} "
                        "(SPEC section 4); ask Passage to register the agency under the right kind")
             detail = f"{event_type} is outside the mandate of kind {source.agency_kind.value}"
-            return Refused(403, "forbidden", message, [{"path": "event_type", "message": detail}], event_id)
+            return Refused(403, "forbidden", message, [{"path": "event_type", "message": detail}], event_id, event_type)
+    known_type = event_type if isinstance(event_type, str) and event_type in CATALOGUE else None
     try:
         event = validate(data, now=now)
     except InvalidEvent as error:
         errors = [{"path": p.path, "message": p.message} for p in error.problems]
-        return Refused(422, "invalid", "the event is invalid; fix the fields listed in details", errors, event_id)
+        return Refused(422, "invalid", "the event is invalid; fix the fields listed in details", errors, event_id,
+                       known_type)
     stamped = stamp(event, recorded_at=now, source=source)
     value = encode(stamped)
     if len(value) > MAX_EVENT_BYTES:
         message = f"the event is {len(value)} bytes once stamped; the limit is {MAX_EVENT_BYTES} (256 KiB)"
-        return Refused(413, "payload_too_large", message, [{"path": "", "message": message}], event_id)
+        return Refused(413, "payload_too_large", message, [{"path": "", "message": message}], event_id,
+                       known_type)
     event_id = str(stamped.event_id)
     headers = (
         ("event_type", stamped.event_type.encode()),

@@ -12,6 +12,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from typing import Annotated
 
+import structlog
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -29,9 +30,10 @@ from services.gateway.admission import MAX_BATCH_BYTES, MAX_EVENT_BYTES, Admitte
 from services.gateway.agencies import authenticate
 from services.gateway.bootstrap import Gateway, bootstrap
 from services.gateway.intake import Publishes
+from services.gateway.measures import count_malformed, count_outcomes
 from services.kafka.producer import PublishFailed
 from services.logs import get_logger
-from services.web import ApiError, add_health_routes, database_check, install_error_handlers
+from services.web import ApiError, add_health_routes, database_check, install_error_handlers, install_metrics
 
 log = get_logger(__name__)
 RETRY_AFTER = {"Retry-After": "5"}
@@ -51,6 +53,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, publisher: P
     app.state.gateway = gateway
     install_error_handlers(app)
     app.add_middleware(RequestLog)
+    install_metrics(app, "gateway")
     add_health_routes(app, {"kafka": gateway.publisher.reachable, "database": database_check(gateway.engine)})
     app.include_router(router)
     openapi.install_openapi(app)
@@ -108,11 +111,15 @@ async def publish_event(request: Request, agency: CurrentAgency, gateway: Gatewa
     """One event; 202 only after Kafka acknowledged it (acks=all)."""
     body = await _read_body(request, MAX_EVENT_BYTES)
     outcome = await _blocking(gateway.intake.one, body, agency)
+    count_outcomes([outcome])
     fields = log_fields(request)
     fields["event_id"] = outcome.event_id
     if isinstance(outcome, Refused):
         raise ApiError(outcome.status, outcome.message, outcome.errors, code=outcome.code)
     fields["case_id"] = outcome.case_id
+    # Every later line of this request (its request log too) names the event it is about.
+    structlog.contextvars.bind_contextvars(case_id=outcome.case_id, event_id=outcome.event_id,
+                                           correlation_id=_correlation_id(outcome))
     return JSONResponse({"event_id": outcome.event_id, "status": "accepted"}, 202)
 
 
@@ -122,6 +129,7 @@ async def publish_batch(request: Request, agency: CurrentAgency, gateway: Gatewa
     """Up to 500 events; valid ones are accepted even when others are rejected; results in order."""
     body = await _read_body(request, MAX_BATCH_BYTES)
     outcomes = await _blocking(gateway.intake.batch, body, agency)
+    count_outcomes([outcomes] if isinstance(outcomes, Refused) else outcomes)
     if isinstance(outcomes, Refused):
         raise ApiError(outcomes.status, outcomes.message, outcomes.errors, code=outcomes.code)
     results = [_result(outcome) for outcome in outcomes]
@@ -149,11 +157,17 @@ async def _blocking(call, body: bytes, agency: Source):
     try:
         return await run_in_threadpool(call, body, agency)
     except MalformedJson as error:
+        count_malformed()
         raise ApiError(400, f"{error}; send one JSON document encoded as UTF-8") from None
     except PublishFailed as error:
         log.warning("kafka did not acknowledge", error=str(error))
         raise ApiError(503, "Kafka is unavailable or did not acknowledge in time; nothing was accepted. "
                             "Retrying with the same event_id is safe", headers=RETRY_AFTER) from None
+
+
+def _correlation_id(outcome: Admitted) -> str | None:
+    correlation_id = outcome.event.correlation_id if outcome.event is not None else None
+    return str(correlation_id) if correlation_id is not None else None
 
 
 def _result(outcome: Admitted | Refused) -> dict:

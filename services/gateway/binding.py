@@ -17,10 +17,11 @@ Decisions where the SPEC is silent:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field, replace
 
 from events import AgencyKind, Envelope
+from services.gateway import referrals
 
 NOT_PARTY = "not_party_to_case"
 # Never refused for binding (SPEC 4a): whoever's mandate has them may report harm on any case.
@@ -59,6 +60,7 @@ class CaseFacts:
     employer_id: str | None = None
     offer_agent_id: str | None = None  # recruiting_agent_id of the case's latest job offer
     contract_employer_id: str | None = None  # employer_id of the case's latest signed contract
+    referrals: Mapping[str, str] = field(default_factory=dict)  # referral_id -> to_agency_id (SPEC 10)
 
 
 Rule = Callable[[Party, Envelope, CaseFacts | None], str | None]
@@ -72,11 +74,15 @@ def _offer_names_its_agent(party: Party, event: Envelope, _facts: CaseFacts | No
     return None
 
 
-# Rules of one event type, checked before the publisher kind's rule. `referral.*` (SPEC section 10:
-# bound to the agency referred to) belongs here, one entry per event type.
+# Rules of one event type, checked before the publisher kind's rule; for the referral answers
+# (SPEC section 10) the rule is the whole binding (`BOUND_BY_EVENT`).
 EVENT_RULES: dict[str, Rule] = {
     "recruitment.job_offer_made": _offer_names_its_agent,
+    **{answer: referrals.answered_by_the_agency_referred_to for answer in referrals.ANSWERS},
 }
+# Event types whose own rule is the whole binding, whatever the publisher's kind (SPEC section 10:
+# the referral names the one agency that may answer it); their rule reads the views.
+BOUND_BY_EVENT = frozenset(referrals.ANSWERS)
 
 
 def _recruiting_agent(party: Party, event: Envelope, facts: CaseFacts | None) -> str | None:
@@ -104,9 +110,10 @@ KIND_RULES: dict[AgencyKind, Rule] = {
 }
 
 
-def needs_facts(kind: AgencyKind) -> bool:
-    """Whether deciding for this kind reads the views (the others are bound to every case)."""
-    return kind in KIND_RULES
+def needs_facts(kind: AgencyKind, event_types: Collection[str] = ()) -> bool:
+    """Whether deciding for this kind (and these event types) reads the views (the other kinds are
+    bound to every case, and most event types have no rule of their own)."""
+    return kind in KIND_RULES or any(event_type in BOUND_BY_EVENT for event_type in event_types)
 
 
 def refusal(party: Party, event: Envelope, facts: CaseFacts | None) -> str | None:
@@ -115,7 +122,7 @@ def refusal(party: Party, event: Envelope, facts: CaseFacts | None) -> str | Non
         return None
     event_rule = EVENT_RULES.get(event.event_type)
     reason = event_rule(party, event, facts) if event_rule else None
-    if reason is not None or party.kind in UNBOUND_KINDS:
+    if reason is not None or party.kind in UNBOUND_KINDS or event.event_type in BOUND_BY_EVENT:
         return reason
     kind_rule = KIND_RULES.get(party.kind)
     return kind_rule(party, event, facts) if kind_rule else None

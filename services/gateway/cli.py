@@ -46,13 +46,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _gateway(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
     from services.gateway.app import create_app
+    from services.web import serve_http
 
-    # Our own request log replaces uvicorn's access log; log_config=None keeps our logging setup.
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, access_log=False, log_config=None)
-    return 0
+    return serve_http(create_app(settings), args.host, args.port)
 
 
 def _agency_add(args: argparse.Namespace, settings: Settings) -> int:

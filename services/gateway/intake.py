@@ -68,7 +68,8 @@ class Intake:
         stored = self._views.stored([outcome.event_id for outcome in admitted])
         employer_id = self._views.employer_id(source.agency_id) if kind is AgencyKind.employer else None
         party = Party(source.agency_id, kind, employer_id)
-        facts = self._views.facts({outcome.case_id for outcome in admitted}) if needs_facts(kind) else {}
+        wants_facts = needs_facts(kind, {outcome.event_type for outcome in admitted})
+        facts = self._views.facts({outcome.case_id for outcome in admitted}) if wants_facts else {}
         checked: list[Admitted | Refused] = []
         for outcome in outcomes:
             if not isinstance(outcome, Admitted):

@@ -24,7 +24,7 @@ class Accepted(BaseModel):
 
 
 class ItemError(BaseModel):
-    code: str  # forbidden | invalid | payload_too_large
+    code: str  # forbidden | not_party_to_case | conflicting_duplicate | invalid | payload_too_large
     path: str
     message: str
 

@@ -29,7 +29,8 @@ class CaseViews:
         ids = sorted(set(case_ids))
         with self.engine.connect() as connection:
             found = connection.execute(
-                select(cases.c.case_id, cases.c.stage, cases.c.employer_id).where(cases.c.case_id.in_(ids))
+                select(cases.c.case_id, cases.c.stage, cases.c.employer_id, cases.c.referrals)
+                .where(cases.c.case_id.in_(ids))
             ).all()
             if not found:
                 return {}
@@ -46,6 +47,7 @@ class CaseViews:
                 stage=row.stage, employer_id=row.employer_id,
                 offer_agent_id=latest.get((row.case_id, OFFER), {}).get("recruiting_agent_id"),
                 contract_employer_id=latest.get((row.case_id, CONTRACT), {}).get("employer_id"),
+                referrals={r["referral_id"]: r["to_agency_id"] for r in row.referrals or []},
             )
             for row in found
         }

@@ -18,10 +18,13 @@ from services import hardening
 from services.config import Settings
 from services.kafka.producer import Publisher
 from services.logs import get_logger
-from services.query import actions, routes_alerts, routes_audit, routes_cases, routes_stats
+from services.query import actions, routes_alerts, routes_audit, routes_cases, routes_casework, routes_stats
 from services.query.deps import Clients
 from services.storage.db import make_engine
-from services.web import ApiError, add_health_routes, database_check, error_response, install_error_handlers
+from services.gateway.access_log import RequestLog
+from services.web import (
+    ApiError, add_health_routes, database_check, error_response, install_error_handlers, install_metrics,
+)
 
 log = get_logger(__name__)
 DESCRIPTION = """Welfare officers' read API over the welfare and protection views (SPEC section 7).
@@ -49,6 +52,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None, publisher: P
     app = FastAPI(title="Passage query API", version="1", description=DESCRIPTION, lifespan=lifespan)
     app.state.clients = clients
     install_error_handlers(app)
+    app.add_middleware(RequestLog, logger="passage.query.requests")
+    install_metrics(app, "query")
 
     @app.exception_handler(OperationalError)
     async def _database_down(_request: Request, error: OperationalError) -> JSONResponse:
@@ -57,7 +62,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, publisher: P
                                        headers={"Retry-After": "5"}))
 
     add_health_routes(app, {"kafka": clients.publisher.reachable, "database": database_check(clients.engine)})
-    for module in (routes_cases, routes_alerts, routes_stats, routes_audit):
+    for module in (routes_cases, routes_alerts, routes_stats, routes_audit, routes_casework):
         app.include_router(module.router)
     actions.install(app)  # Idempotency-Key: inside hardening's body limits, which read the body first
     hardening.install(app, production=settings.env == "production", title="Passage query API", limit_bodies=True)

@@ -38,17 +38,16 @@ def _scope(value: str) -> str:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
     from services.query.app import create_app
     from services.storage.db import make_engine
+    from services.web import serve_http
 
     engine = make_engine(settings)
     _ensure_tables(engine, settings)
-    # log_config=None keeps our structlog setup; officer reads are in the audit trail, not an access log.
-    uvicorn.run(create_app(settings, engine=engine), host=args.host, port=args.port, access_log=False, log_config=None)
-    engine.dispose()
-    return 0
+    try:
+        return serve_http(create_app(settings, engine=engine), args.host, args.port)
+    finally:
+        engine.dispose()
 
 
 def _add_officer(args: argparse.Namespace, settings: Settings) -> int:

@@ -62,6 +62,7 @@ class CasePublic(BaseModel):
     return_reason: str | None
     event_count: int
     last_event_at: UtcDatetime | None
+    assigned_officer_id: str | None = None  # SPEC section 10
 
 
 class AlertPublic(BaseModel):
@@ -79,10 +80,33 @@ class AlertPublic(BaseModel):
     resolved_by: str | None
     resolved_at: UtcDatetime | None
     note: str | None
+    escalated_at: UtcDatetime | None = None  # SPEC section 10
+
+
+class ReferralStepPublic(BaseModel):
+    status: str
+    at: UtcDatetime
+    by: str | None
+
+
+class ReferralPublic(BaseModel):
+    """One referral of the case and its answers (SPEC section 10)."""
+
+    referral_id: str
+    service: str
+    to_agency_id: str
+    officer_id: str
+    status: str  # made | accepted | declined | completed
+    made_at: UtcDatetime
+    answered_at: UtcDatetime | None
+    outcome: str | None
+    reason: str | None
+    history: list[ReferralStepPublic]
 
 
 class CaseDetail(CasePublic):
     alerts: list[AlertPublic]  # the case's unresolved alerts, most severe first
+    referrals: list[ReferralPublic] = []  # oldest first
 
 
 class CasePage(BaseModel):

@@ -22,9 +22,9 @@ from services.query.auth import CurrentOfficer, Principal
 from services.query.deps import ClientsDep, DbDep
 from services.query.models import AcknowledgeIn, Accepted, AlertPage, AlertPublic, ResolveIn, respond
 from services.query.paging import DEFAULT_LIMIT, CursorParam, Limit, decode_cursor, page, strict, timestamp
-from services.query.params import AlertIdPath, CaseIdFilter
+from services.query.params import AlertIdPath, AssignedTo, CaseIdFilter, assignee
 from services.query.routes_cases import record_read
-from services.query.sql import INBOX_ORDER, SELECT_ALERTS, alerts
+from services.query.sql import INBOX_ORDER, SELECT_ALERTS, alerts, cases
 from services.web import ApiError
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
@@ -48,6 +48,8 @@ def list_alerts(
     code: AlertCode | None = None,
     case_id: CaseIdFilter = None,
     destination_country: CountryCode | None = None,
+    assigned_to: AssignedTo = None,
+    escalated: Annotated[bool | None, Query(description="true: only escalated alerts; false: only the others")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: CursorParam = None,
 ) -> Response:
@@ -64,6 +66,11 @@ def list_alerts(
         query = query.where(a.case_id == case_id)
     if destination_country is not None:
         query = query.where(a.destination_country == destination_country)
+    if assigned_to is not None:  # SPEC section 10: alerts of the cases assigned to them
+        owned = select(cases.c.case_id).where(cases.c.assigned_officer_id == assignee(assigned_to, officer))
+        query = query.where(a.case_id.in_(owned))
+    if escalated is not None:
+        query = query.where(a.escalated_at.is_not(None) if escalated else a.escalated_at.is_(None))
     after = decode_cursor("alerts", cursor, [strict(int), timestamp, strict(str)])
     if after is not None:
         query = query.where(tuple_(*INBOX_ORDER) > tuple_(*after))

@@ -33,7 +33,7 @@ from services.query.models import (
     respond,
 )
 from services.query.paging import DEFAULT_LIMIT, CursorParam, Limit, decode_cursor, page, strict
-from services.query.params import CaseIdPath, RegionFilter
+from services.query.params import AssignedTo, CaseIdPath, RegionFilter, assignee
 from services.query.sql import (
     ALERT_PREFIX, AUDIT_ENTRY, CASE_WITH_ALERTS, SELECT_CASES, cases, per_jurisdiction, timeline,
 )
@@ -87,6 +87,7 @@ def read_case(case_id: CaseIdPath, officer: CurrentOfficer, db: DbDep) -> Respon
         **{name: found[0][name] for name in CASE_FIELDS},
         alerts=[AlertPublic(**{name: row[label] for label, name in ALERT_FIELDS.items()})
                 for row in found if row[ALERT_PREFIX + "alert_id"] is not None],
+        referrals=found[0]["referrals"] or [],
     )
     record_read(db, officer, case_id, "read_case")  # last: only an answer that will be sent is audited
     return respond(detail)
@@ -114,6 +115,7 @@ def list_cases(
     origin_region: RegionFilter = None,
     has_open_alerts: bool | None = None,
     min_severity: Annotated[Severity | None, Query(description="cases whose worst unresolved alert is at least this severe")] = None,
+    assigned_to: AssignedTo = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: CursorParam = None,
 ) -> Response:
@@ -130,6 +132,8 @@ def list_cases(
         query = query.where(c.open_alerts > 0 if has_open_alerts else c.open_alerts == 0)
     if min_severity is not None:
         query = query.where(c.top_severity_rank >= SEVERITY_RANK[min_severity.value])
+    if assigned_to is not None:
+        query = query.where(c.assigned_officer_id == assignee(assigned_to, officer))
     after = decode_cursor("cases", cursor, [strict(str)])
     if after is not None:
         query = query.where(c.case_id > after[0])

@@ -45,7 +45,7 @@ AUDIT_ENTRY = insert(audit)
 
 ALERT_PREFIX = "alert_"  # CASE_WITH_ALERTS labels the alert columns so they do not clash with the case's
 CASE_WITH_ALERTS = (
-    SELECT_CASES.add_columns(*(column.label(ALERT_PREFIX + column.name) for column in fields(alerts, AlertPublic)))
+    SELECT_CASES.add_columns(cases.c.referrals, *(column.label(ALERT_PREFIX + column.name) for column in fields(alerts, AlertPublic)))
     .select_from(cases.outerjoin(alerts, and_(alerts.c.case_id == cases.c.case_id, alerts.c.status != "resolved")))
     .where(cases.c.case_id == bindparam("case_id"))
     .order_by(*INBOX_ORDER)

@@ -29,6 +29,7 @@ class Case(SQLModel, table=True):
         Index("ix_cases_stage", "stage", "case_id"),
         Index("ix_cases_next_deadline", "next_deadline"),
         Index("ix_cases_occupation_stage", "occupation_code", "stage"),
+        Index("ix_cases_assigned", "assigned_officer_id", "case_id"),
     )
 
     case_id: str = Field(primary_key=True, max_length=64)
@@ -55,6 +56,9 @@ class Case(SQLModel, table=True):
     return_reason: str | None = None
     event_count: int = 0
     last_event_at: datetime | None = _tz()
+    # SPEC section 10: who owns the case, and its referrals (each with its history) as JSON.
+    assigned_officer_id: str | None = Field(default=None, max_length=128)
+    referrals: list | None = Field(default=None, sa_column=Column(JSON))
     # When the next time rule would fire (NULL: none can); the sweep reads only due cases.
     next_deadline: datetime | None = _tz()
     state: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
@@ -102,6 +106,10 @@ class Alert(SQLModel, table=True):
     resolved_by: str | None = None
     resolved_at: datetime | None = _tz()
     note: str | None = None
+    # SPEC section 10: when Passage recorded the raising event (escalation counts from it), and
+    # when the sweep escalated the alert.
+    recorded_at: datetime | None = _tz()
+    escalated_at: datetime | None = _tz()
     # Copied from the case for scoping and filtering the inbox without a join.
     destination_country: str | None = None
     origin_region: str | None = None
@@ -244,3 +252,42 @@ class OfferTally(SQLModel, table=True):
     destination_country: str = Field(primary_key=True, max_length=2)
     origin_region: str = Field(primary_key=True)
     count: int
+
+class WebhookSubscription(SQLModel, table=True):
+    """An agency's webhook (SPEC section 11). The signing secret is not stored: it is derived from
+    PASSAGE_SECRET_KEY and `salt` (services.notify.signing), so a database dump cannot sign."""
+
+    __tablename__ = "webhook_subscriptions"
+
+    id: str = Field(primary_key=True, max_length=36)
+    agency_id: str = Field(max_length=64)
+    url: str
+    min_severity: str  # medium | high | critical
+    scopes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    salt: str = Field(max_length=64)
+    created_at: datetime = _tz(nullable=False)
+    disabled: bool = False
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One alert change to send to one subscription; kept after it is done, with how it went."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ux_webhook_deliveries_id", "delivery_id", unique=True),
+        Index("ix_webhook_deliveries_due", "subscription_id", "status", "seq"),
+    )
+
+    seq: int | None = Field(default=None, primary_key=True)  # enqueue order: in order per case
+    delivery_id: str = Field(max_length=36)  # uuid5 of (subscription, event, alert, change): stable
+    subscription_id: str = Field(max_length=36)
+    case_id: str = Field(max_length=64)
+    alert_partition: int  # the alerts-topic partition: the worker owning it sends the delivery
+    body: str  # the exact JSON bytes signed and sent, the same on every attempt
+    status: str  # pending | delivered | rejected | expired | cancelled
+    attempts: int = 0
+    created_at: datetime = _tz(nullable=False)
+    next_attempt_at: datetime = _tz(nullable=False)
+    last_attempt_at: datetime | None = _tz()
+    last_status_code: int | None = None
+    last_error: str | None = None

@@ -26,6 +26,7 @@ import faust
 from faust.transport.drivers import aiokafka as driver
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from services import metrics
 from services.config import Settings
 from services.kafka.producer import PublishFailed
 from services.logs import get_logger
@@ -179,8 +180,9 @@ def build_app(settings: Settings, worker: Worker, group: str | None = None) -> W
         if not owned or not partitions:
             return
         try:
-            await asyncio.to_thread(sweep_once, settings, worker.pipeline.engine, worker.pipeline.publisher,
-                                    owned, partitions)
+            with metrics.SWEEP_SECONDS.time():
+                await asyncio.to_thread(sweep_once, settings, worker.pipeline.engine, worker.pipeline.publisher,
+                                        owned, partitions)
             await asyncio.to_thread(worker.pipeline.flush_outbox, OUTBOX_GRACE)
         except TRANSIENT as error:  # the next interval tries again; deadlines stay in the index
             log.warning("sweep failed; will retry next interval", reason=refusals.reason(error, "transient error"))

@@ -41,5 +41,5 @@ def merged(first: Applied, second: Applied) -> Applied:
     return Applied(
         applied=first.applied + second.applied, duplicates=first.duplicates + second.duplicates,
         changes=first.changes + second.changes, outbox_ids=first.outbox_ids + second.outbox_ids,
-        failed=first.failed + second.failed,
+        failed=first.failed + second.failed, recorded_at=first.recorded_at + second.recorded_at,
     )

@@ -14,8 +14,8 @@ compared by content with the copy held. Content is the envelope without `recorde
 new recorded_at, and that stays a silent no-op. Any other difference (payload, type, case,
 occurred_at, correlation_id, schema) makes it a conflicting duplicate, which is not applied and
 goes to `Applied.failed` with reason `conflicting_duplicate`, so the worker dead-letters it.
-Values are compared as decoded (an instant written with another UTC offset, or 1500.0 for
-1500.00, is the same content).
+Both copies are compared in the gateway's canonical form (`services.gateway.duplicates`), so the
+gateway's 409 and the worker's dead letter follow one rule.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from sqlalchemy.types import TypeDecorator
 
 import events
 from services.domain import CaseState, RuleConfig, project
+from services.gateway.duplicates import publisher_form
+from services.gateway.duplicates import same_content as same_as_stored
 from services.worker import counts
 from services.worker.refusals import reason as safe_reason
 from services.worker.rows import (
@@ -62,6 +64,7 @@ class Applied:
     changes: list[dict] = field(default_factory=list)  # alerts-topic messages, in order
     outbox_ids: list[str] = field(default_factory=list)
     failed: list[tuple[Delivered, str]] = field(default_factory=list)
+    recorded_at: list[datetime | None] = field(default_factory=list)  # of each applied event (metrics)
 
 
 class Conflict(RuntimeError):
@@ -84,6 +87,7 @@ def apply_batch(conn: Connection, views: Views, batch: Sequence[Delivered], rule
             continue
         states[event.case_id] = state
         result.applied += 1
+        result.recorded_at.append(event.recorded_at)
         timeline.append(timeline_row(delivered))
         if event.event_type == "recruitment.job_offer_made":
             offers.append(offer_row(event, state))
@@ -124,24 +128,14 @@ def _fresh(conn: Connection, views: Views, batch: Sequence[Delivered], result: A
     return fresh
 
 
-GATEWAY_STAMPS = {"recorded_at", "source"}
-
-
 def same_content(event: events.Envelope, held: events.Envelope | dict | str) -> bool:
-    """Is `event` the one already held (an Envelope, or its stored JSON), gateway stamps aside?"""
+    """Is `event` the one already held (an Envelope, or its stored JSON), gateway stamps aside?
+    The gateway's rule for its 409 (`services.gateway.duplicates`, pure), so both sides agree."""
     if isinstance(held, str):
         held = json.loads(held)
     if isinstance(held, dict):
-        try:
-            held = events.validate(held, stamped=True)
-        except events.InvalidEvent:  # stored by an older schema: compare as JSON
-            mine = json.loads(events.encode(event))
-            return _unstamped(mine) == _unstamped(held)
-    return event.model_dump(exclude=GATEWAY_STAMPS) == held.model_dump(exclude=GATEWAY_STAMPS)
-
-
-def _unstamped(envelope: dict) -> dict:
-    return {name: value for name, value in envelope.items() if name not in GATEWAY_STAMPS}
+        return same_as_stored(event, held)
+    return publisher_form(event) == publisher_form(held)
 
 
 def _load(conn: Connection, views: Views, case_ids: set[str]) -> dict[str, tuple[CaseState, int, tuple]]:

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 import events
+from services import metrics
 from events.types import CASE_ID_PATTERN
 from services.config import Settings
 from services.domain import RuleConfig
@@ -78,6 +79,7 @@ class Pipeline:
             return batch.applied
         applied = isolating(self._store_once, batch.delivered)
         batch.applied = applied
+        metrics.observe_batch(len(batch.messages), applied.recorded_at)  # duplicates are not new to the view
         batch.dead += [(_message_of(d, batch), reason) for d, reason in applied.failed]
         return applied
 
@@ -103,6 +105,7 @@ class Pipeline:
         records += [self.alert_record(message) for message in batch.applied.changes]
         self.publisher.publish(records)
         for message, reason in batch.dead:
+            metrics.dead_lettered(reason)
             log.warning("dead-lettered a record", reason=reason[:300], topic=message.topic,
                         partition=message.partition, offset=message.offset, **_identity(message))
         self._forget(batch.applied.outbox_ids)

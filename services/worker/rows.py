@@ -15,7 +15,7 @@ OUTBOX_NAMESPACE = UUID("b7e1c0a2-4f5d-4e83-9b6a-2d8f0c1e5a37")
 PLAIN_COLUMNS = (
     "given_name", "family_name", "nationality", "origin_region", "occupation_code", "destination_country",
     "employer_id", "departed_at", "arrived_at", "last_wage_period", "last_wage_at", "last_welfare_check_at",
-    "wellbeing", "returned_at", "return_reason", "last_event_at", "stage_since",
+    "wellbeing", "returned_at", "return_reason", "last_event_at", "stage_since", "assigned_officer_id",
 )
 
 
@@ -49,9 +49,26 @@ def case_row(state: CaseState, rules: RuleConfig) -> dict:
         top_severity_rank=SEVERITY_RANK[top] if top is not None else 0,
         event_count=state.event_count,
         next_deadline=next_deadline(state, rules),
+        referrals=referrals_column(state),
         state_json=state.model_dump_json(),
     )
     return row
+
+
+def referrals_column(state: CaseState) -> list[dict] | None:
+    """The case's referrals as the API shows them (SPEC section 10), oldest first; None for none."""
+    made = sorted((r for r in state.referrals.values() if r.made), key=lambda r: (r.made_key, r.referral_id))
+    return [_json(referral.public()) for referral in made] or None
+
+
+def _json(value):
+    if isinstance(value, datetime):
+        return utc(value).isoformat().replace("+00:00", "Z")
+    if isinstance(value, dict):
+        return {key: _json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json(item) for item in value]
+    return value
 
 
 def timeline_row(delivered: Delivered) -> dict:

@@ -11,18 +11,23 @@ import asyncio
 import gc
 import signal
 import threading
+import time
 
 from services.config import Settings
 from services.kafka.producer import Publisher
 from services.logs import get_logger
+from services.notify.agent import add_notifier_agent
+from services.notify.notifier import Notifier
 from services.storage.db import make_engine
 from services.storage.migrate import migrate
 from services.worker.app import Worker, build_app
+from services.worker.ops import OpsServer, open_alert_counts, update_lag
 from services.worker.pipeline import Pipeline
 
 log = get_logger(__name__)
 STOP_GRACE_S = 60.0
 GC_YOUNG_THRESHOLD = 20_000
+OPEN_ALERTS_EVERY_S = 15.0
 
 
 def run(settings: Settings) -> int:
@@ -65,7 +70,13 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         await asyncio.to_thread(pipeline.flush_outbox)  # changes a previous run committed but did not publish
         worker = Worker(pipeline, on_fatal)
         app = build_app(settings, worker)
+        notifier = Notifier(settings, engine, owned=lambda: _owned(app, settings.alerts_topic))
+        add_notifier_agent(app, settings, notifier)
+        ops = _ops_server(settings, app, engine, publisher)
         await app.start()
+        await notifier.start()
+        if ops is not None:
+            await ops.start()
         # Everything built so far (modules, schemas, faust, SQLAlchemy) lives as long as the worker:
         # frozen out of the collector's view, so its periodic full collections no longer walk it
         # (they cost ~60 us per event of wall time on a 5000-event backlog).
@@ -82,6 +93,9 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
             await asyncio.wait_for(worker.idle.wait(), timeout=STOP_GRACE_S)
         except TimeoutError:
             log.warning("the batch in progress did not finish in time; it will be delivered again")
+        await notifier.stop()
+        if ops is not None:
+            await ops.stop()
         await app.stop()
         log.info("worker stopped", batches=worker.batches)
     finally:
@@ -90,3 +104,30 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         await asyncio.to_thread(publisher.close)
         engine.dispose()
     return 1 if failure.done() else 0
+
+
+def _owned(app, topic: str) -> set[int]:
+    """The partitions of `topic` this worker holds now."""
+    try:
+        return {tp.partition for tp in app.consumer.assignment() if tp.topic == topic}
+    except Exception:  # the consumer is not up yet (or stopping): it owns nothing
+        return set()
+
+
+def _ops_server(settings: Settings, app, engine, publisher) -> OpsServer | None:
+    if not settings.worker_metrics_port:
+        return None
+    from services import metrics
+    from services.web import database_check
+
+    counted_at = [float("-inf")]
+
+    async def refresh() -> None:
+        await update_lag(app, {settings.journey_topic, settings.alerts_topic})
+        # An aggregate over the inbox: every OPEN_ALERTS_EVERY_S (a scrape interval), not every refresh.
+        if time.monotonic() - counted_at[0] >= OPEN_ALERTS_EVERY_S:
+            metrics.set_open_alerts(await asyncio.to_thread(open_alert_counts, engine))
+            counted_at[0] = time.monotonic()
+
+    checks = {"kafka": publisher.reachable, "database": database_check(engine)}
+    return OpsServer(settings.worker_metrics_port, checks, refresh, host=settings.worker_metrics_host)

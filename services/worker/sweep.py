@@ -1,4 +1,5 @@
-"""The time rules' sweep: due cases -> `case.time_alert_raised` events on the journey topic.
+"""The time rules' sweep: due cases -> `case.time_alert_raised` events on the journey topic, and
+`case.alert_escalated` for open alerts past their severity's limit (SPEC section 10).
 
 Every PASSAGE_SWEEP_INTERVAL_S each worker reads only the cases whose next_deadline has passed
 (an indexed range scan), keeps those whose journey partition it owns, asks the domain's `sweep`
@@ -22,7 +23,7 @@ from sqlalchemy.engine import Engine
 
 import events
 from services.config import Settings
-from services.domain import CaseState, RuleConfig, sweep, time_alert_event
+from services.domain import CaseState, RuleConfig, escalation_event, escalations, sweep, time_alert_event
 from services.kafka.producer import Publisher, Record
 from services.logs import get_logger
 from services.worker.views import LIVE, Views
@@ -39,7 +40,8 @@ def partition_of(case_id: str, partitions: int) -> int:
 
 def due_events(engine: Engine, rules: RuleConfig, now: datetime, owned: set[int], partitions: int,
                views: Views = LIVE) -> Iterable[events.Envelope]:
-    """The `case.time_alert_raised` events due at `now` for cases on the `owned` partitions."""
+    """The `case.time_alert_raised` and `case.alert_escalated` events due at `now` for cases on
+    the `owned` partitions."""
     cases = views.cases.c
     after: tuple[datetime, str] | None = None
     while True:
@@ -54,8 +56,9 @@ def due_events(engine: Engine, rules: RuleConfig, now: datetime, owned: set[int]
             if partition_of(row.case_id, partitions) not in owned:
                 continue
             state = CaseState.model_validate(row.state)
-            for alert in sweep(state, now, rules):
-                data = time_alert_event(alert)
+            due = [time_alert_event(alert) for alert in sweep(state, now, rules)]
+            due += [escalation_event(escalation) for escalation in escalations(state, now, rules)]
+            for data in due:
                 data.update(recorded_at=now.isoformat(), source=SOURCE)
                 yield events.validate(data, stamped=True)
         if len(rows) < PAGE:

@@ -119,7 +119,10 @@ def test_up_then_demo_summary_matches_the_database_and_sigterm_stops_everything(
         assert summary["migrants"] == 30 and sum(stages.values()) == 30
         assert summary["cases_per_stage"] == stages
         assert summary["open_alerts_per_code"] == alerts
-        assert summary["events"] == events > 30
+        work = summary["case_work"]  # SPEC section 10: the demo assigns, refers and answers too
+        assert summary["events"] + work["events"] == events and summary["events"] > 30
+        assert work["assigned_cases"] > 0 and sum(work["referrals_by_status"].values()) == work["assigned_cases"]
+        assert set(work["referrals_by_status"]) <= {"made", "accepted", "declined", "completed"}
         assert summary["events_per_second_published"] > 0
 
         children = up.child_pids()

@@ -60,5 +60,5 @@ def test_officer_token_opens_the_query_service_and_rotation_closes_the_old_one(e
         assert audit.status_code == 200 and "items" in audit.json()
     finally:
         service.send_signal(signal.SIGTERM)
-        # uvicorn shuts down gracefully, then re-raises the signal so the exit status tells why.
-        assert service.wait(timeout=30) in (0, -signal.SIGTERM)
+        # A graceful stop on SIGTERM is a success (services.web.serve_http).
+        assert service.wait(timeout=30) == 0

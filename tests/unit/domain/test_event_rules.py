@@ -17,7 +17,7 @@ SPEC_SEVERITY = {
     A.UNDERPAID: "high", A.CONTRACT_SUBSTITUTION: "high", A.DEPARTED_WITHOUT_CLEARANCE: "high",
     A.RECRUITMENT_FEE_CHARGED: "medium", A.WELFARE_CONCERN: "medium", A.WAGE_UNPAID: "high",
     A.NO_WELFARE_CHECK: "medium", A.VISA_EXPIRED: "medium", A.INSURANCE_LAPSED: "medium",
-    A.NOT_ARRIVED: "high",
+    A.NOT_ARRIVED: "high", A.REFERRAL_STALLED: "medium",
 }
 
 

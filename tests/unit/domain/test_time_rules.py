@@ -10,7 +10,7 @@ import pytest
 from events import AlertCode, AlertStatus
 from services.domain import CaseState, next_deadline, project, sweep, time_alert_event
 from services.domain.alerts import time_alert_id
-from tests.factories import CASE, RULES, at, fold, make, recorded
+from tests.factories import CASE, NO_ESCALATION, RULES, at, fold, make, recorded
 
 A = AlertCode
 TICK = timedelta(microseconds=1)
@@ -111,7 +111,7 @@ def test_an_alert_an_officer_resolved_is_not_raised_again_while_its_cause_stands
     alert = state.unresolved(A.WAGE_UNPAID)
     state, _ = fold([make("case.alert_resolved", 95, alert_id=alert.alert_id)], state)
     assert A.WAGE_UNPAID not in due_codes(state, FAR)
-    assert next_deadline(state, RULES) == at(91)  # only NO_WELFARE_CHECK is pending
+    assert next_deadline(state, NO_ESCALATION) == at(91)  # only NO_WELFARE_CHECK is pending
     state, _ = fold([E("deployment.wage_paid", 100)], state)  # the cause restarts: a new alert later
     assert [a.raised_at for a in sweep(state, FAR, RULES) if a.code == A.WAGE_UNPAID] == [at(160)]
 
@@ -166,6 +166,8 @@ def test_a_visa_that_expired_before_departure_counts_from_the_departure():
 
 def test_next_deadline_is_the_earliest_pending_time_rule():
     state, _ = fold(EMPLOYED)
-    assert next_deadline(state, RULES) == at(90)  # WAGE_UNPAID; NO_WELFARE_CHECK at day 91
-    assert next_deadline(raise_due(state, A.WAGE_UNPAID), RULES) == at(91)
+    assert next_deadline(state, NO_ESCALATION) == at(90)  # WAGE_UNPAID; NO_WELFARE_CHECK at day 91
+    # DEPARTED_WITHOUT_CLEARANCE (high) is open: it escalates 72 h after its trigger was recorded
+    assert next_deadline(state, RULES) == at(3) + timedelta(minutes=1)
+    assert next_deadline(raise_due(state, A.WAGE_UNPAID), NO_ESCALATION) == at(91)
     assert next_deadline(fold([E("recruitment.job_offer_made", 0)])[0], RULES) is None

@@ -18,12 +18,13 @@ deployment.employer_changed deployment.wage_paid deployment.welfare_check_comple
 deployment.grievance_filed deployment.incident_reported deployment.distress_reported
 deployment.assistance_provided return.contract_ended return.returned return.reintegration_support_provided
 return.skills_recognized case.note_added case.alert_acknowledged case.alert_resolved
-case.time_alert_raised""".split()
+case.time_alert_raised case.assigned case.referral_made case.alert_escalated referral.accepted
+referral.declined referral.completed""".split()
 K = AgencyKind
 
 
 def test_the_catalogue_holds_exactly_the_spec_types():
-    assert sorted(CATALOGUE) == sorted(SPEC_TYPES) and len(CATALOGUE) == 30
+    assert sorted(CATALOGUE) == sorted(SPEC_TYPES) and len(CATALOGUE) == 36
     assert all(spec.latest_version == 1 and list(spec.models) == [1] for spec in CATALOGUE.values())
 
 

@@ -47,3 +47,18 @@ def test_tls_and_sasl_options_reach_the_kafka_clients():
         "security_protocol": "SASL_SSL", "ssl_cafile": "/etc/ca.pem", "sasl_mechanism": "PLAIN",
         "sasl_plain_username": "u", "sasl_plain_password": "p",
     }
+
+
+def test_case_work_settings_default_to_the_spec_and_parse_per_severity():
+    s = Settings(_env_file=None)
+    assert s.referral_accept_hours == 48
+    assert s.ack_hours_by_severity == {"critical": 24, "high": 72, "medium": 168}
+    assert Settings(ack_hours="high=12, critical=0.5").ack_hours_by_severity == {
+        "critical": 0.5, "high": 12, "medium": 168}
+    assert Settings(ack_hours="medium=0", referral_accept_hours=0).ack_hours_by_severity["medium"] == 0
+
+
+@pytest.mark.parametrize("value", ["urgent=3", "critical", "critical=-0.5", "high=-1", "medium=soon", "high=inf"])
+def test_a_bad_ack_hours_value_is_refused_with_the_reason(value):
+    with pytest.raises(ValidationError, match="PASSAGE_ACK_HOURS"):
+        Settings(ack_hours=value)

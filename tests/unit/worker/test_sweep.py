@@ -6,14 +6,13 @@ from datetime import UTC, datetime
 
 from kafka.partitioner.default import DefaultPartitioner
 
-from services.domain import RuleConfig
 from services.worker.sweep import SOURCE, due_events, partition_of, sweep_once
 from services.worker.views import LIVE
-from tests.factories import make
+from tests.factories import NO_ESCALATION, make
 from tests.unit.worker.support import delivered
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
-RULES = RuleConfig()
+RULES = NO_ESCALATION  # escalation by the sweep has its own tests (test_sweep_escalation.py)
 
 
 def store(engine, *events_):

@@ -1,0 +1,1 @@
+"""Alert notifications (SPEC section 11): agencies' webhook subscriptions, signed deliveries."""

@@ -1,0 +1,63 @@
+"""One worker for the notifier's tests (module scope: starting faust costs seconds), with fast
+retries; each test adds its own subscriptions and uses its own cases."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from kafka import KafkaAdminClient
+
+from services.config import Settings
+from services.kafka.topics import create_topics, topic_names
+from services.storage.db import make_engine
+from services.storage.migrate import migrate
+from tests.databases import scratch_database
+from tests.factories import make
+from tests.integration.worker.support import WorkerProcess, event_records, publish, timeline_ids, wait_until
+
+FAST = {"webhook_retry_base_s": 0.3, "webhook_retry_max_delay_s": 1.0, "webhook_timeout_s": 1.0,
+        "webhook_poll_s": 0.2}
+
+
+@pytest.fixture(scope="module")
+def notify_settings(kafka_bootstrap: str, pg_admin_url: str, tmp_path_factory) -> Iterator[Settings]:
+    with scratch_database(pg_admin_url, "passage_notify") as database_url:
+        settings = Settings(
+            env="test", kafka_bootstrap=kafka_bootstrap, database_url=database_url,
+            topic_prefix=f"n{uuid.uuid4().hex[:10]}", partitions=3, var_dir=tmp_path_factory.mktemp("notify"),
+            sweep_interval_s=3600, worker_batch_size=200, **FAST,
+        )
+        create_topics(settings)
+        yield settings
+    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap.split(","))
+    try:
+        admin.delete_topics(topic_names(settings))
+    finally:
+        admin.close()
+
+
+@pytest.fixture(scope="module")
+def notify_engine(notify_settings: Settings):
+    engine = make_engine(notify_settings)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def notifying_worker(notify_settings: Settings, notify_engine, tmp_path_factory) -> Iterator[WorkerProcess]:
+    log = tmp_path_factory.mktemp("notify-worker") / "worker.log"
+    worker = WorkerProcess(notify_settings, log, worker_metrics_port=0, **FAST).start()
+    try:
+        wait_until(worker.started, timeout_s=120, what="the worker's start")
+        # Warm up: once an event is projected, the worker holds its partitions of both topics.
+        warm = make("deployment.welfare_check_completed", datetime.now(UTC), case_id=f"WARM-{uuid.uuid4().hex[:8]}",
+                    recorded_at=datetime.now(UTC))
+        publish(notify_settings, event_records(notify_settings, [warm]))
+        wait_until(lambda: str(warm.event_id) in timeline_ids(notify_engine), timeout_s=120, what="the warm-up event")
+        yield worker
+    finally:
+        assert worker.stop() == 0, worker.log()
