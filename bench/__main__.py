@@ -40,6 +40,7 @@ PLAN: dict[str, tuple[list[str], list[str]]] = {
     "scale_out": ([], ["--events", "20000"]),
     "sweep": ([], ["--cases", "100000", "--due", "1000"]),  # 1M cases / 10k due; quick 100k / 1k
     "notify": ([], ["--quick"]),  # 150 distress probes to a webhook; quick 40
+    "console": ([], ["--quick"]),  # officer console pages vs the JSON API, 1M cases; quick 100k
 }
 TIMEOUT_S = 30 * 60
 

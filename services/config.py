@@ -51,13 +51,15 @@ class Settings(BaseSettings):
     publish_timeout_s: float = 10.0
     # Webhooks (SPEC section 11; services/notify): per-attempt timeout, retry backoff, retry window.
     webhook_timeout_s: float = 10.0
-    webhook_retry_base_s: float = 10.0
+    webhook_retry_base_s: float = 1.0
     webhook_retry_max_delay_s: float = 3600.0
     webhook_retry_for_s: float = 24 * 3600.0
-    webhook_poll_s: float = 2.0  # how often each sender looks for due retries without being woken
+    webhook_poll_s: float = 1.0  # how often each sender looks for due retries without being woken
     # The worker's /metrics, /healthz and /readyz (SPEC section 14); 0 turns the server off.
     worker_metrics_port: int = 9464
     worker_metrics_host: str = "127.0.0.1"  # 0.0.0.0 in a container, so Prometheus can reach it
+    # Officer console (services/console): how long a signed-in session lasts.
+    console_session_hours: float = Field(8.0, gt=0)
 
     @field_validator("clearance_required")
     @classmethod

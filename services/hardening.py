@@ -77,7 +77,10 @@ class SecurityHeaders:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *HEADERS, (b"content-security-policy", policy)]
+                headers = message.get("headers", [])
+                # A mounted app with a policy of its own keeps it (the officer console loads its stylesheet).
+                own = any(bytes(name).lower() == b"content-security-policy" for name, _ in headers)
+                message["headers"] = [*headers, *HEADERS, *(() if own else ((b"content-security-policy", policy),))]
             await send(message)
 
         await self.app(scope, receive, with_headers)

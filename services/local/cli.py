@@ -158,6 +158,7 @@ def _prepare(settings: Settings, urls: dict[str, str], say) -> None:
             "not printed here because this output is not a terminal")
     else:
         say(f"demo credentials: {where}")
+    say(f"officer console: {urls['query']}/console/ (sign in with an officer token, e.g. the supervisor's)")
 
 
 def _supervise(supervisor, urls: dict[str, str], stop_requested, say):

@@ -79,7 +79,7 @@ def outcome(status_code: int | None) -> Outcome:
 
 @dataclass(frozen=True)
 class Backoff:
-    base_s: float = 10.0
+    base_s: float = 1.0
     max_delay_s: float = 3600.0
     retry_for_s: float = 24 * 3600.0
 

@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 
 from services import hardening
 from services.config import Settings
+from services.console import create_console
 from services.kafka.producer import Publisher
 from services.logs import get_logger
 from services.query import actions, routes_alerts, routes_audit, routes_cases, routes_casework, routes_stats
@@ -66,4 +67,5 @@ def create_app(settings: Settings, *, engine: Engine | None = None, publisher: P
         app.include_router(module.router)
     actions.install(app)  # Idempotency-Key: inside hardening's body limits, which read the body first
     hardening.install(app, production=settings.env == "production", title="Passage query API", limit_bodies=True)
+    app.mount("/console", create_console(app))  # the officer console (services/console), SPEC section 13
     return app

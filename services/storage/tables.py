@@ -293,3 +293,18 @@ class WebhookDelivery(SQLModel, table=True):
     last_attempt_at: datetime | None = _tz()
     last_status_code: int | None = None
     last_error: str | None = None
+
+
+class ConsoleSession(SQLModel, table=True):
+    """A signed-in officer console session (services/console/sessions.py). The cookie holds a random
+    token; only its HMAC is stored, so a database dump opens no session. Signing out deletes the row,
+    which is what makes a copied cookie useless afterwards."""
+
+    __tablename__ = "console_sessions"
+    __table_args__ = (Index("ix_console_sessions_expires", "expires_at"),)
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    officer_id: str = Field(max_length=64)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = _tz(nullable=False)
+    expires_at: datetime = _tz(nullable=False)
