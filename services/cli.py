@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from services.config import get_settings
+from services.errors import CommandError
 from services.files import make_private, private_umask
 from services.logs import configure_logging
 
@@ -26,10 +27,6 @@ COMMAND_MODULES = [
     "services.local.cli",
     "services.notify.cli",
 ]
-
-
-class CommandError(Exception):
-    """A failure the user can act on; its message is printed alone on stderr."""
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -22,6 +22,7 @@ from collections import Counter
 from datetime import UTC, datetime
 
 from services.config import Settings
+from services.errors import CommandError
 
 CHUNK = 2000  # journeys generated and published at a time (bounded memory for large demos)
 TOP_MIN_PLACEMENTS = 5  # the top-five table ignores employers too small for a rate to mean much
@@ -46,7 +47,6 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
     from events.client import PassageClient, PublishError
-    from services.cli import CommandError
     from services.demo import bad_actors, credentials
     from services.demo.journeys import iter_journeys, run_tag
     from services.demo.publish import publish, waves
@@ -152,7 +152,6 @@ def _wait_for_views(query, expected: dict[str, int], stall_s: float) -> None:
     large demo may take long, but a worker that is down makes no progress at all)."""
     from tqdm import tqdm
 
-    from services.cli import CommandError
 
     pending, seen = set(expected), -1
     deadline = time.monotonic() + stall_s
@@ -237,7 +236,6 @@ def _text(value) -> str:
 def _issue_credentials(settings: Settings, gateway_url: str, query_url: str):
     from sqlalchemy.exc import SQLAlchemyError
 
-    from services.cli import CommandError
     from services.demo import credentials
     from services.storage.db import make_engine
 
@@ -256,7 +254,6 @@ def _issue_credentials(settings: Settings, gateway_url: str, query_url: str):
 def _require_ready(url: str, what: str) -> None:
     import httpx
 
-    from services.cli import CommandError
 
     try:
         status = httpx.get(f"{url}/readyz", timeout=10).status_code
