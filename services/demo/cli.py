@@ -21,6 +21,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 
+from events import SEVERITY_RANK
 from services.config import Settings
 from services.errors import CommandError
 
@@ -178,7 +179,6 @@ def _render(summary: dict, settings: Settings) -> str:
     from services.domain.alerts import RULES, TIME_RULES
 
     severity = {_text(rule.code): _text(rule.severity) for rule in RULES}
-    rank = {"critical": 3, "high": 2, "medium": 1}
     stages, alerts = Counter(summary["cases_per_stage"]), Counter(summary["open_alerts_per_code"])
     lines = [
         f"Published {summary['events']:,} events for {summary['migrants']:,} migrants (seed {summary['seed']}, "
@@ -191,7 +191,7 @@ def _render(summary: dict, settings: Settings) -> str:
     order = [s for s in STAGES if s in stages] + sorted(set(stages) - set(STAGES))
     lines += [f"  {stage:<12}{stages[stage]:>8,}" for stage in order]
     lines += [f"  {'total':<12}{sum(stages.values()):>8,}", "", "Open alerts per code:"]
-    ranked = sorted(alerts, key=lambda code: (-rank.get(severity.get(code, ""), 0), -alerts[code], code))
+    ranked = sorted(alerts, key=lambda code: (-SEVERITY_RANK.get(severity.get(code, ""), 0), -alerts[code], code))
     lines += [f"  {code:<28}{alerts[code]:>6,}  {severity.get(code, '')}" for code in ranked]
     lines += [f"  {'total':<28}{sum(alerts.values()):>6,}", ""]
     work = summary.get("case_work")
