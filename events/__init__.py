@@ -5,6 +5,7 @@ Pure pydantic models and functions; imports nothing from `services/`.
 
 from events.catalogue import CATALOGUE, WATCHLIST_EVENTS, EventSpec, may_publish, stage_of, watchlist_refusal
 from events.codec import InvalidEvent, Problem, decode, encode, validate
+from events.enums import SEVERITY_RANK
 from events.envelope import Envelope, Source, stamp
 from events.payloads import *  # noqa: F403 - the payload models are part of the API
 from events.payloads import __all__ as _payload_names
@@ -39,7 +40,7 @@ from events.types import (
 __all__ = [
     "CATALOGUE", "WATCHLIST_EVENTS", "EventSpec", "may_publish", "stage_of", "watchlist_refusal",
     "InvalidEvent", "Problem", "decode", "encode", "validate",
-    "Envelope", "Source", "stamp",
+    "Envelope", "Source", "stamp", "SEVERITY_RANK",
     "AgencyKind", "AlertCode", "AlertStatus", "AssessmentResult", "AssistanceKind", "CaseId", "Channel", "ContractEndReason",
     "CountryCode", "CurrencyCode", "FeePayer", "GrievanceCategory", "IncidentCategory", "IscoCode",
     "Money", "ReferralService", "ReferralStatus", "ReintegrationKind", "ReturnReason", "Severity", "Sex", "Stage", "TrainingOutcome", "Wellbeing",

@@ -155,6 +155,10 @@ class Severity(str, Enum):
     medium = "medium"
 
 
+# SPEC section 6: critical > high > medium. Keyed by the members, which equal their text values.
+SEVERITY_RANK: dict[str, int] = {Severity.critical: 3, Severity.high: 2, Severity.medium: 1}
+
+
 class AlertStatus(str, Enum):
     open = "open"
     acknowledged = "acknowledged"

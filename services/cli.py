@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from services.config import get_settings
+from services.errors import CommandError
 from services.files import make_private, private_umask
 from services.logs import configure_logging
 
@@ -27,10 +28,6 @@ COMMAND_MODULES = [
     "services.notify.cli",
     "services.privacy.cli",
 ]
-
-
-class CommandError(Exception):
-    """A failure the user can act on; its message is printed alone on stderr."""
 
 
 # The commands that seal or open personal fields (SPEC section 9): production refuses to start them

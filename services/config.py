@@ -8,7 +8,8 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_CLEARANCE_REQUIRED = "AF,BH,ID,IQ,JO,KW,LB,LY,MY,OM,QA,SA,SD,SS,SY,TH,AE,YE"
+from services.domain.rules import DEFAULT_CLEARANCE_REQUIRED
+
 DEFAULT_ACK_HOURS = "critical=24,high=72,medium=168"
 DEV_SECRET = "passage-development-secret-do-not-use-in-production"
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +35,7 @@ class Settings(BaseSettings):
     wage_grace_days: int = 60
     checkin_days: int = 90
     arrival_grace_hours: int = 72
-    clearance_required: str = DEFAULT_CLEARANCE_REQUIRED
+    clearance_required: str = ",".join(sorted(DEFAULT_CLEARANCE_REQUIRED))
     # SPEC section 10: REFERRAL_STALLED after this long unanswered; escalation limits per severity.
     referral_accept_hours: float = Field(48.0, ge=0)
     ack_hours: str = DEFAULT_ACK_HOURS

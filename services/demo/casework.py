@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from services.errors import CommandError
+
 MAX_CASES = 40
 # The service an alert calls for, and the demo agency kind that provides it.
 SERVICE_FOR = {
@@ -124,7 +126,6 @@ def _wait(poll, done, stall_s: float, what: str):
         if done(found):
             return found
         if time.monotonic() > deadline:
-            from services.cli import CommandError
 
             raise CommandError(f"{what} did not appear within {stall_s:.0f}s; check that `passage worker` runs")
         time.sleep(1.0)

@@ -21,7 +21,9 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 
+from events import SEVERITY_RANK
 from services.config import Settings
+from services.errors import CommandError
 
 CHUNK = 2000  # journeys generated and published at a time (bounded memory for large demos)
 TOP_MIN_PLACEMENTS = 5  # the top-five table ignores employers too small for a rate to mean much
@@ -46,7 +48,6 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
     from events.client import PassageClient, PublishError
-    from services.cli import CommandError
     from services.demo import bad_actors, credentials
     from services.demo.journeys import iter_journeys, run_tag
     from services.demo.publish import publish, waves
@@ -152,7 +153,6 @@ def _wait_for_views(query, expected: dict[str, int], stall_s: float) -> None:
     large demo may take long, but a worker that is down makes no progress at all)."""
     from tqdm import tqdm
 
-    from services.cli import CommandError
 
     pending, seen = set(expected), -1
     deadline = time.monotonic() + stall_s
@@ -179,7 +179,6 @@ def _render(summary: dict, settings: Settings) -> str:
     from services.domain.alerts import RULES, TIME_RULES
 
     severity = {_text(rule.code): _text(rule.severity) for rule in RULES}
-    rank = {"critical": 3, "high": 2, "medium": 1}
     stages, alerts = Counter(summary["cases_per_stage"]), Counter(summary["open_alerts_per_code"])
     lines = [
         f"Published {summary['events']:,} events for {summary['migrants']:,} migrants (seed {summary['seed']}, "
@@ -192,7 +191,7 @@ def _render(summary: dict, settings: Settings) -> str:
     order = [s for s in STAGES if s in stages] + sorted(set(stages) - set(STAGES))
     lines += [f"  {stage:<12}{stages[stage]:>8,}" for stage in order]
     lines += [f"  {'total':<12}{sum(stages.values()):>8,}", "", "Open alerts per code:"]
-    ranked = sorted(alerts, key=lambda code: (-rank.get(severity.get(code, ""), 0), -alerts[code], code))
+    ranked = sorted(alerts, key=lambda code: (-SEVERITY_RANK.get(severity.get(code, ""), 0), -alerts[code], code))
     lines += [f"  {code:<28}{alerts[code]:>6,}  {severity.get(code, '')}" for code in ranked]
     lines += [f"  {'total':<28}{sum(alerts.values()):>6,}", ""]
     work = summary.get("case_work")
@@ -237,7 +236,6 @@ def _text(value) -> str:
 def _issue_credentials(settings: Settings, gateway_url: str, query_url: str):
     from sqlalchemy.exc import SQLAlchemyError
 
-    from services.cli import CommandError
     from services.demo import credentials
     from services.storage.db import make_engine
 
@@ -256,7 +254,6 @@ def _issue_credentials(settings: Settings, gateway_url: str, query_url: str):
 def _require_ready(url: str, what: str) -> None:
     import httpx
 
-    from services.cli import CommandError
 
     try:
         status = httpx.get(f"{url}/readyz", timeout=10).status_code

@@ -101,7 +101,8 @@ def _matches(settings: Settings, secret: str, stored_hash: str) -> bool:
 def _last_line(settings: Settings, argv: list[str]) -> str:
     """Run a `passage` command's handler in this process, with `settings`; the secret it issues is
     alone on the last line of its stdout (SPEC section 8)."""
-    from services.cli import CommandError, build_parser
+    from services.cli import build_parser
+    from services.errors import CommandError
 
     args = build_parser().parse_args(argv)
     out = io.StringIO()

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from uuid import UUID, uuid5
 
 from events import stage_of
-from services.config import DEFAULT_CLEARANCE_REQUIRED
+from services.domain.rules import DEFAULT_CLEARANCE_REQUIRED
 from services.demo import corridors as w
 from services.demo.abroad import work_abroad
 from services.demo.home import recruit, register, skill
@@ -89,7 +89,7 @@ def iter_journeys(count: int, *, seed: int, now: datetime,
     """`generate`, one journey at a time (a large demo need not hold every event in memory)."""
     if now.tzinfo is None:
         raise ValueError("now needs a timezone (use datetime.now(UTC))")
-    required = frozenset(clearance_required or DEFAULT_CLEARANCE_REQUIRED.split(","))
+    required = frozenset(clearance_required or DEFAULT_CLEARANCE_REQUIRED)
     tag = run_tag(seed)
     for i in range(count):
         yield journey(random.Random(f"{seed}:{i}"), i, tag, now, required)

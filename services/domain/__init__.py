@@ -9,9 +9,9 @@ from services.domain.clock import TimeAlert, next_deadline, sweep, time_alert_ev
 from services.domain.escalation import Escalation, escalation_event, escalations
 from services.domain.projection import project
 from services.domain.rules import RuleConfig
-from services.domain.state import SEVERITY_RANK, Alert, CaseState
+from services.domain.state import Alert, CaseState
 
 __all__ = [
-    "RULES", "SEVERITY_RANK", "Alert", "AlertChange", "CaseState", "Escalation", "RuleConfig", "TimeAlert",
+    "RULES", "Alert", "AlertChange", "CaseState", "Escalation", "RuleConfig", "TimeAlert",
     "escalation_event", "escalations", "next_deadline", "project", "sweep", "time_alert_event",
 ]

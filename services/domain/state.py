@@ -44,7 +44,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, computed_field, model_validator
 
-from events import AlertCode, AlertStatus, Envelope, Money, Severity, Stage
+from events import SEVERITY_RANK, AlertCode, AlertStatus, Envelope, Money, Severity, Stage
 from services.domain.referral import Referral
 
 Key = tuple[datetime, datetime, str]
@@ -61,7 +61,6 @@ def key_of(event: Envelope) -> Key:
     return (event.occurred_at.astimezone(UTC), recorded, str(event.event_id))
 
 
-SEVERITY_RANK = {Severity.critical: 3, Severity.high: 2, Severity.medium: 1}  # critical > high > medium
 
 
 class Alert(BaseModel):

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from services.config import Settings
+from services.errors import CommandError
 
 AGENCY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 DEFAULT_URL = "http://127.0.0.1:8080"
@@ -55,7 +56,6 @@ def _gateway(args: argparse.Namespace, settings: Settings) -> int:
 def _agency_add(args: argparse.Namespace, settings: Settings) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from services.cli import CommandError
     from services.gateway.agencies import add_agency
     from services.storage.db import make_engine
     from services.storage.migrate import migrate
@@ -87,7 +87,6 @@ def _agency_add(args: argparse.Namespace, settings: Settings) -> int:
 def _agency_toggle(args: argparse.Namespace, settings: Settings) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from services.cli import CommandError
     from services.gateway.agencies import set_agency_disabled
     from services.storage.db import make_engine
     from services.storage.migrate import migrate
@@ -115,7 +114,6 @@ def _publish(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
     from events.client import PassageClient, PublishError
-    from services.cli import CommandError
     from services.gateway.upload import count_events, publish_file
 
     if not args.file.is_file():

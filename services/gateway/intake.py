@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from events import AgencyKind, Source, stage_of
+from events.duplicates import CONFLICT, same_content
 from services.gateway.admission import Admitted, Refused, admit, batch_items, parse_json
 from services.gateway.binding import NOT_PARTY, Party, after, needs_facts, refusal
-from services.gateway.duplicates import CONFLICT, same_content
 from services.gateway.views import CaseViews
 from services.kafka.producer import Record
 

@@ -6,6 +6,7 @@ import argparse
 import time
 
 from services.config import Settings
+from services.errors import CommandError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,7 +21,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _kafka(args: argparse.Namespace, settings: Settings) -> int:
-    from services.cli import CommandError
     from services.kafka import broker
 
     try:

@@ -17,6 +17,7 @@ import sys
 import time
 
 from services.config import Settings
+from services.errors import CommandError
 
 STOP_GRACE_S = 75.0  # the worker may take up to 60 s to finish the batch in progress
 READY_WARN_S = 120.0
@@ -38,7 +39,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _up(args: argparse.Namespace, settings: Settings) -> int:
     import logging
 
-    from services.cli import CommandError
     from services.local.supervisor import Part, Supervisor
 
     # `up` says itself what these would (schema revision, readiness), in one line each.
@@ -101,7 +101,6 @@ def _up(args: argparse.Namespace, settings: Settings) -> int:
 def _kafka(settings: Settings, say, state: dict) -> None:
     """Make sure Kafka answers; `state["launched"]` tells whether this command started the local
     broker (set before starting it, so an interrupted start is cleaned up too)."""
-    from services.cli import CommandError
     from services.kafka import broker
 
     if "kafka_bootstrap" in settings.model_fields_set:
@@ -124,7 +123,6 @@ def _prepare(settings: Settings, urls: dict[str, str], say) -> None:
     from kafka.errors import KafkaError
     from sqlalchemy.exc import SQLAlchemyError
 
-    from services.cli import CommandError
     from services.demo import credentials
     from services.kafka.topics import create_topics
     from services.storage.db import make_engine

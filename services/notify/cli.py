@@ -6,6 +6,7 @@ import argparse
 from urllib.parse import urlsplit
 
 from services.config import Settings
+from services.errors import CommandError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -80,7 +81,6 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _disable(args: argparse.Namespace, settings: Settings) -> int:
-    from services.cli import CommandError
     from services.notify import store
 
     with _engine(settings) as engine:
@@ -93,7 +93,6 @@ def _disable(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _deliveries(args: argparse.Namespace, settings: Settings) -> int:
-    from services.cli import CommandError
     from services.notify import store
 
     with _engine(settings) as engine:
@@ -117,7 +116,6 @@ class _engine:
     def __enter__(self):
         from sqlalchemy.exc import OperationalError
 
-        from services.cli import CommandError
         from services.storage.db import make_engine
         from services.storage.migrate import SchemaMismatch, migrate
 

@@ -22,7 +22,8 @@ from datetime import datetime, timedelta
 from enum import Enum
 from uuid import UUID, uuid5
 
-SEVERITIES = {"medium": 1, "high": 2, "critical": 3}
+from events import SEVERITY_RANK
+
 DELIVERY_NAMESPACE = UUID("5f0d2a8e-7c41-4b9e-a6d3-0e8b1f2c9d47")
 
 
@@ -38,7 +39,7 @@ class Filter:
     scopes: tuple[str, ...]
 
     def wants(self, alert: dict) -> bool:
-        if SEVERITIES.get(alert.get("severity"), 0) < SEVERITIES[self.min_severity]:
+        if SEVERITY_RANK.get(alert.get("severity"), 0) < SEVERITY_RANK[self.min_severity]:
             return False
         return in_scopes(self.scopes, alert.get("destination_country"), alert.get("origin_region"))
 

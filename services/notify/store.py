@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 
+from events import SEVERITY_RANK
 from services.notify import policy
 from services.storage.tables import WebhookDelivery, WebhookSubscription
 
@@ -40,8 +41,8 @@ class Subscription:
 
 def add_subscription(engine: Engine, agency_id: str, url: str, min_severity: str, scopes: Sequence[str],
                      now: datetime) -> Subscription:
-    if min_severity not in policy.SEVERITIES:
-        raise ValueError(f"unknown severity {min_severity!r}; use one of {', '.join(policy.SEVERITIES)}")
+    if min_severity not in SEVERITY_RANK:
+        raise ValueError(f"unknown severity {min_severity!r}; use one of {', '.join(SEVERITY_RANK)}")
     row = {"id": str(uuid.uuid4()), "agency_id": agency_id, "url": url, "min_severity": min_severity,
            "scopes": list(scopes), "salt": secrets.token_hex(16), "created_at": now, "disabled": False}
     with engine.begin() as connection:

@@ -22,7 +22,7 @@ def _keys(args: argparse.Namespace, settings: Settings) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
     from services.kafka.producer import PublishFailed
-    from services.cli import CommandError
+    from services.errors import CommandError
     from services.privacy import keystore
     from services.privacy.keyring import Keyring, MasterKeyMissing
     from services.privacy.rotation import rotate_with_settings

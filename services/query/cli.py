@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from services.config import Settings
+from services.errors import CommandError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -59,7 +60,6 @@ def _add_officer(args: argparse.Namespace, settings: Settings) -> int:
         _ensure_tables(engine, settings)
         officer = add_officer(engine, settings.secret_key, args.officer_id, args.role, args.scopes)
     except ValueError as error:
-        from services.cli import CommandError
 
         raise CommandError(str(error)) from None
     finally:
@@ -72,7 +72,6 @@ def _add_officer(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _toggle_officer(args: argparse.Namespace, settings: Settings) -> int:
-    from services.cli import CommandError
     from services.query.officers import set_officer_disabled
     from services.storage.db import make_engine
 
@@ -97,7 +96,6 @@ def _ensure_tables(engine, settings: Settings) -> None:
     or whose schema is foreign is a one-line failure."""
     from sqlalchemy.exc import OperationalError
 
-    from services.cli import CommandError
     from services.storage.migrate import SchemaMismatch, migrate
 
     try:

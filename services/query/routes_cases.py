@@ -17,6 +17,7 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from events import SEVERITY_RANK
 from events.types import CountryCode, Severity, Stage
 from services.privacy import mask_case, mask_payload, sees_identity
 from services.query.actions import publish_officer_event
@@ -41,7 +42,6 @@ from services.query.sql import (
 from services.web import ApiError
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
-SEVERITY_RANK = {"critical": 3, "high": 2, "medium": 1}  # cases.top_severity_rank (higher = worse)
 NOT_FOUND = {404: {"description": "no such case in your jurisdiction"}}
 
 

@@ -251,6 +251,8 @@ class OfferTally(SQLModel, table=True):
     """Job offers per UTC day (`grain` 'day') and per calendar month ('month', `starts` the 1st)."""
 
     __tablename__ = "offer_counts"
+    # An `origin:` officer's window: their regions' rows only, not every region's (bench/query.py).
+    __table_args__ = (Index("ix_offer_counts_origin", "by_origin", "origin_region", "grain", "starts"),)
 
     by_origin: bool = Field(primary_key=True)
     grain: str = Field(primary_key=True, max_length=5)

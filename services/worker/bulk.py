@@ -37,9 +37,11 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+import psycopg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy import JSON, Connection, Table, insert, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from services.config import Settings
 from services.domain import AlertChange, CaseState, RuleConfig, project
@@ -113,7 +115,7 @@ class Fold:
         except Exception as error:  # as the live worker: one event must not stop the rebuild
             self.result.failed += 1
             log.warning("replay could not fold an event", event_id=event_id,
-                        reason=f"{type(error).__name__}: {error}"[:300])
+                        reason=refusals.reason(error, "projection failed"))
             return None
         self.seen.add(event_id)
         self.states[event.case_id] = state
@@ -161,7 +163,7 @@ def fold_partitions(settings: Settings, engine: Engine, views: Views, partitions
     in one transaction. `on_read(n)` after each fetch of n records (a progress bar)."""
     try:
         return _fold_partitions(settings, engine, views, partitions, ends, on_read)
-    except Exception as error:
+    except (DBAPIError, psycopg.Error) as error:  # the database's verdict on a row; Kafka's errors propagate
         if refusals.is_record_fault(error):
             raise BulkRefused(refusals.reason(error)) from None
         raise

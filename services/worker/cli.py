@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from services.config import Settings
+from services.errors import CommandError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,7 +34,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from services.cli import CommandError
     from services.storage.migrate import SchemaMismatch
     from services.worker.refusals import redact
     from services.worker.runner import run
@@ -51,7 +51,6 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
     from kafka.errors import KafkaError
     from sqlalchemy.exc import SQLAlchemyError
 
-    from services.cli import CommandError
     from services.storage.db import make_engine
     from services.storage.migrate import migrate
     from services.worker.refusals import redact
@@ -100,7 +99,6 @@ def _dlq_replay(args: argparse.Namespace, settings: Settings) -> int:
         offsets = None if args.all else set(args.offset)
         letters = _kafka(settings, lambda: dlq.replay(settings, publisher, offsets))
     except PublishFailed as error:
-        from services.cli import CommandError
 
         raise CommandError(f"Kafka did not take the records: {error}; nothing was replayed for sure, "
                            "run the same command again (the worker drops what it already applied)") from error
@@ -115,7 +113,6 @@ def _dlq_replay(args: argparse.Namespace, settings: Settings) -> int:
 def _kafka(settings: Settings, action):
     from kafka.errors import KafkaError
 
-    from services.cli import CommandError
 
     try:
         return action()

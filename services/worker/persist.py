@@ -14,7 +14,7 @@ compared by content with the copy held. Content is the envelope without `recorde
 new recorded_at, and that stays a silent no-op. Any other difference (payload, type, case,
 occurred_at, correlation_id, schema) makes it a conflicting duplicate, which is not applied and
 goes to `Applied.failed` with reason `conflicting_duplicate`, so the worker dead-letters it.
-Both copies are compared in the gateway's canonical form (`services.gateway.duplicates`), so the
+Both copies are compared in the gateway's canonical form (`events.duplicates`), so the
 gateway's 409 and the worker's dead letter follow one rule.
 """
 
@@ -32,13 +32,19 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.types import TypeDecorator
 
 import events
+from events.duplicates import publisher_form
+from events.duplicates import same_content as same_as_stored
 from services.domain import CaseState, RuleConfig, project
-from services.gateway.duplicates import publisher_form
-from services.gateway.duplicates import same_content as same_as_stored
 from services.worker import accountability, counts
 from services.worker.refusals import reason as safe_reason
 from services.worker.rows import (
-    Delivered, alert_message, alert_row, case_row, offer_row, outbox_row, timeline_row,
+    Delivered,
+    alert_message,
+    alert_row,
+    case_row,
+    offer_row,
+    outbox_row,
+    timeline_row,
 )
 from services.worker.views import Views
 
@@ -149,7 +155,7 @@ def _fresh(conn: Connection, views: Views, batch: Sequence[Delivered], result: A
 
 def same_content(event: events.Envelope, held: events.Envelope | dict | str) -> bool:
     """Is `event` the one already held (an Envelope, or its stored JSON), gateway stamps aside?
-    The gateway's rule for its 409 (`services.gateway.duplicates`, pure), so both sides agree."""
+    The gateway's rule for its 409 (`events.duplicates`, pure), so both sides agree."""
     if isinstance(held, str):
         held = json.loads(held)
     if isinstance(held, dict):

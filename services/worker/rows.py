@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from enum import Enum
 from uuid import UUID, uuid5
 
-from events import Envelope
-from services.domain import SEVERITY_RANK, AlertChange, CaseState, RuleConfig, next_deadline
+from events import SEVERITY_RANK, Envelope
+from services.domain import AlertChange, CaseState, RuleConfig, next_deadline
 
 OUTBOX_NAMESPACE = UUID("b7e1c0a2-4f5d-4e83-9b6a-2d8f0c1e5a37")
 # The view columns copied from the state as they are; datetimes stay datetimes.

@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 
 from services.config import Settings
+from services.demo.credentials import agency_id
 from services.gateway.agencies import AGENCY_KINDS, add_agency
 from services.kafka.topics import create_topics
 from services.storage.db import make_engine
@@ -34,7 +35,9 @@ class Stack:
         create_topics(self.settings)
         self.engine = make_engine(self.settings)
         migrate(self.engine)
-        self.keys = {kind: add_agency(self.engine, self.settings.secret_key, f"faults-{kind}", kind).key
+        # The demo's agency ids: its journeys name them (a job offer names the agency that publishes
+        # it, SPEC 4a), so the gateway binds every event of the traffic to its publisher.
+        self.keys = {kind: add_agency(self.engine, self.settings.secret_key, agency_id(kind), kind).key
                      for kind in AGENCY_KINDS}
         self.services: list[Service] = []
         self.publisher: SteadyPublisher | None = None

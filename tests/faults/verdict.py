@@ -5,8 +5,9 @@ clean replay of the same log into a second database.
 - applied twice: a case whose event_count differs from its timeline rows (the timeline's primary
   key already refuses a second row per event_id, so a double application would show up here, and
   as a difference from the replay);
-- replay differences: any column of any case or alert row that a rebuild from offset 0 computes
-  differently from the views the faulted services kept.
+- replay differences: any column of any case or alert row, or any headcount or offer tally (the
+  counts workers keep by deltas, services/worker/counts.py), that a rebuild from offset 0
+  computes differently from the views the faulted services kept.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from services.storage.tables import Alert, Case, TimelineEvent
+from services.worker.counts import LIVE_TABLES as COUNTS
 from tests.faults.traffic import Traffic
 
 SHOWN = 5  # differences listed in a failure message
@@ -50,7 +52,8 @@ def miscounted_cases(engine: Engine) -> list[str]:
 def differences(live: Engine, rebuilt: Engine) -> list[str]:
     """Every case or alert row that differs between the two databases, as readable lines."""
     found = []
-    for table, key in ((Case.__table__, "case_id"), (Alert.__table__, "alert_id")):
+    for table, key in ((Case.__table__, "case_id"), (Alert.__table__, "alert_id"),
+                       *((counted, None) for counted in COUNTS)):
         ours, theirs = _rows(live, table, key), _rows(rebuilt, table, key)
         for missing in sorted(theirs.keys() - ours.keys()):
             found.append(f"{table.name} {missing}: only in the replay")
@@ -63,9 +66,12 @@ def differences(live: Engine, rebuilt: Engine) -> list[str]:
     return found
 
 
-def _rows(engine: Engine, table, key: str) -> dict[str, dict]:
+def _rows(engine: Engine, table, key: str | None) -> dict:
+    """Rows by `key`, or by their whole primary key when None."""
+    names = [key] if key else [column.name for column in table.primary_key.columns]
     with engine.connect() as connection:
-        return {row[key]: dict(row) for row in connection.execute(select(table)).mappings()}
+        return {"/".join(str(row[name]) for name in names): dict(row)
+                for row in connection.execute(select(table)).mappings()}
 
 
 @dataclass

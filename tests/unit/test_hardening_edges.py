@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from services import hardening
 from services.config import Settings
+from services.errors import CommandError
 from services.files import make_private
 from services.gateway import cli as gateway_cli
 from services.gateway.agencies import authenticate
@@ -36,8 +37,6 @@ def cli_settings(tmp_path) -> Settings:
 
 
 def test_agency_disable_is_immediate_and_add_refuses_until_enable(cli_settings, capsys):
-    from services.cli import CommandError
-
     assert _run(gateway_cli, ["agency", "add", "--id", "acme", "--kind", "employer", "--employer-id", "SA-E7"], cli_settings) == 0
     out = capsys.readouterr().out
     key = out.splitlines()[-1]
@@ -58,8 +57,6 @@ def test_agency_disable_is_immediate_and_add_refuses_until_enable(cli_settings, 
 
 
 def test_officer_disable_and_enable(cli_settings, capsys):
-    from services.cli import CommandError
-
     assert _run(query_cli, ["officer", "add", "--id", "o1", "--role", "officer", "--scope", "dest:SA"], cli_settings) == 0
     assert _run(query_cli, ["officer", "disable", "o1"], cli_settings) == 0
     engine = make_engine(cli_settings)

@@ -118,3 +118,24 @@ def test_a_replay_while_a_worker_runs_and_events_keep_arriving_loses_nothing(wor
     live = snapshot(views_engine)
     replay(worker_settings, views_engine, progress=False)
     assert snapshot(views_engine) == live
+
+
+def test_a_row_the_database_refuses_in_the_bulk_fold_sends_the_replay_batch_by_batch(
+        worker_settings, views_engine, monkeypatch):
+    """A COPY fails whole when one row is refused; the replay then rebuilds batch by batch (where
+    refused records are set aside one by one) and still gives the same views."""
+    import psycopg
+
+    from services.worker import bulk
+
+    publish(worker_settings, journey_records(worker_settings, 20, seed=41))
+    replay(worker_settings, views_engine, progress=False)
+    in_bulk = snapshot(views_engine)
+
+    def refused(*args, **kwargs):
+        raise psycopg.errors.CharacterNotInRepertoire("invalid byte sequence for encoding \"UTF8\": 0x00")
+
+    monkeypatch.setattr(bulk, "_fold_partitions", refused)
+    replayed = replay(worker_settings, views_engine, progress=False)
+    assert replayed.events == len(in_bulk["timeline"]) and replayed.failed == 0
+    assert snapshot(views_engine) == in_bulk

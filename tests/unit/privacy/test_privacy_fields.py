@@ -153,7 +153,8 @@ def test_master_keys_must_be_32_bytes_of_base64():
 
 
 def test_production_refuses_to_start_without_a_master_key():
-    from services.cli import NEEDS_MASTER_KEY, CommandError, require_master_key
+    from services.cli import NEEDS_MASTER_KEY, require_master_key
+    from services.errors import CommandError
 
     production = Settings(env="production", secret_key="s" * 40, database_url="postgresql://x/y")
     assert {"gateway", "query", "worker", "up"} <= NEEDS_MASTER_KEY

@@ -35,6 +35,7 @@ def upgrade() -> None:
     op.create_table("offer_counts", sa.Column("by_origin", sa.Boolean(), nullable=False, primary_key=True),
                     _key("grain", 5), sa.Column("starts", sa.Date(), nullable=False, primary_key=True),
                     _key("occupation_code", 4), _key("destination_country", 2), _key("origin_region"), COUNT.copy())
+    op.create_index("ix_offer_counts_origin", "offer_counts", ["by_origin", "origin_region", "grain", "starts"])
     _fill()
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from events import Envelope, InvalidEvent, encode, validate
+from events.codec import InvalidEvent, encode, validate
+from events.envelope import Envelope
 
 CONFLICT = "conflicting_duplicate"
 GATEWAY_FIELDS = ("recorded_at", "source")
