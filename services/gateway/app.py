@@ -163,6 +163,10 @@ async def _blocking(call, body: bytes, agency: Source):
         log.warning("kafka did not acknowledge", error=str(error))
         raise ApiError(503, "Kafka is unavailable or did not acknowledge in time; nothing was accepted. "
                             "Retrying with the same event_id is safe", headers=RETRY_AFTER) from None
+    except SQLAlchemyError as error:  # the views that case binding, conflicts and keys are read from
+        log.warning("view database unreachable", error=type(error).__name__)
+        raise ApiError(503, "the view database is unreachable, so case binding could not be checked; nothing was "
+                            "accepted. Retrying with the same event_id is safe", headers=RETRY_AFTER) from None
 
 
 def _correlation_id(outcome: Admitted) -> str | None:

@@ -252,3 +252,16 @@ def test_the_request_log_names_the_ids_and_never_the_payload(client, keys):
     assert line["event_id"] == event["event_id"] and line["case_id"] == event["case_id"]
     assert line["status"] == 202 and line["latency_ms"] >= 0
     assert "Asha" not in repr(logs) and "Kumari" not in repr(logs)
+
+
+def test_the_view_database_failing_after_authentication_is_503_not_500(client, helpline, publisher, sqlite_engine):
+    """Binding and conflict checks read the views: when that read fails, nothing is accepted (503)."""
+    from sqlalchemy import text
+
+    with sqlite_engine.begin() as connection:
+        connection.execute(text("DROP TABLE timeline"))
+    response = client.post("/v1/events", json=new_event(), headers=helpline)
+    assert response.status_code == 503
+    assert "Retry-After" in response.headers
+    assert "view database" in _error(response)["message"]
+    assert publisher.records == []
