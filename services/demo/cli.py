@@ -3,9 +3,10 @@ views caught up, and print what the query API then says (cases per stage, open a
 events per second).
 
 It uses the demo credentials `passage up` keeps in var/demo-credentials.json (one agency per
-kind, a supervisor with scope `*`) and, unless told otherwise, the URLs `passage up` serves on.
-Without that file (a deployment not started by `passage up`, e.g. compose) it issues them itself,
-which needs the view database (PASSAGE_DATABASE_URL).
+kind, the further recruiting agencies the journeys' offers name, a supervisor with scope `*`) and,
+unless told otherwise, the URLs `passage up` serves on. Without that file (a deployment not started
+by `passage up`, e.g. compose), or when it lacks an agency (written by an older demo), it issues
+the missing ones itself, which needs the view database (PASSAGE_DATABASE_URL).
 "Caught up" means the welfare view holds every published case with at least as many events as
 were published for it (an exact test, not a guess after a sleep).
 """
@@ -62,13 +63,13 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     gateway_url, query_url = args.gateway_url or defaults.gateway_url, args.query_url or defaults.query_url
     _require_ready(gateway_url, "gateway")
     _require_ready(query_url, "query API")
-    if creds is None:  # `passage up` issues them; a deployment without it (compose) gets them here
-        creds = _issue_credentials(settings, gateway_url, query_url)
+    if creds is None or not creds.complete():  # `passage up` issues them; without it (compose) or
+        creds = _issue_credentials(settings, gateway_url, query_url)  # from an older demo, here
     seed = args.seed if args.seed is not None else secrets.randbelow(10**6)
     query = QueryApi(query_url, creds.supervisor_token)
     # Generous timeout: the gateway answers 503 itself when Kafka does not acknowledge in time.
-    clients = {kind: PassageClient(gateway_url, key, retries=6, timeout=max(60.0, 3 * settings.publish_timeout_s))
-               for kind, key in creds.agency_keys.items()}
+    clients = {agency: PassageClient(gateway_url, key, retries=6, timeout=max(60.0, 3 * settings.publish_timeout_s))
+               for agency, key in creds.keys_by_agency().items()}
     expected: dict[str, int] = {}
     progress = tqdm(total=args.migrants, unit="migrant", desc="publishing", file=sys.stderr, disable=None)
     published = 0
@@ -82,12 +83,13 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     began = time.monotonic()
     try:
         # Before the journeys, so the watchlisted employer's offers are recorded after the entry.
-        clients["emigration_authority"].publish(bad_actors.watchlisting(run_tag(seed), datetime.now(UTC).isoformat()))
+        clients[credentials.agency_id("emigration_authority")].publish(
+            bad_actors.watchlisting(run_tag(seed), datetime.now(UTC).isoformat()))
         journeys = iter_journeys(args.migrants, seed=seed, now=datetime.now(UTC),
                                  clearance_required=settings.clearance_required_set)
         while chunk := list(itertools.islice(journeys, CHUNK)):
             expected.update((j.case_id, len(j.events)) for j in chunk)
-            outcome = publish(waves(chunk), lambda b: clients[b.kind].publish_batch(b.events), counted)
+            outcome = publish(waves(chunk), lambda b: clients[b.agency_id].publish_batch(b.events), counted)
             if outcome.rejected:
                 raise CommandError(f"the gateway rejected {len(outcome.rejected)} demo events, e.g. {outcome.rejected[0]}")
     except PublishError as error:
@@ -111,6 +113,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
             "open_alerts_per_code": dict(query.open_alerts_per_code()),
             "watchlisted_employer": bad_actors.WATCHLISTED_EMPLOYER,
             "top_employers_by_abuse": query.top_employers_by_abuse(5, min_placements=TOP_MIN_PLACEMENTS),
+            "top_agents_by_fees": query.top_agents_by_fees(5, min_placements=TOP_MIN_PLACEMENTS),
             "watchlisted_party_alerts": query.alert_statuses("WATCHLISTED_PARTY"),
         }
         summary["case_work"] = _case_work(query, creds, gateway_url, expected, seed, args.timeout, settings)
@@ -218,6 +221,12 @@ def _render_accountability(summary: dict) -> list[str]:
         lines.append(f"  {card['employer_id']:<12}{card['placements']:>11,}{_rate(card['abuse_per_100']):>8}"
                      f"{_rate(card['wages_per_100']):>8}{_rate(card['fees_per_100']):>8}{paid:>8}  "
                      f"{'yes' if card['watchlisted'] else ''}")
+    lines += ["", f"Top five recruiting agents by fees charged to migrants per 100 placements "
+                  f"(at least {TOP_MIN_PLACEMENTS} placements):",
+              f"  {'recruiting agent':<26}{'placements':>11}{'fees':>8}{'contract':>10}{'abuse':>8}"]
+    for card in summary.get("top_agents_by_fees", []):
+        lines.append(f"  {card['recruiting_agent_id']:<26}{card['placements']:>11,}{_rate(card['fees_per_100']):>8}"
+                     f"{_rate(card['contract_per_100']):>10}{_rate(card['abuse_per_100']):>8}")
     statuses = Counter(summary["watchlisted_party_alerts"])
     detail = ", ".join(f"{count:,} {status}" for status, count in sorted(statuses.items())) or "none"
     lines += ["", f"WATCHLISTED_PARTY alerts raised (the demo emigration authority watchlisted "
@@ -243,7 +252,7 @@ def _issue_credentials(settings: Settings, gateway_url: str, query_url: str):
     try:
         creds, issued = credentials.ensure(settings, engine, gateway_url, query_url)
     except (SQLAlchemyError, credentials.CredentialsError) as error:
-        raise CommandError(f"no demo credentials at {credentials.path(settings)} and they could not be issued "
+        raise CommandError(f"no (complete) demo credentials at {credentials.path(settings)} and they could not be issued "
                            f"({str(error).splitlines()[0]}); start Passage with `passage up`, which issues them") from None
     finally:
         engine.dispose()

@@ -1,10 +1,14 @@
-"""The demo's credentials: one agency per kind (`demo-<kind>`) and a supervisor (`demo-supervisor`,
-scope `*`), kept in `<var>/demo-credentials.json` (mode 0600) with the URLs `passage up` serves on.
+"""The demo's credentials: one agency per kind (`demo-<kind>`), the further recruiting agencies the
+demo's offers name (`demo-recruiting_agent-2`, ..., services/demo/bad_actors.py) and a supervisor
+(`demo-supervisor`, scope `*`), kept in `<var>/demo-credentials.json` (mode 0600) with the URLs
+`passage up` serves on.
 
 `passage up` calls `ensure` on every start: credentials still valid in the current database are
-kept; missing or stale ones (another database, another PASSAGE_SECRET_KEY, a deleted file) are
-issued again through the handlers of the documented commands, `passage agency add` and
-`passage officer add`, whose last stdout line is the new secret. `passage demo` only `load`s the file.
+kept; missing or stale ones (another database, another PASSAGE_SECRET_KEY, a deleted file, a file
+from an older demo without the further recruiting agencies) are issued again through the handlers
+of the documented commands, `passage agency add` and `passage officer add`, whose last stdout line
+is the new secret. `passage demo` `load`s the file (and calls `ensure` only if it is missing or
+incomplete).
 """
 
 from __future__ import annotations
@@ -21,12 +25,15 @@ from sqlmodel import Session
 
 from events import AgencyKind
 from services.config import Settings
+from services.demo.bad_actors import agent_ids
 from services.secrets import hash_secret
 from services.storage.tables import Agency, Officer
 
 FILE_NAME = "demo-credentials.json"
 SUPERVISOR_ID = "demo-supervisor"
 KINDS = tuple(kind.value for kind in AgencyKind if kind is not AgencyKind.passage)
+# The recruiting agencies beyond demo-recruiting_agent (kind recruiting_agent), by id.
+EXTRA_AGENCIES = {agency: AgencyKind.recruiting_agent.value for agency in agent_ids()[1:]}
 
 
 class CredentialsError(RuntimeError):
@@ -36,13 +43,27 @@ class CredentialsError(RuntimeError):
 @dataclass
 class Credentials:
     agency_keys: dict[str, str] = field(default_factory=dict)  # kind -> key of agency demo-<kind>
+    extra_agency_keys: dict[str, str] = field(default_factory=dict)  # id of an EXTRA_AGENCIES agency -> key
     supervisor_token: str = ""
     gateway_url: str = "http://127.0.0.1:8080"
     query_url: str = "http://127.0.0.1:8081"
 
+    def keys_by_agency(self) -> dict[str, str]:
+        """Agency id -> key, for every demo agency (a `DemoEvent.agency_id` finds its key here)."""
+        return {**{agency_id(kind): key for kind, key in self.agency_keys.items()}, **self.extra_agency_keys}
+
+    def complete(self) -> bool:
+        """Whether it holds a key for every demo agency (a file from an older demo may not)."""
+        return set(agencies()) <= set(self.keys_by_agency())
+
 
 def agency_id(kind: str) -> str:
     return f"demo-{kind}"
+
+
+def agencies() -> dict[str, str]:
+    """Every demo agency: id -> kind."""
+    return {**{agency_id(kind): kind for kind in KINDS}, **EXTRA_AGENCIES}
 
 
 def path(settings: Settings) -> Path:
@@ -64,12 +85,14 @@ def ensure(settings: Settings, engine: Engine, gateway_url: str, query_url: str)
     known = load(settings) or Credentials()
     issued: list[str] = []
     with Session(engine) as session:
-        for kind in KINDS:
-            key = known.agency_keys.get(kind)
-            row = session.get(Agency, agency_id(kind))
+        for agency, kind in agencies().items():
+            keys = known.agency_keys if agency == agency_id(kind) else known.extra_agency_keys
+            name = kind if keys is known.agency_keys else agency
+            key = keys.get(name)
+            row = session.get(Agency, agency)
             if not (key and row and row.kind == kind and not row.disabled and _matches(settings, key, row.key_hash)):
-                known.agency_keys[kind] = _last_line(settings, ["agency", "add", "--id", agency_id(kind), "--kind", kind])
-                issued.append(agency_id(kind))
+                keys[name] = _last_line(settings, ["agency", "add", "--id", agency, "--kind", kind])
+                issued.append(agency)
         row = session.get(Officer, SUPERVISOR_ID)
         token = known.supervisor_token
         if not (token and row and row.role == "supervisor" and row.scopes == ["*"] and not row.disabled

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from services.demo import bad_actors
 from services.demo import corridors as w
 from services.demo.story import MONTH, Ended, Placement, Story, day
 
@@ -58,23 +59,19 @@ def skill(s: Story) -> None:
     s.wait(7, 120)  # job-ready, waiting for an offer
 
 
-def _demo_agent(_drawn: int) -> str:
-    """The agency that publishes the offer must be named in it (SPEC 4a binding), and the demo has
-    one recruiting agency, `demo-recruiting_agent`. The draw of an agent number is kept so a seed
-    gives the same journeys as before."""
-    return "demo-recruiting_agent"
-
-
 def recruit(s: Story, p: Placement) -> bool:
     """Offer, contract, fees, orientation, visa, insurance, clearance; updates `p` to the contract
     as signed. Returns whether a clearance the destination requires was skipped."""
     rng = s.rng
     s.wait(10, 45)
+    # SPEC 4a: the offer names the agency that publishes it, which then publishes the rest of the
+    # recruitment (`s.agent`); the agent number is drawn as before, so a seed keeps its journeys.
+    s.agent = agent = bad_actors.recruiting_agent(s.case_id, p.number, rng.randint(1, 80), s.traits)
     s.emit("recruiting_agent", "recruitment.job_offer_made", {
         "offer_id": p.offer_id, "employer_id": p.employer_id, "employer_name": p.employer_name,
         "destination_country": p.destination, "occupation_code": p.occupation.code,
         "monthly_wage": s.money(p.offered_wage, p.currency), "contract_months": p.offered_months,
-        "recruiting_agent_id": _demo_agent(rng.randint(1, 80)),
+        "recruiting_agent_id": agent,
     }, trait="remigration" if p.number > 1 else None)
     substituted = "contract_substitution" in s.traits and s.chance(0.7)
     if substituted:  # signed on less than was offered, or for a different term

@@ -55,8 +55,9 @@ TRAITS = tuple(ODDS) + ("returned",)
 
 @dataclass(frozen=True)
 class DemoEvent:
-    kind: str  # the agency kind that publishes it: the demo agency is `demo-<kind>`
+    kind: str  # the agency kind that publishes it
     envelope: dict  # publisher form: event_id, event_type, schema_version, case_id, occurred_at, correlation_id, payload
+    agency_id: str  # the demo agency that publishes it: `demo-<kind>`, or the recruiting agency the offer names
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ def journey(rng: random.Random, index: int, tag: str, now: datetime, clearance_r
         pass  # the rest of this journey lies in the future
     except Ended:
         pass  # a dropout, a migrant gone missing, a death: nothing more will be recorded
-    return Journey(case_id, tuple(DemoEvent(k, e) for k, e in story.events), frozenset(story.happened))
+    return Journey(case_id, tuple(DemoEvent(k, e, a) for k, a, e in story.events), frozenset(story.happened))
 
 
 def _live(story: Story) -> None:

@@ -3,9 +3,10 @@
 Each batch is published with one agency's key, but a journey passes between agencies (an
 employer's wage, then a helpline's check, then the next wage). `waves` therefore sends journeys
 in rounds: in each round every unfinished case contributes its next run of consecutive events
-by one agency kind; the runs are packed into batches per kind. Batches of one round hold disjoint
-cases, so they go out concurrently; a round starts only when the previous one was acknowledged,
-so every case reaches the log (partitioned by case_id) in the order its events happened.
+by one agency (`DemoEvent.agency_id`: the demo has several recruiting agencies); the runs are
+packed into batches per agency. Batches of one round hold disjoint cases, so they go out
+concurrently; a round starts only when the previous one was acknowledged, so every case reaches
+the log (partitioned by case_id) in the order its events happened.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ MAX_BATCH = 500  # the gateway's limit (SPEC section 7)
 @dataclass(frozen=True)
 class Batch:
     kind: str
+    agency_id: str  # the demo agency whose key publishes it (of kind `kind`)
     events: tuple[dict, ...]
     finished: int  # cases whose last event is in this batch (for the progress bar)
 
@@ -38,31 +40,34 @@ def waves(journeys: Sequence[Journey], max_batch: int = MAX_BATCH) -> Iterator[l
     position = {j.case_id: 0 for j in journeys if j.events}
     by_case = {j.case_id: j.events for j in journeys}
     while position:
-        runs: dict[str, list[tuple[list[dict], bool]]] = defaultdict(list)
+        runs: dict[tuple[str, str], list[tuple[list[dict], bool]]] = defaultdict(list)
         for case_id, start in list(position.items()):
-            events, kind = by_case[case_id], by_case[case_id][start].kind
+            events = by_case[case_id]
+            publisher = events[start].kind, events[start].agency_id
             end = start
-            while end < len(events) and events[end].kind == kind and end - start < max_batch:
+            while (end < len(events) and (events[end].kind, events[end].agency_id) == publisher
+                   and end - start < max_batch):
                 end += 1
-            runs[kind].append(([e.envelope for e in events[start:end]], end == len(events)))
+            runs[publisher].append(([e.envelope for e in events[start:end]], end == len(events)))
             if end == len(events):
                 del position[case_id]
             else:
                 position[case_id] = end
-        yield [batch for kind, kind_runs in runs.items() for batch in _pack(kind, kind_runs, max_batch)]
+        yield [batch for publisher, its_runs in runs.items() for batch in _pack(publisher, its_runs, max_batch)]
 
 
-def _pack(kind: str, runs: list[tuple[list[dict], bool]], max_batch: int) -> Iterator[Batch]:
+def _pack(publisher: tuple[str, str], runs: list[tuple[list[dict], bool]], max_batch: int) -> Iterator[Batch]:
+    kind, agency_id = publisher
     events: list[dict] = []
     finished = 0
     for run, last in runs:
         if len(events) + len(run) > max_batch:
-            yield Batch(kind, tuple(events), finished)
+            yield Batch(kind, agency_id, tuple(events), finished)
             events, finished = [], 0
         events += run
         finished += last
     if events:
-        yield Batch(kind, tuple(events), finished)
+        yield Batch(kind, agency_id, tuple(events), finished)
 
 
 def publish(rounds: Iterable[list[Batch]], send: Callable[[Batch], dict], on_batch: Callable[[Batch], None],

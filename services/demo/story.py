@@ -60,7 +60,10 @@ class Story:
         self.rng, self.case_id, self.origin, self.now = rng, case_id, origin, now
         self.t = start
         self.traits, self.clearance_required, self._event_id = traits, clearance_required, event_id
-        self.events: list[tuple[str, dict]] = []
+        self.events: list[tuple[str, str, dict]] = []  # (kind, publishing agency id, envelope)
+        # The recruiting agency publishing the journey's recruiting-agent events: the one its latest
+        # offer names (SPEC 4a); before any offer, the demo's first one.
+        self.agent = "demo-recruiting_agent"
         self.happened: set[str] = set()  # traits that actually occurred before `now`
         self.correlation: str | None = None  # the placement's id, on its recruitment and work events
         self.placement: Placement | None = None
@@ -75,7 +78,8 @@ class Story:
     def emit(self, kind: str, event_type: str, payload: dict, trait: str | None = None) -> None:
         if self.t > self.now:
             raise Truncated
-        self.events.append((kind, {
+        agency = self.agent if kind == "recruiting_agent" else f"demo-{kind}"  # credentials.agency_id
+        self.events.append((kind, agency, {
             "event_id": self._event_id(len(self.events)), "event_type": event_type, "schema_version": 1,
             "case_id": self.case_id, "occurred_at": iso(self.t), "correlation_id": self.correlation,
             "payload": payload,

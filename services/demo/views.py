@@ -44,6 +44,13 @@ class QueryApi:
         cards = self._get("/v1/stats/employers", {"min_placements": str(min_placements)})["items"]
         return sorted(cards, key=lambda c: (-(c["abuse_per_100"] or 0), -c["placements"], c["employer_id"]))[:count]
 
+    def top_agents_by_fees(self, count: int, min_placements: int) -> list[dict]:
+        """The `count` recruiting-agent scorecards with the most fee alerts per 100 placements
+        (then abuse alerts per 100)."""
+        cards = self._get("/v1/stats/agents", {"min_placements": str(min_placements)})["items"]
+        return sorted(cards, key=lambda c: (-(c["fees_per_100"] or 0), -(c["abuse_per_100"] or 0), -c["placements"],
+                                            c["recruiting_agent_id"]))[:count]
+
     def alert_statuses(self, code: str) -> list[str]:
         """The status of every alert of `code`, whatever its status."""
         return [alert["status"] for alert in self._pages("/v1/alerts", {"code": code})]

@@ -135,6 +135,8 @@ def test_up_then_demo_summary_matches_the_database_and_sigterm_stops_everything(
         assert listed == [summary["watchlisted_employer"]]  # the demo's one watchlisting, no case of its own
         assert len(summary["watchlisted_party_alerts"]) == watchlisted
         assert len(summary["top_employers_by_abuse"]) <= 5
+        assert len(summary["top_agents_by_fees"]) <= 5  # the demo's recruiting agencies with 5+ placements
+        assert all(c["recruiting_agent_id"].startswith("demo-recruiting_agent") for c in summary["top_agents_by_fees"])
 
         children = up.child_pids()
         assert len(children) == 3 and all(_alive(pid) for pid in children)

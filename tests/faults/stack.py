@@ -11,8 +11,8 @@ import uuid
 from pathlib import Path
 
 from services.config import Settings
-from services.demo.credentials import agency_id
-from services.gateway.agencies import AGENCY_KINDS, add_agency
+from services.demo.credentials import agencies
+from services.gateway.agencies import add_agency
 from services.kafka.topics import create_topics
 from services.storage.db import make_engine
 from services.storage.migrate import migrate
@@ -36,9 +36,10 @@ class Stack:
         self.engine = make_engine(self.settings)
         migrate(self.engine)
         # The demo's agency ids: its journeys name them (a job offer names the agency that publishes
-        # it, SPEC 4a), so the gateway binds every event of the traffic to its publisher.
-        self.keys = {kind: add_agency(self.engine, self.settings.secret_key, agency_id(kind), kind).key
-                     for kind in AGENCY_KINDS}
+        # it, SPEC 4a), so the gateway binds every event of the traffic to its publisher. Keyed by
+        # agency id (`DemoEvent.agency_id`): the demo has several recruiting agencies.
+        self.keys = {agency: add_agency(self.engine, self.settings.secret_key, agency, kind).key
+                     for agency, kind in agencies().items()}
         self.services: list[Service] = []
         self.publisher: SteadyPublisher | None = None
 

@@ -77,7 +77,7 @@ class Traffic:
 
 class SteadyPublisher:
     """Publish `events` through the gateway at `rate` events/s in all, each retried until accepted
-    or `retry_for_s` passed. `keys` maps an agency kind to the key of an agency of that kind.
+    or `retry_for_s` passed. `keys` maps a demo agency id to its key.
     `lanes` threads share the work, each owning a fixed set of cases (so each case stays in order)."""
 
     def __init__(self, url: str, keys: dict[str, str], events: list[DemoEvent], rate: float, lanes: int = 4,
@@ -128,7 +128,7 @@ class SteadyPublisher:
 
     def _send(self, http: httpx.Client, event: DemoEvent) -> None:
         event_id = event.envelope["event_id"]
-        headers = {"Authorization": f"Bearer {self._keys[event.kind]}"}
+        headers = {"Authorization": f"Bearer {self._keys[event.agency_id]}"}
         with self._lock:
             self.traffic.published.append(event_id)
         give_up_at = time.monotonic() + self._retry_for_s

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from kafka import KafkaAdminClient
 
 from services.config import Settings
+from services.demo.credentials import EXTRA_AGENCIES
 from services.gateway.agencies import AGENCY_KINDS, add_agency
 from services.gateway.app import create_app as gateway_app
 from services.kafka.topics import create_topics, topic_names
@@ -28,7 +29,7 @@ class World:
     engine: object
     gateway: TestClient
     query: TestClient
-    agency_keys: dict[str, str]  # kind -> key of agency demo-<kind>
+    agency_keys: dict[str, str]  # kind -> key of agency demo-<kind>; id -> key of the further demo agencies
     officer_tokens: dict[str, str]  # supervisor, dest, origin
 
     def agency(self, kind: str) -> dict[str, str]:
@@ -58,6 +59,8 @@ def world(privacy_settings: Settings) -> Iterator[World]:
     engine = make_engine(privacy_settings)
     migrate(engine)
     keys = {kind: add_agency(engine, privacy_settings.secret_key, f"demo-{kind}", kind).key for kind in AGENCY_KINDS}
+    keys |= {agency: add_agency(engine, privacy_settings.secret_key, agency, kind).key  # the demo's further
+             for agency, kind in EXTRA_AGENCIES.items()}  # recruiting agencies, by id
     officers = {
         "supervisor": add_officer(engine, privacy_settings.secret_key, "sup-1", "supervisor", ["*"]),
         "officer": add_officer(engine, privacy_settings.secret_key, "off-all", "officer", ["*"]),

@@ -33,7 +33,8 @@ def publish_journeys(world, journeys) -> set[str]:
     for batches in waves(journeys):
         for batch in batches:
             answer = world.gateway.post("/v1/events/batch", json={"events": list(batch.events)},
-                                        headers=world.agency(batch.kind))
+                                        headers=world.agency(batch.agency_id if batch.agency_id in world.agency_keys
+                                                             else batch.kind))
             assert answer.status_code == 200, answer.text
             results = answer.json()["results"]
             assert {r["status"] for r in results} == {"accepted"}, results

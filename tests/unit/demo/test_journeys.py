@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from events import may_publish, validate
+from services.demo import bad_actors
 from services.demo.journeys import TRAITS, generate
 from services.domain import RuleConfig, project, sweep
 
@@ -92,3 +93,44 @@ def test_the_same_seed_gives_the_same_journeys_and_another_seed_other_cases():
     other = generate(40, seed=12, now=NOW)
     assert {j.case_id for j in first}.isdisjoint(j.case_id for j in other)
 
+
+
+def test_offers_spread_over_several_recruiting_agencies_each_publishing_its_own_recruitment(journeys):
+    """SPEC 4a binding: a job offer names the agency that publishes it, and from that offer on the
+    journey's recruiting-agent events are published by that agency (DemoEvent.agency_id); before
+    any offer (registration) by the demo's first one. Events of other kinds: `demo-<kind>`."""
+    named: Counter[str] = Counter()
+    for journey in journeys:
+        agency = "demo-recruiting_agent"
+        for event in journey.events:
+            envelope = event.envelope
+            if envelope["event_type"] == "recruitment.job_offer_made":
+                agency = envelope["payload"]["recruiting_agent_id"]
+                named[agency] += 1
+            if event.kind == "recruiting_agent":
+                assert event.agency_id == agency, (journey.case_id, envelope["event_type"])
+            else:
+                assert event.agency_id == f"demo-{event.kind}"
+    assert set(named) == set(bad_actors.agent_ids()) and min(named.values()) >= 20
+
+
+def test_bad_recruiting_agencies_charge_more_fees_and_substitute_more_contracts(journeys):
+    offers: Counter[str] = Counter()
+    troubled: Counter[str] = Counter()
+    for journey in journeys:
+        agency = None
+        for event in journey.events:
+            envelope = event.envelope
+            if envelope["event_type"] == "recruitment.job_offer_made":
+                agency = envelope["payload"]["recruiting_agent_id"]
+                offers[agency] += 1
+            elif envelope["event_type"] == "recruitment.fee_paid" and envelope["payload"]["paid_by"] == "migrant":
+                troubled[agency] += 1
+    rate = {agency: troubled[agency] / offers[agency] for agency in offers}
+    bad = {bad_actors.agent_id(n) for n in bad_actors.BAD_AGENTS}
+    assert min(rate[a] for a in bad) > 2 * max(rate[a] for a in rate if a not in bad)
+
+
+def test_the_recruiting_agencies_are_the_same_for_the_same_seed():
+    first, again = generate(40, seed=3, now=NOW), generate(40, seed=3, now=NOW)
+    assert [[e.agency_id for e in j.events] for j in first] == [[e.agency_id for e in j.events] for j in again]

@@ -28,12 +28,12 @@ def test_waves_cover_every_event_once_in_each_cases_order_with_disjoint_cases_pe
         assert sent.get(journey.case_id, []) == [e.envelope["event_id"] for e in journey.events]
 
 
-def test_each_batch_holds_only_events_its_agency_kind_publishes():
+def test_each_batch_holds_only_events_its_agency_publishes():
     journeys = generate(60, seed=4, now=NOW)
-    kind_of = {e.envelope["event_id"]: e.kind for j in journeys for e in j.events}
+    publisher_of = {e.envelope["event_id"]: (e.kind, e.agency_id) for j in journeys for e in j.events}
     for batches in waves(journeys):
         for batch in batches:
-            assert {kind_of[e["event_id"]] for e in batch.events} == {batch.kind}
+            assert {publisher_of[e["event_id"]] for e in batch.events} == {(batch.kind, batch.agency_id)}
     finished = sum(b.finished for batches in waves(journeys) for b in batches)
     assert finished == sum(1 for j in journeys if j.events)
 

@@ -26,7 +26,7 @@ def _stream(seed: int) -> list[events.Envelope]:
     for journey in generate(30, seed=seed, now=NOW):
         for demo_event in journey.events:
             data = dict(demo_event.envelope, recorded_at=demo_event.envelope["occurred_at"],
-                        source={"agency_id": f"demo-{demo_event.kind}", "agency_kind": demo_event.kind})
+                        source={"agency_id": demo_event.agency_id, "agency_kind": demo_event.kind})
             stream.append(events.validate(data, stamped=True))
     stream.sort(key=lambda e: e.occurred_at)
     return stream

@@ -66,7 +66,7 @@ def _stamped(journey_events) -> list[events.Envelope]:
     out = []
     for demo_event in journey_events:
         data = dict(demo_event.envelope, recorded_at=demo_event.envelope["occurred_at"],
-                    source={"agency_id": f"demo-{demo_event.kind}", "agency_kind": demo_event.kind})
+                    source={"agency_id": demo_event.agency_id, "agency_kind": demo_event.kind})
         out.append(events.validate(data, stamped=True))
     return out
 
