@@ -66,7 +66,12 @@ def recruit(s: Story, p: Placement) -> bool:
     s.wait(10, 45)
     # SPEC 4a: the offer names the agency that publishes it, which then publishes the rest of the
     # recruitment (`s.agent`); the agent number is drawn as before, so a seed keeps its journeys.
-    s.agent = agent = bad_actors.recruiting_agent(s.case_id, p.number, rng.randint(1, 80), s.traits)
+    # A migrant who goes abroad again is recruited by the same agency: the gateway binds a case
+    # still deployed in the views (which lag the log) to the agency of its latest offer.
+    drawn = rng.randint(1, 80)
+    if p.number == 1:
+        s.agent = bad_actors.recruiting_agent(s.case_id, p.number, drawn, s.traits)
+    agent = s.agent
     s.emit("recruiting_agent", "recruitment.job_offer_made", {
         "offer_id": p.offer_id, "employer_id": p.employer_id, "employer_name": p.employer_name,
         "destination_country": p.destination, "occupation_code": p.occupation.code,

@@ -114,6 +114,18 @@ def test_offers_spread_over_several_recruiting_agencies_each_publishing_its_own_
     assert set(named) == set(bad_actors.agent_ids()) and min(named.values()) >= 20
 
 
+def test_a_migrant_going_abroad_again_is_recruited_by_the_same_agency(journeys):
+    """The gateway binds a case the views still show deployed to its latest offer's agency (SPEC 4a);
+    the views lag the log, so the second offer must come from the first offer's agency."""
+    again = 0
+    for journey in journeys:
+        agents = [e.envelope["payload"]["recruiting_agent_id"] for e in journey.events
+                  if e.envelope["event_type"] == "recruitment.job_offer_made"]
+        again += len(agents) > 1
+        assert len(set(agents)) <= 1, journey.case_id
+    assert again > 0
+
+
 def test_bad_recruiting_agencies_charge_more_fees_and_substitute_more_contracts(journeys):
     offers: Counter[str] = Counter()
     troubled: Counter[str] = Counter()
