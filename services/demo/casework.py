@@ -126,6 +126,5 @@ def _wait(poll, done, stall_s: float, what: str):
         if done(found):
             return found
         if time.monotonic() > deadline:
-
             raise CommandError(f"{what} did not appear within {stall_s:.0f}s; check that `passage worker` runs")
         time.sleep(1.0)
