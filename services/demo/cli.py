@@ -156,7 +156,6 @@ def _wait_for_views(query, expected: dict[str, int], stall_s: float) -> None:
     large demo may take long, but a worker that is down makes no progress at all)."""
     from tqdm import tqdm
 
-
     pending, seen = set(expected), -1
     deadline = time.monotonic() + stall_s
     with tqdm(total=len(expected), unit="case", desc="views catching up", file=sys.stderr, disable=None) as bar:
@@ -262,7 +261,6 @@ def _issue_credentials(settings: Settings, gateway_url: str, query_url: str):
 
 def _require_ready(url: str, what: str) -> None:
     import httpx
-
 
     try:
         status = httpx.get(f"{url}/readyz", timeout=10).status_code

@@ -113,7 +113,6 @@ def _dlq_replay(args: argparse.Namespace, settings: Settings) -> int:
 def _kafka(settings: Settings, action):
     from kafka.errors import KafkaError
 
-
     try:
         return action()
     except LookupError as error:
