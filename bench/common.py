@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -115,6 +116,31 @@ def create_database(admin_db, name: str) -> str:
     with admin_db.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+
+
+def create_scratch(admin_url: str, prefix: str = "passage_bench") -> tuple[str, str]:
+    """Create a fresh database on the server of `admin_url` (a URL allowed to CREATE DATABASE);
+    returns its name and URL. `drop_database` removes it."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    _on_server(admin_url, f'CREATE DATABASE "{name}"')
+    return name, admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    _on_server(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _on_server(admin_url: str, statement: str) -> None:
+    from sqlalchemy import text
+
+    from services.storage.db import make_engine
+
+    admin = make_engine(admin_url).execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(statement))
+    finally:
+        admin.dispose()
 
 
 def drop_scratch(settings: Settings, admin_db, names: list[str]) -> None:

@@ -27,9 +27,8 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 import psycopg
-from sqlalchemy import text
 
-from bench.common import summary_row, write_result
+from bench.common import create_scratch, drop_database, summary_row, write_result
 from bench.query import LOCAL_ADMIN, SECRET, cpu_ms, free_port, load, percentile, serve, timed
 from bench.query_data import END, World
 from services.config import ROOT
@@ -184,11 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         n_cases, n_alerts = args.cases, 3 * args.cases
     counts = {"case": 300 if args.quick else 1000, "inbox": 300 if args.quick else 1000}
 
-    name = f"passage_bench_console_{uuid.uuid4().hex[:8]}"
-    url = args.admin_url.rsplit("/", 1)[0] + f"/{name}"
-    admin = make_engine(args.admin_url).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    name, url = create_scratch(args.admin_url, "passage_bench_console")
     print(f"database {name}: {n_cases:,} cases, {n_alerts:,} alerts", flush=True)
     server = None
     try:
@@ -211,9 +206,7 @@ def main(argv: list[str] | None = None) -> int:
             server.terminate()
             server.wait(timeout=30)
         if not args.keep:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+            drop_database(args.admin_url, name)
     return 0
 
 

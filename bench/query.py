@@ -23,14 +23,13 @@ import random
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
 from sqlalchemy import text
 
-from bench.common import summary_row, write_result
+from bench.common import create_scratch, drop_database, summary_row, write_result
 from bench.query_data import ALERT_COLUMNS, CASE_COLUMNS, OFFER_COLUMNS, World
 from bench.query_sql import Baseline
 from services.config import ROOT
@@ -167,11 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         n_cases, n_alerts = args.cases, 3 * args.cases
     counts = {"case": 2000, "inbox": 500, "stats": 50 if args.quick else 20}
 
-    name = f"passage_bench_{uuid.uuid4().hex[:8]}"
-    url = args.admin_url.rsplit("/", 1)[0] + f"/{name}"
-    admin = make_engine(args.admin_url).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    name, url = create_scratch(args.admin_url)
     print(f"database {name}: {n_cases:,} cases, {n_alerts:,} alerts", flush=True)
     server = None
     try:
@@ -195,9 +190,7 @@ def main(argv: list[str] | None = None) -> int:
             server.terminate()
             server.wait(timeout=30)
         if not args.keep:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+            drop_database(args.admin_url, name)
     return 0
 
 

@@ -17,16 +17,15 @@ from __future__ import annotations
 
 import argparse
 import random
-from collections import Counter, defaultdict
 import sys
 import time
-import uuid
+from collections import Counter, defaultdict
 
 import psycopg
 from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 
-from bench.common import summary_row, write_result
+from bench.common import create_scratch, drop_database, summary_row, write_result
 from bench.query import LOCAL_ADMIN, SECRET, Http, cpu_ms, free_port, percentile, serve, timed
 from services.config import ROOT
 from services.query.officers import add_officer
@@ -114,11 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     n_cases, n_employers = args.cases or n_cases, args.employers or n_employers
     requests = 20 if args.quick else 10
 
-    name = f"passage_bench_{uuid.uuid4().hex[:8]}"
-    url = args.admin_url.rsplit("/", 1)[0] + f"/{name}"
-    admin = make_engine(args.admin_url).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    name, url = create_scratch(args.admin_url)
     print(f"database {name}: {n_cases:,} cases, {n_employers:,} employers", flush=True)
     server = None
     try:
@@ -158,9 +153,7 @@ def main(argv: list[str] | None = None) -> int:
             server.terminate()
             server.wait(timeout=30)
         if not args.keep:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+            drop_database(args.admin_url, name)
     return 0
 
 
