@@ -9,8 +9,9 @@ import time
 from collections.abc import Callable
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.e2e.console.conftest import IN_SCOPE, OFFICER, OTHER_IN_SCOPE, OUT_OF_SCOPE, Pages
@@ -35,8 +36,22 @@ def submitted(pages: Pages, action: Callable[[], None]) -> None:
     a click returns before the browser has navigated."""
     old_page = pages.driver.find_element(By.TAG_NAME, "html")
     action()
-    WebDriverWait(pages.driver, 30).until(expected_conditions.staleness_of(old_page))
+    WebDriverWait(pages.driver, 30).until(lambda _driver: _gone(old_page))
     WebDriverWait(pages.driver, 30).until(lambda driver: driver.execute_script("return document.readyState") == "complete")
+
+
+def _gone(element: WebElement) -> bool:
+    """Whether `element` belongs to a page the browser has left. Chromium says so with a stale-element
+    error, or, while the next page is being built, with "Node ... does not belong to the document"."""
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as error:
+        if "does not belong to the document" not in str(error):
+            raise
+        return True
+    return False
 
 
 def fill(pages: Pages, field_id: str, text: str) -> None:
