@@ -60,8 +60,14 @@ def run(name: str, args: list[str], log_dir: Path) -> dict:
             code = "timeout"
     seconds = round(time.monotonic() - began, 1)
     written = sorted(set(RESULTS.glob(f"{name}-*.json")) - before)
-    outcome = {"bench": name, "command": f"python -m bench.{name} {' '.join(args)}".strip(), "seconds": seconds,
-               "exit_code": code, "log": str(log.relative_to(ROOT)), "rows": []}
+    outcome = {
+        "bench": name,
+        "command": f"python -m bench.{name} {' '.join(args)}".strip(),
+        "seconds": seconds,
+        "exit_code": code,
+        "log": str(log.relative_to(ROOT)),
+        "rows": [],
+    }
     if code != 0 or not written:
         tail = log.read_text(errors="replace").splitlines()[-8:]
         outcome["error"] = f"exit {code}, {len(written)} result files; last lines:\n" + "\n".join(tail)
@@ -77,14 +83,20 @@ def ratio(row: dict) -> float | None:
 
 def table(rows: list[dict]) -> str:
     """A Markdown table, padded so it also reads well in a terminal."""
+
     def figure(value: float, unit: str) -> str:
         return f"{value:,.0f} {unit}" if unit.endswith("/s") or value >= 100 else f"{value:,.1f} {unit}"
 
     lines = [("measure", "Passage", "baseline (same run)", "ratio")]
     for row in rows:
-        lines.append((row["measure"], figure(row["value"], row["unit"]),
-                      f"{figure(row['baseline_value'], row['unit'])}: {row['baseline_name']}",
-                      "-" if row["ratio"] is None else f"{row['ratio']:.{2 if row['ratio'] >= 0.1 else 3}f}x"))
+        lines.append(
+            (
+                row["measure"],
+                figure(row["value"], row["unit"]),
+                f"{figure(row['baseline_value'], row['unit'])}: {row['baseline_name']}",
+                "-" if row["ratio"] is None else f"{row['ratio']:.{2 if row['ratio'] >= 0.1 else 3}f}x",
+            )
+        )
     widths = [max(len(line[i]) for line in lines) for i in range(4)]
     out = ["| " + " | ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)) + " |" for line in lines]
     out.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
@@ -109,24 +121,43 @@ def main(argv: list[str] | None = None) -> int:
         bench_args = PLAN[name][1 if args.quick else 0]
         print(f"[{i}/{len(names)}] python -m bench.{name} {' '.join(bench_args)}", flush=True)
         outcome = run(name, bench_args, log_dir)
-        print(f"      {'done' if 'error' not in outcome else 'FAILED'} in {outcome['seconds']:.0f} s"
-              + (f": {outcome['error']}" if "error" in outcome else ""), flush=True)
+        print(
+            f"      {'done' if 'error' not in outcome else 'FAILED'} in {outcome['seconds']:.0f} s"
+            + (f": {outcome['error']}" if "error" in outcome else ""),
+            flush=True,
+        )
         outcomes.append(outcome)
     rows = [{"bench": o["bench"], **row, "ratio": ratio(row)} for o in outcomes for row in o["rows"]]
     host = machine()
-    print(f"\nPassage benchmark suite{' (--quick)' if args.quick else ''}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; "
-          f"{host['cpus']} CPUs, {host['memory_gib']} GiB; load average {load_before[0]:.1f} at the start, "
-          f"{host['load_average'][0]:.1f} at the end; {time.monotonic() - began:.0f} s\n")
+    print(
+        f"\nPassage benchmark suite{' (--quick)' if args.quick else ''}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; "
+        f"{host['cpus']} CPUs, {host['memory_gib']} GiB; load average {load_before[0]:.1f} at the start, "
+        f"{host['load_average'][0]:.1f} at the end; {time.monotonic() - began:.0f} s\n"
+    )
     print(table(rows))
     path = RESULTS / f"suite-{suite_stamp}.json"
-    path.write_text(json.dumps({
-        "bench": "suite", "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": " ".join(["python -m bench", *(["--quick"] if args.quick else []),
-                             *([f"--only {args.only}"] if args.only else [])]),
-        "quick": args.quick, "seconds": round(time.monotonic() - began, 1),
-        "machine": {**host, "load_average_before": [round(x, 2) for x in load_before]},
-        "rows": rows, "benches": outcomes,
-    }, indent=2) + "\n")
+    path.write_text(
+        json.dumps(
+            {
+                "bench": "suite",
+                "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "command": " ".join(
+                    [
+                        "python -m bench",
+                        *(["--quick"] if args.quick else []),
+                        *([f"--only {args.only}"] if args.only else []),
+                    ]
+                ),
+                "quick": args.quick,
+                "seconds": round(time.monotonic() - began, 1),
+                "machine": {**host, "load_average_before": [round(x, 2) for x in load_before]},
+                "rows": rows,
+                "benches": outcomes,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print(f"\nwritten to {path.relative_to(ROOT)}")
     return 0 if all("error" not in o for o in outcomes) else 1
 

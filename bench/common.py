@@ -33,24 +33,38 @@ def stamp() -> str:
 
 def summary_row(measure: str, value: float, unit: str, baseline_name: str, baseline_value: float) -> dict:
     """One line of the suite's table: a Passage figure next to its baseline from the same run."""
-    return {"measure": measure, "value": round(value, 2), "unit": unit,
-            "baseline_name": baseline_name, "baseline_value": round(baseline_value, 2)}
+    return {
+        "measure": measure,
+        "value": round(value, 2),
+        "unit": unit,
+        "baseline_name": baseline_name,
+        "baseline_value": round(baseline_value, 2),
+    }
 
 
 def machine() -> dict:
     """CPUs, memory and the load average now: figures from a shared host mean little without them."""
     pages, page_size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
-    return {"cpus": os.cpu_count(), "memory_gib": round(pages * page_size / 2**30, 1),
-            "load_average": [round(x, 2) for x in os.getloadavg()], "python": platform.python_version(),
-            "kernel": platform.release()}
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gib": round(pages * page_size / 2**30, 1),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+    }
 
 
 def write_result(name: str, rows: list[dict], /, **detail) -> Path:
     """Write `bench/results/<name>-<stamp>.json`: the summary rows, the machine, then `detail`."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}-{stamp()}.json"
-    body = {"bench": name, "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": {**machine(), **detail.pop("machine", {})}, "summary": rows, **detail}
+    body = {
+        "bench": name,
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {**machine(), **detail.pop("machine", {})},
+        "summary": rows,
+        **detail,
+    }
     path.write_text(json.dumps(body, indent=2, default=str) + "\n")
     return path
 
@@ -72,8 +86,14 @@ def service_env(settings: Settings) -> dict[str, str]:
 def start_service(args: list[str], settings: Settings, log: Path) -> subprocess.Popen:
     """`python -m services <args>` with `settings`, its output appended to `log`."""
     with log.open("ab") as out:
-        return subprocess.Popen([sys.executable, "-m", "services", *args], cwd=ROOT, env=service_env(settings),
-                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        return subprocess.Popen(
+            [sys.executable, "-m", "services", *args],
+            cwd=ROOT,
+            env=service_env(settings),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
 
 
 def wait_http_ok(port: int, path: str, process: subprocess.Popen, timeout_s: float = 120) -> None:
@@ -90,8 +110,10 @@ def wait_http_ok(port: int, path: str, process: subprocess.Popen, timeout_s: flo
         except OSError:
             pass
         time.sleep(0.2)
-    raise SystemExit(f"{' '.join(process.args[2:])} did not answer {path} within {timeout_s:.0f}s; "
-                     "are Kafka (`passage kafka start`) and PostgreSQL running?")
+    raise SystemExit(
+        f"{' '.join(process.args[2:])} did not answer {path} within {timeout_s:.0f}s; "
+        "are Kafka (`passage kafka start`) and PostgreSQL running?"
+    )
 
 
 def stop(process: subprocess.Popen, grace_s: float = 30) -> None:

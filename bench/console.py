@@ -42,34 +42,68 @@ PAGE = 25  # the console's page size
 
 def timeline_rows(case_id: str, n: int) -> list[tuple]:
     """Eight stamped envelopes of one journey, as the worker stores them in `timeline`."""
-    offer = {"offer_id": "O-1", "employer_id": "E-1", "employer_name": "Al Noor Contracting", "destination_country": "SA",
-             "occupation_code": "7112", "monthly_wage": {"amount": "1500.00", "currency": "SAR"},
-             "contract_months": 24, "recruiting_agent_id": "RA-12"}
-    kinds = [("migrant.registered", "skilling_body", {"given_name": "Asha", "family_name": "Kumari", "nationality": "IN"}),
-             ("skilling.certified", "skilling_body", {"certificate_id": "C1", "occupation_code": "7112", "level": 3,
-                                                      "issuer": "NSDC"}),
-             ("recruitment.job_offer_made", "recruiting_agent", offer),
-             ("recruitment.contract_signed", "recruiting_agent", {"offer_id": "O-1", "contract_id": "K-1",
-                                                                  "employer_id": "E-1", "monthly_wage": offer["monthly_wage"],
-                                                                  "contract_months": 24}),
-             ("recruitment.emigration_clearance_granted", "emigration_authority", {"clearance_id": "CL", "destination_country": "SA"}),
-             ("deployment.departed", "emigration_authority", {"destination_country": "SA"}),
-             ("deployment.arrived", "mission", {"destination_country": "SA"}),
-             ("deployment.wage_paid", "employer", {"period": "2026-09", "amount": {"amount": "1500.00", "currency": "SAR"}})]
+    offer = {
+        "offer_id": "O-1",
+        "employer_id": "E-1",
+        "employer_name": "Al Noor Contracting",
+        "destination_country": "SA",
+        "occupation_code": "7112",
+        "monthly_wage": {"amount": "1500.00", "currency": "SAR"},
+        "contract_months": 24,
+        "recruiting_agent_id": "RA-12",
+    }
+    kinds = [
+        ("migrant.registered", "skilling_body", {"given_name": "Asha", "family_name": "Kumari", "nationality": "IN"}),
+        (
+            "skilling.certified",
+            "skilling_body",
+            {"certificate_id": "C1", "occupation_code": "7112", "level": 3, "issuer": "NSDC"},
+        ),
+        ("recruitment.job_offer_made", "recruiting_agent", offer),
+        (
+            "recruitment.contract_signed",
+            "recruiting_agent",
+            {
+                "offer_id": "O-1",
+                "contract_id": "K-1",
+                "employer_id": "E-1",
+                "monthly_wage": offer["monthly_wage"],
+                "contract_months": 24,
+            },
+        ),
+        (
+            "recruitment.emigration_clearance_granted",
+            "emigration_authority",
+            {"clearance_id": "CL", "destination_country": "SA"},
+        ),
+        ("deployment.departed", "emigration_authority", {"destination_country": "SA"}),
+        ("deployment.arrived", "mission", {"destination_country": "SA"}),
+        ("deployment.wage_paid", "employer", {"period": "2026-09", "amount": {"amount": "1500.00", "currency": "SAR"}}),
+    ]
     rows = []
     for k, (event_type, kind, payload) in enumerate(kinds):
         event_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{case_id}/{k}"))
         at = END - timedelta(days=200 - 20 * k + n % 7)
-        envelope = {"event_id": event_id, "event_type": event_type, "schema_version": 1, "case_id": case_id,
-                    "occurred_at": at.isoformat(), "correlation_id": None, "payload": payload,
-                    "recorded_at": at.isoformat(), "source": {"agency_id": f"bench-{kind}", "agency_kind": kind}}
+        envelope = {
+            "event_id": event_id,
+            "event_type": event_type,
+            "schema_version": 1,
+            "case_id": case_id,
+            "occurred_at": at.isoformat(),
+            "correlation_id": None,
+            "payload": payload,
+            "recorded_at": at.isoformat(),
+            "source": {"agency_id": f"bench-{kind}", "agency_kind": kind},
+        }
         rows.append((event_id, case_id, event_type, at, at, json.dumps(envelope)))
     return rows
 
 
 def add_timelines(url: str, case_ids: list[str]) -> None:
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn, conn.cursor() as cur:
-        with cur.copy("COPY timeline (event_id, case_id, event_type, occurred_at, recorded_at, envelope) FROM STDIN") as copy:
+        with cur.copy(
+            "COPY timeline (event_id, case_id, event_type, occurred_at, recorded_at, envelope) FROM STDIN"
+        ) as copy:
             for n, case_id in enumerate(sorted(set(case_ids))):
                 for row in timeline_rows(case_id, n):
                     copy.write_row(row)
@@ -113,8 +147,12 @@ class Browser:
     def sign_in(self, token: str) -> None:
         page = self.get("/console/sign-in").decode()
         csrf_token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-        status, body = self.request("POST", "/console/sign-in", urlencode({"token": token, "csrf_token": csrf_token}),
-                                    {"Content-Type": "application/x-www-form-urlencoded"})
+        status, body = self.request(
+            "POST",
+            "/console/sign-in",
+            urlencode({"token": token, "csrf_token": csrf_token}),
+            {"Content-Type": "application/x-www-form-urlencoded"},
+        )
         if status != 303 or "passage_console" not in self.cookies:
             raise RuntimeError(f"console sign-in answered {status}: {body[:300]!r}")
 
@@ -129,11 +167,22 @@ def measure(port: int, server_pid: int, token: str, case_ids: list[str], counts:
         api.get(f"/v1/cases/{case_ids[i]}/timeline")
 
     plan = [
-        ("case page", "GET /console/cases/{id}", lambda i: console.get(f"/console/cases/{case_ids[i]}"),
-         "GET /v1/cases/{id} + /timeline", api_case, counts["case"]),
-        ("inbox", "GET /console/inbox", lambda i: console.get("/console/inbox"),
-         f"GET /v1/alerts?status=open&status=acknowledged&limit={PAGE}",
-         lambda i: api.get(f"/v1/alerts?status=open&status=acknowledged&limit={PAGE}"), counts["inbox"]),
+        (
+            "case page",
+            "GET /console/cases/{id}",
+            lambda i: console.get(f"/console/cases/{case_ids[i]}"),
+            "GET /v1/cases/{id} + /timeline",
+            api_case,
+            counts["case"],
+        ),
+        (
+            "inbox",
+            "GET /console/inbox",
+            lambda i: console.get("/console/inbox"),
+            f"GET /v1/alerts?status=open&status=acknowledged&limit={PAGE}",
+            lambda i: api.get(f"/v1/alerts?status=open&status=acknowledged&limit={PAGE}"),
+            counts["inbox"],
+        ),
     ]
     rows = []
     for kind, page_label, page_call, api_label, api_call, n in plan:
@@ -142,9 +191,14 @@ def measure(port: int, server_pid: int, token: str, case_ids: list[str], counts:
         for side, label, call in (("console", page_label, page_call), ("api", api_label, api_call)):
             cpu_before = cpu_ms(server_pid)
             samples = timed(call, n, warm)
-            row.update({f"{side}_label": label, f"{side}_p50_ms": percentile(samples, 0.5),
-                        f"{side}_p99_ms": percentile(samples, 0.99),
-                        f"{side}_cpu_ms": (cpu_ms(server_pid) - cpu_before) / (n + warm)})
+            row.update(
+                {
+                    f"{side}_label": label,
+                    f"{side}_p50_ms": percentile(samples, 0.5),
+                    f"{side}_p99_ms": percentile(samples, 0.99),
+                    f"{side}_cpu_ms": (cpu_ms(server_pid) - cpu_before) / (n + warm),
+                }
+            )
         rows.append(row)
         print(f"  measured the {kind}", flush=True)
     return rows
@@ -156,18 +210,36 @@ def report(rows: list[dict], n_cases: int, n_alerts: int, timings: dict, name: s
     print("-" * len(header))
     for row in rows:
         ratio = row["console_p50_ms"] / row["api_p50_ms"]
-        print(f"{row['kind']:<10} {row['requests']:>5} {row['console_p50_ms']:>11.2f} {row['console_p99_ms']:>7.2f} "
-              f"{row['console_cpu_ms']:>6.2f}   {row['api_p50_ms']:>8.2f} {row['api_p99_ms']:>7.2f} "
-              f"{row['api_cpu_ms']:>6.2f}  {ratio:.2f}x ({'within' if ratio <= TARGET_RATIO else 'OVER'} {TARGET_RATIO}x)")
+        print(
+            f"{row['kind']:<10} {row['requests']:>5} {row['console_p50_ms']:>11.2f} {row['console_p99_ms']:>7.2f} "
+            f"{row['console_cpu_ms']:>6.2f}   {row['api_p50_ms']:>8.2f} {row['api_p99_ms']:>7.2f} "
+            f"{row['api_cpu_ms']:>6.2f}  {ratio:.2f}x ({'within' if ratio <= TARGET_RATIO else 'OVER'} {TARGET_RATIO}x)"
+        )
     print("(milliseconds; CPU = CPU time of the query service process per page or per API equivalent)")
     scale = f"{n_cases:,} cases"
-    summary = [summary_row(f"console {row['kind']} {q} ({scale})", row[f"console_{q}_ms"], "ms",
-                           f"JSON API same data ({row['api_label']}) {q}", row[f"api_{q}_ms"])
-               for row in rows for q in ("p50", "p99")]
-    path = write_result("console", summary, cases=n_cases, alerts=n_alerts, database=name, load=timings,
-                        target_ratio=TARGET_RATIO, results=rows,
-                        method="sequential requests on one keep-alive connection per client; console with a "
-                               "session cookie, API with a bearer token; same server, same run")
+    summary = [
+        summary_row(
+            f"console {row['kind']} {q} ({scale})",
+            row[f"console_{q}_ms"],
+            "ms",
+            f"JSON API same data ({row['api_label']}) {q}",
+            row[f"api_{q}_ms"],
+        )
+        for row in rows
+        for q in ("p50", "p99")
+    ]
+    path = write_result(
+        "console",
+        summary,
+        cases=n_cases,
+        alerts=n_alerts,
+        database=name,
+        load=timings,
+        target_ratio=TARGET_RATIO,
+        results=rows,
+        method="sequential requests on one keep-alive connection per client; console with a "
+        "session cookie, API with a bearer token; same server, same run",
+    )
     print(f"wrote {path.relative_to(ROOT)}")
 
 

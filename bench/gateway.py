@@ -37,9 +37,15 @@ BATCH = 500
 
 
 def event(case: int) -> dict:
-    return {"event_id": str(uuid.uuid4()), "event_type": "deployment.welfare_check_completed",
-            "schema_version": 1, "case_id": f"BENCH-{case:08d}", "occurred_at": datetime.now(UTC).isoformat(),
-            "correlation_id": None, "payload": {"channel": "phone", "wellbeing": "ok", "notes": "called, all well"}}
+    return {
+        "event_id": str(uuid.uuid4()),
+        "event_type": "deployment.welfare_check_completed",
+        "schema_version": 1,
+        "case_id": f"BENCH-{case:08d}",
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "correlation_id": None,
+        "payload": {"channel": "phone", "wellbeing": "ok", "notes": "called, all well"},
+    }
 
 
 def run_concurrently(bodies: list[bytes], concurrency: int, send) -> tuple[float, list[float]]:
@@ -78,17 +84,29 @@ def http_sender(port: int, path: str, key: str, expect: int):
         answer = response.read()
         if response.status != expect or (path.endswith("batch") and b'"rejected"' in answer):
             raise RuntimeError(f"{path} answered {response.status}: {answer[:300]!r}")
+
     return send
 
 
 def raw_sender(producer: KafkaProducer, topic: str):
     def send(_state: dict, body: bytes) -> None:
         values = json.loads(body)["events"] if body.startswith(b'{"events"') else [json.loads(body)]
-        futures = [producer.send(topic, key=v["case_id"].encode(), value=json.dumps(v).encode(),
-                                 headers=[("event_type", v["event_type"].encode()), ("schema_version", b"1"),
-                                          ("event_id", v["event_id"].encode())]) for v in values]
+        futures = [
+            producer.send(
+                topic,
+                key=v["case_id"].encode(),
+                value=json.dumps(v).encode(),
+                headers=[
+                    ("event_type", v["event_type"].encode()),
+                    ("schema_version", b"1"),
+                    ("event_id", v["event_id"].encode()),
+                ],
+            )
+            for v in values
+        ]
         for future in futures:
             future.get(timeout=30)
+
     return send
 
 
@@ -96,10 +114,20 @@ def start_gateway(settings: Settings, db_url: str) -> tuple[subprocess.Popen, in
     with __import__("socket").socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    env = {**os.environ, "PASSAGE_TOPIC_PREFIX": settings.topic_prefix, "PASSAGE_DATABASE_URL": db_url,
-           "PASSAGE_KAFKA_BOOTSTRAP": settings.kafka_bootstrap, "PASSAGE_LOG_FORMAT": "json"}
-    process = subprocess.Popen([sys.executable, "-m", "services", "gateway", "--port", str(port)], cwd=ROOT,
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "PASSAGE_TOPIC_PREFIX": settings.topic_prefix,
+        "PASSAGE_DATABASE_URL": db_url,
+        "PASSAGE_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+        "PASSAGE_LOG_FORMAT": "json",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services", "gateway", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -121,9 +149,15 @@ def cpu_seconds(pid: int) -> float:
 
 def row(name: str, events: int, seconds: float, latencies: list[float], cpu: float) -> dict:
     ordered = sorted(latencies)
-    return {"mode": name, "events": events, "seconds": round(seconds, 3), "events_per_s": round(events / seconds),
-            "p50_ms": round(statistics.median(ordered), 2), "p99_ms": round(ordered[int(0.99 * (len(ordered) - 1))], 2),
-            "cpu_ms_per_event": round(cpu * 1000 / events, 3)}
+    return {
+        "mode": name,
+        "events": events,
+        "seconds": round(seconds, 3),
+        "events_per_s": round(events / seconds),
+        "p50_ms": round(statistics.median(ordered), 2),
+        "p99_ms": round(ordered[int(0.99 * (len(ordered) - 1))], 2),
+        "cpu_ms_per_event": round(cpu * 1000 / events, 3),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -147,7 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     engine.dispose()
 
     single_bodies = [json.dumps(event(i)).encode() for i in range(singles)]
-    batch_bodies = [json.dumps({"events": [event(b * BATCH + i) for i in range(BATCH)]}).encode() for b in range(batches)]
+    batch_bodies = [
+        json.dumps({"events": [event(b * BATCH + i) for i in range(BATCH)]}).encode() for b in range(batches)
+    ]
     concurrency, batch_concurrency = args.concurrency, 2
     rows = []
     process, port = start_gateway(settings, db_url)
@@ -158,9 +194,18 @@ def main(argv: list[str] | None = None) -> int:
         seconds, lat = run_concurrently(single_bodies, concurrency, http_sender(port, "/v1/events", key, 202))
         cpu, used = cpu_seconds(process.pid), cpu_seconds(process.pid) - cpu
         rows.append(row(f"gateway single (c={concurrency})", singles, seconds, lat, used))
-        seconds, lat = run_concurrently(batch_bodies, batch_concurrency, http_sender(port, "/v1/events/batch", key, 200))
-        rows.append(row(f"gateway batch {BATCH} (c={batch_concurrency})", batches * BATCH, seconds, lat,
-                        cpu_seconds(process.pid) - cpu))
+        seconds, lat = run_concurrently(
+            batch_bodies, batch_concurrency, http_sender(port, "/v1/events/batch", key, 200)
+        )
+        rows.append(
+            row(
+                f"gateway batch {BATCH} (c={batch_concurrency})",
+                batches * BATCH,
+                seconds,
+                lat,
+                cpu_seconds(process.pid) - cpu,
+            )
+        )
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -174,25 +219,51 @@ def main(argv: list[str] | None = None) -> int:
         cpu, used = time.process_time(), time.process_time() - cpu
         rows.append(row(f"raw kafka-python per event (c={concurrency})", singles, seconds, lat, used))
         seconds, lat = run_concurrently(batch_bodies, batch_concurrency, send)
-        rows.append(row(f"raw kafka-python {BATCH} at once (c={batch_concurrency})", batches * BATCH, seconds, lat,
-                        time.process_time() - cpu))
+        rows.append(
+            row(
+                f"raw kafka-python {BATCH} at once (c={batch_concurrency})",
+                batches * BATCH,
+                seconds,
+                lat,
+                time.process_time() - cpu,
+            )
+        )
     finally:
         producer.close()
-        admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap.split(","), **settings.kafka_client_options())
+        admin = KafkaAdminClient(
+            bootstrap_servers=settings.kafka_bootstrap.split(","), **settings.kafka_client_options()
+        )
         admin.delete_topics(topic_names(settings))
         admin.close()
 
     print(f"{'mode':<42}{'events':>8}{'seconds':>9}{'events/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'cpu ms/ev':>11}")
     for r in rows:
-        print(f"{r['mode']:<42}{r['events']:>8}{r['seconds']:>9.2f}{r['events_per_s']:>10}{r['p50_ms']:>9.1f}"
-              f"{r['p99_ms']:>9.1f}{r['cpu_ms_per_event']:>11.3f}")
-    summary = [summary_row(f"gateway ingest, {what}", passage["events_per_s"], "events/s",
-                           f"raw kafka-python producer, {raw_what}", raw["events_per_s"])
-               for what, raw_what, passage, raw in (
-                   (f"single events (c={concurrency})", f"per event (c={concurrency})", rows[0], rows[2]),
-                   (f"batches of {BATCH}", f"{BATCH} at once", rows[1], rows[3]))]
-    out = write_result("gateway", summary, quick=args.quick, kafka=settings.kafka_bootstrap,
-                       partitions=settings.partitions, registry=make_engine(db_url).dialect.name, rows=rows)
+        print(
+            f"{r['mode']:<42}{r['events']:>8}{r['seconds']:>9.2f}{r['events_per_s']:>10}{r['p50_ms']:>9.1f}"
+            f"{r['p99_ms']:>9.1f}{r['cpu_ms_per_event']:>11.3f}"
+        )
+    summary = [
+        summary_row(
+            f"gateway ingest, {what}",
+            passage["events_per_s"],
+            "events/s",
+            f"raw kafka-python producer, {raw_what}",
+            raw["events_per_s"],
+        )
+        for what, raw_what, passage, raw in (
+            (f"single events (c={concurrency})", f"per event (c={concurrency})", rows[0], rows[2]),
+            (f"batches of {BATCH}", f"{BATCH} at once", rows[1], rows[3]),
+        )
+    ]
+    out = write_result(
+        "gateway",
+        summary,
+        quick=args.quick,
+        kafka=settings.kafka_bootstrap,
+        partitions=settings.partitions,
+        registry=make_engine(db_url).dialect.name,
+        rows=rows,
+    )
     print(f"written to {out.relative_to(ROOT)}")
     return 0
 

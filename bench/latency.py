@@ -32,8 +32,17 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from sqlalchemy import text
 
-from bench.common import (PG_ADMIN, create_database, free_port, percentile, start_service, stop, summary_row, wait_http_ok,
-                          write_result)
+from bench.common import (
+    PG_ADMIN,
+    create_database,
+    free_port,
+    percentile,
+    start_service,
+    stop,
+    summary_row,
+    wait_http_ok,
+    write_result,
+)
 from services.config import Settings
 from services.gateway.agencies import add_agency
 from services.kafka.producer import producer_config
@@ -47,8 +56,15 @@ WARMUP = 5
 
 
 def envelope(event_type: str, case_id: str, payload: dict) -> dict:
-    return {"event_id": str(uuid.uuid4()), "event_type": event_type, "schema_version": 1, "case_id": case_id,
-            "occurred_at": datetime.now(UTC).isoformat(), "correlation_id": None, "payload": payload}
+    return {
+        "event_id": str(uuid.uuid4()),
+        "event_type": event_type,
+        "schema_version": 1,
+        "case_id": case_id,
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "correlation_id": None,
+        "payload": payload,
+    }
 
 
 class Http:
@@ -85,8 +101,16 @@ class Background(threading.Thread):
         interval = batch / self.rate
         self.began = next_at = time.monotonic()
         while not self.halt.is_set():
-            body = {"events": [envelope("deployment.welfare_check_completed", f"BG-{rng.randrange(2000):06d}",
-                                        {"channel": "phone", "wellbeing": "ok"}) for _ in range(batch)]}
+            body = {
+                "events": [
+                    envelope(
+                        "deployment.welfare_check_completed",
+                        f"BG-{rng.randrange(2000):06d}",
+                        {"channel": "phone", "wellbeing": "ok"},
+                    )
+                    for _ in range(batch)
+                ]
+            }
             try:
                 status, answer = self.http.call("POST", "/v1/events/batch", json.dumps(body).encode())
             except OSError:
@@ -136,8 +160,12 @@ def probe_raw(producer: KafkaProducer, consumer: KafkaConsumer, topic: str, dead
 
 
 def stats(samples: list[float]) -> dict:
-    return {"n": len(samples), "p50_ms": round(percentile(samples, 0.5), 1),
-            "p99_ms": round(percentile(samples, 0.99), 1), "max_ms": round(max(samples), 1)}
+    return {
+        "n": len(samples),
+        "p50_ms": round(percentile(samples, 0.5), 1),
+        "p99_ms": round(percentile(samples, 0.99), 1),
+        "max_ms": round(max(samples), 1),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -150,15 +178,20 @@ def main(argv: list[str] | None = None) -> int:
     tag = uuid.uuid4().hex[:8]
     db_name = f"passage_benchl_{tag}"
     admin_db = make_engine(PG_ADMIN).execution_options(isolation_level="AUTOCOMMIT")
-    settings = Settings(topic_prefix=f"benchl{tag}", sweep_interval_s=3600.0, log_format="json",
-                        database_url=create_database(admin_db, db_name))
+    settings = Settings(
+        topic_prefix=f"benchl{tag}",
+        sweep_interval_s=3600.0,
+        log_format="json",
+        database_url=create_database(admin_db, db_name),
+    )
     raw_topic = f"{settings.topic_prefix}.raw"
     log_dir = Path(tempfile.mkdtemp(prefix="passage-bench-latency-"))
     processes, background, clients = [], None, []
     try:
         create_topics(settings)
-        kafka_admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap.split(","),
-                                       **settings.kafka_client_options())
+        kafka_admin = KafkaAdminClient(
+            bootstrap_servers=settings.kafka_bootstrap.split(","), **settings.kafka_client_options()
+        )
         kafka_admin.create_topics([NewTopic(raw_topic, settings.partitions, 1)])
         kafka_admin.close()
         engine = make_engine(settings)
@@ -167,15 +200,20 @@ def main(argv: list[str] | None = None) -> int:
         token = add_officer(engine, settings.secret_key, "bench-latency", "supervisor", ["*"]).token
         engine.dispose()
         gateway_port, query_port = free_port(), free_port()
-        processes = [start_service(["worker"], settings, log_dir / "worker.log"),
-                     start_service(["gateway", "--port", str(gateway_port)], settings, log_dir / "gateway.log"),
-                     start_service(["query", "--port", str(query_port)], settings, log_dir / "query.log")]
+        processes = [
+            start_service(["worker"], settings, log_dir / "worker.log"),
+            start_service(["gateway", "--port", str(gateway_port)], settings, log_dir / "gateway.log"),
+            start_service(["query", "--port", str(query_port)], settings, log_dir / "query.log"),
+        ]
         wait_http_ok(gateway_port, "/readyz", processes[1])
         wait_http_ok(query_port, "/readyz", processes[2])
         gateway, query = Http(gateway_port, key), Http(query_port, token)
         producer = KafkaProducer(**producer_config(settings))
-        consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap.split(","), enable_auto_commit=False,
-                                 **settings.kafka_client_options())
+        consumer = KafkaConsumer(
+            bootstrap_servers=settings.kafka_bootstrap.split(","),
+            enable_auto_commit=False,
+            **settings.kafka_client_options(),
+        )
         clients = [producer, consumer]
         partitions = [TopicPartition(raw_topic, p) for p in range(settings.partitions)]
         consumer.assign(partitions)
@@ -220,18 +258,40 @@ def main(argv: list[str] | None = None) -> int:
     if not visible or not raw:
         raise SystemExit(f"no probe was measured (missed {missed}); see the logs in {log_dir}")
     result = {"visible": stats(visible), "gateway_accepted": stats(accepted), "raw_round_trip": stats(raw)}
-    rows = [summary_row(f"publish-to-visible latency {q} (POST -> case + alert readable)", result["visible"][f"{q}_ms"],
-                        "ms", f"raw produce acks=all -> consume {q}", result["raw_round_trip"][f"{q}_ms"])
-            for q in ("p50", "p99")]
-    out = write_result("latency", rows, probes=probes, missed=missed, poll_interval_ms=POLL_S * 1000,
-                       background={"target_events_per_s": args.rate, "achieved_events_per_s": round(load_rate, 1),
-                                   "refused": background.refused}, quick=args.quick, **result)
-    print(f"background load {load_rate:.0f} events/s through the gateway (target {args.rate:g}); "
-          f"{probes} probes of each kind, missed {missed}")
+    rows = [
+        summary_row(
+            f"publish-to-visible latency {q} (POST -> case + alert readable)",
+            result["visible"][f"{q}_ms"],
+            "ms",
+            f"raw produce acks=all -> consume {q}",
+            result["raw_round_trip"][f"{q}_ms"],
+        )
+        for q in ("p50", "p99")
+    ]
+    out = write_result(
+        "latency",
+        rows,
+        probes=probes,
+        missed=missed,
+        poll_interval_ms=POLL_S * 1000,
+        background={
+            "target_events_per_s": args.rate,
+            "achieved_events_per_s": round(load_rate, 1),
+            "refused": background.refused,
+        },
+        quick=args.quick,
+        **result,
+    )
+    print(
+        f"background load {load_rate:.0f} events/s through the gateway (target {args.rate:g}); "
+        f"{probes} probes of each kind, missed {missed}"
+    )
     print(f"{'':<40}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}")
-    for label, name in (("POST -> visible through the query API", "visible"),
-                        ("POST -> gateway 202", "gateway_accepted"),
-                        ("raw produce acks=all -> consumed", "raw_round_trip")):
+    for label, name in (
+        ("POST -> visible through the query API", "visible"),
+        ("POST -> gateway 202", "gateway_accepted"),
+        ("raw produce acks=all -> consumed", "raw_round_trip"),
+    ):
         print(f"{label:<40}{result[name]['p50_ms']:>9.1f}{result[name]['p99_ms']:>9.1f}{result[name]['max_ms']:>9.1f}")
     print(f"written to {out}")
     return 0

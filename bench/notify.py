@@ -26,8 +26,17 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from bench.common import (PG_ADMIN, create_database, drop_scratch, free_port, start_service, stop, summary_row,
-                          wait_http_ok, write_result)
+from bench.common import (
+    PG_ADMIN,
+    create_database,
+    drop_scratch,
+    free_port,
+    start_service,
+    stop,
+    summary_row,
+    wait_http_ok,
+    write_result,
+)
 from bench.latency import POLL_S, Background, Http, envelope, stats
 from services.config import Settings
 from services.gateway.agencies import add_agency
@@ -110,8 +119,13 @@ def main(argv: list[str] | None = None) -> int:
     tag = uuid.uuid4().hex[:8]
     db_name = f"passage_benchn_{tag}"
     admin_db = make_engine(PG_ADMIN).execution_options(isolation_level="AUTOCOMMIT")
-    settings = Settings(topic_prefix=f"benchn{tag}", sweep_interval_s=3600.0, log_format="json",
-                        database_url=create_database(admin_db, db_name), worker_metrics_port=free_port())
+    settings = Settings(
+        topic_prefix=f"benchn{tag}",
+        sweep_interval_s=3600.0,
+        log_format="json",
+        database_url=create_database(admin_db, db_name),
+        worker_metrics_port=free_port(),
+    )
     log_dir = Path(tempfile.mkdtemp(prefix="passage-bench-notify-"))
     processes, background, receiver = [], None, Receiver()
     try:
@@ -124,9 +138,11 @@ def main(argv: list[str] | None = None) -> int:
         receiver.secret = signing_secret(settings.secret_key, sub.id, sub.salt)
         engine.dispose()
         gateway_port, query_port = free_port(), free_port()
-        processes = [start_service(["worker"], settings, log_dir / "worker.log"),
-                     start_service(["gateway", "--port", str(gateway_port)], settings, log_dir / "gateway.log"),
-                     start_service(["query", "--port", str(query_port)], settings, log_dir / "query.log")]
+        processes = [
+            start_service(["worker"], settings, log_dir / "worker.log"),
+            start_service(["gateway", "--port", str(gateway_port)], settings, log_dir / "gateway.log"),
+            start_service(["query", "--port", str(query_port)], settings, log_dir / "query.log"),
+        ]
         wait_http_ok(gateway_port, "/readyz", processes[1])
         wait_http_ok(query_port, "/readyz", processes[2])
         gateway, query = Http(gateway_port, key), Http(query_port, token)
@@ -158,15 +174,35 @@ def main(argv: list[str] | None = None) -> int:
     if not notified:
         raise SystemExit(f"no probe was measured ({missed} missed); see the logs in {log_dir}")
     result = {"notified": stats(notified), "visible": stats(visible)}
-    rows = [summary_row(f"notification latency {q} (POST -> signed webhook received)", result["notified"][f"{q}_ms"],
-                        "ms", f"publish-to-visible {q}, same probes", result["visible"][f"{q}_ms"])
-            for q in ("p50", "p99")]
-    out = write_result("notify", rows, probes=probes, missed=missed, bad_signatures=receiver.bad_signatures,
-                       poll_interval_ms=POLL_S * 1000, quick=args.quick,
-                       background={"target_events_per_s": args.rate, "achieved_events_per_s": round(load_rate, 1),
-                                   "refused": background.refused}, **result)
-    print(f"background load {load_rate:.0f} events/s through the gateway (target {args.rate:g}); "
-          f"{probes} probes, missed {missed}, bad signatures {receiver.bad_signatures}")
+    rows = [
+        summary_row(
+            f"notification latency {q} (POST -> signed webhook received)",
+            result["notified"][f"{q}_ms"],
+            "ms",
+            f"publish-to-visible {q}, same probes",
+            result["visible"][f"{q}_ms"],
+        )
+        for q in ("p50", "p99")
+    ]
+    out = write_result(
+        "notify",
+        rows,
+        probes=probes,
+        missed=missed,
+        bad_signatures=receiver.bad_signatures,
+        poll_interval_ms=POLL_S * 1000,
+        quick=args.quick,
+        background={
+            "target_events_per_s": args.rate,
+            "achieved_events_per_s": round(load_rate, 1),
+            "refused": background.refused,
+        },
+        **result,
+    )
+    print(
+        f"background load {load_rate:.0f} events/s through the gateway (target {args.rate:g}); "
+        f"{probes} probes, missed {missed}, bad signatures {receiver.bad_signatures}"
+    )
     print(f"{'':<40}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}")
     for label, name in (("POST -> webhook received", "notified"), ("POST -> visible through the query API", "visible")):
         print(f"{label:<40}{result[name]['p50_ms']:>9.1f}{result[name]['p99_ms']:>9.1f}{result[name]['max_ms']:>9.1f}")

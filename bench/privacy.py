@@ -66,8 +66,12 @@ def ingest(intake: Intake, work: list[tuple[Source, bytes, int]]) -> tuple[int, 
 
 
 def read_topic(settings: Settings, topic: str) -> list[Message]:
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap.split(","), enable_auto_commit=False,
-                             max_poll_records=2000, **settings.kafka_client_options())
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap.split(","),
+        enable_auto_commit=False,
+        max_poll_records=2000,
+        **settings.kafka_client_options(),
+    )
     try:
         partitions = [TopicPartition(topic, p) for p in range(settings.partitions)]
         consumer.assign(partitions)
@@ -90,7 +94,7 @@ def drain(settings: Settings, engine, publisher: Publisher, messages: list[Messa
     try:
         began = time.monotonic()
         for start in range(0, len(messages), size):
-            batch = pipeline.decode(messages[start:start + size])
+            batch = pipeline.decode(messages[start : start + size])
             if batch.dead:
                 raise SystemExit(f"{len(batch.dead)} records could not be decoded: {batch.dead[0][1]}")
             pipeline.store(batch)
@@ -111,8 +115,13 @@ def main() -> None:
     run = uuid.uuid4().hex[:8]
     admin_db = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     database = f"bench_privacy_{run}"
-    base = Settings(env="test", database_url=create_database(admin_db, database), topic_prefix=f"bp{run}",
-                    partitions=6, worker_batch_size=500)
+    base = Settings(
+        env="test",
+        database_url=create_database(admin_db, database),
+        topic_prefix=f"bp{run}",
+        partitions=6,
+        worker_batch_size=500,
+    )
     sealed_settings = base.model_copy(update={"topic_prefix": f"bs{run}"})
     for settings in (base, sealed_settings):
         create_topics(settings)
@@ -121,8 +130,11 @@ def main() -> None:
     publisher = Publisher(base)
     try:
         plain_intake = Intake(publisher, base.journey_topic)
-        sealed_intake = Intake(publisher, sealed_settings.journey_topic,
-                               sealer=Sealer(engine, Keyring.from_settings(base), remember_s=SEALER_MEMORY_S))
+        sealed_intake = Intake(
+            publisher,
+            sealed_settings.journey_topic,
+            sealer=Sealer(engine, Keyring.from_settings(base), remember_s=SEALER_MEMORY_S),
+        )
         totals = {"plain": [0, 0.0], "sealed": [0, 0.0]}
         for round_ in range(args.rounds):
             work = bodies(journeys, seed=1000 + round_)
@@ -133,8 +145,10 @@ def main() -> None:
                 totals[name][1] += seconds
         gateway = {name: round(count / seconds, 1) for name, (count, seconds) in totals.items()}
 
-        backlogs = {"plain": read_topic(base, base.journey_topic),
-                    "sealed": read_topic(base, sealed_settings.journey_topic)}
+        backlogs = {
+            "plain": read_topic(base, base.journey_topic),
+            "sealed": read_topic(base, sealed_settings.journey_topic),
+        }
         drained = {"plain": 0.0, "sealed": 0.0}
         for round_ in range(args.rounds):
             for name in ("plain", "sealed") if round_ % 2 == 0 else ("sealed", "plain"):
@@ -146,20 +160,45 @@ def main() -> None:
         drop_scratch(sealed_settings, create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT"), [])
         drop_scratch(base, admin_db, [database])
 
-    slowdown = {"gateway": round(1 - gateway["sealed"] / gateway["plain"], 3),
-                "worker": round(1 - worker["sealed"] / worker["plain"], 3)}
-    print(f"gateway batch ingest: {gateway['plain']:,.0f} events/s plain, {gateway['sealed']:,.0f} sealed "
-          f"({slowdown['gateway']:+.1%} slower)")
-    print(f"worker drain: {worker['plain']:,.0f} events/s plain, {worker['sealed']:,.0f} sealed "
-          f"({slowdown['worker']:+.1%} slower)")
-    rows = [summary_row("gateway batch ingest, personal fields encrypted", gateway["sealed"], "events/s",
-                        "the same intake without encryption", gateway["plain"]),
-            summary_row("worker drain, personal fields decrypted", worker["sealed"], "events/s",
-                        "the same pipeline over clear-text records", worker["plain"])]
-    path = write_result("privacy", rows, journeys_per_round=journeys, rounds=args.rounds,
-                        events_per_mode={name: len(backlog) for name, backlog in backlogs.items()},
-                        gateway_events_per_s=gateway, worker_events_per_s=worker, slowdown=slowdown,
-                        target="under 15% slower")
+    slowdown = {
+        "gateway": round(1 - gateway["sealed"] / gateway["plain"], 3),
+        "worker": round(1 - worker["sealed"] / worker["plain"], 3),
+    }
+    print(
+        f"gateway batch ingest: {gateway['plain']:,.0f} events/s plain, {gateway['sealed']:,.0f} sealed "
+        f"({slowdown['gateway']:+.1%} slower)"
+    )
+    print(
+        f"worker drain: {worker['plain']:,.0f} events/s plain, {worker['sealed']:,.0f} sealed "
+        f"({slowdown['worker']:+.1%} slower)"
+    )
+    rows = [
+        summary_row(
+            "gateway batch ingest, personal fields encrypted",
+            gateway["sealed"],
+            "events/s",
+            "the same intake without encryption",
+            gateway["plain"],
+        ),
+        summary_row(
+            "worker drain, personal fields decrypted",
+            worker["sealed"],
+            "events/s",
+            "the same pipeline over clear-text records",
+            worker["plain"],
+        ),
+    ]
+    path = write_result(
+        "privacy",
+        rows,
+        journeys_per_round=journeys,
+        rounds=args.rounds,
+        events_per_mode={name: len(backlog) for name, backlog in backlogs.items()},
+        gateway_events_per_s=gateway,
+        worker_events_per_s=worker,
+        slowdown=slowdown,
+        target="under 15% slower",
+    )
     print(f"wrote {path}")
 
 

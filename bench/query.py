@@ -80,9 +80,11 @@ def load(url: str, world: World) -> dict[str, float]:
     with psycopg.connect(dsn) as conn:
         began = time.perf_counter()
         with conn.cursor() as cur:
-            for table, columns, chunks in (("cases", CASE_COLUMNS, world.case_chunks()),
-                                           ("alerts", ALERT_COLUMNS, world.alert_chunks()),
-                                           ("job_offers", OFFER_COLUMNS, world.offer_chunks())):
+            for table, columns, chunks in (
+                ("cases", CASE_COLUMNS, world.case_chunks()),
+                ("alerts", ALERT_COLUMNS, world.alert_chunks()),
+                ("job_offers", OFFER_COLUMNS, world.offer_chunks()),
+            ):
                 with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                     for chunk in chunks:
                         copy.write(chunk)
@@ -131,8 +133,12 @@ class Http:
 
 def serve(url: str, port: int) -> subprocess.Popen:
     env = {**os.environ, "PASSAGE_DATABASE_URL": url, "PASSAGE_SECRET_KEY": SECRET, "PASSAGE_LOG_LEVEL": "WARNING"}
-    process = subprocess.Popen([sys.executable, "-m", "services", "query", "--port", str(port)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services", "query", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -176,14 +182,25 @@ def main(argv: list[str] | None = None) -> int:
         timings = {"generate_s": time.perf_counter() - began, **load(url, world)}
         print("loaded: " + ", ".join(f"{k.removesuffix('_s')} {v:.0f} s" for k, v in timings.items()), flush=True)
         engine = make_engine(url)
-        tokens = {oid: add_officer(engine, SECRET, oid, role, scopes).token for oid, role, scopes in (
-            ("bench-all", "supervisor", ["*"]), ("bench-sa", "officer", ["dest:SA"]),
-            ("bench-kerala", "officer", ["origin:Kerala"]))}
+        tokens = {
+            oid: add_officer(engine, SECRET, oid, role, scopes).token
+            for oid, role, scopes in (
+                ("bench-all", "supervisor", ["*"]),
+                ("bench-sa", "officer", ["dest:SA"]),
+                ("bench-kerala", "officer", ["origin:Kerala"]),
+            )
+        }
         engine.dispose()
         port = free_port()
         server = serve(url, port)
-        rows = measure(Http(port), server.pid, Baseline(url.replace("postgresql+psycopg://", "postgresql://"), SECRET),
-                       world, tokens, counts)
+        rows = measure(
+            Http(port),
+            server.pid,
+            Baseline(url.replace("postgresql+psycopg://", "postgresql://"), SECRET),
+            world,
+            tokens,
+            counts,
+        )
         report(rows, n_cases, n_alerts, timings, name)
     finally:
         if server is not None:
@@ -194,33 +211,94 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def measure(client: Http, server_pid: int, baseline: Baseline, world: World, tokens: dict[str, str], counts: dict[str, int]) -> list[dict]:
+def measure(
+    client: Http, server_pid: int, baseline: Baseline, world: World, tokens: dict[str, str], counts: dict[str, int]
+) -> list[dict]:
     """Each endpoint over HTTP, then its statements directly; the same number of calls, after a warm-up."""
     rng = random.Random(1)
     case_ids = [world.case_id(rng.randrange(world.n_cases)) for _ in range(counts["case"] + 50)]
     star, sa, kerala = tokens["bench-all"], tokens["bench-sa"], tokens["bench-kerala"]
     plan = [
-        ("case", "GET /v1/cases/{id}", "*", counts["case"],
-         lambda i: client.get(f"/v1/cases/{case_ids[i]}", star), lambda i: baseline.case(star, case_ids[i])),
-        ("inbox", "GET /v1/alerts (first page, every status)", "*", counts["inbox"],
-         lambda i: client.get("/v1/alerts", star), lambda i: baseline.inbox(star, None)),
-        ("inbox", "GET /v1/alerts?status=open&status=acknowledged", "*", counts["inbox"],
-         lambda i: client.get("/v1/alerts?status=open&status=acknowledged", star),
-         lambda i: baseline.inbox(star, ["acknowledged", "open"])),
-        ("inbox", "GET /v1/alerts (first page, every status)", "dest:SA", counts["inbox"],
-         lambda i: client.get("/v1/alerts", sa), lambda i: baseline.inbox(sa, None, dest="SA")),
-        ("stats", "GET /v1/stats/stages", "*", counts["stats"],
-         lambda i: client.get("/v1/stats/stages", star), lambda i: baseline.stages(star, None)),
-        ("stats", "GET /v1/stats/stages", "dest:SA", counts["stats"],
-         lambda i: client.get("/v1/stats/stages", sa), lambda i: baseline.stages(sa, "SA")),
-        ("stats", "GET /v1/stats/stages", "origin:Kerala", counts["stats"],
-         lambda i: client.get("/v1/stats/stages", kerala), lambda i: baseline.stages(kerala, None, origin="Kerala")),
-        ("stats", "GET /v1/stats/skills", "*", counts["stats"],
-         lambda i: client.get("/v1/stats/skills", star), lambda i: baseline.skills(star, None)),
-        ("stats", "GET /v1/stats/skills", "dest:SA", counts["stats"],
-         lambda i: client.get("/v1/stats/skills", sa), lambda i: baseline.skills(sa, "SA")),
-        ("stats", "GET /v1/stats/skills", "origin:Kerala", counts["stats"],
-         lambda i: client.get("/v1/stats/skills", kerala), lambda i: baseline.skills(kerala, None, origin="Kerala")),
+        (
+            "case",
+            "GET /v1/cases/{id}",
+            "*",
+            counts["case"],
+            lambda i: client.get(f"/v1/cases/{case_ids[i]}", star),
+            lambda i: baseline.case(star, case_ids[i]),
+        ),
+        (
+            "inbox",
+            "GET /v1/alerts (first page, every status)",
+            "*",
+            counts["inbox"],
+            lambda i: client.get("/v1/alerts", star),
+            lambda i: baseline.inbox(star, None),
+        ),
+        (
+            "inbox",
+            "GET /v1/alerts?status=open&status=acknowledged",
+            "*",
+            counts["inbox"],
+            lambda i: client.get("/v1/alerts?status=open&status=acknowledged", star),
+            lambda i: baseline.inbox(star, ["acknowledged", "open"]),
+        ),
+        (
+            "inbox",
+            "GET /v1/alerts (first page, every status)",
+            "dest:SA",
+            counts["inbox"],
+            lambda i: client.get("/v1/alerts", sa),
+            lambda i: baseline.inbox(sa, None, dest="SA"),
+        ),
+        (
+            "stats",
+            "GET /v1/stats/stages",
+            "*",
+            counts["stats"],
+            lambda i: client.get("/v1/stats/stages", star),
+            lambda i: baseline.stages(star, None),
+        ),
+        (
+            "stats",
+            "GET /v1/stats/stages",
+            "dest:SA",
+            counts["stats"],
+            lambda i: client.get("/v1/stats/stages", sa),
+            lambda i: baseline.stages(sa, "SA"),
+        ),
+        (
+            "stats",
+            "GET /v1/stats/stages",
+            "origin:Kerala",
+            counts["stats"],
+            lambda i: client.get("/v1/stats/stages", kerala),
+            lambda i: baseline.stages(kerala, None, origin="Kerala"),
+        ),
+        (
+            "stats",
+            "GET /v1/stats/skills",
+            "*",
+            counts["stats"],
+            lambda i: client.get("/v1/stats/skills", star),
+            lambda i: baseline.skills(star, None),
+        ),
+        (
+            "stats",
+            "GET /v1/stats/skills",
+            "dest:SA",
+            counts["stats"],
+            lambda i: client.get("/v1/stats/skills", sa),
+            lambda i: baseline.skills(sa, "SA"),
+        ),
+        (
+            "stats",
+            "GET /v1/stats/skills",
+            "origin:Kerala",
+            counts["stats"],
+            lambda i: client.get("/v1/stats/skills", kerala),
+            lambda i: baseline.skills(kerala, None, origin="Kerala"),
+        ),
     ]
     rows = []
     for kind, label, scope, n, over_http, direct in plan:
@@ -229,42 +307,77 @@ def measure(client: Http, server_pid: int, baseline: Baseline, world: World, tok
         http_ms = timed(over_http, n, warm)
         server_cpu = (cpu_ms(server_pid) - cpu_before) / (n + warm)
         sql_ms = timed(direct, n, warm)
-        rows.append({"endpoint": label, "scope": scope, "kind": kind, "requests": n, "server_cpu_ms": server_cpu,
-                     "http_p50_ms": percentile(http_ms, 0.5), "http_p99_ms": percentile(http_ms, 0.99),
-                     "sql_p50_ms": percentile(sql_ms, 0.5), "sql_p99_ms": percentile(sql_ms, 0.99)})
+        rows.append(
+            {
+                "endpoint": label,
+                "scope": scope,
+                "kind": kind,
+                "requests": n,
+                "server_cpu_ms": server_cpu,
+                "http_p50_ms": percentile(http_ms, 0.5),
+                "http_p99_ms": percentile(http_ms, 0.99),
+                "sql_p50_ms": percentile(sql_ms, 0.5),
+                "sql_p99_ms": percentile(sql_ms, 0.99),
+            }
+        )
         print(f"  measured {label} [{scope}]", flush=True)
     baseline.close()
     return rows
 
 
 def report(rows: list[dict], n_cases: int, n_alerts: int, timings: dict, name: str) -> None:
-    header = (f"{'endpoint':<50} {'scope':<8} {'n':>5} {'HTTP p50':>9} {'HTTP p99':>9} {'SQL p50':>8} "
-              f"{'SQL p99':>8} {'srv CPU':>8}  target")
+    header = (
+        f"{'endpoint':<50} {'scope':<8} {'n':>5} {'HTTP p50':>9} {'HTTP p99':>9} {'SQL p50':>8} "
+        f"{'SQL p99':>8} {'srv CPU':>8}  target"
+    )
     print(header)
     print("-" * len(header))
     for row in rows:
         target = TARGETS_MS.get(row["kind"])
-        verdict = "" if target is None or row["endpoint"].startswith("GET /v1/alerts?") or (
-            row["scope"] != "*" and row["kind"] != "stats") else (
-            f"p99 < {target:g} ms: {'met' if row['http_p99_ms'] < target else 'MISSED'}")
-        print(f"{row['endpoint']:<50} {row['scope']:<8} {row['requests']:>5} {row['http_p50_ms']:>8.2f}  "
-              f"{row['http_p99_ms']:>8.2f}  {row['sql_p50_ms']:>7.2f}  {row['sql_p99_ms']:>7.2f}  "
-              f"{row['server_cpu_ms']:>7.2f}  {verdict}")
+        verdict = (
+            ""
+            if target is None
+            or row["endpoint"].startswith("GET /v1/alerts?")
+            or (row["scope"] != "*" and row["kind"] != "stats")
+            else (f"p99 < {target:g} ms: {'met' if row['http_p99_ms'] < target else 'MISSED'}")
+        )
+        print(
+            f"{row['endpoint']:<50} {row['scope']:<8} {row['requests']:>5} {row['http_p50_ms']:>8.2f}  "
+            f"{row['http_p99_ms']:>8.2f}  {row['sql_p50_ms']:>7.2f}  {row['sql_p99_ms']:>7.2f}  "
+            f"{row['server_cpu_ms']:>7.2f}  {verdict}"
+        )
     print("(milliseconds; srv CPU = CPU time of the query service process per request)")
     scale = f"{n_cases:,} cases"
-    summary = [summary_row(f"query {label} {q} ({scale})", row[f"http_{q}_ms"], "ms", f"same SQL via psycopg {q}",
-                           row[f"sql_{q}_ms"])
-               for label, row in (("GET /v1/cases/{id}", rows[0]), ("GET /v1/alerts first page", rows[1]))
-               for q in ("p50", "p99")]
-    summary += [summary_row(f"query {label} {q} ({scale})", row[f"http_{q}_ms"], "ms",
-                            f"the aggregate over every case it replaced, via psycopg {q}", row[f"sql_{q}_ms"])
-                for label, row in (("GET /v1/stats/stages", rows[4]), ("GET /v1/stats/skills", rows[7]))
-                for q in ("p50", "p99")]
-    path = write_result("query", summary, cases=n_cases, alerts=n_alerts, database=name, load=timings,
-                        targets_ms_p99=TARGETS_MS,
-                        method="sequential requests on one keep-alive connection; SQL baseline = the endpoint's "
-                               "statements via psycopg on one connection, same run",
-                        results=rows)
+    summary = [
+        summary_row(
+            f"query {label} {q} ({scale})", row[f"http_{q}_ms"], "ms", f"same SQL via psycopg {q}", row[f"sql_{q}_ms"]
+        )
+        for label, row in (("GET /v1/cases/{id}", rows[0]), ("GET /v1/alerts first page", rows[1]))
+        for q in ("p50", "p99")
+    ]
+    summary += [
+        summary_row(
+            f"query {label} {q} ({scale})",
+            row[f"http_{q}_ms"],
+            "ms",
+            f"the aggregate over every case it replaced, via psycopg {q}",
+            row[f"sql_{q}_ms"],
+        )
+        for label, row in (("GET /v1/stats/stages", rows[4]), ("GET /v1/stats/skills", rows[7]))
+        for q in ("p50", "p99")
+    ]
+    path = write_result(
+        "query",
+        summary,
+        cases=n_cases,
+        alerts=n_alerts,
+        database=name,
+        load=timings,
+        targets_ms_p99=TARGETS_MS,
+        method="sequential requests on one keep-alive connection; SQL baseline = the endpoint's "
+        "statements via psycopg on one connection, same run",
+        results=rows,
+    )
     print(f"wrote {path.relative_to(ROOT)}")
 
 

@@ -19,34 +19,162 @@ from datetime import UTC, datetime, timedelta
 NULL = r"\N"
 CHUNK = 5000
 END = datetime(2026, 11, 1, tzinfo=UTC)
-DESTINATIONS = {"SA": 22, "AE": 20, "QA": 10, "KW": 8, "OM": 6, "MY": 6, "BH": 4, "SG": 4, "GB": 4,
-                "JO": 3, "IT": 3, "DE": 3, "CA": 3, "LB": 2, "AU": 2}
-ORIGINS = ["Kerala", "Uttar Pradesh", "Bihar", "Tamil Nadu", "Rajasthan", "Punjab", "Andhra Pradesh",
-           "Telangana", "West Bengal", "Maharashtra", "Gujarat", "Karnataka", "Odisha", "Jharkhand", "Assam",
-           "Haryana", "Himachal Pradesh", "Uttarakhand", "Goa", "Madhya Pradesh", "Chhattisgarh", "Delhi",
-           "Jammu and Kashmir", "Manipur", "Tripura", "Meghalaya", "Nagaland", "Mizoram", "Sikkim", "Ladakh"]
-STAGES = {"registered": 5, "skilling": 8, "job_ready": 7, "recruiting": 10, "cleared": 5, "deployed": 50, "returned": 15}
+DESTINATIONS = {
+    "SA": 22,
+    "AE": 20,
+    "QA": 10,
+    "KW": 8,
+    "OM": 6,
+    "MY": 6,
+    "BH": 4,
+    "SG": 4,
+    "GB": 4,
+    "JO": 3,
+    "IT": 3,
+    "DE": 3,
+    "CA": 3,
+    "LB": 2,
+    "AU": 2,
+}
+ORIGINS = [
+    "Kerala",
+    "Uttar Pradesh",
+    "Bihar",
+    "Tamil Nadu",
+    "Rajasthan",
+    "Punjab",
+    "Andhra Pradesh",
+    "Telangana",
+    "West Bengal",
+    "Maharashtra",
+    "Gujarat",
+    "Karnataka",
+    "Odisha",
+    "Jharkhand",
+    "Assam",
+    "Haryana",
+    "Himachal Pradesh",
+    "Uttarakhand",
+    "Goa",
+    "Madhya Pradesh",
+    "Chhattisgarh",
+    "Delhi",
+    "Jammu and Kashmir",
+    "Manipur",
+    "Tripura",
+    "Meghalaya",
+    "Nagaland",
+    "Mizoram",
+    "Sikkim",
+    "Ladakh",
+]
+STAGES = {
+    "registered": 5,
+    "skilling": 8,
+    "job_ready": 7,
+    "recruiting": 10,
+    "cleared": 5,
+    "deployed": 50,
+    "returned": 15,
+}
 PRE_OFFER = {"registered", "skilling", "job_ready"}
-OCCUPATIONS = ["9111", "9112", "7112", "7115", "7126", "7411", "8322", "5120", "5131", "5322", "9313",
-               "9329", "7212", "7231", "8332", "6111", "9211", "3221", "2221", "5141"]
-CODES = [("DISTRESS", "critical"), ("ABUSE_REPORTED", "critical"), ("DEATH_REPORTED", "critical"),
-         ("MISSING", "critical"), ("DETENTION", "high"), ("PASSPORT_CONFISCATED", "high"), ("WAGE_THEFT", "high"),
-         ("UNDERPAID", "high"), ("CONTRACT_SUBSTITUTION", "high"), ("DEPARTED_WITHOUT_CLEARANCE", "high"),
-         ("WAGE_UNPAID", "high"), ("NOT_ARRIVED", "high"), ("RECRUITMENT_FEE_CHARGED", "medium"),
-         ("WELFARE_CONCERN", "medium"), ("NO_WELFARE_CHECK", "medium"), ("VISA_EXPIRED", "medium"),
-         ("INSURANCE_LAPSED", "medium")]
+OCCUPATIONS = [
+    "9111",
+    "9112",
+    "7112",
+    "7115",
+    "7126",
+    "7411",
+    "8322",
+    "5120",
+    "5131",
+    "5322",
+    "9313",
+    "9329",
+    "7212",
+    "7231",
+    "8332",
+    "6111",
+    "9211",
+    "3221",
+    "2221",
+    "5141",
+]
+CODES = [
+    ("DISTRESS", "critical"),
+    ("ABUSE_REPORTED", "critical"),
+    ("DEATH_REPORTED", "critical"),
+    ("MISSING", "critical"),
+    ("DETENTION", "high"),
+    ("PASSPORT_CONFISCATED", "high"),
+    ("WAGE_THEFT", "high"),
+    ("UNDERPAID", "high"),
+    ("CONTRACT_SUBSTITUTION", "high"),
+    ("DEPARTED_WITHOUT_CLEARANCE", "high"),
+    ("WAGE_UNPAID", "high"),
+    ("NOT_ARRIVED", "high"),
+    ("RECRUITMENT_FEE_CHARGED", "medium"),
+    ("WELFARE_CONCERN", "medium"),
+    ("NO_WELFARE_CHECK", "medium"),
+    ("VISA_EXPIRED", "medium"),
+    ("INSURANCE_LAPSED", "medium"),
+]
 RANK = {"critical": 3, "high": 2, "medium": 1}
 STATUSES = ["resolved"] * 83 + ["open"] * 12 + ["acknowledged"] * 5
-CASE_COLUMNS = ["case_id", "stage", "stage_since", "given_name", "family_name", "nationality", "origin_region",
-                "occupation_code", "destination_country", "employer_id", "contract", "departed_at", "arrived_at",
-                "last_wage_period", "last_wage_at", "last_welfare_check_at", "wellbeing", "open_alerts",
-                "top_severity", "top_severity_rank", "returned_at", "return_reason", "event_count",
-                "last_event_at", "next_deadline", "state"]
-OFFER_COLUMNS = ["event_id", "case_id", "offer_id", "occupation_code", "destination_country", "origin_region",
-                 "occurred_at"]
-ALERT_COLUMNS = ["alert_id", "case_id", "code", "severity", "severity_rank", "status", "raised_at",
-                 "trigger_event_id", "acknowledged_by", "acknowledged_at", "resolved_by", "resolved_at", "note",
-                 "destination_country", "origin_region"]
+CASE_COLUMNS = [
+    "case_id",
+    "stage",
+    "stage_since",
+    "given_name",
+    "family_name",
+    "nationality",
+    "origin_region",
+    "occupation_code",
+    "destination_country",
+    "employer_id",
+    "contract",
+    "departed_at",
+    "arrived_at",
+    "last_wage_period",
+    "last_wage_at",
+    "last_welfare_check_at",
+    "wellbeing",
+    "open_alerts",
+    "top_severity",
+    "top_severity_rank",
+    "returned_at",
+    "return_reason",
+    "event_count",
+    "last_event_at",
+    "next_deadline",
+    "state",
+]
+OFFER_COLUMNS = [
+    "event_id",
+    "case_id",
+    "offer_id",
+    "occupation_code",
+    "destination_country",
+    "origin_region",
+    "occurred_at",
+]
+ALERT_COLUMNS = [
+    "alert_id",
+    "case_id",
+    "code",
+    "severity",
+    "severity_rank",
+    "status",
+    "raised_at",
+    "trigger_event_id",
+    "acknowledged_by",
+    "acknowledged_at",
+    "resolved_by",
+    "resolved_at",
+    "note",
+    "destination_country",
+    "origin_region",
+]
 
 
 def _weighted(rng: random.Random, weights: dict[str, int], n: int) -> list[str]:
@@ -57,8 +185,9 @@ class World:
     def __init__(self, n_cases: int, n_alerts: int, seed: int) -> None:
         rng = random.Random(seed)
         self.n_cases, self.n_alerts = n_cases, n_alerts
-        self.times = [(END - timedelta(seconds=rng.randrange(3 * 365 * 86400))).isoformat(sep=" ")
-                      for _ in range(20_000)]
+        self.times = [
+            (END - timedelta(seconds=rng.randrange(3 * 365 * 86400))).isoformat(sep=" ") for _ in range(20_000)
+        ]
         self.stage = _weighted(rng, STAGES, n_cases)
         dests = _weighted(rng, DESTINATIONS, n_cases)
         self.dest = [None if s in PRE_OFFER else d for s, d in zip(self.stage, dests, strict=True)]
@@ -89,17 +218,46 @@ class World:
             cid, stage, dest = self.case_id(i), self.stage[i], self.dest[i]
             t = self.times[i % len(self.times)]
             deployed = stage in ("deployed", "returned")
-            contract = ('{"contract_id": "K-%d", "monthly_wage": {"amount": "1500.00", "currency": "SAR"}, '
-                        '"contract_months": 24}' % i) if deployed else NULL
-            state = '{"case_id": "%s", "seen": %s, "stages": [["%s", "%s"]]}' % (cid, seen, t, stage)
+            contract = (
+                f'{{"contract_id": "K-{i}", "monthly_wage": {{"amount": "1500.00", "currency": "SAR"}}, '
+                '"contract_months": 24}'
+                if deployed
+                else NULL
+            )
+            state = f'{{"case_id": "{cid}", "seen": {seen}, "stages": [["{t}", "{stage}"]]}}'
             rank = self.top_rank[i]
-            lines.append("\t".join((
-                cid, stage, t, "Asha", "Kumari", "IN", self.origin[i], self.occupation[i], dest or NULL,
-                f"E-{i % 5000}" if dest else NULL, contract, t if deployed else NULL, t if deployed else NULL,
-                "2026-09" if deployed else NULL, t if deployed else NULL, t if deployed else NULL,
-                "ok" if deployed else "unknown", str(self.open_alerts[i]), severity_of[rank], str(rank),
-                t if stage == "returned" else NULL, "completed" if stage == "returned" else NULL, "12", t, NULL, state,
-            )))
+            lines.append(
+                "\t".join(
+                    (
+                        cid,
+                        stage,
+                        t,
+                        "Asha",
+                        "Kumari",
+                        "IN",
+                        self.origin[i],
+                        self.occupation[i],
+                        dest or NULL,
+                        f"E-{i % 5000}" if dest else NULL,
+                        contract,
+                        t if deployed else NULL,
+                        t if deployed else NULL,
+                        "2026-09" if deployed else NULL,
+                        t if deployed else NULL,
+                        t if deployed else NULL,
+                        "ok" if deployed else "unknown",
+                        str(self.open_alerts[i]),
+                        severity_of[rank],
+                        str(rank),
+                        t if stage == "returned" else NULL,
+                        "completed" if stage == "returned" else NULL,
+                        "12",
+                        t,
+                        NULL,
+                        state,
+                    )
+                )
+            )
             if len(lines) == CHUNK:
                 yield ("\n".join(lines) + "\n").encode()
                 lines = []
@@ -114,8 +272,19 @@ class World:
             if self.stage[i] in PRE_OFFER:
                 continue
             t = self.times[(i * 7919) % len(self.times)]
-            lines.append("\t".join((str(uuid.UUID(int=(1 << 64) + i)), self.case_id(i), f"O-{i}", self.occupation[i],
-                                    self.dest[i], self.origin[i], t)))
+            lines.append(
+                "\t".join(
+                    (
+                        str(uuid.UUID(int=(1 << 64) + i)),
+                        self.case_id(i),
+                        f"O-{i}",
+                        self.occupation[i],
+                        self.dest[i],
+                        self.origin[i],
+                        t,
+                    )
+                )
+            )
             if len(lines) == CHUNK:
                 yield ("\n".join(lines) + "\n").encode()
                 lines = []
@@ -129,12 +298,27 @@ class World:
             code, severity = CODES[self.alert_code[j]]
             status = STATUSES[self.alert_status[j]]
             t = self.times[self.alert_time[j]]
-            lines.append("\t".join((
-                str(uuid.UUID(int=j + 1)), self.case_id(case), code, severity, str(-RANK[severity]), status, t,
-                NULL, "officer-1" if status != "open" else NULL, t if status != "open" else NULL,
-                "officer-1" if status == "resolved" else NULL, t if status == "resolved" else NULL,
-                "handled" if status == "resolved" else NULL, self.dest[case] or NULL, self.origin[case],
-            )))
+            lines.append(
+                "\t".join(
+                    (
+                        str(uuid.UUID(int=j + 1)),
+                        self.case_id(case),
+                        code,
+                        severity,
+                        str(-RANK[severity]),
+                        status,
+                        t,
+                        NULL,
+                        "officer-1" if status != "open" else NULL,
+                        t if status != "open" else NULL,
+                        "officer-1" if status == "resolved" else NULL,
+                        t if status == "resolved" else NULL,
+                        "handled" if status == "resolved" else NULL,
+                        self.dest[case] or NULL,
+                        self.origin[case],
+                    )
+                )
+            )
             if len(lines) == CHUNK:
                 yield ("\n".join(lines) + "\n").encode()
                 lines = []

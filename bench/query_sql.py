@@ -9,15 +9,21 @@ import psycopg
 
 from services.secrets import hash_secret
 
-OFFICER = ("SELECT id, role, scopes, token_hash, created_at, disabled FROM officers WHERE token_hash = %s")
-CASE = ("SELECT case_id, stage, stage_since, given_name, family_name, nationality, origin_region, occupation_code, "
-        "destination_country, employer_id, contract, departed_at, arrived_at, last_wage_period, last_wage_at, "
-        "last_welfare_check_at, wellbeing, open_alerts, top_severity, returned_at, return_reason, event_count, "
-        "last_event_at FROM cases WHERE case_id = %s AND true")
-ALERT_FIELDS = ("alert_id, case_id, code, severity, status, raised_at, trigger_event_id, acknowledged_by, "
-                "acknowledged_at, resolved_by, resolved_at, note")
-CASE_ALERTS = (f"SELECT {ALERT_FIELDS} FROM alerts WHERE case_id = %s AND status != 'resolved' "
-               "ORDER BY severity_rank, raised_at, alert_id")
+OFFICER = "SELECT id, role, scopes, token_hash, created_at, disabled FROM officers WHERE token_hash = %s"
+CASE = (
+    "SELECT case_id, stage, stage_since, given_name, family_name, nationality, origin_region, occupation_code, "
+    "destination_country, employer_id, contract, departed_at, arrived_at, last_wage_period, last_wage_at, "
+    "last_welfare_check_at, wellbeing, open_alerts, top_severity, returned_at, return_reason, event_count, "
+    "last_event_at FROM cases WHERE case_id = %s AND true"
+)
+ALERT_FIELDS = (
+    "alert_id, case_id, code, severity, status, raised_at, trigger_event_id, acknowledged_by, "
+    "acknowledged_at, resolved_by, resolved_at, note"
+)
+CASE_ALERTS = (
+    f"SELECT {ALERT_FIELDS} FROM alerts WHERE case_id = %s AND status != 'resolved' "
+    "ORDER BY severity_rank, raised_at, alert_id"
+)
 AUDIT = "INSERT INTO audit (officer_id, case_id, action, at) VALUES (%s, %s, 'read_case', %s) RETURNING id"
 
 
@@ -40,11 +46,13 @@ class Baseline:
     def inbox(self, token: str, statuses: list[str] | None, dest: str | None = None) -> None:
         where = [f"destination_country IN ('{dest}')" if dest else "true"]
         if statuses:
-            where.append("status IN (%s)" % ", ".join(f"'{s}'" for s in statuses))
+            where.append("status IN ({})".format(", ".join(f"'{s}'" for s in statuses)))
         with self.conn.cursor() as cur:
             self._officer(cur, token)
-            cur.execute(f"SELECT {ALERT_FIELDS}, severity_rank FROM alerts WHERE {' AND '.join(where)} "
-                        "ORDER BY severity_rank, raised_at, alert_id LIMIT 51").fetchall()
+            cur.execute(
+                f"SELECT {ALERT_FIELDS}, severity_rank FROM alerts WHERE {' AND '.join(where)} "
+                "ORDER BY severity_rank, raised_at, alert_id LIMIT 51"
+            ).fetchall()
         self.conn.rollback()
 
     def stages(self, token: str, dest: str | None, origin: str | None = None) -> None:
@@ -52,9 +60,11 @@ class Baseline:
         where = f"destination_country IN ('{dest}')" if dest else f"origin_region IN ('{origin}')" if origin else "true"
         with self.conn.cursor() as cur:
             self._officer(cur, token)
-            cur.execute(f"SELECT destination_country, stage, count(*) AS count FROM cases WHERE {where} "
-                        "GROUP BY destination_country, stage "
-                        "ORDER BY destination_country ASC NULLS LAST, stage ASC NULLS LAST").fetchall()
+            cur.execute(
+                f"SELECT destination_country, stage, count(*) AS count FROM cases WHERE {where} "
+                "GROUP BY destination_country, stage "
+                "ORDER BY destination_country ASC NULLS LAST, stage ASC NULLS LAST"
+            ).fetchall()
         self.conn.rollback()
 
     def skills(self, token: str, dest: str | None, origin: str | None = None) -> None:
@@ -69,7 +79,8 @@ class Baseline:
                 f"WHERE stage IN ('job_ready', 'deployed') AND {where} GROUP BY 1, 2 UNION ALL "
                 "SELECT occupation_code, destination_country, 0, count(*), 0 FROM job_offers "
                 f"WHERE occurred_at >= now() - interval '365 days' AND {where} GROUP BY 1, 2) AS both_ "
-                "GROUP BY 1, 2 ORDER BY 1 ASC NULLS LAST, 2 ASC NULLS LAST").fetchall()
+                "GROUP BY 1, 2 ORDER BY 1 ASC NULLS LAST, 2 ASC NULLS LAST"
+            ).fetchall()
         self.conn.rollback()
 
     def close(self) -> None:

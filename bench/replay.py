@@ -38,8 +38,12 @@ from services.worker.replay import replay
 
 
 def raw_read(settings: Settings, count: int) -> dict:
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap.split(","), enable_auto_commit=False,
-                             max_poll_records=settings.worker_batch_size, **settings.kafka_client_options())
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap.split(","),
+        enable_auto_commit=False,
+        max_poll_records=settings.worker_batch_size,
+        **settings.kafka_client_options(),
+    )
     try:
         partitions = [TopicPartition(settings.journey_topic, p) for p in range(settings.partitions)]
         consumer.assign(partitions)
@@ -89,8 +93,9 @@ def run_replay(settings: Settings, count: int, jobs: int) -> dict:
     finally:
         engine.dispose()
     if result.events != count:
-        raise SystemExit(f"replay folded {result.events} of {count} events "
-                         f"({result.skipped} skipped, {result.failed} failed)")
+        raise SystemExit(
+            f"replay folded {result.events} of {count} events ({result.skipped} skipped, {result.failed} failed)"
+        )
     return {"events_per_s": round(count / elapsed, 1), "seconds": round(elapsed, 2), "events": result.events}
 
 
@@ -103,8 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     tag = uuid.uuid4().hex[:8]
     db_name = f"passage_benchr_{tag}"
     admin_db = make_engine(PG_ADMIN).execution_options(isolation_level="AUTOCOMMIT")
-    settings = Settings(topic_prefix=f"benchr{tag}", log_format="json",
-                        database_url=create_database(admin_db, db_name))
+    settings = Settings(topic_prefix=f"benchr{tag}", log_format="json", database_url=create_database(admin_db, db_name))
     load = [os.getloadavg()[0]]
     try:
         create_topics(settings)
@@ -119,28 +123,63 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         drop_scratch(settings, admin_db, [db_name])
     rows = [
-        summary_row("rebuild rate (passage replay, 1 job)", one["events_per_s"], "events/s",
-                    "raw aiokafka consumer + events.decode", decoding["events_per_s"]),
-        summary_row("rebuild rate (passage replay, 1 job)", one["events_per_s"], "events/s",
-                    "per-batch replay (apply_batch per poll), same topic", batched["events_per_s"]),
-        summary_row("rebuild rate (passage replay, 2 jobs)", two["events_per_s"], "events/s",
-                    "passage replay, 1 job", one["events_per_s"]),
-        summary_row("rebuild rate (passage replay, 1 job)", one["events_per_s"], "events/s",
-                    "raw kafka-python consumer, same topic", raw["events_per_s"]),
+        summary_row(
+            "rebuild rate (passage replay, 1 job)",
+            one["events_per_s"],
+            "events/s",
+            "raw aiokafka consumer + events.decode",
+            decoding["events_per_s"],
+        ),
+        summary_row(
+            "rebuild rate (passage replay, 1 job)",
+            one["events_per_s"],
+            "events/s",
+            "per-batch replay (apply_batch per poll), same topic",
+            batched["events_per_s"],
+        ),
+        summary_row(
+            "rebuild rate (passage replay, 2 jobs)",
+            two["events_per_s"],
+            "events/s",
+            "passage replay, 1 job",
+            one["events_per_s"],
+        ),
+        summary_row(
+            "rebuild rate (passage replay, 1 job)",
+            one["events_per_s"],
+            "events/s",
+            "raw kafka-python consumer, same topic",
+            raw["events_per_s"],
+        ),
     ]
-    out = write_result("replay", rows, events=count, partitions=settings.partitions, backlog=backlog,
-                       raw_consumer=raw, raw_consumer_with_decode=decoding, per_batch=batched,
-                       replay_1_job=one, replay_2_jobs=two, load_average_1m=load, quick=args.quick)
-    print(f"backlog {count} events on {settings.partitions} partitions, all acknowledged "
-          f"(filled in {backlog['fill_s']}s); load average {load}")
+    out = write_result(
+        "replay",
+        rows,
+        events=count,
+        partitions=settings.partitions,
+        backlog=backlog,
+        raw_consumer=raw,
+        raw_consumer_with_decode=decoding,
+        per_batch=batched,
+        replay_1_job=one,
+        replay_2_jobs=two,
+        load_average_1m=load,
+        quick=args.quick,
+    )
+    print(
+        f"backlog {count} events on {settings.partitions} partitions, all acknowledged "
+        f"(filled in {backlog['fill_s']}s); load average {load}"
+    )
     print(f"raw aiokafka + events.decode: {decoding['events_per_s']:>10.1f} events/s")
     print(f"raw kafka-python consumer:    {raw['events_per_s']:>10.1f} events/s")
     print(f"per-batch replay (before):    {batched['events_per_s']:>10.1f} events/s")
     print(f"passage replay, 1 job:        {one['events_per_s']:>10.1f} events/s ({one['seconds']} s)")
     print(f"passage replay, 2 jobs:       {two['events_per_s']:>10.1f} events/s ({two['seconds']} s)")
-    print(f"1 job / raw+decode {one['events_per_s'] / decoding['events_per_s']:.2f}x; "
-          f"1 job / per-batch {one['events_per_s'] / batched['events_per_s']:.2f}x; "
-          f"2 jobs / 1 job {two['events_per_s'] / one['events_per_s']:.2f}x; {out}")
+    print(
+        f"1 job / raw+decode {one['events_per_s'] / decoding['events_per_s']:.2f}x; "
+        f"1 job / per-batch {one['events_per_s'] / batched['events_per_s']:.2f}x; "
+        f"2 jobs / 1 job {two['events_per_s'] / one['events_per_s']:.2f}x; {out}"
+    )
     return 0
 
 

@@ -83,30 +83,41 @@ def drain(settings: Settings, workers: int, count: int, log_dir: Path) -> dict[s
     migrate(engine)
     applied = lambda: _applied(engine)  # noqa: E731
     began = time.monotonic()
-    processes = [Worker(settings, log_dir, f"worker-{workers}-{i}", PASSAGE_VAR_DIR=str(log_dir / f"w{workers}-{i}"))
-                 for i in range(workers)]
+    processes = [
+        Worker(settings, log_dir, f"worker-{workers}-{i}", PASSAGE_VAR_DIR=str(log_dir / f"w{workers}-{i}"))
+        for i in range(workers)
+    ]
     for process in processes:
         process.start()
     try:
         wait_until(lambda: group_members(settings) == workers, 180, f"{workers} workers in a stable group", 0.1)
         stable_at, done_before = time.monotonic(), applied()
-        wait_until(lambda: applied() >= count, 900, f"{count} events applied", 0.2,
-                   lambda: f"{applied()} applied\n" + "\n".join(p.tail(5) for p in processes))
+        wait_until(
+            lambda: applied() >= count,
+            900,
+            f"{count} events applied",
+            0.2,
+            lambda: f"{applied()} applied\n" + "\n".join(p.tail(5) for p in processes),
+        )
         finished = time.monotonic()
     finally:
         for process in processes:
             process.stop(grace_s=30)
         engine.dispose()
     measured = count - done_before
-    return {"workers": workers, "events_per_s": round(measured / (finished - stable_at), 1),
-            "measured_events": measured, "drain_s": round(finished - stable_at, 2),
-            "startup_s": round(stable_at - began, 2), "wall_s": round(finished - began, 2)}
+    return {
+        "workers": workers,
+        "events_per_s": round(measured / (finished - stable_at), 1),
+        "measured_events": measured,
+        "drain_s": round(finished - stable_at, 2),
+        "startup_s": round(stable_at - began, 2),
+        "wall_s": round(finished - began, 2),
+    }
 
 
 def _applied(engine) -> int:
     with engine.connect() as connection:
         return connection.execute(select(func.count()).select_from(TimelineEvent)).scalar_one()
-
 
 
 def main() -> None:
@@ -136,22 +147,36 @@ def main() -> None:
         one.dispose()
         two.dispose()
         result = {
-            "bench": "scale_out", "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": {"cpus": os.cpu_count()}, "events": count, "partitions": base.partitions,
+            "bench": "scale_out",
+            "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": {"cpus": os.cpu_count()},
+            "events": count,
+            "partitions": base.partitions,
             "backlog": {"acknowledged": acknowledged, "on_topic": count, "fill_s": round(fill_s, 2)},
-            "one_worker": runs[0], "two_workers": runs[1],
+            "one_worker": runs[0],
+            "two_workers": runs[1],
             "ratio": round(runs[1]["events_per_s"] / runs[0]["events_per_s"], 2),
-            "views_identical": not mismatches, "quick": args.quick,
+            "views_identical": not mismatches,
+            "quick": args.quick,
         }
     finally:
         drop_scratch(base, admin_db, names)
-    summary = [summary_row("scale-out: 2 workers in one group drain", runs[1]["events_per_s"], "events/s",
-                           "1 worker, same backlog", runs[0]["events_per_s"])]
+    summary = [
+        summary_row(
+            "scale-out: 2 workers in one group drain",
+            runs[1]["events_per_s"],
+            "events/s",
+            "1 worker, same backlog",
+            runs[0]["events_per_s"],
+        )
+    ]
     out = write_result("scale_out", summary, **{k: v for k, v in result.items() if k not in ("bench", "measured_at")})
     print(f"backlog {count} events on {base.partitions} partitions (filled in {fill_s:.1f}s, all acknowledged)")
     for run in runs:
-        print(f"{run['workers']} worker(s): {run['events_per_s']:>8.1f} events/s "
-              f"({run['measured_events']} events in {run['drain_s']}s after a {run['startup_s']}s start)")
+        print(
+            f"{run['workers']} worker(s): {run['events_per_s']:>8.1f} events/s "
+            f"({run['measured_events']} events in {run['drain_s']}s after a {run['startup_s']}s start)"
+        )
     print(f"ratio two/one: {result['ratio']}; views identical: {result['views_identical']}; {out}")
     if mismatches:
         raise SystemExit(f"the two drains built different views: {mismatches[:3]}")
@@ -167,8 +192,6 @@ def _delete_group(settings: Settings) -> None:
         admin.delete_groups([worker_group(settings)])
     finally:
         admin.close()
-
-
 
 
 if __name__ == "__main__":

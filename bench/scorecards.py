@@ -58,8 +58,10 @@ def aggregate(n_cases: int, n_employers: int, n_agents: int, seed: int) -> tuple
         bad = rng.random() < 0.08
         figures = [1, placed, *(int(bad and rng.random() < 0.5) for _ in range(4)), int(bad and rng.random() < 0.3)]
         bucket = (int(rng.uniform(40, 100)) if bad else 100) if placed and rng.random() < 0.6 else None
-        for key in (("employer", f"EMP-{employer:06d}", destination, REGIONS[region]),
-                    ("recruiting_agent", f"RA-{agent:05d}", destination, REGIONS[region])):
+        for key in (
+            ("employer", f"EMP-{employer:06d}", destination, REGIONS[region]),
+            ("recruiting_agent", f"RA-{agent:05d}", destination, REGIONS[region]),
+        ):
             row = stats[key]
             for i, value in enumerate(figures):
                 row[i] += value
@@ -96,8 +98,10 @@ def load(url: str, n_cases: int, n_employers: int) -> dict[str, float]:
 def statements(scopes: list[str]) -> list[str]:
     """The endpoint's two grouped statements for an officer with `scopes`, parameters inlined."""
     jurisdiction = Jurisdiction.of(scopes)
-    queries = [scorecard_query(_scope(party_stats, jurisdiction, "employer", None), 0),
-               median_query(_scope(party_wage_gaps, jurisdiction, "employer", None))]
+    queries = [
+        scorecard_query(_scope(party_stats, jurisdiction, "employer", None), 0),
+        median_query(_scope(party_wage_gaps, jurisdiction, "employer", None)),
+    ]
     return [str(q.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})) for q in queries]
 
 
@@ -121,8 +125,10 @@ def main(argv: list[str] | None = None) -> int:
         timings = load(url, n_cases, n_employers)
         print("loaded: " + ", ".join(f"{k.removesuffix('_s')} {v:.0f} s" for k, v in timings.items()), flush=True)
         engine = make_engine(url)
-        tokens = {oid: add_officer(engine, SECRET, oid, role, scopes).token for oid, role, scopes in (
-            ("bench-all", "supervisor", ["*"]), ("bench-sa", "officer", ["dest:SA"]))}
+        tokens = {
+            oid: add_officer(engine, SECRET, oid, role, scopes).token
+            for oid, role, scopes in (("bench-all", "supervisor", ["*"]), ("bench-sa", "officer", ["dest:SA"]))
+        }
         engine.dispose()
         port = free_port()
         server = serve(url, port)
@@ -131,21 +137,34 @@ def main(argv: list[str] | None = None) -> int:
         results = []
         with psycopg.connect(_dsn(url)) as conn, conn.cursor() as cur:
             for scope, token, sql in plan:
+
                 def direct(_i: int, sql=sql) -> None:
                     for one in sql:
                         cur.execute(one)
                         cur.fetchall()
+
                 warm = 2
                 cpu_before = cpu_ms(server.pid)
                 sizes = []
-                http_ms = timed(lambda _i, token=token: sizes.append(len(client.get("/v1/stats/employers", token))),
-                                requests, warm)
+                http_ms = timed(
+                    lambda _i, token=token, sizes=sizes: sizes.append(len(client.get("/v1/stats/employers", token))),
+                    requests,
+                    warm,
+                )
                 server_cpu = (cpu_ms(server.pid) - cpu_before) / (requests + warm)
                 sql_ms = timed(direct, requests, warm)
-                results.append({"scope": scope, "requests": requests, "response_bytes": sizes[-1],
-                                "server_cpu_ms": server_cpu,
-                                "http_p50_ms": percentile(http_ms, 0.5), "http_p99_ms": percentile(http_ms, 0.99),
-                                "sql_p50_ms": percentile(sql_ms, 0.5), "sql_p99_ms": percentile(sql_ms, 0.99)})
+                results.append(
+                    {
+                        "scope": scope,
+                        "requests": requests,
+                        "response_bytes": sizes[-1],
+                        "server_cpu_ms": server_cpu,
+                        "http_p50_ms": percentile(http_ms, 0.5),
+                        "http_p99_ms": percentile(http_ms, 0.99),
+                        "sql_p50_ms": percentile(sql_ms, 0.5),
+                        "sql_p99_ms": percentile(sql_ms, 0.99),
+                    }
+                )
                 print(f"  measured GET /v1/stats/employers [{scope}]", flush=True)
         report(results, n_cases, n_employers, timings, name)
     finally:
@@ -162,17 +181,34 @@ def report(results: list[dict], n_cases: int, n_employers: int, timings: dict, n
     print(header)
     print("-" * len(header))
     for row in results:
-        print(f"{'scope ' + row['scope']:<26} {row['requests']:>4} {row['http_p50_ms']:>8.1f}  {row['http_p99_ms']:>8.1f}  "
-              f"{row['sql_p50_ms']:>7.1f}  {row['sql_p99_ms']:>7.1f}  {row['server_cpu_ms']:>7.1f}  {row['response_bytes']:>10,}")
+        print(
+            f"{'scope ' + row['scope']:<26} {row['requests']:>4} {row['http_p50_ms']:>8.1f}  {row['http_p99_ms']:>8.1f}  "
+            f"{row['sql_p50_ms']:>7.1f}  {row['sql_p99_ms']:>7.1f}  {row['server_cpu_ms']:>7.1f}  {row['response_bytes']:>10,}"
+        )
     print("(milliseconds; srv CPU = CPU time of the query service process per request)")
     scale = f"{n_cases:,} cases, {n_employers:,} employers"
     star = results[0]
-    summary = [summary_row(f"scorecards GET /v1/stats/employers {q} ({scale})", star[f"http_{q}_ms"], "ms",
-                           f"same SQL via psycopg {q}", star[f"sql_{q}_ms"]) for q in ("p50", "p99")]
-    path = write_result("scorecards", summary, cases=n_cases, employers=n_employers, database=name, load=timings,
-                        method="sequential requests on one keep-alive connection; SQL baseline = the endpoint's "
-                               "grouped statement via psycopg on one connection, same run",
-                        results=results)
+    summary = [
+        summary_row(
+            f"scorecards GET /v1/stats/employers {q} ({scale})",
+            star[f"http_{q}_ms"],
+            "ms",
+            f"same SQL via psycopg {q}",
+            star[f"sql_{q}_ms"],
+        )
+        for q in ("p50", "p99")
+    ]
+    path = write_result(
+        "scorecards",
+        summary,
+        cases=n_cases,
+        employers=n_employers,
+        database=name,
+        load=timings,
+        method="sequential requests on one keep-alive connection; SQL baseline = the endpoint's "
+        "grouped statement via psycopg on one connection, same run",
+        results=results,
+    )
     print(f"wrote {path.relative_to(ROOT)}")
 
 

@@ -41,8 +41,7 @@ from services.storage.tables import Case
 from services.worker.sweep import sweep_once
 from tests.factories import CASE, RULES, fold, make
 
-COLUMNS = ["case_id", "stage", "wellbeing", "open_alerts", "top_severity_rank", "event_count",
-           "next_deadline", "state"]
+COLUMNS = ["case_id", "stage", "wellbeing", "open_alerts", "top_severity_rank", "event_count", "next_deadline", "state"]
 CHUNK = 5000
 RUNS = 3
 
@@ -59,9 +58,16 @@ class CountingPublisher:
 
 def due_state() -> tuple[str, datetime]:
     """A real deployed case owing a wage (and a welfare check): its state JSON and next_deadline."""
-    state, _ = fold([make("migrant.registered", 0), make("recruitment.contract_signed", 10),
-                     make("deployment.departed", 20), make("deployment.arrived", 21),
-                     make("deployment.employment_started", 22), make("deployment.wage_paid", 30, period="2025-01")])
+    state, _ = fold(
+        [
+            make("migrant.registered", 0),
+            make("recruitment.contract_signed", 10),
+            make("deployment.departed", 20),
+            make("deployment.arrived", 21),
+            make("deployment.employment_started", 22),
+            make("deployment.wage_paid", 30, period="2025-01"),
+        ]
+    )
     # COPY text format: a backslash in the JSON (escapes inside strings) must be doubled.
     return state.model_dump_json().replace("\\", "\\\\"), next_deadline(state, RULES)
 
@@ -141,8 +147,13 @@ def time_sweeps(engine, settings: Settings, now: datetime) -> tuple[list[float],
 
 def plan_of(engine, now: datetime) -> str:
     with engine.connect() as conn:
-        rows = conn.execute(text("EXPLAIN SELECT case_id, next_deadline, state FROM cases WHERE next_deadline <= :now "
-                                 "ORDER BY next_deadline, case_id LIMIT 1000"), {"now": now}).all()
+        rows = conn.execute(
+            text(
+                "EXPLAIN SELECT case_id, next_deadline, state FROM cases WHERE next_deadline <= :now "
+                "ORDER BY next_deadline, case_id LIMIT 1000"
+            ),
+            {"now": now},
+        ).all()
     return " / ".join(r[0].strip() for r in rows)
 
 
@@ -173,13 +184,32 @@ def main(argv: list[str] | None = None) -> None:
         admin.dispose()
     assert alerts == base_alerts, f"indexed sweep emitted {alerts} alerts, full scan {base_alerts}"
     median, base_median = statistics.median(sweep_s), statistics.median(base_s)
-    print(f"\n| cases | due | sweep s (runs) | baseline s: full scan (runs) | alerts emitted |\n|---|---|---|---|---|\n"
-          f"| {args.cases:,} | {args.due:,} | {median:.2f} ({', '.join(map(str, sweep_s))}) "
-          f"| {base_median:.2f} ({', '.join(map(str, base_s))}) | {alerts:,} |")
-    rows = [summary_row(f"one sweep, {args.cases:,} cases / {args.due:,} due", median, "s",
-                        "same sweep, index scans off (full scan)", base_median)]
-    path = write_result("sweep", rows, cases=args.cases, due=args.due, alerts_emitted=alerts, sweep_s=sweep_s,
-                        baseline_s=base_s, load=timings, plans=plans, run_stamp=stamp())
+    print(
+        f"\n| cases | due | sweep s (runs) | baseline s: full scan (runs) | alerts emitted |\n|---|---|---|---|---|\n"
+        f"| {args.cases:,} | {args.due:,} | {median:.2f} ({', '.join(map(str, sweep_s))}) "
+        f"| {base_median:.2f} ({', '.join(map(str, base_s))}) | {alerts:,} |"
+    )
+    rows = [
+        summary_row(
+            f"one sweep, {args.cases:,} cases / {args.due:,} due",
+            median,
+            "s",
+            "same sweep, index scans off (full scan)",
+            base_median,
+        )
+    ]
+    path = write_result(
+        "sweep",
+        rows,
+        cases=args.cases,
+        due=args.due,
+        alerts_emitted=alerts,
+        sweep_s=sweep_s,
+        baseline_s=base_s,
+        load=timings,
+        plans=plans,
+        run_stamp=stamp(),
+    )
     print(f"\nwritten to {path}")
 
 

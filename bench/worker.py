@@ -41,8 +41,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from kafka import KafkaProducer
 from sqlalchemy import func, select
 
-from bench.common import PG_ADMIN, create_database, drop_scratch, summary_row, write_result
 import events
+from bench.common import PG_ADMIN, create_database, drop_scratch, summary_row, write_result
 from events import AgencyKind, Source
 from services.config import ROOT, Settings
 from services.demo.journeys import iter_journeys
@@ -71,9 +71,14 @@ def records(settings: Settings, count: int) -> list[tuple[bytes, bytes, list]]:
 
 
 def fill(settings: Settings, backlog: list[tuple[bytes, bytes, list]]) -> dict:
-    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap.split(","), acks="all",
-                             linger_ms=5, batch_size=256 * 1024, max_in_flight_requests_per_connection=5,
-                             enable_idempotence=True)
+    producer = KafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap.split(","),
+        acks="all",
+        linger_ms=5,
+        batch_size=256 * 1024,
+        max_in_flight_requests_per_connection=5,
+        enable_idempotence=True,
+    )
     began = time.monotonic()
     futures = [producer.send(settings.journey_topic, key=k, value=v, headers=h) for k, v, h in backlog]
     producer.flush(timeout=300)
@@ -82,7 +87,8 @@ def fill(settings: Settings, backlog: list[tuple[bytes, bytes, list]]) -> dict:
     fill_s = time.monotonic() - began
     on_topic = end_offsets_total(settings)
     assert acknowledged == len(backlog) == on_topic, (
-        f"{acknowledged} acknowledged, {on_topic} on the topic, {len(backlog)} sent")
+        f"{acknowledged} acknowledged, {on_topic} on the topic, {len(backlog)} sent"
+    )
     return {"acknowledged": acknowledged, "on_topic": on_topic, "fill_s": round(fill_s, 2)}
 
 
@@ -101,8 +107,11 @@ def end_offsets_total(settings: Settings) -> int:
 async def raw_consume(settings: Settings, count: int, decode: bool = False) -> dict:
     """Read every record from offset 0 and count it (`decode`: also validate it with events.decode,
     the contract check every record must pass before the worker may fold it)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
-                                max_poll_records=settings.worker_batch_size)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        enable_auto_commit=False,
+        max_poll_records=settings.worker_batch_size,
+    )
     await consumer.start()
     try:
         tps = [TopicPartition(settings.journey_topic, p) for p in range(settings.partitions)]  # as created
@@ -155,16 +164,19 @@ async def faust_noop(settings: Settings, count: int) -> dict:
     from services.worker.app import Worker, build_app
 
     counting = _Counting(count, asyncio.get_running_loop())
-    app = build_app(settings, Worker(counting, on_fatal=lambda error: counting.done.set()),
-                    group=f"{settings.topic_prefix}-noop")
+    app = build_app(
+        settings, Worker(counting, on_fatal=lambda error: counting.done.set()), group=f"{settings.topic_prefix}-noop"
+    )
     await app.start()
     try:
         await asyncio.wait_for(counting.done.wait(), timeout=600)
     finally:
         await app.stop()
     assert counting.seen >= count, f"the no-op agent stopped after {counting.seen} of {count} records"
-    return {"events_per_s": round(count / (counting.last - counting.first), 1),
-            "seconds": round(counting.last - counting.first, 3)}
+    return {
+        "events_per_s": round(count / (counting.last - counting.first), 1),
+        "seconds": round(counting.last - counting.first, 3),
+    }
 
 
 def run_worker(settings: Settings, count: int, log_dir: Path) -> dict:
@@ -174,8 +186,9 @@ def run_worker(settings: Settings, count: int, log_dir: Path) -> dict:
     env.update({f"PASSAGE_{k.upper()}": str(v) for k, v in settings.model_dump().items() if v is not None})
     log = (log_dir / "worker.log").open("ab")
     began = time.monotonic()
-    process = subprocess.Popen([sys.executable, "-m", "services", "worker"], cwd=ROOT, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services", "worker"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     try:
         first_at, first_count = _poll(engine, lambda n: n > 0, process, 180)
         done_at, _ = _poll(engine, lambda n: n >= count, process, 1800)
@@ -185,9 +198,13 @@ def run_worker(settings: Settings, count: int, log_dir: Path) -> dict:
         log.close()
         engine.dispose()
     measured = count - first_count
-    return {"events_per_s": round(measured / (done_at - first_at), 1), "measured_events": measured,
-            "drain_s": round(done_at - first_at, 2), "startup_s": round(first_at - began, 2),
-            "batch_size": settings.worker_batch_size}
+    return {
+        "events_per_s": round(measured / (done_at - first_at), 1),
+        "measured_events": measured,
+        "drain_s": round(done_at - first_at, 2),
+        "startup_s": round(first_at - began, 2),
+        "batch_size": settings.worker_batch_size,
+    }
 
 
 def _poll(engine, done, process, timeout_s: float) -> tuple[float, int]:
@@ -215,8 +232,11 @@ def profile(settings: Settings, count: int) -> str:
     engine = make_engine(settings)
     migrate(engine)
     pipeline = Pipeline(settings, engine, Publisher(settings))
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap.split(","), enable_auto_commit=False,
-                             max_poll_records=settings.worker_batch_size)
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap.split(","),
+        enable_auto_commit=False,
+        max_poll_records=settings.worker_batch_size,
+    )
     tps = [TP(settings.journey_topic, p) for p in consumer.partitions_for_topic(settings.journey_topic)]
     consumer.assign(tps)
     consumer.seek_to_beginning(*tps)
@@ -264,42 +284,76 @@ def main() -> None:
             framework = runner.run(faust_noop(settings, count))
         with_db = settings.model_copy(update={"database_url": create_database(admin_db, names[0])})
         worker = run_worker(with_db, count, log_dir)
-        report = profile(settings.model_copy(update={"database_url": create_database(admin_db, names[1])}), count) \
-            if args.profile else None
+        report = (
+            profile(settings.model_copy(update={"database_url": create_database(admin_db, names[1])}), count)
+            if args.profile
+            else None
+        )
     finally:
         drop_scratch(settings, admin_db, names)
     ratio = round(worker["events_per_s"] / raw["events_per_s"], 4)
     result = {
-        "bench": "worker", "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "load_avg_before": [round(x, 2) for x in load_before],
-                    "load_avg_after": [round(x, 2) for x in os.getloadavg()]},
-        "events": count, "partitions": settings.partitions, "backlog": backlog,
-        "raw_aiokafka_consumer": raw, "raw_consumer_with_events_decode": decoding,
-        "faust_agent_noop_pipeline": framework, "worker_into_postgresql": worker,
-        "ratio": ratio, "target_ratio": TARGET, "meets_target": ratio >= TARGET,
+        "bench": "worker",
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "load_avg_before": [round(x, 2) for x in load_before],
+            "load_avg_after": [round(x, 2) for x in os.getloadavg()],
+        },
+        "events": count,
+        "partitions": settings.partitions,
+        "backlog": backlog,
+        "raw_aiokafka_consumer": raw,
+        "raw_consumer_with_events_decode": decoding,
+        "faust_agent_noop_pipeline": framework,
+        "worker_into_postgresql": worker,
+        "ratio": ratio,
+        "target_ratio": TARGET,
+        "meets_target": ratio >= TARGET,
         "ratio_to_decoding_consumer": round(worker["events_per_s"] / decoding["events_per_s"], 4),
-        "ratio_to_noop_faust_agent": round(worker["events_per_s"] / framework["events_per_s"], 4), "quick": args.quick,
+        "ratio_to_noop_faust_agent": round(worker["events_per_s"] / framework["events_per_s"], 4),
+        "quick": args.quick,
     }
-    summary = [summary_row("worker drain into PostgreSQL (1 worker)", worker["events_per_s"], "events/s",
-                           "raw aiokafka consumer, same backlog", raw["events_per_s"]),
-               summary_row("worker drain into PostgreSQL (1 worker)", worker["events_per_s"], "events/s",
-                           "raw consumer + events.decode", decoding["events_per_s"]),
-               summary_row("worker drain into PostgreSQL (1 worker)", worker["events_per_s"], "events/s",
-                           "the worker's faust agent, no-op pipeline", framework["events_per_s"])]
+    summary = [
+        summary_row(
+            "worker drain into PostgreSQL (1 worker)",
+            worker["events_per_s"],
+            "events/s",
+            "raw aiokafka consumer, same backlog",
+            raw["events_per_s"],
+        ),
+        summary_row(
+            "worker drain into PostgreSQL (1 worker)",
+            worker["events_per_s"],
+            "events/s",
+            "raw consumer + events.decode",
+            decoding["events_per_s"],
+        ),
+        summary_row(
+            "worker drain into PostgreSQL (1 worker)",
+            worker["events_per_s"],
+            "events/s",
+            "the worker's faust agent, no-op pipeline",
+            framework["events_per_s"],
+        ),
+    ]
     out = write_result("worker", summary, **{k: v for k, v in result.items() if k not in ("bench", "measured_at")})
     if report:
         print(report)
-    print(f"backlog {count} events on {settings.partitions} partitions, all acknowledged "
-          f"(filled in {backlog['fill_s']}s); load average {load_before[0]:.1f} on {os.cpu_count()} CPUs")
+    print(
+        f"backlog {count} events on {settings.partitions} partitions, all acknowledged "
+        f"(filled in {backlog['fill_s']}s); load average {load_before[0]:.1f} on {os.cpu_count()} CPUs"
+    )
     print(f"raw aiokafka consumer: {raw['events_per_s']:>10.1f} events/s")
     print(f"raw consumer + decode: {decoding['events_per_s']:>10.1f} events/s (validation alone, no views)")
-    print(f"faust agent, no-op:    {framework['events_per_s']:>10.1f} events/s (the worker's app and batching, nothing done)")
-    print(f"worker -> PostgreSQL:  {worker['events_per_s']:>10.1f} events/s "
-          f"({worker['measured_events']} events in {worker['drain_s']}s after a {worker['startup_s']}s start)")
+    print(
+        f"faust agent, no-op:    {framework['events_per_s']:>10.1f} events/s (the worker's app and batching, nothing done)"
+    )
+    print(
+        f"worker -> PostgreSQL:  {worker['events_per_s']:>10.1f} events/s "
+        f"({worker['measured_events']} events in {worker['drain_s']}s after a {worker['startup_s']}s start)"
+    )
     print(f"ratio worker/raw: {ratio:.2%} (target {TARGET:.0%}); {out}")
-
-
-
 
 
 if __name__ == "__main__":

@@ -39,14 +39,24 @@ RECORDED_ENVELOPE = {
         "recorded_at": {**_TIME, "description": "When the gateway accepted it, UTC."},
         "source": {
             "type": "object",
-            "properties": {"agency_id": {"type": "string"},
-                           "agency_kind": {"type": "string", "enum": [k.value for k in AgencyKind]}},
+            "properties": {
+                "agency_id": {"type": "string"},
+                "agency_kind": {"type": "string", "enum": [k.value for k in AgencyKind]},
+            },
             "required": ["agency_id", "agency_kind"],
             "additionalProperties": False,
         },
     },
-    "required": ["event_id", "event_type", "schema_version", "case_id", "occurred_at", "payload",
-                 "recorded_at", "source"],
+    "required": [
+        "event_id",
+        "event_type",
+        "schema_version",
+        "case_id",
+        "occurred_at",
+        "payload",
+        "recorded_at",
+        "source",
+    ],
     "additionalProperties": False,
 }
 
@@ -61,8 +71,10 @@ ALERT_CHANGE = {
         "status": {"type": "string", "enum": [s.value for s in AlertStatus]},
         "raised_at": _TIME,
         "trigger_event_id": {"type": ["string", "null"], "description": "null for time rules"},
-        "acknowledged_by": _TEXT_OR_NULL, "acknowledged_at": _TIME_OR_NULL,
-        "resolved_by": _TEXT_OR_NULL, "resolved_at": _TIME_OR_NULL,
+        "acknowledged_by": _TEXT_OR_NULL,
+        "acknowledged_at": _TIME_OR_NULL,
+        "resolved_by": _TEXT_OR_NULL,
+        "resolved_at": _TIME_OR_NULL,
         "note": _TEXT_OR_NULL,
         "recorded_at": {**_TIME_OR_NULL, "description": "when Passage recorded the raising event (SPEC section 10)"},
         "escalated_at": {**_TIME_OR_NULL, "description": "when the sweep escalated it (SPEC section 10)"},
@@ -79,14 +91,21 @@ def asyncapi_document(catalogue: Mapping[str, EventSpec], schema_file: Callable[
                 "name": spec.event_type,
                 "title": f"{model.__name__} (v{version})",
                 "contentType": "application/json",
-                "payload": {"allOf": [
-                    {"$ref": "#/components/schemas/RecordedEnvelope"},
-                    {"properties": {
-                        "event_type": {"const": spec.event_type},
-                        "schema_version": {"const": version},
-                        "payload": _payload(spec.event_type, f"./{schema_file(spec.event_type, version)}#/$defs/{model.__name__}"),
-                    }},
-                ]},
+                "payload": {
+                    "allOf": [
+                        {"$ref": "#/components/schemas/RecordedEnvelope"},
+                        {
+                            "properties": {
+                                "event_type": {"const": spec.event_type},
+                                "schema_version": {"const": version},
+                                "payload": _payload(
+                                    spec.event_type,
+                                    f"./{schema_file(spec.event_type, version)}#/$defs/{model.__name__}",
+                                ),
+                            }
+                        },
+                    ]
+                },
                 "bindings": _KEY,
             }
     refs = {name: {"$ref": f"#/components/messages/{name}"} for name in messages}
@@ -96,16 +115,16 @@ def asyncapi_document(catalogue: Mapping[str, EventSpec], schema_file: Callable[
             "title": "Passage event log",
             "version": "1.0.0",
             "description": "Topics of Passage. Names carry the prefix PASSAGE_TOPIC_PREFIX (default "
-                           "`passage`). Generated from events/ by `passage schemas generate`; do not edit.",
+            "`passage`). Generated from events/ by `passage schemas generate`; do not edit.",
         },
         "defaultContentType": "application/json",
         "channels": {
             "journey": {
                 "address": "passage.journey.v1",
                 "description": "Every journey and officer event, the system of record. Key = case_id, "
-                               "so one case's events stay in order. Personal fields are sealed with the "
-                               "case's data key (SealedField); such records carry the header "
-                               "`encryption: passage-fields-v1`.",
+                "so one case's events stay in order. Personal fields are sealed with the "
+                "case's data key (SealedField); such records carry the header "
+                "`encryption: passage-fields-v1`.",
                 "messages": refs,
                 "bindings": {"kafka": {**KAFKA, "topic": "passage.journey.v1"}},
             },
@@ -123,23 +142,42 @@ def asyncapi_document(catalogue: Mapping[str, EventSpec], schema_file: Callable[
             },
         },
         "operations": {
-            "recordEvent": _operation("send", "journey", refs, "The gateway (and Passage's own services) append a validated, stamped event."),
-            "projectEvent": _operation("receive", "journey", refs, "The worker folds events into the welfare and protection views."),
-            "publishAlertChange": _operation("send", "alerts", {"alertChanged": None}, "The worker publishes each alert change."),
-            "deadLetter": _operation("send", "dlq", {"deadLetter": None}, "The worker sets aside a record it cannot use."),
+            "recordEvent": _operation(
+                "send", "journey", refs, "The gateway (and Passage's own services) append a validated, stamped event."
+            ),
+            "projectEvent": _operation(
+                "receive", "journey", refs, "The worker folds events into the welfare and protection views."
+            ),
+            "publishAlertChange": _operation(
+                "send", "alerts", {"alertChanged": None}, "The worker publishes each alert change."
+            ),
+            "deadLetter": _operation(
+                "send", "dlq", {"deadLetter": None}, "The worker sets aside a record it cannot use."
+            ),
         },
         "components": {
-            "schemas": {"RecordedEnvelope": RECORDED_ENVELOPE, "AlertChange": ALERT_CHANGE,
-                        "SealedField": SEALED_FIELD, "ErasedField": ERASED_FIELD},
+            "schemas": {
+                "RecordedEnvelope": RECORDED_ENVELOPE,
+                "AlertChange": ALERT_CHANGE,
+                "SealedField": SEALED_FIELD,
+                "ErasedField": ERASED_FIELD,
+            },
             "messages": {
                 **messages,
-                "alertChanged": {"name": "alert_changed", "contentType": "application/json",
-                                 "payload": {"$ref": "#/components/schemas/AlertChange"}, "bindings": _KEY},
+                "alertChanged": {
+                    "name": "alert_changed",
+                    "contentType": "application/json",
+                    "payload": {"$ref": "#/components/schemas/AlertChange"},
+                    "bindings": _KEY,
+                },
                 "deadLetter": {
                     "name": "dead_letter",
                     "summary": "The original record value and key, as they were.",
-                    "headers": {"type": "object", "additionalProperties": {"type": "string"},
-                                "description": "Why the record was set aside (set by the worker)."},
+                    "headers": {
+                        "type": "object",
+                        "additionalProperties": {"type": "string"},
+                        "description": "Why the record was set aside (set by the worker).",
+                    },
                     "payload": {},
                     "bindings": _KEY,
                 },
@@ -154,13 +192,23 @@ def _payload(event_type: str, clear_ref: str) -> dict[str, Any]:
     fields = personal_fields(event_type)
     if not fields:
         return {"$ref": clear_ref}
-    sealed = {"anyOf": [{"$ref": "#/components/schemas/SealedField"}, {"$ref": "#/components/schemas/ErasedField"},
-                        {"type": "null"}]}
-    return {"anyOf": [
-        {"$ref": clear_ref, "description": "record format 1: personal fields in clear (written before encryption)"},
-        {"type": "object", "description": "the payload with each personal field sealed; the other fields as in the clear form",
-         "properties": dict.fromkeys(fields, sealed)},
-    ]}
+    sealed = {
+        "anyOf": [
+            {"$ref": "#/components/schemas/SealedField"},
+            {"$ref": "#/components/schemas/ErasedField"},
+            {"type": "null"},
+        ]
+    }
+    return {
+        "anyOf": [
+            {"$ref": clear_ref, "description": "record format 1: personal fields in clear (written before encryption)"},
+            {
+                "type": "object",
+                "description": "the payload with each personal field sealed; the other fields as in the clear form",
+                "properties": dict.fromkeys(fields, sealed),
+            },
+        ]
+    }
 
 
 def _operation(action: str, channel: str, messages: Mapping[str, Any], summary: str) -> dict[str, Any]:

@@ -38,17 +38,32 @@ class PublishError(Exception):
 class PassageClient:
     """`PassageClient("https://gateway", key).publish(client.new_event(...))`."""
 
-    def __init__(self, base_url: str, agency_key: str, *, retries: int = 5, timeout: float = 10,
-                 backoff_s: float = 0.2, max_backoff_s: float = 10.0,
-                 transport: httpx.BaseTransport | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        agency_key: str,
+        *,
+        retries: int = 5,
+        timeout: float = 10,
+        backoff_s: float = 0.2,
+        max_backoff_s: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.retries = retries
         self._backoff_s, self._max_backoff_s, self._sleep = backoff_s, max_backoff_s, sleep
-        self._http = httpx.Client(base_url=base_url, timeout=timeout, transport=transport,
-                                  headers={"Authorization": f"Bearer {agency_key}"})
+        self._http = httpx.Client(
+            base_url=base_url, timeout=timeout, transport=transport, headers={"Authorization": f"Bearer {agency_key}"}
+        )
 
-    def new_event(self, event_type: str, case_id: str, occurred_at: datetime,
-                  payload: Mapping[str, Any] | BaseModel, correlation_id: str | None = None) -> dict:
+    def new_event(
+        self,
+        event_type: str,
+        case_id: str,
+        occurred_at: datetime,
+        payload: Mapping[str, Any] | BaseModel,
+        correlation_id: str | None = None,
+    ) -> dict:
         """A checked, JSON-ready envelope with a fresh event_id at the type's latest version.
 
         Raises `InvalidEvent` here, before any network call, if the event would be refused.
@@ -59,8 +74,12 @@ class PassageClient:
         if isinstance(payload, BaseModel):
             payload = payload.model_dump(mode="json")
         data = {
-            "event_id": str(uuid4()), "event_type": event_type, "schema_version": spec.latest_version,
-            "case_id": case_id, "occurred_at": occurred_at, "correlation_id": correlation_id,
+            "event_id": str(uuid4()),
+            "event_type": event_type,
+            "schema_version": spec.latest_version,
+            "case_id": case_id,
+            "occurred_at": occurred_at,
+            "correlation_id": correlation_id,
             "payload": dict(payload),
         }
         return json.loads(encode(validate(data)))
@@ -97,16 +116,20 @@ class PassageClient:
             if attempt == self.retries:
                 break
             delay = self._delay(attempt, retry_after)
-            log.warning("publish to %s failed (%s); retry %d/%d in %.2fs", path, reason, attempt + 1, self.retries, delay)
+            log.warning(
+                "publish to %s failed (%s); retry %d/%d in %.2fs", path, reason, attempt + 1, self.retries, delay
+            )
             self._sleep(delay)
-        raise PublishError(f"gateway unavailable after {self.retries + 1} attempts ({reason}); "
-                           "retrying later with the same event_id is safe")
+        raise PublishError(
+            f"gateway unavailable after {self.retries + 1} attempts ({reason}); "
+            "retrying later with the same event_id is safe"
+        )
 
     def _delay(self, attempt: int, retry_after: str | None) -> float:
         if retry_after and retry_after.isdigit():
             return min(float(retry_after), self._max_backoff_s)
         # Exponential backoff with full jitter, so many agencies do not retry in lockstep.
-        return random.uniform(0, min(self._max_backoff_s, self._backoff_s * 2 ** attempt))
+        return random.uniform(0, min(self._max_backoff_s, self._backoff_s * 2**attempt))
 
 
 def _jsonable(event: Mapping[str, Any] | Envelope) -> dict:
@@ -120,6 +143,9 @@ def _result(response: httpx.Response) -> dict:
         body = response.text
     if response.is_success:
         return body
-    message = body.get("error", {}).get("message") if isinstance(body, dict) and isinstance(body.get("error"), dict) else None
-    raise PublishError(f"gateway answered {response.status_code}: {message or body}",
-                       status_code=response.status_code, body=body)
+    message = (
+        body.get("error", {}).get("message") if isinstance(body, dict) and isinstance(body.get("error"), dict) else None
+    )
+    raise PublishError(
+        f"gateway answered {response.status_code}: {message or body}", status_code=response.status_code, body=body
+    )

@@ -51,8 +51,9 @@ class InvalidEvent(ValueError):
         super().__init__("; ".join(str(p) for p in self.problems))
 
 
-def validate(data: Any, *, now: datetime | None = None, stamped: bool = False,
-             catalogue: Mapping[str, EventSpec] = CATALOGUE) -> Envelope:
+def validate(
+    data: Any, *, now: datetime | None = None, stamped: bool = False, catalogue: Mapping[str, EventSpec] = CATALOGUE
+) -> Envelope:
     """Check an envelope and its payload; return it with the payload upcast to the latest version.
 
     `stamped=False`: the publisher's form, where recorded_at/source are refused (the gateway
@@ -123,7 +124,11 @@ def _payload(data: dict, catalogue: Mapping[str, EventSpec]) -> tuple[BaseModel 
         if "schema_version" not in data:
             return None, 0, []
         known = ", ".join(str(v) for v in sorted(spec.models))
-        return None, 0, [Problem("schema_version", f"unknown schema_version {version!r} for {spec.event_type}; known: {known}")]
+        return (
+            None,
+            0,
+            [Problem("schema_version", f"unknown schema_version {version!r} for {spec.event_type}; known: {known}")],
+        )
     if "payload" not in data:
         return None, 0, [Problem("payload", _MESSAGES["missing"])]
     if not isinstance(data["payload"], dict):
@@ -161,7 +166,9 @@ def _time_problems(data: dict, now: datetime | None, stamped: bool, event: Envel
         raise ValueError("now needs a timezone (use datetime.now(UTC))")
     problems = []
     if occurred_at > reference + FUTURE_TOLERANCE:
-        problems.append(Problem("occurred_at", "more than 5 minutes in the future; send the time it happened, with its UTC offset"))
+        problems.append(
+            Problem("occurred_at", "more than 5 minutes in the future; send the time it happened, with its UTC offset")
+        )
     elif occurred_at < EARLIEST:
         problems.append(Problem("occurred_at", "before 1950; check the year"))
     born = getattr(event.payload, "date_of_birth", None) if event is not None else None

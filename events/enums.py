@@ -3,9 +3,25 @@
 from enum import Enum
 
 __all__ = [
-    "AgencyKind", "AlertCode", "AlertStatus", "AssessmentResult", "AssistanceKind", "Channel",
-    "ContractEndReason", "FeePayer", "GrievanceCategory", "IncidentCategory", "ReferralService",
-    "ReferralStatus", "ReintegrationKind", "ReturnReason", "Severity", "Sex", "Stage", "TrainingOutcome", "Wellbeing",
+    "AgencyKind",
+    "AlertCode",
+    "AlertStatus",
+    "AssessmentResult",
+    "AssistanceKind",
+    "Channel",
+    "ContractEndReason",
+    "FeePayer",
+    "GrievanceCategory",
+    "IncidentCategory",
+    "ReferralService",
+    "ReferralStatus",
+    "ReintegrationKind",
+    "ReturnReason",
+    "Severity",
+    "Sex",
+    "Stage",
+    "TrainingOutcome",
+    "Wellbeing",
 ]
 
 

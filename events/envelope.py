@@ -13,12 +13,14 @@ from events.types import AgencyKind, AwareDatetime, CaseId, EventId, Id, Int
 # so the check below (for envelopes built directly in Python) does not run twice.
 CHECKED = "events.payload_checked"
 
+
 class Source(BaseModel):
     """The authenticated publisher, as the gateway saw it."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     agency_id: Id
     agency_kind: AgencyKind
+
 
 class Envelope(BaseModel):
     """One event. `payload` is the typed model of `event_type` at `schema_version`.
@@ -51,13 +53,16 @@ class Envelope(BaseModel):
         model = spec.models.get(self.schema_version)
         if type(self.payload) is not model:
             expected = model.__name__ if model else f"one of versions {sorted(spec.models)}"
-            raise ValueError(f"payload of {self.event_type} v{self.schema_version} must be {expected}, "
-                             f"got {type(self.payload).__name__}")
+            raise ValueError(
+                f"payload of {self.event_type} v{self.schema_version} must be {expected}, "
+                f"got {type(self.payload).__name__}"
+            )
         return self
 
     @property
     def stamped(self) -> bool:
         return self.recorded_at is not None and self.source is not None
+
 
 def stamp(event: Envelope, *, recorded_at: datetime, source: Source) -> Envelope:
     """A copy of `event` with the gateway's fields set; `recorded_at` is stored in UTC."""

@@ -31,8 +31,13 @@ from events.types import AwareDatetime
 def _typed_envelope(spec: EventSpec) -> type[Envelope]:
     model = spec.models[spec.latest_version]
     # Subclasses that add nothing: no field, validator or slot beyond Envelope's (see decode_valid).
-    return create_model(f"{model.__name__}Envelope", __base__=Envelope, payload=(model, ...),
-                        recorded_at=(AwareDatetime | None, ...), source=(Source | None, ...))
+    return create_model(
+        f"{model.__name__}Envelope",
+        __base__=Envelope,
+        payload=(model, ...),
+        recorded_at=(AwareDatetime | None, ...),
+        source=(Source | None, ...),
+    )
 
 
 def _tag(data: Any) -> str | None:
@@ -44,10 +49,12 @@ def _tag(data: Any) -> str | None:
     return event_type if spec is not None and type(version) is int and version == spec.latest_version else None
 
 
-_RECORDS = TypeAdapter(Annotated[
-    Union[tuple(Annotated[_typed_envelope(spec), Tag(spec.event_type)] for spec in CATALOGUE.values())],
-    Discriminator(_tag),
-])
+_RECORDS = TypeAdapter(
+    Annotated[
+        Union[tuple(Annotated[_typed_envelope(spec), Tag(spec.event_type)] for spec in CATALOGUE.values())],  # noqa: UP007 - a union built at run time
+        Discriminator(_tag),
+    ]
+)
 _CONTEXT = {CHECKED: True}  # the tag already matched the payload model to the type
 
 

@@ -41,9 +41,12 @@ def event_schema(spec: EventSpec, version: int) -> dict[str, Any]:
     payload = model.model_json_schema(ref_template="#/$defs/{model}")
     defs = payload.pop("$defs", {})
     defs[model.__name__] = payload
-    occurred_at = {**_schema(AwareDatetime), "pattern": _FROM_1950,
-                   "description": "RFC 3339 with offset, from 1950, at most 5 minutes in the future "
-                                  "(the one rule this schema cannot state)."}
+    occurred_at = {
+        **_schema(AwareDatetime),
+        "pattern": _FROM_1950,
+        "description": "RFC 3339 with offset, from 1950, at most 5 minutes in the future "
+        "(the one rule this schema cannot state).",
+    }
     document = {
         "$schema": DIALECT,
         "title": f"{spec.event_type} v{version}",
@@ -75,7 +78,8 @@ def render(catalogue: Mapping[str, EventSpec] = CATALOGUE) -> dict[str, str]:
     """Every file of `schemas/` by name, with its exact text."""
     files = {
         schema_file(spec.event_type, version): _json(event_schema(spec, version))
-        for spec in catalogue.values() for version in sorted(spec.models)
+        for spec in catalogue.values()
+        for version in sorted(spec.models)
     }
     files[ASYNCAPI_FILE] = to_yaml(asyncapi_document(catalogue, schema_file))
     return files

@@ -9,20 +9,34 @@ record written before encryption existed (record format 1).
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from events.catalogue import CATALOGUE
 
-PERSONAL_FIELDS = frozenset({
-    "given_name", "family_name", "date_of_birth", "passport_number", "phone",
-    "description", "notes", "note", "text",
-})
+PERSONAL_FIELDS = frozenset(
+    {
+        "given_name",
+        "family_name",
+        "date_of_birth",
+        "passport_number",
+        "phone",
+        "description",
+        "notes",
+        "note",
+        "text",
+    }
+)
 SEALED_FIELD = {
     "type": "object",
     "description": "A personal field encrypted with the case's data key (AES-256-GCM, the event_id as "
-                   "associated data); the plaintext is the field's JSON value.",
-    "properties": {"enc": {"type": "string", "contentEncoding": "base64",
-                           "description": "nonce (12 bytes) followed by ciphertext and tag"}},
+    "associated data); the plaintext is the field's JSON value.",
+    "properties": {
+        "enc": {
+            "type": "string",
+            "contentEncoding": "base64",
+            "description": "nonce (12 bytes) followed by ciphertext and tag",
+        }
+    },
     "required": ["enc"],
     "additionalProperties": False,
 }
@@ -35,7 +49,7 @@ ERASED_FIELD = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def personal_fields(event_type: str) -> tuple[str, ...]:
     """The personal fields of `event_type`'s latest payload model, in model order; () if none."""
     spec = CATALOGUE.get(event_type)

@@ -117,7 +117,13 @@ YearMonth = Annotated[
 ]
 CaseId = Annotated[
     str,
-    AfterValidator(_matching(CASE_ID_PATTERN, "case_id", f"not a case id: 4-64 letters, digits, '_' or '-', starting with a letter or digit ({CASE_ID_PATTERN})")),
+    AfterValidator(
+        _matching(
+            CASE_ID_PATTERN,
+            "case_id",
+            f"not a case id: 4-64 letters, digits, '_' or '-', starting with a letter or digit ({CASE_ID_PATTERN})",
+        )
+    ),
     WithJsonSchema({"type": "string", "pattern": CASE_ID_PATTERN}),
 ]
 
@@ -132,8 +138,7 @@ PLAIN_TEXT_PATTERN = f"^[^{CONTROL_CHARACTERS}]*$"
 NAME_PATTERN = f"^(?=[\\s\\S]*\\S)[^{CONTROL_CHARACTERS}]*$"
 _CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
 _NOT_BLANK = re.compile(r"\S")
-CONTROL_MESSAGE = ("contains a control character (U+0000-U+001F other than tab, LF and CR, or U+007F); "
-                   "remove it")
+CONTROL_MESSAGE = "contains a control character (U+0000-U+001F other than tab, LF and CR, or U+007F); remove it"
 
 
 def has_control_character(value: str) -> bool:
@@ -245,7 +250,9 @@ BirthDate = Annotated[
 ]
 EventId = Annotated[
     UUID,
-    BeforeValidator(_pattern_string(UUID_PATTERN, "uuid_format", "not a UUID (e.g. '3b0c6f1e-8a52-4c1e-9a49-2f4d2b0e7a10')", UUID)),
+    BeforeValidator(
+        _pattern_string(UUID_PATTERN, "uuid_format", "not a UUID (e.g. '3b0c6f1e-8a52-4c1e-9a49-2f4d2b0e7a10')", UUID)
+    ),
     WithJsonSchema({"type": "string", "format": "uuid", "pattern": UUID_PATTERN}),
 ]
 
@@ -256,15 +263,17 @@ def _amount(value: Any) -> Decimal:
     elif isinstance(value, str):
         text = value
     else:
-        raise _fail("amount_type", "must be a decimal string (e.g. \"1500.00\"), not a number: floats lose cents")
+        raise _fail("amount_type", 'must be a decimal string (e.g. "1500.00"), not a number: floats lose cents')
     if text.startswith("-"):
         raise _fail("amount_negative", "must not be negative")
     if not re.fullmatch(AMOUNT_PATTERN, text):
-        raise _fail("amount_format", "not a decimal amount: digits with up to 4 decimals, no leading zeros (e.g. \"1500.00\")")
+        raise _fail(
+            "amount_format", 'not a decimal amount: digits with up to 4 decimals, no leading zeros (e.g. "1500.00")'
+        )
     try:
         return Decimal(text)
-    except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
-        raise _fail("amount_format", "not a decimal amount")
+    except InvalidOperation as error:  # pragma: no cover - the pattern admits only valid decimals
+        raise _fail("amount_format", "not a decimal amount") from error
 
 
 Amount = Annotated[

@@ -37,8 +37,10 @@ NEEDS_MASTER_KEY = {"up", "gateway", "query", "worker", "replay", "keys"}
 
 def require_master_key(settings) -> None:
     if settings.env == "production" and not settings.master_key:
-        raise CommandError("PASSAGE_MASTER_KEY is not set; production needs the master key that wraps the case "
-                           "data keys (base64 of 32 random bytes; see the README, \"Personal data\")")
+        raise CommandError(
+            "PASSAGE_MASTER_KEY is not set; production needs the master key that wraps the case "
+            'data keys (base64 of 32 random bytes; see the README, "Personal data")'
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:

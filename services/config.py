@@ -80,7 +80,7 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _refuse_unsafe_defaults(self) -> "Settings":
+    def _refuse_unsafe_defaults(self) -> Settings:
         if self.env == "production" and self.secret_key == DEV_SECRET:
             raise ValueError(
                 "PASSAGE_SECRET_KEY is the development default; set a long random secret "
@@ -143,8 +143,10 @@ def parse_ack_hours(value: str) -> dict[str, float]:
         if not item:
             continue
         if not sep or severity not in limits:
-            raise ValueError(f"PASSAGE_ACK_HOURS item {item!r} is not severity=hours with severity one of "
-                             "critical, high, medium (e.g. 'critical=24,high=72,medium=168')")
+            raise ValueError(
+                f"PASSAGE_ACK_HOURS item {item!r} is not severity=hours with severity one of "
+                "critical, high, medium (e.g. 'critical=24,high=72,medium=168')"
+            )
         try:
             number = float(hours)
         except ValueError:

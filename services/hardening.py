@@ -38,8 +38,10 @@ HEADERS = [
     (b"referrer-policy", b"no-referrer"),
 ]
 API_POLICY = b"default-src 'none'; frame-ancestors 'none'"
-DOCS_POLICY = (b"default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-               b"connect-src 'self'; frame-ancestors 'none'")
+DOCS_POLICY = (
+    b"default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+    b"connect-src 'self'; frame-ancestors 'none'"
+)
 _DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
 
 
@@ -110,8 +112,14 @@ class Unexpected:
             where = f"{frame[0].filename.rsplit('/', 1)[-1]}:{frame[0].lineno}" if frame else "unknown"
             log.error("unexpected error", error=type(error).__name__, where=where, path=scope["path"])
             if not started:
-                await _send_json(send, 500, error_body("internal", "an unexpected error; it is logged. Retry, "
-                                                       "or report it with the time of the request"))
+                await _send_json(
+                    send,
+                    500,
+                    error_body(
+                        "internal",
+                        "an unexpected error; it is logged. Retry, or report it with the time of the request",
+                    ),
+                )
 
 
 class JsonBodyLimits:
@@ -134,8 +142,11 @@ class JsonBodyLimits:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > MAX_QUERY_BODY_BYTES:
-                await _send_json(send, 413, error_body("payload_too_large", "the body is over 1 MiB; an officer "
-                                                       "action is a short JSON object"))
+                await _send_json(
+                    send,
+                    413,
+                    error_body("payload_too_large", "the body is over 1 MiB; an officer action is a short JSON object"),
+                )
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)

@@ -78,7 +78,9 @@ def configure_logging(log_format: str = "console", level: str = "INFO") -> None:
     renderer = (
         structlog.processors.JSONRenderer()
         if log_format == "json"
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback)
+        else structlog.dev.ConsoleRenderer(
+            colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
+        )
     )
     shared = [
         structlog.contextvars.merge_contextvars,
@@ -88,8 +90,16 @@ def configure_logging(log_format: str = "console", level: str = "INFO") -> None:
     ]
     # Other libraries' stdlib lines: the same renderer, with their logger name and level.
     handler = logging.StreamHandler(_CurrentStderr())
-    handler.setFormatter(structlog.stdlib.ProcessorFormatter(foreign_pre_chain=shared, processors=[
-        structlog.stdlib.ProcessorFormatter.remove_processors_meta, structlog.processors.format_exc_info, renderer]))
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                renderer,
+            ],
+        )
+    )
     handler.addFilter(_escape_record)
     logging.basicConfig(level=level, handlers=[handler], force=True)
     for noisy in ("kafka", "aiokafka", "faust", "mode", "alembic", "uvicorn.access"):

@@ -27,15 +27,23 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 
 EVENTS_ACCEPTED = Counter("passage_events_accepted", "Events the gateway accepted (on Kafka)", ["event_type"])
 EVENTS_REFUSED = Counter("passage_events_refused", "Events the gateway refused", ["event_type", "code"])
-REQUEST_SECONDS = Histogram("passage_http_request_duration_seconds", "HTTP request latency by route",
-                            ["service", "method", "route", "status"], buckets=LATENCY_BUCKETS)
-CONSUMER_LAG = Gauge("passage_consumer_lag", "Records on the log not yet consumed by this worker",
-                     ["topic", "partition"])
-BATCH_SIZE = Histogram("passage_worker_batch_size", "Records per worker batch",
-                       buckets=(1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500))
-PUBLISH_TO_VIEW = Histogram("passage_publish_to_view_seconds",
-                            "From an event's recorded_at (gateway) to its commit in the views",
-                            buckets=LATENCY_BUCKETS)
+REQUEST_SECONDS = Histogram(
+    "passage_http_request_duration_seconds",
+    "HTTP request latency by route",
+    ["service", "method", "route", "status"],
+    buckets=LATENCY_BUCKETS,
+)
+CONSUMER_LAG = Gauge(
+    "passage_consumer_lag", "Records on the log not yet consumed by this worker", ["topic", "partition"]
+)
+BATCH_SIZE = Histogram(
+    "passage_worker_batch_size", "Records per worker batch", buckets=(1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500)
+)
+PUBLISH_TO_VIEW = Histogram(
+    "passage_publish_to_view_seconds",
+    "From an event's recorded_at (gateway) to its commit in the views",
+    buckets=LATENCY_BUCKETS,
+)
 OPEN_ALERTS = Gauge("passage_open_alerts", "Unresolved alerts in the protection view", ["code", "severity"])
 DEAD_LETTERED = Counter("passage_dead_lettered", "Records sent to the dead-letter topic", ["reason"])
 SWEEP_SECONDS = Histogram("passage_sweep_duration_seconds", "Time-rule sweep duration", buckets=LATENCY_BUCKETS)

@@ -29,8 +29,13 @@ CODES = {
 
 class ApiError(Exception):
     def __init__(
-        self, status: int, message: str, details: list[Any] | None = None, *,
-        code: str | None = None, headers: dict[str, str] | None = None,
+        self,
+        status: int,
+        message: str,
+        details: list[Any] | None = None,
+        *,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -56,8 +61,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, error: RequestValidationError) -> JSONResponse:
         details = [
-            {"path": ".".join(str(part) for part in item["loc"]), "message": item["msg"]}
-            for item in error.errors()
+            {"path": ".".join(str(part) for part in item["loc"]), "message": item["msg"]} for item in error.errors()
         ]
         return error_response(ApiError(422, "the request is invalid; fix the fields listed in details", details))
 
@@ -85,7 +89,9 @@ def add_health_routes(app: FastAPI, checks: dict[str, Callable[[], bool]]) -> No
                 results[name] = False
         failed = [name for name, ok in results.items() if not ok]
         if failed:
-            body = error_body("unavailable", f"not ready: {', '.join(failed)} unreachable; check they are running", [results])
+            body = error_body(
+                "unavailable", f"not ready: {', '.join(failed)} unreachable; check they are running", [results]
+            )
             return JSONResponse(body, 503)
         return JSONResponse({"status": "ready", "checks": results})
 
@@ -136,8 +142,9 @@ def install_metrics(app: FastAPI, service: str) -> None:
                 await self.inner(scope, receive, record_status)
             finally:
                 route = getattr(scope.get("route"), "path", None) or "unmatched"
-                metrics.REQUEST_SECONDS.labels(service=service, method=scope["method"], route=route,
-                                               status=str(status)).observe(time.perf_counter() - started)
+                metrics.REQUEST_SECONDS.labels(
+                    service=service, method=scope["method"], route=route, status=str(status)
+                ).observe(time.perf_counter() - started)
 
     app.add_middleware(_Timing)
 

@@ -31,20 +31,40 @@ def money(amount: str, currency: str = "SAR") -> dict:
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "migrant.registered": {
-        "given_name": "Asha", "family_name": "Kumari", "date_of_birth": "1998-04-02", "sex": "female",
-        "nationality": "IN", "origin_region": "Kerala", "consent": {"data_sharing": True}},
+        "given_name": "Asha",
+        "family_name": "Kumari",
+        "date_of_birth": "1998-04-02",
+        "sex": "female",
+        "nationality": "IN",
+        "origin_region": "Kerala",
+        "consent": {"data_sharing": True},
+    },
     "skilling.assessed": {"occupation_code": "5322", "level": 3, "result": "pass"},
     "skilling.training_enrolled": {
-        "programme_id": "P1", "provider_id": "PR1", "occupation_code": "5322", "start_date": "2025-01-10"},
+        "programme_id": "P1",
+        "provider_id": "PR1",
+        "occupation_code": "5322",
+        "start_date": "2025-01-10",
+    },
     "skilling.training_completed": {"programme_id": "P1", "occupation_code": "5322", "outcome": "completed"},
     "skilling.certified": {"certificate_id": "C1", "occupation_code": "5322", "level": 3, "issuer": "NSDC"},
     "recruitment.job_offer_made": {
-        "offer_id": "O1", "employer_id": "E1", "employer_name": "Acme Care", "destination_country": "SA",
-        "occupation_code": "5321", "monthly_wage": money("1500.00"), "contract_months": 24,
-        "recruiting_agent_id": "RA1"},
+        "offer_id": "O1",
+        "employer_id": "E1",
+        "employer_name": "Acme Care",
+        "destination_country": "SA",
+        "occupation_code": "5321",
+        "monthly_wage": money("1500.00"),
+        "contract_months": 24,
+        "recruiting_agent_id": "RA1",
+    },
     "recruitment.contract_signed": {
-        "offer_id": "O1", "contract_id": "K1", "employer_id": "E1", "monthly_wage": money("1500.00"),
-        "contract_months": 24},
+        "offer_id": "O1",
+        "contract_id": "K1",
+        "employer_id": "E1",
+        "monthly_wage": money("1500.00"),
+        "contract_months": 24,
+    },
     "recruitment.fee_paid": {"amount": money("5000.00", "INR"), "paid_by": "employer", "purpose": "visa"},
     "recruitment.orientation_completed": {"provider_id": "PR2"},
     "recruitment.emigration_clearance_granted": {"clearance_id": "CL1", "destination_country": "SA"},
@@ -70,8 +90,12 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "case.time_alert_raised": {"alert_id": "none", "code": "WAGE_UNPAID", "raised_at": "2025-01-01T00:00:00Z"},
     "case.assigned": {"officer_id": "OF1", "assigned_by": "OF1"},
     "case.referral_made": {
-        "referral_id": "R1", "service": "shelter", "to_agency_id": "shelter-1", "officer_id": "OF1",
-        "note": "needs a safe place tonight"},
+        "referral_id": "R1",
+        "service": "shelter",
+        "to_agency_id": "shelter-1",
+        "officer_id": "OF1",
+        "note": "needs a safe place tonight",
+    },
     "case.alert_escalated": {"alert_id": "none"},
     "referral.accepted": {"referral_id": "R1"},
     "referral.declined": {"referral_id": "R1", "reason": "no beds"},
@@ -89,21 +113,36 @@ def at(days: float | datetime) -> datetime:
     return days if isinstance(days, datetime) else T0 + timedelta(days=days)
 
 
-def make(event_type: str, when: float | datetime = 0, *, event_id: str | None = None,
-         recorded_at: datetime | None = None, case_id: str = CASE, **payload: Any) -> events.Envelope:
+def make(
+    event_type: str,
+    when: float | datetime = 0,
+    *,
+    event_id: str | None = None,
+    recorded_at: datetime | None = None,
+    case_id: str = CASE,
+    **payload: Any,
+) -> events.Envelope:
     occurred = at(when)
     kind = min(events.CATALOGUE[event_type].publishers, key=lambda k: k.value)
-    return events.validate({
-        "event_id": event_id or str(uuid.UUID(int=next(_ids))), "event_type": event_type,
-        "schema_version": 1, "case_id": case_id, "occurred_at": occurred.isoformat(),
-        "correlation_id": None, "payload": {**DEFAULTS[event_type], **payload},
-        "recorded_at": (recorded_at or occurred + timedelta(minutes=1)).isoformat(),
-        "source": {"agency_id": "test-agency", "agency_kind": kind.value},
-    }, stamped=True)
+    return events.validate(
+        {
+            "event_id": event_id or str(uuid.UUID(int=next(_ids))),
+            "event_type": event_type,
+            "schema_version": 1,
+            "case_id": case_id,
+            "occurred_at": occurred.isoformat(),
+            "correlation_id": None,
+            "payload": {**DEFAULTS[event_type], **payload},
+            "recorded_at": (recorded_at or occurred + timedelta(minutes=1)).isoformat(),
+            "source": {"agency_id": "test-agency", "agency_kind": kind.value},
+        },
+        stamped=True,
+    )
 
 
-def fold(stream: Iterable[events.Envelope], state: CaseState | None = None,
-         rules: RuleConfig = RULES) -> tuple[CaseState, list[AlertChange]]:
+def fold(
+    stream: Iterable[events.Envelope], state: CaseState | None = None, rules: RuleConfig = RULES
+) -> tuple[CaseState, list[AlertChange]]:
     """Project every event in arrival order; the final state and every alert change on the way."""
     changes: list[AlertChange] = []
     for event in stream:
@@ -116,7 +155,11 @@ def fold(stream: Iterable[events.Envelope], state: CaseState | None = None,
 def recorded(data: dict, recorded_at: datetime | None = None) -> events.Envelope:
     """A publisher's envelope dict (e.g. `time_alert_event(...)`) as it reads back from the log."""
     occurred = datetime.fromisoformat(data["occurred_at"])
-    return events.validate({
-        **data, "recorded_at": (recorded_at or occurred + timedelta(minutes=1)).isoformat(),
-        "source": {"agency_id": "passage-worker", "agency_kind": "passage"},
-    }, stamped=True)
+    return events.validate(
+        {
+            **data,
+            "recorded_at": (recorded_at or occurred + timedelta(minutes=1)).isoformat(),
+            "source": {"agency_id": "passage-worker", "agency_kind": "passage"},
+        },
+        stamped=True,
+    )

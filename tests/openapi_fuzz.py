@@ -23,6 +23,7 @@ def assert_no_server_errors(app, headers: Mapping[str, str], max_examples: int =
     budget = {GenerationMode.POSITIVE: max_examples, GenerationMode.NEGATIVE: max(1, max_examples // 2)}
     for operation in operations:
         for mode, examples in budget.items():
+
             @given(case=operation.as_strategy(generation_mode=mode))
             @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))
             def call(case) -> None:

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import events
 from fastapi.testclient import TestClient
+
+import events
 from tests.query_seed import bearer
 
 
@@ -68,6 +69,7 @@ def assert_error(response, status: int, code: str) -> dict:
 
 # --- authentication -------------------------------------------------------------------------
 
+
 def test_missing_bad_and_disabled_tokens_answer_401_in_the_error_shape(api):
     missing = api.get("/v1/cases", who=None)
     assert_error(missing, 401, "unauthorized")
@@ -81,20 +83,34 @@ def test_missing_bad_and_disabled_tokens_answer_401_in_the_error_shape(api):
 def test_health_and_openapi_need_no_token(api):
     assert api.client.get("/healthz").json() == {"status": "ok"}
     paths = api.client.get("/openapi.json").json()["paths"]
-    for path in ("/v1/cases/{case_id}", "/v1/cases/{case_id}/timeline", "/v1/cases", "/v1/alerts",
-                 "/v1/alerts/{alert_id}/acknowledge", "/v1/alerts/{alert_id}/resolve",
-                 "/v1/cases/{case_id}/notes", "/v1/stats/stages", "/v1/stats/skills", "/v1/audit",
-                 "/healthz", "/readyz"):
+    for path in (
+        "/v1/cases/{case_id}",
+        "/v1/cases/{case_id}/timeline",
+        "/v1/cases",
+        "/v1/alerts",
+        "/v1/alerts/{alert_id}/acknowledge",
+        "/v1/alerts/{alert_id}/resolve",
+        "/v1/cases/{case_id}/notes",
+        "/v1/stats/stages",
+        "/v1/stats/skills",
+        "/v1/audit",
+        "/healthz",
+        "/readyz",
+    ):
         assert path in paths
 
 
 # --- one case --------------------------------------------------------------------------------
 
+
 def test_case_has_welfare_fields_at_top_level_and_its_unresolved_alerts(api):
     body = api.get("/v1/cases/SA-0001").json()
     assert body["case_id"] == "SA-0001" and body["stage"] == "deployed" and body["destination_country"] == "SA"
-    assert body["contract"] == {"contract_id": "K1", "monthly_wage": {"amount": "1500.00", "currency": "SAR"},
-                                "contract_months": 24}
+    assert body["contract"] == {
+        "contract_id": "K1",
+        "monthly_wage": {"amount": "1500.00", "currency": "SAR"},
+        "contract_months": 24,
+    }
     assert body["open_alerts"] == 2 and body["top_severity"] == "critical" and body["wellbeing"] == "ok"
     assert body["stage_since"].endswith(("Z", "+00:00"))
     assert [a["alert_id"] for a in body["alerts"]] == ["A-DIST", "A-UNDER"]  # critical first; resolved left out
@@ -112,8 +128,11 @@ def test_a_case_outside_every_scope_answers_exactly_like_a_missing_one(api):
 
 def test_scopes_by_destination_origin_and_star(api):
     def visible(who: str) -> set[str]:
-        return {c for c in ("SA-0001", "SA-0002", "AE-0001", "QA-0001", "ND-0001", "ND-0002")
-                if api.get(f"/v1/cases/{c}", who).status_code == 200}
+        return {
+            c
+            for c in ("SA-0001", "SA-0002", "AE-0001", "QA-0001", "ND-0001", "ND-0002")
+            if api.get(f"/v1/cases/{c}", who).status_code == 200
+        }
 
     assert visible("off-sa") == {"SA-0001", "SA-0002"}
     assert visible("off-kerala") == {"SA-0001", "AE-0001", "ND-0001"}  # ND-0001 has no destination yet
@@ -129,8 +148,11 @@ def test_each_case_and_timeline_read_is_audited_and_so_is_a_refused_read(api):
     entries = api.get("/v1/audit", officer_id="off-sa", limit=500).json()["items"]
     mine = [e for e in entries if datetime.fromisoformat(e["at"]) >= before]
     assert [(e["officer_id"], e["case_id"], e["action"]) for e in mine] == [  # newest first
-        ("off-sa", "QA-0001", "refused_read_timeline"), ("off-sa", "QA-0001", "refused_read_case"),
-        ("off-sa", "SA-0002", "read_timeline"), ("off-sa", "SA-0002", "read_case")]
+        ("off-sa", "QA-0001", "refused_read_timeline"),
+        ("off-sa", "QA-0001", "refused_read_case"),
+        ("off-sa", "SA-0002", "read_timeline"),
+        ("off-sa", "SA-0002", "read_case"),
+    ]
 
 
 def test_each_page_of_cases_and_alerts_is_one_audit_row_with_the_case_ids_it_returned(api):
@@ -147,14 +169,23 @@ def test_each_page_of_cases_and_alerts_is_one_audit_row_with_the_case_ids_it_ret
 
 # --- timeline -------------------------------------------------------------------------------
 
+
 def test_timeline_is_the_stamped_envelopes_in_occurred_recorded_event_id_order(api):
     body = api.get("/v1/cases/SA-0001/timeline").json()
     got = [(e["event_type"], e["event_id"][-1]) for e in body["events"]]
     # departed and arrived share occurred_at; departed was recorded first, though its id sorts later
     assert got == [("deployment.departed", "2"), ("deployment.arrived", "1"), ("deployment.wage_paid", "3")]
     first = body["events"][0]
-    assert set(first) >= {"event_id", "event_type", "schema_version", "case_id", "occurred_at", "payload",
-                          "recorded_at", "source"}
+    assert set(first) >= {
+        "event_id",
+        "event_type",
+        "schema_version",
+        "case_id",
+        "occurred_at",
+        "payload",
+        "recorded_at",
+        "source",
+    }
     assert first["payload"] == {"destination_country": "SA"}
     assert set(first["source"]) == {"agency_id", "agency_kind"}
 
@@ -164,6 +195,7 @@ def test_timeline_of_a_missing_case_is_404(api):
 
 
 # --- case list ------------------------------------------------------------------------------
+
 
 def test_case_list_is_scoped_in_case_id_order(api):
     assert ids(api.get("/v1/cases")) == ["AE-0001", "ND-0001", "ND-0002", "QA-0001", "SA-0001", "SA-0002"]
@@ -193,8 +225,15 @@ def test_case_list_pages_are_stable_and_complete(api):
 
 
 def test_case_list_rejects_bad_limits_cursors_and_filters(api):
-    for params in ({"limit": 0}, {"limit": 501}, {"limit": "x"}, {"cursor": "garbage"},
-                   {"stage": "flying"}, {"destination_country": "ZZ"}, {"min_severity": "low"}):
+    for params in (
+        {"limit": 0},
+        {"limit": 501},
+        {"limit": "x"},
+        {"cursor": "garbage"},
+        {"stage": "flying"},
+        {"destination_country": "ZZ"},
+        {"min_severity": "low"},
+    ):
         assert_error(api.get("/v1/cases", **params), 422, "invalid")
     alerts_cursor = api.get("/v1/alerts", limit=1).json()["next_cursor"]
     assert_error(api.get("/v1/cases", cursor=alerts_cursor), 422, "invalid")
@@ -204,32 +243,50 @@ def test_case_list_rejects_bad_limits_cursors_and_filters(api):
 def test_inputs_the_database_cannot_hold_are_422_not_500(api):
     from services.query.paging import encode_cursor
 
-    for path, params in (("/v1/cases", {"origin_region": "Ker\x00ala"}), ("/v1/alerts", {"case_id": "SA-\x000001"}),
-                         ("/v1/audit", {"officer_id": "off\x00sa"}),
-                         ("/v1/audit", {"cursor": encode_cursor("audit", [10**30])}),
-                         ("/v1/cases", {"cursor": encode_cursor("cases", ["SA-\x00"])}),
-                         ("/v1/cases/SA%000001", {}), ("/v1/cases/no spaces allowed/timeline", {})):
+    for path, params in (
+        ("/v1/cases", {"origin_region": "Ker\x00ala"}),
+        ("/v1/alerts", {"case_id": "SA-\x000001"}),
+        ("/v1/audit", {"officer_id": "off\x00sa"}),
+        ("/v1/audit", {"cursor": encode_cursor("audit", [10**30])}),
+        ("/v1/cases", {"cursor": encode_cursor("cases", ["SA-\x00"])}),
+        ("/v1/cases/SA%000001", {}),
+        ("/v1/cases/no spaces allowed/timeline", {}),
+    ):
         assert_error(api.get(path, **params), 422, "invalid")
     assert_error(api.post("/v1/alerts/A%00DIST/acknowledge", "sup-all", {}), 422, "invalid")
 
 
 # --- alerts inbox ---------------------------------------------------------------------------
 
+
 def test_inbox_is_severity_then_oldest_first_with_every_status_by_default(api):
     assert ids(api.get("/v1/alerts"), "alert_id") == ["A-DIST", "A-WAGE", "A-PASS", "A-UNDER", "A-FEE"]
     alert = api.get("/v1/alerts", case_id="SA-0001", status="acknowledged").json()["items"][0]
     assert alert == {
-        "alert_id": "A-UNDER", "case_id": "SA-0001", "code": "UNDERPAID", "severity": "high",
-        "status": "acknowledged", "raised_at": alert["raised_at"], "trigger_event_id": None,
-        "acknowledged_by": "off-sa", "acknowledged_at": None, "resolved_by": None, "resolved_at": None, "note": None,
+        "alert_id": "A-UNDER",
+        "case_id": "SA-0001",
+        "code": "UNDERPAID",
+        "severity": "high",
+        "status": "acknowledged",
+        "raised_at": alert["raised_at"],
+        "trigger_event_id": None,
+        "acknowledged_by": "off-sa",
+        "acknowledged_at": None,
+        "resolved_by": None,
+        "resolved_at": None,
+        "note": None,
         "escalated_at": None,
     }
 
 
 def test_inbox_filters_and_repeated_status(api):
     path = "/v1/alerts"
-    assert ids(api.client.get(path, params=[("status", "open"), ("status", "acknowledged")],
-                              headers=bearer(api.tokens["sup-all"])), "alert_id") == ["A-DIST", "A-PASS", "A-UNDER"]
+    assert ids(
+        api.client.get(
+            path, params=[("status", "open"), ("status", "acknowledged")], headers=bearer(api.tokens["sup-all"])
+        ),
+        "alert_id",
+    ) == ["A-DIST", "A-PASS", "A-UNDER"]
     assert ids(api.get(path, status="resolved"), "alert_id") == ["A-WAGE", "A-FEE"]
     assert ids(api.get(path, severity="high"), "alert_id") == ["A-WAGE", "A-PASS", "A-UNDER"]
     assert ids(api.get(path, code="WAGE_THEFT"), "alert_id") == ["A-WAGE"]
@@ -248,12 +305,19 @@ def test_inbox_pages_follow_the_order(api):
 
 
 def test_inbox_rejects_bad_parameters(api):
-    for params in ({"status": "closed"}, {"severity": "low"}, {"code": "NOPE"}, {"limit": 501},
-                   {"cursor": "eyJ4Ijox"}, {"destination_country": "sa1"}):
+    for params in (
+        {"status": "closed"},
+        {"severity": "low"},
+        {"code": "NOPE"},
+        {"limit": 501},
+        {"cursor": "eyJ4Ijox"},
+        {"destination_country": "sa1"},
+    ):
         assert_error(api.get("/v1/alerts", **params), 422, "invalid")
 
 
 # --- officer actions ------------------------------------------------------------------------
+
 
 def test_acknowledge_publishes_the_officer_event_stamped_by_passage(api):
     response = api.post("/v1/alerts/A-DIST/acknowledge", "off-sa", {"note": "calling her now"})
@@ -281,8 +345,11 @@ def test_resolve_publishes_with_the_note(api):
     assert response.status_code == 202, response.text
     event = api.published(response.json()["event_id"]).event
     assert event.event_type == "case.alert_resolved" and event.case_id == "AE-0001"
-    assert event.payload.model_dump() == {"alert_id": "A-PASS", "officer_id": "off-kerala",
-                                          "note": "passport returned by employer"}
+    assert event.payload.model_dump() == {
+        "alert_id": "A-PASS",
+        "officer_id": "off-kerala",
+        "note": "passport returned by employer",
+    }
 
 
 def test_actions_on_missing_out_of_scope_and_resolved_alerts(api):
@@ -302,8 +369,11 @@ def test_action_bodies_are_validated(api):
 
 def test_kafka_not_acknowledging_answers_503(api):
     with api.kafka_down():
-        for path, body in (("/v1/alerts/A-DIST/acknowledge", {}), ("/v1/alerts/A-DIST/resolve", {"note": "x"}),
-                           ("/v1/cases/SA-0001/notes", {"text": "x"})):
+        for path, body in (
+            ("/v1/alerts/A-DIST/acknowledge", {}),
+            ("/v1/alerts/A-DIST/resolve", {"note": "x"}),
+            ("/v1/cases/SA-0001/notes", {"text": "x"}),
+        ):
             response = api.post(path, "sup-all", body)
             assert_error(response, 503, "unavailable")
             assert response.headers["retry-after"]
@@ -321,6 +391,7 @@ def test_note_is_published_for_a_case_in_scope_only(api):
 
 # --- stats ----------------------------------------------------------------------------------
 
+
 def rows(response, *fields: str) -> list[tuple]:
     assert response.status_code == 200, response.text
     return [tuple(item[f] for f in fields) for item in response.json()["items"]]
@@ -329,12 +400,21 @@ def rows(response, *fields: str) -> list[tuple]:
 def test_stage_counts_per_destination_within_scope(api):
     fields = ("destination_country", "stage", "count")
     assert rows(api.get("/v1/stats/stages"), *fields) == [
-        ("AE", "deployed", 1), ("QA", "returned", 1), ("SA", "deployed", 1), ("SA", "recruiting", 1),
-        (None, "job_ready", 2)]
+        ("AE", "deployed", 1),
+        ("QA", "returned", 1),
+        ("SA", "deployed", 1),
+        ("SA", "recruiting", 1),
+        (None, "job_ready", 2),
+    ]
     assert rows(api.get("/v1/stats/stages", destination_country="SA"), *fields) == [
-        ("SA", "deployed", 1), ("SA", "recruiting", 1)]
+        ("SA", "deployed", 1),
+        ("SA", "recruiting", 1),
+    ]
     assert rows(api.get("/v1/stats/stages", "off-kerala"), *fields) == [
-        ("AE", "deployed", 1), ("SA", "deployed", 1), (None, "job_ready", 1)]
+        ("AE", "deployed", 1),
+        ("SA", "deployed", 1),
+        (None, "job_ready", 1),
+    ]
     assert rows(api.get("/v1/stats/stages", "off-sa", destination_country="AE"), *fields) == []
     assert_error(api.get("/v1/stats/stages", destination_country="XX"), 422, "invalid")
 
@@ -342,15 +422,23 @@ def test_stage_counts_per_destination_within_scope(api):
 def test_skills_supply_and_demand_within_scope(api):
     fields = ("occupation_code", "destination_country", "job_ready", "offers_365d", "deployed")
     assert rows(api.get("/v1/stats/skills"), *fields) == [
-        ("7112", "QA", 0, 1, 0), ("7112", None, 1, 0, 0),
-        ("9111", "AE", 0, 1, 1), ("9111", "SA", 0, 1, 1), ("9111", None, 1, 0, 0)]  # the 400-day offer is out
+        ("7112", "QA", 0, 1, 0),
+        ("7112", None, 1, 0, 0),
+        ("9111", "AE", 0, 1, 1),
+        ("9111", "SA", 0, 1, 1),
+        ("9111", None, 1, 0, 0),
+    ]  # the 400-day offer is out
     # origin scope: the AE offer went to a Punjab migrant, so a Kerala officer does not count it
     assert rows(api.get("/v1/stats/skills", "off-kerala"), *fields) == [
-        ("9111", "AE", 0, 0, 1), ("9111", "SA", 0, 1, 1), ("9111", None, 1, 0, 0)]
+        ("9111", "AE", 0, 0, 1),
+        ("9111", "SA", 0, 1, 1),
+        ("9111", None, 1, 0, 0),
+    ]
     assert rows(api.get("/v1/stats/skills", "off-sa"), *fields) == [("9111", "SA", 0, 1, 1)]
 
 
 # --- audit ----------------------------------------------------------------------------------
+
 
 def test_audit_is_for_supervisors_only(api):
     assert_error(api.get("/v1/audit", "off-sa"), 403, "forbidden")

@@ -75,14 +75,22 @@ def test_officer_text_with_control_characters_is_422(api, views_engine):
 def test_json_nested_deeper_than_32_levels_is_400(api):
     for depth in (33, 5000):
         body = '{"text": ' + "[" * depth + "]" * depth + "}"
-        response = api.client.post("/v1/cases/SA-0001/notes", content=body,
-                                   headers={**bearer(api.tokens["sup-all"]), "Content-Type": "application/json"})
+        response = api.client.post(
+            "/v1/cases/SA-0001/notes",
+            content=body,
+            headers={**bearer(api.tokens["sup-all"]), "Content-Type": "application/json"},
+        )
         assert_error(response, 400, "malformed_request")
 
 
 def test_every_query_response_carries_no_store_and_nosniff(api):
-    for response in (api.get("/v1/cases/SA-0001"), api.get("/v1/cases/ZZ-9999"), api.get("/v1/cases", who=None),
-                     api.client.get("/healthz"), api.client.get("/docs")):
+    for response in (
+        api.get("/v1/cases/SA-0001"),
+        api.get("/v1/cases/ZZ-9999"),
+        api.get("/v1/cases", who=None),
+        api.client.get("/healthz"),
+        api.client.get("/docs"),
+    ):
         assert response.headers["cache-control"] == "no-store"
         assert response.headers["x-content-type-options"] == "nosniff"
     docs = api.client.get("/docs")

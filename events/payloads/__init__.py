@@ -22,6 +22,7 @@ from events.payloads.deployment import (
     WagePaid,
     WelfareCheckCompleted,
 )
+from events.payloads.privacy import ConsentChanged, ErasureRequested
 from events.payloads.recruitment import (
     ContractSigned,
     EmigrationClearanceGranted,
@@ -31,7 +32,6 @@ from events.payloads.recruitment import (
     OrientationCompleted,
     VisaIssued,
 )
-from events.payloads.privacy import ConsentChanged, ErasureRequested
 from events.payloads.returns import ContractEnded, ReintegrationSupportProvided, Returned, SkillsRecognized
 from events.payloads.skilling import (
     Aspirations,
@@ -45,13 +45,47 @@ from events.payloads.skilling import (
 from events.payloads.watchlist import WatchlistEntryAdded, WatchlistEntryRemoved
 
 __all__ = [
-    "AlertAcknowledged", "AlertResolved", "Arrived", "Aspirations", "AssistanceProvided",
-    "Consent", "ConsentChanged", "ContractEnded", "ContractSigned", "Departed", "DistressReported",
-    "EmigrationClearanceGranted", "EmployerChanged", "ErasureRequested", "EmploymentStarted", "FeePaid",
-    "GrievanceFiled", "IncidentReported", "InsuranceIssued", "JobOfferMade", "MigrantRegistered",
-    "NoteAdded", "OrientationCompleted", "Payload", "ReintegrationSupportProvided", "Returned",
-    "SkillAssessed", "SkillCertified", "SkillsRecognized", "TimeAlertRaised", "TrainingCompleted",
-    "TrainingEnrolled", "VisaIssued", "WagePaid", "WelfareCheckCompleted",
-    "AlertEscalated", "CaseAssigned", "ReferralAccepted", "ReferralCompleted", "ReferralDeclined",
-    "ReferralMade", "WatchlistEntryAdded", "WatchlistEntryRemoved",
+    "AlertAcknowledged",
+    "AlertResolved",
+    "Arrived",
+    "Aspirations",
+    "AssistanceProvided",
+    "Consent",
+    "ConsentChanged",
+    "ContractEnded",
+    "ContractSigned",
+    "Departed",
+    "DistressReported",
+    "EmigrationClearanceGranted",
+    "EmployerChanged",
+    "ErasureRequested",
+    "EmploymentStarted",
+    "FeePaid",
+    "GrievanceFiled",
+    "IncidentReported",
+    "InsuranceIssued",
+    "JobOfferMade",
+    "MigrantRegistered",
+    "NoteAdded",
+    "OrientationCompleted",
+    "Payload",
+    "ReintegrationSupportProvided",
+    "Returned",
+    "SkillAssessed",
+    "SkillCertified",
+    "SkillsRecognized",
+    "TimeAlertRaised",
+    "TrainingCompleted",
+    "TrainingEnrolled",
+    "VisaIssued",
+    "WagePaid",
+    "WelfareCheckCompleted",
+    "AlertEscalated",
+    "CaseAssigned",
+    "ReferralAccepted",
+    "ReferralCompleted",
+    "ReferralDeclined",
+    "ReferralMade",
+    "WatchlistEntryAdded",
+    "WatchlistEntryRemoved",
 ]

@@ -26,9 +26,11 @@ log = get_logger(__name__)
 # leaves this policy in place of its API one: every asset is ours, no script runs, forms post here.
 HEADERS = [
     (b"x-frame-options", b"DENY"),
-    (b"content-security-policy",
-     b"default-src 'self'; script-src 'none'; object-src 'none'; form-action 'self'; "
-     b"frame-ancestors 'none'; base-uri 'none'"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; script-src 'none'; object-src 'none'; form-action 'self'; "
+        b"frame-ancestors 'none'; base-uri 'none'",
+    ),
 ]
 
 
@@ -62,14 +64,20 @@ def _install_error_pages(console: FastAPI) -> None:
     @console.exception_handler(SignInRequired)
     async def _sign_in(request: Request, _error: SignInRequired) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(with_query(f"{PREFIX}/sign-in", next=target if request.method == "GET" else None),
-                                status_code=303)
+        return RedirectResponse(
+            with_query(f"{PREFIX}/sign-in", next=target if request.method == "GET" else None), status_code=303
+        )
 
     @console.exception_handler(BadForm)
     async def _bad_form(request: Request, _error: BadForm) -> Response:
-        return render(request, "error.html", 403, title="This form has expired",
-                      message="The page you sent the form from is out of date (or the request did not come from "
-                              "the console). Go back, reload the page and send the form again.")
+        return render(
+            request,
+            "error.html",
+            403,
+            title="This form has expired",
+            message="The page you sent the form from is out of date (or the request did not come from "
+            "the console). Go back, reload the page and send the form again.",
+        )
 
     @console.exception_handler(ApiError)
     async def _api_error(request: Request, error: ApiError) -> Response:
@@ -77,30 +85,53 @@ def _install_error_pages(console: FastAPI) -> None:
             return render(request, "not_found.html", 404)
         if error.status == 503:
             return _retry_page(request)
-        return render(request, "error.html", error.status, title=_TITLES.get(error.status, "That did not work"),
-                      message=error.message, details=error.details)
+        return render(
+            request,
+            "error.html",
+            error.status,
+            title=_TITLES.get(error.status, "That did not work"),
+            message=error.message,
+            details=error.details,
+        )
 
     @console.exception_handler(ValidationError)
     async def _invalid_input(request: Request, error: ValidationError) -> Response:
-        details = [{"path": ".".join(str(part) for part in problem["loc"]), "message": problem["msg"]}
-                   for problem in error.errors(include_input=False)]
-        return render(request, "error.html", 422, title="Please check what you entered",
-                      message="Something in the form is not valid (text with control characters, an empty "
-                              "text, or a choice that is not on the list). Fix it, then send the form again.",
-                      details=details)
+        details = [
+            {"path": ".".join(str(part) for part in problem["loc"]), "message": problem["msg"]}
+            for problem in error.errors(include_input=False)
+        ]
+        return render(
+            request,
+            "error.html",
+            422,
+            title="Please check what you entered",
+            message="Something in the form is not valid (text with control characters, an empty "
+            "text, or a choice that is not on the list). Fix it, then send the form again.",
+            details=details,
+        )
 
     @console.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, _error: RequestValidationError) -> Response:
-        return render(request, "error.html", 400, title="That address or form is not valid",
-                      message="Something in the address or the form is too long or malformed. "
-                              "Go back and use the page's own links and forms.")
+        return render(
+            request,
+            "error.html",
+            400,
+            title="That address or form is not valid",
+            message="Something in the address or the form is too long or malformed. "
+            "Go back and use the page's own links and forms.",
+        )
 
     @console.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> Response:
         if error.status_code == 404:
             return render(request, "not_found.html", 404)
-        return render(request, "error.html", error.status_code, title="That did not work",
-                      message="This page does not answer that kind of request; use the console's links and forms.")
+        return render(
+            request,
+            "error.html",
+            error.status_code,
+            title="That did not work",
+            message="This page does not answer that kind of request; use the console's links and forms.",
+        )
 
     @console.exception_handler(OperationalError)
     async def _database_down(request: Request, error: OperationalError) -> Response:

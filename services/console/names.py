@@ -16,8 +16,13 @@ import pycountry
 
 STAGES = ("registered", "skilling", "job_ready", "recruiting", "cleared", "deployed", "returned")
 STAGE_LABELS = {
-    "registered": "Registered", "skilling": "Skilling", "job_ready": "Job ready", "recruiting": "Recruiting",
-    "cleared": "Cleared to leave", "deployed": "Deployed", "returned": "Returned",
+    "registered": "Registered",
+    "skilling": "Skilling",
+    "job_ready": "Job ready",
+    "recruiting": "Recruiting",
+    "cleared": "Cleared to leave",
+    "deployed": "Deployed",
+    "returned": "Returned",
 }
 
 

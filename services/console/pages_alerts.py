@@ -24,8 +24,11 @@ from services.web import ApiError
 router = APIRouter()
 PAGE_SIZE = 25
 STATUS_CHOICES = {  # what the status filter offers -> the API's `status` values
-    "unresolved": ["open", "acknowledged"], "open": ["open"], "acknowledged": ["acknowledged"],
-    "resolved": ["resolved"], "any": [],
+    "unresolved": ["open", "acknowledged"],
+    "open": ["open"],
+    "acknowledged": ["acknowledged"],
+    "resolved": ["resolved"],
+    "any": [],
 }
 NOTICES = {
     "acknowledged": "Alert acknowledged. The inbox shows the change once it is recorded; reload in a few seconds.",
@@ -47,30 +50,53 @@ def _choice(value: str | None, allowed, problems: list[str], what: str) -> str |
 
 @router.get("/inbox")
 def inbox(
-    request: Request, session: Officer, db: ConsoleDb,
-    severity: str | None = None, code: str | None = None, status: str = "unresolved",
-    destination: Annotated[str | None, Query(max_length=2)] = None, mine: bool = False,
-    cursor: Annotated[str | None, Query(max_length=1024)] = None, notice: str | None = None,
+    request: Request,
+    session: Officer,
+    db: ConsoleDb,
+    severity: str | None = None,
+    code: str | None = None,
+    status: str = "unresolved",
+    destination: Annotated[str | None, Query(max_length=2)] = None,
+    mine: bool = False,
+    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+    notice: str | None = None,
 ) -> Response:
     problems: list[str] = []
     severity = _choice(severity, {s.value for s in Severity}, problems, "Severity")
     code = _choice(code, {c.value for c in AlertCode}, problems, "Alert code")
     status = _choice(status, STATUS_CHOICES, problems, "Status") or "unresolved"
     destination = _choice((destination or "").upper() or None, COUNTRY_CODES, problems, "Destination")
-    arguments = dict(officer=session.officer, db=db, status=[AlertStatus(s) for s in STATUS_CHOICES[status]] or None,
-                     severity=Severity(severity) if severity else None, code=AlertCode(code) if code else None,
-                     case_id=None, destination_country=destination, limit=PAGE_SIZE, cursor=cursor or None)
+    arguments = dict(
+        officer=session.officer,
+        db=db,
+        status=[AlertStatus(s) for s in STATUS_CHOICES[status]] or None,
+        severity=Severity(severity) if severity else None,
+        code=AlertCode(code) if code else None,
+        case_id=None,
+        destination_country=destination,
+        limit=PAGE_SIZE,
+        cursor=cursor or None,
+    )
     if SUPPORTS_ASSIGNED:
         arguments["assigned_to"] = "me" if mine else None
     page = call(routes_alerts.list_alerts, **arguments)
     filters = {"severity": severity, "code": code, "status": status, "destination": destination, "mine": mine}
     here = with_query(f"{PREFIX}/inbox", **filters, cursor=cursor)
     return render(
-        request, "inbox.html", alerts=page["items"], filters=filters, problems=problems, here=here,
+        request,
+        "inbox.html",
+        alerts=page["items"],
+        filters=filters,
+        problems=problems,
+        here=here,
         next_page=with_query(f"{PREFIX}/inbox", **filters, cursor=page["next_cursor"]) if page["next_cursor"] else None,
         first_page=with_query(f"{PREFIX}/inbox", **filters) if cursor else None,
-        notice=NOTICES.get(notice or ""), severities=[s.value for s in Severity], codes=[c.value for c in AlertCode],
-        statuses=list(STATUS_CHOICES), supports_assigned=SUPPORTS_ASSIGNED, session=session,
+        notice=NOTICES.get(notice or ""),
+        severities=[s.value for s in Severity],
+        codes=[c.value for c in AlertCode],
+        statuses=list(STATUS_CHOICES),
+        supports_assigned=SUPPORTS_ASSIGNED,
+        session=session,
     )
 
 
@@ -81,22 +107,34 @@ def _back(next_page: str, notice: str) -> Response:
 
 
 @router.post("/alerts/{alert_id}/acknowledge")
-def acknowledge(request: Request, alert_id: AlertIdPath, session: Officer, db: ConsoleDb,
-                csrf_token: Text = "", note: Text = "", next: Text = "") -> Response:
+def acknowledge(
+    request: Request,
+    alert_id: AlertIdPath,
+    session: Officer,
+    db: ConsoleDb,
+    csrf_token: Text = "",
+    note: Text = "",
+    next: Text = "",
+) -> Response:
     check_csrf(session, csrf_token)
     body = AcknowledgeIn(note=note.strip() or None)
-    routes_alerts.acknowledge(alert_id=alert_id, officer=session.officer, db=db, clients=clients_of(request),
-                              body=body)
+    routes_alerts.acknowledge(alert_id=alert_id, officer=session.officer, db=db, clients=clients_of(request), body=body)
     return _back(next, "acknowledged")
 
 
 @router.post("/alerts/{alert_id}/resolve")
-def resolve(request: Request, alert_id: AlertIdPath, session: Officer, db: ConsoleDb,
-            csrf_token: Text = "", note: Text = "", next: Text = "") -> Response:
+def resolve(
+    request: Request,
+    alert_id: AlertIdPath,
+    session: Officer,
+    db: ConsoleDb,
+    csrf_token: Text = "",
+    note: Text = "",
+    next: Text = "",
+) -> Response:
     check_csrf(session, csrf_token)
     if not note.strip():
         raise ApiError(422, "Resolving an alert needs a note saying what was done; write one and send the form again.")
     body = ResolveIn(note=note.strip())
-    routes_alerts.resolve(alert_id=alert_id, officer=session.officer, db=db, clients=clients_of(request),
-                          body=body)
+    routes_alerts.resolve(alert_id=alert_id, officer=session.officer, db=db, clients=clients_of(request), body=body)
     return _back(next, "resolved")

@@ -25,11 +25,13 @@ router = APIRouter()
 PAGE_SIZE = 25
 _CASE_ID = re.compile(CASE_ID_PATTERN)
 RECORDED = "once it is recorded; reload in a few seconds."
-NOTICES = {"note": f"Note added. It appears in the notes and timeline {RECORDED}",
-           "assigned": f"Case assigned. The case shows it {RECORDED}",
-           "referred": f"Referral made. The case shows it {RECORDED}",
-           "acknowledged": f"Alert acknowledged. The case shows the change {RECORDED}",
-           "resolved": f"Alert resolved. The case shows the change {RECORDED}"}
+NOTICES = {
+    "note": f"Note added. It appears in the notes and timeline {RECORDED}",
+    "assigned": f"Case assigned. The case shows it {RECORDED}",
+    "referred": f"Referral made. The case shows it {RECORDED}",
+    "acknowledged": f"Alert acknowledged. The case shows the change {RECORDED}",
+    "resolved": f"Alert resolved. The case shows the change {RECORDED}",
+}
 Text = Annotated[str, Form(max_length=4000)]
 SUPPORTS_ASSIGNED = "assigned_to" in inspect.signature(routes_cases.list_cases).parameters  # SPEC 10
 
@@ -42,9 +44,14 @@ def _case_id(case_id: str) -> str:
 
 @router.get("/cases")
 def cases_list(
-    request: Request, session: Officer, db: ConsoleDb,
-    case_id: Annotated[str | None, Query(max_length=200)] = None, stage: str | None = None,
-    destination: Annotated[str | None, Query(max_length=2)] = None, alerts: bool = False, mine: bool = False,
+    request: Request,
+    session: Officer,
+    db: ConsoleDb,
+    case_id: Annotated[str | None, Query(max_length=200)] = None,
+    stage: str | None = None,
+    destination: Annotated[str | None, Query(max_length=2)] = None,
+    alerts: bool = False,
+    mine: bool = False,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
 ) -> Response:
     problems: list[str] = []
@@ -52,8 +59,10 @@ def cases_list(
         wanted = case_id.strip()
         if _CASE_ID.match(wanted):
             return RedirectResponse(f"{PREFIX}/cases/{wanted}", status_code=303)
-        problems.append(f"{wanted[:64]!r} is not a case id: 4 to 64 letters, digits, '-' or '_', "
-                        "starting with a letter or digit (e.g. IN-2026-000123).")
+        problems.append(
+            f"{wanted[:64]!r} is not a case id: 4 to 64 letters, digits, '-' or '_', "
+            "starting with a letter or digit (e.g. IN-2026-000123)."
+        )
     if stage and stage not in {s.value for s in Stage}:
         problems.append(f"Stage {stage!r} is not one of the choices; pick one from the list.")
         stage = None
@@ -61,15 +70,28 @@ def cases_list(
     if destination and destination not in COUNTRY_CODES:
         problems.append(f"Destination {destination!r} is not an ISO country code (two letters, e.g. SA).")
         destination = None
-    arguments = dict(officer=session.officer, db=db, stage=Stage(stage) if stage else None,
-                     destination_country=destination, origin_region=None, has_open_alerts=True if alerts else None,
-                     min_severity=None, limit=PAGE_SIZE, cursor=cursor or None)
+    arguments = dict(
+        officer=session.officer,
+        db=db,
+        stage=Stage(stage) if stage else None,
+        destination_country=destination,
+        origin_region=None,
+        has_open_alerts=True if alerts else None,
+        min_severity=None,
+        limit=PAGE_SIZE,
+        cursor=cursor or None,
+    )
     if SUPPORTS_ASSIGNED:
         arguments["assigned_to"] = "me" if mine else None
     page = call(routes_cases.list_cases, **arguments)
     filters = {"stage": stage, "destination": destination, "alerts": alerts, "mine": mine}
     return render(
-        request, "cases.html", cases=page["items"], filters=filters, problems=problems, session=session,
+        request,
+        "cases.html",
+        cases=page["items"],
+        filters=filters,
+        problems=problems,
+        session=session,
         supports_assigned=SUPPORTS_ASSIGNED,
         next_page=with_query(f"{PREFIX}/cases", **filters, cursor=page["next_cursor"]) if page["next_cursor"] else None,
         first_page=with_query(f"{PREFIX}/cases", **filters) if cursor else None,
@@ -81,27 +103,52 @@ def case_page(request: Request, case_id: str, session: Officer, db: ConsoleDb, n
     case_id = _case_id(case_id)
     case = call(routes_cases.read_case, case_id=case_id, officer=session.officer, db=db)
     events = call(routes_cases.read_timeline, case_id=case_id, officer=session.officer, db=db)["events"]
-    timeline = [{"day": sentences.day(e["occurred_at"]), "text": sentences.describe(e["event_type"], e["payload"]),
-                 "line": sentences.line(e), "event_type": e["event_type"]} for e in events]
-    notes = [{"day": sentences.day(e["occurred_at"]), "officer_id": e["payload"].get("officer_id"),
-              "text": e["payload"].get("text")} for e in events if e["event_type"] == "case.note_added"]
+    timeline = [
+        {
+            "day": sentences.day(e["occurred_at"]),
+            "text": sentences.describe(e["event_type"], e["payload"]),
+            "line": sentences.line(e),
+            "event_type": e["event_type"],
+        }
+        for e in events
+    ]
+    notes = [
+        {
+            "day": sentences.day(e["occurred_at"]),
+            "officer_id": e["payload"].get("officer_id"),
+            "text": e["payload"].get("text"),
+        }
+        for e in events
+        if e["event_type"] == "case.note_added"
+    ]
     parent = request.app.state.parent
-    return render(request, "case.html", case=case, timeline=timeline, notes=notes, referrals=case.get("referrals"),
-                  here=f"{PREFIX}/cases/{case_id}", notice=NOTICES.get(notice or ""), session=session,
-                  can_assign=later_routes.endpoint(parent, *later_routes.ASSIGN) is not None,
-                  can_refer=later_routes.endpoint(parent, *later_routes.REFER) is not None,
-                  referral_services=later_routes.REFERRAL_SERVICES)
+    return render(
+        request,
+        "case.html",
+        case=case,
+        timeline=timeline,
+        notes=notes,
+        referrals=case.get("referrals"),
+        here=f"{PREFIX}/cases/{case_id}",
+        notice=NOTICES.get(notice or ""),
+        session=session,
+        can_assign=later_routes.endpoint(parent, *later_routes.ASSIGN) is not None,
+        can_refer=later_routes.endpoint(parent, *later_routes.REFER) is not None,
+        referral_services=later_routes.REFERRAL_SERVICES,
+    )
 
 
 @router.post("/cases/{case_id}/notes")
-def add_note(request: Request, case_id: str, session: Officer, db: ConsoleDb,
-             csrf_token: Text = "", text: Text = "") -> Response:
+def add_note(
+    request: Request, case_id: str, session: Officer, db: ConsoleDb, csrf_token: Text = "", text: Text = ""
+) -> Response:
     check_csrf(session, csrf_token)
     case_id = _case_id(case_id)
     if not text.strip():
         raise ApiError(422, "The note is empty; write something and send the form again.")
-    routes_cases.add_note(case_id=case_id, body=NoteIn(text=text.strip()), officer=session.officer, db=db,
-                          clients=clients_of(request))
+    routes_cases.add_note(
+        case_id=case_id, body=NoteIn(text=text.strip()), officer=session.officer, db=db, clients=clients_of(request)
+    )
     return RedirectResponse(f"{PREFIX}/cases/{case_id}?notice=note", status_code=303)
 
 
@@ -110,25 +157,49 @@ def _case_work(request: Request, route: tuple[str, str], case_id: str, session, 
     function = later_routes.endpoint(request.app.state.parent, *route)
     if function is None:
         raise ApiError(404, "this server does not offer that yet")
-    later_routes.invoke(function, body, case_id=case_id, officer=session.officer, db=db, clients=clients_of(request),
-                        request=request, idempotency_key=None)
+    later_routes.invoke(
+        function,
+        body,
+        case_id=case_id,
+        officer=session.officer,
+        db=db,
+        clients=clients_of(request),
+        request=request,
+        idempotency_key=None,
+    )
 
 
 @router.post("/cases/{case_id}/assign")
-def assign(request: Request, case_id: str, session: Officer, db: ConsoleDb,
-           csrf_token: Text = "", officer_id: Text = "") -> Response:
+def assign(
+    request: Request, case_id: str, session: Officer, db: ConsoleDb, csrf_token: Text = "", officer_id: Text = ""
+) -> Response:
     check_csrf(session, csrf_token)
     case_id = _case_id(case_id)
-    _case_work(request, later_routes.ASSIGN, case_id, session, db,
-               {"officer_id": officer_id.strip() or session.officer.id})
+    _case_work(
+        request, later_routes.ASSIGN, case_id, session, db, {"officer_id": officer_id.strip() or session.officer.id}
+    )
     return RedirectResponse(f"{PREFIX}/cases/{case_id}?notice=assigned", status_code=303)
 
 
 @router.post("/cases/{case_id}/referrals")
-def refer(request: Request, case_id: str, session: Officer, db: ConsoleDb, csrf_token: Text = "",
-          service: Text = "", to_agency_id: Text = "", note: Text = "") -> Response:
+def refer(
+    request: Request,
+    case_id: str,
+    session: Officer,
+    db: ConsoleDb,
+    csrf_token: Text = "",
+    service: Text = "",
+    to_agency_id: Text = "",
+    note: Text = "",
+) -> Response:
     check_csrf(session, csrf_token)
     case_id = _case_id(case_id)
-    _case_work(request, later_routes.REFER, case_id, session, db,
-               {"service": service, "to_agency_id": to_agency_id.strip(), "note": note.strip()})
+    _case_work(
+        request,
+        later_routes.REFER,
+        case_id,
+        session,
+        db,
+        {"service": service, "to_agency_id": to_agency_id.strip(), "note": note.strip()},
+    )
     return RedirectResponse(f"{PREFIX}/cases/{case_id}?notice=referred", status_code=303)

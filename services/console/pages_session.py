@@ -49,18 +49,30 @@ def sign_in_page(request: Request, next: str = "") -> Response:
 
 
 @router.post("/sign-in")
-def sign_in(request: Request, db: ConsoleDb, token: FormText = "", csrf_token: FormText = "",
-            next: FormText = "") -> Response:
+def sign_in(
+    request: Request, db: ConsoleDb, token: FormText = "", csrf_token: FormText = "", next: FormText = ""
+) -> Response:
     expected = request.cookies.get(SIGN_IN_COOKIE, "")
     if not expected or not hmac.compare_digest(expected.encode(), csrf_token.encode()):
-        return _sign_in_page(request, 400, "The sign-in form had expired or your browser refused its cookie. "
-                                           "Allow cookies for this site and sign in again.", safe_next(next, ""))
+        return _sign_in_page(
+            request,
+            400,
+            "The sign-in form had expired or your browser refused its cookie. "
+            "Allow cookies for this site and sign in again.",
+            safe_next(next, ""),
+        )
     clients = clients_of(request)
     try:
         officer = current_officer(db, clients, HTTPAuthorizationCredentials(scheme="Bearer", credentials=token.strip()))
     except ApiError as error:
-        message = ("That officer token is not valid (unknown or disabled). Check you copied all of it, "
-                   "or ask an administrator for a new one.") if error.status == 401 else error.message
+        message = (
+            (
+                "That officer token is not valid (unknown or disabled). Check you copied all of it, "
+                "or ask an administrator for a new one."
+            )
+            if error.status == 401
+            else error.message
+        )
         return _sign_in_page(request, error.status, message, safe_next(next, ""))
     hours = clients.settings.console_session_hours
     cookie = open_session(db, clients.settings.secret_key, officer.id, hours)

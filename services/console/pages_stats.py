@@ -15,8 +15,8 @@ from fastapi.responses import Response
 from services.console import later_routes
 from services.console.names import STAGES
 from services.console.web import ConsoleDb, Officer, call, render
-from services.web import ApiError
 from services.query import routes_stats
+from services.web import ApiError
 
 router = APIRouter()
 CHART_WIDTH = 300  # SVG user units; the chart scales to the column it sits in
@@ -45,8 +45,16 @@ def headcount_rows(items: list[dict]) -> list[dict]:
 def skill_rows(items: list[dict]) -> list[dict]:
     """Each (occupation, destination) with bar widths for supply, demand and deployed on one scale."""
     largest = max((max(i["job_ready"], i["offers_365d"], i["deployed"]) for i in items), default=0) or 1
-    return [{**item, "bars": [{"name": name, "value": item[name], "width": round(CHART_WIDTH * item[name] / largest, 2)}
-                              for name in ("job_ready", "offers_365d", "deployed")]} for item in items]
+    return [
+        {
+            **item,
+            "bars": [
+                {"name": name, "value": item[name], "width": round(CHART_WIDTH * item[name] / largest, 2)}
+                for name in ("job_ready", "offers_365d", "deployed")
+            ],
+        }
+        for item in items
+    ]
 
 
 @router.get("/headcount")
@@ -62,8 +70,14 @@ def skills(request: Request, session: Officer, db: ConsoleDb) -> Response:
 
 
 @router.get("/scorecards/{kind}")
-def scorecards(request: Request, kind: str, session: Officer, db: ConsoleDb,
-               destination: str | None = None, min_placements: int | None = None) -> Response:
+def scorecards(
+    request: Request,
+    kind: str,
+    session: Officer,
+    db: ConsoleDb,
+    destination: str | None = None,
+    min_placements: int | None = None,
+) -> Response:
     """Employer and recruiting-agent scorecards (SPEC 12), through the API's own routes once it has them."""
     route = later_routes.SCORECARDS.get(kind)
     function = later_routes.endpoint(request.app.state.parent, *route) if route else None
@@ -72,9 +86,17 @@ def scorecards(request: Request, kind: str, session: Officer, db: ConsoleDb,
     destination = (destination or "").upper() or None
     if destination is not None and (len(destination) != 2 or not destination.isalpha()):
         raise ApiError(422, f"destination {destination!r} is not an ISO country code (two letters, e.g. SA)")
-    answer = later_routes.invoke(function, officer=session.officer, db=db, destination_country=destination,
-                                 min_placements=min_placements)
+    answer = later_routes.invoke(
+        function, officer=session.officer, db=db, destination_country=destination, min_placements=min_placements
+    )
     items = answer.get("items", []) if isinstance(answer, dict) else answer
     columns = list(items[0]) if items else []
-    return render(request, "scorecards.html", kind=kind, items=items, columns=columns, session=session,
-                  filters={"destination": destination, "min_placements": min_placements})
+    return render(
+        request,
+        "scorecards.html",
+        kind=kind,
+        items=items,
+        columns=columns,
+        session=session,
+        filters={"destination": destination, "min_placements": min_placements},
+    )

@@ -52,9 +52,11 @@ def _with_text(sentence: str, text: Any) -> str:
 
 
 def _job_offer(payload: Payload) -> str:
-    return (f"Job offer from {payload.get('employer_name')} ({payload.get('destination_country')}), "
-            f"{money(payload.get('monthly_wage'))} a month for {months(payload.get('contract_months'))}, "
-            f"through agent {payload.get('recruiting_agent_id')}")
+    return (
+        f"Job offer from {payload.get('employer_name')} ({payload.get('destination_country')}), "
+        f"{money(payload.get('monthly_wage'))} a month for {months(payload.get('contract_months'))}, "
+        f"through agent {payload.get('recruiting_agent_id')}"
+    )
 
 
 def _field(template: str, **formatters: Callable[[Any], str]) -> Callable[[Payload], str]:
@@ -63,8 +65,9 @@ def _field(template: str, **formatters: Callable[[Any], str]) -> Callable[[Paylo
 
     def sentence(payload: Payload) -> str:
         values = {name: payload.get(name) for name in _names(template)}
-        return template.format(**{name: formatters[name](value) if name in formatters else value
-                                  for name, value in values.items()})
+        return template.format(
+            **{name: formatters[name](value) if name in formatters else value for name, value in values.items()}
+        )
 
     return sentence
 
@@ -87,20 +90,23 @@ COUNTRY = {"destination_country": country_name, "nationality": country_name}
 OCCUPATION = {"occupation_code": occupation_name}
 SENTENCES: dict[str, Callable[[Payload], str]] = {
     "migrant.registered": _field("Registered in {origin_region}, {nationality}", **COUNTRY),
-    "skilling.assessed": _field("Assessed as {occupation_code}, level {level}: {result}", **OCCUPATION,
-                                result=_passed),
-    "skilling.training_enrolled": _field("Enrolled in training {programme_id} for {occupation_code}, "
-                                         "starting {start_date}", **OCCUPATION),
+    "skilling.assessed": _field("Assessed as {occupation_code}, level {level}: {result}", **OCCUPATION, result=_passed),
+    "skilling.training_enrolled": _field(
+        "Enrolled in training {programme_id} for {occupation_code}, starting {start_date}", **OCCUPATION
+    ),
     "skilling.training_completed": _field("Training {programme_id} {outcome}", outcome=words),
     "skilling.certified": _field("Certified as {occupation_code}, level {level}, by {issuer}", **OCCUPATION),
     "recruitment.job_offer_made": _job_offer,
-    "recruitment.contract_signed": _field("Contract {contract_id} signed with employer {employer_id}, "
-                                          "{monthly_wage} a month for {contract_months}",
-                                          monthly_wage=money, contract_months=months),
+    "recruitment.contract_signed": _field(
+        "Contract {contract_id} signed with employer {employer_id}, {monthly_wage} a month for {contract_months}",
+        monthly_wage=money,
+        contract_months=months,
+    ),
     "recruitment.fee_paid": _field("Recruitment fee of {amount} paid by the {paid_by} ({purpose})", amount=money),
     "recruitment.orientation_completed": _field("Pre-departure orientation completed with {provider_id}"),
-    "recruitment.emigration_clearance_granted": _field("Emigration clearance granted for {destination_country}",
-                                                       **COUNTRY),
+    "recruitment.emigration_clearance_granted": _field(
+        "Emigration clearance granted for {destination_country}", **COUNTRY
+    ),
     "recruitment.visa_issued": _field("Visa issued for {destination_country}, valid until {valid_until}", **COUNTRY),
     "recruitment.insurance_issued": _field("Insurance issued by {insurer}, valid until {valid_until}"),
     "deployment.departed": _field("Departed for {destination_country}", **COUNTRY),
@@ -112,8 +118,9 @@ SENTENCES: dict[str, Callable[[Payload], str]] = {
     "deployment.grievance_filed": _told("Grievance filed: {category}", "description", category=words),
     "deployment.incident_reported": _told("Incident reported: {category}", "description", category=words),
     "deployment.distress_reported": _told("Distress reported by {channel}", "description"),
-    "deployment.assistance_provided": _field("{kind} assistance provided by {provider}",
-                                             kind=lambda kind: words(kind).capitalize()),
+    "deployment.assistance_provided": _field(
+        "{kind} assistance provided by {provider}", kind=lambda kind: words(kind).capitalize()
+    ),
     "return.contract_ended": _field("Contract {contract_id} ended: {reason}", reason=words),
     "return.returned": _field("Returned home ({reason})", reason=words),
     "return.reintegration_support_provided": _field("Reintegration support: {kind}", kind=words),
@@ -122,16 +129,20 @@ SENTENCES: dict[str, Callable[[Payload], str]] = {
     "case.alert_acknowledged": _told("Alert {alert_id} acknowledged by {officer_id}", "note"),
     "case.alert_resolved": _told("Alert {alert_id} resolved by {officer_id}", "note"),
     "case.assigned": _field("Assigned to officer {officer_id} by {assigned_by}"),
-    "case.referral_made": _told("Referred for {service} to {to_agency_id} by officer {officer_id}", "note",
-                                service=words),
+    "case.referral_made": _told(
+        "Referred for {service} to {to_agency_id} by officer {officer_id}", "note", service=words
+    ),
     "case.alert_escalated": _field("Alert {alert_id} escalated: not acknowledged in time"),
     "referral.accepted": _field("Referral {referral_id} accepted"),
     "referral.declined": _field("Referral {referral_id} declined: {reason}"),
     "referral.completed": _field("Referral {referral_id} completed: {outcome}"),
-    "case.time_alert_raised": _field("{code} alert raised by the time rules",
-                                     code=lambda code: words(code).capitalize()),
-    "migrant.consent_changed": _field("Consent to share identity data {data_sharing}",
-                                      data_sharing=lambda sharing: "given" if sharing else "withdrawn"),
+    "case.time_alert_raised": _field(
+        "{code} alert raised by the time rules", code=lambda code: words(code).capitalize()
+    ),
+    "migrant.consent_changed": _field(
+        "Consent to share identity data {data_sharing}",
+        data_sharing=lambda sharing: "given" if sharing else "withdrawn",
+    ),
     "case.erasure_requested": _field("Personal data erased at the request of {officer_id} ({reason})"),
     # About a party, not a case (SPEC 12): never in a case's timeline; named for completeness.
     "watchlist.entry_added": _field("Watchlist entry added for {party_id}"),

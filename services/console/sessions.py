@@ -39,10 +39,9 @@ class SignedIn:
         return bool(submitted) and hmac.compare_digest(submitted.encode(), self.csrf_token.encode())
 
 
-SESSION_OFFICER = (
-    select(officers.c.id, officers.c.role, officers.c.scopes, officers.c.disabled, sessions.c.csrf_token)
-    .select_from(sessions.join(officers, officers.c.id == sessions.c.officer_id))
-)
+SESSION_OFFICER = select(
+    officers.c.id, officers.c.role, officers.c.scopes, officers.c.disabled, sessions.c.csrf_token
+).select_from(sessions.join(officers, officers.c.id == sessions.c.officer_id))
 
 
 def open_session(db: Session, secret_key: str, officer_id: str, hours: float, now: datetime | None = None) -> str:
@@ -50,10 +49,15 @@ def open_session(db: Session, secret_key: str, officer_id: str, hours: float, no
     now = now or datetime.now(UTC)
     token = secrets.token_urlsafe(32)
     db.execute(delete(sessions).where(sessions.c.expires_at <= now))
-    db.execute(insert(sessions).values(
-        token_hash=hash_secret(secret_key, token), officer_id=officer_id, csrf_token=secrets.token_urlsafe(32),
-        created_at=now, expires_at=now + timedelta(hours=hours),
-    ))
+    db.execute(
+        insert(sessions).values(
+            token_hash=hash_secret(secret_key, token),
+            officer_id=officer_id,
+            csrf_token=secrets.token_urlsafe(32),
+            created_at=now,
+            expires_at=now + timedelta(hours=hours),
+        )
+    )
     return token
 
 
@@ -62,8 +66,9 @@ def signed_in(db: Session, secret_key: str, token: str | None, now: datetime | N
     if not token or len(token) > 128:
         return None
     now = now or datetime.now(UTC)
-    row = db.execute(SESSION_OFFICER.where(sessions.c.token_hash == hash_secret(secret_key, token),
-                                           sessions.c.expires_at > now)).first()
+    row = db.execute(
+        SESSION_OFFICER.where(sessions.c.token_hash == hash_secret(secret_key, token), sessions.c.expires_at > now)
+    ).first()
     if row is None or row.disabled:
         return None
     try:

@@ -41,11 +41,23 @@ class BadForm(Exception):
 def _environment() -> Environment:
     # auto_reload off: templates ship with the package and never change under a running service,
     # so no page pays a stat() per template it uses.
-    env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
-                      trim_blocks=True, lstrip_blocks=True, auto_reload=False)
-    env.globals.update(prefix=PREFIX, country=names.country_name, occupation=names.occupation_name,
-                       stage_label=names.stage_label, stages=names.STAGES, day=sentences.day,
-                       money=sentences.money, words=sentences.words)
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    env.globals.update(
+        prefix=PREFIX,
+        country=names.country_name,
+        occupation=names.occupation_name,
+        stage_label=names.stage_label,
+        stages=names.STAGES,
+        day=sentences.day,
+        money=sentences.money,
+        words=sentences.words,
+    )
     env.filters["when"] = lambda moment: sentences.day(moment) if moment else "—"
     return env
 
@@ -53,8 +65,9 @@ def _environment() -> Environment:
 TEMPLATES = _environment()
 
 
-def render(request: Request, template: str, status: int = 200, headers: dict[str, str] | None = None,
-           **context: Any) -> HTMLResponse:
+def render(
+    request: Request, template: str, status: int = 200, headers: dict[str, str] | None = None, **context: Any
+) -> HTMLResponse:
     parent = request.app.state.parent
     scorecards = [kind for kind, route in SCORECARDS.items() if endpoint(parent, *route) is not None]
     html = TEMPLATES.get_template(template).render(request=request, scorecards=scorecards, **context)

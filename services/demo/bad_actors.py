@@ -26,8 +26,14 @@ AGENT_TRAITS = frozenset({"migrant_paid_fee", "contract_substitution", "abuse"})
 WATCHLIST_NAMESPACE = UUID("0c5a8f1e-7d2b-4e6a-9b3c-1f2e3d4c5b6a")
 
 
-def _pick(case_id: str, salt: str, drawn: int, bad: tuple[int, ...], traits: set[str] | frozenset[str],
-          steering: frozenset[str]) -> int:
+def _pick(
+    case_id: str,
+    salt: str,
+    drawn: int,
+    bad: tuple[int, ...],
+    traits: set[str] | frozenset[str],
+    steering: frozenset[str],
+) -> int:
     if not traits & steering:
         return drawn
     digest = int.from_bytes(hashlib.sha256(f"{case_id}/{salt}".encode()).digest()[:4], "big")
@@ -59,8 +65,14 @@ def watchlisting(tag: str, occurred_at: str) -> dict:
     """The demo emigration authority's watchlist entry (publisher form), one per demo run."""
     return {
         "event_id": str(uuid5(WATCHLIST_NAMESPACE, f"{tag}/{WATCHLISTED_EMPLOYER}")),
-        "event_type": "watchlist.entry_added", "schema_version": 1, "case_id": WATCHLISTED_EMPLOYER,
-        "occurred_at": occurred_at, "correlation_id": None,
-        "payload": {"party_kind": "employer", "party_id": WATCHLISTED_EMPLOYER,
-                    "reason": "Passports withheld and wages unpaid, found by a labour inspection."},
+        "event_type": "watchlist.entry_added",
+        "schema_version": 1,
+        "case_id": WATCHLISTED_EMPLOYER,
+        "occurred_at": occurred_at,
+        "correlation_id": None,
+        "payload": {
+            "party_kind": "employer",
+            "party_id": WATCHLISTED_EMPLOYER,
+            "reason": "Passports withheld and wages unpaid, found by a labour inspection.",
+        },
     }

@@ -32,13 +32,21 @@ STAGES = ("registered", "skilling", "job_ready", "recruiting", "cleared", "deplo
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    demo = sub.add_parser("demo", help="publish N realistic synthetic journeys through the gateway, then summarise the views")
+    demo = sub.add_parser(
+        "demo", help="publish N realistic synthetic journeys through the gateway, then summarise the views"
+    )
     demo.add_argument("--migrants", type=_positive, required=True, help="how many journeys to publish")
     demo.add_argument("--gateway-url", help="default: where `passage up` serves it (var/demo-credentials.json)")
     demo.add_argument("--query-url", help="default: where `passage up` serves it (var/demo-credentials.json)")
-    demo.add_argument("--seed", type=int, help="the same seed gives the same journeys (republishing changes nothing); default random")
-    demo.add_argument("--timeout", type=float, default=180.0,
-                      help="give up when the views make no progress for this many seconds (default 180)")
+    demo.add_argument(
+        "--seed", type=int, help="the same seed gives the same journeys (republishing changes nothing); default random"
+    )
+    demo.add_argument(
+        "--timeout",
+        type=float,
+        default=180.0,
+        help="give up when the views make no progress for this many seconds (default 180)",
+    )
     demo.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     demo.set_defaults(func=_demo)
 
@@ -68,8 +76,10 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     seed = args.seed if args.seed is not None else secrets.randbelow(10**6)
     query = QueryApi(query_url, creds.supervisor_token)
     # Generous timeout: the gateway answers 503 itself when Kafka does not acknowledge in time.
-    clients = {agency: PassageClient(gateway_url, key, retries=6, timeout=max(60.0, 3 * settings.publish_timeout_s))
-               for agency, key in creds.keys_by_agency().items()}
+    clients = {
+        agency: PassageClient(gateway_url, key, retries=6, timeout=max(60.0, 3 * settings.publish_timeout_s))
+        for agency, key in creds.keys_by_agency().items()
+    }
     expected: dict[str, int] = {}
     progress = tqdm(total=args.migrants, unit="migrant", desc="publishing", file=sys.stderr, disable=None)
     published = 0
@@ -84,18 +94,24 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     try:
         # Before the journeys, so the watchlisted employer's offers are recorded after the entry.
         clients[credentials.agency_id("emigration_authority")].publish(
-            bad_actors.watchlisting(run_tag(seed), datetime.now(UTC).isoformat()))
-        journeys = iter_journeys(args.migrants, seed=seed, now=datetime.now(UTC),
-                                 clearance_required=settings.clearance_required_set)
+            bad_actors.watchlisting(run_tag(seed), datetime.now(UTC).isoformat())
+        )
+        journeys = iter_journeys(
+            args.migrants, seed=seed, now=datetime.now(UTC), clearance_required=settings.clearance_required_set
+        )
         while chunk := list(itertools.islice(journeys, CHUNK)):
             expected.update((j.case_id, len(j.events)) for j in chunk)
             outcome = publish(waves(chunk), lambda b: clients[b.agency_id].publish_batch(b.events), counted)
             if outcome.rejected:
-                raise CommandError(f"the gateway rejected {len(outcome.rejected)} demo events, e.g. {outcome.rejected[0]}")
+                raise CommandError(
+                    f"the gateway rejected {len(outcome.rejected)} demo events, e.g. {outcome.rejected[0]}"
+                )
     except PublishError as error:
         hint = "; restart `passage up` to refresh the demo credentials" if error.status_code in (401, 403) else ""
-        raise CommandError(f"publishing stopped: {error}{hint}. Rerunning with --seed {seed} is safe "
-                           "(the same events take effect once)") from None
+        raise CommandError(
+            f"publishing stopped: {error}{hint}. Rerunning with --seed {seed} is safe "
+            "(the same events take effect once)"
+        ) from None
     finally:
         progress.close()
         for client in clients.values():
@@ -105,8 +121,12 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
         _wait_for_views(query, expected, args.timeout)
         caught_up_s = time.monotonic() - began - publish_s
         summary = {
-            "seed": seed, "case_ids": f"*-{run_tag(seed)}-*", "migrants": args.migrants, "events": published,
-            "publish_seconds": round(publish_s, 2), "catch_up_seconds": round(caught_up_s, 2),
+            "seed": seed,
+            "case_ids": f"*-{run_tag(seed)}-*",
+            "migrants": args.migrants,
+            "events": published,
+            "publish_seconds": round(publish_s, 2),
+            "catch_up_seconds": round(caught_up_s, 2),
             "events_per_second_published": round(published / publish_s, 1),
             "events_per_second_end_to_end": round(published / (publish_s + caught_up_s), 1),
             "cases_per_stage": dict(query.cases_per_stage()),
@@ -127,8 +147,9 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _case_work(query, creds, gateway_url: str, expected: dict[str, int], seed: int, stall_s: float,
-               settings: Settings) -> dict:
+def _case_work(
+    query, creds, gateway_url: str, expected: dict[str, int], seed: int, stall_s: float, settings: Settings
+) -> dict:
     """SPEC section 10 in the demo (services/demo/casework.py): assign, refer, answer; its summary.
     With short escalation limits (PASSAGE_ACK_HOURS of minutes, as for a live demo) it also waits,
     boundedly, for the sweep to escalate the alerts nobody acknowledged."""
@@ -173,7 +194,8 @@ def _wait_for_views(query, expected: dict[str, int], stall_s: float) -> None:
             elif time.monotonic() > deadline:
                 raise CommandError(
                     f"the views made no progress for {stall_s:.0f}s with {len(pending)} of {len(expected)} cases "
-                    f"behind (e.g. {min(pending)}); check that `passage worker` runs and see its log")
+                    f"behind (e.g. {min(pending)}); check that `passage worker` runs and see its log"
+                )
             time.sleep(max(1.0, time.monotonic() - polled))  # a large demo's poll is itself work for the views
 
 
@@ -188,7 +210,8 @@ def _render(summary: dict, settings: Settings) -> str:
         f"{summary['events_per_second_published']:,.0f} events/s through the gateway.",
         f"The views caught up {summary['catch_up_seconds']:.1f}s later: "
         f"{summary['events_per_second_end_to_end']:,.0f} events/s end to end.",
-        "", "Cases per stage (every case the views hold):",
+        "",
+        "Cases per stage (every case the views hold):",
     ]
     order = [s for s in STAGES if s in stages] + sorted(set(stages) - set(STAGES))
     lines += [f"  {stage:<12}{stages[stage]:>8,}" for stage in order]
@@ -199,16 +222,21 @@ def _render(summary: dict, settings: Settings) -> str:
     work = summary.get("case_work")
     if work is not None:
         referrals = ", ".join(f"{status} {count}" for status, count in work["referrals_by_status"].items()) or "none"
-        lines += ["Case work (SPEC section 10):",
-                  f"  {'cases assigned to the demo supervisor':<40}{work['assigned_cases']:,}",
-                  f"  {'referrals of this run, by status':<40}{referrals}",
-                  f"  {'escalated alerts':<40}{work['escalated_alerts']:,}",
-                  f"  (an alert escalates when still open PASSAGE_ACK_HOURS after Passage recorded it: "
-                  f"{settings.ack_hours}; unanswered referrals raise REFERRAL_STALLED after "
-                  f"{settings.referral_accept_hours:g} h)", ""]
+        lines += [
+            "Case work (SPEC section 10):",
+            f"  {'cases assigned to the demo supervisor':<40}{work['assigned_cases']:,}",
+            f"  {'referrals of this run, by status':<40}{referrals}",
+            f"  {'escalated alerts':<40}{work['escalated_alerts']:,}",
+            f"  (an alert escalates when still open PASSAGE_ACK_HOURS after Passage recorded it: "
+            f"{settings.ack_hours}; unanswered referrals raise REFERRAL_STALLED after "
+            f"{settings.referral_accept_hours:g} h)",
+            "",
+        ]
     lines += _render_accountability(summary)
-    lines.append(f"Time-rule alerts ({', '.join(_text(rule.code) for rule in TIME_RULES)}) are raised by the "
-                 f"worker's sweep every {settings.sweep_interval_s:g}s, so more may appear in a minute.")
+    lines.append(
+        f"Time-rule alerts ({', '.join(_text(rule.code) for rule in TIME_RULES)}) are raised by the "
+        f"worker's sweep every {settings.sweep_interval_s:g}s, so more may appear in a minute."
+    )
     return "\n".join(lines)
 
 
@@ -217,19 +245,30 @@ def _render_accountability(summary: dict) -> list[str]:
     lines.append(f"  {'employer':<12}{'placements':>11}{'abuse':>8}{'wages':>8}{'fees':>8}{'paid %':>8}  watchlisted")
     for card in summary["top_employers_by_abuse"]:
         paid = "-" if card["median_wage_gap"] is None else f"{card['median_wage_gap']:.0f}"
-        lines.append(f"  {card['employer_id']:<12}{card['placements']:>11,}{_rate(card['abuse_per_100']):>8}"
-                     f"{_rate(card['wages_per_100']):>8}{_rate(card['fees_per_100']):>8}{paid:>8}  "
-                     f"{'yes' if card['watchlisted'] else ''}")
-    lines += ["", f"Top five recruiting agents by fees charged to migrants per 100 placements "
-                  f"(at least {TOP_MIN_PLACEMENTS} placements):",
-              f"  {'recruiting agent':<26}{'placements':>11}{'fees':>8}{'contract':>10}{'abuse':>8}"]
+        lines.append(
+            f"  {card['employer_id']:<12}{card['placements']:>11,}{_rate(card['abuse_per_100']):>8}"
+            f"{_rate(card['wages_per_100']):>8}{_rate(card['fees_per_100']):>8}{paid:>8}  "
+            f"{'yes' if card['watchlisted'] else ''}"
+        )
+    lines += [
+        "",
+        f"Top five recruiting agents by fees charged to migrants per 100 placements "
+        f"(at least {TOP_MIN_PLACEMENTS} placements):",
+        f"  {'recruiting agent':<26}{'placements':>11}{'fees':>8}{'contract':>10}{'abuse':>8}",
+    ]
     for card in summary.get("top_agents_by_fees", []):
-        lines.append(f"  {card['recruiting_agent_id']:<26}{card['placements']:>11,}{_rate(card['fees_per_100']):>8}"
-                     f"{_rate(card['contract_per_100']):>10}{_rate(card['abuse_per_100']):>8}")
+        lines.append(
+            f"  {card['recruiting_agent_id']:<26}{card['placements']:>11,}{_rate(card['fees_per_100']):>8}"
+            f"{_rate(card['contract_per_100']):>10}{_rate(card['abuse_per_100']):>8}"
+        )
     statuses = Counter(summary["watchlisted_party_alerts"])
     detail = ", ".join(f"{count:,} {status}" for status, count in sorted(statuses.items())) or "none"
-    lines += ["", f"WATCHLISTED_PARTY alerts raised (the demo emigration authority watchlisted "
-                  f"{summary['watchlisted_employer']} before publishing): {sum(statuses.values()):,} ({detail})", ""]
+    lines += [
+        "",
+        f"WATCHLISTED_PARTY alerts raised (the demo emigration authority watchlisted "
+        f"{summary['watchlisted_employer']} before publishing): {sum(statuses.values()):,} ({detail})",
+        "",
+    ]
     return lines
 
 
@@ -251,8 +290,10 @@ def _issue_credentials(settings: Settings, gateway_url: str, query_url: str):
     try:
         creds, issued = credentials.ensure(settings, engine, gateway_url, query_url)
     except (SQLAlchemyError, credentials.CredentialsError) as error:
-        raise CommandError(f"no (complete) demo credentials at {credentials.path(settings)} and they could not be issued "
-                           f"({str(error).splitlines()[0]}); start Passage with `passage up`, which issues them") from None
+        raise CommandError(
+            f"no (complete) demo credentials at {credentials.path(settings)} and they could not be issued "
+            f"({str(error).splitlines()[0]}); start Passage with `passage up`, which issues them"
+        ) from None
     finally:
         engine.dispose()
     print(f"issued demo credentials ({', '.join(issued)}), saved to {credentials.path(settings)}", file=sys.stderr)

@@ -77,7 +77,9 @@ def load(settings: Settings) -> Credentials | None:
     except FileNotFoundError:
         return None
     except (ValueError, TypeError) as error:
-        raise CredentialsError(f"{path(settings)} is unreadable ({error}); delete it and run `passage up` again") from None
+        raise CredentialsError(
+            f"{path(settings)} is unreadable ({error}); delete it and run `passage up` again"
+        ) from None
 
 
 def ensure(settings: Settings, engine: Engine, gateway_url: str, query_url: str) -> tuple[Credentials, list[str]]:
@@ -95,10 +97,17 @@ def ensure(settings: Settings, engine: Engine, gateway_url: str, query_url: str)
                 issued.append(agency)
         row = session.get(Officer, SUPERVISOR_ID)
         token = known.supervisor_token
-        if not (token and row and row.role == "supervisor" and row.scopes == ["*"] and not row.disabled
-                and _matches(settings, token, row.token_hash)):
-            known.supervisor_token = _last_line(settings,
-                ["officer", "add", "--id", SUPERVISOR_ID, "--role", "supervisor", "--scope", "*"])
+        if not (
+            token
+            and row
+            and row.role == "supervisor"
+            and row.scopes == ["*"]
+            and not row.disabled
+            and _matches(settings, token, row.token_hash)
+        ):
+            known.supervisor_token = _last_line(
+                settings, ["officer", "add", "--id", SUPERVISOR_ID, "--role", "supervisor", "--scope", "*"]
+            )
             issued.append(SUPERVISOR_ID)
     known.gateway_url, known.query_url = gateway_url, query_url
     save(settings, known)

@@ -14,9 +14,12 @@ def register(s: Story, by: str) -> None:
     female = s.chance(s.occupation.female_share)
     born = s.t - timedelta(days=rng.uniform(21, 45) * 365.25)
     payload = {
-        "given_name": rng.choice(o.female_names if female else o.male_names), "family_name": rng.choice(o.family_names),
-        "date_of_birth": day(born), "sex": "female" if female else "male",
-        "nationality": o.code, "origin_region": rng.choice(o.regions),
+        "given_name": rng.choice(o.female_names if female else o.male_names),
+        "family_name": rng.choice(o.family_names),
+        "date_of_birth": day(born),
+        "sex": "female" if female else "male",
+        "nationality": o.code,
+        "origin_region": rng.choice(o.regions),
         "consent": {"data_sharing": s.chance(0.95)},
     }
     if s.chance(0.8):
@@ -34,25 +37,41 @@ def skill(s: Story) -> None:
     rng, code = s.rng, s.occupation.code
     s.wait(3, 20)
     passed = s.chance(0.9)
-    s.emit("skilling_body", "skilling.assessed",
-           {"occupation_code": code, "level": rng.randint(2, 5), "result": "pass" if passed else "fail"})
+    s.emit(
+        "skilling_body",
+        "skilling.assessed",
+        {"occupation_code": code, "level": rng.randint(2, 5), "result": "pass" if passed else "fail"},
+    )
     if not passed and s.chance(0.6):
         raise Ended  # did not try again
     programme = f"{s.origin.code}-PRG-{code}-{rng.randint(1, 9)}"
     s.wait(7, 30)
-    s.emit("skilling_body", "skilling.training_enrolled", {
-        "programme_id": programme, "provider_id": f"{s.origin.code}-TP-{rng.randint(1, 40):03d}",
-        "occupation_code": code, "start_date": day(s.t + timedelta(days=rng.randint(3, 14))),
-    })
+    s.emit(
+        "skilling_body",
+        "skilling.training_enrolled",
+        {
+            "programme_id": programme,
+            "provider_id": f"{s.origin.code}-TP-{rng.randint(1, 40):03d}",
+            "occupation_code": code,
+            "start_date": day(s.t + timedelta(days=rng.randint(3, 14))),
+        },
+    )
     s.wait(21, 90)
     completed = s.chance(0.93)
-    s.emit("skilling_body", "skilling.training_completed",
-           {"programme_id": programme, "occupation_code": code, "outcome": "completed" if completed else "dropped"})
+    s.emit(
+        "skilling_body",
+        "skilling.training_completed",
+        {"programme_id": programme, "occupation_code": code, "outcome": "completed" if completed else "dropped"},
+    )
     if not completed:
         raise Ended
     s.wait(3, 14)
-    certificate = {"certificate_id": f"{s.origin.code}-CERT-{rng.randrange(10**7, 10**8)}", "occupation_code": code,
-                   "level": rng.randint(3, 6), "issuer": s.origin.skills_body}
+    certificate = {
+        "certificate_id": f"{s.origin.code}-CERT-{rng.randrange(10**7, 10**8)}",
+        "occupation_code": code,
+        "level": rng.randint(3, 6),
+        "issuer": s.origin.skills_body,
+    }
     if s.chance(0.5):
         certificate["recognized_in"] = sorted(rng.sample(list(s.origin.destinations), 2))
     s.emit("skilling_body", "skilling.certified", certificate)
@@ -72,12 +91,21 @@ def recruit(s: Story, p: Placement) -> bool:
     if p.number == 1:
         s.agent = bad_actors.recruiting_agent(s.case_id, p.number, drawn, s.traits)
     agent = s.agent
-    s.emit("recruiting_agent", "recruitment.job_offer_made", {
-        "offer_id": p.offer_id, "employer_id": p.employer_id, "employer_name": p.employer_name,
-        "destination_country": p.destination, "occupation_code": p.occupation.code,
-        "monthly_wage": s.money(p.offered_wage, p.currency), "contract_months": p.offered_months,
-        "recruiting_agent_id": agent,
-    }, trait="remigration" if p.number > 1 else None)
+    s.emit(
+        "recruiting_agent",
+        "recruitment.job_offer_made",
+        {
+            "offer_id": p.offer_id,
+            "employer_id": p.employer_id,
+            "employer_name": p.employer_name,
+            "destination_country": p.destination,
+            "occupation_code": p.occupation.code,
+            "monthly_wage": s.money(p.offered_wage, p.currency),
+            "contract_months": p.offered_months,
+            "recruiting_agent_id": agent,
+        },
+        trait="remigration" if p.number > 1 else None,
+    )
     substituted = "contract_substitution" in s.traits and s.chance(0.7)
     if substituted:  # signed on less than was offered, or for a different term
         if s.chance(0.7):
@@ -85,32 +113,56 @@ def recruit(s: Story, p: Placement) -> bool:
         else:
             p.months = rng.choice([m for m in (12, 24, 36) if m != p.offered_months])
     s.wait(5, 21)
-    s.emit("recruiting_agent", "recruitment.contract_signed", {
-        "offer_id": p.offer_id, "contract_id": p.contract_id, "employer_id": p.employer_id,
-        "monthly_wage": s.money(p.wage, p.currency), "contract_months": p.months,
-    }, trait="contract_substitution" if substituted else None)
+    s.emit(
+        "recruiting_agent",
+        "recruitment.contract_signed",
+        {
+            "offer_id": p.offer_id,
+            "contract_id": p.contract_id,
+            "employer_id": p.employer_id,
+            "monthly_wage": s.money(p.wage, p.currency),
+            "contract_months": p.months,
+        },
+        trait="contract_substitution" if substituted else None,
+    )
     _fee(s, p)
     if s.chance(0.85):
         s.wait(3, 18)
-        s.emit("recruiting_agent", "recruitment.orientation_completed",
-               {"provider_id": f"{s.origin.code}-PDO-{rng.randint(1, 12):02d}"})
+        s.emit(
+            "recruiting_agent",
+            "recruitment.orientation_completed",
+            {"provider_id": f"{s.origin.code}-PDO-{rng.randint(1, 12):02d}"},
+        )
     s.wait(7, 28)
     # Visa and insurance cover the whole contract with a margin, so they never lapse mid-contract.
     valid_until = day(s.t + timedelta(days=60) + p.months * MONTH + timedelta(days=rng.randint(60, 120)))
-    s.emit("mission", "recruitment.visa_issued", {
-        "visa_number": f"V{p.destination}{rng.randrange(10**8, 10**9)}", "destination_country": p.destination,
-        "valid_until": valid_until,
-    })
+    s.emit(
+        "mission",
+        "recruitment.visa_issued",
+        {
+            "visa_number": f"V{p.destination}{rng.randrange(10**8, 10**9)}",
+            "destination_country": p.destination,
+            "valid_until": valid_until,
+        },
+    )
     s.wait(0, 5)
-    s.emit("insurer", "recruitment.insurance_issued", {
-        "policy_id": f"POL-{s.origin.code}-{rng.randrange(10**7, 10**8)}",
-        "insurer": f"{s.origin.code} Overseas Workers Welfare Insurance", "valid_until": valid_until,
-    })
+    s.emit(
+        "insurer",
+        "recruitment.insurance_issued",
+        {
+            "policy_id": f"POL-{s.origin.code}-{rng.randrange(10**7, 10**8)}",
+            "insurer": f"{s.origin.code} Overseas Workers Welfare Insurance",
+            "valid_until": valid_until,
+        },
+    )
     needs_clearance = p.destination in s.clearance_required
     if needs_clearance and "departed_without_clearance" not in s.traits:
         s.wait(2, 10)
-        s.emit("emigration_authority", "recruitment.emigration_clearance_granted",
-               {"clearance_id": f"EC-{s.origin.code}-{rng.randrange(10**8, 10**9)}", "destination_country": p.destination})
+        s.emit(
+            "emigration_authority",
+            "recruitment.emigration_clearance_granted",
+            {"clearance_id": f"EC-{s.origin.code}-{rng.randrange(10**8, 10**9)}", "destination_country": p.destination},
+        )
     return needs_clearance and "departed_without_clearance" in s.traits
 
 
@@ -119,13 +171,25 @@ def _fee(s: Story, p: Placement) -> None:
     if "migrant_paid_fee" in s.traits and p.number == 1:
         s.wait(0, 10)
         amount = rng.uniform(600, 3500) * s.origin.usd_rate
-        s.emit("recruiting_agent", "recruitment.fee_paid", {
-            "amount": s.money(amount, s.origin.currency), "paid_by": "migrant", "purpose": rng.choice(w.FEE_PURPOSES),
-        }, trait="migrant_paid_fee")
+        s.emit(
+            "recruiting_agent",
+            "recruitment.fee_paid",
+            {
+                "amount": s.money(amount, s.origin.currency),
+                "paid_by": "migrant",
+                "purpose": rng.choice(w.FEE_PURPOSES),
+            },
+            trait="migrant_paid_fee",
+        )
     elif s.chance(0.7):  # the employer pays, as the employer-pays principle asks
         s.wait(0, 10)
         rate = w.DESTINATIONS[p.destination].usd_rate
-        s.emit("recruiting_agent", "recruitment.fee_paid", {
-            "amount": s.money(rng.uniform(300, 1500) * rate, p.currency), "paid_by": "employer",
-            "purpose": "recruitment service fee",
-        })
+        s.emit(
+            "recruiting_agent",
+            "recruitment.fee_paid",
+            {
+                "amount": s.money(rng.uniform(300, 1500) * rate, p.currency),
+                "paid_by": "employer",
+                "purpose": "recruitment service fee",
+            },
+        )

@@ -24,11 +24,11 @@ from datetime import datetime, timedelta
 from uuid import UUID, uuid5
 
 from events import stage_of
-from services.domain.rules import DEFAULT_CLEARANCE_REQUIRED
 from services.demo import corridors as w
 from services.demo.abroad import work_abroad
 from services.demo.home import recruit, register, skill
 from services.demo.story import Ended, Story, Truncated
+from services.domain.rules import DEFAULT_CLEARANCE_REQUIRED
 
 NAMESPACE = UUID("5d0e3f7a-2b1c-4c8e-9f3a-6a7b8c9d0e1f")
 SPAN_DAYS = 1500  # journeys begin up to about four years before `now`
@@ -56,7 +56,9 @@ TRAITS = tuple(ODDS) + ("returned",)
 @dataclass(frozen=True)
 class DemoEvent:
     kind: str  # the agency kind that publishes it
-    envelope: dict  # publisher form: event_id, event_type, schema_version, case_id, occurred_at, correlation_id, payload
+    envelope: (
+        dict  # publisher form: event_id, event_type, schema_version, case_id, occurred_at, correlation_id, payload
+    )
     agency_id: str  # the demo agency that publishes it: `demo-<kind>`, or the recruiting agency the offer names
 
 
@@ -79,14 +81,14 @@ def run_tag(seed: int) -> str:
     return hashlib.sha256(str(seed).encode()).hexdigest()[:6].upper()
 
 
-def generate(count: int, *, seed: int, now: datetime,
-             clearance_required: Iterable[str] | None = None) -> list[Journey]:
+def generate(count: int, *, seed: int, now: datetime, clearance_required: Iterable[str] | None = None) -> list[Journey]:
     """`count` journeys. Journey i depends only on (seed, i, now), not on `count`."""
     return list(iter_journeys(count, seed=seed, now=now, clearance_required=clearance_required))
 
 
-def iter_journeys(count: int, *, seed: int, now: datetime,
-                  clearance_required: Iterable[str] | None = None) -> Iterator[Journey]:
+def iter_journeys(
+    count: int, *, seed: int, now: datetime, clearance_required: Iterable[str] | None = None
+) -> Iterator[Journey]:
     """`generate`, one journey at a time (a large demo need not hold every event in memory)."""
     if now.tzinfo is None:
         raise ValueError("now needs a timezone (use datetime.now(UTC))")
@@ -101,8 +103,16 @@ def journey(rng: random.Random, index: int, tag: str, now: datetime, clearance_r
     case_id = f"{origin.code}-{tag}-{index:06d}"
     traits = {name for name, odds in ODDS.items() if rng.random() < odds}
     start = now - timedelta(days=_start_age(rng))
-    story = Story(rng, case_id, origin, start, now, traits, clearance_required,
-                  lambda position: str(uuid5(NAMESPACE, f"{case_id}/{position}")))
+    story = Story(
+        rng,
+        case_id,
+        origin,
+        start,
+        now,
+        traits,
+        clearance_required,
+        lambda position: str(uuid5(NAMESPACE, f"{case_id}/{position}")),
+    )
     try:
         _live(story)
     except Truncated:
@@ -130,4 +140,3 @@ def _live(story: Story) -> None:
 def _start_age(rng: random.Random) -> float:
     # A quarter registered in the last eight months (the pipeline), the rest over four years.
     return rng.uniform(0, 240) if rng.random() < 0.25 else rng.uniform(0, SPAN_DAYS)
-

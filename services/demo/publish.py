@@ -45,8 +45,9 @@ def waves(journeys: Sequence[Journey], max_batch: int = MAX_BATCH) -> Iterator[l
             events = by_case[case_id]
             publisher = events[start].kind, events[start].agency_id
             end = start
-            while (end < len(events) and (events[end].kind, events[end].agency_id) == publisher
-                   and end - start < max_batch):
+            while (
+                end < len(events) and (events[end].kind, events[end].agency_id) == publisher and end - start < max_batch
+            ):
                 end += 1
             runs[publisher].append(([e.envelope for e in events[start:end]], end == len(events)))
             if end == len(events):
@@ -70,15 +71,19 @@ def _pack(publisher: tuple[str, str], runs: list[tuple[list[dict], bool]], max_b
         yield Batch(kind, agency_id, tuple(events), finished)
 
 
-def publish(rounds: Iterable[list[Batch]], send: Callable[[Batch], dict], on_batch: Callable[[Batch], None],
-            concurrency: int = 4) -> Outcome:
+def publish(
+    rounds: Iterable[list[Batch]],
+    send: Callable[[Batch], dict],
+    on_batch: Callable[[Batch], None],
+    concurrency: int = 4,
+) -> Outcome:
     """Send every round's batches (`send(batch)` returns the gateway's batch answer) and count
     what was accepted. A `PublishError` from `send` propagates: rerunning is safe (same ids)."""
     outcome = Outcome()
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="demo-publish") as pool:
         for batches in rounds:
-            for batch, answer in zip(batches, pool.map(send, batches)):
-                for event, result in zip(batch.events, answer["results"]):
+            for batch, answer in zip(batches, pool.map(send, batches), strict=True):
+                for event, result in zip(batch.events, answer["results"], strict=True):
                     if result["status"] == "accepted":
                         outcome.accepted += 1
                     else:

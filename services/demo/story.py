@@ -55,8 +55,17 @@ class Placement:
 
 
 class Story:
-    def __init__(self, rng: random.Random, case_id: str, origin: w.Origin, start: datetime, now: datetime,
-                 traits: set[str], clearance_required: frozenset[str], event_id: Callable[[int], str]) -> None:
+    def __init__(
+        self,
+        rng: random.Random,
+        case_id: str,
+        origin: w.Origin,
+        start: datetime,
+        now: datetime,
+        traits: set[str],
+        clearance_required: frozenset[str],
+        event_id: Callable[[int], str],
+    ) -> None:
         self.rng, self.case_id, self.origin, self.now = rng, case_id, origin, now
         self.t = start
         self.traits, self.clearance_required, self._event_id = traits, clearance_required, event_id
@@ -79,11 +88,21 @@ class Story:
         if self.t > self.now:
             raise Truncated
         agency = self.agent if kind == "recruiting_agent" else f"demo-{kind}"  # credentials.agency_id
-        self.events.append((kind, agency, {
-            "event_id": self._event_id(len(self.events)), "event_type": event_type, "schema_version": 1,
-            "case_id": self.case_id, "occurred_at": iso(self.t), "correlation_id": self.correlation,
-            "payload": payload,
-        }))
+        self.events.append(
+            (
+                kind,
+                agency,
+                {
+                    "event_id": self._event_id(len(self.events)),
+                    "event_type": event_type,
+                    "schema_version": 1,
+                    "case_id": self.case_id,
+                    "occurred_at": iso(self.t),
+                    "correlation_id": self.correlation,
+                    "payload": payload,
+                },
+            )
+        )
         if trait:
             self.happened.add(trait)
 
@@ -105,10 +124,21 @@ class Story:
         employer = bad_actors.employer_number(self.case_id, number, rng.randrange(1, 60), self.traits)
         stem = w.EMPLOYER_STEMS[employer % len(w.EMPLOYER_STEMS)]
         line = w.EMPLOYER_LINES[self.occupation.code]
-        wage = _round_nicely(self.occupation.base_wage_usd * place.wage_factor * place.usd_rate * rng.uniform(0.9, 1.25))
+        wage = _round_nicely(
+            self.occupation.base_wage_usd * place.wage_factor * place.usd_rate * rng.uniform(0.9, 1.25)
+        )
         months = rng.choice((12, 18, 24, 24, 24, 36))
-        self.placement = Placement(number, destination, self.occupation, f"{destination}-E{employer:03d}",
-                                   f"{stem} {line}, {rng.choice(place.cities)}", wage, wage, months, months)
+        self.placement = Placement(
+            number,
+            destination,
+            self.occupation,
+            f"{destination}-E{employer:03d}",
+            f"{stem} {line}, {rng.choice(place.cities)}",
+            wage,
+            wage,
+            months,
+            months,
+        )
         return self.placement
 
 

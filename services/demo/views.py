@@ -13,11 +13,13 @@ class QueryError(RuntimeError):
 
 
 class QueryApi:
-    def __init__(self, base_url: str, token: str, timeout_s: float = 30.0,
-                 transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self, base_url: str, token: str, timeout_s: float = 30.0, transport: httpx.BaseTransport | None = None
+    ) -> None:
         self.base_url = base_url
-        self._http = httpx.Client(base_url=base_url, timeout=timeout_s, transport=transport,
-                                  headers={"Authorization": f"Bearer {token}"})
+        self._http = httpx.Client(
+            base_url=base_url, timeout=timeout_s, transport=transport, headers={"Authorization": f"Bearer {token}"}
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -48,8 +50,15 @@ class QueryApi:
         """The `count` recruiting-agent scorecards with the most fee alerts per 100 placements
         (then abuse alerts per 100)."""
         cards = self._get("/v1/stats/agents", {"min_placements": str(min_placements)})["items"]
-        return sorted(cards, key=lambda c: (-(c["fees_per_100"] or 0), -(c["abuse_per_100"] or 0), -c["placements"],
-                                            c["recruiting_agent_id"]))[:count]
+        return sorted(
+            cards,
+            key=lambda c: (
+                -(c["fees_per_100"] or 0),
+                -(c["abuse_per_100"] or 0),
+                -c["placements"],
+                c["recruiting_agent_id"],
+            ),
+        )[:count]
 
     def alert_statuses(self, code: str) -> list[str]:
         """The status of every alert of `code`, whatever its status."""
@@ -57,8 +66,9 @@ class QueryApi:
 
     def event_counts(self, case_ids: set[str]) -> dict[str, int]:
         """event_count of each of `case_ids` the welfare view holds (absent: not projected yet)."""
-        return {case["case_id"]: case["event_count"] for case in self._pages("/v1/cases", {})
-                if case["case_id"] in case_ids}
+        return {
+            case["case_id"]: case["event_count"] for case in self._pages("/v1/cases", {}) if case["case_id"] in case_ids
+        }
 
     def open_alerts(self) -> list[dict]:
         return list(self._pages("/v1/alerts", {"status": "open"}))
@@ -74,8 +84,9 @@ class QueryApi:
         try:
             response = self._http.post(path, json=body)
         except httpx.TransportError as error:
-            raise QueryError(f"the query API at {self.base_url} does not answer ({type(error).__name__}); "
-                             "is `passage up` running?") from None
+            raise QueryError(
+                f"the query API at {self.base_url} does not answer ({type(error).__name__}); is `passage up` running?"
+            ) from None
         if response.status_code != 202:
             raise QueryError(f"POST {path} answered {response.status_code}: {response.text[:200]}")
         return response.json()
@@ -93,11 +104,14 @@ class QueryApi:
         try:
             response = self._http.get(path, params=params)
         except httpx.TransportError as error:
-            raise QueryError(f"the query API at {self.base_url} does not answer ({type(error).__name__}); "
-                             "is `passage up` running?") from None
+            raise QueryError(
+                f"the query API at {self.base_url} does not answer ({type(error).__name__}); is `passage up` running?"
+            ) from None
         if response.status_code == 401:
-            raise QueryError(f"the query API at {self.base_url} refused the demo supervisor's token; "
-                             "restart `passage up` to issue fresh demo credentials")
+            raise QueryError(
+                f"the query API at {self.base_url} refused the demo supervisor's token; "
+                "restart `passage up` to issue fresh demo credentials"
+            )
         if response.status_code != 200:
             raise QueryError(f"GET {path} answered {response.status_code}: {response.text[:200]}")
         return response.json()

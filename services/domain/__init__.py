@@ -12,6 +12,17 @@ from services.domain.rules import RuleConfig
 from services.domain.state import Alert, CaseState
 
 __all__ = [
-    "RULES", "Alert", "AlertChange", "CaseState", "Escalation", "RuleConfig", "TimeAlert",
-    "escalation_event", "escalations", "next_deadline", "project", "sweep", "time_alert_event",
+    "RULES",
+    "Alert",
+    "AlertChange",
+    "CaseState",
+    "Escalation",
+    "RuleConfig",
+    "TimeAlert",
+    "escalation_event",
+    "escalations",
+    "next_deadline",
+    "project",
+    "sweep",
+    "time_alert_event",
 ]

@@ -67,8 +67,12 @@ RULES: tuple[Rule, ...] = (
     Rule(AlertCode.PASSPORT_CONFISCATED, HIGH, fires=r.passport_confiscated, on=(INCIDENT, GRIEVANCE)),
     Rule(AlertCode.WAGE_THEFT, HIGH, fires=r.wage_theft, on=(GRIEVANCE,)),
     Rule(AlertCode.UNDERPAID, HIGH, fires=r.underpaid, on=("deployment.wage_paid",)),
-    Rule(AlertCode.CONTRACT_SUBSTITUTION, HIGH, fires=r.contract_substitution,
-         on=(GRIEVANCE, "recruitment.contract_signed", "recruitment.job_offer_made", "deployment.employment_started")),
+    Rule(
+        AlertCode.CONTRACT_SUBSTITUTION,
+        HIGH,
+        fires=r.contract_substitution,
+        on=(GRIEVANCE, "recruitment.contract_signed", "recruitment.job_offer_made", "deployment.employment_started"),
+    ),
     Rule(AlertCode.DEPARTED_WITHOUT_CLEARANCE, HIGH, fires=r.departed_without_clearance, on=("deployment.departed",)),
     Rule(AlertCode.RECRUITMENT_FEE_CHARGED, MEDIUM, fires=r.recruitment_fee_charged, on=("recruitment.fee_paid",)),
     Rule(AlertCode.WELFARE_CONCERN, MEDIUM, fires=r.welfare_concern, on=(CHECK,)),
@@ -122,9 +126,13 @@ def off_watchlist(state: CaseState, entry: Entry, config: r.RuleConfig) -> list[
     alert = state.unresolved(AlertCode.WATCHLISTED_PARTY)
     if alert is None or on_watchlist(state, config.watchlist, entry.recorded_at):
         return []
-    resolved = alert.model_copy(update={
-        "status": AlertStatus.resolved, "resolved_by": SYSTEM,
-        "resolved_at": max(alert.raised_at, entry.recorded_at)})
+    resolved = alert.model_copy(
+        update={
+            "status": AlertStatus.resolved,
+            "resolved_by": SYSTEM,
+            "resolved_at": max(alert.raised_at, entry.recorded_at),
+        }
+    )
     return [AlertChange(alert=resolved, change="resolved")]
 
 
@@ -139,8 +147,14 @@ def _off_watchlist(state: CaseState, event: Envelope, config: r.RuleConfig, touc
 
 def _raised_by_event(state: CaseState, event: Envelope, config: r.RuleConfig) -> list[AlertChange]:
     return [
-        _raise(state, rule, alert_id(state.case_id, rule.code, str(event.event_id)),
-               event.occurred_at, str(event.event_id), event)
+        _raise(
+            state,
+            rule,
+            alert_id(state.case_id, rule.code, str(event.event_id)),
+            event.occurred_at,
+            str(event.event_id),
+            event,
+        )
         for rule in EVENT_RULES_FOR.get(event.event_type, ())
         if rule.fires(state, event, config) and not state.unresolved(rule.code)
     ]
@@ -182,9 +196,14 @@ def _officer_action(state: CaseState, event: Envelope) -> list[AlertChange]:
         return [_resolve(alert, event, p.officer_id, p.note)]
     if alert.status != AlertStatus.open:
         return []
-    acknowledged = alert.model_copy(update={
-        "status": AlertStatus.acknowledged, "acknowledged_by": p.officer_id,
-        "acknowledged_at": _when(alert, event), "note": p.note or alert.note})
+    acknowledged = alert.model_copy(
+        update={
+            "status": AlertStatus.acknowledged,
+            "acknowledged_by": p.officer_id,
+            "acknowledged_at": _when(alert, event),
+            "note": p.note or alert.note,
+        }
+    )
     return [AlertChange(alert=acknowledged, change="acknowledged")]
 
 
@@ -200,17 +219,24 @@ def _cleared(state: CaseState, event: Envelope, config: r.RuleConfig, touched: s
     return changes
 
 
-def _raise(state: CaseState, rule: Rule, aid: str, at: datetime, trigger: str | None,
-           event: Envelope) -> AlertChange:
+def _raise(state: CaseState, rule: Rule, aid: str, at: datetime, trigger: str | None, event: Envelope) -> AlertChange:
     recorded = (event.recorded_at or event.occurred_at).astimezone(UTC)  # escalation counts from it
-    alert = Alert(alert_id=aid, case_id=state.case_id, code=rule.code, severity=rule.severity,
-                  raised_at=at.astimezone(UTC), trigger_event_id=trigger, recorded_at=recorded)
+    alert = Alert(
+        alert_id=aid,
+        case_id=state.case_id,
+        code=rule.code,
+        severity=rule.severity,
+        raised_at=at.astimezone(UTC),
+        trigger_event_id=trigger,
+        recorded_at=recorded,
+    )
     return AlertChange(alert=alert, change="raised")
 
 
 def _resolve(alert: Alert, event: Envelope, by: str, note: str | None) -> AlertChange:
-    resolved = alert.model_copy(update={
-        "status": AlertStatus.resolved, "resolved_by": by, "resolved_at": _when(alert, event), "note": note})
+    resolved = alert.model_copy(
+        update={"status": AlertStatus.resolved, "resolved_by": by, "resolved_at": _when(alert, event), "note": note}
+    )
     return AlertChange(alert=resolved, change="resolved")
 
 

@@ -23,8 +23,13 @@ def when_referred_record_referral(state: CaseState, key: Key, payload: Any) -> N
         return
     steps = known.steps if known is not None else []
     state.referrals[payload.referral_id] = Referral(
-        referral_id=payload.referral_id, service=payload.service, to_agency_id=payload.to_agency_id,
-        officer_id=payload.officer_id, made_key=key, steps=steps)
+        referral_id=payload.referral_id,
+        service=payload.service,
+        to_agency_id=payload.to_agency_id,
+        officer_id=payload.officer_id,
+        made_key=key,
+        steps=steps,
+    )
 
 
 def _answer(status: ReferralStatus, text_field: str | None = None):
@@ -32,6 +37,7 @@ def _answer(status: ReferralStatus, text_field: str | None = None):
         referral = state.referrals.get(payload.referral_id) or Referral(referral_id=payload.referral_id)
         text = getattr(payload, text_field) if text_field else None
         state.referrals[payload.referral_id] = referral.answered(Step(key=key, status=status, text=text))
+
     when_answered_record_step.__name__ = f"when_referral_{status.value}_record_answer"
     return when_answered_record_step
 

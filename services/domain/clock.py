@@ -40,9 +40,11 @@ def sweep(state: CaseState, now: datetime, config: RuleConfig) -> list[TimeAlert
     """Time-rule alerts whose condition holds at `now` and that were not raised already."""
     due = ((rule, _pending(state, rule, config)) for rule in TIME_RULES)
     return [
-        TimeAlert(case_id=state.case_id, code=rule.code, raised_at=at,
-                  alert_id=time_alert_id(state.case_id, rule.code, at))
-        for rule, at in due if at is not None and now > at
+        TimeAlert(
+            case_id=state.case_id, code=rule.code, raised_at=at, alert_id=time_alert_id(state.case_id, rule.code, at)
+        )
+        for rule, at in due
+        if at is not None and now > at
     ]
 
 

@@ -41,13 +41,17 @@ def escalation_due(alert: Alert, config: RuleConfig) -> datetime | None:
 def escalations(state: CaseState, now: datetime, config: RuleConfig) -> list[Escalation]:
     """The case's open alerts whose limit passed strictly before `now`, oldest deadline first."""
     due = [(at, alert) for alert in state.alerts.values() if (at := escalation_due(alert, config)) is not None]
-    return [Escalation(case_id=state.case_id, alert_id=alert.alert_id, due=at)
-            for at, alert in sorted(due, key=lambda pair: (pair[0], pair[1].alert_id)) if now > at]
+    return [
+        Escalation(case_id=state.case_id, alert_id=alert.alert_id, due=at)
+        for at, alert in sorted(due, key=lambda pair: (pair[0], pair[1].alert_id))
+        if now > at
+    ]
 
 
 def next_escalation(state: CaseState, config: RuleConfig) -> datetime | None:
-    return min((at for alert in state.alerts.values() if (at := escalation_due(alert, config)) is not None),
-               default=None)
+    return min(
+        (at for alert in state.alerts.values() if (at := escalation_due(alert, config)) is not None), default=None
+    )
 
 
 def escalation_event(escalation: Escalation) -> dict:

@@ -86,7 +86,14 @@ class Referral(BaseModel):
         history = [{"status": ReferralStatus.made.value, "at": self.made_at, "by": self.officer_id}]
         history += [{"status": s.status.value, "at": s.key[0], "by": self.to_agency_id} for s in self.steps]
         return {
-            "referral_id": self.referral_id, "service": self.service.value, "to_agency_id": self.to_agency_id,
-            "officer_id": self.officer_id, "status": self.status.value, "made_at": self.made_at,
-            "answered_at": self.answered_at, "outcome": self.outcome, "reason": self.reason, "history": history,
+            "referral_id": self.referral_id,
+            "service": self.service.value,
+            "to_agency_id": self.to_agency_id,
+            "officer_id": self.officer_id,
+            "status": self.status.value,
+            "made_at": self.made_at,
+            "answered_at": self.answered_at,
+            "outcome": self.outcome,
+            "reason": self.reason,
+            "history": history,
         }

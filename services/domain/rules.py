@@ -26,9 +26,7 @@ from events import Envelope, ReferralStatus, Severity, Stage
 from services.domain.state import CaseState
 from services.domain.watchlist import Watchlist, moment, named_by, on_watchlist
 
-DEFAULT_CLEARANCE_REQUIRED = frozenset(
-    "AF,BH,ID,IQ,JO,KW,LB,LY,MY,OM,QA,SA,SD,SS,SY,TH,AE,YE".split(",")
-)
+DEFAULT_CLEARANCE_REQUIRED = frozenset("AF,BH,ID,IQ,JO,KW,LB,LY,MY,OM,QA,SA,SD,SS,SY,TH,AE,YE".split(","))
 
 
 @dataclass(frozen=True)
@@ -71,6 +69,7 @@ class RuleConfig:
 
 # Event rules -------------------------------------------------------------------------------
 
+
 def _incident(e: Envelope, *categories: str) -> bool:
     return e.event_type == "deployment.incident_reported" and e.payload.category.value in categories
 
@@ -101,8 +100,10 @@ def passport_confiscated(s: CaseState, e: Envelope, c: RuleConfig) -> bool:
 
 def incident(category: str):
     """DEATH_REPORTED, MISSING, DETENTION: one incident category each."""
+
     def fires(s: CaseState, e: Envelope, c: RuleConfig) -> bool:
         return _incident(e, category)
+
     return fires
 
 
@@ -154,17 +155,16 @@ def watchlisted_party(s: CaseState, e: Envelope, c: RuleConfig) -> bool:
 
 def _worse(signed: Any, offer: Any) -> bool:
     """A contract signed on a lower wage or a different length than its offer."""
-    return (_below(signed.monthly_wage, offer.monthly_wage)
-            or signed.contract_months != offer.contract_months)
+    return _below(signed.monthly_wage, offer.monthly_wage) or signed.contract_months != offer.contract_months
 
 
 def _below(amount: Any, reference: Any) -> bool:
     """Money `amount` < `reference`, only when both are known and in the same currency."""
-    return (reference is not None and amount.currency == reference.currency
-            and amount.amount < reference.amount)
+    return reference is not None and amount.currency == reference.currency and amount.amount < reference.amount
 
 
 # Time rules --------------------------------------------------------------------------------
+
 
 def _deployed_since(s: CaseState) -> datetime | None:
     return s.stage_since if s.stage == Stage.deployed else None

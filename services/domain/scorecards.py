@@ -80,10 +80,14 @@ def current_parties(state: CaseState) -> set[Party]:
 def case_figures(state: CaseState) -> list[CaseFigures]:
     """The rows the case contributes: its figures for its current parties, zeros for the others."""
     current = current_parties(state)
-    counts = {name: sum(1 for alert in state.alerts.values() if alert.code in codes)
-              for name, codes in CATEGORIES.items()}
+    counts = {
+        name: sum(1 for alert in state.alerts.values() if alert.code in codes) for name, codes in CATEGORIES.items()
+    }
     figures = CaseFigures(
-        "", "", placed=int(state.departed_at is not None), **counts,
+        "",
+        "",
+        placed=int(state.departed_at is not None),
+        **counts,
         open_critical=sum(1 for a in state.alerts.values() if a.unresolved and a.severity == Severity.critical),
         wage_paid_pct=wage_paid_pct(state),
     )
@@ -114,8 +118,12 @@ def scorecard(rows: Iterable[CaseFigures]) -> Scorecard:
     rows = list(rows)
     placements = sum(row.placed for row in rows)
     buckets = Counter(gap_bucket(row.wage_paid_pct) for row in rows if row.wage_paid_pct is not None)
-    return finish(placements, {name: sum(getattr(row, name) for row in rows) for name in CATEGORIES},
-                  bucket_median(buckets), sum(row.open_critical for row in rows))
+    return finish(
+        placements,
+        {name: sum(getattr(row, name) for row in rows) for name in CATEGORIES},
+        bucket_median(buckets),
+        sum(row.open_critical for row in rows),
+    )
 
 
 MAX_BUCKET = 300
@@ -155,13 +163,19 @@ def slices(state: CaseState) -> dict[Slice, dict[str, int]]:
     for kind, party_id in current_parties(state):
         row = figures[kind + "/" + party_id]
         key = (kind, party_id, state.destination_country or "", state.origin_region or "")
-        out[key] = {"cases": 1, "placed": row.placed, **{name: getattr(row, name) for name in CATEGORIES},
-                    "open_critical": row.open_critical,
-                    "gap_bucket": -1 if row.wage_paid_pct is None else gap_bucket(row.wage_paid_pct)}
+        out[key] = {
+            "cases": 1,
+            "placed": row.placed,
+            **{name: getattr(row, name) for name in CATEGORIES},
+            "open_critical": row.open_critical,
+            "gap_bucket": -1 if row.wage_paid_pct is None else gap_bucket(row.wage_paid_pct),
+        }
     return out
 
 
-def delta(before: CaseState | None, after: CaseState) -> tuple[dict[Slice, dict[str, int]], dict[tuple[Slice, int], int]]:
+def delta(
+    before: CaseState | None, after: CaseState
+) -> tuple[dict[Slice, dict[str, int]], dict[tuple[Slice, int], int]]:
     """How the case's change moves the aggregate rows: (count changes per slice, histogram changes
     per (slice, bucket)); unchanged slices and buckets are left out."""
     old, new = (slices(before) if before is not None else {}), slices(after)
@@ -191,5 +205,14 @@ def finish(placements: int, counts: dict[str, int], median_gap: float | None, op
 
 def _for(figures: CaseFigures, party: Party) -> CaseFigures:
     kind, party_id = party
-    return CaseFigures(kind, party_id, figures.placed, figures.abuse, figures.wages, figures.contract,
-                       figures.fees, figures.open_critical, figures.wage_paid_pct)
+    return CaseFigures(
+        kind,
+        party_id,
+        figures.placed,
+        figures.abuse,
+        figures.wages,
+        figures.contract,
+        figures.fees,
+        figures.open_critical,
+        figures.wage_paid_pct,
+    )

@@ -61,8 +61,6 @@ def key_of(event: Envelope) -> Key:
     return (event.occurred_at.astimezone(UTC), recorded, str(event.event_id))
 
 
-
-
 class Alert(BaseModel):
     """One alert of the protection view (SPEC section 6)."""
 

@@ -46,8 +46,13 @@ class Entry:
 
 def entry_of(event: Envelope) -> Entry:
     payload = event.payload
-    return Entry(moment(event), str(event.event_id), payload.party_kind.value, payload.party_id,
-                 event.event_type == "watchlist.entry_added")
+    return Entry(
+        moment(event),
+        str(event.event_id),
+        payload.party_kind.value,
+        payload.party_id,
+        event.event_type == "watchlist.entry_added",
+    )
 
 
 def moment(event: Envelope) -> datetime:
@@ -110,7 +115,9 @@ def named_now(state: CaseState) -> set[Party]:
 def named_ever(state: CaseState) -> set[Party]:
     """Every party any offer or contract of the case named: the cases a watchlist entry may concern."""
     parties = {(EMPLOYER, deal.employer_id) for deal in [*state.offers.values(), *state.contracts.values()]}
-    return parties | {(AGENT, offer.recruiting_agent_id) for offer in state.offers.values() if offer.recruiting_agent_id}
+    return parties | {
+        (AGENT, offer.recruiting_agent_id) for offer in state.offers.values() if offer.recruiting_agent_id
+    }
 
 
 def on_watchlist(state: CaseState, watchlist: Watchlist, at: datetime) -> bool:

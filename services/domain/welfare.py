@@ -32,10 +32,16 @@ Handler = Callable[[CaseState, Key, Any], None]
 
 
 def when_registered_record_identity(s: CaseState, k: Key, p: Any) -> None:
-    s.put(k, given_name=p.given_name, family_name=p.family_name,
-          nationality=p.nationality, origin_region=p.origin_region)
-    s.put(k, date_of_birth=p.date_of_birth, passport_number=p.passport_number, phone=p.phone,
-          data_sharing=p.consent.data_sharing)
+    s.put(
+        k, given_name=p.given_name, family_name=p.family_name, nationality=p.nationality, origin_region=p.origin_region
+    )
+    s.put(
+        k,
+        date_of_birth=p.date_of_birth,
+        passport_number=p.passport_number,
+        phone=p.phone,
+        data_sharing=p.consent.data_sharing,
+    )
     if s.erased:
         _blank_identity(s)
 
@@ -63,16 +69,25 @@ def when_certified_record_occupation(s: CaseState, k: Key, p: Any) -> None:
 
 
 def when_offered_record_offer(s: CaseState, k: Key, p: Any) -> None:
-    offer = Offer(key=k, employer_id=p.employer_id, monthly_wage=p.monthly_wage,
-                  contract_months=p.contract_months, recruiting_agent_id=p.recruiting_agent_id)
+    offer = Offer(
+        key=k,
+        employer_id=p.employer_id,
+        monthly_wage=p.monthly_wage,
+        contract_months=p.contract_months,
+        recruiting_agent_id=p.recruiting_agent_id,
+    )
     _merge(s.offers, p.offer_id, offer)
-    s.put(k, occupation_code=p.occupation_code, destination_country=p.destination_country,
-          employer_id=p.employer_id)
+    s.put(k, occupation_code=p.occupation_code, destination_country=p.destination_country, employer_id=p.employer_id)
 
 
 def when_signed_record_contract(s: CaseState, k: Key, p: Any) -> None:
-    signed = Signed(key=k, offer_id=p.offer_id, employer_id=p.employer_id,
-                    monthly_wage=p.monthly_wage, contract_months=p.contract_months)
+    signed = Signed(
+        key=k,
+        offer_id=p.offer_id,
+        employer_id=p.employer_id,
+        monthly_wage=p.monthly_wage,
+        contract_months=p.contract_months,
+    )
     _merge(s.contracts, p.contract_id, signed)
     s.put(k, contract_id=p.contract_id, employer_id=p.employer_id)
 
@@ -176,15 +191,18 @@ def apply(state: CaseState | None, event: Envelope) -> CaseState:
     events (`CaseState.folded`) returns `state` as is; older duplicates are the caller's to drop
     (the worker drops every event_id its timeline holds: see `services.domain.state`)."""
     if state is not None and state.case_id != event.case_id:
-        raise ValueError(f"event {event.event_id} is for case {event.case_id}, not {state.case_id}: "
-                         "fold each case's events into its own state")
+        raise ValueError(
+            f"event {event.event_id} is for case {event.case_id}, not {state.case_id}: "
+            "fold each case's events into its own state"
+        )
     key = key_of(event)  # its event_id, as text, is key[2]
     if state is not None and state.folded(key):
         return state
     handler = HANDLERS.get(event.event_type)
     if handler is None:
-        raise ValueError(f"no welfare handler for event type {event.event_type!r}: "
-                         "add it to services.domain.welfare.HANDLERS")
+        raise ValueError(
+            f"no welfare handler for event type {event.event_type!r}: add it to services.domain.welfare.HANDLERS"
+        )
     after = CaseState(case_id=event.case_id) if state is None else state.fork()
     after.remember(key)
     after.put(key, last_event_at=key[0])

@@ -53,5 +53,11 @@ class RequestLog:
             case_id = (scope.get("path_params") or {}).get("case_id")
             if case_id is not None:  # the query service's /v1/cases/{case_id}/...: the case in hand
                 fields.setdefault("case_id", case_id)
-            emit("request", method=scope["method"], path=scope["path"], status=status,
-                 latency_ms=round((time.perf_counter() - started) * 1000, 2), **fields)
+            emit(
+                "request",
+                method=scope["method"],
+                path=scope["path"],
+                status=status,
+                latency_ms=round((time.perf_counter() - started) * 1000, 2),
+                **fields,
+            )

@@ -8,7 +8,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from events import CATALOGUE, WATCHLIST_EVENTS, Envelope, InvalidEvent, Source, encode, may_publish, stamp, validate, watchlist_refusal
+from events import (
+    CATALOGUE,
+    WATCHLIST_EVENTS,
+    Envelope,
+    InvalidEvent,
+    Source,
+    encode,
+    may_publish,
+    stamp,
+    validate,
+    watchlist_refusal,
+)
 from services.hardening import MAX_JSON_DEPTH, too_deep
 from services.kafka.producer import Record
 
@@ -58,7 +69,9 @@ def parse_json(body: bytes) -> Any:
     except UnicodeDecodeError as error:
         raise MalformedJson(f"the body is not UTF-8 text: {error.reason} at byte {error.start}") from None
     except json.JSONDecodeError as error:
-        raise MalformedJson(f"the body is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
+        raise MalformedJson(
+            f"the body is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
+        ) from None
     except ValueError as error:  # NaN / Infinity
         raise MalformedJson(f"the body is not valid JSON: {error}") from None
 
@@ -70,8 +83,10 @@ def admit(data: Any, source: Source, *, topic: str, now: datetime) -> Admitted |
     event_type = data.get("event_type") if isinstance(data, dict) else None
     if isinstance(event_type, str) and (event_type in CATALOGUE or event_type.startswith("case.")):
         if event_type.startswith("case.") or not may_publish(source.agency_kind, event_type):
-            message = (f"an agency of kind {source.agency_kind.value} may not publish {event_type} "
-                       "(SPEC section 4); ask Passage to register the agency under the right kind")
+            message = (
+                f"an agency of kind {source.agency_kind.value} may not publish {event_type} "
+                "(SPEC section 4); ask Passage to register the agency under the right kind"
+            )
             detail = f"{event_type} is outside the mandate of kind {source.agency_kind.value}"
             return Refused(403, "forbidden", message, [{"path": "event_type", "message": detail}], event_id, event_type)
     known_type = event_type if isinstance(event_type, str) and event_type in CATALOGUE else None
@@ -79,30 +94,44 @@ def admit(data: Any, source: Source, *, topic: str, now: datetime) -> Admitted |
         event = validate(data, now=now)
     except InvalidEvent as error:
         errors = [{"path": p.path, "message": p.message} for p in error.problems]
-        return Refused(422, "invalid", "the event is invalid; fix the fields listed in details", errors, event_id,
-                       known_type)
+        return Refused(
+            422, "invalid", "the event is invalid; fix the fields listed in details", errors, event_id, known_type
+        )
     if (refusal := watchlist_refusal(source.agency_kind, event.event_type, event.payload)) is not None:
-        return Refused(403, "forbidden", refusal, [{"path": "payload.party_kind", "message": refusal}], event_id,
-                       event.event_type)
+        return Refused(
+            403, "forbidden", refusal, [{"path": "payload.party_kind", "message": refusal}], event_id, event.event_type
+        )
     if event.event_type in WATCHLIST_EVENTS and event.case_id != event.payload.party_id:
-        detail = (f"a watchlist event carries its party id as case_id (SPEC section 12): "
-                  f"send case_id {event.payload.party_id!r}")
-        return Refused(422, "invalid", "the event is invalid; fix the fields listed in details",
-                       [{"path": "case_id", "message": detail}], event_id, event.event_type)
+        detail = (
+            f"a watchlist event carries its party id as case_id (SPEC section 12): "
+            f"send case_id {event.payload.party_id!r}"
+        )
+        return Refused(
+            422,
+            "invalid",
+            "the event is invalid; fix the fields listed in details",
+            [{"path": "case_id", "message": detail}],
+            event_id,
+            event.event_type,
+        )
     stamped = stamp(event, recorded_at=now, source=source)
     value = encode(stamped)
     if len(value) > MAX_EVENT_BYTES:
         message = f"the event is {len(value)} bytes once stamped; the limit is {MAX_EVENT_BYTES} (256 KiB)"
-        return Refused(413, "payload_too_large", message, [{"path": "", "message": message}], event_id,
-                       known_type)
+        return Refused(413, "payload_too_large", message, [{"path": "", "message": message}], event_id, known_type)
     event_id = str(stamped.event_id)
     headers = (
         ("event_type", stamped.event_type.encode()),
         ("schema_version", str(stamped.schema_version).encode()),
         ("event_id", event_id.encode()),
     )
-    return Admitted(event_id, stamped.case_id, stamped.event_type,
-                    Record(topic, key=stamped.case_id, value=value, headers=headers), stamped)
+    return Admitted(
+        event_id,
+        stamped.case_id,
+        stamped.event_type,
+        Record(topic, key=stamped.case_id, value=value, headers=headers),
+        stamped,
+    )
 
 
 def batch_items(data: Any) -> list[Any] | Refused:
@@ -112,7 +141,7 @@ def batch_items(data: Any) -> list[Any] | Refused:
         return _bad_batch("", 'the body must be a JSON object {"events": [...]}')
     unknown = sorted(set(data) - {"events"})
     if unknown:
-        return _bad_batch(unknown[0], "unknown field; remove it (a batch is {\"events\": [...]})")
+        return _bad_batch(unknown[0], 'unknown field; remove it (a batch is {"events": [...]})')
     items = data.get("events")
     if not isinstance(items, list):
         return _bad_batch("events", "required: a JSON array of events")
@@ -122,8 +151,9 @@ def batch_items(data: Any) -> list[Any] | Refused:
 
 
 def _bad_batch(path: str, message: str) -> Refused:
-    return Refused(422, "invalid", "the batch is invalid; fix the fields listed in details",
-                   [{"path": path, "message": message}])
+    return Refused(
+        422, "invalid", "the batch is invalid; fix the fields listed in details", [{"path": path, "message": message}]
+    )
 
 
 def _raw_event_id(data: Any) -> str | None:

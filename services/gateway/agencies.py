@@ -32,7 +32,9 @@ class AgencyDisabled(ValueError):
     """`add_agency` on a disabled agency: re-adding must not quietly give access back."""
 
 
-def add_agency(engine: Engine, server_secret: str, agency_id: str, kind: str, employer_id: str | None = None) -> KeyIssued:
+def add_agency(
+    engine: Engine, server_secret: str, agency_id: str, kind: str, employer_id: str | None = None
+) -> KeyIssued:
     """Register an agency with a fresh key, or give an existing one a fresh key (the old key stops
     working at once) and its given kind. An employer publishes as `employer_id` (SPEC 4a; default:
     the agency id, or the one it had). A disabled agency is refused (`AgencyDisabled`): giving
@@ -46,16 +48,22 @@ def add_agency(engine: Engine, server_secret: str, agency_id: str, kind: str, em
     with session_scope(engine) as session:
         row = session.get(Agency, agency_id)
         if row is not None and row.disabled:
-            raise AgencyDisabled(f"agency {agency_id} is disabled; run `passage agency enable {agency_id}` first "
-                                 "if it may publish again (its key is then rotated by adding it)")
+            raise AgencyDisabled(
+                f"agency {agency_id} is disabled; run `passage agency enable {agency_id}` first "
+                "if it may publish again (its key is then rotated by adding it)"
+            )
         if kind == AgencyKind.employer.value:
             employer_id = employer_id or (row.employer_id if row is not None else None) or agency_id
         if row is None:
-            session.add(Agency(id=agency_id, kind=kind, key_hash=key_hash, created_at=datetime.now(UTC),
-                               employer_id=employer_id))
+            session.add(
+                Agency(
+                    id=agency_id, kind=kind, key_hash=key_hash, created_at=datetime.now(UTC), employer_id=employer_id
+                )
+            )
             return KeyIssued(key, rotated=False, employer_id=employer_id)
-        issued = KeyIssued(key, rotated=True, previous_kind=row.kind if row.kind != kind else None,
-                           employer_id=employer_id)
+        issued = KeyIssued(
+            key, rotated=True, previous_kind=row.kind if row.kind != kind else None, employer_id=employer_id
+        )
         row.kind, row.key_hash, row.employer_id = kind, key_hash, employer_id
         session.add(row)
         return issued

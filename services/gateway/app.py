@@ -22,8 +22,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from events import Source
-from services.config import Settings
 from services import hardening
+from services.config import Settings
 from services.gateway import openapi
 from services.gateway.access_log import RequestLog, log_fields
 from services.gateway.admission import MAX_BATCH_BYTES, MAX_EVENT_BYTES, Admitted, MalformedJson, Refused
@@ -37,7 +37,9 @@ from services.web import ApiError, add_health_routes, database_check, install_er
 
 log = get_logger(__name__)
 RETRY_AFTER = {"Retry-After": "5"}
-UNAUTHORIZED = "no valid agency key; send the header 'Authorization: Bearer <agency key>' (`passage agency add` issues keys)"
+UNAUTHORIZED = (
+    "no valid agency key; send the header 'Authorization: Bearer <agency key>' (`passage agency add` issues keys)"
+)
 
 
 def create_app(settings: Settings, *, engine: Engine | None = None, publisher: Publishes | None = None) -> FastAPI:
@@ -48,8 +50,12 @@ def create_app(settings: Settings, *, engine: Engine | None = None, publisher: P
         yield
         gateway.close()
 
-    app = FastAPI(title="Passage gateway", version="1", lifespan=lifespan,
-                  description="Agencies publish journey events; each is on Kafka before the answer 202.")
+    app = FastAPI(
+        title="Passage gateway",
+        version="1",
+        lifespan=lifespan,
+        description="Agencies publish journey events; each is on Kafka before the answer 202.",
+    )
     app.state.gateway = gateway
     install_error_handlers(app)
     app.add_middleware(RequestLog)
@@ -92,8 +98,11 @@ def current_agency(
         source = authenticate(gateway.engine, gateway.settings.secret_key, credentials.credentials)
     except SQLAlchemyError as error:
         log.warning("agency registry unreachable", error=type(error).__name__)
-        raise ApiError(503, "the agency registry (database) is unreachable; nothing was accepted, retry shortly",
-                       headers=RETRY_AFTER) from None
+        raise ApiError(
+            503,
+            "the agency registry (database) is unreachable; nothing was accepted, retry shortly",
+            headers=RETRY_AFTER,
+        ) from None
     if source is None:
         raise ApiError(401, UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"})
     log_fields(request)["agency_id"] = source.agency_id
@@ -105,8 +114,14 @@ ERRORS = {status: {"model": openapi.ErrorBody} for status in (400, 401, 403, 409
 router = APIRouter(prefix="/v1", tags=["events"])
 
 
-@router.post("/events", status_code=202, response_model=openapi.Accepted, responses=ERRORS,
-             dependencies=[Depends(DeclaredSize(MAX_EVENT_BYTES))], openapi_extra=openapi.request_body("Event"))
+@router.post(
+    "/events",
+    status_code=202,
+    response_model=openapi.Accepted,
+    responses=ERRORS,
+    dependencies=[Depends(DeclaredSize(MAX_EVENT_BYTES))],
+    openapi_extra=openapi.request_body("Event"),
+)
 async def publish_event(request: Request, agency: CurrentAgency, gateway: GatewayDep) -> JSONResponse:
     """One event; 202 only after Kafka acknowledged it (acks=all)."""
     body = await _read_body(request, MAX_EVENT_BYTES)
@@ -118,13 +133,19 @@ async def publish_event(request: Request, agency: CurrentAgency, gateway: Gatewa
         raise ApiError(outcome.status, outcome.message, outcome.errors, code=outcome.code)
     fields["case_id"] = outcome.case_id
     # Every later line of this request (its request log too) names the event it is about.
-    structlog.contextvars.bind_contextvars(case_id=outcome.case_id, event_id=outcome.event_id,
-                                           correlation_id=_correlation_id(outcome))
+    structlog.contextvars.bind_contextvars(
+        case_id=outcome.case_id, event_id=outcome.event_id, correlation_id=_correlation_id(outcome)
+    )
     return JSONResponse({"event_id": outcome.event_id, "status": "accepted"}, 202)
 
 
-@router.post("/events/batch", response_model=openapi.BatchResults, responses=ERRORS,
-             dependencies=[Depends(DeclaredSize(MAX_BATCH_BYTES))], openapi_extra=openapi.request_body("EventBatch"))
+@router.post(
+    "/events/batch",
+    response_model=openapi.BatchResults,
+    responses=ERRORS,
+    dependencies=[Depends(DeclaredSize(MAX_BATCH_BYTES))],
+    openapi_extra=openapi.request_body("EventBatch"),
+)
 async def publish_batch(request: Request, agency: CurrentAgency, gateway: GatewayDep) -> JSONResponse:
     """Up to 500 events; valid ones are accepted even when others are rejected; results in order."""
     body = await _read_body(request, MAX_BATCH_BYTES)
@@ -161,12 +182,20 @@ async def _blocking(call, body: bytes, agency: Source):
         raise ApiError(400, f"{error}; send one JSON document encoded as UTF-8") from None
     except PublishFailed as error:
         log.warning("kafka did not acknowledge", error=str(error))
-        raise ApiError(503, "Kafka is unavailable or did not acknowledge in time; nothing was accepted. "
-                            "Retrying with the same event_id is safe", headers=RETRY_AFTER) from None
+        raise ApiError(
+            503,
+            "Kafka is unavailable or did not acknowledge in time; nothing was accepted. "
+            "Retrying with the same event_id is safe",
+            headers=RETRY_AFTER,
+        ) from None
     except SQLAlchemyError as error:  # the views that case binding, conflicts and keys are read from
         log.warning("view database unreachable", error=type(error).__name__)
-        raise ApiError(503, "the view database is unreachable, so case binding could not be checked; nothing was "
-                            "accepted. Retrying with the same event_id is safe", headers=RETRY_AFTER) from None
+        raise ApiError(
+            503,
+            "the view database is unreachable, so case binding could not be checked; nothing was "
+            "accepted. Retrying with the same event_id is safe",
+            headers=RETRY_AFTER,
+        ) from None
 
 
 def _correlation_id(outcome: Admitted) -> str | None:
@@ -182,5 +211,8 @@ def _result(outcome: Admitted | Refused) -> dict:
 
 
 def _too_large(limit: int) -> ApiError:
-    return ApiError(413, f"the body is over {limit // 1024} KiB; send it in smaller parts "
-                         f"(one event at most {MAX_EVENT_BYTES // 1024} KiB; batches of fewer events)")
+    return ApiError(
+        413,
+        f"the body is over {limit // 1024} KiB; send it in smaller parts "
+        f"(one event at most {MAX_EVENT_BYTES // 1024} KiB; batches of fewer events)",
+    )

@@ -25,15 +25,25 @@ from services.gateway import referrals
 
 NOT_PARTY = "not_party_to_case"
 # Never refused for binding (SPEC 4a): whoever's mandate has them may report harm on any case.
-PROTECTION_REPORTS = frozenset({
-    "deployment.distress_reported", "deployment.incident_reported",
-    "deployment.grievance_filed", "deployment.welfare_check_completed",
-})
+PROTECTION_REPORTS = frozenset(
+    {
+        "deployment.distress_reported",
+        "deployment.incident_reported",
+        "deployment.grievance_filed",
+        "deployment.welfare_check_completed",
+    }
+)
 # National, consular or protection mandates: bound to every case.
-UNBOUND_KINDS = frozenset({
-    AgencyKind.skilling_body, AgencyKind.emigration_authority, AgencyKind.insurer,
-    AgencyKind.mission, AgencyKind.helpline, AgencyKind.passage,
-})
+UNBOUND_KINDS = frozenset(
+    {
+        AgencyKind.skilling_body,
+        AgencyKind.emigration_authority,
+        AgencyKind.insurer,
+        AgencyKind.mission,
+        AgencyKind.helpline,
+        AgencyKind.passage,
+    }
+)
 # A recruiting agent may act on a case in these stages whoever recruited it before.
 OPEN_STAGES = frozenset({"registered", "skilling", "job_ready", "returned"})
 NAMES_EMPLOYER = frozenset({"deployment.employment_started", "deployment.employer_changed"})
@@ -69,8 +79,10 @@ Rule = Callable[[Party, Envelope, CaseFacts | None], str | None]
 def _offer_names_its_agent(party: Party, event: Envelope, _facts: CaseFacts | None) -> str | None:
     named = event.payload.recruiting_agent_id
     if party.kind is AgencyKind.recruiting_agent and named != party.agency_id:
-        return (f"a job offer from agency {party.agency_id} must name it as recruiting_agent_id "
-                f"(it names {named!r}); publish offers only for your own recruitment")
+        return (
+            f"a job offer from agency {party.agency_id} must name it as recruiting_agent_id "
+            f"(it names {named!r}); publish offers only for your own recruitment"
+        )
     return None
 
 
@@ -88,9 +100,11 @@ BOUND_BY_EVENT = frozenset(referrals.ANSWERS)
 def _recruiting_agent(party: Party, event: Envelope, facts: CaseFacts | None) -> str | None:
     if facts is None or facts.stage is None or facts.stage in OPEN_STAGES or facts.offer_agent_id == party.agency_id:
         return None
-    return (f"case {event.case_id} is {facts.stage} under another recruiting agent's job offer; "
-            f"agency {party.agency_id} may publish for it only while it is registered, skilling, "
-            "job_ready or returned, or once its latest job offer names this agency")
+    return (
+        f"case {event.case_id} is {facts.stage} under another recruiting agent's job offer; "
+        f"agency {party.agency_id} may publish for it only while it is registered, skilling, "
+        "job_ready or returned, or once its latest job offer names this agency"
+    )
 
 
 def _employer(party: Party, event: Envelope, facts: CaseFacts | None) -> str | None:
@@ -99,9 +113,11 @@ def _employer(party: Party, event: Envelope, facts: CaseFacts | None) -> str | N
         return None
     if facts is not None and employer in (facts.employer_id, facts.contract_employer_id):
         return None
-    return (f"case {event.case_id} is not employed by {employer} (the employer id of agency {party.agency_id}) "
-            "in the welfare view; an employer publishes only for its own employees, starting with "
-            "deployment.employment_started naming its employer id")
+    return (
+        f"case {event.case_id} is not employed by {employer} (the employer id of agency {party.agency_id}) "
+        "in the welfare view; an employer publishes only for its own employees, starting with "
+        "deployment.employment_started naming its employer id"
+    )
 
 
 KIND_RULES: dict[AgencyKind, Rule] = {

@@ -41,6 +41,10 @@ def bootstrap(settings: Settings, *, engine: Engine | None = None, publisher: Pu
     if publisher is None:
         publisher = Publisher(settings)
         closers.append(publisher.close)
-    intake = Intake(publisher, settings.journey_topic, views=CaseViews(engine),
-                    sealer=Sealer(engine, Keyring.from_settings(settings), remember_s=SEALER_MEMORY_S))
+    intake = Intake(
+        publisher,
+        settings.journey_topic,
+        views=CaseViews(engine),
+        sealer=Sealer(engine, Keyring.from_settings(settings), remember_s=SEALER_MEMORY_S),
+    )
     return Gateway(settings, engine, publisher, intake, closers)

@@ -28,21 +28,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     add = actions.add_parser("add", help="register an agency (or rotate its key) and print its key once")
     add.add_argument("--id", required=True, type=_agency_id, help="the agency's id, e.g. ngo-kerala-1")
     add.add_argument("--kind", required=True, choices=AGENCY_KINDS, help="decides what it may publish")
-    add.add_argument("--employer-id", type=_bounded_text(128),
-                     help="for kind employer: the employer id it publishes as (default: the agency id)")
+    add.add_argument(
+        "--employer-id",
+        type=_bounded_text(128),
+        help="for kind employer: the employer id it publishes as (default: the agency id)",
+    )
     add.set_defaults(func=_agency_add)
-    for verb, text in (("disable", "refuse the agency's key from its next request on"),
-                       ("enable", "let a disabled agency publish again with its current key")):
+    for verb, text in (
+        ("disable", "refuse the agency's key from its next request on"),
+        ("enable", "let a disabled agency publish again with its current key"),
+    ):
         toggle = actions.add_parser(verb, help=text)
         toggle.add_argument("agency_id", type=_agency_id, help="the agency's id")
         toggle.set_defaults(func=_agency_toggle, disabled=verb == "disable")
 
-    publish = sub.add_parser("publish", help="publish a file of events (one JSON envelope per line) through the gateway")
+    publish = sub.add_parser(
+        "publish", help="publish a file of events (one JSON envelope per line) through the gateway"
+    )
     publish.add_argument("file", type=Path, help="JSON lines: one event envelope per line")
     publish.add_argument("--key", required=True, help="the agency key `passage agency add` printed")
     publish.add_argument("--url", default=DEFAULT_URL, help=f"the gateway (default {DEFAULT_URL})")
-    publish.add_argument("--batch-size", type=_bounded(1, MAX_BATCH_EVENTS), default=MAX_BATCH_EVENTS,
-                         help=f"events per request, 1-{MAX_BATCH_EVENTS} (default {MAX_BATCH_EVENTS})")
+    publish.add_argument(
+        "--batch-size",
+        type=_bounded(1, MAX_BATCH_EVENTS),
+        default=MAX_BATCH_EVENTS,
+        help=f"events per request, 1-{MAX_BATCH_EVENTS} (default {MAX_BATCH_EVENTS})",
+    )
     publish.set_defaults(func=_publish)
 
 
@@ -67,8 +78,10 @@ def _agency_add(args: argparse.Namespace, settings: Settings) -> int:
     except ValueError as error:  # a disabled agency, or --employer-id for another kind
         raise CommandError(str(error)) from None
     except SQLAlchemyError as error:
-        raise CommandError(f"the database at {engine.url.render_as_string(hide_password=True)} is unreachable "
-                           f"({type(error).__name__}); start it or fix PASSAGE_DATABASE_URL") from None
+        raise CommandError(
+            f"the database at {engine.url.render_as_string(hide_password=True)} is unreachable "
+            f"({type(error).__name__}); start it or fix PASSAGE_DATABASE_URL"
+        ) from None
     finally:
         engine.dispose()
     as_employer = f", publishing as employer {issued.employer_id}" if issued.employer_id else ""
@@ -77,8 +90,10 @@ def _agency_add(args: argparse.Namespace, settings: Settings) -> int:
     else:
         changes = [f"kind changed from {issued.previous_kind}"] if issued.previous_kind else []
         changes += [as_employer.removeprefix(", ")] if as_employer else []
-        print(f"agency {args.id} (kind {args.kind}): key rotated; the old key no longer works."
-              + (f" ({'; '.join(changes)})" if changes else ""))
+        print(
+            f"agency {args.id} (kind {args.kind}): key rotated; the old key no longer works."
+            + (f" ({'; '.join(changes)})" if changes else "")
+        )
     print("Its key is shown only this once; hand it to the agency:")
     print(issued.key)
     return 0
@@ -96,15 +111,21 @@ def _agency_toggle(args: argparse.Namespace, settings: Settings) -> int:
         migrate(engine)
         found = set_agency_disabled(engine, args.agency_id, args.disabled)
     except SQLAlchemyError as error:
-        raise CommandError(f"the database at {engine.url.render_as_string(hide_password=True)} is unreachable "
-                           f"({type(error).__name__}); start it or fix PASSAGE_DATABASE_URL") from None
+        raise CommandError(
+            f"the database at {engine.url.render_as_string(hide_password=True)} is unreachable "
+            f"({type(error).__name__}); start it or fix PASSAGE_DATABASE_URL"
+        ) from None
     finally:
         engine.dispose()
     if not found:
-        raise CommandError(f"no agency {args.agency_id}; `passage agency add --id {args.agency_id} --kind KIND` registers it")
+        raise CommandError(
+            f"no agency {args.agency_id}; `passage agency add --id {args.agency_id} --kind KIND` registers it"
+        )
     if args.disabled:
-        print(f"agency {args.agency_id} disabled: its key is refused (401) from its next request on. "
-              f"`passage agency enable {args.agency_id}` undoes this.")
+        print(
+            f"agency {args.agency_id} disabled: its key is refused (401) from its next request on. "
+            f"`passage agency enable {args.agency_id}` undoes this."
+        )
     else:
         print(f"agency {args.agency_id} enabled: its current key works again (`passage agency add` rotates it).")
     return 0
@@ -126,11 +147,15 @@ def _publish(args: argparse.Namespace, settings: Settings) -> int:
         summary = publish_file(args.file, client, args.batch_size, progress)
     except PublishError as error:
         if error.status_code == 401:
-            raise CommandError(f"the gateway at {args.url} refused the key; check --key (`passage agency add` prints one)") from None
+            raise CommandError(
+                f"the gateway at {args.url} refused the key; check --key (`passage agency add` prints one)"
+            ) from None
         if error.status_code == 413:
             raise CommandError(f"a batch was too large for the gateway; use a smaller --batch-size ({error})") from None
-        raise CommandError(f"{error}; {progress.n} of {total} lines were handled before this. Rerunning the same "
-                           "file is safe: events already accepted take effect once (same event_ids)") from None
+        raise CommandError(
+            f"{error}; {progress.n} of {total} lines were handled before this. Rerunning the same "
+            "file is safe: events already accepted take effect once (same event_ids)"
+        ) from None
     finally:
         progress.close()
         client.close()
@@ -138,8 +163,10 @@ def _publish(args: argparse.Namespace, settings: Settings) -> int:
     for rejection in summary.rejected:
         print(f"  rejected {rejection}")
     if summary.rejected:
-        raise CommandError(f"{len(summary.rejected)} of {summary.total} events were rejected (listed on stdout); "
-                           "fix those lines and publish them again")
+        raise CommandError(
+            f"{len(summary.rejected)} of {summary.total} events were rejected (listed on stdout); "
+            "fix those lines and publish them again"
+        )
     return 0
 
 

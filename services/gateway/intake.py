@@ -38,8 +38,14 @@ class Seals(Protocol):
 
 
 class Intake:
-    def __init__(self, publisher: Publishes, topic: str, clock: Callable[[], datetime] = utc_now,
-                 views: CaseViews | None = None, sealer: Seals | None = None) -> None:
+    def __init__(
+        self,
+        publisher: Publishes,
+        topic: str,
+        clock: Callable[[], datetime] = utc_now,
+        views: CaseViews | None = None,
+        sealer: Seals | None = None,
+    ) -> None:
         self._publisher = publisher
         self._topic = topic
         self._clock = clock
@@ -89,7 +95,9 @@ class Intake:
                 continue
             reason = refusal(party, event, facts.get(outcome.case_id))
             if reason is not None:
-                checked.append(Refused(403, NOT_PARTY, reason, [{"path": "case_id", "message": reason}], outcome.event_id))
+                checked.append(
+                    Refused(403, NOT_PARTY, reason, [{"path": "case_id", "message": reason}], outcome.event_id)
+                )
                 continue
             stored.setdefault(outcome.event_id, json.loads(outcome.record.value))  # a later copy in this batch
             if needs_facts(kind):
@@ -99,8 +107,10 @@ class Intake:
 
 
 def _conflict(event_id: str) -> Refused:
-    message = (f"event_id {event_id} is already recorded with other content; an event_id names one event. "
-               "Use a new event_id for a new or corrected event")
+    message = (
+        f"event_id {event_id} is already recorded with other content; an event_id names one event. "
+        "Use a new event_id for a new or corrected event"
+    )
     return Refused(409, CONFLICT, message, [{"path": "event_id", "message": message}], event_id)
 
 

@@ -54,7 +54,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "Event": {
         "type": "object",
         "description": "An event envelope as an agency publishes it (SPEC section 2); the gateway "
-                       "adds recorded_at and source. Each payload's schema is in schemas/.",
+        "adds recorded_at and source. Each payload's schema is in schemas/.",
         "additionalProperties": False,
         "required": ["event_id", "event_type", "schema_version", "case_id", "occurred_at", "payload"],
         "properties": {
@@ -71,8 +71,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "type": "object",
         "additionalProperties": False,
         "required": ["events"],
-        "properties": {"events": {"type": "array", "maxItems": MAX_BATCH_EVENTS,
-                                  "items": {"$ref": "#/components/schemas/Event"}}},
+        "properties": {
+            "events": {"type": "array", "maxItems": MAX_BATCH_EVENTS, "items": {"$ref": "#/components/schemas/Event"}}
+        },
     },
 }
 
@@ -88,8 +89,7 @@ def install_openapi(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            document = get_openapi(title=app.title, version=app.version, description=app.description,
-                                   routes=app.routes)
+            document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
             document.setdefault("components", {}).setdefault("schemas", {}).update(SCHEMAS)
             app.openapi_schema = document
         return app.openapi_schema

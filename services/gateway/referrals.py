@@ -27,7 +27,11 @@ def answered_by_the_agency_referred_to(party: Party, event: Envelope, facts: Cas
     if referred_to == party.agency_id:
         return None
     if referred_to is None:
-        return (f"case {event.case_id} has no referral {referral_id!r} (yet): only the agency a referral names "
-                "may answer it; check the ids, or retry in a few seconds if it was made just now")
-    return (f"referral {referral_id!r} of case {event.case_id} was made to another agency; only the agency "
-            f"referred to may answer it, not {party.agency_id}")
+        return (
+            f"case {event.case_id} has no referral {referral_id!r} (yet): only the agency a referral names "
+            "may answer it; check the ids, or retry in a few seconds if it was made just now"
+        )
+    return (
+        f"referral {referral_id!r} of case {event.case_id} was made to another agency; only the agency "
+        f"referred to may answer it, not {party.agency_id}"
+    )

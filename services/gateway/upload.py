@@ -70,7 +70,7 @@ def publish_file(path: Path, client: BatchPublisher, batch_size: int, progress: 
         summary.rejected.extend(item for _number, item in batch if isinstance(item, Rejection))
         if sendable:
             response = client.publish_batch([event for _number, event in sendable])
-            for (number, event), result in zip(sendable, response["results"], strict=True):
+            for (number, _event), result in zip(sendable, response["results"], strict=True):
                 if result["status"] == "accepted":
                     summary.accepted += 1
                 else:

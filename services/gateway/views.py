@@ -30,8 +30,9 @@ class CaseViews:
         ids = sorted(set(case_ids))
         with self.engine.connect() as connection:
             found = connection.execute(
-                select(cases.c.case_id, cases.c.stage, cases.c.employer_id, cases.c.referrals)
-                .where(cases.c.case_id.in_(ids))
+                select(cases.c.case_id, cases.c.stage, cases.c.employer_id, cases.c.referrals).where(
+                    cases.c.case_id.in_(ids)
+                )
             ).all()
             if not found:
                 return {}
@@ -45,7 +46,8 @@ class CaseViews:
         latest = {(row.case_id, row.event_type): row.envelope.get("payload", {}) for row in deals}
         return {
             row.case_id: CaseFacts(
-                stage=row.stage, employer_id=row.employer_id,
+                stage=row.stage,
+                employer_id=row.employer_id,
                 offer_agent_id=latest.get((row.case_id, OFFER), {}).get("recruiting_agent_id"),
                 contract_employer_id=latest.get((row.case_id, CONTRACT), {}).get("employer_id"),
                 referrals={r["referral_id"]: r["to_agency_id"] for r in row.referrals or []},
@@ -65,7 +67,8 @@ class CaseViews:
         ids = sorted(set(event_ids))
         with self.engine.connect() as connection:
             rows = connection.execute(
-                select(timeline.c.event_id, timeline.c.envelope).where(timeline.c.event_id.in_(ids))
+                select(timeline.c.event_id, timeline.c.envelope)
+                .where(timeline.c.event_id.in_(ids))
                 .union_all(select(watchlist.c.event_id, watchlist.c.envelope).where(watchlist.c.event_id.in_(ids)))
             ).all()
         return {row.event_id: row.envelope for row in rows}

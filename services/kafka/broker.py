@@ -86,14 +86,26 @@ def jar_dir(settings: Settings) -> Path:
     marker = target / ".complete"
     if marker.exists():
         return target
-    _require("java", "Java 17+ is needed to run the broker; install it with: apt-get install -y openjdk-17-jre-headless")
+    _require(
+        "java", "Java 17+ is needed to run the broker; install it with: apt-get install -y openjdk-17-jre-headless"
+    )
     mvn = _require("mvn", "Maven is needed to fetch the Kafka jars; install it with: apt-get install -y maven")
     target.mkdir(parents=True, exist_ok=True)
     log.info("fetching kafka jars with maven", version=KAFKA_VERSION, into=str(target))
     result = subprocess.run(
-        [mvn, "-q", "-B", "-f", str(POM), "dependency:copy-dependencies",
-         f"-DoutputDirectory={target}", "-DincludeScope=runtime"],
-        capture_output=True, text=True, timeout=900,
+        [
+            mvn,
+            "-q",
+            "-B",
+            "-f",
+            str(POM),
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={target}",
+            "-DincludeScope=runtime",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     if result.returncode != 0:
         tail = (result.stdout + result.stderr).strip().splitlines()[-1:] or ["no output"]
@@ -109,7 +121,9 @@ def start(settings: Settings, nodes: int = 1, timeout_s: float = 120.0) -> tuple
     if all(_alive(node) for node in layout) and answers(bootstrap, expected_brokers=nodes):
         return bootstrap, False
     jars = jar_dir(settings)
-    java = _require("java", "Java 17+ is needed to run the broker; install it with: apt-get install -y openjdk-17-jre-headless")
+    java = _require(
+        "java", "Java 17+ is needed to run the broker; install it with: apt-get install -y openjdk-17-jre-headless"
+    )
     voters = ",".join(f"{n.node_id}@127.0.0.1:{n.controller_port}" for n in layout)
     for node in layout:
         if _alive(node):
@@ -219,8 +233,13 @@ def _write_config(node: Node, voters: str, settings: Settings, nodes: int) -> No
     replication = 3 if nodes >= 3 else 1
     min_isr = 2 if nodes >= 3 else 1
     text = TEMPLATE.read_text().format(
-        node_id=node.node_id, voters=voters, port=node.port, controller_port=node.controller_port,
-        data_dir=node.data_dir, replication_factor=replication, min_insync_replicas=min_isr,
+        node_id=node.node_id,
+        voters=voters,
+        port=node.port,
+        controller_port=node.controller_port,
+        data_dir=node.data_dir,
+        replication_factor=replication,
+        min_insync_replicas=min_isr,
     )
     node.config_file.write_text(text)
 
@@ -233,9 +252,21 @@ def _format(java: str, jars: Path, node: Node) -> None:
         cluster_id_file.parent.mkdir(parents=True, exist_ok=True)
         cluster_id_file.write_text(_cluster_id())
     result = subprocess.run(
-        [java, "-cp", f"{jars}/*", f"-Dlog4j2.configurationFile={LOG_CONFIG}", "kafka.tools.StorageTool",
-         "format", "-t", cluster_id_file.read_text().strip(), "-c", str(node.config_file)],
-        capture_output=True, text=True, timeout=120,
+        [
+            java,
+            "-cp",
+            f"{jars}/*",
+            f"-Dlog4j2.configurationFile={LOG_CONFIG}",
+            "kafka.tools.StorageTool",
+            "format",
+            "-t",
+            cluster_id_file.read_text().strip(),
+            "-c",
+            str(node.config_file),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     if result.returncode != 0:
         reason = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
@@ -246,9 +277,20 @@ def _launch(java: str, jars: Path, node: Node) -> None:
     heap = os.environ.get("KAFKA_HEAP_OPTS", "-Xms256m -Xmx768m")
     with node.log_file.open("ab") as out:
         process = subprocess.Popen(
-            [java, *heap.split(), "-XX:+UseG1GC", f"-Dlog4j2.configurationFile={LOG_CONFIG}",
-             "-cp", f"{jars}/*", "kafka.Kafka", str(node.config_file)],
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            [
+                java,
+                *heap.split(),
+                "-XX:+UseG1GC",
+                f"-Dlog4j2.configurationFile={LOG_CONFIG}",
+                "-cp",
+                f"{jars}/*",
+                "kafka.Kafka",
+                str(node.config_file),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
     node.pid_file.write_text(str(process.pid))
     log.info("kafka node starting", node=node.node_id, port=node.port, pid=process.pid)

@@ -63,8 +63,13 @@ class Publisher:
     discarded producer are abandoned (their callers already got `PublishFailed`).
     """
 
-    def __init__(self, settings: Settings, *, factory: Callable[..., KafkaProducer] = KafkaProducer,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        factory: Callable[..., KafkaProducer] = KafkaProducer,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._settings = settings
         self._factory = factory
         self._clock = clock
@@ -95,8 +100,7 @@ class Publisher:
         try:
             producer = self._get()
             futures = [
-                producer.send(r.topic, key=r.key.encode(), value=r.value, headers=list(r.headers))
-                for r in records
+                producer.send(r.topic, key=r.key.encode(), value=r.value, headers=list(r.headers)) for r in records
             ]
             for future in futures:
                 future.get(timeout=max(0.0, deadline - self._clock()))

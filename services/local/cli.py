@@ -81,8 +81,11 @@ def _up(args: argparse.Namespace, settings: Settings) -> int:
         for sig in previous:
             signal.signal(sig, count)  # from here on a signal only hurries the clean-up along
         if any(part.process for part in parts):
-            say(f"the {died.name} exited (code {died.process.returncode}); stopping the others"
-                if died else "stopping every part (a second Ctrl-C kills them at once)")
+            say(
+                f"the {died.name} exited (code {died.process.returncode}); stopping the others"
+                if died
+                else "stopping every part (a second Ctrl-C kills them at once)"
+            )
         supervisor.stop(STOP_GRACE_S, hurry=lambda: signals["count"] > 1)
         if broker_state["launched"]:
             from services.kafka import broker
@@ -92,8 +95,10 @@ def _up(args: argparse.Namespace, settings: Settings) -> int:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     if died is not None:
-        raise CommandError(f"the {died.name} exited unexpectedly with code {died.process.returncode} "
-                           "(its log lines are above, prefixed with its name); the other parts were stopped")
+        raise CommandError(
+            f"the {died.name} exited unexpectedly with code {died.process.returncode} "
+            "(its log lines are above, prefixed with its name); the other parts were stopped"
+        )
     say("stopped")
     return 0
 
@@ -131,8 +136,10 @@ def _prepare(settings: Settings, urls: dict[str, str], say) -> None:
     try:
         created = create_topics(settings)
     except KafkaError as error:
-        raise CommandError(f"could not create the topics on {settings.kafka_bootstrap} ({error}); "
-                           "check PASSAGE_KAFKA_BOOTSTRAP and the PASSAGE_KAFKA_* security settings") from None
+        raise CommandError(
+            f"could not create the topics on {settings.kafka_bootstrap} ({error}); "
+            "check PASSAGE_KAFKA_BOOTSTRAP and the PASSAGE_KAFKA_* security settings"
+        ) from None
     say(f"topics {'created: ' + ', '.join(created) if created else 'exist'} (prefix {settings.topic_prefix})")
     engine = make_engine(settings)
     try:
@@ -140,7 +147,9 @@ def _prepare(settings: Settings, urls: dict[str, str], say) -> None:
         say(f"view database ready ({engine.url.render_as_string(hide_password=True)}, schema {revision})")
         creds, issued = credentials.ensure(settings, engine, urls["gateway"], urls["query"])
     except (SQLAlchemyError, SchemaMismatch) as error:
-        raise CommandError(f"the view database failed ({str(error).splitlines()[0]}); check PASSAGE_DATABASE_URL") from None
+        raise CommandError(
+            f"the view database failed ({str(error).splitlines()[0]}); check PASSAGE_DATABASE_URL"
+        ) from None
     except credentials.CredentialsError as error:
         raise CommandError(str(error)) from None
     finally:
@@ -152,8 +161,10 @@ def _prepare(settings: Settings, urls: dict[str, str], say) -> None:
         say(f"  supervisor token (query API, scope *): {creds.supervisor_token}")
         say(f"  recruiting agent key (gateway, agency demo-recruiting_agent): {creds.agency_keys['recruiting_agent']}")
     elif issued:
-        say(f"demo credentials issued ({', '.join(issued)}); the keys and tokens are in {where} (mode 0600), "
-            "not printed here because this output is not a terminal")
+        say(
+            f"demo credentials issued ({', '.join(issued)}); the keys and tokens are in {where} (mode 0600), "
+            "not printed here because this output is not a terminal"
+        )
     else:
         say(f"demo credentials: {where}")
     say(f"officer console: {urls['query']}/console/ (sign in with an officer token, e.g. the supervisor's)")

@@ -56,8 +56,12 @@ class Supervisor:
     def start(self) -> None:
         for part in self.parts:
             part.process = subprocess.Popen(
-                part.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                process_group=0, preexec_fn=_die_with_parent if _LIBC else None,
+                part.argv,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                process_group=0,
+                preexec_fn=_die_with_parent if _LIBC else None,
             )
             self.say(part.name, f"started (pid {part.process.pid}): {' '.join(part.argv[1:])}")
         for part in self.parts:  # after every fork: preexec_fn is safest while no other thread runs

@@ -50,8 +50,11 @@ def _changes(batch) -> list[tuple[int, dict]]:
         except (TypeError, ValueError, AttributeError):
             usable = False
         if not usable:
-            log.warning("skipped an alerts-topic record that is not an alert change",
-                        partition=event.message.partition, offset=event.message.offset)
+            log.warning(
+                "skipped an alerts-topic record that is not an alert change",
+                partition=event.message.partition,
+                offset=event.message.offset,
+            )
             continue
         changes.append((event.message.partition, message))
     return changes

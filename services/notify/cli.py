@@ -17,16 +17,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     add = actions.add_parser("add", help="subscribe a URL to alert changes; prints its signing secret once")
     add.add_argument("--agency", required=True, type=_agency_id, help="the agency the webhook belongs to")
     add.add_argument("--url", required=True, type=_url, help="where to POST each alert change (http or https)")
-    add.add_argument("--min-severity", default="medium", choices=["medium", "high", "critical"],
-                     help="send alerts of this severity and above (default medium: all)")
-    add.add_argument("--scope", action="append", dest="scopes", type=_scope, metavar="SCOPE",
-                     help="dest:<country>, origin:<region> or * (default *); repeat for several")
+    add.add_argument(
+        "--min-severity",
+        default="medium",
+        choices=["medium", "high", "critical"],
+        help="send alerts of this severity and above (default medium: all)",
+    )
+    add.add_argument(
+        "--scope",
+        action="append",
+        dest="scopes",
+        type=_scope,
+        metavar="SCOPE",
+        help="dest:<country>, origin:<region> or * (default *); repeat for several",
+    )
     add.set_defaults(func=_add)
 
     listing = actions.add_parser("list", help="every subscription")
     listing.set_defaults(func=_list)
 
-    disable = actions.add_parser("disable", help="stop sending to a subscription (its pending deliveries are cancelled)")
+    disable = actions.add_parser(
+        "disable", help="stop sending to a subscription (its pending deliveries are cancelled)"
+    )
     disable.add_argument("id", help="the subscription id (`passage webhook list`)")
     disable.set_defaults(func=_disable)
 
@@ -39,7 +51,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise argparse.ArgumentTypeError(f"{value!r} is not an http(s) URL with a host, e.g. https://example.org/hooks/passage")
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not an http(s) URL with a host, e.g. https://example.org/hooks/passage"
+        )
     return value
 
 
@@ -61,8 +75,10 @@ def _add(args: argparse.Namespace, settings: Settings) -> int:
     scopes = args.scopes or ["*"]
     with _engine(settings) as engine:
         sub = store.add_subscription(engine, args.agency, args.url, args.min_severity, scopes, datetime.now(UTC))
-    print(f"webhook {sub.id} added for agency {sub.agency_id}: {sub.url} "
-          f"(min severity {sub.min_severity}, scopes {' '.join(sub.scopes)})")
+    print(
+        f"webhook {sub.id} added for agency {sub.agency_id}: {sub.url} "
+        f"(min severity {sub.min_severity}, scopes {' '.join(sub.scopes)})"
+    )
     print("its signing secret is shown only this once; the receiver checks Passage-Signature with it:")
     print(signing_secret(settings.secret_key, sub.id, sub.salt))
     return 0
@@ -101,8 +117,10 @@ def _deliveries(args: argparse.Namespace, settings: Settings) -> int:
         rows = store.deliveries(engine, args.id, args.limit)
     for row in rows:
         last = row["last_attempt_at"].isoformat() if row["last_attempt_at"] else "-"
-        print(f"{row['delivery_id']}\t{row['case_id']}\t{row['status']}\tattempts={row['attempts']}\t"
-              f"http={row['last_status_code'] or '-'}\t{last}\t{row['last_error'] or ''}".rstrip())
+        print(
+            f"{row['delivery_id']}\t{row['case_id']}\t{row['status']}\tattempts={row['attempts']}\t"
+            f"http={row['last_status_code'] or '-'}\t{last}\t{row['last_error'] or ''}".rstrip()
+        )
     print(f"{len(rows)} deliveries shown (newest first)")
     return 0
 
@@ -125,8 +143,9 @@ class _engine:
         except OperationalError as error:
             self.engine.dispose()
             reason = " ".join(str(error.orig).split())
-            raise CommandError(f"cannot reach the database ({reason}); check PASSAGE_DATABASE_URL "
-                               "and that the server is running") from None
+            raise CommandError(
+                f"cannot reach the database ({reason}); check PASSAGE_DATABASE_URL and that the server is running"
+            ) from None
         except SchemaMismatch as error:
             self.engine.dispose()
             raise CommandError(str(error)) from None

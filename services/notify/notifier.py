@@ -21,9 +21,9 @@ from datetime import UTC, datetime
 import httpx
 import structlog
 
+from services import metrics
 from services.config import Settings
 from services.logs import get_logger
-from services import metrics
 from services.notify import policy, store
 from services.notify.signing import signature, signing_secret
 
@@ -36,17 +36,24 @@ def utc_now() -> datetime:
 
 
 class Notifier:
-    def __init__(self, settings: Settings, engine, owned: Callable[[], set[int]],
-                 clock: Callable[[], datetime] = utc_now, rng: random.Random | None = None,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        engine,
+        owned: Callable[[], set[int]],
+        clock: Callable[[], datetime] = utc_now,
+        rng: random.Random | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self.settings = settings
         self.engine = engine
         self.owned = owned
         self.clock = clock
         self.rng = rng or random.Random()
         self.transport = transport  # tests pass a fake receiver; None is the network
-        self.backoff = policy.Backoff(settings.webhook_retry_base_s, settings.webhook_retry_max_delay_s,
-                                      settings.webhook_retry_for_s)
+        self.backoff = policy.Backoff(
+            settings.webhook_retry_base_s, settings.webhook_retry_max_delay_s, settings.webhook_retry_for_s
+        )
         self.senders: dict[str, asyncio.Task] = {}
         self.wake: dict[str, asyncio.Event] = {}
         self._supervisor: asyncio.Task | None = None
@@ -115,17 +122,26 @@ class Notifier:
 
     def client(self, timeout: httpx.Timeout | None = None) -> httpx.AsyncClient:
         """One subscription's HTTP client: its own connections, no redirects followed."""
-        return httpx.AsyncClient(timeout=timeout or httpx.Timeout(self.settings.webhook_timeout_s),
-                                 follow_redirects=False, headers={"User-Agent": USER_AGENT}, transport=self.transport)
+        return httpx.AsyncClient(
+            timeout=timeout or httpx.Timeout(self.settings.webhook_timeout_s),
+            follow_redirects=False,
+            headers={"User-Agent": USER_AGENT},
+            transport=self.transport,
+        )
 
-    async def attempt(self, client: httpx.AsyncClient, sub: store.Subscription, secret: str,
-                       delivery: store.Delivery) -> None:
+    async def attempt(
+        self, client: httpx.AsyncClient, sub: store.Subscription, secret: str, delivery: store.Delivery
+    ) -> None:
         body = delivery.body.encode()
-        headers = {"Content-Type": "application/json", "Passage-Delivery-Id": delivery.delivery_id,
-                   "Passage-Signature": signature(secret, int(time.time()), body)}
+        headers = {
+            "Content-Type": "application/json",
+            "Passage-Delivery-Id": delivery.delivery_id,
+            "Passage-Signature": signature(secret, int(time.time()), body),
+        }
         status_code, error = None, None
-        with structlog.contextvars.bound_contextvars(case_id=delivery.case_id, delivery_id=delivery.delivery_id,
-                                                     subscription_id=sub.id):
+        with structlog.contextvars.bound_contextvars(
+            case_id=delivery.case_id, delivery_id=delivery.delivery_id, subscription_id=sub.id
+        ):
             try:
                 response = await client.post(sub.url, content=body, headers=headers)
                 status_code = response.status_code
@@ -137,12 +153,20 @@ class Notifier:
             if verdict is policy.Outcome.retry:
                 next_at = self.backoff.next_attempt(delivery.created_at, now, delivery.attempts + 1, self.rng)
             status = {policy.Outcome.delivered: "delivered", policy.Outcome.rejected: "rejected"}.get(
-                verdict, "pending" if next_at is not None else "expired")
-            await asyncio.to_thread(store.record_attempt, self.engine, delivery.seq, now, status, status_code,
-                                    error, next_at)
+                verdict, "pending" if next_at is not None else "expired"
+            )
+            await asyncio.to_thread(
+                store.record_attempt, self.engine, delivery.seq, now, status, status_code, error, next_at
+            )
             metrics.WEBHOOK_DELIVERIES.labels(outcome=status if status != "pending" else "retry").inc()
             if status == "delivered":
                 log.info("webhook delivered", attempts=delivery.attempts + 1, status_code=status_code)
             else:
-                log.warning("webhook delivery failed", status=status, status_code=status_code, error=error,
-                            attempts=delivery.attempts + 1, next_attempt_at=next_at.isoformat() if next_at else None)
+                log.warning(
+                    "webhook delivery failed",
+                    status=status,
+                    status_code=status_code,
+                    error=error,
+                    attempts=delivery.attempts + 1,
+                    next_attempt_at=next_at.isoformat() if next_at else None,
+                )

@@ -65,8 +65,9 @@ def delivery_id(subscription_id: str, message: dict) -> str:
 def body(message: dict) -> str:
     """The JSON sent: the alert's fields plus `change` and `case_id`."""
     alert = message["alert"]
-    return json.dumps({**alert, "change": message["change"], "case_id": alert["case_id"]},
-                      separators=(",", ":"), sort_keys=True)
+    return json.dumps(
+        {**alert, "change": message["change"], "case_id": alert["case_id"]}, separators=(",", ":"), sort_keys=True
+    )
 
 
 def outcome(status_code: int | None) -> Outcome:
@@ -89,8 +90,9 @@ class Backoff:
         ceiling = min(self.max_delay_s, self.base_s * 2 ** min(attempts - 1, 30))
         return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
 
-    def next_attempt(self, created_at: datetime, now: datetime, attempts: int,
-                     rng: random.Random | None = None) -> datetime | None:
+    def next_attempt(
+        self, created_at: datetime, now: datetime, attempts: int, rng: random.Random | None = None
+    ) -> datetime | None:
         """When to try again, or None when the retry window is over (the delivery expires)."""
         at = now + timedelta(seconds=self.delay(attempts, rng))
         return at if at <= created_at + timedelta(seconds=self.retry_for_s) else None

@@ -13,6 +13,15 @@ from services.privacy.opener import Opener
 from services.privacy.sealer import Sealer
 
 __all__ = [
-    "PERSONAL_FIELDS", "Keyring", "MasterKeyMissing", "Opener", "Sealer", "erase_case_ids", "erase_cases", "mask_case",
-    "mask_payload", "personal_fields", "sees_identity",
+    "PERSONAL_FIELDS",
+    "Keyring",
+    "MasterKeyMissing",
+    "Opener",
+    "Sealer",
+    "erase_case_ids",
+    "erase_cases",
+    "mask_case",
+    "mask_payload",
+    "personal_fields",
+    "sees_identity",
 ]

@@ -10,9 +10,12 @@ from services.config import Settings
 
 def register(sub: argparse._SubParsersAction) -> None:
     keys = sub.add_parser("keys", help="the master key that wraps every case's data key (personal data)")
-    keys.add_argument("action", choices=["rotate", "status", "reseal"],
-                      help="rotate: rewrap every data key under a new master key; status: keys per master key; "
-                           "reseal: copy the journey topic into --into-prefix with every personal field sealed")
+    keys.add_argument(
+        "action",
+        choices=["rotate", "status", "reseal"],
+        help="rotate: rewrap every data key under a new master key; status: keys per master key; "
+        "reseal: copy the journey topic into --into-prefix with every personal field sealed",
+    )
     keys.add_argument("--into-prefix", help="reseal: the new topic prefix to copy into")
     keys.set_defaults(func=_keys)
 
@@ -21,8 +24,8 @@ def _keys(args: argparse.Namespace, settings: Settings) -> int:
     from kafka.errors import KafkaError
     from sqlalchemy.exc import SQLAlchemyError
 
-    from services.kafka.producer import PublishFailed
     from services.errors import CommandError
+    from services.kafka.producer import PublishFailed
     from services.privacy import keystore
     from services.privacy.keyring import Keyring, MasterKeyMissing
     from services.privacy.rotation import rotate_with_settings
@@ -46,8 +49,10 @@ def _keys(args: argparse.Namespace, settings: Settings) -> int:
             from services.privacy.reseal import reseal
 
             copied = reseal(settings, engine, args.into_prefix)
-            print(f"copied {copied} records into {args.into_prefix}.journey.v1 with personal fields sealed; "
-                  f"next: PASSAGE_TOPIC_PREFIX={args.into_prefix} passage replay, then move the services over")
+            print(
+                f"copied {copied} records into {args.into_prefix}.journey.v1 with personal fields sealed; "
+                f"next: PASSAGE_TOPIC_PREFIX={args.into_prefix} passage replay, then move the services over"
+            )
             return 0
         rotated = rotate_with_settings(settings, engine)
     except MasterKeyMissing as error:
@@ -57,14 +62,19 @@ def _keys(args: argparse.Namespace, settings: Settings) -> int:
     except (KafkaError, PublishFailed) as error:
         raise CommandError(f"Kafka at {settings.kafka_bootstrap} failed: {error}; is the broker running?") from error
     except SQLAlchemyError as error:
-        raise CommandError(f"the database at {settings.db_url.split('@')[-1]} failed: "
-                           f"{str(error).splitlines()[0]}; check PASSAGE_DATABASE_URL") from error
+        raise CommandError(
+            f"the database at {settings.db_url.split('@')[-1]} failed: "
+            f"{str(error).splitlines()[0]}; check PASSAGE_DATABASE_URL"
+        ) from error
     finally:
         engine.dispose()
     left = {k: v for k, v in rotated.keys_by_master.items() if k not in (None, rotated.master_key_id)}
     print(f"rewrapped {rotated.rewrapped} data keys under master key {rotated.master_key_id}")
     if left:  # still readable (the old key is still accepted); not yet off the old key
-        print(f"passage keys: {sum(left.values())} data keys are still under other master keys {sorted(left)} "
-              "(created meanwhile by a service still on the old key); run `passage keys rotate` again "
-              "before retiring the old key", file=sys.stderr)
+        print(
+            f"passage keys: {sum(left.values())} data keys are still under other master keys {sorted(left)} "
+            "(created meanwhile by a service still on the old key); run `passage keys rotate` again "
+            "before retiring the old key",
+            file=sys.stderr,
+        )
     return 0

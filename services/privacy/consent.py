@@ -11,8 +11,9 @@ from typing import Any
 from services.privacy.fields import CONSENT_FIELDS
 
 
-def sees_identity(data_sharing: bool | None, origin_region: str | None, *, supervisor: bool,
-                  origins: Collection[str]) -> bool:
+def sees_identity(
+    data_sharing: bool | None, origin_region: str | None, *, supervisor: bool, origins: Collection[str]
+) -> bool:
     """Whether this officer may see the case's identity fields. No consent recorded (None) is
     treated as consent: registration requires it, so None means a case not registered here."""
     return data_sharing is not False or supervisor or (origin_region is not None and origin_region in origins)

@@ -50,5 +50,7 @@ def _blank_timeline(conn: Connection, timeline, case_ids: set[str]) -> None:
             payload.update(dict.fromkeys(names))
             changed.append({"k_event_id": row.event_id, "envelope": envelope})
     if changed:
-        conn.execute(update(timeline).where(c.event_id == bindparam("k_event_id"))
-                     .values(envelope=bindparam("envelope")), changed)
+        conn.execute(
+            update(timeline).where(c.event_id == bindparam("k_event_id")).values(envelope=bindparam("envelope")),
+            changed,
+        )

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 KEY_BYTES = 32
 MASTER_KEY_FILE = "master.key"
 PREVIOUS_FILE = "master.previous"
-HOW_TO_MAKE_ONE = "generate one with: python -c \"import os,base64;print(base64.b64encode(os.urandom(32)).decode())\""
+HOW_TO_MAKE_ONE = 'generate one with: python -c "import os,base64;print(base64.b64encode(os.urandom(32)).decode())"'
 
 
 class MasterKeyMissing(RuntimeError):
@@ -53,9 +53,13 @@ class Keyring:
     still accepted for unwrapping. In development (keys in var/), a key id it does not know makes
     it read the files again once, so a `passage keys rotate` needs no restart of running services."""
 
-    def __init__(self, current: bytes, previous: Iterable[bytes] = (),
-                 reload: Callable[[], tuple[bytes, list[bytes]]] | None = None,
-                 changed: Callable[[], bool] | None = None) -> None:
+    def __init__(
+        self,
+        current: bytes,
+        previous: Iterable[bytes] = (),
+        reload: Callable[[], tuple[bytes, list[bytes]]] | None = None,
+        changed: Callable[[], bool] | None = None,
+    ) -> None:
         self._reload = reload
         self._changed = changed
         self._set(current, list(previous))
@@ -73,8 +77,9 @@ class Keyring:
     def from_settings(cls, settings) -> Keyring:
         if settings.env == "production" and not settings.master_key:
             return Unavailable()  # `passage` refuses to start so; an app built in-process fails on first use
-        return _keyring(settings.master_key or "", settings.master_key_previous or "", str(settings.var_dir),
-                        settings.secret_key)
+        return _keyring(
+            settings.master_key or "", settings.master_key_previous or "", str(settings.var_dir), settings.secret_key
+        )
 
     def wrap(self, case_id: str, data_key: bytes) -> bytes:
         """The data key encrypted under the current master key, bound to its case."""
@@ -91,7 +96,8 @@ class Keyring:
         if master is None:
             raise MasterKeyMissing(
                 f"the data key of case {case_id} is wrapped by master key {master_key_id}, which this process "
-                "does not hold; set PASSAGE_MASTER_KEY_PREVIOUS to that key until `passage keys rotate` has run")
+                "does not hold; set PASSAGE_MASTER_KEY_PREVIOUS to that key until `passage keys rotate` has run"
+            )
         return _aead(master).decrypt(wrapped[:12], wrapped[12:], _aad(case_id))
 
 
@@ -122,8 +128,9 @@ def _keyring(current: str, previous: str, var_dir: str, secret: str) -> Keyring:
     if not current:
         directory = Path(var_dir)
         keys = development_keys(directory, secret)
-        return Keyring(*keys, reload=lambda: development_keys(directory, secret),
-                       changed=_watch(directory / MASTER_KEY_FILE))
+        return Keyring(
+            *keys, reload=lambda: development_keys(directory, secret), changed=_watch(directory / MASTER_KEY_FILE)
+        )
     others = [parse_master_key(text, "PASSAGE_MASTER_KEY_PREVIOUS") for text in previous.split(",") if text.strip()]
     return Keyring(parse_master_key(current), others)
 
@@ -189,6 +196,7 @@ def _development_key(var_dir: Path, secret: str) -> bytes:
             draft.unlink()
     text = path.read_text().strip()
     if not text:
-        raise MasterKeyMissing(f"{path} is empty; delete it to have a new development key generated, "
-                               "or set PASSAGE_MASTER_KEY")
+        raise MasterKeyMissing(
+            f"{path} is empty; delete it to have a new development key generated, or set PASSAGE_MASTER_KEY"
+        )
     return parse_master_key(text, str(path))

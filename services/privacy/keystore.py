@@ -40,9 +40,13 @@ def load(conn: Connection, keyring: Keyring, case_ids: Iterable[str]) -> dict[st
         return {}
     c = data_keys.c
     rows = conn.execute(select(c.case_id, c.wrapped_key, c.master_key_id).where(c.case_id.in_(ids))).all()
-    return {row.case_id: CaseKey(row.case_id, None if row.wrapped_key is None
-                                 else keyring.unwrap(row.case_id, row.wrapped_key, row.master_key_id))
-            for row in rows}
+    return {
+        row.case_id: CaseKey(
+            row.case_id,
+            None if row.wrapped_key is None else keyring.unwrap(row.case_id, row.wrapped_key, row.master_key_id),
+        )
+        for row in rows
+    }
 
 
 def load_or_create(conn: Connection, keyring: Keyring, case_ids: Iterable[str]) -> dict[str, CaseKey]:
@@ -56,15 +60,25 @@ def load_or_create(conn: Connection, keyring: Keyring, case_ids: Iterable[str]) 
     wrapped = {case_id: keyring.wrap(case_id, key) for case_id, key in fresh.items()}
     now = datetime.now(UTC)
     if conn.dialect.name == "postgresql":  # one statement text whatever the count: parsed and planned once
-        found = conn.execute(_UPSERT_MANY, {"ids": ids, "wrapped": [wrapped[i] for i in ids],
-                                            "master": keyring.current_id, "now": now}).all()
+        found = conn.execute(
+            _UPSERT_MANY, {"ids": ids, "wrapped": [wrapped[i] for i in ids], "master": keyring.current_id, "now": now}
+        ).all()
     else:
-        rows = [{"case_id": case_id, "wrapped_key": wrapped[case_id], "master_key_id": keyring.current_id,
-                 "created_at": now, "erased_at": None} for case_id in ids]
+        rows = [
+            {
+                "case_id": case_id,
+                "wrapped_key": wrapped[case_id],
+                "master_key_id": keyring.current_id,
+                "created_at": now,
+                "erased_at": None,
+            }
+            for case_id in ids
+        ]
         c = data_keys.c
         statement = _insert(conn)
-        statement = (statement.on_conflict_do_update(index_elements=["case_id"], set_={"case_id": statement.excluded.case_id})
-                     .returning(c.case_id, c.wrapped_key, c.master_key_id))
+        statement = statement.on_conflict_do_update(
+            index_elements=["case_id"], set_={"case_id": statement.excluded.case_id}
+        ).returning(c.case_id, c.wrapped_key, c.master_key_id)
         found = conn.execute(statement, rows).all()
     keys = {}
     for row in found:
@@ -92,12 +106,17 @@ def destroy(conn: Connection, case_ids: Iterable[str], at: datetime) -> None:
     ids = sorted(set(case_ids))
     if not ids:
         return
-    tombstones = [{"case_id": case_id, "wrapped_key": None, "master_key_id": None, "created_at": at,
-                   "erased_at": at} for case_id in ids]
+    tombstones = [
+        {"case_id": case_id, "wrapped_key": None, "master_key_id": None, "created_at": at, "erased_at": at}
+        for case_id in ids
+    ]
     conn.execute(_insert(conn).on_conflict_do_nothing(index_elements=["case_id"]), tombstones)
     c = data_keys.c
-    conn.execute(update(data_keys).where(c.case_id.in_(ids))
-                 .values(wrapped_key=None, master_key_id=None, erased_at=func.coalesce(c.erased_at, at)))
+    conn.execute(
+        update(data_keys)
+        .where(c.case_id.in_(ids))
+        .values(wrapped_key=None, master_key_id=None, erased_at=func.coalesce(c.erased_at, at))
+    )
 
 
 def rewrap_page(conn: Connection, keyring: Keyring, limit: int = 500) -> int:
@@ -105,14 +124,19 @@ def rewrap_page(conn: Connection, keyring: Keyring, limit: int = 500) -> int:
     Each row is updated only if it is still as read (compare-and-set on master_key_id), so a
     concurrent rotation or erasure is never overwritten."""
     c = data_keys.c
-    rows = conn.execute(select(c.case_id, c.wrapped_key, c.master_key_id)
-                        .where(c.wrapped_key.is_not(None), c.master_key_id != keyring.current_id)
-                        .order_by(c.case_id).limit(limit)).all()
+    rows = conn.execute(
+        select(c.case_id, c.wrapped_key, c.master_key_id)
+        .where(c.wrapped_key.is_not(None), c.master_key_id != keyring.current_id)
+        .order_by(c.case_id)
+        .limit(limit)
+    ).all()
     for row in rows:
         data_key = keyring.unwrap(row.case_id, row.wrapped_key, row.master_key_id)
-        conn.execute(update(data_keys)
-                     .where(c.case_id == row.case_id, c.master_key_id == row.master_key_id)
-                     .values(wrapped_key=keyring.wrap(row.case_id, data_key), master_key_id=keyring.current_id))
+        conn.execute(
+            update(data_keys)
+            .where(c.case_id == row.case_id, c.master_key_id == row.master_key_id)
+            .values(wrapped_key=keyring.wrap(row.case_id, data_key), master_key_id=keyring.current_id)
+        )
     return len(rows)
 
 
@@ -131,12 +155,14 @@ def copy_all(source: Connection, target: Connection) -> int:
     what a replay into a second database needs to decrypt, since the key store is not on the log."""
     rows = [dict(row._mapping) for row in source.execute(select(data_keys))]
     for start in range(0, len(rows), 1000):
-        target.execute(_insert(target).on_conflict_do_nothing(index_elements=["case_id"]), rows[start:start + 1000])
+        target.execute(_insert(target).on_conflict_do_nothing(index_elements=["case_id"]), rows[start : start + 1000])
     return len(rows)
 
 
 def wrapped_keys(conn: Connection) -> dict[str, tuple[bytes | None, str | None]]:
     """Every row as case_id -> (wrapped_key, master_key_id); (None, None) for an erased case."""
     c = data_keys.c
-    return {row.case_id: (bytes(row.wrapped_key) if row.wrapped_key is not None else None, row.master_key_id)
-            for row in conn.execute(select(c.case_id, c.wrapped_key, c.master_key_id))}
+    return {
+        row.case_id: (bytes(row.wrapped_key) if row.wrapped_key is not None else None, row.master_key_id)
+        for row in conn.execute(select(c.case_id, c.wrapped_key, c.master_key_id))
+    }

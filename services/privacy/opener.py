@@ -29,7 +29,13 @@ from events import Envelope, InvalidEvent
 from events.codec import Problem
 from services.privacy import keystore
 from services.privacy.fields import (
-    ERASED, ERASED_MARKER, SEALED_MARKER, is_sealed, open_value, personal_fields, placeholder,
+    ERASED,
+    ERASED_MARKER,
+    SEALED_MARKER,
+    is_sealed,
+    open_value,
+    personal_fields,
+    placeholder,
 )
 from services.privacy.keyring import Keyring
 from services.privacy.keystore import CaseKey
@@ -53,8 +59,12 @@ class Opener:
     """`keys`: the case keys known up front (a batch's); `lookup`: how to read one more case's key
     (a bulk replay reads them as it meets sealed records); `erased`: cases known to be erased."""
 
-    def __init__(self, keys: dict[str, CaseKey], lookup: Callable[[str], CaseKey | None] | None = None,
-                 erased: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        keys: dict[str, CaseKey],
+        lookup: Callable[[str], CaseKey | None] | None = None,
+        erased: frozenset[str] = frozenset(),
+    ) -> None:
         self._keys = keys
         self._lookup = lookup
         self._erased = erased
@@ -135,8 +145,15 @@ def _open(aead: AESGCM, event_id: str, name: str, sealed: dict) -> object:
     try:
         return open_value(aead, event_id, sealed)
     except (InvalidTag, ValueError) as error:
-        raise InvalidEvent([Problem(f"payload.{name}", "a sealed field does not decrypt with its case's key "
-                                    f"({type(error).__name__}): tampered, or sealed under another key")]) from None
+        raise InvalidEvent(
+            [
+                Problem(
+                    f"payload.{name}",
+                    "a sealed field does not decrypt with its case's key "
+                    f"({type(error).__name__}): tampered, or sealed under another key",
+                )
+            ]
+        ) from None
 
 
 def read_record(database: Engine | Connection, keyring: Keyring, key: bytes | str | None, value: bytes) -> Envelope:

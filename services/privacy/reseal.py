@@ -31,8 +31,13 @@ def reseal(settings: Settings, engine: Engine, into_prefix: str) -> int:
     target = settings.model_copy(update={"topic_prefix": into_prefix})
     create_topics(target)
     sealer, publisher = Sealer(engine, Keyring.from_settings(settings)), Publisher(target)
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap.split(","), enable_auto_commit=False,
-                             client_id="passage-reseal", max_poll_records=PAGE, **settings.kafka_client_options())
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap.split(","),
+        enable_auto_commit=False,
+        client_id="passage-reseal",
+        max_poll_records=PAGE,
+        **settings.kafka_client_options(),
+    )
     copied = 0
     try:
         ids = consumer.partitions_for_topic(settings.journey_topic)
@@ -43,10 +48,17 @@ def reseal(settings: Settings, engine: Engine, into_prefix: str) -> int:
         consumer.seek_to_beginning(*partitions)
         ends = consumer.end_offsets(partitions)
         while any(consumer.position(tp) < end for tp, end in ends.items()):
-            records = [Record(target.journey_topic, r.key.decode(errors="replace") if r.key else "", r.value,
-                              tuple((name, value) for name, value in r.headers or ()))
-                       for tp, polled in consumer.poll(timeout_ms=1000).items() for r in polled
-                       if r.offset < ends[tp] and r.value is not None]
+            records = [
+                Record(
+                    target.journey_topic,
+                    r.key.decode(errors="replace") if r.key else "",
+                    r.value,
+                    tuple((name, value) for name, value in r.headers or ()),
+                )
+                for tp, polled in consumer.poll(timeout_ms=1000).items()
+                for r in polled
+                if r.offset < ends[tp] and r.value is not None
+            ]
             if records:
                 publisher.publish(sealer.seal(records))
                 copied += len(records)

@@ -27,9 +27,17 @@ def due_for_erasure(engine: Engine, days: int, now: datetime) -> Iterator[str]:
     c = cases.c
     after = ""
     while True:
-        query = (select(c.case_id).where(c.stage == "returned", c.returned_at < now - timedelta(days=days),
-                                         c.erased.is_(False), c.case_id > after)
-                 .order_by(c.case_id).limit(PAGE))
+        query = (
+            select(c.case_id)
+            .where(
+                c.stage == "returned",
+                c.returned_at < now - timedelta(days=days),
+                c.erased.is_(False),
+                c.case_id > after,
+            )
+            .order_by(c.case_id)
+            .limit(PAGE)
+        )
         with engine.connect() as connection:
             page = list(connection.execute(query).scalars())
         yield from page
@@ -41,8 +49,13 @@ def due_for_erasure(engine: Engine, days: int, now: datetime) -> Iterator[str]:
 def erasure_request(case_id: str, days: int, now: datetime, source: dict) -> dict:
     """The stamped `case.erasure_requested` record (as data) the sweep publishes for `case_id`."""
     return {
-        "event_id": str(uuid5(RETENTION_NAMESPACE, case_id)), "event_type": "case.erasure_requested",
-        "schema_version": 1, "case_id": case_id, "occurred_at": now.isoformat(), "correlation_id": None,
+        "event_id": str(uuid5(RETENTION_NAMESPACE, case_id)),
+        "event_type": "case.erasure_requested",
+        "schema_version": 1,
+        "case_id": case_id,
+        "occurred_at": now.isoformat(),
+        "correlation_id": None,
         "payload": {"officer_id": "system", "reason": f"retention: returned more than {days} days ago"},
-        "recorded_at": now.isoformat(), "source": source,
+        "recorded_at": now.isoformat(),
+        "source": source,
     }

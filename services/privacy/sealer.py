@@ -32,8 +32,9 @@ class Sealer:
     (the gateway's) within that time; a record sealed meanwhile under the destroyed key opens as
     blank like every record of the case. 0: read the key store every time."""
 
-    def __init__(self, engine: Engine, keyring: Keyring, remember_s: float = 0.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, engine: Engine, keyring: Keyring, remember_s: float = 0.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         # One statement reads and creates the keys: in autocommit it is its own transaction, which
         # spares the BEGIN and COMMIT round trips (a third of the cost on a busy database).
         self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
@@ -56,16 +57,21 @@ class Sealer:
 
     def _keys(self, case_ids: set[str]) -> dict[str, bytes | None]:
         now = self._clock()
-        keys = {case_id: known[1] for case_id in case_ids
-                if (known := self._known.get(case_id)) is not None and now - known[0] < self._remember_s}
+        keys = {
+            case_id: known[1]
+            for case_id in case_ids
+            if (known := self._known.get(case_id)) is not None and now - known[0] < self._remember_s
+        }
         missing = case_ids - set(keys)
         if missing:
             try:
                 with self._engine.connect() as connection:
                     loaded = keystore.load_or_create(connection, self._keyring, missing)
             except SQLAlchemyError as error:
-                raise PublishFailed(f"the key store (database) is unreachable, so personal fields cannot be "
-                                    f"encrypted: {type(error).__name__}") from None
+                raise PublishFailed(
+                    f"the key store (database) is unreachable, so personal fields cannot be "
+                    f"encrypted: {type(error).__name__}"
+                ) from None
             keys.update({case_id: case_key.key for case_id, case_key in loaded.items()})
             if self._remember_s > 0:
                 if len(self._known) > MAX_REMEMBERED:

@@ -103,8 +103,14 @@ class ActionContext:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = None
         if scope["type"] == "http" and scope["method"] == "POST":
-            key = next((value.decode("latin-1") for name, value in scope["headers"]
-                        if name == IDEMPOTENCY_HEADER.lower().encode()), None)
+            key = next(
+                (
+                    value.decode("latin-1")
+                    for name, value in scope["headers"]
+                    if name == IDEMPOTENCY_HEADER.lower().encode()
+                ),
+                None,
+            )
         if key is None:
             await self.app(scope, receive, send)
             return
@@ -133,24 +139,39 @@ def replay_if_answered(db: Session, officer_id: str) -> None:
     if request is None:
         return
     if not 1 <= len(request.key) <= MAX_KEY_LENGTH or not all("!" <= char <= "~" for char in request.key):
-        raise ApiError(422, f"the {IDEMPOTENCY_HEADER} header must be 1-{MAX_KEY_LENGTH} visible ASCII characters "
-                            "(a UUID is a good key)", code="invalid")
+        raise ApiError(
+            422,
+            f"the {IDEMPOTENCY_HEADER} header must be 1-{MAX_KEY_LENGTH} visible ASCII characters "
+            "(a UUID is a good key)",
+            code="invalid",
+        )
     request.officer_id = officer_id
-    row = db.execute(select(keys.c.fingerprint, keys.c.event_id, keys.c.status)
-                     .where(keys.c.officer_id == officer_id, keys.c.key == request.key)).first()
+    row = db.execute(
+        select(keys.c.fingerprint, keys.c.event_id, keys.c.status).where(
+            keys.c.officer_id == officer_id, keys.c.key == request.key
+        )
+    ).first()
     if row is None:
         return
     if row.fingerprint != request.fingerprint:
-        raise ApiError(422, f"this {IDEMPOTENCY_HEADER} was used for another request; use a new key for a new action",
-                       code="idempotency_key_reused")
+        raise ApiError(
+            422,
+            f"this {IDEMPOTENCY_HEADER} was used for another request; use a new key for a new action",
+            code="idempotency_key_reused",
+        )
     if row.status == PENDING:
-        raise ApiError(409, f"a request with this {IDEMPOTENCY_HEADER} is still being handled; retry in a few seconds",
-                       code="idempotency_key_in_progress", headers={"Retry-After": "2"})
+        raise ApiError(
+            409,
+            f"a request with this {IDEMPOTENCY_HEADER} is still being handled; retry in a few seconds",
+            code="idempotency_key_in_progress",
+            headers={"Retry-After": "2"},
+        )
     raise Replayed(row.event_id)
 
 
-def publish_officer_event(clients: Clients, event_type: str, case_id: str, payload: dict[str, Any],
-                          *, once: Once | None = None) -> str:
+def publish_officer_event(
+    clients: Clients, event_type: str, case_id: str, payload: dict[str, Any], *, once: Once | None = None
+) -> str:
     """Validate, stamp and publish one officer event; returns its event_id once Kafka acknowledged it.
     Honours the request's Idempotency-Key and, with `once`, claims the action first (409 if taken)."""
     request = _request.get()
@@ -176,8 +197,11 @@ def publish_officer_event(clients: Clients, event_type: str, case_id: str, paylo
         raise
     if keyed is not None:
         with engine.connect() as connection:
-            connection.execute(update(keys).where(keys.c.officer_id == keyed.officer_id, keys.c.key == keyed.key)
-                               .values(status=ANSWERED))
+            connection.execute(
+                update(keys)
+                .where(keys.c.officer_id == keyed.officer_id, keys.c.key == keyed.key)
+                .values(status=ANSWERED)
+            )
             connection.commit()
     return event_id
 
@@ -212,7 +236,8 @@ def _publish(clients: Clients, event_type: str, case_id: str, payload: dict[str,
     except PublishFailed as error:
         log.warning("officer event not acknowledged", event_type=event_type, case_id=case_id, error=str(error))
         raise ApiError(
-            503, "Kafka did not acknowledge the event, so nothing was recorded; retry in a few seconds",
+            503,
+            "Kafka did not acknowledge the event, so nothing was recorded; retry in a few seconds",
             headers={"Retry-After": "5"},
         ) from None
     log.info("officer event published", event_type=event_type, case_id=case_id, event_id=event_id)
@@ -220,8 +245,14 @@ def _publish(clients: Clients, event_type: str, case_id: str, payload: dict[str,
 
 def _reserve(engine: Engine, request: ActionRequest, event_id: str) -> None:
     """Hold the key while publishing; a racing request with the same key gets its answer or 409."""
-    row = {"officer_id": request.officer_id, "key": request.key, "fingerprint": request.fingerprint,
-           "event_id": event_id, "status": PENDING, "created_at": datetime.now(UTC)}
+    row = {
+        "officer_id": request.officer_id,
+        "key": request.key,
+        "fingerprint": request.fingerprint,
+        "event_id": event_id,
+        "status": PENDING,
+        "created_at": datetime.now(UTC),
+    }
     try:
         with engine.connect() as connection:
             connection.execute(insert(keys).values(**row))
@@ -229,28 +260,43 @@ def _reserve(engine: Engine, request: ActionRequest, event_id: str) -> None:
     except IntegrityError:
         with Session(engine) as db:
             replay_if_answered(db, request.officer_id)  # raises: answered, reused or in progress
-        raise ApiError(409, f"a request with this {IDEMPOTENCY_HEADER} is still being handled; retry in a few seconds",
-                       code="idempotency_key_in_progress", headers={"Retry-After": "2"}) from None
+        raise ApiError(
+            409,
+            f"a request with this {IDEMPOTENCY_HEADER} is still being handled; retry in a few seconds",
+            code="idempotency_key_in_progress",
+            headers={"Retry-After": "2"},
+        ) from None
 
 
 def _forget(engine: Engine, request: ActionRequest) -> None:
     """The action was refused or not published: the key answers nothing yet, so a retry is fresh."""
     with engine.connect() as connection:
-        connection.execute(delete(keys).where(keys.c.officer_id == request.officer_id, keys.c.key == request.key,
-                                              keys.c.status == PENDING))
+        connection.execute(
+            delete(keys).where(
+                keys.c.officer_id == request.officer_id, keys.c.key == request.key, keys.c.status == PENDING
+            )
+        )
         connection.commit()
 
 
 def _claim(engine: Engine, once: Once, event_id: str, officer_id: str) -> None:
     with engine.connect() as connection:
         if once.ruled_out_by:
-            taken = connection.execute(select(claims.c.action).where(
-                claims.c.subject == once.subject, claims.c.action.in_(once.ruled_out_by))).first()
+            taken = connection.execute(
+                select(claims.c.action).where(claims.c.subject == once.subject, claims.c.action.in_(once.ruled_out_by))
+            ).first()
             if taken is not None:
                 raise ApiError(409, once.conflict)
         try:
-            connection.execute(insert(claims).values(subject=once.subject, action=once.action, event_id=event_id,
-                                                     officer_id=officer_id, claimed_at=datetime.now(UTC)))
+            connection.execute(
+                insert(claims).values(
+                    subject=once.subject,
+                    action=once.action,
+                    event_id=event_id,
+                    officer_id=officer_id,
+                    claimed_at=datetime.now(UTC),
+                )
+            )
             connection.commit()
         except IntegrityError:
             raise ApiError(409, once.conflict) from None
@@ -258,6 +304,9 @@ def _claim(engine: Engine, once: Once, event_id: str, officer_id: str) -> None:
 
 def _release(engine: Engine, once: Once, event_id: str) -> None:
     with engine.connect() as connection:
-        connection.execute(delete(claims).where(claims.c.subject == once.subject, claims.c.action == once.action,
-                                                claims.c.event_id == event_id))
+        connection.execute(
+            delete(claims).where(
+                claims.c.subject == once.subject, claims.c.action == once.action, claims.c.event_id == event_id
+            )
+        )
         connection.commit()

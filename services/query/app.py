@@ -17,17 +17,28 @@ from sqlalchemy.exc import OperationalError
 from services import hardening
 from services.config import Settings
 from services.console import create_console
+from services.gateway.access_log import RequestLog
 from services.kafka.producer import Publisher
 from services.logs import get_logger
 from services.query import (
-    actions, routes_alerts, routes_audit, routes_cases, routes_casework, routes_privacy, routes_scorecards,
+    actions,
+    routes_alerts,
+    routes_audit,
+    routes_cases,
+    routes_casework,
+    routes_privacy,
+    routes_scorecards,
     routes_stats,
 )
 from services.query.deps import Clients
 from services.storage.db import make_engine
-from services.gateway.access_log import RequestLog
 from services.web import (
-    ApiError, add_health_routes, database_check, error_response, install_error_handlers, install_metrics,
+    ApiError,
+    add_health_routes,
+    database_check,
+    error_response,
+    install_error_handlers,
+    install_metrics,
 )
 
 log = get_logger(__name__)
@@ -62,12 +73,20 @@ def create_app(settings: Settings, *, engine: Engine | None = None, publisher: P
     @app.exception_handler(OperationalError)
     async def _database_down(_request: Request, error: OperationalError) -> JSONResponse:
         log.warning("the view database is unreachable", error=str(error).splitlines()[0][:300])
-        return error_response(ApiError(503, "the case database is unreachable; retry in a few seconds",
-                                       headers={"Retry-After": "5"}))
+        return error_response(
+            ApiError(503, "the case database is unreachable; retry in a few seconds", headers={"Retry-After": "5"})
+        )
 
     add_health_routes(app, {"kafka": clients.publisher.reachable, "database": database_check(clients.engine)})
-    for module in (routes_privacy, routes_cases, routes_alerts, routes_stats, routes_scorecards, routes_audit,
-                   routes_casework):
+    for module in (
+        routes_privacy,
+        routes_cases,
+        routes_alerts,
+        routes_stats,
+        routes_scorecards,
+        routes_audit,
+        routes_casework,
+    ):
         app.include_router(module.router)
     actions.install(app)  # Idempotency-Key: inside hardening's body limits, which read the body first
     hardening.install(app, production=settings.env == "production", title="Passage query API", limit_bodies=True)

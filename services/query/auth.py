@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
 from services.logs import get_logger
 from services.query.actions import replay_if_answered
 from services.query.deps import ClientsDep, DbDep
@@ -43,7 +44,9 @@ def current_officer(
     token_hash = hash_secret(clients.settings.secret_key, credentials.credentials)
     officer = db.execute(OFFICER_BY_TOKEN, {"token_hash": token_hash}).first()
     if officer is None or officer.disabled:
-        raise _unauthorized("unknown or disabled officer token; ask an administrator for a new one (`passage officer add`)")
+        raise _unauthorized(
+            "unknown or disabled officer token; ask an administrator for a new one (`passage officer add`)"
+        )
     try:
         jurisdiction = Jurisdiction.of(officer.scopes)
     except ValueError as error:

@@ -19,11 +19,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     add = actions.add_parser("add", help="add an officer, or rotate the token of an existing one")
     add.add_argument("--id", required=True, dest="officer_id", help="the officer's id, e.g. an e-mail address")
     add.add_argument("--role", required=True, choices=["officer", "supervisor"])
-    add.add_argument("--scope", required=True, action="append", dest="scopes", type=_scope,
-                     help="dest:<country>, origin:<region> or *; repeat for several")
+    add.add_argument(
+        "--scope",
+        required=True,
+        action="append",
+        dest="scopes",
+        type=_scope,
+        help="dest:<country>, origin:<region> or *; repeat for several",
+    )
     add.set_defaults(func=_add_officer)
-    for verb, text in (("disable", "refuse the officer's token from the next request on"),
-                       ("enable", "let a disabled officer read again with their current token")):
+    for verb, text in (
+        ("disable", "refuse the officer's token from the next request on"),
+        ("enable", "let a disabled officer read again with their current token"),
+    ):
         toggle = actions.add_parser(verb, help=text)
         toggle.add_argument("officer_id", help="the officer's id")
         toggle.set_defaults(func=_toggle_officer, disabled=verb == "disable")
@@ -60,7 +68,6 @@ def _add_officer(args: argparse.Namespace, settings: Settings) -> int:
         _ensure_tables(engine, settings)
         officer = add_officer(engine, settings.secret_key, args.officer_id, args.role, args.scopes)
     except ValueError as error:
-
         raise CommandError(str(error)) from None
     finally:
         engine.dispose()
@@ -82,10 +89,14 @@ def _toggle_officer(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         engine.dispose()
     if not found:
-        raise CommandError(f"no officer {args.officer_id}; `passage officer add --id {args.officer_id} ...` registers them")
+        raise CommandError(
+            f"no officer {args.officer_id}; `passage officer add --id {args.officer_id} ...` registers them"
+        )
     if args.disabled:
-        print(f"officer {args.officer_id} disabled: their token is refused (401) from the next request on. "
-              f"`passage officer enable {args.officer_id}` undoes this.")
+        print(
+            f"officer {args.officer_id} disabled: their token is refused (401) from the next request on. "
+            f"`passage officer enable {args.officer_id}` undoes this."
+        )
     else:
         print(f"officer {args.officer_id} enabled: their current token works again.")
     return 0

@@ -47,12 +47,15 @@ def add_officer(engine: Engine, secret_key: str, officer_id: str, role: str, sco
     with session_scope(engine) as session:
         officer = session.get(Officer, officer_id)
         if officer is not None and officer.disabled:
-            raise ValueError(f"officer {officer_id} is disabled; run `passage officer enable {officer_id}` first "
-                             "if they may read again (then add them to rotate the token)")
+            raise ValueError(
+                f"officer {officer_id} is disabled; run `passage officer enable {officer_id}` first "
+                "if they may read again (then add them to rotate the token)"
+            )
         rotated = officer is not None
         if officer is None:
-            officer = Officer(id=officer_id, role=role, scopes=normalised, token_hash=token_hash,
-                              created_at=datetime.now(UTC))
+            officer = Officer(
+                id=officer_id, role=role, scopes=normalised, token_hash=token_hash, created_at=datetime.now(UTC)
+            )
         else:
             officer.role, officer.scopes, officer.token_hash = role, normalised, token_hash
         session.add(officer)

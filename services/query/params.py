@@ -20,8 +20,9 @@ AlertIdPath = Annotated[str, Path(max_length=128, pattern=NO_NUL)]
 CaseIdFilter = Annotated[str | None, Query(pattern=CASE_ID_PATTERN, description="only this case")]
 OfficerIdFilter = Annotated[str | None, Query(max_length=64, pattern=NO_NUL, description="only this officer")]
 RegionFilter = Annotated[str | None, Query(max_length=200, pattern=NO_NUL, description="origin_region, exact match")]
-AssignedTo = Annotated[str | None, Query(max_length=128, pattern=NO_NUL,
-                                          description="`me`, or an officer id: only cases assigned to them")]
+AssignedTo = Annotated[
+    str | None, Query(max_length=128, pattern=NO_NUL, description="`me`, or an officer id: only cases assigned to them")
+]
 
 
 def assignee(assigned_to: str, officer) -> str:

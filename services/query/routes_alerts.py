@@ -20,7 +20,7 @@ from events.types import AlertCode, AlertStatus, CountryCode, Severity
 from services.query.actions import Once, publish_officer_event
 from services.query.auth import CurrentOfficer, Principal
 from services.query.deps import ClientsDep, DbDep
-from services.query.models import AcknowledgeIn, Accepted, AlertPage, AlertPublic, ResolveIn, respond
+from services.query.models import Accepted, AcknowledgeIn, AlertPage, AlertPublic, ResolveIn, respond
 from services.query.paging import DEFAULT_LIMIT, CursorParam, Limit, decode_cursor, page, strict, timestamp
 from services.query.params import AlertIdPath, AssignedTo, CaseIdFilter, assignee
 from services.query.routes_cases import record_read
@@ -87,7 +87,9 @@ def unresolved_alert(db: Session, officer: Principal, alert_id: str):
         select(alerts.c.case_id, alerts.c.status).where(alerts.c.alert_id == alert_id, in_jurisdiction(officer))
     ).first()
     if alert is None:
-        raise ApiError(404, f"alert {alert_id!r} not found; check the id (alerts outside your jurisdiction are not shown)")
+        raise ApiError(
+            404, f"alert {alert_id!r} not found; check the id (alerts outside your jurisdiction are not shown)"
+        )
     if alert.status == "resolved":
         raise ApiError(409, f"alert {alert_id!r} is already resolved; there is nothing left to do")
     return alert
@@ -95,22 +97,35 @@ def unresolved_alert(db: Session, officer: Principal, alert_id: str):
 
 @router.post("/{alert_id}/acknowledge", status_code=202, response_model=Accepted, responses=ACTION_ERRORS)
 def acknowledge(
-    alert_id: AlertIdPath, officer: CurrentOfficer, db: DbDep, clients: ClientsDep,
+    alert_id: AlertIdPath,
+    officer: CurrentOfficer,
+    db: DbDep,
+    clients: ClientsDep,
     body: Annotated[AcknowledgeIn | None, Body()] = None,
 ) -> Response:
     alert = unresolved_alert(db, officer, alert_id)
     payload = {"alert_id": alert_id, "officer_id": officer.id, "note": body.note if body else None}
-    once = Once(alert_id, "acknowledge", f"alert {alert_id!r} is being acknowledged by another request, or is "
-                "resolved; reload it to see its state", ruled_out_by=("resolve",), lasting=False)
+    once = Once(
+        alert_id,
+        "acknowledge",
+        f"alert {alert_id!r} is being acknowledged by another request, or is resolved; reload it to see its state",
+        ruled_out_by=("resolve",),
+        lasting=False,
+    )
     event_id = publish_officer_event(clients, "case.alert_acknowledged", alert.case_id, payload, once=once)
     return respond(Accepted(event_id=event_id), 202)
 
 
 @router.post("/{alert_id}/resolve", status_code=202, response_model=Accepted, responses=ACTION_ERRORS)
-def resolve(alert_id: AlertIdPath, body: ResolveIn, officer: CurrentOfficer, db: DbDep, clients: ClientsDep) -> Response:
+def resolve(
+    alert_id: AlertIdPath, body: ResolveIn, officer: CurrentOfficer, db: DbDep, clients: ClientsDep
+) -> Response:
     alert = unresolved_alert(db, officer, alert_id)
     payload = {"alert_id": alert_id, "officer_id": officer.id, "note": body.note}
-    once = Once(alert_id, "resolve", f"alert {alert_id!r} is already resolved (or being resolved by another "
-                "request); there is nothing left to do")
+    once = Once(
+        alert_id,
+        "resolve",
+        f"alert {alert_id!r} is already resolved (or being resolved by another request); there is nothing left to do",
+    )
     event_id = publish_officer_event(clients, "case.alert_resolved", alert.case_id, payload, once=once)
     return respond(Accepted(event_id=event_id), 202)

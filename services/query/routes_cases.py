@@ -37,7 +37,13 @@ from services.query.models import (
 from services.query.paging import DEFAULT_LIMIT, CursorParam, Limit, decode_cursor, page, strict
 from services.query.params import AssignedTo, CaseIdPath, RegionFilter, assignee
 from services.query.sql import (
-    ALERT_PREFIX, AUDIT_ENTRY, CASE_WITH_ALERTS, SELECT_CASES, cases, per_jurisdiction, timeline,
+    ALERT_PREFIX,
+    AUDIT_ENTRY,
+    CASE_WITH_ALERTS,
+    SELECT_CASES,
+    cases,
+    per_jurisdiction,
+    timeline,
 )
 from services.web import ApiError
 
@@ -63,11 +69,14 @@ def require_case(db: Session, officer: Principal, case_id: str, *, refused_actio
         raise case_not_found(case_id)
 
 
-def record_read(db: Session, officer: Principal, case_id: str | None, action: str,
-                case_ids: list[str] | None = None) -> None:
+def record_read(
+    db: Session, officer: Principal, case_id: str | None, action: str, case_ids: list[str] | None = None
+) -> None:
     """Committed by its own INSERT: the query service's connections are in autocommit (deps.get_db)."""
-    db.execute(AUDIT_ENTRY, {"officer_id": officer.id, "case_id": case_id, "action": action,
-                             "at": datetime.now(UTC), "case_ids": case_ids})
+    db.execute(
+        AUDIT_ENTRY,
+        {"officer_id": officer.id, "case_id": case_id, "action": action, "at": datetime.now(UTC), "case_ids": case_ids},
+    )
 
 
 def visible(officer: Principal, case) -> dict:
@@ -77,8 +86,9 @@ def visible(officer: Principal, case) -> dict:
 
 def identity_visible(db: Session, officer: Principal, case_id: str) -> bool:
     row = db.execute(select(cases.c.data_sharing, cases.c.origin_region).where(cases.c.case_id == case_id)).first()
-    return row is None or sees_identity(row.data_sharing, row.origin_region, supervisor=officer.is_supervisor,
-                                        origins=officer.jurisdiction.origins)
+    return row is None or sees_identity(
+        row.data_sharing, row.origin_region, supervisor=officer.is_supervisor, origins=officer.jurisdiction.origins
+    )
 
 
 case_with_alerts = per_jurisdiction(CASE_WITH_ALERTS, cases)
@@ -97,8 +107,11 @@ def read_case(case_id: CaseIdPath, officer: CurrentOfficer, db: DbDep) -> Respon
     found = [row._mapping for row in rows]
     detail = CaseDetail(
         **visible(officer, {name: found[0][name] for name in CASE_FIELDS}),
-        alerts=[AlertPublic(**{name: row[label] for label, name in ALERT_FIELDS.items()})
-                for row in found if row[ALERT_PREFIX + "alert_id"] is not None],
+        alerts=[
+            AlertPublic(**{name: row[label] for label, name in ALERT_FIELDS.items()})
+            for row in found
+            if row[ALERT_PREFIX + "alert_id"] is not None
+        ],
         referrals=found[0]["referrals"] or [],
     )
     record_read(db, officer, case_id, "read_case")  # last: only an answer that will be sent is audited
@@ -108,11 +121,15 @@ def read_case(case_id: CaseIdPath, officer: CurrentOfficer, db: DbDep) -> Respon
 @router.get("/{case_id}/timeline", response_model=Timeline, responses=NOT_FOUND)
 def read_timeline(case_id: CaseIdPath, officer: CurrentOfficer, db: DbDep) -> Response:
     require_case(db, officer, case_id, refused_action="refused_read_timeline")
-    envelopes = db.execute(
-        select(timeline.c.envelope)
-        .where(timeline.c.case_id == case_id)
-        .order_by(timeline.c.occurred_at, timeline.c.recorded_at, timeline.c.event_id)
-    ).scalars().all()
+    envelopes = (
+        db.execute(
+            select(timeline.c.envelope)
+            .where(timeline.c.case_id == case_id)
+            .order_by(timeline.c.occurred_at, timeline.c.recorded_at, timeline.c.event_id)
+        )
+        .scalars()
+        .all()
+    )
     if not identity_visible(db, officer, case_id):  # consent withheld: as in the case, so in its timeline
         envelopes = [{**envelope, "payload": mask_payload(envelope["payload"])} for envelope in envelopes]
     answer = Timeline(events=[TimelineEntry.model_validate(envelope) for envelope in envelopes])
@@ -128,7 +145,9 @@ def list_cases(
     destination_country: CountryCode | None = None,
     origin_region: RegionFilter = None,
     has_open_alerts: bool | None = None,
-    min_severity: Annotated[Severity | None, Query(description="cases whose worst unresolved alert is at least this severe")] = None,
+    min_severity: Annotated[
+        Severity | None, Query(description="cases whose worst unresolved alert is at least this severe")
+    ] = None,
     assigned_to: AssignedTo = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: CursorParam = None,
@@ -152,15 +171,23 @@ def list_cases(
     if after is not None:
         query = query.where(c.case_id > after[0])
     rows = db.execute(query.order_by(c.case_id).limit(limit + 1)).all()
-    items, next_cursor = page([CasePublic.model_validate(visible(officer, r._mapping)) for r in rows], limit, "cases",
-                              lambda case: [case.case_id])
+    items, next_cursor = page(
+        [CasePublic.model_validate(visible(officer, r._mapping)) for r in rows],
+        limit,
+        "cases",
+        lambda case: [case.case_id],
+    )
     answer = CasePage(items=items, next_cursor=next_cursor)
     record_read(db, officer, None, "list_cases", [case.case_id for case in items])
     return respond(answer)
 
 
-@router.post("/{case_id}/notes", status_code=202, response_model=Accepted,
-             responses={**NOT_FOUND, 503: {"description": "Kafka did not acknowledge; retry"}})
+@router.post(
+    "/{case_id}/notes",
+    status_code=202,
+    response_model=Accepted,
+    responses={**NOT_FOUND, 503: {"description": "Kafka did not acknowledge; retry"}},
+)
 def add_note(case_id: CaseIdPath, body: NoteIn, officer: CurrentOfficer, db: DbDep, clients: ClientsDep) -> Response:
     require_case(db, officer, case_id)
     event_id = publish_officer_event(clients, "case.note_added", case_id, {"officer_id": officer.id, "text": body.text})

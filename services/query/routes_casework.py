@@ -33,9 +33,12 @@ from services.storage.tables import Agency, Officer
 from services.web import ApiError
 
 router = APIRouter(prefix="/v1/cases", tags=["case work"])
-ERRORS = {**NOT_FOUND, 403: {"description": "not allowed to make this assignment"},
-          422: {"description": "invalid body, or an assignee / agency that cannot take the case"},
-          503: {"description": "Kafka did not acknowledge; retry"}}
+ERRORS = {
+    **NOT_FOUND,
+    403: {"description": "not allowed to make this assignment"},
+    422: {"description": "invalid body, or an assignee / agency that cannot take the case"},
+    503: {"description": "Kafka did not acknowledge; retry"},
+}
 _officers, _agencies = Officer.__table__, Agency.__table__
 
 
@@ -58,8 +61,9 @@ class Assignment(Enum):
     out_of_their_scope = "out_of_their_scope"
 
 
-def assignment(assigner: Principal, officer_id: str, assignee_scopes: list[str] | None,
-               case_where: tuple[str | None, str | None]) -> Assignment:
+def assignment(
+    assigner: Principal, officer_id: str, assignee_scopes: list[str] | None, case_where: tuple[str | None, str | None]
+) -> Assignment:
     """Pure: may `assigner` give the case (at destination, origin `case_where`) to `officer_id`,
     whose scopes are `assignee_scopes` (None: no such enabled officer)?"""
     if not assigner.is_supervisor and officer_id != assigner.id:
@@ -68,7 +72,7 @@ def assignment(assigner: Principal, officer_id: str, assignee_scopes: list[str] 
         return Assignment.unknown_officer
     destination, origin = case_where
     jurisdiction = Jurisdiction.of(assignee_scopes)
-    sees = (jurisdiction.everything or destination in jurisdiction.destinations or origin in jurisdiction.origins)
+    sees = jurisdiction.everything or destination in jurisdiction.destinations or origin in jurisdiction.origins
     return Assignment.allowed if sees else Assignment.out_of_their_scope
 
 
@@ -79,12 +83,18 @@ def assign(case_id: CaseIdPath, body: AssignIn, officer: CurrentOfficer, db: DbD
     if decision is Assignment.not_self:
         raise ApiError(403, "an officer may assign a case only to themself; ask a supervisor to assign someone else")
     if decision is Assignment.unknown_officer:
-        raise ApiError(422, f"no enabled officer {body.officer_id!r}; check the id (`passage officer add` registers officers)",
-                       [{"path": "officer_id", "message": "unknown or disabled officer"}])
+        raise ApiError(
+            422,
+            f"no enabled officer {body.officer_id!r}; check the id (`passage officer add` registers officers)",
+            [{"path": "officer_id", "message": "unknown or disabled officer"}],
+        )
     if decision is Assignment.out_of_their_scope:
-        raise ApiError(422, f"case {case_id!r} is outside the jurisdiction of officer {body.officer_id!r}, who could "
-                            "not open it; assign an officer whose scope holds the case",
-                       [{"path": "officer_id", "message": "the case is outside this officer's scopes"}])
+        raise ApiError(
+            422,
+            f"case {case_id!r} is outside the jurisdiction of officer {body.officer_id!r}, who could "
+            "not open it; assign an officer whose scope holds the case",
+            [{"path": "officer_id", "message": "the case is outside this officer's scopes"}],
+        )
     payload = {"officer_id": body.officer_id, "assigned_by": officer.id}
     event_id = publish_officer_event(clients, "case.assigned", case_id, payload)
     return respond(Accepted(event_id=event_id), 202)
@@ -95,12 +105,20 @@ def refer(case_id: CaseIdPath, body: ReferralIn, officer: CurrentOfficer, db: Db
     require_case(db, officer, case_id)
     agency = db.execute(select(_agencies.c.disabled).where(_agencies.c.id == body.to_agency_id)).first()
     if agency is None or agency.disabled:
-        raise ApiError(422, f"no enabled agency {body.to_agency_id!r} to refer to; check the id "
-                            "(`passage agency add` registers agencies)",
-                       [{"path": "to_agency_id", "message": "unknown or disabled agency"}])
+        raise ApiError(
+            422,
+            f"no enabled agency {body.to_agency_id!r} to refer to; check the id "
+            "(`passage agency add` registers agencies)",
+            [{"path": "to_agency_id", "message": "unknown or disabled agency"}],
+        )
     referral_id = str(uuid.uuid4())
-    payload = {"referral_id": referral_id, "service": body.service.value, "to_agency_id": body.to_agency_id,
-               "officer_id": officer.id, "note": body.note}
+    payload = {
+        "referral_id": referral_id,
+        "service": body.service.value,
+        "to_agency_id": body.to_agency_id,
+        "officer_id": officer.id,
+        "note": body.note,
+    }
     event_id = publish_officer_event(clients, "case.referral_made", case_id, payload)
     return respond(Accepted(event_id=event_id), 202)
 

@@ -28,7 +28,10 @@ from services.query.sql import SELECT_ALERTS, SELECT_CASES, alerts, audit, cases
 from services.web import ApiError
 
 router = APIRouter(prefix="/v1/cases", tags=["personal data"])
-RESPONSES = {403: {"description": "the officer is not a supervisor"}, 404: {"description": "no such case in your jurisdiction"}}
+RESPONSES = {
+    403: {"description": "the officer is not a supervisor"},
+    404: {"description": "no such case in your jurisdiction"},
+}
 
 
 class ErasureIn(Body):
@@ -48,15 +51,21 @@ def require_supervisor(officer: Principal, what: str) -> None:
         raise ApiError(403, f"only supervisors may {what}; ask a supervisor")
 
 
-@router.post("/{case_id}/erasure", status_code=202, response_model=Accepted,
-             responses={**RESPONSES, 503: {"description": "Kafka did not acknowledge; retry"}})
-def request_erasure(case_id: CaseIdPath, body: ErasureIn, officer: CurrentOfficer, db: DbDep,
-                    clients: ClientsDep) -> Response:
+@router.post(
+    "/{case_id}/erasure",
+    status_code=202,
+    response_model=Accepted,
+    responses={**RESPONSES, 503: {"description": "Kafka did not acknowledge; retry"}},
+)
+def request_erasure(
+    case_id: CaseIdPath, body: ErasureIn, officer: CurrentOfficer, db: DbDep, clients: ClientsDep
+) -> Response:
     """Erase the case's personal data (crypto-shredding); its non-personal facts stay."""
     require_supervisor(officer, "request an erasure")
     require_case(db, officer, case_id)
-    event_id = publish_officer_event(clients, "case.erasure_requested", case_id,
-                                     {"officer_id": officer.id, "reason": body.reason})
+    event_id = publish_officer_event(
+        clients, "case.erasure_requested", case_id, {"officer_id": officer.id, "reason": body.reason}
+    )
     return respond(Accepted(event_id=event_id), 202)
 
 
@@ -66,9 +75,14 @@ def export_case(case_id: CaseIdPath, officer: CurrentOfficer, db: DbDep) -> Resp
     require_supervisor(officer, "export a case")
     require_case(db, officer, case_id, refused_action="refused_export")
     case = db.execute(SELECT_CASES.where(cases.c.case_id == case_id)).one()
-    envelopes = db.execute(select(timeline.c.envelope).where(timeline.c.case_id == case_id)
-                           .order_by(timeline.c.occurred_at, timeline.c.recorded_at, timeline.c.event_id)).scalars()
-    alert_rows = db.execute(SELECT_ALERTS.where(alerts.c.case_id == case_id).order_by(alerts.c.raised_at, alerts.c.alert_id))
+    envelopes = db.execute(
+        select(timeline.c.envelope)
+        .where(timeline.c.case_id == case_id)
+        .order_by(timeline.c.occurred_at, timeline.c.recorded_at, timeline.c.event_id)
+    ).scalars()
+    alert_rows = db.execute(
+        SELECT_ALERTS.where(alerts.c.case_id == case_id).order_by(alerts.c.raised_at, alerts.c.alert_id)
+    )
     audit_rows = db.execute(_read_by(db, case_id))
     answer = CaseExport(
         case=CasePublic.model_validate(case._mapping),
@@ -87,11 +101,16 @@ def _read_by(db, case_id: str):
     if db.get_bind().dialect.name == "postgresql":
         in_page = text("audit.case_ids IS NOT NULL AND CAST(audit.case_ids AS jsonb) @> CAST(:one AS jsonb)")
     else:
-        in_page = text("audit.case_ids IS NOT NULL AND EXISTS (SELECT 1 FROM json_each(audit.case_ids) "
-                       "WHERE json_each.value = :case_id_text)")
-    return (select(a.id, a.officer_id, a.case_id, a.action, a.at, a.case_ids)
-            .where(or_(a.case_id == case_id, in_page)).order_by(a.id)
-            .params(one=json.dumps([case_id]), case_id_text=case_id))
+        in_page = text(
+            "audit.case_ids IS NOT NULL AND EXISTS (SELECT 1 FROM json_each(audit.case_ids) "
+            "WHERE json_each.value = :case_id_text)"
+        )
+    return (
+        select(a.id, a.officer_id, a.case_id, a.action, a.at, a.case_ids)
+        .where(or_(a.case_id == case_id, in_page))
+        .order_by(a.id)
+        .params(one=json.dumps([case_id]), case_id_text=case_id)
+    )
 
 
 def _referrals(db, case_id: str) -> list[dict[str, Any]]:

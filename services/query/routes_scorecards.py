@@ -31,7 +31,9 @@ router = APIRouter(prefix="/v1/stats", tags=["stats"])
 party_stats: Table = PartyStats.__table__
 party_wage_gaps: Table = PartyWageGap.__table__
 watchlist: Table = WatchlistEntry.__table__
-MinPlacements = Annotated[int, Query(ge=0, le=1_000_000_000, description="only parties with at least this many placements")]
+MinPlacements = Annotated[
+    int, Query(ge=0, le=1_000_000_000, description="only parties with at least this many placements")
+]
 
 
 class ScorecardFigures(BaseModel):
@@ -62,28 +64,41 @@ class AgentScorecards(BaseModel):
 
 
 @router.get("/employers", response_model=EmployerScorecards)
-def employer_scorecards(officer: CurrentOfficer, db: DbDep, destination_country: CountryCode | None = None,
-                        min_placements: MinPlacements = 0) -> Response:
+def employer_scorecards(
+    officer: CurrentOfficer,
+    db: DbDep,
+    destination_country: CountryCode | None = None,
+    min_placements: MinPlacements = 0,
+) -> Response:
     """Per employer within scope: placements, alerts per 100 placements, median wage gap, watchlist."""
     cards = scorecards(db, officer.jurisdiction, EMPLOYER, destination_country, min_placements or 0)
-    return respond(EmployerScorecards(items=[EmployerScorecard(employer_id=party_id, **figures)
-                                             for party_id, figures in cards]))
+    return respond(
+        EmployerScorecards(items=[EmployerScorecard(employer_id=party_id, **figures) for party_id, figures in cards])
+    )
 
 
 @router.get("/agents", response_model=AgentScorecards)
-def agent_scorecards(officer: CurrentOfficer, db: DbDep, destination_country: CountryCode | None = None,
-                     min_placements: MinPlacements = 0) -> Response:
+def agent_scorecards(
+    officer: CurrentOfficer,
+    db: DbDep,
+    destination_country: CountryCode | None = None,
+    min_placements: MinPlacements = 0,
+) -> Response:
     """Per recruiting agent within scope: the same figures as for employers."""
     cards = scorecards(db, officer.jurisdiction, AGENT, destination_country, min_placements or 0)
-    return respond(AgentScorecards(items=[AgentScorecard(recruiting_agent_id=party_id, **figures)
-                                          for party_id, figures in cards]))
+    return respond(
+        AgentScorecards(items=[AgentScorecard(recruiting_agent_id=party_id, **figures) for party_id, figures in cards])
+    )
 
 
-def scorecards(db: Session, jurisdiction: Jurisdiction, kind: str, destination_country: str | None,
-               min_placements: int) -> list[tuple[str, dict]]:
+def scorecards(
+    db: Session, jurisdiction: Jurisdiction, kind: str, destination_country: str | None, min_placements: int
+) -> list[tuple[str, dict]]:
     """(party_id, figures) per party of `kind` with a case in scope, in party_id order: two grouped
     statements over the worker's aggregate rows (counts, and the wage-gap histograms)."""
-    rows = db.execute(scorecard_query(_scope(party_stats, jurisdiction, kind, destination_country), min_placements)).all()
+    rows = db.execute(
+        scorecard_query(_scope(party_stats, jurisdiction, kind, destination_country), min_placements)
+    ).all()
     medians = dict(db.execute(median_query(_scope(party_wage_gaps, jurisdiction, kind, destination_country))).all())
     listed = {party_id for party_kind, party_id in _watchlist(db).listed_now() if party_kind == kind}
     return [(row.party_id, _figures(row, medians.get(row.party_id), row.party_id in listed)) for row in rows]
@@ -101,18 +116,29 @@ def scorecard_query(scope: list, min_placements: int) -> Select:
     """The counts per party (bench/scorecards.py times it alone as the baseline)."""
     ps = party_stats.c
     sums = [func.sum(ps[name]).label(name) for name in (*CATEGORIES, "placed", "open_critical")]
-    return (select(ps.party_id, *sums).where(*scope).group_by(ps.party_id)
-            .having(func.sum(ps.cases) > 0, func.sum(ps.placed) >= min_placements).order_by(ps.party_id))
+    return (
+        select(ps.party_id, *sums)
+        .where(*scope)
+        .group_by(ps.party_id)
+        .having(func.sum(ps.cases) > 0, func.sum(ps.placed) >= min_placements)
+        .order_by(ps.party_id)
+    )
 
 
 def median_query(scope: list) -> Select:
     """(party_id, median bucket) from the summed histograms: the bucket holding the middle case, or
     the mean of the two holding the middle pair (`scorecards.bucket_median`, in SQL)."""
     g = party_wage_gaps.c
-    summed = (select(g.party_id, g.bucket, func.sum(g.cases).label("n")).where(*scope)
-              .group_by(g.party_id, g.bucket).having(func.sum(g.cases) > 0).subquery())
+    summed = (
+        select(g.party_id, g.bucket, func.sum(g.cases).label("n"))
+        .where(*scope)
+        .group_by(g.party_id, g.bucket)
+        .having(func.sum(g.cases) > 0)
+        .subquery()
+    )
     running = select(
-        summed.c.party_id, summed.c.bucket,
+        summed.c.party_id,
+        summed.c.bucket,
         func.sum(summed.c.n).over(partition_by=summed.c.party_id, order_by=summed.c.bucket).label("seen"),
         func.sum(summed.c.n).over(partition_by=summed.c.party_id).label("total"),
     ).subquery()
@@ -122,8 +148,12 @@ def median_query(scope: list) -> Select:
 
 
 def _figures(row, median: float | None, watchlisted: bool) -> dict:
-    card: Scorecard = finish(int(row.placed), {name: int(row._mapping[name]) for name in CATEGORIES},
-                             float(median) if median is not None else None, int(row.open_critical))
+    card: Scorecard = finish(
+        int(row.placed),
+        {name: int(row._mapping[name]) for name in CATEGORIES},
+        float(median) if median is not None else None,
+        int(row.open_critical),
+    )
     return {**card.__dict__, "watchlisted": watchlisted}
 
 

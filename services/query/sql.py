@@ -13,10 +13,10 @@ quarter of a case lookup's CPU when every request built its own).
 
 from __future__ import annotations
 
-from pydantic import BaseModel
 from collections.abc import Callable
 from functools import lru_cache
 
+from pydantic import BaseModel
 from sqlalchemy import Column, Select, Table, and_, bindparam, insert, select
 
 from services.query.models import AlertPublic, CasePublic
@@ -45,7 +45,9 @@ AUDIT_ENTRY = insert(audit)
 
 ALERT_PREFIX = "alert_"  # CASE_WITH_ALERTS labels the alert columns so they do not clash with the case's
 CASE_WITH_ALERTS = (
-    SELECT_CASES.add_columns(cases.c.referrals, *(column.label(ALERT_PREFIX + column.name) for column in fields(alerts, AlertPublic)))
+    SELECT_CASES.add_columns(
+        cases.c.referrals, *(column.label(ALERT_PREFIX + column.name) for column in fields(alerts, AlertPublic))
+    )
     .select_from(cases.outerjoin(alerts, and_(alerts.c.case_id == cases.c.case_id, alerts.c.status != "resolved")))
     .where(cases.c.case_id == bindparam("case_id"))
     .order_by(*INBOX_ORDER)

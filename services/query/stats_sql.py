@@ -13,7 +13,18 @@ from datetime import date, datetime
 from functools import lru_cache
 
 from sqlalchemy import (
-    ColumnElement, Date, Select, Table, and_, bindparam, false, func, literal, select, true, union_all,
+    ColumnElement,
+    Date,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    false,
+    func,
+    literal,
+    select,
+    true,
+    union_all,
 )
 
 from services.query.scope import Jurisdiction
@@ -49,8 +60,11 @@ def _stages(jurisdiction: Jurisdiction, one_destination: bool) -> Select:
     query = query.where(_visible(stage_counts, jurisdiction))
     if one_destination:
         query = query.where(c.destination_country == bindparam("destination_country"))
-    return (query.group_by(dest, stage).having(func.sum(c.count) > 0)
-            .order_by(dest.asc().nulls_last(), stage.asc().nulls_last()))
+    return (
+        query.group_by(dest, stage)
+        .having(func.sum(c.count) > 0)
+        .order_by(dest.asc().nulls_last(), stage.asc().nulls_last())
+    )
 
 
 def skills(jurisdiction: Jurisdiction, now: datetime) -> Select:
@@ -63,10 +77,13 @@ def skills(jurisdiction: Jurisdiction, now: datetime) -> Select:
 def _skills(jurisdiction: Jurisdiction) -> Select:
     s, o = skill_counts.c, offer_counts.c
     supply = (
-        select(s.occupation_code, s.destination_country,
-               func.sum(s.count).filter(s.stage == "job_ready").label("job_ready"),
-               literal(0).label("offers_365d"),
-               func.sum(s.count).filter(s.stage == "deployed").label("deployed"))
+        select(
+            s.occupation_code,
+            s.destination_country,
+            func.sum(s.count).filter(s.stage == "job_ready").label("job_ready"),
+            literal(0).label("offers_365d"),
+            func.sum(s.count).filter(s.stage == "deployed").label("deployed"),
+        )
         .where(_visible(skill_counts, jurisdiction))
         .group_by(s.occupation_code, s.destination_country)
     )
@@ -76,8 +93,13 @@ def _skills(jurisdiction: Jurisdiction) -> Select:
     days = and_(o.grain == "day", o.starts >= first, o.starts < month_after)
     months = and_(o.grain == "month", o.starts >= month_after)
     demand = [
-        select(o.occupation_code, o.destination_country, literal(0).label("job_ready"),
-               func.sum(o.count).label("offers_365d"), literal(0).label("deployed"))
+        select(
+            o.occupation_code,
+            o.destination_country,
+            literal(0).label("job_ready"),
+            func.sum(o.count).label("offers_365d"),
+            literal(0).label("deployed"),
+        )
         .where(_visible(offer_counts, jurisdiction), in_window)
         .group_by(o.occupation_code, o.destination_country)
         for in_window in (days, months)
@@ -85,10 +107,13 @@ def _skills(jurisdiction: Jurisdiction) -> Select:
     both = union_all(supply, *demand).subquery()
     occupation, dest = _shown(both.c.occupation_code), _shown(both.c.destination_country)
     return (
-        select(occupation.label("occupation_code"), dest.label("destination_country"),
-               func.coalesce(func.sum(both.c.job_ready), 0).label("job_ready"),
-               func.coalesce(func.sum(both.c.offers_365d), 0).label("offers_365d"),
-               func.coalesce(func.sum(both.c.deployed), 0).label("deployed"))
+        select(
+            occupation.label("occupation_code"),
+            dest.label("destination_country"),
+            func.coalesce(func.sum(both.c.job_ready), 0).label("job_ready"),
+            func.coalesce(func.sum(both.c.offers_365d), 0).label("offers_365d"),
+            func.coalesce(func.sum(both.c.deployed), 0).label("deployed"),
+        )
         .group_by(occupation, dest)
         .order_by(occupation.asc().nulls_last(), dest.asc().nulls_last())
     )

@@ -31,7 +31,11 @@ def make_engine(settings: Settings | str) -> Engine:
     # hide_parameters: an error's text (logged, or shown in a traceback) never carries the SQL
     # parameters, which hold names, dates of birth and free text (SPEC section 7, logs).
     return create_engine(
-        url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args={"connect_timeout": 5},
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        connect_args={"connect_timeout": 5},
         hide_parameters=True,
     )
 

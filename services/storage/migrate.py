@@ -47,13 +47,19 @@ def schema_differences(connection: Connection) -> list:
     """What Alembic autogenerate would change to make the database match the models ([] = equal)."""
     from services.storage import tables  # noqa: F401  (registers the tables)
 
-    context = MigrationContext.configure(connection, opts={
-        "compare_type": True,
-        "include_name": lambda name, type_, _parents: not (type_ == "table" and name.endswith("_rebuild")),
-    })
+    context = MigrationContext.configure(
+        connection,
+        opts={
+            "compare_type": True,
+            "include_name": lambda name, type_, _parents: not (type_ == "table" and name.endswith("_rebuild")),
+        },
+    )
     ignored = {"alembic_version"}
-    return [diff for diff in compare_metadata(context, SQLModel.metadata)
-            if not (isinstance(diff, tuple) and diff[0] == "remove_table" and diff[1].name in ignored)]
+    return [
+        diff
+        for diff in compare_metadata(context, SQLModel.metadata)
+        if not (isinstance(diff, tuple) and diff[0] == "remove_table" and diff[1].name in ignored)
+    ]
 
 
 def migrate(target: Engine | str) -> str:
@@ -80,6 +86,7 @@ def _adopt_unversioned(connection: Connection, config: Config) -> None:
     if differences:
         raise SchemaMismatch(
             f"the database has Passage tables but no Alembic version, and they differ from the models "
-            f"({'; '.join(map(str, differences[:3]))}); migrate it by hand or start from an empty database")
+            f"({'; '.join(map(str, differences[:3]))}); migrate it by hand or start from an empty database"
+        )
     command.stamp(config, "head")
     log.info("stamped an unversioned database at the head revision", revision=head_revision())

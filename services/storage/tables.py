@@ -262,6 +262,7 @@ class OfferTally(SQLModel, table=True):
     origin_region: str = Field(primary_key=True)
     count: int
 
+
 class WebhookSubscription(SQLModel, table=True):
     """An agency's webhook (SPEC section 11). The signing secret is not stored: it is derived from
     PASSAGE_SECRET_KEY and `salt` (services.notify.signing), so a database dump cannot sign."""
@@ -324,9 +325,7 @@ class PartyCase(SQLModel, table=True):
     cases through them."""
 
     __tablename__ = "party_cases"
-    __table_args__ = (
-        Index("ix_party_cases_party", "party_kind", "party_id", "destination_country"),
-    )
+    __table_args__ = (Index("ix_party_cases_party", "party_kind", "party_id", "destination_country"),)
 
     case_id: str = Field(primary_key=True, max_length=64)
     party_kind: str = Field(primary_key=True, max_length=32)  # employer | recruiting_agent
@@ -392,6 +391,8 @@ class PartyWageGap(SQLModel, table=True):
     origin_region: str = Field(primary_key=True)
     bucket: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     cases: int = 0
+
+
 class DataKey(SQLModel, table=True):
     """One case's data key (SPEC section 9), wrapped by a master key (services/privacy/keyring.py).
     Erasure keeps the row with wrapped_key NULL and erased_at set: the tombstone that stops the

@@ -30,8 +30,9 @@ from services.worker.views import Views
 OFFERS = frozenset({"recruitment.job_offer_made", "recruitment.contract_signed"})
 
 
-def split(conn: Connection, views: Views, fresh: list[Delivered]
-          ) -> tuple[list[Delivered], list[Delivered], list[tuple[Delivered, str]]]:
+def split(
+    conn: Connection, views: Views, fresh: list[Delivered]
+) -> tuple[list[Delivered], list[Delivered], list[tuple[Delivered, str]]]:
     """(case events, new watchlist events, watchlist events already held with the envelope held
     under their event_id): the caller counts those as duplicates or conflicting duplicates."""
     listings = [d for d in fresh if d.event.event_type in WATCHLIST_EVENTS]
@@ -39,8 +40,11 @@ def split(conn: Connection, views: Views, fresh: list[Delivered]
     if not listings or views.watchlist is None:
         return cases, [], []
     w = views.watchlist.c
-    held = dict(conn.execute(select(w.event_id, cast(w.envelope, Text))
-                             .where(w.event_id.in_([str(d.event.event_id) for d in listings]))).all())
+    held = dict(
+        conn.execute(
+            select(w.event_id, cast(w.envelope, Text)).where(w.event_id.in_([str(d.event.event_id) for d in listings]))
+        ).all()
+    )
     new, known = [], []
     for delivered in listings:
         event_id = str(delivered.event.event_id)
@@ -52,8 +56,14 @@ def split(conn: Connection, views: Views, fresh: list[Delivered]
     return cases, new, known
 
 
-def rules_for_batch(conn: Connection, views: Views, rules: RuleConfig, case_events: Sequence[Delivered],
-                    states: dict[str, CaseState], listings: Sequence[Delivered]) -> RuleConfig:
+def rules_for_batch(
+    conn: Connection,
+    views: Views,
+    rules: RuleConfig,
+    case_events: Sequence[Delivered],
+    states: dict[str, CaseState],
+    listings: Sequence[Delivered],
+) -> RuleConfig:
     """`rules` with the watchlist history of every party the batch's offers and contracts (and their
     cases' earlier ones) name, plus the batch's own entries."""
     parties: set[Party] = set()
@@ -68,8 +78,9 @@ def rules_for_batch(conn: Connection, views: Views, rules: RuleConfig, case_even
     return replace(rules, watchlist=Watchlist(tuple(_load_entries(conn, views, parties)) + tuple(batch)))
 
 
-def write_party_cases(conn: Connection, views: Views, states: dict[str, CaseState],
-                      before: dict[str, CaseState]) -> None:
+def write_party_cases(
+    conn: Connection, views: Views, states: dict[str, CaseState], before: dict[str, CaseState]
+) -> None:
     """Replace the scorecard rows of each case in `states` by its current figures, and move the
     aggregate rows by the difference from `before` (the cases as they were loaded; absent: new)."""
     table = views.party_cases
@@ -85,14 +96,18 @@ def write_party_cases(conn: Connection, views: Views, states: dict[str, CaseStat
 def party_rows(states: dict[str, CaseState]) -> list[dict]:
     """The `party_cases` rows of `states`."""
     return [
-        {**figures.__dict__, "case_id": case_id, "destination_country": state.destination_country,
-         "origin_region": state.origin_region}
-        for case_id, state in states.items() for figures in case_figures(state)
+        {
+            **figures.__dict__,
+            "case_id": case_id,
+            "destination_country": state.destination_country,
+            "origin_region": state.origin_region,
+        }
+        for case_id, state in states.items()
+        for figures in case_figures(state)
     ]
 
 
-def add_aggregates(conn: Connection, views: Views, states: dict[str, CaseState],
-                   before: dict[str, CaseState]) -> None:
+def add_aggregates(conn: Connection, views: Views, states: dict[str, CaseState], before: dict[str, CaseState]) -> None:
     """Move `party_stats` and `party_wage_gaps` by what the cases changed since `before`."""
     counts: dict = defaultdict(Counter)
     gaps: Counter = Counter()
@@ -102,18 +117,32 @@ def add_aggregates(conn: Connection, views: Views, states: dict[str, CaseState],
             counts[key].update(change)
         gaps.update(case_gaps)
     names = ("party_kind", "party_id", "destination_country", "origin_region")
-    _add(conn, views.party_stats, names, STAT_NAMES,
-         [{**dict(zip(names, key, strict=True)), **{n: counts[key][n] for n in STAT_NAMES}} for key in sorted(counts)])
-    _add(conn, views.party_wage_gaps, (*names, "bucket"), ("cases",),
-         [{**dict(zip(names, key, strict=True)), "bucket": bucket, "cases": gaps[key, bucket]}
-          for key, bucket in sorted(gaps) if gaps[key, bucket]])
+    _add(
+        conn,
+        views.party_stats,
+        names,
+        STAT_NAMES,
+        [{**dict(zip(names, key, strict=True)), **{n: counts[key][n] for n in STAT_NAMES}} for key in sorted(counts)],
+    )
+    _add(
+        conn,
+        views.party_wage_gaps,
+        (*names, "bucket"),
+        ("cases",),
+        [
+            {**dict(zip(names, key, strict=True)), "bucket": bucket, "cases": gaps[key, bucket]}
+            for key, bucket in sorted(gaps)
+            if gaps[key, bucket]
+        ],
+    )
     # A row left at zero goes, so the rows are a function of the cases, not of how batches fell
     # (a replay folds in other batches and must find the same rows).
     for table, keys in ((views.party_stats, list(counts)), (views.party_wage_gaps, [key for key, _ in gaps])):
         if table is not None and keys and before:
             parties = sorted({(kind, party_id) for kind, party_id, _, _ in keys})
-            conn.execute(delete(table).where(
-                table.c.cases == 0, tuple_(table.c.party_kind, table.c.party_id).in_(parties)))
+            conn.execute(
+                delete(table).where(table.c.cases == 0, tuple_(table.c.party_kind, table.c.party_id).in_(parties))
+            )
 
 
 def _add(conn: Connection, table, keys: tuple[str, ...], names: tuple[str, ...], rows: list[dict]) -> None:
@@ -124,7 +153,8 @@ def _add(conn: Connection, table, keys: tuple[str, ...], names: tuple[str, ...],
     dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     statement = dialect_insert(table)
     statement = statement.on_conflict_do_update(
-        index_elements=list(keys), set_={name: table.c[name] + statement.excluded[name] for name in names})
+        index_elements=list(keys), set_={name: table.c[name] + statement.excluded[name] for name in names}
+    )
     conn.execute(statement, rows)
 
 
@@ -132,8 +162,15 @@ WriteCase = Callable[[Connection, Views, dict[str, CaseState], dict, RuleConfig]
 UpsertAlerts = Callable[[Connection, Views, list[dict]], None]
 
 
-def apply_listings(conn: Connection, views: Views, listings: Sequence[Delivered], rules: RuleConfig,
-                   changes_out: list[dict], write_cases: WriteCase, upsert_alerts: UpsertAlerts) -> None:
+def apply_listings(
+    conn: Connection,
+    views: Views,
+    listings: Sequence[Delivered],
+    rules: RuleConfig,
+    changes_out: list[dict],
+    write_cases: WriteCase,
+    upsert_alerts: UpsertAlerts,
+) -> None:
     """Store the entries, then refold each case the entries may concern: one whose events Passage
     recorded after an entry (it was judged without it) or with an unresolved WATCHLISTED_PARTY."""
     if views.watchlist is None:
@@ -143,15 +180,23 @@ def apply_listings(conn: Connection, views: Views, listings: Sequence[Delivered]
     refold_concerned(conn, views, entries, rules, changes_out, write_cases, upsert_alerts)
 
 
-def refold_concerned(conn: Connection, views: Views, entries: list[Entry], rules: RuleConfig,
-                     changes_out: list[dict], write_cases: WriteCase, upsert_alerts: UpsertAlerts) -> None:
+def refold_concerned(
+    conn: Connection,
+    views: Views,
+    entries: list[Entry],
+    rules: RuleConfig,
+    changes_out: list[dict],
+    write_cases: WriteCase,
+    upsert_alerts: UpsertAlerts,
+) -> None:
     """Refold each case the stored `entries` may concern (also the last step of a bulk replay,
     which folds the cases without the watchlist first)."""
     if not entries:
         return
     for case_id in sorted(_concerned(conn, views, entries)):
-        _refold_case(conn, views, case_id, rules, changes_out, write_cases, upsert_alerts,
-                     trigger=max(entries).event_id)
+        _refold_case(
+            conn, views, case_id, rules, changes_out, write_cases, upsert_alerts, trigger=max(entries).event_id
+        )
 
 
 def stored_entries(conn: Connection, views: Views) -> list[Entry]:
@@ -171,22 +216,37 @@ def _concerned(conn: Connection, views: Views, entries: list[Entry]) -> set[str]
     for entry in entries:
         cases = select(pc.case_id).where(pc.party_kind == entry.party_kind, pc.party_id == entry.party_id)
         later = select(t.case_id).where(t.case_id.in_(cases), t.recorded_at > entry.recorded_at)
-        flagged = select(a.case_id).where(a.case_id.in_(cases), a.code == AlertCode.WATCHLISTED_PARTY.value,
-                                          a.status != AlertStatus.resolved.value)
+        flagged = select(a.case_id).where(
+            a.case_id.in_(cases), a.code == AlertCode.WATCHLISTED_PARTY.value, a.status != AlertStatus.resolved.value
+        )
         concerned |= set(conn.execute(later.union(flagged)).scalars())
     return concerned
 
 
-def _refold_case(conn: Connection, views: Views, case_id: str, rules: RuleConfig, changes_out: list[dict],
-                 write_cases: WriteCase, upsert_alerts: UpsertAlerts, trigger: str) -> None:
+def _refold_case(
+    conn: Connection,
+    views: Views,
+    case_id: str,
+    rules: RuleConfig,
+    changes_out: list[dict],
+    write_cases: WriteCase,
+    upsert_alerts: UpsertAlerts,
+    trigger: str,
+) -> None:
     c, t = views.cases.c, views.timeline.c
-    row = conn.execute(select(cast(c.state, Text).label("state"), c.event_count, c.destination_country,
-                              c.origin_region).where(c.case_id == case_id)).one_or_none()
+    row = conn.execute(
+        select(cast(c.state, Text).label("state"), c.event_count, c.destination_country, c.origin_region).where(
+            c.case_id == case_id
+        )
+    ).one_or_none()
     if row is None:
         return
     before = CaseState.model_validate_json(row.state)
-    envelopes = conn.execute(select(cast(t.envelope, Text)).where(t.case_id == case_id)
-                             .order_by(t.topic_partition, t.topic_offset, t.recorded_at, t.event_id)).scalars()
+    envelopes = conn.execute(
+        select(cast(t.envelope, Text))
+        .where(t.case_id == case_id)
+        .order_by(t.topic_partition, t.topic_offset, t.recorded_at, t.event_id)
+    ).scalars()
     case_events = [events.decode(text.encode()) for text in envelopes]
     watchlist = Watchlist(tuple(_load_entries(conn, views, named_ever(before))))
     after = refold(case_events, watchlist.entries, replace(rules, watchlist=watchlist))
@@ -194,8 +254,13 @@ def _refold_case(conn: Connection, views: Views, case_id: str, rules: RuleConfig
         return
     changed = [alert for alert_id, alert in after.alerts.items() if before.alerts.get(alert_id) != alert]
     gone = [alert_id for alert_id in before.alerts if alert_id not in after.alerts]
-    write_cases(conn, views, {case_id: after},
-                {case_id: (before, row.event_count, (row.destination_country, row.origin_region))}, rules)
+    write_cases(
+        conn,
+        views,
+        {case_id: after},
+        {case_id: (before, row.event_count, (row.destination_country, row.origin_region))},
+        rules,
+    )
     if gone:
         conn.execute(delete(views.alerts).where(views.alerts.c.alert_id.in_(gone)))
     alert_changes = [AlertChange(alert=alert, change=_change_of(alert)) for alert in changed]
@@ -213,8 +278,11 @@ def _load_entries(conn: Connection, views: Views, parties: Iterable[Party]) -> l
     if views.watchlist is None or not parties:
         return []
     w = views.watchlist.c
-    rows = conn.execute(select(w.event_id, w.party_kind, w.party_id, w.listed, w.recorded_at).where(
-        tuple_(w.party_kind, w.party_id).in_(parties)))
+    rows = conn.execute(
+        select(w.event_id, w.party_kind, w.party_id, w.listed, w.recorded_at).where(
+            tuple_(w.party_kind, w.party_id).in_(parties)
+        )
+    )
     return [Entry(utc(_aware(r.recorded_at)), r.event_id, r.party_kind, r.party_id, r.listed) for r in rows]
 
 
@@ -224,8 +292,14 @@ def _aware(moment: datetime) -> datetime:
 
 def watchlist_row(delivered: Delivered, entry: Entry) -> dict:
     event = delivered.event
-    return {"event_id": entry.event_id, "party_kind": entry.party_kind, "party_id": entry.party_id,
-            "listed": entry.listed, "reason": getattr(event.payload, "reason", None),
-            "recorded_at": entry.recorded_at, "occurred_at": utc(event.occurred_at),
-            "source_agency_id": event.source.agency_id if event.source else None,
-            "envelope": json.loads(delivered.envelope)}
+    return {
+        "event_id": entry.event_id,
+        "party_kind": entry.party_kind,
+        "party_id": entry.party_id,
+        "listed": entry.listed,
+        "reason": getattr(event.payload, "reason", None),
+        "recorded_at": entry.recorded_at,
+        "occurred_at": utc(event.occurred_at),
+        "source_agency_id": event.source.agency_id if event.source else None,
+        "envelope": json.loads(delivered.envelope),
+    }

@@ -83,8 +83,9 @@ class WorkerApp(faust.App):
 class Worker:
     """The agent's state: drives the pipeline, knows when it is idle, stops on a fatal error."""
 
-    def __init__(self, pipeline: Pipeline, on_fatal: Callable[[BaseException], None],
-                 first_backoff_s: float = 0.5) -> None:
+    def __init__(
+        self, pipeline: Pipeline, on_fatal: Callable[[BaseException], None], first_backoff_s: float = 0.5
+    ) -> None:
         self.pipeline = pipeline
         self.on_fatal = on_fatal
         self.first_backoff_s = first_backoff_s
@@ -106,9 +107,12 @@ class Worker:
             done = True
             self.batches += 1
         except Exception as error:  # a boundary; the message may hold SQL parameters: log only its kind
-            log.error("the worker cannot continue; stopping with this batch unacknowledged",
-                      reason=refusals.reason(error, "unexpected error"), frames=refusals.frames(error),
-                      **_where(batch_events))
+            log.error(
+                "the worker cannot continue; stopping with this batch unacknowledged",
+                reason=refusals.reason(error, "unexpected error"),
+                frames=refusals.frames(error),
+                **_where(batch_events),
+            )
             self.on_fatal(error)
         finally:
             if not done:
@@ -124,8 +128,13 @@ class Worker:
                 return
             except TRANSIENT as error:
                 delay = min(MAX_BACKOFF_S, self.first_backoff_s * 2 ** min(attempt - 1, 10))
-                log.warning("batch step failed; retrying", step=steps.current, attempt=attempt,
-                            retry_in_s=delay, reason=refusals.reason(error, "transient error"))
+                log.warning(
+                    "batch step failed; retrying",
+                    step=steps.current,
+                    attempt=attempt,
+                    retry_in_s=delay,
+                    reason=refusals.reason(error, "transient error"),
+                )
                 await asyncio.sleep(delay)
 
 
@@ -174,21 +183,28 @@ def build_app(settings: Settings, worker: Worker, group: str | None = None) -> W
     async def sweep_time_rules() -> None:
         if worker.stopping:
             return
-        owned = await _caught_up(app, [tp for tp in app.consumer.assignment() if tp.topic == settings.journey_topic],
-                                 slack=settings.worker_batch_size)
+        owned = await _caught_up(
+            app,
+            [tp for tp in app.consumer.assignment() if tp.topic == settings.journey_topic],
+            slack=settings.worker_batch_size,
+        )
         partitions = app.consumer.topic_partitions(settings.journey_topic)
         if not owned or not partitions:
             return
         try:
             with metrics.SWEEP_SECONDS.time():
-                await asyncio.to_thread(sweep_once, settings, worker.pipeline.engine, worker.pipeline.publisher,
-                                        owned, partitions)
+                await asyncio.to_thread(
+                    sweep_once, settings, worker.pipeline.engine, worker.pipeline.publisher, owned, partitions
+                )
             await asyncio.to_thread(worker.pipeline.flush_outbox, OUTBOX_GRACE)
         except TRANSIENT as error:  # the next interval tries again; deadlines stay in the index
             log.warning("sweep failed; will retry next interval", reason=refusals.reason(error, "transient error"))
         except Exception as error:  # a boundary: a broken sweep must not stop the projection of events
-            log.error("sweep failed unexpectedly; will retry next interval",
-                      reason=refusals.reason(error, "unexpected error"), frames=refusals.frames(error))
+            log.error(
+                "sweep failed unexpectedly; will retry next interval",
+                reason=refusals.reason(error, "unexpected error"),
+                frames=refusals.frames(error),
+            )
 
     return app
 
@@ -208,8 +224,7 @@ async def _caught_up(app: faust.App, tps: list, slack: int) -> set[int]:
 def _where(batch_events: Sequence[faust.EventT]) -> dict:
     """The batch's place on the log (partitions and offsets only), for the fatal log line."""
     offsets = [(e.message.partition, e.message.offset) for e in batch_events]
-    return {"records": len(offsets), "first": offsets[0] if offsets else None,
-            "last": offsets[-1] if offsets else None}
+    return {"records": len(offsets), "first": offsets[0] if offsets else None, "last": offsets[-1] if offsets else None}
 
 
 def _withhold(batch_events: Sequence[faust.EventT]) -> None:
@@ -226,8 +241,12 @@ def _credentials(settings: Settings):
             return faust.SSLCredentials(_ssl_context(settings))
         return None
     ssl = _ssl_context(settings) if settings.kafka_security_protocol == "SASL_SSL" else None
-    return faust.SASLCredentials(username=settings.kafka_sasl_username, password=settings.kafka_sasl_password,
-                                 mechanism=settings.kafka_sasl_mechanism, ssl_context=ssl)
+    return faust.SASLCredentials(
+        username=settings.kafka_sasl_username,
+        password=settings.kafka_sasl_password,
+        mechanism=settings.kafka_sasl_mechanism,
+        ssl_context=ssl,
+    )
 
 
 def _ssl_context(settings: Settings):

@@ -43,11 +43,11 @@ from sqlalchemy import JSON, Connection, Table, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
+from events import WATCHLIST_EVENTS
 from services.config import Settings
 from services.domain import AlertChange, CaseState, RuleConfig, project
-from services.logs import get_logger
-from events import WATCHLIST_EVENTS
 from services.domain.watchlist import entry_of
+from services.logs import get_logger
 from services.privacy import Keyring, Opener, erase_case_ids
 from services.worker import accountability, counts, refusals
 from services.worker.persist import same_content
@@ -114,8 +114,9 @@ class Fold:
             state, changes = project(self.states.get(event.case_id), event, self.rules)
         except Exception as error:  # as the live worker: one event must not stop the rebuild
             self.result.failed += 1
-            log.warning("replay could not fold an event", event_id=event_id,
-                        reason=refusals.reason(error, "projection failed"))
+            log.warning(
+                "replay could not fold an event", event_id=event_id, reason=refusals.reason(error, "projection failed")
+            )
             return None
         self.seen.add(event_id)
         self.states[event.case_id] = state
@@ -129,15 +130,20 @@ class Fold:
     def write(self, conn: Connection, views: Views) -> None:
         """The folded cases, alerts, offers and counts into `views` (the timeline went while reading)."""
         copy_rows(conn, views.cases, [case_row(state, self.rules) for state in self.states.values()])
-        copy_rows(conn, views.alerts, [alert_row(change, self.states[change.alert.case_id])
-                                       for change in self.alerts.values()])
+        copy_rows(
+            conn,
+            views.alerts,
+            [alert_row(change, self.states[change.alert.case_id]) for change in self.alerts.values()],
+        )
         copy_rows(conn, views.job_offers, self.offers)
         counts.write(conn, views.counts, counts.tally_of(self.states.values(), self.offers))
         if views.party_cases is not None:  # scorecards; the replay refolds for the watchlist after every job
             copy_rows(conn, views.party_cases, accountability.party_rows(self.states))
             accountability.add_aggregates(conn, views, self.states, {})
         if views.watchlist is not None and self.listings:
-            copy_rows(conn, views.watchlist, [accountability.watchlist_row(d, entry_of(d.event)) for d in self.listings])
+            copy_rows(
+                conn, views.watchlist, [accountability.watchlist_row(d, entry_of(d.event)) for d in self.listings]
+            )
         self._tell_repeats(conn, views)
         erase_case_ids(conn, views, {state.case_id for state in self.states.values() if state.erased})
 
@@ -148,17 +154,29 @@ class Fold:
             return
         t = views.timeline.c
         ids = list({str(d.event.event_id) for d in self.repeats})
-        held = {row.event_id: row.envelope
-                for row in conn.execute(select(t.event_id, t.envelope).where(t.event_id.in_(ids)))}
+        held = {
+            row.event_id: row.envelope
+            for row in conn.execute(select(t.event_id, t.envelope).where(t.event_id.in_(ids)))
+        }
         for delivered in self.repeats:
             if not same_content(delivered.event, held[str(delivered.event.event_id)]):
                 self.result.failed += 1
-                log.warning("replay set aside a conflicting duplicate", event_id=str(delivered.event.event_id),
-                            partition=delivered.partition, offset=delivered.offset)
+                log.warning(
+                    "replay set aside a conflicting duplicate",
+                    event_id=str(delivered.event.event_id),
+                    partition=delivered.partition,
+                    offset=delivered.offset,
+                )
 
 
-def fold_partitions(settings: Settings, engine: Engine, views: Views, partitions: list[int],
-                    ends: dict[int, int], on_read: Callable[[int], object] = lambda records: None) -> Folded:
+def fold_partitions(
+    settings: Settings,
+    engine: Engine,
+    views: Views,
+    partitions: list[int],
+    ends: dict[int, int],
+    on_read: Callable[[int], object] = lambda records: None,
+) -> Folded:
     """Fold `partitions` of the journey topic up to `ends` (partition -> end offset) into `views`,
     in one transaction. `on_read(n)` after each fetch of n records (a progress bar)."""
     try:
@@ -169,8 +187,14 @@ def fold_partitions(settings: Settings, engine: Engine, views: Views, partitions
         raise
 
 
-def _fold_partitions(settings: Settings, engine: Engine, views: Views, partitions: list[int],
-                     ends: dict[int, int], on_read: Callable[[int], object]) -> Folded:
+def _fold_partitions(
+    settings: Settings,
+    engine: Engine,
+    views: Views,
+    partitions: list[int],
+    ends: dict[int, int],
+    on_read: Callable[[int], object],
+) -> Folded:
     fold = Fold(RuleConfig.from_settings(settings), opener=Opener.reading(engine, Keyring.from_settings(settings)))
     # As in the worker (services/worker/runner.py): millions of short-lived objects per fold, so
     # young collections far less often; restored after.
@@ -186,11 +210,22 @@ def _fold_partitions(settings: Settings, engine: Engine, views: Views, partition
     return fold.result
 
 
-async def _read(settings: Settings, partitions: list[int], ends: dict[int, int], fold: Fold, timeline,
-                on_read: Callable[[int], object]) -> None:
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
-                                client_id="passage-replay", max_partition_fetch_bytes=8 * 1024 * 1024,
-                                fetch_max_bytes=64 * 1024 * 1024, **_security(settings))
+async def _read(
+    settings: Settings,
+    partitions: list[int],
+    ends: dict[int, int],
+    fold: Fold,
+    timeline,
+    on_read: Callable[[int], object],
+) -> None:
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        enable_auto_commit=False,
+        client_id="passage-replay",
+        max_partition_fetch_bytes=8 * 1024 * 1024,
+        fetch_max_bytes=64 * 1024 * 1024,
+        **_security(settings),
+    )
     await consumer.start()
     try:
         tps = {TopicPartition(settings.journey_topic, p): ends[p] for p in partitions}
@@ -254,8 +289,10 @@ def copy_rows(conn: Connection, table: Table, rows: Iterable[dict]) -> None:
     json_columns = _json_columns(table)
     names = [column.name for column in table.columns]
     if conn.dialect.name != "postgresql":
-        conn.execute(insert(table), [{name: _plain(row, name, json_columns) for name in names if _has(row, name)}
-                                     for row in rows])
+        conn.execute(
+            insert(table),
+            [{name: _plain(row, name, json_columns) for name in names if _has(row, name)} for row in rows],
+        )
         return
     cursor = conn.connection.driver_connection.cursor()
     with cursor, cursor.copy(_copy_statement(conn, table)) as copy:
@@ -302,6 +339,9 @@ def _security(settings: Settings) -> dict:
 
         options["ssl_context"] = create_ssl_context(cafile=settings.kafka_ssl_cafile)
     if settings.kafka_sasl_mechanism:
-        options.update(sasl_mechanism=settings.kafka_sasl_mechanism, sasl_plain_username=settings.kafka_sasl_username,
-                       sasl_plain_password=settings.kafka_sasl_password)
+        options.update(
+            sasl_mechanism=settings.kafka_sasl_mechanism,
+            sasl_plain_username=settings.kafka_sasl_username,
+            sasl_plain_password=settings.kafka_sasl_password,
+        )
     return options

@@ -14,8 +14,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     replay = sub.add_parser("replay", help="rebuild both views from offset 0 of the journey topic")
     replay.add_argument("--no-progress", action="store_true", help="no progress bar")
-    replay.add_argument("--jobs", type=int, default=1, metavar="N",
-                        help="fold the log in N processes, each taking a share of the partitions (default 1)")
+    replay.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="fold the log in N processes, each taking a share of the partitions (default 1)",
+    )
     replay.set_defaults(func=_replay)
 
     dlq = sub.add_parser("dlq", help="the dead-letter topic: records the worker could not use")
@@ -23,10 +28,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     listing = actions.add_parser("list", help="offset, time, reason, event_id and event_type of each (no content)")
     listing.add_argument("--limit", type=_positive, default=None, help="show at most this many, oldest first")
     listing.set_defaults(func=_dlq)
-    again = actions.add_parser("replay", help="publish dead letters back to the journey topic once their cause is fixed")
+    again = actions.add_parser(
+        "replay", help="publish dead letters back to the journey topic once their cause is fixed"
+    )
     chosen = again.add_mutually_exclusive_group(required=True)
-    chosen.add_argument("--offset", type=int, action="append", metavar="N",
-                        help="the dead letter at this offset (see `passage dlq list`); repeat for more")
+    chosen.add_argument(
+        "--offset",
+        type=int,
+        action="append",
+        metavar="N",
+        help="the dead letter at this offset (see `passage dlq list`); repeat for more",
+    )
     chosen.add_argument("--all", action="store_true", help="every dead letter")
     again.set_defaults(func=_dlq_replay)
 
@@ -43,8 +55,10 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     except SchemaMismatch as error:
         raise CommandError(str(error)) from error
     except SQLAlchemyError as error:
-        raise CommandError(f"the view database at {settings.db_url.split('@')[-1]} failed: "
-                           f"{redact(str(error))}; check PASSAGE_DATABASE_URL") from error
+        raise CommandError(
+            f"the view database at {settings.db_url.split('@')[-1]} failed: "
+            f"{redact(str(error))}; check PASSAGE_DATABASE_URL"
+        ) from error
 
 
 def _replay(args: argparse.Namespace, settings: Settings) -> int:
@@ -65,15 +79,19 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
     except LookupError as error:
         raise CommandError(str(error)) from error
     except KafkaError as error:
-        raise CommandError(f"Kafka at {settings.kafka_bootstrap} failed: {error}; "
-                           "check PASSAGE_KAFKA_BOOTSTRAP and `passage kafka status`") from error
+        raise CommandError(
+            f"Kafka at {settings.kafka_bootstrap} failed: {error}; "
+            "check PASSAGE_KAFKA_BOOTSTRAP and `passage kafka status`"
+        ) from error
     except SQLAlchemyError as error:
         reason = redact(str(error))
         raise CommandError(f"the view database failed: {reason}; the live views are unchanged") from error
     finally:
         engine.dispose()
-    print(f"replayed {result.events} events into fresh views and swapped them in "
-          f"({result.skipped} undecodable records skipped, {result.failed} events the domain could not fold)")
+    print(
+        f"replayed {result.events} events into fresh views and swapped them in "
+        f"({result.skipped} undecodable records skipped, {result.failed} events the domain could not fold)"
+    )
     return 0
 
 
@@ -84,8 +102,10 @@ def _dlq(args: argparse.Namespace, settings: Settings) -> int:
     print("offset\tfailed_at\tevent_type\tevent_id\torigin\treason")
     for letter in letters:
         origin = f"{letter.original_topic}[{letter.original_partition}]@{letter.original_offset}"
-        print(f"{letter.offset}\t{letter.failed_at}\t{letter.event_type or '-'}\t{letter.event_id or '-'}\t"
-              f"{origin}\t{letter.reason}")
+        print(
+            f"{letter.offset}\t{letter.failed_at}\t{letter.event_type or '-'}\t{letter.event_id or '-'}\t"
+            f"{origin}\t{letter.reason}"
+        )
     print(f"{len(letters)} dead letter(s) in {settings.dlq_topic}")
     return 0
 
@@ -99,9 +119,10 @@ def _dlq_replay(args: argparse.Namespace, settings: Settings) -> int:
         offsets = None if args.all else set(args.offset)
         letters = _kafka(settings, lambda: dlq.replay(settings, publisher, offsets))
     except PublishFailed as error:
-
-        raise CommandError(f"Kafka did not take the records: {error}; nothing was replayed for sure, "
-                           "run the same command again (the worker drops what it already applied)") from error
+        raise CommandError(
+            f"Kafka did not take the records: {error}; nothing was replayed for sure, "
+            "run the same command again (the worker drops what it already applied)"
+        ) from error
     finally:
         publisher.close()
     for letter in letters:
@@ -118,8 +139,10 @@ def _kafka(settings: Settings, action):
     except LookupError as error:
         raise CommandError(str(error)) from error
     except KafkaError as error:
-        raise CommandError(f"Kafka at {settings.kafka_bootstrap} failed: {error}; "
-                           "check PASSAGE_KAFKA_BOOTSTRAP and `passage kafka status`") from error
+        raise CommandError(
+            f"Kafka at {settings.kafka_bootstrap} failed: {error}; "
+            "check PASSAGE_KAFKA_BOOTSTRAP and `passage kafka status`"
+        ) from error
 
 
 def _positive(text: str) -> int:

@@ -79,8 +79,19 @@ def count_offer(tally: Tally, offer: Mapping, offers: int = 1) -> None:
     day = offer_day(offer["occurred_at"])
     for by_origin, region in ((False, ""), (True, offer.get("origin_region") or "")):
         for grain, starts in (("day", day), ("month", day.replace(day=1))):
-            tally[(OFFERS, (by_origin, grain, starts, offer["occupation_code"] or "",
-                            offer["destination_country"] or "", region))] += offers
+            tally[
+                (
+                    OFFERS,
+                    (
+                        by_origin,
+                        grain,
+                        starts,
+                        offer["occupation_code"] or "",
+                        offer["destination_country"] or "",
+                        region,
+                    ),
+                )
+            ] += offers
 
 
 def offer_day(moment: datetime | date | str) -> date:
@@ -130,11 +141,13 @@ def write(conn: Connection, tables: Iterable[Table], tally: Tally) -> None:
         emptied = []
         for start in range(0, len(changes), UPSERT_ROWS):
             statement = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(table)
-            statement = statement.values(changes[start:start + UPSERT_ROWS])
+            statement = statement.values(changes[start : start + UPSERT_ROWS])
             statement = statement.on_conflict_do_update(
-                index_elements=list(KEYS[name]), set_={"count": table.c["count"] + statement.excluded["count"]})
-            emptied += [tuple(row)[:-1] for row in conn.execute(statement.returning(*key, table.c["count"]))
-                        if row[-1] == 0]
+                index_elements=list(KEYS[name]), set_={"count": table.c["count"] + statement.excluded["count"]}
+            )
+            emptied += [
+                tuple(row)[:-1] for row in conn.execute(statement.returning(*key, table.c["count"])) if row[-1] == 0
+            ]
         if emptied:
             conn.execute(delete(table).where(tuple_(*key).in_(emptied), table.c["count"] == 0))
 

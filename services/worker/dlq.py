@@ -23,7 +23,7 @@ from services.kafka.producer import Publisher, Record
 MAX_REASON = 2000  # a header, not a report: enough for every problem of a real event
 DETAILS = {
     "conflicting_duplicate": "the views already hold this event_id with other content (gateway stamps "
-                             "recorded_at and source aside); publish the correction under a new event_id",
+    "recorded_at and source aside); publish the correction under a new event_id",
 }
 _EVENT_ID = re.compile(r"^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
 _EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_]{0,40}\.[a-z][a-z0-9_]{0,60}$")
@@ -64,9 +64,11 @@ def dead_letter(settings: Settings, message: Message, reason: str, now: datetime
         ("failed_at", (now or datetime.now(UTC)).isoformat().encode()),
     )
     event_id, event_type = identity(message.value)
-    headers += tuple((name, value.encode()) for name, value in
-                     (("event_id", event_id), ("event_type", event_type), ("detail", DETAILS.get(reason)))
-                     if value)
+    headers += tuple(
+        (name, value.encode())
+        for name, value in (("event_id", event_id), ("event_type", event_type), ("detail", DETAILS.get(reason)))
+        if value
+    )
     key = message.key.decode(errors="replace") if message.key else ""
     return Record(settings.dlq_topic, key, message.value or b"", headers)
 
@@ -77,8 +79,9 @@ def read(settings: Settings, limit: int | None = None, timeout_s: float = 10.0) 
         yield _parse(record)
 
 
-def replay(settings: Settings, publisher: Publisher, offsets: set[int] | None,
-           timeout_s: float = 10.0) -> list[DeadLetter]:
+def replay(
+    settings: Settings, publisher: Publisher, offsets: set[int] | None, timeout_s: float = 10.0
+) -> list[DeadLetter]:
     """Publish the dead letters at `offsets` (None: every one) back to the topic they came from,
     key and value byte for byte, and return them. The worker then takes each as any record: a
     record whose cause was fixed (the database, the worker) is applied; one still refused comes
@@ -86,16 +89,27 @@ def replay(settings: Settings, publisher: Publisher, offsets: set[int] | None,
     identical, dead-lettered again as a conflicting_duplicate otherwise). The value is never
     edited here: a record whose content is wrong is corrected by its publisher, through the
     gateway, under a new event_id."""
-    chosen = [(record, _parse(record)) for record in _records(settings, None, timeout_s)
-              if offsets is None or record.offset in offsets]
+    chosen = [
+        (record, _parse(record))
+        for record in _records(settings, None, timeout_s)
+        if offsets is None or record.offset in offsets
+    ]
     if offsets is not None and (missing := offsets - {letter.offset for _record, letter in chosen}):
-        raise LookupError(f"no dead letter at offset(s) {', '.join(map(str, sorted(missing)))} of "
-                          f"{settings.dlq_topic}; `passage dlq list` shows the offsets")
-    publisher.publish([
-        Record(letter.original_topic if letter.original_topic != "?" else settings.journey_topic,
-               record.key.decode(errors="replace") if record.key else "", record.value or b"",
-               (("replayed_from_dlq_offset", str(record.offset).encode()),))
-        for record, letter in chosen])
+        raise LookupError(
+            f"no dead letter at offset(s) {', '.join(map(str, sorted(missing)))} of "
+            f"{settings.dlq_topic}; `passage dlq list` shows the offsets"
+        )
+    publisher.publish(
+        [
+            Record(
+                letter.original_topic if letter.original_topic != "?" else settings.journey_topic,
+                record.key.decode(errors="replace") if record.key else "",
+                record.value or b"",
+                (("replayed_from_dlq_offset", str(record.offset).encode()),),
+            )
+            for record, letter in chosen
+        ]
+    )
     return [letter for _record, letter in chosen]
 
 
@@ -104,12 +118,17 @@ def _records(settings: Settings, limit: int | None, timeout_s: float) -> Iterato
     from kafka import KafkaConsumer, TopicPartition
 
     consumer = KafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap.split(","), enable_auto_commit=False,
-        client_id="passage-dlq", consumer_timeout_ms=int(timeout_s * 1000), **settings.kafka_client_options(),
+        bootstrap_servers=settings.kafka_bootstrap.split(","),
+        enable_auto_commit=False,
+        client_id="passage-dlq",
+        consumer_timeout_ms=int(timeout_s * 1000),
+        **settings.kafka_client_options(),
     )
     try:
-        partitions = [TopicPartition(settings.dlq_topic, p)
-                      for p in sorted(consumer.partitions_for_topic(settings.dlq_topic) or ())]
+        partitions = [
+            TopicPartition(settings.dlq_topic, p)
+            for p in sorted(consumer.partitions_for_topic(settings.dlq_topic) or ())
+        ]
         if not partitions:
             raise LookupError(f"topic {settings.dlq_topic} does not exist; run `passage topics create`")
         consumer.assign(partitions)
@@ -144,8 +163,10 @@ def identity(value: bytes | None) -> tuple[str | None, str | None]:
     if not isinstance(data, dict):
         return None, None
     event_id, event_type = data.get("event_id"), data.get("event_type")
-    return (event_id if isinstance(event_id, str) and _EVENT_ID.match(event_id) else None,
-            event_type if isinstance(event_type, str) and _EVENT_TYPE.match(event_type) else None)
+    return (
+        event_id if isinstance(event_id, str) and _EVENT_ID.match(event_id) else None,
+        event_type if isinstance(event_type, str) and _EVENT_TYPE.match(event_type) else None,
+    )
 
 
 def _parse(record) -> DeadLetter:
@@ -159,9 +180,14 @@ def _parse(record) -> DeadLetter:
     if event_id is None and event_type is None:  # a dead letter without the identity headers
         event_id, event_type = identity(record.value)
     return DeadLetter(
-        offset=record.offset, reason=headers.get("reason", "(no reason header)"),
-        original_topic=headers.get("original_topic", "?"), original_partition=number("original_partition"),
-        original_offset=number("original_offset"), failed_at=headers.get("failed_at", ""),
+        offset=record.offset,
+        reason=headers.get("reason", "(no reason header)"),
+        original_topic=headers.get("original_topic", "?"),
+        original_partition=number("original_partition"),
+        original_offset=number("original_offset"),
+        failed_at=headers.get("failed_at", ""),
         key=record.key.decode(errors="replace") if record.key else None,
-        event_id=event_id, event_type=event_type, detail=headers.get("detail"),
+        event_id=event_id,
+        event_type=event_type,
+        detail=headers.get("detail"),
     )

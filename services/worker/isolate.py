@@ -27,19 +27,31 @@ def isolating(attempt: Callable[[Sequence[Delivered]], Applied], delivered: Sequ
         if len(delivered) == 1:
             [record] = delivered
             reason = refusals.reason(error)
-            log.warning("the database refused a record", case_id=record.event.case_id,
-                        event_id=str(record.event.event_id), event_type=record.event.event_type,
-                        partition=record.partition, offset=record.offset, reason=reason)
+            log.warning(
+                "the database refused a record",
+                case_id=record.event.case_id,
+                event_id=str(record.event.event_id),
+                event_type=record.event.event_type,
+                partition=record.partition,
+                offset=record.offset,
+                reason=reason,
+            )
             return Applied(failed=[(record, reason)])
-        log.info("the database refused a batch; storing it in halves to find the record",
-                 records=len(delivered), reason=refusals.reason(error))
+        log.info(
+            "the database refused a batch; storing it in halves to find the record",
+            records=len(delivered),
+            reason=refusals.reason(error),
+        )
     middle = len(delivered) // 2
     return merged(isolating(attempt, delivered[:middle]), isolating(attempt, delivered[middle:]))
 
 
 def merged(first: Applied, second: Applied) -> Applied:
     return Applied(
-        applied=first.applied + second.applied, duplicates=first.duplicates + second.duplicates,
-        changes=first.changes + second.changes, outbox_ids=first.outbox_ids + second.outbox_ids,
-        failed=first.failed + second.failed, recorded_at=first.recorded_at + second.recorded_at,
+        applied=first.applied + second.applied,
+        duplicates=first.duplicates + second.duplicates,
+        changes=first.changes + second.changes,
+        outbox_ids=first.outbox_ids + second.outbox_ids,
+        failed=first.failed + second.failed,
+        recorded_at=first.recorded_at + second.recorded_at,
     )

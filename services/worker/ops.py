@@ -28,8 +28,11 @@ REFRESH_S = 2.0
 def open_alert_counts(engine: Engine) -> list[tuple[str, str, int]]:
     alerts = Alert.__table__.c
     # status first: the inbox index (status, ...) serves it without reading resolved alerts
-    query = (select(alerts.code, alerts.severity, func.count())
-             .where(alerts.status.in_(["open", "acknowledged"])).group_by(alerts.code, alerts.severity))
+    query = (
+        select(alerts.code, alerts.severity, func.count())
+        .where(alerts.status.in_(["open", "acknowledged"]))
+        .group_by(alerts.code, alerts.severity)
+    )
     with engine.connect() as connection:
         return [(row[0], row[1], row[2]) for row in connection.execute(query)]
 
@@ -53,7 +56,9 @@ async def update_lag(app, topics: set[str]) -> None:
 
 
 class OpsServer:
-    def __init__(self, port: int, checks: dict[str, Callable[[], bool]], refresh: Callable, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, port: int, checks: dict[str, Callable[[], bool]], refresh: Callable, host: str = "127.0.0.1"
+    ) -> None:
         self.port, self.host, self.checks, self.refresh = port, host, checks, refresh
         self._runner: web.AppRunner | None = None
         self._task: asyncio.Task | None = None
@@ -68,8 +73,12 @@ class OpsServer:
         try:
             await web.TCPSite(self._runner, self.host, self.port).start()
         except OSError as error:  # e.g. a second worker on this host: it projects all the same
-            log.warning("worker metrics port unavailable; this worker serves no /metrics. Give each worker on "
-                        "a host its own PASSAGE_WORKER_METRICS_PORT", port=self.port, error=str(error))
+            log.warning(
+                "worker metrics port unavailable; this worker serves no /metrics. Give each worker on "
+                "a host its own PASSAGE_WORKER_METRICS_PORT",
+                port=self.port,
+                error=str(error),
+            )
             await self._runner.cleanup()
             self._runner = None
             return

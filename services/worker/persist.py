@@ -50,6 +50,7 @@ from services.worker.views import Views
 
 CONFLICTING_DUPLICATE = "conflicting_duplicate"
 
+
 class JSONText(TypeDecorator):
     """Binds text that is already JSON to a JSON column as it is: the envelope exactly as it was on
     the log, and the state as pydantic serialised it (no parse-and-dump round trip per row)."""
@@ -77,8 +78,9 @@ class Conflict(RuntimeError):
     """Another writer changed one of the batch's cases since it was loaded; retry the batch."""
 
 
-def apply_batch(conn: Connection, views: Views, batch: Sequence[Delivered], rules: RuleConfig,
-                now: datetime) -> Applied:
+def apply_batch(
+    conn: Connection, views: Views, batch: Sequence[Delivered], rules: RuleConfig, now: datetime
+) -> Applied:
     result = Applied()
     fresh = _fresh(conn, views, batch, result)
     fresh, listings, held = accountability.split(conn, views, fresh)
@@ -114,8 +116,9 @@ def apply_batch(conn: Connection, views: Views, batch: Sequence[Delivered], rule
     _upsert_alerts(conn, views, [alert_row(change, states[change.alert.case_id]) for change in alerts.values()])
     _follow_moved_cases(conn, views, {c: states[c] for c in touched}, loaded)
     _count(conn, views, {c: states[c] for c in touched}, loaded, offers)
-    accountability.write_party_cases(conn, views, {c: states[c] for c in touched},
-                                     {c: loaded[c][0] for c in touched if c in loaded})
+    accountability.write_party_cases(
+        conn, views, {c: states[c] for c in touched}, {c: loaded[c][0] for c in touched if c in loaded}
+    )
     if listings:
         result.applied += len(listings)
         accountability.apply_listings(conn, views, listings, rules, result.changes, _write_cases, _upsert_alerts)
@@ -137,8 +140,10 @@ def _fresh(conn: Connection, views: Views, batch: Sequence[Delivered], result: A
     """The batch's events not applied yet; duplicates are dropped, conflicting ones reported."""
     ids = list({str(d.event.event_id) for d in batch})
     t = views.timeline.c
-    held = {row.event_id: row.envelope
-            for row in conn.execute(select(t.event_id, t.envelope).where(_among(conn, t.event_id, ids)))}
+    held = {
+        row.event_id: row.envelope
+        for row in conn.execute(select(t.event_id, t.envelope).where(_among(conn, t.event_id, ids)))
+    }
     fresh = []
     for delivered in batch:
         event_id = str(delivered.event.event_id)
@@ -168,14 +173,22 @@ def _load(conn: Connection, views: Views, case_ids: set[str]) -> dict[str, tuple
     if not case_ids:
         return {}
     c = views.cases.c
-    rows = conn.execute(select(c.case_id, cast(c.state, Text).label("state"), c.event_count,
-                               c.destination_country, c.origin_region).where(_among(conn, c.case_id, case_ids)))
-    return {row.case_id: (CaseState.model_validate_json(row.state), row.event_count,
-                          (row.destination_country, row.origin_region)) for row in rows}
+    rows = conn.execute(
+        select(
+            c.case_id, cast(c.state, Text).label("state"), c.event_count, c.destination_country, c.origin_region
+        ).where(_among(conn, c.case_id, case_ids))
+    )
+    return {
+        row.case_id: (
+            CaseState.model_validate_json(row.state),
+            row.event_count,
+            (row.destination_country, row.origin_region),
+        )
+        for row in rows
+    }
 
 
-def _write_cases(conn: Connection, views: Views, states: dict[str, CaseState], loaded: dict,
-                 rules: RuleConfig) -> None:
+def _write_cases(conn: Connection, views: Views, states: dict[str, CaseState], loaded: dict, rules: RuleConfig) -> None:
     new = [case_row(s, rules) for case_id, s in states.items() if case_id not in loaded]
     if new:
         conn.execute(insert(views.cases).values(state=_json_param("state_json")), new)
@@ -188,8 +201,11 @@ def _write_cases(conn: Connection, views: Views, states: dict[str, CaseState], l
     if not changed:
         return
     c = views.cases.c
-    statement = (update(views.cases).values(state=_json_param("state_json"))
-                 .where(c.case_id == bindparam("k_case_id"), c.event_count == bindparam("k_version")))
+    statement = (
+        update(views.cases)
+        .values(state=_json_param("state_json"))
+        .where(c.case_id == bindparam("k_case_id"), c.event_count == bindparam("k_version"))
+    )
     if conn.execute(statement, changed).rowcount != len(changed):
         raise Conflict("a case of this batch was changed by another worker since it was loaded")
 
@@ -220,8 +236,9 @@ def _count(conn: Connection, views: Views, states: dict[str, CaseState], loaded:
         return
     tally = counts.Tally()
     for case_id, state in states.items():
-        counts.count_case(tally, counts.case_key(loaded[case_id][0]) if case_id in loaded else None,
-                          counts.case_key(state))
+        counts.count_case(
+            tally, counts.case_key(loaded[case_id][0]) if case_id in loaded else None, counts.case_key(state)
+        )
     for offer in offers:
         counts.count_offer(tally, offer)
     counts.write(conn, views.counts, tally)

@@ -25,8 +25,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 import events
-from services import metrics
 from events.types import CASE_ID_PATTERN
+from services import metrics
 from services.config import Settings
 from services.domain import RuleConfig
 from services.kafka.producer import Publisher, Record
@@ -54,8 +54,14 @@ class Batch:
 
 
 class Pipeline:
-    def __init__(self, settings: Settings, engine: Engine, publisher: Publisher, views: Views = LIVE,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        publisher: Publisher,
+        views: Views = LIVE,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.settings = settings
         self.engine = engine
         self.publisher = publisher
@@ -97,8 +103,11 @@ class Pipeline:
             except (Conflict, IntegrityError) as error:
                 if attempt == CONFLICT_RETRIES:
                     raise
-                log.info("batch raced with another writer; retrying", attempt=attempt,
-                         reason=refusals.reason(error, "conflict"))
+                log.info(
+                    "batch raced with another writer; retrying",
+                    attempt=attempt,
+                    reason=refusals.reason(error, "conflict"),
+                )
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def publish(self, batch: Batch) -> None:
@@ -111,8 +120,14 @@ class Pipeline:
         self.publisher.publish(records)
         for message, reason in batch.dead:
             metrics.dead_lettered(reason)
-            log.warning("dead-lettered a record", reason=reason[:300], topic=message.topic,
-                        partition=message.partition, offset=message.offset, **_identity(message))
+            log.warning(
+                "dead-lettered a record",
+                reason=reason[:300],
+                topic=message.topic,
+                partition=message.partition,
+                offset=message.offset,
+                **_identity(message),
+            )
         self._forget(batch.applied.outbox_ids)
         batch.published = True
 
@@ -123,9 +138,12 @@ class Pipeline:
             return 0
         outbox = self.views.outbox
         with self.engine.connect() as connection:
-            rows = connection.execute(select(outbox.c.id, outbox.c.message)
-                                      .where(outbox.c.created_at <= self.clock() - older_than)
-                                      .order_by(outbox.c.created_at).limit(5000)).all()
+            rows = connection.execute(
+                select(outbox.c.id, outbox.c.message)
+                .where(outbox.c.created_at <= self.clock() - older_than)
+                .order_by(outbox.c.created_at)
+                .limit(5000)
+            ).all()
         if rows:
             self.publisher.publish([self.alert_record(_json(row.message)) for row in rows])
             self._forget([row.id for row in rows])
@@ -133,8 +151,9 @@ class Pipeline:
         return len(rows)
 
     def alert_record(self, message: dict) -> Record:
-        return Record(self.settings.alerts_topic, message["alert"]["case_id"],
-                      json.dumps(message, separators=(",", ":")).encode())
+        return Record(
+            self.settings.alerts_topic, message["alert"]["case_id"], json.dumps(message, separators=(",", ":")).encode()
+        )
 
     def _forget(self, outbox_ids: list[str]) -> None:
         if outbox_ids and self.views.outbox is not None:
@@ -172,8 +191,7 @@ def _identity(message: Message) -> dict:
 
 
 def _message_of(delivered: Delivered, batch: Batch) -> Message:
-    return next(m for m in batch.messages
-                if m.partition == delivered.partition and m.offset == delivered.offset)
+    return next(m for m in batch.messages if m.partition == delivered.partition and m.offset == delivered.offset)
 
 
 def _json(value: object) -> dict:

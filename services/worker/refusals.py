@@ -37,8 +37,7 @@ from services.config import ROOT
 
 # Raised by the driver itself where the worker talks to it directly (the timeline's COPY).
 DRIVER_TRANSIENT = (psycopg.OperationalError, psycopg.InterfaceError)
-TRANSIENT_STORE = (sa.OperationalError, sa.InterfaceError, sa.DisconnectionError, sa.TimeoutError,
-                   *DRIVER_TRANSIENT)
+TRANSIENT_STORE = (sa.OperationalError, sa.InterfaceError, sa.DisconnectionError, sa.TimeoutError, *DRIVER_TRANSIENT)
 RECORD_SQLSTATE_CLASSES = ("22", "23", "P0")
 _QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'|\([^()]*\)=\([^()]*\)")
 MAX_MESSAGE = 300

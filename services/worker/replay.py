@@ -73,9 +73,16 @@ def replay(settings: Settings, engine: Engine, progress: bool = True, jobs: int 
                 v.swap(connection, rebuilt)
         finally:
             consumer.close()
-        log.info("replay swapped in the rebuilt views", events=result.events, arrived_during_replay=tail,
-                 skipped=result.skipped, failed=result.failed, jobs=jobs, bulk_s=round(bulk_s, 2),
-                 tail_and_swap_s=round(time.monotonic() - began - bulk_s, 2))
+        log.info(
+            "replay swapped in the rebuilt views",
+            events=result.events,
+            arrived_during_replay=tail,
+            skipped=result.skipped,
+            failed=result.failed,
+            jobs=jobs,
+            bulk_s=round(bulk_s, 2),
+            tail_and_swap_s=round(time.monotonic() - began - bulk_s, 2),
+        )
         return result
     except BaseException:
         v.drop(engine, rebuilt)
@@ -100,8 +107,9 @@ def _end_offsets(settings: Settings) -> dict[TopicPartition, int]:
         consumer.close()
 
 
-def _bulk(settings: Settings, engine: Engine, rebuilt: v.Views, ends: dict[int, int], jobs: int,
-          progress: bool) -> Folded:
+def _bulk(
+    settings: Settings, engine: Engine, rebuilt: v.Views, ends: dict[int, int], jobs: int, progress: bool
+) -> Folded:
     """The log up to `ends` into the shadow views (services/worker/bulk.py): in this process, or in
     `jobs` processes each folding the partitions p with p mod jobs == its number. The jobs are
     forked where the platform can (no second import of everything, a second or more per job on a
@@ -113,14 +121,16 @@ def _bulk(settings: Settings, engine: Engine, rebuilt: v.Views, ends: dict[int, 
         # A record the database refuses fails a whole COPY. Rare (the contract refuses most such
         # values at the gateway), so the replay starts again batch by batch, where the refused
         # records are set aside one by one as the live worker dead-lettered them.
-        log.warning("the database refused a record of the bulk fold; rebuilding batch by batch instead",
-                    reason=str(refused))
+        log.warning(
+            "the database refused a record of the bulk fold; rebuilding batch by batch instead", reason=str(refused)
+        )
         v.shadow(engine)  # the same tables, emptied
         return _batch_by_batch(settings, engine, rebuilt, ends)
 
 
-def _bulk_jobs(settings: Settings, engine: Engine, rebuilt: v.Views, ends: dict[int, int], jobs: int,
-               progress: bool) -> Folded:
+def _bulk_jobs(
+    settings: Settings, engine: Engine, rebuilt: v.Views, ends: dict[int, int], jobs: int, progress: bool
+) -> Folded:
     if jobs <= 1:
         with tqdm(total=sum(ends.values()), unit="event", desc="replay", disable=not progress) as bar:
             return fold_partitions(settings, engine, rebuilt, sorted(ends), ends, bar.update)
@@ -142,8 +152,12 @@ def _job(settings: Settings, partitions: list[int], ends: dict[int, int]) -> Fol
         folded = fold_partitions(settings, engine, v.shadow_tables(), partitions, ends)
     finally:
         engine.dispose()
-    log.info("replay job folded its partitions", partitions=partitions, events=folded.events,
-             seconds=round(time.monotonic() - began, 2))
+    log.info(
+        "replay job folded its partitions",
+        partitions=partitions,
+        events=folded.events,
+        seconds=round(time.monotonic() - began, 2),
+    )
     return folded
 
 
@@ -164,8 +178,14 @@ def _batch_by_batch(settings: Settings, engine: Engine, rebuilt: v.Views, ends: 
     return Folded(result.events, result.skipped, result.failed)
 
 
-def _fold(connection: Connection, rebuilt: v.Views, messages: list[Message], rules: RuleConfig,
-          result: Replayed, keyring: Keyring) -> None:
+def _fold(
+    connection: Connection,
+    rebuilt: v.Views,
+    messages: list[Message],
+    rules: RuleConfig,
+    result: Replayed,
+    keyring: Keyring,
+) -> None:
     delivered = []
     opener = Opener.for_batch(connection, keyring, [m.key for m in messages])  # personal fields (SPEC 9)
     for message in messages:
@@ -186,6 +206,7 @@ def _apply_isolating(connection: Connection, rebuilt: v.Views, delivered: list, 
     """The messages into the rebuilt views; on PostgreSQL each try in a savepoint, so a record the
     database refuses is set aside (as the live worker dead-lettered it) and the replay goes on.
     SQLite refuses no text, and its driver's savepoints are unreliable: one try there."""
+
     def attempt(part) -> Applied:
         with connection.begin_nested():
             return apply_batch(connection, rebuilt, part, rules, datetime.now(UTC))
@@ -199,8 +220,12 @@ def _read_until(consumer: KafkaConsumer, ends: dict[TopicPartition, int]):
     """Batches of messages until every partition's position reaches its end offset in `ends`."""
     while any(consumer.position(tp) < end for tp, end in ends.items()):
         polled = consumer.poll(timeout_ms=1000)
-        messages = [Message(r.topic, r.partition, r.offset, r.key, r.value)
-                    for tp, records in polled.items() for r in records if r.offset < ends[tp]]
+        messages = [
+            Message(r.topic, r.partition, r.offset, r.key, r.value)
+            for tp, records in polled.items()
+            for r in records
+            if r.offset < ends[tp]
+        ]
         for tp in polled:  # records past the end belong to the next read, not this one
             first_past = next((r.offset for r in polled[tp] if r.offset >= ends[tp]), None)
             if first_past is not None:
@@ -220,8 +245,10 @@ def _lock_live(connection: Connection) -> None:
 
 def _consumer(settings: Settings) -> KafkaConsumer:
     return KafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap.split(","), enable_auto_commit=False,
-        client_id="passage-replay", max_poll_records=settings.worker_batch_size,
+        bootstrap_servers=settings.kafka_bootstrap.split(","),
+        enable_auto_commit=False,
+        client_id="passage-replay",
+        max_poll_records=settings.worker_batch_size,
         **settings.kafka_client_options(),
     )
 
@@ -231,4 +258,3 @@ def _partitions(consumer: KafkaConsumer, topic: str) -> list[TopicPartition]:
     if not ids:
         raise LookupError(f"topic {topic} does not exist; run `passage topics create`")
     return [TopicPartition(topic, p) for p in sorted(ids)]
-

@@ -13,10 +13,30 @@ from services.domain import AlertChange, CaseState, RuleConfig, next_deadline
 OUTBOX_NAMESPACE = UUID("b7e1c0a2-4f5d-4e83-9b6a-2d8f0c1e5a37")
 # The view columns copied from the state as they are; datetimes stay datetimes.
 PLAIN_COLUMNS = (
-    "given_name", "family_name", "nationality", "origin_region", "occupation_code", "destination_country",
-    "employer_id", "departed_at", "arrived_at", "last_wage_period", "last_wage_at", "last_welfare_check_at",
-    "wellbeing", "returned_at", "return_reason", "last_event_at", "stage_since", "assigned_officer_id",
-    "date_of_birth", "passport_number", "phone", "data_sharing", "erased", "erased_at",
+    "given_name",
+    "family_name",
+    "nationality",
+    "origin_region",
+    "occupation_code",
+    "destination_country",
+    "employer_id",
+    "departed_at",
+    "arrived_at",
+    "last_wage_period",
+    "last_wage_at",
+    "last_welfare_check_at",
+    "wellbeing",
+    "returned_at",
+    "return_reason",
+    "last_event_at",
+    "stage_since",
+    "assigned_officer_id",
+    "date_of_birth",
+    "passport_number",
+    "phone",
+    "data_sharing",
+    "erased",
+    "erased_at",
 )
 
 
@@ -75,27 +95,36 @@ def _json(value):
 def timeline_row(delivered: Delivered) -> dict:
     event = delivered.event
     return {
-        "event_id": str(event.event_id), "case_id": event.case_id, "event_type": event.event_type,
-        "occurred_at": utc(event.occurred_at), "recorded_at": utc(event.recorded_at), "envelope_json": delivered.envelope,
-        "topic_partition": delivered.partition, "topic_offset": delivered.offset,
+        "event_id": str(event.event_id),
+        "case_id": event.case_id,
+        "event_type": event.event_type,
+        "occurred_at": utc(event.occurred_at),
+        "recorded_at": utc(event.recorded_at),
+        "envelope_json": delivered.envelope,
+        "topic_partition": delivered.partition,
+        "topic_offset": delivered.offset,
     }
 
 
 def offer_row(event: Envelope, state: CaseState) -> dict:
     p = event.payload
     return {
-        "event_id": str(event.event_id), "case_id": event.case_id, "offer_id": p.offer_id,
-        "occupation_code": p.occupation_code, "destination_country": p.destination_country,
-        "origin_region": state.origin_region, "occurred_at": utc(event.occurred_at),
+        "event_id": str(event.event_id),
+        "case_id": event.case_id,
+        "offer_id": p.offer_id,
+        "occupation_code": p.occupation_code,
+        "destination_country": p.destination_country,
+        "origin_region": state.origin_region,
+        "occurred_at": utc(event.occurred_at),
     }
 
 
 def alert_row(change: AlertChange, state: CaseState) -> dict:
-    row = {name: value.value if isinstance(value, Enum) else value
-           for name, value in change.alert.model_dump().items()}
+    row = {name: value.value if isinstance(value, Enum) else value for name, value in change.alert.model_dump().items()}
     row.update(
         severity_rank=-SEVERITY_RANK[change.alert.severity],  # negated: an ascending index lists critical first
-        destination_country=state.destination_country, origin_region=state.origin_region,
+        destination_country=state.destination_country,
+        origin_region=state.origin_region,
     )
     return row
 
@@ -103,8 +132,7 @@ def alert_row(change: AlertChange, state: CaseState) -> dict:
 def outbox_row(message: dict, now: datetime) -> dict:
     alert = message["alert"]
     key = f"{message['event_id']}|{alert['alert_id']}|{message['change']}"
-    return {"id": str(uuid5(OUTBOX_NAMESPACE, key)), "case_id": alert["case_id"], "message": message,
-            "created_at": now}
+    return {"id": str(uuid5(OUTBOX_NAMESPACE, key)), "case_id": alert["case_id"], "message": message, "created_at": now}
 
 
 def utc(moment: datetime | None) -> datetime | None:

@@ -85,8 +85,13 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         # default threshold (700) the collector ran ~1,100 young collections per 30,000 events, 1.7 s
         # of a 19 s drain. At 20,000 it runs ~15, 0.25 s; cycles are still collected, in larger sweeps.
         gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
-        log.info("worker started", topic=settings.journey_topic, group=app.conf.id, schema=revision,
-                 database=engine.dialect.name)
+        log.info(
+            "worker started",
+            topic=settings.journey_topic,
+            group=app.conf.id,
+            schema=revision,
+            database=engine.dialect.name,
+        )
         await stop.wait()
         worker.stopping = True
         try:

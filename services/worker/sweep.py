@@ -39,16 +39,20 @@ def partition_of(case_id: str, partitions: int) -> int:
     return (murmur2(case_id.encode()) & 0x7FFFFFFF) % partitions
 
 
-def due_events(engine: Engine, rules: RuleConfig, now: datetime, owned: set[int], partitions: int,
-               views: Views = LIVE) -> Iterable[events.Envelope]:
+def due_events(
+    engine: Engine, rules: RuleConfig, now: datetime, owned: set[int], partitions: int, views: Views = LIVE
+) -> Iterable[events.Envelope]:
     """The `case.time_alert_raised` and `case.alert_escalated` events due at `now` for cases on
     the `owned` partitions."""
     cases = views.cases.c
     after: tuple[datetime, str] | None = None
     while True:
-        query = (select(cases.case_id, cases.next_deadline, cases.state)
-                 .where(cases.next_deadline <= now)
-                 .order_by(cases.next_deadline, cases.case_id).limit(PAGE))
+        query = (
+            select(cases.case_id, cases.next_deadline, cases.state)
+            .where(cases.next_deadline <= now)
+            .order_by(cases.next_deadline, cases.case_id)
+            .limit(PAGE)
+        )
         if after is not None:
             query = query.where(tuple_(cases.next_deadline, cases.case_id) > after)
         with engine.connect() as connection:
@@ -67,8 +71,14 @@ def due_events(engine: Engine, rules: RuleConfig, now: datetime, owned: set[int]
         after = (rows[-1].next_deadline, rows[-1].case_id)
 
 
-def sweep_once(settings: Settings, engine: Engine, publisher: Publisher, owned: set[int], partitions: int,
-               now: datetime | None = None) -> int:
+def sweep_once(
+    settings: Settings,
+    engine: Engine,
+    publisher: Publisher,
+    owned: set[int],
+    partitions: int,
+    now: datetime | None = None,
+) -> int:
     """Publish every due time alert of the owned partitions; returns how many were published."""
     now = now or datetime.now(UTC)
     rules = RuleConfig.from_settings(settings)
@@ -86,18 +96,21 @@ def sweep_once(settings: Settings, engine: Engine, publisher: Publisher, owned: 
     return published
 
 
-def _request_retention_erasures(settings: Settings, engine: Engine, publisher: Publisher, owned: set[int],
-                                partitions: int, now: datetime) -> int:
+def _request_retention_erasures(
+    settings: Settings, engine: Engine, publisher: Publisher, owned: set[int], partitions: int, now: datetime
+) -> int:
     """PASSAGE_RETENTION_DAYS: erasure requests for the owned cases returned longer ago (SPEC section 9)."""
     if settings.retention_days is None:
         return 0
     records = []
     for case_id in retention.due_for_erasure(engine, settings.retention_days, now):
         if partition_of(case_id, partitions) in owned:
-            event = events.validate(retention.erasure_request(case_id, settings.retention_days, now, SOURCE), stamped=True)
+            event = events.validate(
+                retention.erasure_request(case_id, settings.retention_days, now, SOURCE), stamped=True
+            )
             records.append(Record(settings.journey_topic, case_id, events.encode(event)))
     for start in range(0, len(records), PAGE):
-        publisher.publish(records[start:start + PAGE])
+        publisher.publish(records[start : start + PAGE])
     if records:
         log.info("sweep requested erasure of cases past retention", count=len(records))
     return len(records)

@@ -13,7 +13,15 @@ from sqlalchemy import Connection, MetaData, Table, delete, insert, select
 from sqlalchemy.engine import Engine
 
 from services.storage.tables import (
-    Alert, AlertOutbox, Case, JobOffer, PartyCase, PartyStats, PartyWageGap, TimelineEvent, WatchlistEntry,
+    Alert,
+    AlertOutbox,
+    Case,
+    JobOffer,
+    PartyCase,
+    PartyStats,
+    PartyWageGap,
+    TimelineEvent,
+    WatchlistEntry,
 )
 from services.worker.counts import LIVE_TABLES as LIVE_COUNTS
 
@@ -36,14 +44,26 @@ class Views:
     @property
     def folded(self) -> tuple[Table, ...]:
         """The tables that are a pure fold of the journey log."""
-        accountability = tuple(table for table in (self.party_cases, self.watchlist, self.party_stats,
-                                                   self.party_wage_gaps) if table is not None)
+        accountability = tuple(
+            table
+            for table in (self.party_cases, self.watchlist, self.party_stats, self.party_wage_gaps)
+            if table is not None
+        )
         return (self.cases, self.timeline, self.alerts, self.job_offers, *self.counts, *accountability)
 
 
-LIVE = Views(Case.__table__, TimelineEvent.__table__, Alert.__table__, JobOffer.__table__, AlertOutbox.__table__,
-             counts=LIVE_COUNTS, party_cases=PartyCase.__table__, watchlist=WatchlistEntry.__table__,
-             party_stats=PartyStats.__table__, party_wage_gaps=PartyWageGap.__table__)
+LIVE = Views(
+    Case.__table__,
+    TimelineEvent.__table__,
+    Alert.__table__,
+    JobOffer.__table__,
+    AlertOutbox.__table__,
+    counts=LIVE_COUNTS,
+    party_cases=PartyCase.__table__,
+    watchlist=WatchlistEntry.__table__,
+    party_stats=PartyStats.__table__,
+    party_wage_gaps=PartyWageGap.__table__,
+)
 
 
 def shadow(engine: Engine) -> Views:
@@ -64,9 +84,15 @@ def shadow_tables() -> Views:
     copies = {}
     for table in LIVE.folded:
         copies[table] = Table(table.name + SHADOW_SUFFIX, metadata, *(column._copy() for column in table.columns))
-    return Views(copies[LIVE.cases], copies[LIVE.timeline], copies[LIVE.alerts], copies[LIVE.job_offers],
-                 outbox=None, counts=tuple(copies[table] for table in LIVE.counts),
-                 **{name: copies[getattr(LIVE, name)] for name in ACCOUNTABILITY})
+    return Views(
+        copies[LIVE.cases],
+        copies[LIVE.timeline],
+        copies[LIVE.alerts],
+        copies[LIVE.job_offers],
+        outbox=None,
+        counts=tuple(copies[table] for table in LIVE.counts),
+        **{name: copies[getattr(LIVE, name)] for name in ACCOUNTABILITY},
+    )
 
 
 def drop(engine: Engine, views: Views) -> None:

@@ -26,27 +26,51 @@ from tests.faults.harness import Gateway, Service, Worker, free_port, wait_until
 pytestmark = pytest.mark.e2e
 
 PERSONAL = {
-    "given_name": "Zerubabel", "family_name": "Quaxtonville", "date_of_birth": "1987-06-05",
-    "passport_number": "ZX9988776", "phone": "+447123459876",
+    "given_name": "Zerubabel",
+    "family_name": "Quaxtonville",
+    "date_of_birth": "1987-06-05",
+    "passport_number": "ZX9988776",
+    "phone": "+447123459876",
 }
 FREE_TEXT = ["wage-secret-description-31", "confidential-note-text-77"]
 
 
 def envelope(event_type: str, case_id: str, payload: dict) -> dict:
-    return {"event_id": str(uuid.uuid4()), "event_type": event_type, "schema_version": 1, "case_id": case_id,
-            "occurred_at": datetime.now(UTC).isoformat(), "payload": payload}
+    return {
+        "event_id": str(uuid.uuid4()),
+        "event_type": event_type,
+        "schema_version": 1,
+        "case_id": case_id,
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "payload": payload,
+    }
 
 
 def registration(case_id: str, **changes) -> dict:
-    return envelope("migrant.registered", case_id, {
-        **PERSONAL, "sex": "female", "nationality": "IN", "origin_region": "Kerala",
-        "consent": {"data_sharing": True}, **changes})
+    return envelope(
+        "migrant.registered",
+        case_id,
+        {
+            **PERSONAL,
+            "sex": "female",
+            "nationality": "IN",
+            "origin_region": "Kerala",
+            "consent": {"data_sharing": True},
+            **changes,
+        },
+    )
 
 
 def test_no_personal_value_reaches_any_log_line(settings, pg_admin_url, tmp_path):
     with scratch_database(pg_admin_url, "passage_logs") as database_url:
-        own = settings.model_copy(update={"database_url": database_url, "topic_prefix": f"l{uuid.uuid4().hex[:10]}",
-                                          "var_dir": tmp_path / "var", "sweep_interval_s": 3600.0})
+        own = settings.model_copy(
+            update={
+                "database_url": database_url,
+                "topic_prefix": f"l{uuid.uuid4().hex[:10]}",
+                "var_dir": tmp_path / "var",
+                "sweep_interval_s": 3600.0,
+            }
+        )
         create_topics(own)
         engine = make_engine(own)
         migrate(engine)
@@ -55,8 +79,11 @@ def test_no_personal_value_reaches_any_log_line(settings, pg_admin_url, tmp_path
         supervisor = add_officer(engine, own.secret_key, "logs-sup", "supervisor", ["*"]).token
         elsewhere = add_officer(engine, own.secret_key, "logs-qa", "officer", ["dest:QA"]).token
         query_port = free_port()
-        services = [Worker(own, tmp_path), Gateway(own, tmp_path),
-                    Service("query", ["query", "--port", str(query_port)], own, tmp_path)]
+        services = [
+            Worker(own, tmp_path),
+            Gateway(own, tmp_path),
+            Service("query", ["query", "--port", str(query_port)], own, tmp_path),
+        ]
         for service in services:
             service.env["PASSAGE_LOG_LEVEL"] = "DEBUG"
             service.start()
@@ -69,10 +96,17 @@ def test_no_personal_value_reaches_any_log_line(settings, pg_admin_url, tmp_path
             case_id = f"LOG-{uuid.uuid4().hex[:8]}"
             agency = {"Authorization": f"Bearer {skilling}"}
             assert httpx.post(f"{gateway.url}/v1/events", json=registration(case_id), headers=agency).status_code == 202
-            grievance = envelope("deployment.grievance_filed", case_id, {
-                "grievance_id": "G1", "category": "wage_theft", "description": FREE_TEXT[0]})
-            assert httpx.post(f"{gateway.url}/v1/events", json=grievance,
-                              headers={"Authorization": f"Bearer {helpline}"}).status_code == 202
+            grievance = envelope(
+                "deployment.grievance_filed",
+                case_id,
+                {"grievance_id": "G1", "category": "wage_theft", "description": FREE_TEXT[0]},
+            )
+            assert (
+                httpx.post(
+                    f"{gateway.url}/v1/events", json=grievance, headers={"Authorization": f"Bearer {helpline}"}
+                ).status_code
+                == 202
+            )
             # Refused and malformed requests carrying the personal values.
             bad = registration(case_id, given_name=PERSONAL["given_name"] + "\x00", family_name=" ")
             assert httpx.post(f"{gateway.url}/v1/events", json=bad, headers=agency).status_code == 422
@@ -80,23 +114,43 @@ def test_no_personal_value_reaches_any_log_line(settings, pg_admin_url, tmp_path
             assert httpx.post(f"{gateway.url}/v1/events", content=deep, headers=agency).status_code == 400
             assert httpx.post(f"{gateway.url}/v1/events/%1B[31mred%00", json={}).status_code == 404
             # A poison record straight onto the log (the gateway would refuse it), then a good one after it.
-            poison = events.stamp(events.validate(registration(case_id)), recorded_at=datetime.now(UTC),
-                                  source=events.Source(agency_id="logs-skilling", agency_kind="skilling_body"))
+            poison = events.stamp(
+                events.validate(registration(case_id)),
+                recorded_at=datetime.now(UTC),
+                source=events.Source(agency_id="logs-skilling", agency_kind="skilling_body"),
+            )
             raw = json.loads(events.encode(poison))
             raw["payload"]["family_name"] = PERSONAL["family_name"] + "\x00"
             publisher.publish([Record(own.journey_topic, key=case_id, value=json.dumps(raw).encode())])
             officer = {"Authorization": f"Bearer {supervisor}"}
-            wait_until(lambda: "migrant.registered" in _types(engine, case_id), 60, "the case in the views",
-                       explain=worker.tail)
+            wait_until(
+                lambda: "migrant.registered" in _types(engine, case_id),
+                60,
+                "the case in the views",
+                explain=worker.tail,
+            )
             note = httpx.post(f"{query_url}/v1/cases/{case_id}/notes", json={"text": FREE_TEXT[1]}, headers=officer)
             assert note.status_code == 202, note.text
-            wait_until(lambda: "case.note_added" in _types(engine, case_id), 60, "the note applied after the poison record",
-                       explain=worker.tail)
+            wait_until(
+                lambda: "case.note_added" in _types(engine, case_id),
+                60,
+                "the note applied after the poison record",
+                explain=worker.tail,
+            )
             assert httpx.get(f"{query_url}/v1/cases/{case_id}", headers=officer).status_code == 200
             assert httpx.get(f"{query_url}/v1/cases/{case_id}/timeline", headers=officer).status_code == 200
-            assert httpx.get(f"{query_url}/v1/cases/{case_id}", headers={"Authorization": f"Bearer {elsewhere}"}).status_code == 404
-            assert httpx.post(f"{query_url}/v1/cases/{case_id}/notes", json={"text": "bad\x1b[2J" + FREE_TEXT[1]},
-                              headers=officer).status_code == 422
+            assert (
+                httpx.get(
+                    f"{query_url}/v1/cases/{case_id}", headers={"Authorization": f"Bearer {elsewhere}"}
+                ).status_code
+                == 404
+            )
+            assert (
+                httpx.post(
+                    f"{query_url}/v1/cases/{case_id}/notes", json={"text": "bad\x1b[2J" + FREE_TEXT[1]}, headers=officer
+                ).status_code
+                == 422
+            )
             assert worker.alive, worker.tail()
         finally:
             publisher.close()
@@ -119,4 +173,6 @@ def _answers(url: str) -> bool:
 
 def _types(engine, case_id: str) -> list[str]:
     with engine.connect() as connection:
-        return connection.execute(select(TimelineEvent.event_type).where(TimelineEvent.case_id == case_id)).scalars().all()
+        return (
+            connection.execute(select(TimelineEvent.event_type).where(TimelineEvent.case_id == case_id)).scalars().all()
+        )

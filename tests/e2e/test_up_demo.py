@@ -58,9 +58,20 @@ class Up:
     def __init__(self, settings: Settings) -> None:
         self.ports = (_free_port(), _free_port())
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "services", "up", "--gateway-port", str(self.ports[0]),
-             "--query-port", str(self.ports[1])],
-            env=_env(settings), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "services",
+                "up",
+                "--gateway-port",
+                str(self.ports[0]),
+                "--query-port",
+                str(self.ports[1]),
+            ],
+            env=_env(settings),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -111,7 +122,10 @@ def test_up_then_demo_summary_matches_the_database_and_sigterm_stops_everything(
         assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
         demo = subprocess.run(
             [sys.executable, "-m", "services", "demo", "--migrants", "30", "--seed", "5", "--json"],
-            env=_env(settings), capture_output=True, text=True, timeout=600,
+            env=_env(settings),
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
         assert demo.returncode == 0, demo.stderr[-2000:]
         summary = json.loads(demo.stdout)
@@ -119,9 +133,13 @@ def test_up_then_demo_summary_matches_the_database_and_sigterm_stops_everything(
         engine = make_engine(settings)
         with engine.connect() as conn:
             stages = dict(conn.execute(text("SELECT coalesce(stage, 'none'), count(*) FROM cases GROUP BY 1")).all())
-            alerts = dict(conn.execute(text("SELECT code, count(*) FROM alerts WHERE status = 'open' GROUP BY code")).all())
+            alerts = dict(
+                conn.execute(text("SELECT code, count(*) FROM alerts WHERE status = 'open' GROUP BY code")).all()
+            )
             events = conn.execute(text("SELECT count(*) FROM timeline")).scalar_one()
-            watchlisted = conn.execute(text("SELECT count(*) FROM alerts WHERE code = 'WATCHLISTED_PARTY'")).scalar_one()
+            watchlisted = conn.execute(
+                text("SELECT count(*) FROM alerts WHERE code = 'WATCHLISTED_PARTY'")
+            ).scalar_one()
             listed = conn.execute(text("SELECT party_id FROM watchlist")).scalars().all()
         engine.dispose()
         assert summary["migrants"] == 30 and sum(stages.values()) == 30

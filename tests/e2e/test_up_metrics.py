@@ -44,8 +44,13 @@ def test_after_the_demo_each_process_reports_the_demo_in_its_metrics(settings, m
     up = Up(settings)
     try:
         up.wait_ready()
-        demo = subprocess.run([sys.executable, "-m", "services", "demo", "--migrants", "20", "--seed", "7", "--json"],
-                              env=_env(settings), capture_output=True, text=True, timeout=600)
+        demo = subprocess.run(
+            [sys.executable, "-m", "services", "demo", "--migrants", "20", "--seed", "7", "--json"],
+            env=_env(settings),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert demo.returncode == 0, demo.stderr[-2000:]
         summary = json.loads(demo.stdout)
         gateway_port, query_port = up.ports
@@ -62,9 +67,14 @@ def test_after_the_demo_each_process_reports_the_demo_in_its_metrics(settings, m
             engine = make_engine(settings)
             try:
                 with engine.connect() as conn:
-                    return tuple(conn.execute(text(
-                        "SELECT (SELECT count(*) FROM alerts WHERE status <> 'resolved'), (SELECT count(*) FROM timeline),"
-                        " (SELECT count(*) FROM timeline WHERE event_type NOT LIKE 'case.%') + (SELECT count(*) FROM watchlist)")).one())
+                    return tuple(
+                        conn.execute(
+                            text(
+                                "SELECT (SELECT count(*) FROM alerts WHERE status <> 'resolved'), (SELECT count(*) FROM timeline),"
+                                " (SELECT count(*) FROM timeline WHERE event_type NOT LIKE 'case.%') + (SELECT count(*) FROM watchlist)"
+                            )
+                        ).one()
+                    )
             finally:
                 engine.dispose()
 

@@ -136,11 +136,17 @@ def fault_figures(request: pytest.FixtureRequest) -> Iterator[list[dict]]:
     yield figures
     if figures:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps({
-            "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-            "tests": figures,
-        }, indent=2) + "\n")
+        RESULTS.write_text(
+            json.dumps(
+                {
+                    "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+                    "tests": figures,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
 
 
 @pytest.fixture

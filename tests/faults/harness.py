@@ -45,8 +45,13 @@ def service_env(settings: Settings, **extra: str) -> dict[str, str]:
     return env
 
 
-def wait_until(predicate: Callable[[], object], timeout_s: float, what: str, interval_s: float = 0.2,
-               explain: Callable[[], str] = lambda: "") -> float:
+def wait_until(
+    predicate: Callable[[], object],
+    timeout_s: float,
+    what: str,
+    interval_s: float = 0.2,
+    explain: Callable[[], str] = lambda: "",
+) -> float:
     """Poll until `predicate()` is truthy; returns the seconds it took. TimeoutError names `what`."""
     began = time.monotonic()
     deadline = began + timeout_s
@@ -77,8 +82,14 @@ class Service:
         with self.log_path.open("ab") as log:
             log.write(f"--- start {' '.join(self.argv[2:])}\n".encode())
             log.flush()
-            self.process = subprocess.Popen(self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+            self.process = subprocess.Popen(
+                self.argv,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                preexec_fn=_die_with_parent,
+            )
         return self
 
     def stop(self, grace_s: float = 20.0) -> int | None:

@@ -18,8 +18,9 @@ def worker_group(settings: Settings) -> str:
 
 
 def _admin(settings: Settings) -> KafkaAdminClient:
-    return KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap.split(","), request_timeout_ms=5000,
-                            client_id="passage-faults")
+    return KafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap.split(","), request_timeout_ms=5000, client_id="passage-faults"
+    )
 
 
 def group_members(settings: Settings) -> int:

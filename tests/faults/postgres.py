@@ -46,8 +46,19 @@ class PrivatePostgres:
         self._as_postgres("initdb", "-D", str(self.data), "-U", USER, "--auth=trust", "-E", "UTF8", "--no-instructions")
 
     def start(self) -> None:
-        self._as_postgres("pg_ctl", "-D", str(self.data), "-l", str(self.home / "server.log"), "-w", "-t", "60",
-                          "-o", f"-p {self.port} -k {self.home} -c listen_addresses=127.0.0.1", "start")
+        self._as_postgres(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.home / "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            f"-p {self.port} -k {self.home} -c listen_addresses=127.0.0.1",
+            "start",
+        )
 
     def stop(self, mode: str = "immediate") -> None:
         """`immediate`: every server process quits at once, like a crash."""

@@ -43,11 +43,16 @@ def test_kill_the_busiest_broker_of_three_and_bring_it_back(cluster, make_stack,
     wait_until(lambda: fully_in_sync(stack.settings, 3), 120, f"node {victim} back in every journey ISR")
     rejoin_s = time.monotonic() - restarted_at
 
-    report(fault=f"kill -9 node {victim} (led {led[victim]} of {stack.settings.partitions} journey partitions)",
-           **verdict.figures(), statuses=traffic.statuses(), recover_s=round(recover_s, 1),
-           down_s=round(down_s, 1), isr_rejoin_s=round(rejoin_s, 1), catch_up_s=round(catch_up_s, 1),
-           longest_refusal_s=round(traffic.longest_refusal_s(), 1))
+    report(
+        fault=f"kill -9 node {victim} (led {led[victim]} of {stack.settings.partitions} journey partitions)",
+        **verdict.figures(),
+        statuses=traffic.statuses(),
+        recover_s=round(recover_s, 1),
+        down_s=round(down_s, 1),
+        isr_rejoin_s=round(rejoin_s, 1),
+        catch_up_s=round(catch_up_s, 1),
+        longest_refusal_s=round(traffic.longest_refusal_s(), 1),
+    )
     verdict.check()
     assert worker.alive and gateway.alive, "a service died of a broker fault it should ride out"
     assert not traffic.given_up, f"events never accepted despite retries: {traffic.given_up[:5]}"
-

@@ -40,9 +40,15 @@ def test_gateway_answers_503_while_the_broker_is_down(private_broker, make_stack
     traffic = stack.finish(timeout_s=120)
     verdict, catch_up_s = stack.verdict(traffic)
 
-    report(fault="stop the only broker, start it", **verdict.figures(), statuses=traffic.statuses(),
-           down_s=round(up_at - down_at, 1), accepting_again_s=round(first - up_at, 1) if first else None,
-           recover_s=round(recover_s, 1), catch_up_s=round(catch_up_s, 1))
+    report(
+        fault="stop the only broker, start it",
+        **verdict.figures(),
+        statuses=traffic.statuses(),
+        down_s=round(up_at - down_at, 1),
+        accepting_again_s=round(first - up_at, 1) if first else None,
+        recover_s=round(recover_s, 1),
+        catch_up_s=round(catch_up_s, 1),
+    )
     assert not accepted_while_down, f"{len(accepted_while_down)} events answered 202 while no broker ran"
     assert {a.status for a in refusals() if a.answered < starting_at} == {503}, "refusals must be 503"
     assert not_ready, "/readyz said ready while the broker was down"

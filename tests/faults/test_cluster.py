@@ -31,17 +31,29 @@ def test_status_and_topics_create_through_the_cli(cluster, tmp_path):
     """`passage kafka status --nodes 3` names every node; `passage topics create` takes the
     replication settings from PASSAGE_REPLICATION_FACTOR / PASSAGE_MIN_INSYNC_REPLICAS."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PASSAGE_")}
-    status = subprocess.run([sys.executable, "-m", "services", "kafka", "status", "--nodes", "3"],
-                            env=env, capture_output=True, text=True, timeout=120)
+    status = subprocess.run(
+        [sys.executable, "-m", "services", "kafka", "status", "--nodes", "3"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert status.returncode == 0, status.stderr
     assert "answers" in status.stdout and "not running" not in status.stdout
     assert all(f"node {n}: " in status.stdout for n in (1, 2, 3))
 
     prefix = f"cli{uuid.uuid4().hex[:8]}"
-    env.update(PASSAGE_KAFKA_BOOTSTRAP=cluster.kafka_bootstrap, PASSAGE_TOPIC_PREFIX=prefix, PASSAGE_PARTITIONS="2",
-               PASSAGE_REPLICATION_FACTOR="3", PASSAGE_MIN_INSYNC_REPLICAS="2", PASSAGE_VAR_DIR=str(tmp_path))
-    created = subprocess.run([sys.executable, "-m", "services", "topics", "create"],
-                             env=env, capture_output=True, text=True, timeout=120)
+    env.update(
+        PASSAGE_KAFKA_BOOTSTRAP=cluster.kafka_bootstrap,
+        PASSAGE_TOPIC_PREFIX=prefix,
+        PASSAGE_PARTITIONS="2",
+        PASSAGE_REPLICATION_FACTOR="3",
+        PASSAGE_MIN_INSYNC_REPLICAS="2",
+        PASSAGE_VAR_DIR=str(tmp_path),
+    )
+    created = subprocess.run(
+        [sys.executable, "-m", "services", "topics", "create"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert created.returncode == 0, created.stderr
     admin = KafkaAdminClient(bootstrap_servers=cluster.kafka_bootstrap.split(","))
     try:

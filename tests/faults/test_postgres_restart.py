@@ -33,9 +33,15 @@ def test_restart_postgres_under_load(topics, private_postgres, new_database, mak
     traffic = stack.finish(timeout_s=120)
     verdict, catch_up_s = stack.verdict(traffic)
 
-    report(fault="PostgreSQL stop -m immediate, start", **verdict.figures(), statuses=traffic.statuses(),
-           down_s=round(restarted_at - stopped_at, 1), recover_s=round(recover_s, 1),
-           catch_up_s=round(catch_up_s, 1), longest_refusal_s=round(traffic.longest_refusal_s(), 1))
+    report(
+        fault="PostgreSQL stop -m immediate, start",
+        **verdict.figures(),
+        statuses=traffic.statuses(),
+        down_s=round(restarted_at - stopped_at, 1),
+        recover_s=round(recover_s, 1),
+        catch_up_s=round(catch_up_s, 1),
+        longest_refusal_s=round(traffic.longest_refusal_s(), 1),
+    )
     verdict.check()
     assert gateway.alive and worker.alive, "a service died of a database restart it should ride out"
     assert set(traffic.statuses()) <= {202, 503}, f"answers other than 202 and 503: {traffic.statuses()}"

@@ -30,17 +30,28 @@ def test_kill_one_of_two_workers_and_restart_it(topics, make_stack, report):
     recover_s = stack.wait_recovered(killed_at, timeout_s=90)  # the survivor applies the victim's backlog
     # The group notices the dead member only after the session timeout; recovery above can come
     # sooner (events after the kill may land on the survivor's own partitions), so wait for it.
-    wait_until(lambda: group_members(stack.settings) == 1, stack.settings.worker_session_timeout_s + 60,
-               "the survivor alone holding the journey partitions", 0.5)
+    wait_until(
+        lambda: group_members(stack.settings) == 1,
+        stack.settings.worker_session_timeout_s + 60,
+        "the survivor alone holding the journey partitions",
+        0.5,
+    )
     takeover_s = time.monotonic() - killed_at
     second.start()
     rejoin_s = stack.wait_group(2)
     traffic = stack.finish(timeout_s=120)
     verdict, catch_up_s = stack.verdict(traffic)
 
-    report(fault="kill -9 one of two workers, restart it", **verdict.figures(), statuses=traffic.statuses(),
-           recover_s=round(recover_s, 1), takeover_s=round(takeover_s, 1), rejoin_s=round(rejoin_s, 1), catch_up_s=round(catch_up_s, 1),
-           session_timeout_s=stack.settings.worker_session_timeout_s)
+    report(
+        fault="kill -9 one of two workers, restart it",
+        **verdict.figures(),
+        statuses=traffic.statuses(),
+        recover_s=round(recover_s, 1),
+        takeover_s=round(takeover_s, 1),
+        rejoin_s=round(rejoin_s, 1),
+        catch_up_s=round(catch_up_s, 1),
+        session_timeout_s=stack.settings.worker_session_timeout_s,
+    )
     verdict.check()
     assert first.alive and second.alive
     assert traffic.statuses() == {202: len(traffic.published)}, "a worker fault must not reach the gateway"

@@ -80,8 +80,16 @@ class SteadyPublisher:
     or `retry_for_s` passed. `keys` maps a demo agency id to its key.
     `lanes` threads share the work, each owning a fixed set of cases (so each case stays in order)."""
 
-    def __init__(self, url: str, keys: dict[str, str], events: list[DemoEvent], rate: float, lanes: int = 4,
-                 retry_for_s: float = 90.0, timeout_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        keys: dict[str, str],
+        events: list[DemoEvent],
+        rate: float,
+        lanes: int = 4,
+        retry_for_s: float = 90.0,
+        timeout_s: float = 30.0,
+    ) -> None:
         self.traffic = Traffic()
         self._url = url
         self._keys = keys
@@ -92,8 +100,10 @@ class SteadyPublisher:
         work: list[list[DemoEvent]] = [[] for _ in range(lanes)]
         for event in events:
             work[zlib.crc32(event.envelope["case_id"].encode()) % lanes].append(event)
-        self._threads = [threading.Thread(target=self._lane, args=(lane, lanes / rate), daemon=True,
-                                          name=f"steady-publisher-{i}") for i, lane in enumerate(work)]
+        self._threads = [
+            threading.Thread(target=self._lane, args=(lane, lanes / rate), daemon=True, name=f"steady-publisher-{i}")
+            for i, lane in enumerate(work)
+        ]
 
     def start(self) -> SteadyPublisher:
         for thread in self._threads:

@@ -43,8 +43,11 @@ def miscounted_cases(engine: Engine) -> list[str]:
     """Cases whose event_count is not the number of their timeline rows."""
     cases, timeline = Case.__table__.c, TimelineEvent.__table__.c
     counted = select(timeline.case_id, func.count().label("rows")).group_by(timeline.case_id).subquery()
-    query = (select(cases.case_id).join(counted, counted.c.case_id == cases.case_id, isouter=True)
-             .where(cases.event_count != func.coalesce(counted.c.rows, 0)))
+    query = (
+        select(cases.case_id)
+        .join(counted, counted.c.case_id == cases.case_id, isouter=True)
+        .where(cases.event_count != func.coalesce(counted.c.rows, 0))
+    )
     with engine.connect() as connection:
         return list(connection.execute(query).scalars())
 
@@ -52,8 +55,11 @@ def miscounted_cases(engine: Engine) -> list[str]:
 def differences(live: Engine, rebuilt: Engine) -> list[str]:
     """Every case or alert row that differs between the two databases, as readable lines."""
     found = []
-    for table, key in ((Case.__table__, "case_id"), (Alert.__table__, "alert_id"),
-                       *((counted, None) for counted in COUNTS)):
+    for table, key in (
+        (Case.__table__, "case_id"),
+        (Alert.__table__, "alert_id"),
+        *((counted, None) for counted in COUNTS),
+    ):
         ours, theirs = _rows(live, table, key), _rows(rebuilt, table, key)
         for missing in sorted(theirs.keys() - ours.keys()):
             found.append(f"{table.name} {missing}: only in the replay")
@@ -70,8 +76,10 @@ def _rows(engine: Engine, table, key: str | None) -> dict:
     """Rows by `key`, or by their whole primary key when None."""
     names = [key] if key else [column.name for column in table.primary_key.columns]
     with engine.connect() as connection:
-        return {"/".join(str(row[name]) for name in names): dict(row)
-                for row in connection.execute(select(table)).mappings()}
+        return {
+            "/".join(str(row[name]) for name in names): dict(row)
+            for row in connection.execute(select(table)).mappings()
+        }
 
 
 @dataclass
@@ -85,22 +93,32 @@ class Verdict:
     replay_differences: list[str] = field(default_factory=list)
 
     def figures(self) -> dict[str, object]:
-        return {"published": self.published, "accepted": self.accepted, "applied": self.applied,
-                "lost": len(self.lost), "applied_twice": len(self.applied_twice),
-                "unaccepted_applied": self.unaccepted_applied,
-                "replay_differences": len(self.replay_differences)}
+        return {
+            "published": self.published,
+            "accepted": self.accepted,
+            "applied": self.applied,
+            "lost": len(self.lost),
+            "applied_twice": len(self.applied_twice),
+            "unaccepted_applied": self.unaccepted_applied,
+            "replay_differences": len(self.replay_differences),
+        }
 
     def check(self) -> None:
         assert not self.lost, f"{len(self.lost)} accepted events never reached the views: {self.lost[:SHOWN]}"
         assert not self.applied_twice, f"cases whose event_count is off: {self.applied_twice[:SHOWN]}"
-        assert not self.replay_differences, (f"{len(self.replay_differences)} rows differ from a clean replay: "
-                                             f"{self.replay_differences[:SHOWN]}")
+        assert not self.replay_differences, (
+            f"{len(self.replay_differences)} rows differ from a clean replay: {self.replay_differences[:SHOWN]}"
+        )
 
 
 def judge(published: list[str], accepted: set[str], live: Engine, rebuilt: Engine) -> Verdict:
     applied = applied_ids(live) & set(published)
     return Verdict(
-        published=len(published), accepted=len(accepted), applied=len(applied),
-        lost=sorted(accepted - applied), unaccepted_applied=len(applied - accepted),
-        applied_twice=miscounted_cases(live), replay_differences=differences(live, rebuilt),
+        published=len(published),
+        accepted=len(accepted),
+        applied=len(applied),
+        lost=sorted(accepted - applied),
+        unaccepted_applied=len(applied - accepted),
+        applied_twice=miscounted_cases(live),
+        replay_differences=differences(live, rebuilt),
     )

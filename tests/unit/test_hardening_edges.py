@@ -37,7 +37,12 @@ def cli_settings(tmp_path) -> Settings:
 
 
 def test_agency_disable_is_immediate_and_add_refuses_until_enable(cli_settings, capsys):
-    assert _run(gateway_cli, ["agency", "add", "--id", "acme", "--kind", "employer", "--employer-id", "SA-E7"], cli_settings) == 0
+    assert (
+        _run(
+            gateway_cli, ["agency", "add", "--id", "acme", "--kind", "employer", "--employer-id", "SA-E7"], cli_settings
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     key = out.splitlines()[-1]
     assert "SA-E7" in out
@@ -57,7 +62,9 @@ def test_agency_disable_is_immediate_and_add_refuses_until_enable(cli_settings, 
 
 
 def test_officer_disable_and_enable(cli_settings, capsys):
-    assert _run(query_cli, ["officer", "add", "--id", "o1", "--role", "officer", "--scope", "dest:SA"], cli_settings) == 0
+    assert (
+        _run(query_cli, ["officer", "add", "--id", "o1", "--role", "officer", "--scope", "dest:SA"], cli_settings) == 0
+    )
     assert _run(query_cli, ["officer", "disable", "o1"], cli_settings) == 0
     engine = make_engine(cli_settings)
     try:
@@ -81,9 +88,16 @@ def test_files_under_var_become_private(tmp_path):
     for directory in (var, var / "kafka", var / "kafka" / "data"):
         directory.chmod(0o755)
     make_private(var)
-    modes = {path.relative_to(tmp_path).as_posix(): stat.S_IMODE(path.stat().st_mode) for path in [var, *var.rglob("*")]}
-    assert modes == {"var": 0o700, "var/kafka": 0o700, "var/kafka/data": 0o700,
-                     "var/passage.db": 0o600, "var/kafka/data/segment.log": 0o600}
+    modes = {
+        path.relative_to(tmp_path).as_posix(): stat.S_IMODE(path.stat().st_mode) for path in [var, *var.rglob("*")]
+    }
+    assert modes == {
+        "var": 0o700,
+        "var/kafka": 0o700,
+        "var/kafka/data": 0o700,
+        "var/passage.db": 0o600,
+        "var/kafka/data/segment.log": 0o600,
+    }
 
 
 def test_the_passage_command_creates_private_files(tmp_path, monkeypatch):
@@ -102,8 +116,9 @@ def test_the_passage_command_creates_private_files(tmp_path, monkeypatch):
 
 
 def test_control_characters_in_log_values_are_escaped():
-    event = escape_control_characters(None, "info", {"event": "request", "path": "/v1/\x1b[2J\x00", "status": 404,
-                                                      "exception": "Traceback\n  line"})
+    event = escape_control_characters(
+        None, "info", {"event": "request", "path": "/v1/\x1b[2J\x00", "status": 404, "exception": "Traceback\n  line"}
+    )
     assert event == {"event": "request", "path": "/v1/\\x1b[2J\\x00", "status": 404, "exception": "Traceback\n  line"}
     assert escape("caf\u00e9 \u0085") == "caf\u00e9 \\x85"
 
@@ -124,6 +139,13 @@ def test_an_unexpected_error_is_a_json_500_and_one_line_without_traceback(capsys
         response = client.get("/boom")
     assert response.status_code == 500 and response.json()["error"]["code"] == "internal"
     assert response.headers["cache-control"] == "no-store"
-    assert logs == [{"event": "unexpected error", "error": "RecursionError", "where": logs[0]["where"],
-                     "path": "/boom", "log_level": "error"}]
+    assert logs == [
+        {
+            "event": "unexpected error",
+            "error": "RecursionError",
+            "where": logs[0]["where"],
+            "path": "/boom",
+            "log_level": "error",
+        }
+    ]
     assert "Quaxtonville" not in capsys.readouterr().err

@@ -40,12 +40,20 @@ OFFICER = "console-sa"  # an officer with scope dest:SA
 
 def journeys(now: datetime) -> list:
     """Three recent journeys: a deployed SA case in distress, an SA case charged a fee, an AE case charged a fee."""
+
     def ago(days: float) -> datetime:
         return now - timedelta(days=days)
 
-    offer = {"offer_id": "O-1", "employer_id": "EMP-ALNOOR", "employer_name": "Al Noor Contracting",
-             "destination_country": "SA", "occupation_code": "7112", "monthly_wage": money("1500.00"),
-             "contract_months": 24, "recruiting_agent_id": "RA-12"}
+    offer = {
+        "offer_id": "O-1",
+        "employer_id": "EMP-ALNOOR",
+        "employer_name": "Al Noor Contracting",
+        "destination_country": "SA",
+        "occupation_code": "7112",
+        "monthly_wage": money("1500.00"),
+        "contract_months": 24,
+        "recruiting_agent_id": "RA-12",
+    }
     deployed = [
         make("migrant.registered", ago(40), case_id=IN_SCOPE),
         make("skilling.certified", ago(35), case_id=IN_SCOPE, occupation_code="7112"),
@@ -61,10 +69,16 @@ def journeys(now: datetime) -> list:
     charged = [
         *[make("migrant.registered", ago(20), case_id=case_id) for case_id in (OTHER_IN_SCOPE, OUT_OF_SCOPE)],
         make("recruitment.job_offer_made", ago(15), case_id=OTHER_IN_SCOPE, **{**offer, "offer_id": "O-3"}),
-        make("recruitment.job_offer_made", ago(15), case_id=OUT_OF_SCOPE,
-             **{**offer, "offer_id": "O-2", "destination_country": "AE", "monthly_wage": money("2000.00", "AED")}),
-        *[make("recruitment.fee_paid", ago(12), case_id=case_id, paid_by="migrant", amount=money("90000.00", "INR"))
-          for case_id in (OTHER_IN_SCOPE, OUT_OF_SCOPE)],
+        make(
+            "recruitment.job_offer_made",
+            ago(15),
+            case_id=OUT_OF_SCOPE,
+            **{**offer, "offer_id": "O-2", "destination_country": "AE", "monthly_wage": money("2000.00", "AED")},
+        ),
+        *[
+            make("recruitment.fee_paid", ago(12), case_id=case_id, paid_by="migrant", amount=money("90000.00", "INR"))
+            for case_id in (OTHER_IN_SCOPE, OUT_OF_SCOPE)
+        ],
     ]
     return deployed + charged
 
@@ -81,9 +95,15 @@ class ConsoleWorld:
 def console_world(kafka_bootstrap: str, pg_admin_url: str, tmp_path_factory) -> Iterator[ConsoleWorld]:
     var_dir = tmp_path_factory.mktemp("console-var")
     with scratch_database(pg_admin_url, "passage_console") as database_url:
-        settings = Settings(env="test", kafka_bootstrap=kafka_bootstrap, database_url=database_url,
-                            topic_prefix=f"c{uuid.uuid4().hex[:10]}", partitions=2, var_dir=var_dir,
-                            sweep_interval_s=3600)
+        settings = Settings(
+            env="test",
+            kafka_bootstrap=kafka_bootstrap,
+            database_url=database_url,
+            topic_prefix=f"c{uuid.uuid4().hex[:10]}",
+            partitions=2,
+            var_dir=var_dir,
+            sweep_interval_s=3600,
+        )
         create_topics(settings)
         engine = make_engine(settings)
         migrate(engine)
@@ -91,9 +111,11 @@ def console_world(kafka_bootstrap: str, pg_admin_url: str, tmp_path_factory) -> 
         publish(settings, event_records(settings, journeys(datetime.now(UTC))))
         worker = WorkerProcess(settings, var_dir / "worker.log").start()
         try:
+
             def projected() -> bool:
                 with engine.connect() as conn:
                     return conn.execute(select(func.count()).select_from(alerts)).scalar_one() == 3
+
             wait_until(projected, timeout_s=120, what="the three seeded alerts in the views")
             with serving(create_app(settings)) as base_url:
                 yield ConsoleWorld(base_url, token, tmp_path_factory.mktemp("console-screenshots"), engine)
@@ -107,9 +129,19 @@ def chromium_options(user_data_dir: Path):
 
     options = Options()
     options.binary_location = CHROMIUM
-    for argument in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--disable-dev-shm-usage", "--window-size=1280,900", f"--user-data-dir={user_data_dir}"):
+    for argument in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,900",
+        f"--user-data-dir={user_data_dir}",
+    ):
         options.add_argument(argument)
     return options
 
@@ -118,15 +150,19 @@ def chromium_options(user_data_dir: Path):
 def browser(tmp_path_factory):
     missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not shutil.which(path)]
     if missing:
-        pytest.fail(f"{' and '.join(missing)} not found: the console's browser tests need Debian's chromium and "
-                    "chromium-driver; run `bash deploy/install.sh` (or `apt-get install -y chromium chromium-driver`)")
+        pytest.fail(
+            f"{' and '.join(missing)} not found: the console's browser tests need Debian's chromium and "
+            "chromium-driver; run `bash deploy/install.sh` (or `apt-get install -y chromium chromium-driver`)"
+        )
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
     except ImportError:
         pytest.fail("selenium is not installed: run `pip install -e '.[dev]'` in the virtualenv")
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER),
-                              options=chromium_options(tmp_path_factory.mktemp("chromium-profile")))
+    driver = webdriver.Chrome(
+        service=Service(executable_path=CHROMEDRIVER),
+        options=chromium_options(tmp_path_factory.mktemp("chromium-profile")),
+    )
     driver.set_page_load_timeout(60)
     yield driver
     driver.quit()
@@ -153,7 +189,9 @@ class Pages:
             self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
             height = self.driver.execute_script("return document.documentElement.scrollHeight")
             self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {**metrics, "height": max(height, 200)})
-            shot = self.driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
+            shot = self.driver.execute_cdp_cmd(
+                "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True}
+            )
             path = self.world.screenshots / f"{name}-{width}.png"
             path.write_bytes(base64.b64decode(shot["data"]))
             self.shots.append(path)
@@ -163,17 +201,23 @@ class Pages:
         """Serious and critical axe-core violations on the current page (and at 360 px)."""
         problems = []
         for width in (1280, 360):
-            self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                                        {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 600})
+            self.driver.execute_cdp_cmd(
+                "Emulation.setDeviceMetricsOverride",
+                {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 600},
+            )
             self.driver.execute_script(AXE.read_text(encoding="utf-8"))
             violations = self.driver.execute_async_script(
                 "const done = arguments[arguments.length - 1];"
                 "axe.run(document, {resultTypes: ['violations']})"
                 ".then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
                 " nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 3)}))))"
-                ".catch(e => done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]));")
-            problems += [f"{width}px {v['id']} ({v['impact']}): {v['help']} at {v['nodes']}"
-                         for v in violations if v["impact"] in ("serious", "critical")]
+                ".catch(e => done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]));"
+            )
+            problems += [
+                f"{width}px {v['id']} ({v['impact']}): {v['help']} at {v['nodes']}"
+                for v in violations
+                if v["impact"] in ("serious", "critical")
+            ]
         self.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
         return problems
 

@@ -37,7 +37,9 @@ def submitted(pages: Pages, action: Callable[[], None]) -> None:
     old_page = pages.driver.find_element(By.TAG_NAME, "html")
     action()
     WebDriverWait(pages.driver, 30).until(lambda _driver: _gone(old_page))
-    WebDriverWait(pages.driver, 30).until(lambda driver: driver.execute_script("return document.readyState") == "complete")
+    WebDriverWait(pages.driver, 30).until(
+        lambda driver: driver.execute_script("return document.readyState") == "complete"
+    )
 
 
 def _gone(element: WebElement) -> bool:
@@ -108,25 +110,37 @@ def test_an_officer_works_a_case_in_the_console(browser, console_world):
     assert "Alert acknowledged" in pages.text()
 
     def acknowledged(_text: str) -> bool:
-        statuses = [item.find_element(By.CSS_SELECTOR, ".status").text
-                    for item in browser.find_elements(By.CSS_SELECTOR, "ol.alerts > li") if IN_SCOPE in item.text]
+        statuses = [
+            item.find_element(By.CSS_SELECTOR, ".status").text
+            for item in browser.find_elements(By.CSS_SELECTOR, "ol.alerts > li")
+            if IN_SCOPE in item.text
+        ]
         return statuses == ["Acknowledged"]
+
     reload_until(pages, "/console/inbox", acknowledged, "the acknowledged distress alert")
     act_on_alert(pages, alert_id, "resolve", "moved to the embassy shelter")
-    reload_until(pages, "/console/inbox", lambda text: IN_SCOPE not in text and OTHER_IN_SCOPE in text,
-                 "the inbox without the resolved alert")
+    reload_until(
+        pages,
+        "/console/inbox",
+        lambda text: IN_SCOPE not in text and OTHER_IN_SCOPE in text,
+        "the inbox without the resolved alert",
+    )
 
     pages.open(f"/console/cases/{IN_SCOPE}")
     fill(pages, "note-text", "Spoke to the employer; passport returned.")
     submitted(pages, browser.find_element(By.ID, "note-text").submit)
-    reload_until(pages, f"/console/cases/{IN_SCOPE}",
-                 lambda text: "Spoke to the employer; passport returned." in text.split("Notes")[-1],
-                 "the note on the case page")
+    reload_until(
+        pages,
+        f"/console/cases/{IN_SCOPE}",
+        lambda text: "Spoke to the employer; passport returned." in text.split("Notes")[-1],
+        "the note on the case page",
+    )
 
     submitted(pages, browser.find_element(By.XPATH, "//button[normalize-space()='Assign']").click)
 
     def assigned_to_me(_text: str) -> bool:
         return browser.find_element(By.XPATH, "//dt[.='Assigned to']/following-sibling::dd[1]").text == OFFICER
+
     reload_until(pages, f"/console/cases/{IN_SCOPE}", assigned_to_me, "the case assigned to the officer")
 
     for name in ("headcount", "skills"):

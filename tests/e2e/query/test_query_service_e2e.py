@@ -24,13 +24,19 @@ def _free_port() -> int:
 
 @pytest.fixture
 def env(topics) -> dict[str, str]:
-    return {**os.environ, "PASSAGE_DATABASE_URL": topics.database_url, "PASSAGE_TOPIC_PREFIX": topics.topic_prefix,
-            "PASSAGE_KAFKA_BOOTSTRAP": topics.kafka_bootstrap, "PASSAGE_VAR_DIR": str(topics.var_dir)}
+    return {
+        **os.environ,
+        "PASSAGE_DATABASE_URL": topics.database_url,
+        "PASSAGE_TOPIC_PREFIX": topics.topic_prefix,
+        "PASSAGE_KAFKA_BOOTSTRAP": topics.kafka_bootstrap,
+        "PASSAGE_VAR_DIR": str(topics.var_dir),
+    }
 
 
 def officer_add(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "services", "officer", "add", *args],
-                          env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "services", "officer", "add", *args], env=env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout.splitlines()[-1]
 
@@ -38,8 +44,13 @@ def officer_add(env: dict[str, str], *args: str) -> str:
 def test_officer_token_opens_the_query_service_and_rotation_closes_the_old_one(env):
     first = officer_add(env, "--id", "e2e-sup", "--role", "supervisor", "--scope", "*")
     port = _free_port()
-    service = subprocess.Popen([sys.executable, "-m", "services", "query", "--port", str(port)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    service = subprocess.Popen(
+        [sys.executable, "-m", "services", "query", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

@@ -42,16 +42,23 @@ def serving(app: FastAPI, timeout_s: float = 30) -> Iterator[str]:
 
 
 def _consumer(settings: Settings) -> KafkaConsumer:
-    return KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap.split(","), enable_auto_commit=False,
-                         group_id=None, consumer_timeout_ms=1000, **settings.kafka_client_options())
+    return KafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap.split(","),
+        enable_auto_commit=False,
+        group_id=None,
+        consumer_timeout_ms=1000,
+        **settings.kafka_client_options(),
+    )
 
 
 def end_offsets(settings: Settings) -> dict[int, int]:
     """Partition -> end offset of the journey topic."""
     consumer = _consumer(settings)
     try:
-        partitions = [TopicPartition(settings.journey_topic, p)
-                      for p in sorted(consumer.partitions_for_topic(settings.journey_topic) or ())]
+        partitions = [
+            TopicPartition(settings.journey_topic, p)
+            for p in sorted(consumer.partitions_for_topic(settings.journey_topic) or ())
+        ]
         assert partitions, f"{settings.journey_topic} has no partitions"
         return {tp.partition: offset for tp, offset in consumer.end_offsets(partitions).items()}
     finally:
@@ -64,8 +71,10 @@ def records_with_event_ids(settings: Settings, event_ids: set[str], timeout_s: f
     consumer = _consumer(settings)
     found = []
     try:
-        partitions = [TopicPartition(settings.journey_topic, p)
-                      for p in consumer.partitions_for_topic(settings.journey_topic) or ()]
+        partitions = [
+            TopicPartition(settings.journey_topic, p)
+            for p in consumer.partitions_for_topic(settings.journey_topic) or ()
+        ]
         consumer.assign(partitions)
         consumer.seek_to_beginning()
         ends = consumer.end_offsets(partitions)

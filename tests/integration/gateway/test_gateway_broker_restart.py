@@ -38,8 +38,9 @@ def _until(condition, timeout_s: float, what: str):
 
 @pytest.fixture
 def private_kafka(settings, tmp_path):
-    private = settings.model_copy(update={
-        "kafka_bootstrap": PRIVATE_BOOTSTRAP, "var_dir": tmp_path, "partitions": 2, "publish_timeout_s": 3.0})
+    private = settings.model_copy(
+        update={"kafka_bootstrap": PRIVATE_BOOTSTRAP, "var_dir": tmp_path, "partitions": 2, "publish_timeout_s": 3.0}
+    )
     broker.start(private)
     try:
         create_topics(private)
@@ -71,8 +72,11 @@ def test_kafka_down_is_503_and_its_return_is_noticed_without_a_restart(private_k
 
         broker.start(private_kafka)
         _until(lambda: client.get("/readyz").status_code == 200, 60, "the gateway did not become ready")
-        retried = _until(lambda: (r := client.post("/v1/events", json=lost, headers=key)).status_code == 202 and r,
-                         60, "the same event_id was not accepted after the broker returned")
+        retried = _until(
+            lambda: (r := client.post("/v1/events", json=lost, headers=key)).status_code == 202 and r,
+            60,
+            "the same event_id was not accepted after the broker returned",
+        )
         assert retried.json()["event_id"] == lost["event_id"]
 
     after = end_offsets(private_kafka)

@@ -20,13 +20,24 @@ pytestmark = pytest.mark.integration
 
 
 def _env(settings) -> dict[str, str]:
-    return {**os.environ, "PASSAGE_ENV": "test", "PASSAGE_DATABASE_URL": settings.database_url,
-            "PASSAGE_KAFKA_BOOTSTRAP": settings.kafka_bootstrap, "PASSAGE_TOPIC_PREFIX": settings.topic_prefix}
+    return {
+        **os.environ,
+        "PASSAGE_ENV": "test",
+        "PASSAGE_DATABASE_URL": settings.database_url,
+        "PASSAGE_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+        "PASSAGE_TOPIC_PREFIX": settings.topic_prefix,
+    }
 
 
 def _passage(settings, *argv: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "services", *argv], cwd=ROOT, env=_env(settings),
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "services", *argv],
+        cwd=ROOT,
+        env=_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_agency_add_then_publish_a_file(topics, gateway_url, tmp_path):
@@ -36,8 +47,12 @@ def test_agency_add_then_publish_a_file(topics, gateway_url, tmp_path):
     assert key.startswith("pak_") and key not in added.stdout.splitlines()[0]
 
     good = [new_event(case_id=f"LK-2026-{i:06d}") for i in range(5)]
-    lines = [json.dumps(e) for e in good[:2]] + [json.dumps(new_event("skilling.certified"))] + \
-            [json.dumps(e) for e in good[2:]] + ["not json"]
+    lines = (
+        [json.dumps(e) for e in good[:2]]
+        + [json.dumps(new_event("skilling.certified"))]
+        + [json.dumps(e) for e in good[2:]]
+        + ["not json"]
+    )
     path = tmp_path / "events.jsonl"
     path.write_text("\n".join(lines) + "\n")
 
@@ -55,8 +70,13 @@ def test_agency_add_then_publish_a_file(topics, gateway_url, tmp_path):
 
 def test_passage_gateway_serves_until_sigterm(topics):
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "services", "gateway", "--port", str(port)], cwd=ROOT,
-                               env=_env(topics), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services", "gateway", "--port", str(port)],
+        cwd=ROOT,
+        env=_env(topics),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline, ready = time.monotonic() + 60, None
         while time.monotonic() < deadline and process.poll() is None:
@@ -65,7 +85,9 @@ def test_passage_gateway_serves_until_sigterm(topics):
                 break
             except httpx.TransportError:
                 time.sleep(0.2)
-        assert ready is not None and ready.status_code == 200, process.stderr.read1().decode() if ready is None else ready.text
+        assert ready is not None and ready.status_code == 200, (
+            process.stderr.read1().decode() if ready is None else ready.text
+        )
     finally:
         process.send_signal(signal.SIGTERM)
         code = process.wait(timeout=30)

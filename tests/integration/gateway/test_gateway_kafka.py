@@ -31,8 +31,12 @@ def test_an_accepted_event_is_on_the_journey_topic_stamped_and_keyed_by_case(gat
     [record] = records_with_event_ids(topics, {event["event_id"]})
     assert record.topic == topics.journey_topic
     assert record.key == b"PH-2026-004711"
-    assert dict(record.headers) == {"event_type": b"deployment.incident_reported", "schema_version": b"1",
-                                    "event_id": event["event_id"].encode(), "encryption": b"passage-fields-v1"}
+    assert dict(record.headers) == {
+        "event_type": b"deployment.incident_reported",
+        "schema_version": b"1",
+        "event_id": event["event_id"].encode(),
+        "encryption": b"passage-fields-v1",
+    }
     assert event["payload"]["description"].encode() not in record.value  # free text is sealed (SPEC section 9)
     engine = make_engine(topics)
     try:
@@ -47,8 +51,9 @@ def test_an_accepted_event_is_on_the_journey_topic_stamped_and_keyed_by_case(gat
 def test_a_batch_puts_only_its_valid_items_on_the_topic_in_order(gateway_url, agency_keys, topics):
     items = [new_event(case_id="BD-2026-000001") for _ in range(3)]
     items.insert(1, new_event("recruitment.visa_issued", case_id="BD-2026-000001"))  # not a helpline's
-    response = httpx.post(f"{gateway_url}/v1/events/batch", json={"events": items},
-                          headers=bearer(agency_keys["helpline"]), timeout=30)
+    response = httpx.post(
+        f"{gateway_url}/v1/events/batch", json={"events": items}, headers=bearer(agency_keys["helpline"]), timeout=30
+    )
     assert [r["status"] for r in response.json()["results"]] == ["accepted", "rejected", "accepted", "accepted"]
 
     records = records_with_event_ids(topics, {item["event_id"] for item in items})

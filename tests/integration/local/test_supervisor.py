@@ -13,7 +13,9 @@ from services.local.supervisor import Part, Supervisor
 pytestmark = pytest.mark.timeout(120)
 
 CHATTY = "import time; print('hello', flush=True); time.sleep(60)"
-STUBBORN = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); time.sleep(60)"
+STUBBORN = (
+    "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); time.sleep(60)"
+)
 DYING = "import sys; print('bye', flush=True); sys.exit(3)"
 
 

@@ -18,17 +18,22 @@ from tests.databases import scratch_database
 from tests.factories import make
 from tests.integration.worker.support import WorkerProcess, event_records, publish, timeline_ids, wait_until
 
-FAST = {"webhook_retry_base_s": 0.3, "webhook_retry_max_delay_s": 1.0, "webhook_timeout_s": 1.0,
-        "webhook_poll_s": 0.2}
+FAST = {"webhook_retry_base_s": 0.3, "webhook_retry_max_delay_s": 1.0, "webhook_timeout_s": 1.0, "webhook_poll_s": 0.2}
 
 
 @pytest.fixture(scope="module")
 def notify_settings(kafka_bootstrap: str, pg_admin_url: str, tmp_path_factory) -> Iterator[Settings]:
     with scratch_database(pg_admin_url, "passage_notify") as database_url:
         settings = Settings(
-            env="test", kafka_bootstrap=kafka_bootstrap, database_url=database_url,
-            topic_prefix=f"n{uuid.uuid4().hex[:10]}", partitions=3, var_dir=tmp_path_factory.mktemp("notify"),
-            sweep_interval_s=3600, worker_batch_size=200, **FAST,
+            env="test",
+            kafka_bootstrap=kafka_bootstrap,
+            database_url=database_url,
+            topic_prefix=f"n{uuid.uuid4().hex[:10]}",
+            partitions=3,
+            var_dir=tmp_path_factory.mktemp("notify"),
+            sweep_interval_s=3600,
+            worker_batch_size=200,
+            **FAST,
         )
         create_topics(settings)
         yield settings
@@ -54,8 +59,12 @@ def notifying_worker(notify_settings: Settings, notify_engine, tmp_path_factory)
     try:
         wait_until(worker.started, timeout_s=120, what="the worker's start")
         # Warm up: once an event is projected, the worker holds its partitions of both topics.
-        warm = make("deployment.welfare_check_completed", datetime.now(UTC), case_id=f"WARM-{uuid.uuid4().hex[:8]}",
-                    recorded_at=datetime.now(UTC))
+        warm = make(
+            "deployment.welfare_check_completed",
+            datetime.now(UTC),
+            case_id=f"WARM-{uuid.uuid4().hex[:8]}",
+            recorded_at=datetime.now(UTC),
+        )
         publish(notify_settings, event_records(notify_settings, [warm]))
         wait_until(lambda: str(warm.event_id) in timeline_ids(notify_engine), timeout_s=120, what="the warm-up event")
         yield worker

@@ -40,9 +40,15 @@ class Receiver:
                 raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 with receiver._lock:
                     status = receiver.script.pop(0) if receiver.script else receiver.default
-                    receiver.received.append(Received(self.headers.get("Passage-Delivery-Id", ""),
-                                                      self.headers.get("Passage-Signature", ""), raw,
-                                                      time.monotonic(), status))
+                    receiver.received.append(
+                        Received(
+                            self.headers.get("Passage-Delivery-Id", ""),
+                            self.headers.get("Passage-Signature", ""),
+                            raw,
+                            time.monotonic(),
+                            status,
+                        )
+                    )
                 if status == HANG:
                     receiver.released.wait()
                     return

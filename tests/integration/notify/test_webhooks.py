@@ -32,8 +32,13 @@ def new_case() -> str:
 
 def report(settings, case_id: str, *types: tuple[str, dict]) -> None:
     now = datetime.now(UTC)
-    publish(settings, event_records(settings, [make(event_type, now, case_id=case_id, recorded_at=now, **payload)
-                                               for event_type, payload in types]))
+    publish(
+        settings,
+        event_records(
+            settings,
+            [make(event_type, now, case_id=case_id, recorded_at=now, **payload) for event_type, payload in types],
+        ),
+    )
 
 
 DISTRESS = ("deployment.distress_reported", {})
@@ -47,7 +52,8 @@ def rows(engine, subscription_id: str, case_id: str) -> list:
 
 
 def test_a_distress_alert_reaches_the_webhook_within_5_s_with_a_valid_signature(
-        notify_settings, notify_engine, notifying_worker):
+    notify_settings, notify_engine, notifying_worker
+):
     case_id = new_case()
     with Receiver() as receiver:
         _sub, secret = subscribe(notify_engine, notify_settings, receiver.url)
@@ -56,19 +62,29 @@ def test_a_distress_alert_reaches_the_webhook_within_5_s_with_a_valid_signature(
     assert verify(secret, got.signature, got.raw, now=time.time())
     assert not verify("whsec_wrong", got.signature, got.raw, now=time.time())
     body = got.body
-    assert (body["code"], body["severity"], body["status"], body["change"]) == ("DISTRESS", "critical", "open", "raised")
+    assert (body["code"], body["severity"], body["status"], body["change"]) == (
+        "DISTRESS",
+        "critical",
+        "open",
+        "raised",
+    )
     assert body["case_id"] == case_id and body["alert_id"] and body["raised_at"]
     uuid.UUID(got.delivery_id)
 
 
-def test_a_receiver_failing_three_times_gets_the_same_delivery_once_more(notify_settings, notify_engine, notifying_worker):
+def test_a_receiver_failing_three_times_gets_the_same_delivery_once_more(
+    notify_settings, notify_engine, notifying_worker
+):
     case_id = new_case()
     with Receiver(script=[500, 503, 500]) as receiver:
         sub_id, _secret = subscribe(notify_engine, notify_settings, receiver.url)
         report(notify_settings, case_id, DISTRESS)
         wait_until(lambda: len(receiver.of_case(case_id)) >= 4, timeout_s=30, what="the fourth attempt")
-        [row] = wait_until(lambda: [r for r in rows(notify_engine, sub_id, case_id) if r.status == "delivered"],
-                           timeout_s=10, what="the delivery recorded as delivered")
+        [row] = wait_until(
+            lambda: [r for r in rows(notify_engine, sub_id, case_id) if r.status == "delivered"],
+            timeout_s=10,
+            what="the delivery recorded as delivered",
+        )
     attempts = receiver.of_case(case_id)
     assert [a.answered for a in attempts] == [500, 503, 500, 200]
     assert len({a.delivery_id for a in attempts}) == 1 and attempts[0].delivery_id == row.delivery_id
@@ -82,8 +98,11 @@ def test_a_hanging_receiver_does_not_slow_another_subscriber(notify_settings, no
         subscribe(notify_engine, notify_settings, healthy.url)
         for case_id in cases:
             report(notify_settings, case_id, DISTRESS)
-        wait_until(lambda: all(healthy.of_case(c) for c in cases), timeout_s=5,
-                   what="every case at the healthy receiver while the other hangs")
+        wait_until(
+            lambda: all(healthy.of_case(c) for c in cases),
+            timeout_s=5,
+            what="every case at the healthy receiver while the other hangs",
+        )
         assert stuck.received, "the hanging receiver was never called"
 
 
@@ -92,8 +111,11 @@ def test_a_410_is_final_and_recorded(notify_settings, notify_engine, notifying_w
     with Receiver(script=[410]) as receiver:
         sub_id, _secret = subscribe(notify_engine, notify_settings, receiver.url)
         report(notify_settings, case_id, DISTRESS)
-        [row] = wait_until(lambda: [r for r in rows(notify_engine, sub_id, case_id) if r.status != "pending"],
-                           timeout_s=10, what="the delivery's final status")
+        [row] = wait_until(
+            lambda: [r for r in rows(notify_engine, sub_id, case_id) if r.status != "pending"],
+            timeout_s=10,
+            what="the delivery's final status",
+        )
     assert (row.status, row.last_status_code, row.attempts) == ("rejected", 410, 1)
     assert len(receiver.of_case(case_id)) == 1
 
@@ -105,7 +127,9 @@ def test_scope_and_min_severity_filter_what_is_sent(notify_settings, notify_engi
         emirates_id, _ = subscribe(notify_engine, notify_settings, emirates.url, "medium", ["dest:AE"])
         subscribe(notify_engine, notify_settings, everywhere_high.url, "high", ["*"])
         report(notify_settings, case_id, DEPARTED_SA, DISTRESS)
-        wait_until(lambda: len(everywhere_high.of_case(case_id)) == 2, timeout_s=10, what="both alerts at the * webhook")
+        wait_until(
+            lambda: len(everywhere_high.of_case(case_id)) == 2, timeout_s=10, what="both alerts at the * webhook"
+        )
         wait_until(lambda: saudi_critical.of_case(case_id), timeout_s=10, what="the DISTRESS alert at dest:SA")
     assert [r.body["code"] for r in everywhere_high.of_case(case_id)] == ["DEPARTED_WITHOUT_CLEARANCE", "DISTRESS"]
     assert [r.body["code"] for r in saudi_critical.of_case(case_id)] == ["DISTRESS"]

@@ -28,8 +28,11 @@ REPORTS = 12
 def samples(url: str) -> dict[tuple[str, frozenset], float]:
     """Every sample of a /metrics answer: (name, labels) -> value."""
     text = httpx.get(f"{url}/metrics", timeout=10).text
-    return {(s.name, frozenset(s.labels.items())): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
 def total(found: dict, name: str, **labels: str) -> float:
@@ -47,8 +50,13 @@ class Service:
     def __init__(self, command: str, env: dict, log_path) -> None:
         self.port = free_port()
         with log_path.open("ab") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "services", command, "--port", str(self.port)],
-                                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "services", command, "--port", str(self.port)],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
 
@@ -86,24 +94,51 @@ def test_each_process_serves_the_named_series_with_plausible_values(worker_setti
     token = add_officer(views_engine, worker_settings.secret_key, "sup-ops", "supervisor", ["*"]).token
     agency = {"Authorization": f"Bearer {key}"}
     for _ in range(REPORTS):
-        answer = httpx.post(f"{gateway.url}/v1/events", headers=agency, timeout=30, json={
-            "event_id": str(uuid.uuid4()), "event_type": "deployment.distress_reported", "schema_version": 1,
-            "case_id": f"IN-OPS-{uuid.uuid4().hex[:8]}", "occurred_at": datetime.now(UTC).isoformat(),
-            "correlation_id": None, "payload": {"channel": "helpline"}})
+        answer = httpx.post(
+            f"{gateway.url}/v1/events",
+            headers=agency,
+            timeout=30,
+            json={
+                "event_id": str(uuid.uuid4()),
+                "event_type": "deployment.distress_reported",
+                "schema_version": 1,
+                "case_id": f"IN-OPS-{uuid.uuid4().hex[:8]}",
+                "occurred_at": datetime.now(UTC).isoformat(),
+                "correlation_id": None,
+                "payload": {"channel": "helpline"},
+            },
+        )
         assert answer.status_code == 202, answer.text
-    refused = httpx.post(f"{gateway.url}/v1/events", headers=agency, timeout=30, json={
-        "event_id": str(uuid.uuid4()), "event_type": "deployment.distress_reported", "schema_version": 1,
-        "case_id": "x", "occurred_at": "yesterday", "correlation_id": None, "payload": {}})
+    refused = httpx.post(
+        f"{gateway.url}/v1/events",
+        headers=agency,
+        timeout=30,
+        json={
+            "event_id": str(uuid.uuid4()),
+            "event_type": "deployment.distress_reported",
+            "schema_version": 1,
+            "case_id": "x",
+            "occurred_at": "yesterday",
+            "correlation_id": None,
+            "payload": {},
+        },
+    )
     assert refused.status_code == 422
     wait_until(lambda: timeline_count(views_engine) == REPORTS, timeout_s=120, what="every report in the views")
-    assert httpx.get(f"{query.url}/v1/alerts", headers={"Authorization": f"Bearer {token}"}, timeout=10).status_code == 200
+    assert (
+        httpx.get(f"{query.url}/v1/alerts", headers={"Authorization": f"Bearer {token}"}, timeout=10).status_code == 200
+    )
 
     at_gateway = samples(gateway.url)
     assert total(at_gateway, "passage_events_accepted_total", event_type="deployment.distress_reported") == REPORTS
-    assert total(at_gateway, "passage_events_refused_total", event_type="deployment.distress_reported",
-                 code="invalid") == 1
-    assert total(at_gateway, "passage_http_request_duration_seconds_count", route="/v1/events",
-                 service="gateway") == REPORTS + 1
+    assert (
+        total(at_gateway, "passage_events_refused_total", event_type="deployment.distress_reported", code="invalid")
+        == 1
+    )
+    assert (
+        total(at_gateway, "passage_http_request_duration_seconds_count", route="/v1/events", service="gateway")
+        == REPORTS + 1
+    )
 
     at_query = samples(query.url)
     assert total(at_query, "passage_http_request_duration_seconds_count", route="/v1/alerts", service="query") == 1
@@ -115,8 +150,11 @@ def test_each_process_serves_the_named_series_with_plausible_values(worker_setti
         return found if lags and not any(lags) and open_distress == REPORTS else {}
 
     at_worker = wait_until(caught_up, timeout_s=60, what="lag 0 and every DISTRESS alert counted")
-    journey_lag = [labels for (name, labels), _ in at_worker.items()
-                   if name == "passage_consumer_lag" and ("topic", worker_settings.journey_topic) in labels]
+    journey_lag = [
+        labels
+        for (name, labels), _ in at_worker.items()
+        if name == "passage_consumer_lag" and ("topic", worker_settings.journey_topic) in labels
+    ]
     assert len(journey_lag) == worker_settings.partitions  # one series per partition, each 0
     assert total(at_worker, "passage_publish_to_view_seconds_count") == REPORTS
     assert 0 < total(at_worker, "passage_publish_to_view_seconds_sum") < 60 * REPORTS

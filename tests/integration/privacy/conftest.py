@@ -42,9 +42,16 @@ class World:
 @pytest.fixture
 def privacy_settings(kafka_bootstrap: str, pg_admin_url: str, tmp_path) -> Iterator[Settings]:
     with scratch_database(pg_admin_url, "passage_privacy") as database_url:
-        settings = Settings(env="test", kafka_bootstrap=kafka_bootstrap, database_url=database_url,
-                            topic_prefix=f"p{uuid.uuid4().hex[:10]}", partitions=4, var_dir=tmp_path,
-                            sweep_interval_s=3600, worker_batch_size=200)
+        settings = Settings(
+            env="test",
+            kafka_bootstrap=kafka_bootstrap,
+            database_url=database_url,
+            topic_prefix=f"p{uuid.uuid4().hex[:10]}",
+            partitions=4,
+            var_dir=tmp_path,
+            sweep_interval_s=3600,
+            worker_batch_size=200,
+        )
         create_topics(settings)
         yield settings
     admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap.split(","))
@@ -59,8 +66,10 @@ def world(privacy_settings: Settings) -> Iterator[World]:
     engine = make_engine(privacy_settings)
     migrate(engine)
     keys = {kind: add_agency(engine, privacy_settings.secret_key, f"demo-{kind}", kind).key for kind in AGENCY_KINDS}
-    keys |= {agency: add_agency(engine, privacy_settings.secret_key, agency, kind).key  # the demo's further
-             for agency, kind in EXTRA_AGENCIES.items()}  # recruiting agencies, by id
+    keys |= {
+        agency: add_agency(engine, privacy_settings.secret_key, agency, kind).key  # the demo's further
+        for agency, kind in EXTRA_AGENCIES.items()
+    }  # recruiting agencies, by id
     officers = {
         "supervisor": add_officer(engine, privacy_settings.secret_key, "sup-1", "supervisor", ["*"]),
         "officer": add_officer(engine, privacy_settings.secret_key, "off-all", "officer", ["*"]),

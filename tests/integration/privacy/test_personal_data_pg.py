@@ -32,9 +32,11 @@ def publish_journeys(world, journeys) -> set[str]:
     accepted = set()
     for batches in waves(journeys):
         for batch in batches:
-            answer = world.gateway.post("/v1/events/batch", json={"events": list(batch.events)},
-                                        headers=world.agency(batch.agency_id if batch.agency_id in world.agency_keys
-                                                             else batch.kind))
+            answer = world.gateway.post(
+                "/v1/events/batch",
+                json={"events": list(batch.events)},
+                headers=world.agency(batch.agency_id if batch.agency_id in world.agency_keys else batch.kind),
+            )
             assert answer.status_code == 200, answer.text
             results = answer.json()["results"]
             assert {r["status"] for r in results} == {"accepted"}, results
@@ -45,7 +47,9 @@ def publish_journeys(world, journeys) -> set[str]:
 def raw_journey_records(settings) -> list[bytes]:
     consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap.split(","), enable_auto_commit=False)
     try:
-        partitions = [TopicPartition(settings.journey_topic, p) for p in consumer.partitions_for_topic(settings.journey_topic)]
+        partitions = [
+            TopicPartition(settings.journey_topic, p) for p in consumer.partitions_for_topic(settings.journey_topic)
+        ]
         consumer.assign(partitions)
         consumer.seek_to_beginning(*partitions)
         ends = consumer.end_offsets(partitions)
@@ -70,7 +74,9 @@ def case_row(engine, case_id: str) -> dict:
 
 def alert_count(engine, case_id: str) -> int:
     with engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(LIVE.alerts).where(LIVE.alerts.c.case_id == case_id)).scalar_one()
+        return conn.execute(
+            select(func.count()).select_from(LIVE.alerts).where(LIVE.alerts.c.case_id == case_id)
+        ).scalar_one()
 
 
 def registration(journey) -> dict:
@@ -79,8 +85,17 @@ def registration(journey) -> dict:
 
 def assert_blank(timeline_events: list[dict]) -> None:
     for event in timeline_events:
-        for name in ("given_name", "family_name", "date_of_birth", "passport_number", "phone",
-                     "description", "notes", "note", "text"):
+        for name in (
+            "given_name",
+            "family_name",
+            "date_of_birth",
+            "passport_number",
+            "phone",
+            "description",
+            "notes",
+            "note",
+            "text",
+        ):
             assert event["payload"].get(name) is None, (event["event_type"], name)
 
 
@@ -90,8 +105,12 @@ def test_personal_data_is_sealed_on_the_log_erasable_and_consent_is_honoured(wor
 
     # A plain consumer of the journey topic finds no name, passport number or phone in any record.
     raw = b"\n".join(raw_journey_records(world.settings))
-    secrets = {value for j in journeys for name, value in registration(j).items()
-               if name in ("given_name", "family_name", "passport_number", "phone") and value}
+    secrets = {
+        value
+        for j in journeys
+        for name, value in registration(j).items()
+        if name in ("given_name", "family_name", "passport_number", "phone") and value
+    }
     assert secrets and [s for s in secrets if s.encode() in raw] == []
     assert b'{"enc":"' in raw
 
@@ -104,12 +123,22 @@ def test_personal_data_is_sealed_on_the_log_erasable_and_consent_is_honoured(wor
         target = max(journeys, key=lambda j: (bool(registration(j).get("phone")), len(j.events)))
         plain = registration(target)
         case = world.query.get(f"/v1/cases/{target.case_id}", headers=world.officer("supervisor")).json()
-        assert (case["given_name"], case["family_name"], case["phone"]) == (plain["given_name"], plain["family_name"], plain.get("phone"))
+        assert (case["given_name"], case["family_name"], case["phone"]) == (
+            plain["given_name"],
+            plain["family_name"],
+            plain.get("phone"),
+        )
         assert case["date_of_birth"] == plain["date_of_birth"] and case["erased"] is False
 
         # Consent withdrawn: an officer outside the case's origin sees no identity fields, a supervisor does.
-        consent = {"event_id": str(uuid.uuid4()), "event_type": "migrant.consent_changed", "schema_version": 1,
-                   "case_id": target.case_id, "occurred_at": datetime.now(UTC).isoformat(), "payload": {"data_sharing": False}}
+        consent = {
+            "event_id": str(uuid.uuid4()),
+            "event_type": "migrant.consent_changed",
+            "schema_version": 1,
+            "case_id": target.case_id,
+            "occurred_at": datetime.now(UTC).isoformat(),
+            "payload": {"data_sharing": False},
+        }
         assert world.gateway.post("/v1/events", json=consent, headers=world.agency("helpline")).status_code == 202
         wait_until(lambda: case_row(world.engine, target.case_id)["data_sharing"] is False, what="consent applied")
         masked = world.query.get(f"/v1/cases/{target.case_id}", headers=world.officer("officer")).json()
@@ -121,10 +150,15 @@ def test_personal_data_is_sealed_on_the_log_erasable_and_consent_is_honoured(wor
         # Erasure.
         before = case_row(world.engine, target.case_id)
         alerts_before = alert_count(world.engine, target.case_id)
-        refused = world.query.post(f"/v1/cases/{target.case_id}/erasure", json={"reason": "asked"}, headers=world.officer("officer"))
+        refused = world.query.post(
+            f"/v1/cases/{target.case_id}/erasure", json={"reason": "asked"}, headers=world.officer("officer")
+        )
         assert refused.status_code == 403
-        answer = world.query.post(f"/v1/cases/{target.case_id}/erasure", json={"reason": "the migrant asked (art. 17)"},
-                                  headers=world.officer("supervisor"))
+        answer = world.query.post(
+            f"/v1/cases/{target.case_id}/erasure",
+            json={"reason": "the migrant asked (art. 17)"},
+            headers=world.officer("supervisor"),
+        )
         assert answer.status_code == 202 and set(answer.json()) == {"event_id"}
         wait_until(lambda: case_row(world.engine, target.case_id)["erased"], what="the erasure applied")
     finally:
@@ -134,7 +168,11 @@ def test_personal_data_is_sealed_on_the_log_erasable_and_consent_is_honoured(wor
         row = case_row(engine, target.case_id)
         assert row["erased"] is True and row["erased_at"] is not None
         assert all(row[name] is None for name in PERSONAL)
-        assert (row["stage"], row["destination_country"], row["open_alerts"]) == (before["stage"], before["destination_country"], before["open_alerts"])
+        assert (row["stage"], row["destination_country"], row["open_alerts"]) == (
+            before["stage"],
+            before["destination_country"],
+            before["open_alerts"],
+        )
         assert alert_count(engine, target.case_id) == alerts_before
 
     check_erased(world.engine)
@@ -142,7 +180,9 @@ def test_personal_data_is_sealed_on_the_log_erasable_and_consent_is_honoured(wor
         assert keystore.load(conn, Keyring.from_settings(world.settings), [target.case_id])[target.case_id].erased
     case = world.query.get(f"/v1/cases/{target.case_id}", headers=world.officer("supervisor")).json()
     assert case["erased"] is True and case["given_name"] is None and case["erased_at"]
-    timeline = world.query.get(f"/v1/cases/{target.case_id}/timeline", headers=world.officer("supervisor")).json()["events"]
+    timeline = world.query.get(f"/v1/cases/{target.case_id}/timeline", headers=world.officer("supervisor")).json()[
+        "events"
+    ]
     assert_blank(timeline)
     export = world.query.get(f"/v1/cases/{target.case_id}/export", headers=world.officer("supervisor")).json()
     assert export["case"]["erased"] is True and export["case"]["given_name"] is None
@@ -156,7 +196,9 @@ def test_personal_data_is_sealed_on_the_log_erasable_and_consent_is_honoured(wor
     assert case_row(world.engine, other.case_id)["given_name"] == registration(other)["given_name"]
 
     # A later event for the erased case is stored without personal fields.
-    note = world.query.post(f"/v1/cases/{target.case_id}/notes", json={"text": "called back"}, headers=world.officer("supervisor"))
+    note = world.query.post(
+        f"/v1/cases/{target.case_id}/notes", json={"text": "called back"}, headers=world.officer("supervisor")
+    )
     assert note.status_code == 202
 
     # Replays, in place and into a fresh database, give the same blanked case.

@@ -33,8 +33,7 @@ from tests.query_seed import seed
 @pytest.fixture(scope="package")
 def query_settings(settings: Settings, pg_admin_url: str):
     with scratch_database(pg_admin_url, "passage_query") as database_url:
-        own = settings.model_copy(update={"database_url": database_url,
-                                          "topic_prefix": f"q{uuid.uuid4().hex[:10]}"})
+        own = settings.model_copy(update={"database_url": database_url, "topic_prefix": f"q{uuid.uuid4().hex[:10]}"})
         create_topics(own)
         migrate(own.db_url)
         yield own
@@ -55,8 +54,10 @@ class JourneyReader:
     def __init__(self, settings: Settings, engine) -> None:
         self.engine, self.keyring = engine, Keyring.from_settings(settings)  # records are sealed (SPEC 9)
         self.consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap.split(","), enable_auto_commit=False)
-        partitions = [TopicPartition(settings.journey_topic, p)
-                      for p in self.consumer.partitions_for_topic(settings.journey_topic)]
+        partitions = [
+            TopicPartition(settings.journey_topic, p)
+            for p in self.consumer.partitions_for_topic(settings.journey_topic)
+        ]
         self.consumer.assign(partitions)
         self.consumer.seek_to_beginning(*partitions)
         self.seen: dict[str, Published] = {}
@@ -70,7 +71,8 @@ class JourneyReader:
                 for r in records:
                     event = read_record(self.engine, self.keyring, r.key, r.value)
                     self.seen[str(event.event_id)] = Published(
-                        r.topic, r.key.decode(), {k: v for k, v in r.headers}, event)
+                        r.topic, r.key.decode(), {k: v for k, v in r.headers}, event
+                    )
         return self.seen[event_id]
 
 

@@ -33,13 +33,17 @@ def test_of_concurrent_actions_on_one_alert_exactly_one_succeeds(query_settings,
     callers = 8
     barrier = Barrier(callers)
     try:
-        with serving(create_app(query_settings, engine=engines[0], publisher=publishers[0])) as first, \
-                serving(create_app(query_settings, engine=engines[1], publisher=publishers[1])) as second:
+        with (
+            serving(create_app(query_settings, engine=engines[0], publisher=publishers[0])) as first,
+            serving(create_app(query_settings, engine=engines[1], publisher=publishers[1])) as second,
+        ):
+
             def call(number: int) -> int:
                 url = (first, second)[number % 2]
                 barrier.wait()
-                return httpx.post(f"{url}/v1/alerts/{alert_id}/{action}", json=body, timeout=30,
-                                  headers=bearer(tokens["sup-all"])).status_code
+                return httpx.post(
+                    f"{url}/v1/alerts/{alert_id}/{action}", json=body, timeout=30, headers=bearer(tokens["sup-all"])
+                ).status_code
 
             with ThreadPoolExecutor(callers) as pool:
                 statuses = sorted(pool.map(call, range(callers)))
@@ -55,7 +59,11 @@ def test_racing_requests_with_one_idempotency_key_publish_one_event(api, views_e
     alert_id, key = fresh_alert(views_engine), str(uuid.uuid4())
     headers = {**bearer(api.tokens["sup-all"]), "Idempotency-Key": key}
     with ThreadPoolExecutor(4) as pool:
-        answers = list(pool.map(lambda _: api.client.post(f"/v1/alerts/{alert_id}/resolve", json={"note": "x"},
-                                                          headers=headers), range(4)))
+        answers = list(
+            pool.map(
+                lambda _: api.client.post(f"/v1/alerts/{alert_id}/resolve", json={"note": "x"}, headers=headers),
+                range(4),
+            )
+        )
     accepted = {a.json()["event_id"] for a in answers if a.status_code == 202}
     assert len(accepted) == 1 and all(a.status_code in (202, 409) for a in answers)

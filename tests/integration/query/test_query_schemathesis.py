@@ -14,4 +14,6 @@ pytestmark = pytest.mark.integration
 def test_no_server_errors_from_schemathesis(api):
     # As a `*` supervisor, so requests reach the handlers instead of stopping at 401.
     operations = assert_no_server_errors(api.client.app, bearer(api.tokens["sup-all"]), max_examples=30)
-    assert operations == 18  # 12 + assign and referrals (SPEC 10) + employer and agent scorecards (12) + erasure and export (9)
+    assert (
+        operations == 18
+    )  # 12 + assign and referrals (SPEC 10) + employer and agent scorecards (12) + erasure and export (9)

@@ -44,17 +44,25 @@ def test_the_counts_migration_fills_the_counts_from_the_views_there(empty_databa
     engine = make_engine(empty_database)
     with engine.begin() as conn:
         command.upgrade(alembic_config(conn), "0003")
-        conn.execute(text(
-            "INSERT INTO cases (case_id, stage, origin_region, occupation_code, destination_country, wellbeing, "
-            "open_alerts, top_severity_rank, event_count, state) VALUES "
-            "('C1', 'deployed', 'Kerala', '9111', 'SA', 'ok', 0, 0, 3, '{}'), "
-            "('C2', 'job_ready', 'Kerala', '9111', NULL, 'ok', 0, 0, 2, '{}'), "
-            "('C3', 'registered', NULL, NULL, NULL, 'ok', 0, 0, 1, '{}')"))
-        conn.execute(text(
-            "INSERT INTO job_offers (event_id, case_id, offer_id, occupation_code, destination_country, "
-            "origin_region, occurred_at) VALUES (:id, 'C1', 'O1', '9111', 'SA', 'Kerala', :at)"),
-            [{"id": "E1", "at": datetime(2026, 3, 31, 23, 30, tzinfo=UTC)},
-             {"id": "E2", "at": datetime(2026, 4, 1, 0, 30, tzinfo=UTC)}])
+        conn.execute(
+            text(
+                "INSERT INTO cases (case_id, stage, origin_region, occupation_code, destination_country, wellbeing, "
+                "open_alerts, top_severity_rank, event_count, state) VALUES "
+                "('C1', 'deployed', 'Kerala', '9111', 'SA', 'ok', 0, 0, 3, '{}'), "
+                "('C2', 'job_ready', 'Kerala', '9111', NULL, 'ok', 0, 0, 2, '{}'), "
+                "('C3', 'registered', NULL, NULL, NULL, 'ok', 0, 0, 1, '{}')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO job_offers (event_id, case_id, offer_id, occupation_code, destination_country, "
+                "origin_region, occurred_at) VALUES (:id, 'C1', 'O1', '9111', 'SA', 'Kerala', :at)"
+            ),
+            [
+                {"id": "E1", "at": datetime(2026, 3, 31, 23, 30, tzinfo=UTC)},
+                {"id": "E2", "at": datetime(2026, 4, 1, 0, 30, tzinfo=UTC)},
+            ],
+        )
     migrate(engine)
 
     def counts() -> dict:

@@ -20,8 +20,13 @@ from tests.databases import scratch_database
 def worker_settings(kafka_bootstrap: str, pg_admin_url: str, tmp_path) -> Iterator[Settings]:
     with scratch_database(pg_admin_url, "passage_worker") as database_url:
         settings = Settings(
-            env="test", kafka_bootstrap=kafka_bootstrap, database_url=database_url,
-            topic_prefix=f"w{uuid.uuid4().hex[:10]}", partitions=6, var_dir=tmp_path, sweep_interval_s=3600,
+            env="test",
+            kafka_bootstrap=kafka_bootstrap,
+            database_url=database_url,
+            topic_prefix=f"w{uuid.uuid4().hex[:10]}",
+            partitions=6,
+            var_dir=tmp_path,
+            sweep_interval_s=3600,
             worker_batch_size=200,
         )
         create_topics(settings)

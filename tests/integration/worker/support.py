@@ -25,15 +25,21 @@ from services.worker.views import LIVE
 
 def stamped(envelope: dict, kind: str, recorded_at: datetime | None = None) -> bytes:
     """The record the gateway would have written for this publisher-form envelope."""
-    data = dict(envelope, recorded_at=(recorded_at or datetime.now(UTC)).isoformat(),
-                source={"agency_id": f"test-{kind}", "agency_kind": kind})
+    data = dict(
+        envelope,
+        recorded_at=(recorded_at or datetime.now(UTC)).isoformat(),
+        source={"agency_id": f"test-{kind}", "agency_kind": kind},
+    )
     return json.dumps(data).encode()
 
 
 def journey_records(settings: Settings, count: int, seed: int) -> list[Record]:
     """`count` realistic journeys (services.demo), each case's events in order."""
-    return [Record(settings.journey_topic, j.case_id, stamped(e.envelope, e.kind))
-            for j in generate(count, seed=seed, now=datetime.now(UTC)) for e in j.events]
+    return [
+        Record(settings.journey_topic, j.case_id, stamped(e.envelope, e.kind))
+        for j in generate(count, seed=seed, now=datetime.now(UTC))
+        for e in j.events
+    ]
 
 
 def event_records(settings: Settings, stream: Iterable[events.Envelope]) -> list[Record]:
@@ -45,7 +51,7 @@ def publish(settings: Settings, records: list[Record]) -> None:
     publisher = Publisher(settings)
     try:
         for start in range(0, len(records), 2000):
-            publisher.publish(records[start:start + 2000])
+            publisher.publish(records[start : start + 2000])
     finally:
         publisher.close()
 
@@ -84,27 +90,46 @@ def timeline_count(engine: Engine) -> int:
 def snapshot(engine: Engine) -> dict[str, list[dict]]:
     """Every row of the folded views (the counts included), in primary key order."""
     with engine.connect() as conn:
-        return {table.name: [dict(row._mapping) for row in
-                             conn.execute(select(table).order_by(*table.primary_key.columns))]
-                for table in LIVE.folded}
+        return {
+            table.name: [dict(row._mapping) for row in conn.execute(select(table).order_by(*table.primary_key.columns))]
+            for table in LIVE.folded
+        }
 
 
 class WorkerProcess:
     """`passage worker` in its own process, configured through the environment like in production."""
 
     def __init__(self, settings: Settings, log_path: Path, **overrides: object) -> None:
-        self.env = {**os.environ, **{f"PASSAGE_{k.upper()}": str(v) for k, v in {
-            "env": "test", "kafka_bootstrap": settings.kafka_bootstrap, "database_url": settings.database_url,
-            "topic_prefix": settings.topic_prefix, "partitions": settings.partitions,
-            "var_dir": settings.var_dir, "sweep_interval_s": settings.sweep_interval_s,
-            "worker_batch_size": settings.worker_batch_size, "log_format": "json", **overrides}.items()}}
+        self.env = {
+            **os.environ,
+            **{
+                f"PASSAGE_{k.upper()}": str(v)
+                for k, v in {
+                    "env": "test",
+                    "kafka_bootstrap": settings.kafka_bootstrap,
+                    "database_url": settings.database_url,
+                    "topic_prefix": settings.topic_prefix,
+                    "partitions": settings.partitions,
+                    "var_dir": settings.var_dir,
+                    "sweep_interval_s": settings.sweep_interval_s,
+                    "worker_batch_size": settings.worker_batch_size,
+                    "log_format": "json",
+                    **overrides,
+                }.items()
+            },
+        }
         self.log_path = log_path
         self.process: subprocess.Popen | None = None
 
     def start(self) -> WorkerProcess:
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "services", "worker"], cwd=ROOT,
-                                            env=self.env, stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "services", "worker"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         return self
 
     def kill9(self) -> None:

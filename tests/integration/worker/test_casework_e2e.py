@@ -24,41 +24,67 @@ ACK_HOURS = "critical=0.001"  # 3.6 s: the DISTRESS alert nobody acknowledges es
 
 
 def answer(referral_id: str, case_id: str, event_type: str, **payload) -> dict:
-    return {"event_id": str(uuid.uuid4()), "event_type": event_type, "schema_version": 1, "case_id": case_id,
-            "occurred_at": datetime.now(UTC).isoformat(), "correlation_id": None,
-            "payload": {"referral_id": referral_id, **payload}}
+    return {
+        "event_id": str(uuid.uuid4()),
+        "event_type": event_type,
+        "schema_version": 1,
+        "case_id": case_id,
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "correlation_id": None,
+        "payload": {"referral_id": referral_id, **payload},
+    }
 
 
 def test_referral_answered_by_the_shelter_only_escalation_and_replay(worker_settings, views_engine, tmp_path):
     settings = worker_settings.model_copy(update={"ack_hours": ACK_HOURS})
-    key = {agency: add_agency(views_engine, settings.secret_key, agency, kind).key
-           for agency, kind in (("helpline-1", "helpline"), ("shelter-1", "helpline"), ("mission-1", "mission"))}
+    key = {
+        agency: add_agency(views_engine, settings.secret_key, agency, kind).key
+        for agency, kind in (("helpline-1", "helpline"), ("shelter-1", "helpline"), ("mission-1", "mission"))
+    }
     token = add_officer(views_engine, settings.secret_key, "off-1", "officer", ["*"]).token
     officer = {"Authorization": f"Bearer {token}"}
     case_id = f"IN-REFER-{uuid.uuid4().hex[:8]}"
     worker = WorkerProcess(settings, tmp_path / "worker.log", sweep_interval_s=1, ack_hours=ACK_HOURS).start()
     try:
         with serving(gateway_app(settings)) as gateway, serving(query_app(settings)) as query:
+
             def publish(agency: str, envelope: dict) -> httpx.Response:
-                return httpx.post(f"{gateway}/v1/events", json=envelope, timeout=30,
-                                  headers={"Authorization": f"Bearer {key[agency]}"})
+                return httpx.post(
+                    f"{gateway}/v1/events",
+                    json=envelope,
+                    timeout=30,
+                    headers={"Authorization": f"Bearer {key[agency]}"},
+                )
 
             def case() -> dict:
                 response = httpx.get(f"{query}/v1/cases/{case_id}", headers=officer, timeout=10)
                 return response.json() if response.status_code == 200 else {}
 
-            distress = publish("helpline-1", {
-                "event_id": str(uuid.uuid4()), "event_type": "deployment.distress_reported", "schema_version": 1,
-                "case_id": case_id, "occurred_at": datetime.now(UTC).isoformat(), "correlation_id": None,
-                "payload": {"channel": "helpline", "description": "locked in, phone taken"}})
+            distress = publish(
+                "helpline-1",
+                {
+                    "event_id": str(uuid.uuid4()),
+                    "event_type": "deployment.distress_reported",
+                    "schema_version": 1,
+                    "case_id": case_id,
+                    "occurred_at": datetime.now(UTC).isoformat(),
+                    "correlation_id": None,
+                    "payload": {"channel": "helpline", "description": "locked in, phone taken"},
+                },
+            )
             assert distress.status_code == 202, distress.text
             wait_until(lambda: case().get("open_alerts"), what="the DISTRESS case in the views")
 
-            assigned = httpx.post(f"{query}/v1/cases/{case_id}/assign", json={"officer_id": "off-1"},
-                                  headers=officer, timeout=30)
+            assigned = httpx.post(
+                f"{query}/v1/cases/{case_id}/assign", json={"officer_id": "off-1"}, headers=officer, timeout=30
+            )
             assert assigned.status_code == 202, assigned.text
-            referred = httpx.post(f"{query}/v1/cases/{case_id}/referrals", headers=officer, timeout=30,
-                                  json={"service": "shelter", "to_agency_id": "shelter-1", "note": "needs a bed tonight"})
+            referred = httpx.post(
+                f"{query}/v1/cases/{case_id}/referrals",
+                headers=officer,
+                timeout=30,
+                json={"service": "shelter", "to_agency_id": "shelter-1", "note": "needs a bed tonight"},
+            )
             assert referred.status_code == 202, referred.text
             made = wait_until(lambda: case().get("referrals"), what="the referral on the case")
             referral_id = made[0]["referral_id"]
@@ -69,15 +95,19 @@ def test_referral_answered_by_the_shelter_only_escalation_and_replay(worker_sett
             accepted = publish("shelter-1", answer(referral_id, case_id, "referral.accepted"))
             assert accepted.status_code == 202, accepted.text
             wait_until(lambda: case()["referrals"][0]["status"] == "accepted", what="the acceptance folded")
-            completed = publish("shelter-1", answer(referral_id, case_id, "referral.completed",
-                                                    outcome="sheltered, flight home booked"))
+            completed = publish(
+                "shelter-1", answer(referral_id, case_id, "referral.completed", outcome="sheltered, flight home booked")
+            )
             assert completed.status_code == 202, completed.text
-            [referral] = wait_until(lambda: case()["referrals"][0]["status"] == "completed" and case()["referrals"],
-                                    what="the completion folded")
+            [referral] = wait_until(
+                lambda: case()["referrals"][0]["status"] == "completed" and case()["referrals"],
+                what="the completion folded",
+            )
 
             def escalated() -> list[dict]:
-                page = httpx.get(f"{query}/v1/alerts", params={"escalated": "true", "assigned_to": "me"},
-                                 headers=officer, timeout=10)
+                page = httpx.get(
+                    f"{query}/v1/alerts", params={"escalated": "true", "assigned_to": "me"}, headers=officer, timeout=10
+                )
                 return page.json()["items"] if page.status_code == 200 else []
 
             [alert] = wait_until(escalated, timeout_s=120, what="the unacknowledged DISTRESS alert escalated")
@@ -86,9 +116,15 @@ def test_referral_answered_by_the_shelter_only_escalation_and_replay(worker_sett
         assert worker.stop() == 0, worker.log()
 
     assert [(step["status"], step["by"]) for step in referral["history"]] == [
-        ("made", "off-1"), ("accepted", "shelter-1"), ("completed", "shelter-1")]
+        ("made", "off-1"),
+        ("accepted", "shelter-1"),
+        ("completed", "shelter-1"),
+    ]
     assert (referral["service"], referral["to_agency_id"], referral["outcome"]) == (
-        "shelter", "shelter-1", "sheltered, flight home booked")
+        "shelter",
+        "shelter-1",
+        "sheltered, flight home booked",
+    )
     assert referral["made_at"] <= referral["answered_at"]
     assert (alert["code"], alert["status"], alert["case_id"]) == ("DISTRESS", "open", case_id)
     assert alert["escalated_at"] is not None

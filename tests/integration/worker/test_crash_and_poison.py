@@ -13,7 +13,14 @@ from services.worker.replay import replay
 from services.worker.views import LIVE
 from tests.factories import make
 from tests.integration.worker.support import (
-    WorkerProcess, event_ids, event_records, journey_records, publish, snapshot, timeline_count, timeline_ids,
+    WorkerProcess,
+    event_ids,
+    event_records,
+    journey_records,
+    publish,
+    snapshot,
+    timeline_count,
+    timeline_ids,
     wait_until,
 )
 
@@ -22,8 +29,11 @@ pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
 def committed_offsets(settings) -> dict[int, int]:
     """The worker group's committed offsets (a consumer that asks, without joining the group)."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap.split(","),
-                             group_id=f"{settings.topic_prefix}-worker", enable_auto_commit=False)
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap.split(","),
+        group_id=f"{settings.topic_prefix}-worker",
+        enable_auto_commit=False,
+    )
     try:
         partitions = consumer.partitions_for_topic(settings.journey_topic)
         offsets = {p: consumer.committed(TopicPartition(settings.journey_topic, p)) for p in partitions}
@@ -49,18 +59,26 @@ def test_kill_9_mid_stream_then_restart_gives_the_views_of_a_clean_replay(worker
     expected = event_ids(records)
 
     first = WorkerProcess(worker_settings, tmp_path / "worker-1.log").start()
-    wait_until(lambda: timeline_count(views_engine) >= len(expected) // 3 or not first.alive(),
-               what="a third of the stream applied")
+    wait_until(
+        lambda: timeline_count(views_engine) >= len(expected) // 3 or not first.alive(),
+        what="a third of the stream applied",
+    )
     first.kill9()
     applied_at_kill = timeline_count(views_engine)
     assert applied_at_kill < len(expected), "the worker finished before it was killed; publish more events"
     committed = committed_offsets(worker_settings)
     # The database ran ahead of the committed offsets: the restart must re-deliver those records.
-    assert any(end > committed.get(p, 0) for p, end in applied_ends(views_engine).items()), (committed, applied_ends(views_engine))
+    assert any(end > committed.get(p, 0) for p, end in applied_ends(views_engine).items()), (
+        committed,
+        applied_ends(views_engine),
+    )
 
     second = WorkerProcess(worker_settings, tmp_path / "worker-2.log").start()
-    wait_until(lambda: timeline_ids(views_engine) == expected or not second.alive(), timeout_s=300,
-               what="every event applied after the restart")
+    wait_until(
+        lambda: timeline_ids(views_engine) == expected or not second.alive(),
+        timeout_s=300,
+        what="every event applied after the restart",
+    )
     assert second.stop() == 0, second.log()
     assert timeline_ids(views_engine) == expected
 
@@ -86,8 +104,10 @@ def test_poison_records_go_to_the_dlq_and_the_events_after_them_are_applied(work
     worker = WorkerProcess(worker_settings, tmp_path / "worker.log").start()
     good = {str(e.event_id) for e in before + after}
     wait_until(lambda: timeline_ids(views_engine) == good or not worker.alive(), what="the good events applied")
-    letters = wait_until(lambda: list(dlq.read(worker_settings)) if len(list(dlq.read(worker_settings))) >= 3 else None,
-                         what="three dead letters")
+    letters = wait_until(
+        lambda: list(dlq.read(worker_settings)) if len(list(dlq.read(worker_settings))) >= 3 else None,
+        what="three dead letters",
+    )
     assert worker.stop() == 0, worker.log()
 
     assert len(letters) == 3

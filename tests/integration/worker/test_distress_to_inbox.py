@@ -26,17 +26,27 @@ def test_distress_through_the_gateway_shows_as_an_open_critical_alert(worker_set
     worker = WorkerProcess(worker_settings, tmp_path / "worker.log").start()
     try:
         with serving(gateway_app(worker_settings)) as gateway, serving(query_app(worker_settings)) as query:
-            answer = httpx.post(f"{gateway}/v1/events", headers={"Authorization": f"Bearer {helpline}"}, json={
-                "event_id": str(uuid.uuid4()), "event_type": "deployment.distress_reported", "schema_version": 1,
-                "case_id": case_id, "occurred_at": datetime.now(UTC).isoformat(), "correlation_id": None,
-                "payload": {"channel": "helpline", "description": "locked in, phone taken"},
-            }, timeout=30)
+            answer = httpx.post(
+                f"{gateway}/v1/events",
+                headers={"Authorization": f"Bearer {helpline}"},
+                json={
+                    "event_id": str(uuid.uuid4()),
+                    "event_type": "deployment.distress_reported",
+                    "schema_version": 1,
+                    "case_id": case_id,
+                    "occurred_at": datetime.now(UTC).isoformat(),
+                    "correlation_id": None,
+                    "payload": {"channel": "helpline", "description": "locked in, phone taken"},
+                },
+                timeout=30,
+            )
             assert answer.status_code == 202, answer.text
             officer = {"Authorization": f"Bearer {token}"}
 
             def inbox() -> list[dict]:
-                page = httpx.get(f"{query}/v1/alerts", params={"case_id": case_id, "status": "open"},
-                                 headers=officer, timeout=10)
+                page = httpx.get(
+                    f"{query}/v1/alerts", params={"case_id": case_id, "status": "open"}, headers=officer, timeout=10
+                )
                 return page.json()["items"] if page.status_code == 200 else []
 
             [alert] = wait_until(inbox, timeout_s=120, what="the DISTRESS alert in the inbox")

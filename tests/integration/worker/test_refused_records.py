@@ -34,29 +34,34 @@ REFUSED_ID = "00000000-0000-4000-8000-0000000bad01"
 def refuse_in_timeline(engine, event_id: str, table: str = LIVE.timeline.name) -> None:
     """Make the database refuse one event's timeline row, as it would refuse bad data."""
     with engine.begin() as conn:
-        conn.execute(text(f"""
+        conn.execute(
+            text(f"""
             CREATE OR REPLACE FUNCTION refuse_one() RETURNS trigger AS $$
             BEGIN
               IF NEW.event_id = '{event_id}' THEN
                 RAISE EXCEPTION 'refused by the test' USING ERRCODE = '22023';
               END IF;
               RETURN NEW;
-            END $$ LANGUAGE plpgsql"""))
-        conn.execute(text(f"CREATE TRIGGER refuse_one BEFORE INSERT ON {table} "
-                          "FOR EACH ROW EXECUTE FUNCTION refuse_one()"))
+            END $$ LANGUAGE plpgsql""")
+        )
+        conn.execute(
+            text(f"CREATE TRIGGER refuse_one BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION refuse_one()")
+        )
 
 
 def letters_when(settings, count: int) -> list[dlq.DeadLetter]:
     def enough():
         letters = list(dlq.read(settings, timeout_s=5))
         return letters if len(letters) >= count else None
+
     return wait_until(enough, what=f"{count} dead letter(s)")
 
 
 def passage(worker: WorkerProcess, *args: str) -> str:
     """A `passage` command with the worker's settings; its stdout (it must succeed)."""
-    done = subprocess.run([sys.executable, "-m", "services", *args], cwd=ROOT, env=worker.env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "services", *args], cwd=ROOT, env=worker.env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -67,11 +72,14 @@ def case_row(engine, case_id: str):
 
 
 def test_records_the_database_refuses_go_to_the_dlq_and_the_events_around_them_are_applied(
-        worker_settings, views_engine, tmp_path):
+    worker_settings, views_engine, tmp_path
+):
     case = "REFUSED-0001"
     refuse_in_timeline(views_engine, REFUSED_ID)
-    before = [make("migrant.registered", 0, case_id=case, given_name="Meera"),
-              make("recruitment.job_offer_made", 5, case_id=case)]
+    before = [
+        make("migrant.registered", 0, case_id=case, given_name="Meera"),
+        make("recruitment.job_offer_made", 5, case_id=case),
+    ]
     nul_name = make("migrant.registered", 6, case_id=case, family_name="Nair")
     refused = make("case.note_added", 7, case_id=case, event_id=REFUSED_ID, text="Rajan's landlord")
     after = [make("deployment.departed", 30, case_id=case), make("deployment.distress_reported", 31, case_id=case)]
@@ -80,8 +88,9 @@ def test_records_the_database_refuses_go_to_the_dlq_and_the_events_around_them_a
     # (and PostgreSQL text would refuse it if it got that far). The trigger's refusal is the one
     # only the database makes.
     [nul_record] = event_records(worker_settings, [nul_name])
-    nul_record = type(nul_record)(nul_record.topic, nul_record.key,
-                                  nul_record.value.replace(b'"Asha"', b'"As\\u0000ha"'))
+    nul_record = type(nul_record)(
+        nul_record.topic, nul_record.key, nul_record.value.replace(b'"Asha"', b'"As\\u0000ha"')
+    )
     assert b"\\u0000" in nul_record.value
     records += [nul_record, *event_records(worker_settings, [refused]), *event_records(worker_settings, after)]
     publish(worker_settings, records)  # one case, one partition: one batch
@@ -94,8 +103,10 @@ def test_records_the_database_refuses_go_to_the_dlq_and_the_events_around_them_a
 
     later = make("deployment.welfare_check_completed", 40, case_id=case, wellbeing="concern")
     publish(worker_settings, event_records(worker_settings, [later]))
-    wait_until(lambda: str(later.event_id) in timeline_ids(views_engine) or not worker.alive(),
-               what="an event published after the refused ones applied")
+    wait_until(
+        lambda: str(later.event_id) in timeline_ids(views_engine) or not worker.alive(),
+        what="an event published after the refused ones applied",
+    )
     assert timeline_ids(views_engine) == good | {str(later.event_id)}
     by_id = {letter.event_id: letter for letter in letters}
 
@@ -107,16 +118,18 @@ def test_records_the_database_refuses_go_to_the_dlq_and_the_events_around_them_a
         conn.execute(text(f"DROP TRIGGER refuse_one ON {LIVE.timeline.name}"))
     replayed = passage(worker, "dlq", "replay", "--offset", str(by_id[REFUSED_ID].offset))
     assert "1 dead letter(s) published back" in replayed
-    wait_until(lambda: REFUSED_ID in timeline_ids(views_engine) or not worker.alive(),
-               what="the replayed dead letter applied")
+    wait_until(
+        lambda: REFUSED_ID in timeline_ids(views_engine) or not worker.alive(), what="the replayed dead letter applied"
+    )
     log = worker.log_path.read_text(errors="replace")
     assert worker.stop() == 0, log[-4000:]
     for personal in ("Meera", "Nair", "Rajan", "landlord"):
         assert personal not in listing + replayed, f"{personal!r} is in the output of passage dlq"
 
     assert set(by_id) == {str(nul_name.event_id), REFUSED_ID}
-    assert by_id[REFUSED_ID].reason == ("the database refused the record: "
-                                        "InvalidParameterValue (SQLSTATE 22023): refused by the test")
+    assert by_id[REFUSED_ID].reason == (
+        "the database refused the record: InvalidParameterValue (SQLSTATE 22023): refused by the test"
+    )
     assert by_id[REFUSED_ID].event_type == "case.note_added"
     nul_reason = by_id[str(nul_name.event_id)].reason
     assert "NUL" in nul_reason or "control character" in nul_reason, nul_reason
@@ -139,15 +152,21 @@ def test_a_replay_sets_aside_what_the_database_refuses_in_a_savepoint_and_folds_
     try:
         refuse_in_timeline(views_engine, REFUSED_ID, table=rebuilt.timeline.name)
         case = "REFUSED-0002"
-        stream = [make("migrant.registered", 0, case_id=case), make("case.note_added", 1, case_id=case, event_id=REFUSED_ID),
-                  make("deployment.departed", 2, case_id=case)]
+        stream = [
+            make("migrant.registered", 0, case_id=case),
+            make("case.note_added", 1, case_id=case, event_id=REFUSED_ID),
+            make("deployment.departed", 2, case_id=case),
+        ]
         delivered = [Delivered(event, events.encode(event).decode(), 0, offset) for offset, event in enumerate(stream)]
         with views_engine.begin() as conn:
             applied = _apply_isolating(conn, rebuilt, delivered, RuleConfig())
         assert applied.applied == 2
         assert [(d.event.event_id, reason) for d, reason in applied.failed] == [
-            (stream[1].event_id, "the database refused the record: InvalidParameterValue (SQLSTATE 22023): "
-                                 "refused by the test")]
+            (
+                stream[1].event_id,
+                "the database refused the record: InvalidParameterValue (SQLSTATE 22023): refused by the test",
+            )
+        ]
         with views_engine.connect() as conn:
             held = set(conn.execute(select(rebuilt.timeline.c.event_id)).scalars())
         assert held == {str(stream[0].event_id), str(stream[2].event_id)}
@@ -156,39 +175,52 @@ def test_a_replay_sets_aside_what_the_database_refuses_in_a_savepoint_and_folds_
 
 
 def test_a_conflicting_duplicate_goes_to_the_dlq_and_an_identical_republish_changes_nothing(
-        worker_settings, views_engine, tmp_path):
+    worker_settings, views_engine, tmp_path
+):
     case, other = "DUPLICATE-0001", "DUPLICATE-0002"
     original = make("deployment.wage_paid", 70, case_id=case, period="2025-03")
-    first = [make("migrant.registered", 0, case_id=case), make("deployment.departed", 40, case_id=case),
-             make("deployment.arrived", 41, case_id=case), original]
+    first = [
+        make("migrant.registered", 0, case_id=case),
+        make("deployment.departed", 40, case_id=case),
+        make("deployment.arrived", 41, case_id=case),
+        original,
+    ]
     publish(worker_settings, event_records(worker_settings, first))
     worker = WorkerProcess(worker_settings, tmp_path / "worker.log").start()
-    wait_until(lambda: {str(e.event_id) for e in first} <= timeline_ids(views_engine) or not worker.alive(),
-               what="the first events applied")
+    wait_until(
+        lambda: {str(e.event_id) for e in first} <= timeline_ids(views_engine) or not worker.alive(),
+        what="the first events applied",
+    )
 
     # The same event republished later: a new recorded_at, otherwise identical.
     republished = original.model_copy(update={"recorded_at": original.recorded_at + timedelta(hours=5)})
     changed = original.model_copy(update={"payload": original.payload.model_copy(update={"period": "2025-04"})})
     elsewhere = make("migrant.registered", 1, case_id=other, event_id=str(original.event_id))
-    after = [make("deployment.welfare_check_completed", 80, case_id=case),
-             make("migrant.registered", 2, case_id=other, event_id=None)]
+    after = [
+        make("deployment.welfare_check_completed", 80, case_id=case),
+        make("migrant.registered", 2, case_id=other, event_id=None),
+    ]
     second = [republished, changed, elsewhere, after[0], after[1]]
     publish(worker_settings, event_records(worker_settings, second))
-    wait_until(lambda: {str(e.event_id) for e in after} <= timeline_ids(views_engine) or not worker.alive(),
-               what="the events after the duplicates applied")
+    wait_until(
+        lambda: {str(e.event_id) for e in after} <= timeline_ids(views_engine) or not worker.alive(),
+        what="the events after the duplicates applied",
+    )
     letters = letters_when(worker_settings, 2)
     assert worker.alive(), worker.log()
     assert worker.stop() == 0, worker.log()
 
     assert [(letter.reason, letter.event_id) for letter in letters] == [
-        ("conflicting_duplicate", str(original.event_id))] * 2
+        ("conflicting_duplicate", str(original.event_id))
+    ] * 2
     assert {letter.key for letter in letters} == {case, other}
     assert all("new event_id" in letter.detail for letter in letters)
     row = case_row(views_engine, case)
     assert (row.event_count, row.last_wage_period) == (5, "2025-03")
     assert case_row(views_engine, other).event_count == 1
     with views_engine.connect() as conn:
-        envelope = conn.execute(select(LIVE.timeline.c.envelope)
-                                .where(LIVE.timeline.c.event_id == str(original.event_id))).scalar_one()
+        envelope = conn.execute(
+            select(LIVE.timeline.c.envelope).where(LIVE.timeline.c.event_id == str(original.event_id))
+        ).scalar_one()
     held = envelope if isinstance(envelope, dict) else json.loads(envelope)
     assert held["payload"]["period"] == "2025-03" and held["case_id"] == case

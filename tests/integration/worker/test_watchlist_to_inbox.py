@@ -22,21 +22,38 @@ pytestmark = pytest.mark.integration
 
 
 def envelope(event_type: str, case_id: str, **payload) -> dict:
-    return {"event_id": str(uuid.uuid4()), "event_type": event_type, "schema_version": 1, "case_id": case_id,
-            "occurred_at": datetime.now(UTC).isoformat(), "correlation_id": None, "payload": payload}
+    return {
+        "event_id": str(uuid.uuid4()),
+        "event_type": event_type,
+        "schema_version": 1,
+        "case_id": case_id,
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "correlation_id": None,
+        "payload": payload,
+    }
 
 
 def offer(case_id: str, employer: str, agent: str) -> dict:
-    return envelope("recruitment.job_offer_made", case_id, offer_id=f"O-{case_id}", employer_id=employer,
-                    employer_name="Gulf Homes", destination_country="SA", occupation_code="9111",
-                    monthly_wage={"amount": "1500.00", "currency": "SAR"}, contract_months=24,
-                    recruiting_agent_id=agent)
+    return envelope(
+        "recruitment.job_offer_made",
+        case_id,
+        offer_id=f"O-{case_id}",
+        employer_id=employer,
+        employer_name="Gulf Homes",
+        destination_country="SA",
+        occupation_code="9111",
+        monthly_wage={"amount": "1500.00", "currency": "SAR"},
+        contract_months=24,
+        recruiting_agent_id=agent,
+    )
 
 
 def test_a_watchlisted_employer_s_new_offer_raises_the_alert_and_replay_agrees(worker_settings, views_engine, tmp_path):
     secret = worker_settings.secret_key
-    keys = {kind: add_agency(views_engine, secret, f"{kind}-1", kind).key
-            for kind in ("emigration_authority", "recruiting_agent", "employer")}
+    keys = {
+        kind: add_agency(views_engine, secret, f"{kind}-1", kind).key
+        for kind in ("emigration_authority", "recruiting_agent", "employer")
+    }
     token = add_officer(views_engine, secret, "sup-1", "supervisor", ["*"]).token
     run = uuid.uuid4().hex[:6]
     bad, good, agent = f"EMP-BAD-{run}", f"EMP-OK-{run}", "recruiting_agent-1"
@@ -44,22 +61,36 @@ def test_a_watchlisted_employer_s_new_offer_raises_the_alert_and_replay_agrees(w
     worker = WorkerProcess(worker_settings, tmp_path / "worker.log").start()
     try:
         with serving(gateway_app(worker_settings)) as gateway, serving(query_app(worker_settings)) as query:
+
             def send(kind: str, event: dict) -> str:
-                answer = httpx.post(f"{gateway}/v1/events", headers={"Authorization": f"Bearer {keys[kind]}"},
-                                    json=event, timeout=30)
+                answer = httpx.post(
+                    f"{gateway}/v1/events", headers={"Authorization": f"Bearer {keys[kind]}"}, json=event, timeout=30
+                )
                 assert answer.status_code == 202, answer.text
                 return answer.json()["event_id"]
 
-            send("emigration_authority", envelope("watchlist.entry_added", bad, party_kind="employer",
-                                                  party_id=bad, reason="passports withheld at three sites"))
+            send(
+                "emigration_authority",
+                envelope(
+                    "watchlist.entry_added",
+                    bad,
+                    party_kind="employer",
+                    party_id=bad,
+                    reason="passports withheld at three sites",
+                ),
+            )
             trigger = send("recruiting_agent", offer(watched, bad, agent))
             send("recruiting_agent", offer(clean, good, agent))
             send("emigration_authority", envelope("deployment.departed", clean, destination_country="SA"))
             officer = {"Authorization": f"Bearer {token}"}
 
             def inbox() -> list[dict]:
-                page = httpx.get(f"{query}/v1/alerts", params={"code": "WATCHLISTED_PARTY", "status": "open"},
-                                 headers=officer, timeout=10)
+                page = httpx.get(
+                    f"{query}/v1/alerts",
+                    params={"code": "WATCHLISTED_PARTY", "status": "open"},
+                    headers=officer,
+                    timeout=10,
+                )
                 return page.json()["items"] if page.status_code == 200 else []
 
             [alert] = wait_until(inbox, timeout_s=120, what="the WATCHLISTED_PARTY alert in the inbox")

@@ -7,9 +7,9 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from services.config import Settings
 from services.privacy.keyring import Keyring
 from services.privacy.opener import read_record
-from services.config import Settings
 from services.query.app import create_app
 from tests.query_seed import FakePublisher, seed
 
@@ -29,8 +29,11 @@ class Console:
     def sign_in(self, who: str = "sup-all", token: str | None = None):
         page = self.client.get("/console/sign-in")
         csrf_token = CSRF.search(page.text).group(1)
-        return self.client.post("/console/sign-in", data={"token": token or self.tokens[who], "csrf_token": csrf_token},
-                                follow_redirects=False)
+        return self.client.post(
+            "/console/sign-in",
+            data={"token": token or self.tokens[who], "csrf_token": csrf_token},
+            follow_redirects=False,
+        )
 
     def get(self, path: str, **params):
         return self.client.get(path, params=params, follow_redirects=False)
@@ -39,8 +42,9 @@ class Console:
         return CSRF.search(self.get(path).text).group(1)
 
     def post(self, path: str, data: dict, csrf: str | None = None):
-        return self.client.post(path, data={"csrf_token": csrf if csrf is not None else self.csrf(), **data},
-                                follow_redirects=False)
+        return self.client.post(
+            path, data={"csrf_token": csrf if csrf is not None else self.csrf(), **data}, follow_redirects=False
+        )
 
 
 @pytest.fixture
@@ -66,4 +70,6 @@ def world(sqlite_engine, unit_settings, publisher):
 def console(world, publisher, sqlite_engine, unit_settings) -> Console:
     client, tokens = world
     keyring = Keyring.from_settings(unit_settings)
-    return Console(client, tokens, publisher, lambda record: read_record(sqlite_engine, keyring, record.key, record.value))
+    return Console(
+        client, tokens, publisher, lambda record: read_record(sqlite_engine, keyring, record.key, record.value)
+    )

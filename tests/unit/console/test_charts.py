@@ -6,12 +6,14 @@ from services.console.pages_stats import CHART_WIDTH, headcount_rows, skill_rows
 
 
 def test_headcount_rows_stack_stages_in_journey_order_scaled_to_the_largest_destination():
-    rows = headcount_rows([
-        {"destination_country": "SA", "stage": "deployed", "count": 30},
-        {"destination_country": "SA", "stage": "recruiting", "count": 10},
-        {"destination_country": "AE", "stage": "deployed", "count": 20},
-        {"destination_country": None, "stage": "job_ready", "count": 5},
-    ])
+    rows = headcount_rows(
+        [
+            {"destination_country": "SA", "stage": "deployed", "count": 30},
+            {"destination_country": "SA", "stage": "recruiting", "count": 10},
+            {"destination_country": "AE", "stage": "deployed", "count": 20},
+            {"destination_country": None, "stage": "job_ready", "count": 5},
+        ]
+    )
     assert [(row["destination"], row["total"]) for row in rows] == [("SA", 40), ("AE", 20), (None, 5)]
     saudi = rows[0]["segments"]
     assert [segment["stage"] for segment in saudi] == ["recruiting", "deployed"]
@@ -25,7 +27,11 @@ def test_headcount_of_nothing_is_no_rows():
 
 
 def test_skill_bars_share_one_scale():
-    [row] = skill_rows([{"occupation_code": "7112", "destination_country": "SA",
-                         "job_ready": 5, "offers_365d": 20, "deployed": 0}])
+    [row] = skill_rows(
+        [{"occupation_code": "7112", "destination_country": "SA", "job_ready": 5, "offers_365d": 20, "deployed": 0}]
+    )
     assert [(bar["name"], bar["width"]) for bar in row["bars"]] == [
-        ("job_ready", CHART_WIDTH / 4), ("offers_365d", CHART_WIDTH), ("deployed", 0)]
+        ("job_ready", CHART_WIDTH / 4),
+        ("offers_365d", CHART_WIDTH),
+        ("deployed", 0),
+    ]

@@ -29,7 +29,11 @@ def test_assign_to_yourself_goes_through_the_api_route(console):
     assert assigned.headers["location"] == "/console/cases/SA-0001?notice=assigned"
     [(event_type, case_id, payload)] = published(console)
     assert (event_type, case_id, payload["officer_id"], payload["assigned_by"]) == (
-        "case.assigned", "SA-0001", "off-sa", "off-sa")
+        "case.assigned",
+        "SA-0001",
+        "off-sa",
+        "off-sa",
+    )
 
 
 def test_assign_refusals_are_the_apis(console):
@@ -43,23 +47,33 @@ def test_assign_refusals_are_the_apis(console):
 def test_refer_goes_through_the_api_route(console, sqlite_engine, unit_settings):
     add_agency(sqlite_engine, unit_settings.secret_key, "helpline-1", "helpline")
     console.sign_in("off-sa")
-    referred = console.post("/console/cases/SA-0001/referrals",
-                            {"service": "shelter", "to_agency_id": "helpline-1", "note": "needs a bed tonight"})
+    referred = console.post(
+        "/console/cases/SA-0001/referrals",
+        {"service": "shelter", "to_agency_id": "helpline-1", "note": "needs a bed tonight"},
+    )
     assert referred.headers["location"] == "/console/cases/SA-0001?notice=referred"
     [(event_type, _, payload)] = published(console)
     assert (event_type, payload["service"], payload["to_agency_id"]) == ("case.referral_made", "shelter", "helpline-1")
-    unknown = console.post("/console/cases/SA-0001/referrals",
-                           {"service": "spa", "to_agency_id": "helpline-1", "note": "x"})
+    unknown = console.post(
+        "/console/cases/SA-0001/referrals", {"service": "spa", "to_agency_id": "helpline-1", "note": "x"}
+    )
     assert unknown.status_code == 422 and "service" in unknown.text
 
 
 def test_scorecards_go_through_the_api_route(console, sqlite_engine):
-    stream = [make("recruitment.job_offer_made", 1, case_id="SC-0001", employer_id="EMP-ALNOOR"),
-              make("deployment.departed", 2, case_id="SC-0001"),
-              make("deployment.incident_reported", 3, case_id="SC-0001", category="physical_abuse")]
+    stream = [
+        make("recruitment.job_offer_made", 1, case_id="SC-0001", employer_id="EMP-ALNOOR"),
+        make("deployment.departed", 2, case_id="SC-0001"),
+        make("deployment.incident_reported", 3, case_id="SC-0001", category="physical_abuse"),
+    ]
     with sqlite_engine.begin() as conn:
-        apply_batch(conn, LIVE, [delivered(e, offset=i) for i, e in enumerate(stream)], RuleConfig(),
-                    datetime(2026, 1, 1, tzinfo=UTC))
+        apply_batch(
+            conn,
+            LIVE,
+            [delivered(e, offset=i) for i, e in enumerate(stream)],
+            RuleConfig(),
+            datetime(2026, 1, 1, tzinfo=UTC),
+        )
     console.sign_in("off-sa")
     assert '/console/scorecards/employers"' in console.get("/console/inbox").text
     page = console.get("/console/scorecards/employers", destination="sa", min_placements=1)

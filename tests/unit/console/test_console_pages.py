@@ -36,8 +36,9 @@ def test_signing_in_sets_a_strict_http_only_cookie_and_opens_the_inbox(console):
 def test_a_bad_token_or_a_forged_sign_in_form_is_refused(console):
     assert console.sign_in(token="pot_wrong").status_code == 401
     assert console.sign_in(who="gone").status_code == 401
-    forged = console.client.post("/console/sign-in", data={"token": console.tokens["sup-all"], "csrf_token": "x"},
-                                 follow_redirects=False)
+    forged = console.client.post(
+        "/console/sign-in", data={"token": console.tokens["sup-all"], "csrf_token": "x"}, follow_redirects=False
+    )
     assert forged.status_code == 400 and COOKIE not in forged.cookies
 
 
@@ -70,8 +71,11 @@ def test_the_case_page_reads_through_the_api_and_is_audited(console, sqlite_engi
     assert "Case SA-0001" in page.text and "Saudi Arabia" in page.text and "Domestic cleaners and helpers" in page.text
     assert "Arrived in" in page.text and "Departed for" in page.text  # the timeline as sentences
     with sqlite_engine.connect() as conn:
-        actions = conn.execute(select(audit.c.action).where(audit.c.case_id == "SA-0001",
-                                                            audit.c.officer_id == "off-sa")).scalars().all()
+        actions = (
+            conn.execute(select(audit.c.action).where(audit.c.case_id == "SA-0001", audit.c.officer_id == "off-sa"))
+            .scalars()
+            .all()
+        )
     assert sorted(actions) == ["read_case", "read_timeline"]
 
 
@@ -91,15 +95,22 @@ def test_search_by_case_id_opens_the_case_and_explains_a_malformed_id(console):
 
 def test_acknowledge_resolve_and_note_publish_the_officer_events(console):
     console.sign_in("off-sa")
-    ack = console.post("/console/alerts/A-DIST/acknowledge", {"note": "called her", "next": "/console/inbox?status=open"})
+    ack = console.post(
+        "/console/alerts/A-DIST/acknowledge", {"note": "called her", "next": "/console/inbox?status=open"}
+    )
     assert ack.status_code == 303 and ack.headers["location"] == "/console/inbox?status=open&notice=acknowledged"
-    resolved = console.post("/console/alerts/A-DIST/resolve", {"note": "moved to shelter", "next": "https://evil.test/"})
+    resolved = console.post(
+        "/console/alerts/A-DIST/resolve", {"note": "moved to shelter", "next": "https://evil.test/"}
+    )
     assert resolved.headers["location"] == "/console/inbox?notice=resolved"
     note = console.post("/console/cases/SA-0001/notes", {"text": "spoke to the employer"})
     assert note.headers["location"] == "/console/cases/SA-0001?notice=note"
     published = console.published()
     assert [(e.event_type, e.payload.officer_id) for e in published] == [
-        ("case.alert_acknowledged", "off-sa"), ("case.alert_resolved", "off-sa"), ("case.note_added", "off-sa")]
+        ("case.alert_acknowledged", "off-sa"),
+        ("case.alert_resolved", "off-sa"),
+        ("case.note_added", "off-sa"),
+    ]
 
 
 def test_actions_out_of_scope_or_on_resolved_alerts_publish_nothing(console):
@@ -157,8 +168,9 @@ def test_the_session_cookie_is_secure_when_the_request_came_over_tls(world):
     tls = TestClient(client.app, base_url="https://testserver")
     page = tls.get("/console/sign-in")
     csrf_token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
-    answer = tls.post("/console/sign-in", data={"token": tokens["sup-all"], "csrf_token": csrf_token},
-                      follow_redirects=False)
+    answer = tls.post(
+        "/console/sign-in", data={"token": tokens["sup-all"], "csrf_token": csrf_token}, follow_redirects=False
+    )
     cookie = [h for h in answer.headers.get_list("set-cookie") if h.startswith(COOKIE + "=")][0].lower()
     assert answer.status_code == 303 and "; secure" in cookie
 

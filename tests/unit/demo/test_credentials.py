@@ -17,8 +17,9 @@ from services.storage.tables import Agency, Officer
 
 
 def _settings(tmp_path, secret: str = "first-secret") -> Settings:
-    settings = Settings(env="test", database_url=f"sqlite:///{tmp_path / 'passage.db'}", var_dir=tmp_path / "var",
-                        secret_key=secret)
+    settings = Settings(
+        env="test", database_url=f"sqlite:///{tmp_path / 'passage.db'}", var_dir=tmp_path / "var", secret_key=secret
+    )
     migrate(make_engine(settings))  # as `passage up` does before issuing credentials
     return settings
 

@@ -31,8 +31,12 @@ def test_every_event_validates_and_never_lies_in_the_future(journeys):
 
 
 def test_every_event_is_published_by_an_agency_whose_mandate_allows_it(journeys):
-    refused = {(e.kind, e.envelope["event_type"]) for j in journeys for e in j.events
-               if not may_publish(e.kind, e.envelope["event_type"])}
+    refused = {
+        (e.kind, e.envelope["event_type"])
+        for j in journeys
+        for e in j.events
+        if not may_publish(e.kind, e.envelope["event_type"])
+    }
     assert refused == set()
 
 
@@ -68,9 +72,18 @@ def test_the_views_would_raise_each_alert_the_mix_promises_and_none_for_quiet_jo
         raised.update(codes)
         if not journey.traits - {"returned", "remigration", "employer_changed"}:
             assert codes == set(), (journey.case_id, codes)
-    for code in ("CONTRACT_SUBSTITUTION", "RECRUITMENT_FEE_CHARGED", "WAGE_UNPAID", "UNDERPAID", "DISTRESS",
-                 "ABUSE_REPORTED", "PASSPORT_CONFISCATED", "NOT_ARRIVED", "DEPARTED_WITHOUT_CLEARANCE",
-                 "WELFARE_CONCERN"):
+    for code in (
+        "CONTRACT_SUBSTITUTION",
+        "RECRUITMENT_FEE_CHARGED",
+        "WAGE_UNPAID",
+        "UNDERPAID",
+        "DISTRESS",
+        "ABUSE_REPORTED",
+        "PASSPORT_CONFISCATED",
+        "NOT_ARRIVED",
+        "DEPARTED_WITHOUT_CLEARANCE",
+        "WELFARE_CONCERN",
+    ):
         assert raised[code] > 0, code
 
 
@@ -92,7 +105,6 @@ def test_the_same_seed_gives_the_same_journeys_and_another_seed_other_cases():
     assert generate(10, seed=11, now=NOW) == first[:10]  # journey i does not depend on the count
     other = generate(40, seed=12, now=NOW)
     assert {j.case_id for j in first}.isdisjoint(j.case_id for j in other)
-
 
 
 def test_offers_spread_over_several_recruiting_agencies_each_publishing_its_own_recruitment(journeys):
@@ -119,8 +131,11 @@ def test_a_migrant_going_abroad_again_is_recruited_by_the_same_agency(journeys):
     the views lag the log, so the second offer must come from the first offer's agency."""
     again = 0
     for journey in journeys:
-        agents = [e.envelope["payload"]["recruiting_agent_id"] for e in journey.events
-                  if e.envelope["event_type"] == "recruitment.job_offer_made"]
+        agents = [
+            e.envelope["payload"]["recruiting_agent_id"]
+            for e in journey.events
+            if e.envelope["event_type"] == "recruitment.job_offer_made"
+        ]
         again += len(agents) > 1
         assert len(set(agents)) <= 1, journey.case_id
     assert again > 0

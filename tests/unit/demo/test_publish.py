@@ -45,17 +45,24 @@ def test_publish_counts_accepted_and_lists_rejected_events():
     def fake_gateway(batch):  # rejects migrant.registered from recruiting agents, accepts the rest
         with lock:
             seen.extend(e["event_id"] for e in batch.events)
-        return {"results": [
-            {"event_id": e["event_id"], "status": "rejected", "errors": [{"path": "", "message": "no"}]}
-            if batch.kind == "recruiting_agent" and e["event_type"] == "migrant.registered"
-            else {"event_id": e["event_id"], "status": "accepted"}
-            for e in batch.events]}
+        return {
+            "results": [
+                {"event_id": e["event_id"], "status": "rejected", "errors": [{"path": "", "message": "no"}]}
+                if batch.kind == "recruiting_agent" and e["event_type"] == "migrant.registered"
+                else {"event_id": e["event_id"], "status": "accepted"}
+                for e in batch.events
+            ]
+        }
 
     batches_done = []
     outcome = publish(waves(journeys), fake_gateway, batches_done.append, concurrency=3)
     total = sum(len(j.events) for j in journeys)
-    refused = sum(1 for j in journeys for e in j.events
-                  if e.kind == "recruiting_agent" and e.envelope["event_type"] == "migrant.registered")
+    refused = sum(
+        1
+        for j in journeys
+        for e in j.events
+        if e.kind == "recruiting_agent" and e.envelope["event_type"] == "migrant.registered"
+    )
     assert len(seen) == total and sum(len(b.events) for b in batches_done) == total
     assert refused > 0 and outcome.accepted == total - refused and len(outcome.rejected) == refused
     assert "migrant.registered" in outcome.rejected[0]

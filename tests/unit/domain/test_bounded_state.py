@@ -22,9 +22,14 @@ BIG = 50_000
 MAX_STATE_BYTES = 16_384  # about 2 x WINDOW keys plus the case's fields, alerts and offers
 
 OPENING = [
-    make("migrant.registered", 0), make("skilling.certified", 2), make("recruitment.job_offer_made", 4),
-    make("recruitment.contract_signed", 5), make("recruitment.emigration_clearance_granted", 6),
-    make("deployment.departed", 8), make("deployment.arrived", 9), make("deployment.employment_started", 9),
+    make("migrant.registered", 0),
+    make("skilling.certified", 2),
+    make("recruitment.job_offer_made", 4),
+    make("recruitment.contract_signed", 5),
+    make("recruitment.emigration_clearance_granted", 6),
+    make("deployment.departed", 8),
+    make("deployment.arrived", 9),
+    make("deployment.employment_started", 9),
 ]
 # What a long-lived case keeps receiving: every stage, alerts raised once, offers re-sent.
 ROUTINE = {
@@ -51,9 +56,15 @@ def routine_events(kinds: list[str], count: int, first: int = 0) -> list[Envelop
     stream = []
     for n in range(first, first + count):
         occurred = at(10) + timedelta(minutes=n)
-        stream.append(ROUTINE[kinds[n % len(kinds)]].model_copy(update={
-            "event_id": uuid.UUID(int=(1 << 64) + n), "occurred_at": occurred,
-            "recorded_at": occurred + timedelta(seconds=30)}))
+        stream.append(
+            ROUTINE[kinds[n % len(kinds)]].model_copy(
+                update={
+                    "event_id": uuid.UUID(int=(1 << 64) + n),
+                    "occurred_at": occurred,
+                    "recorded_at": occurred + timedelta(seconds=30),
+                }
+            )
+        )
     return stream
 
 
@@ -68,8 +79,11 @@ def size(state: CaseState) -> int:
 
 
 def view(state: CaseState) -> dict:
-    return state.model_dump(mode="json", include=set(CaseState.model_fields) | {
-        "stage", "stage_since", "contract", "event_count"}, exclude=ALERT_FIELDS | {"recent", "run", "written"})
+    return state.model_dump(
+        mode="json",
+        include=set(CaseState.model_fields) | {"stage", "stage_since", "contract", "event_count"},
+        exclude=ALERT_FIELDS | {"recent", "run", "written"},
+    )
 
 
 @settings(max_examples=2, deadline=None)
@@ -98,9 +112,10 @@ def test_on_a_50000_event_case_new_events_in_any_order_with_redeliveries_give_on
     tail = routine_events(kinds, count, first=BIG)
     expected = fold(tail, state)
     arrival = data.draw(st.permutations(tail))
-    recent = list(stream[-(WINDOW - count):]) + tail  # what the case's latest keys still hold
-    for event, position in data.draw(st.lists(st.tuples(st.sampled_from(recent), st.integers(0, len(arrival))),
-                                              max_size=10)):
+    recent = list(stream[-(WINDOW - count) :]) + tail  # what the case's latest keys still hold
+    for event, position in data.draw(
+        st.lists(st.tuples(st.sampled_from(recent), st.integers(0, len(arrival))), max_size=10)
+    ):
         arrival.insert(position, event)  # a redelivery, of a new event or of one already folded
     after = fold(arrival, state)
     assert view(after) == view(expected)
@@ -115,7 +130,7 @@ def test_a_long_stream_shuffled_within_the_window_with_redeliveries_gives_the_in
     rng = random.Random(seed)
     arrival = []
     for start in range(0, len(stream), chunk):
-        part = stream[start:start + chunk]
+        part = stream[start : start + chunk]
         part += rng.sample(part, k=rng.randint(0, len(part)))  # redelivered within the batch
         rng.shuffle(part)
         arrival += part
@@ -124,10 +139,14 @@ def test_a_long_stream_shuffled_within_the_window_with_redeliveries_gives_the_in
 
 # The stage run against the definition it replaces: the stage of the greatest key, and the first
 # key of the final run of equal stages, over the whole set.
-keys = st.builds(lambda minute, tie: (at(0) + timedelta(minutes=minute), at(0), f"{tie:04d}"),
-                 st.integers(0, 500), st.integers(0, 9999))
-entries = st.dictionaries(keys, st.sampled_from([Stage.registered, Stage.recruiting, Stage.deployed]),
-                          min_size=1, max_size=WINDOW)
+keys = st.builds(
+    lambda minute, tie: (at(0) + timedelta(minutes=minute), at(0), f"{tie:04d}"),
+    st.integers(0, 500),
+    st.integers(0, 9999),
+)
+entries = st.dictionaries(
+    keys, st.sampled_from([Stage.registered, Stage.recruiting, Stage.deployed]), min_size=1, max_size=WINDOW
+)
 
 
 def exact(entries: dict) -> tuple[Stage, tuple]:
@@ -158,8 +177,10 @@ def test_the_stage_run_is_exact_for_any_order_and_any_redelivery_within_the_wind
 
 
 def test_the_stage_run_in_order_is_exact_however_long():
-    entries = {(at(0) + timedelta(minutes=n), at(0), "x"): [Stage.deployed, Stage.deployed, Stage.returned][n % 3]
-               for n in range(5 * WINDOW)}
+    entries = {
+        (at(0) + timedelta(minutes=n), at(0), "x"): [Stage.deployed, Stage.deployed, Stage.returned][n % 3]
+        for n in range(5 * WINDOW)
+    }
     entries.update({(at(0) + timedelta(minutes=5 * WINDOW + n), at(0), "x"): Stage.deployed for n in range(3 * WINDOW)})
     run = run_of(sorted(entries.items()))
     assert (run.stage, run.since) == exact(entries) and len(run.tail) == WINDOW
@@ -169,8 +190,11 @@ def test_a_state_stored_before_the_bounds_is_read_and_folds_on():
     stream = OPENING + routine_events(["wage", "returned", "offer"], 10)
     today = fold(stream)
     stored = today.model_dump(mode="json", exclude={"run", "recent"})
-    stored["stages"] = [[[k.isoformat() for k in (e.occurred_at, e.recorded_at)] + [str(e.event_id)], stage]
-                        for e in stream if (stage := _stage(e)) is not None]
+    stored["stages"] = [
+        [[k.isoformat() for k in (e.occurred_at, e.recorded_at)] + [str(e.event_id)], stage]
+        for e in stream
+        if (stage := _stage(e)) is not None
+    ]
     stored["seen"] = sorted(str(e.event_id) for e in stream)
     del stored["event_count"]
     old = CaseState.model_validate_json(json.dumps(stored))  # as the worker reads it

@@ -32,8 +32,11 @@ ASSIGNMENTS = [  # (id, events, assigned_officer_id)
     ("none", [E("migrant.registered")], None),
     ("self", [E("case.assigned", 1, officer_id="off-a", assigned_by="off-a")], "off-a"),
     ("reassigned", [E("case.assigned", 1, officer_id="off-a"), E("case.assigned", 2, officer_id="off-b")], "off-b"),
-    ("late-earlier-one-loses", [E("case.assigned", 2, officer_id="off-b"), E("case.assigned", 1, officer_id="off-a")],
-     "off-b"),
+    (
+        "late-earlier-one-loses",
+        [E("case.assigned", 2, officer_id="off-b"), E("case.assigned", 1, officer_id="off-a")],
+        "off-b",
+    ),
 ]
 
 
@@ -50,26 +53,47 @@ REFERRALS = [  # (id, answers after MADE, status, answered_at, outcome, reason)
     ("made", [], ReferralStatus.made, None, None, None),
     ("accepted", [E("referral.accepted", 2)], ReferralStatus.accepted, at(2), None, None),
     ("declined", [E("referral.declined", 2, reason="full")], ReferralStatus.declined, at(2), None, "full"),
-    ("completed", [E("referral.accepted", 2), E("referral.completed", 5, outcome="housed")],
-     ReferralStatus.completed, at(2), "housed", None),
-    ("answers-out-of-order", [E("referral.completed", 5, outcome="housed"), E("referral.accepted", 2)],
-     ReferralStatus.completed, at(2), "housed", None),
+    (
+        "completed",
+        [E("referral.accepted", 2), E("referral.completed", 5, outcome="housed")],
+        ReferralStatus.completed,
+        at(2),
+        "housed",
+        None,
+    ),
+    (
+        "answers-out-of-order",
+        [E("referral.completed", 5, outcome="housed"), E("referral.accepted", 2)],
+        ReferralStatus.completed,
+        at(2),
+        "housed",
+        None,
+    ),
     ("other-referral-apart", [E("referral.accepted", 2, referral_id="R9")], ReferralStatus.made, None, None, None),
 ]
 
 
-@pytest.mark.parametrize("answers,status,answered_at,outcome,reason", [r[1:] for r in REFERRALS],
-                         ids=[r[0] for r in REFERRALS])
+@pytest.mark.parametrize(
+    "answers,status,answered_at,outcome,reason", [r[1:] for r in REFERRALS], ids=[r[0] for r in REFERRALS]
+)
 def test_a_referral_shows_its_latest_answer(answers, status, answered_at, outcome, reason):
     state, _ = fold([MADE, *answers])
     referral = state.referrals["R1"]
     assert (referral.status, referral.answered_at, referral.outcome, referral.reason) == (
-        status, answered_at, outcome, reason)
+        status,
+        answered_at,
+        outcome,
+        reason,
+    )
     assert referral.made_at == at(1) and referral.to_agency_id == "shelter-1"
     public = referral.public()
-    assert [step["status"] for step in public["history"]] == ["made", *sorted(
-        (a.event_type.split(".")[1] for a in answers if a.payload.referral_id == "R1"),
-        key=["accepted", "declined", "completed"].index)]
+    assert [step["status"] for step in public["history"]] == [
+        "made",
+        *sorted(
+            (a.event_type.split(".")[1] for a in answers if a.payload.referral_id == "R1"),
+            key=["accepted", "declined", "completed"].index,
+        ),
+    ]
     assert public["history"][0]["by"] == MADE.payload.officer_id
 
 
@@ -88,11 +112,16 @@ def test_the_stored_state_reloads_with_its_referrals():
 
 
 STREAM = [
-    E("migrant.registered", 0), E("deployment.departed", 1), E("deployment.distress_reported", 2),
-    E("case.assigned", 2.5, officer_id="off-a"), MADE,
+    E("migrant.registered", 0),
+    E("deployment.departed", 1),
+    E("deployment.distress_reported", 2),
+    E("case.assigned", 2.5, officer_id="off-a"),
+    MADE,
     E("case.referral_made", 3, referral_id="R2", service="legal", to_agency_id="legal-1"),
-    E("referral.accepted", 4), E("referral.declined", 4, referral_id="R2", reason="conflict"),
-    E("case.assigned", 5, officer_id="off-b"), E("referral.completed", 6, outcome="housed"),
+    E("referral.accepted", 4),
+    E("referral.declined", 4, referral_id="R2", reason="conflict"),
+    E("case.assigned", 5, officer_id="off-b"),
+    E("referral.completed", 6, outcome="housed"),
 ]
 
 
@@ -129,8 +158,15 @@ def test_a_referral_unanswered_is_not_stalled_at_the_boundary_and_is_just_past_i
     assert next_deadline(state, RULES) == STALLED_AT
 
 
-@pytest.mark.parametrize("answer", [E("referral.accepted", 2.9), E("referral.declined", 2.9, reason="full"),
-                                    E("referral.completed", 2.9, outcome="done")], ids=lambda e: e.event_type)
+@pytest.mark.parametrize(
+    "answer",
+    [
+        E("referral.accepted", 2.9),
+        E("referral.declined", 2.9, reason="full"),
+        E("referral.completed", 2.9, outcome="done"),
+    ],
+    ids=lambda e: e.event_type,
+)
 def test_a_referral_answered_in_time_never_stalls(answer):  # the near miss: answered just before 48 h
     state, _ = fold([MADE, answer])
     assert A.REFERRAL_STALLED not in due_codes(state, FAR) and next_deadline(state, RULES) is None
@@ -161,7 +197,9 @@ def test_with_two_referrals_waiting_answering_the_oldest_moves_the_alert_to_the_
 def test_the_accept_hours_setting_moves_the_boundary():
     state, _ = fold([MADE])
     quick = replace(RULES, referral_accept_hours=1)
-    assert {a.raised_at for a in sweep(state, FAR, quick) if a.code == A.REFERRAL_STALLED} == {at(1) + timedelta(hours=1)}
+    assert {a.raised_at for a in sweep(state, FAR, quick) if a.code == A.REFERRAL_STALLED} == {
+        at(1) + timedelta(hours=1)
+    }
 
 
 # --- escalation -------------------------------------------------------------------------------
@@ -230,6 +268,7 @@ def test_a_time_rule_alert_escalates_from_the_sweeps_record_and_the_limits_are_s
 
 
 # --- replay ------------------------------------------------------------------------------------
+
 
 def test_replaying_the_log_gives_the_same_assignments_referrals_escalations_and_alerts():
     log = list(STREAM)

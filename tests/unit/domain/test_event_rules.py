@@ -12,12 +12,25 @@ from tests.factories import CASE, fold, make, money
 A = AlertCode
 # SPEC section 6's severities, written out again so the table in alerts.py is checked against it.
 SPEC_SEVERITY = {
-    A.DISTRESS: "critical", A.ABUSE_REPORTED: "critical", A.DEATH_REPORTED: "critical",
-    A.MISSING: "critical", A.DETENTION: "high", A.PASSPORT_CONFISCATED: "high", A.WAGE_THEFT: "high",
-    A.UNDERPAID: "high", A.CONTRACT_SUBSTITUTION: "high", A.DEPARTED_WITHOUT_CLEARANCE: "high",
-    A.RECRUITMENT_FEE_CHARGED: "medium", A.WELFARE_CONCERN: "medium", A.WAGE_UNPAID: "high",
-    A.NO_WELFARE_CHECK: "medium", A.VISA_EXPIRED: "medium", A.INSURANCE_LAPSED: "medium",
-    A.NOT_ARRIVED: "high", A.REFERRAL_STALLED: "medium", A.WATCHLISTED_PARTY: "high",
+    A.DISTRESS: "critical",
+    A.ABUSE_REPORTED: "critical",
+    A.DEATH_REPORTED: "critical",
+    A.MISSING: "critical",
+    A.DETENTION: "high",
+    A.PASSPORT_CONFISCATED: "high",
+    A.WAGE_THEFT: "high",
+    A.UNDERPAID: "high",
+    A.CONTRACT_SUBSTITUTION: "high",
+    A.DEPARTED_WITHOUT_CLEARANCE: "high",
+    A.RECRUITMENT_FEE_CHARGED: "medium",
+    A.WELFARE_CONCERN: "medium",
+    A.WAGE_UNPAID: "high",
+    A.NO_WELFARE_CHECK: "medium",
+    A.VISA_EXPIRED: "medium",
+    A.INSURANCE_LAPSED: "medium",
+    A.NOT_ARRIVED: "high",
+    A.REFERRAL_STALLED: "medium",
+    A.WATCHLISTED_PARTY: "high",
 }
 
 
@@ -48,24 +61,51 @@ RAISES = [
     ("passport-grievance", A.PASSPORT_CONFISCATED, [], E(GRIEVANCE, 5, category="passport_confiscation")),
     ("wage-theft", A.WAGE_THEFT, [], E(GRIEVANCE, 5, category="wage_theft")),
     ("underpaid", A.UNDERPAID, CONTRACT, E("deployment.wage_paid", 5, amount=money("1499.99"))),
-    ("substitution-lower-wage", A.CONTRACT_SUBSTITUTION, OFFER,
-     E("recruitment.contract_signed", 1, monthly_wage=money("1400.00"))),
-    ("substitution-months", A.CONTRACT_SUBSTITUTION, OFFER,
-     E("recruitment.contract_signed", 1, contract_months=12)),
-    ("substitution-late-offer", A.CONTRACT_SUBSTITUTION,
-     [E("recruitment.contract_signed", 1, monthly_wage=money("1400.00"))], E("recruitment.job_offer_made", 0)),
+    (
+        "substitution-lower-wage",
+        A.CONTRACT_SUBSTITUTION,
+        OFFER,
+        E("recruitment.contract_signed", 1, monthly_wage=money("1400.00")),
+    ),
+    ("substitution-months", A.CONTRACT_SUBSTITUTION, OFFER, E("recruitment.contract_signed", 1, contract_months=12)),
+    (
+        "substitution-late-offer",
+        A.CONTRACT_SUBSTITUTION,
+        [E("recruitment.contract_signed", 1, monthly_wage=money("1400.00"))],
+        E("recruitment.job_offer_made", 0),
+    ),
     ("substitution-grievance", A.CONTRACT_SUBSTITUTION, [], E(GRIEVANCE, 5, category="contract_substitution")),
-    ("substitution-employer", A.CONTRACT_SUBSTITUTION, CONTRACT,
-     E("deployment.employment_started", 5, employer_id="E2")),
-    ("substitution-employer-unknown-contract", A.CONTRACT_SUBSTITUTION, CONTRACT,
-     E("deployment.employment_started", 5, employer_id="E2", contract_id="K9")),
+    (
+        "substitution-employer",
+        A.CONTRACT_SUBSTITUTION,
+        CONTRACT,
+        E("deployment.employment_started", 5, employer_id="E2"),
+    ),
+    (
+        "substitution-employer-unknown-contract",
+        A.CONTRACT_SUBSTITUTION,
+        CONTRACT,
+        E("deployment.employment_started", 5, employer_id="E2", contract_id="K9"),
+    ),
     ("departed-uncleared", A.DEPARTED_WITHOUT_CLEARANCE, [], E(DEPART, 5)),
-    ("departed-cleared-same-instant", A.DEPARTED_WITHOUT_CLEARANCE,
-     [E("recruitment.emigration_clearance_granted", 5)], E(DEPART, 5)),
-    ("departed-cleared-elsewhere", A.DEPARTED_WITHOUT_CLEARANCE,
-     [E("recruitment.emigration_clearance_granted", 1, destination_country="QA")], E(DEPART, 5)),
-    ("departed-cleared-afterwards", A.DEPARTED_WITHOUT_CLEARANCE,
-     [E("recruitment.emigration_clearance_granted", 6)], E(DEPART, 5)),
+    (
+        "departed-cleared-same-instant",
+        A.DEPARTED_WITHOUT_CLEARANCE,
+        [E("recruitment.emigration_clearance_granted", 5)],
+        E(DEPART, 5),
+    ),
+    (
+        "departed-cleared-elsewhere",
+        A.DEPARTED_WITHOUT_CLEARANCE,
+        [E("recruitment.emigration_clearance_granted", 1, destination_country="QA")],
+        E(DEPART, 5),
+    ),
+    (
+        "departed-cleared-afterwards",
+        A.DEPARTED_WITHOUT_CLEARANCE,
+        [E("recruitment.emigration_clearance_granted", 6)],
+        E(DEPART, 5),
+    ),
     ("fee-by-migrant", A.RECRUITMENT_FEE_CHARGED, [], E("recruitment.fee_paid", 5, paid_by="migrant")),
     ("concern", A.WELFARE_CONCERN, [], E(CHECK, 5, wellbeing="concern")),
 ]
@@ -82,21 +122,40 @@ NEAR_MISSES = [
     ("passport-other", A.PASSPORT_CONFISCATED, [], E(GRIEVANCE, 5, category="other")),
     ("wage-theft-abuse", A.WAGE_THEFT, [], E(GRIEVANCE, 5, category="abuse")),
     ("underpaid-exact", A.UNDERPAID, CONTRACT, E("deployment.wage_paid", 5, amount=money("1500.00"))),
-    ("underpaid-other-currency", A.UNDERPAID, CONTRACT,
-     E("deployment.wage_paid", 5, amount=money("100.00", "USD"))),
+    ("underpaid-other-currency", A.UNDERPAID, CONTRACT, E("deployment.wage_paid", 5, amount=money("100.00", "USD"))),
     ("underpaid-offer-only", A.UNDERPAID, OFFER, E("deployment.wage_paid", 5, amount=money("1.00"))),
     ("substitution-same-terms", A.CONTRACT_SUBSTITUTION, OFFER, E("recruitment.contract_signed", 1)),
-    ("substitution-higher-wage", A.CONTRACT_SUBSTITUTION, OFFER,
-     E("recruitment.contract_signed", 1, monthly_wage=money("1600.00"))),
-    ("substitution-other-currency", A.CONTRACT_SUBSTITUTION, OFFER,
-     E("recruitment.contract_signed", 1, monthly_wage=money("400.00", "USD"))),
-    ("substitution-other-offer", A.CONTRACT_SUBSTITUTION, OFFER,
-     E("recruitment.contract_signed", 1, offer_id="O2", monthly_wage=money("1.00"))),
+    (
+        "substitution-higher-wage",
+        A.CONTRACT_SUBSTITUTION,
+        OFFER,
+        E("recruitment.contract_signed", 1, monthly_wage=money("1600.00")),
+    ),
+    (
+        "substitution-other-currency",
+        A.CONTRACT_SUBSTITUTION,
+        OFFER,
+        E("recruitment.contract_signed", 1, monthly_wage=money("400.00", "USD")),
+    ),
+    (
+        "substitution-other-offer",
+        A.CONTRACT_SUBSTITUTION,
+        OFFER,
+        E("recruitment.contract_signed", 1, offer_id="O2", monthly_wage=money("1.00")),
+    ),
     ("substitution-same-employer", A.CONTRACT_SUBSTITUTION, CONTRACT, E("deployment.employment_started", 5)),
-    ("substitution-nothing-signed", A.CONTRACT_SUBSTITUTION, OFFER,
-     E("deployment.employment_started", 5, employer_id="E2")),
-    ("departed-cleared-before", A.DEPARTED_WITHOUT_CLEARANCE,
-     [E("recruitment.emigration_clearance_granted", 4.99)], E(DEPART, 5)),
+    (
+        "substitution-nothing-signed",
+        A.CONTRACT_SUBSTITUTION,
+        OFFER,
+        E("deployment.employment_started", 5, employer_id="E2"),
+    ),
+    (
+        "departed-cleared-before",
+        A.DEPARTED_WITHOUT_CLEARANCE,
+        [E("recruitment.emigration_clearance_granted", 4.99)],
+        E(DEPART, 5),
+    ),
     ("departed-no-clearance-needed", A.DEPARTED_WITHOUT_CLEARANCE, [], E(DEPART, 5, destination_country="GB")),
     ("fee-by-employer", A.RECRUITMENT_FEE_CHARGED, [], E("recruitment.fee_paid", 5)),
     ("concern-ok", A.WELFARE_CONCERN, [], E(CHECK, 5, wellbeing="ok")),
@@ -165,9 +224,14 @@ def test_the_clearance_list_comes_from_the_config():
 
 
 def test_underpaid_compares_with_the_current_contract():
-    state, _ = fold(build(CONTRACT + [
-        E("recruitment.job_offer_made", 10, offer_id="O2", monthly_wage=money("1000.00")),
-        E("recruitment.contract_signed", 11, offer_id="O2", contract_id="K2", monthly_wage=money("1000.00")),
-        E("deployment.wage_paid", 40, amount=money("1200.00")),
-    ]))
+    state, _ = fold(
+        build(
+            CONTRACT
+            + [
+                E("recruitment.job_offer_made", 10, offer_id="O2", monthly_wage=money("1000.00")),
+                E("recruitment.contract_signed", 11, offer_id="O2", contract_id="K2", monthly_wage=money("1000.00")),
+                E("deployment.wage_paid", 40, amount=money("1200.00")),
+            ]
+        )
+    )
     assert _only(state, A.UNDERPAID) is None and state.contract.contract_id == "K2"

@@ -10,8 +10,9 @@ from tests.factories import RULES, at, fold, make, recorded
 
 
 def _concern_and_distress():
-    return fold([make("deployment.welfare_check_completed", 5, wellbeing="concern"),
-                 make("deployment.distress_reported", 6)])[0]
+    return fold(
+        [make("deployment.welfare_check_completed", 5, wellbeing="concern"), make("deployment.distress_reported", 6)]
+    )[0]
 
 
 def _id(state: CaseState, code: AlertCode) -> str:
@@ -32,14 +33,22 @@ def test_an_officer_acknowledges_then_resolves():
     alert = state.alerts[aid]
     assert [c.change for c in changes] == ["acknowledged"]
     assert (alert.status, alert.acknowledged_by, alert.acknowledged_at, alert.note) == (
-        AlertStatus.acknowledged, "OF1", at(8), "on it")
+        AlertStatus.acknowledged,
+        "OF1",
+        at(8),
+        "on it",
+    )
     assert state.open_alerts == 2  # acknowledged is still unresolved
     state, changes = project(state, make("case.alert_acknowledged", 9, alert_id=aid), RULES)
     assert changes == []
     state, changes = project(state, make("case.alert_resolved", 10, alert_id=aid, note="safe now"), RULES)
     alert = state.alerts[aid]
     assert (alert.status, alert.resolved_by, alert.resolved_at, alert.note) == (
-        AlertStatus.resolved, "OF1", at(10), "safe now")
+        AlertStatus.resolved,
+        "OF1",
+        at(10),
+        "safe now",
+    )
     assert alert.acknowledged_by == "OF1"
     for late in ("case.alert_acknowledged", "case.alert_resolved"):
         assert project(state, make(late, 11, alert_id=aid), RULES)[1] == []
@@ -66,9 +75,12 @@ def test_a_duplicate_event_returns_the_state_unchanged_and_no_changes():
 
 
 LOG = [
-    make("recruitment.job_offer_made", 0), make("recruitment.contract_signed", 1, contract_months=12),
-    make("recruitment.fee_paid", 2, paid_by="migrant"), make("deployment.departed", 10),
-    make("deployment.arrived", 11), make("deployment.employment_started", 12),
+    make("recruitment.job_offer_made", 0),
+    make("recruitment.contract_signed", 1, contract_months=12),
+    make("recruitment.fee_paid", 2, paid_by="migrant"),
+    make("deployment.departed", 10),
+    make("deployment.arrived", 11),
+    make("deployment.employment_started", 12),
     make("deployment.wage_paid", 40, amount={"amount": "1000.00", "currency": "SAR"}),
     make("deployment.welfare_check_completed", 45, wellbeing="concern"),
 ]
@@ -89,9 +101,12 @@ def _replay(log, reload: bool):
 def test_replaying_the_same_log_gives_identical_alerts():
     state, _ = _replay(LOG, reload=False)
     swept = [recorded(time_alert_event(a)) for a in sweep(state, at(200), RULES)]
-    officer = [make("case.alert_acknowledged", 201, alert_id=_id(state, AlertCode.UNDERPAID)),
-               make("case.alert_resolved", 202, alert_id=_id(state, AlertCode.WELFARE_CONCERN), note="ok"),
-               make("deployment.wage_paid", 203), make("return.returned", 300)]
+    officer = [
+        make("case.alert_acknowledged", 201, alert_id=_id(state, AlertCode.UNDERPAID)),
+        make("case.alert_resolved", 202, alert_id=_id(state, AlertCode.WELFARE_CONCERN), note="ok"),
+        make("deployment.wage_paid", 203),
+        make("return.returned", 300),
+    ]
     log = LOG + swept + officer
     first, first_changes = _replay(log, reload=False)
     second, second_changes = _replay(log, reload=True)
@@ -99,9 +114,12 @@ def test_replaying_the_same_log_gives_identical_alerts():
     assert [c.model_dump(mode="json") for c in first_changes] == [c.model_dump(mode="json") for c in second_changes]
     codes = {a.code: a.status for a in first.alerts.values()}
     assert codes == {
-        AlertCode.CONTRACT_SUBSTITUTION: AlertStatus.open, AlertCode.RECRUITMENT_FEE_CHARGED: AlertStatus.open,
-        AlertCode.DEPARTED_WITHOUT_CLEARANCE: AlertStatus.open, AlertCode.UNDERPAID: AlertStatus.acknowledged,
-        AlertCode.WELFARE_CONCERN: AlertStatus.resolved, AlertCode.WAGE_UNPAID: AlertStatus.resolved,
+        AlertCode.CONTRACT_SUBSTITUTION: AlertStatus.open,
+        AlertCode.RECRUITMENT_FEE_CHARGED: AlertStatus.open,
+        AlertCode.DEPARTED_WITHOUT_CLEARANCE: AlertStatus.open,
+        AlertCode.UNDERPAID: AlertStatus.acknowledged,
+        AlertCode.WELFARE_CONCERN: AlertStatus.resolved,
+        AlertCode.WAGE_UNPAID: AlertStatus.resolved,
         AlertCode.NO_WELFARE_CHECK: AlertStatus.resolved,
     }
 
@@ -111,5 +129,8 @@ def test_rule_config_from_settings():
     assert RuleConfig.from_settings(settings) == RuleConfig(30, 45, 24, frozenset({"SA", "QA"}))
     defaults = {name: field.default for name, field in Settings.model_fields.items()}
     assert RuleConfig() == RuleConfig(
-        defaults["wage_grace_days"], defaults["checkin_days"], defaults["arrival_grace_hours"],
-        frozenset(defaults["clearance_required"].split(",")))
+        defaults["wage_grace_days"],
+        defaults["checkin_days"],
+        defaults["arrival_grace_hours"],
+        frozenset(defaults["clearance_required"].split(",")),
+    )

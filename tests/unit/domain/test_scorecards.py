@@ -10,7 +10,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.domain.scorecards import (
-    CaseFigures, bucket_median, case_figures, delta, rate_per_100, scorecard, slices,
+    CaseFigures,
+    bucket_median,
+    case_figures,
+    delta,
+    rate_per_100,
+    scorecard,
+    slices,
 )
 from tests.factories import fold, make, money
 
@@ -22,8 +28,10 @@ def journey(case_id: str, employer: str = "E1", agent: str = "RA1", departed: bo
     ]
     if departed:
         stream.append(make("deployment.departed", 2, case_id=case_id))
-    stream += [make("deployment.wage_paid", 30 + i, case_id=case_id, period=f"2025-0{i + 2}", amount=money(a))
-               for i, a in enumerate(wages)]
+    stream += [
+        make("deployment.wage_paid", 30 + i, case_id=case_id, period=f"2025-0{i + 2}", amount=money(a))
+        for i, a in enumerate(wages)
+    ]
     stream += [make(t, 40, case_id=case_id, **p) for t, p in extra]
     state, _ = fold(stream)
     return state
@@ -56,8 +64,11 @@ def test_placements_rates_and_median_for_an_employer():
 
 
 def test_the_agent_gets_the_same_cases_and_a_later_employer_takes_the_case_over():
-    moved = journey("CASE-0005", wages=["1500.00"], extra=[
-        ("deployment.employer_changed", {"employer_id": "E2", "contract_id": "K2"})])
+    moved = journey(
+        "CASE-0005",
+        wages=["1500.00"],
+        extra=[("deployment.employer_changed", {"employer_id": "E2", "contract_id": "K2"})],
+    )
     assert scorecard(rows_of(("recruiting_agent", "RA1"), moved)).placements == 1
     assert scorecard(rows_of(("employer", "E2"), moved)).placements == 1
     earlier = rows_of(("employer", "E1"), moved)
@@ -69,7 +80,9 @@ def test_no_placements_gives_no_rates():
     assert card.placements == 0 and card.abuse_per_100 is None and card.median_wage_gap is None
 
 
-@pytest.mark.parametrize("count,placements,rate", [(0, 1, 0.0), (1, 3, 33.3), (2, 3, 66.7), (5, 2, 250.0), (1, 0, None)])
+@pytest.mark.parametrize(
+    "count,placements,rate", [(0, 1, 0.0), (1, 3, 33.3), (2, 3, 66.7), (5, 2, 250.0), (1, 0, None)]
+)
 def test_rate_per_100(count, placements, rate):
     assert rate_per_100(count, placements) == rate
 
@@ -106,11 +119,16 @@ def test_the_deltas_of_a_case_s_life_add_up_to_its_final_slices():
             totals.update({(key, name): value for name, value in change.items()})
         histogram.update(gaps)
         state = after
-    expected = {(key, name): value for key, figures in slices(state).items()
-                for name, value in figures.items() if name != "gap_bucket" and value}
+    expected = {
+        (key, name): value
+        for key, figures in slices(state).items()
+        for name, value in figures.items()
+        if name != "gap_bucket" and value
+    }
     assert {k: v for k, v in totals.items() if v} == expected
     assert {k: v for k, v in histogram.items() if v} == {
-        (key, figures["gap_bucket"]): 1 for key, figures in slices(state).items() if figures["gap_bucket"] >= 0}
+        (key, figures["gap_bucket"]): 1 for key, figures in slices(state).items() if figures["gap_bucket"] >= 0
+    }
     assert {key[:2] for key in slices(state)} == {("employer", "E2"), ("recruiting_agent", "RA1")}
 
 

@@ -43,12 +43,24 @@ ONE_DAY = datetime(2025, 4, 1, tzinfo=UTC)  # the day after valid_until 2025-03-
 # (code, setup events, when the condition becomes true, an event that clears it)
 TIME_RULES = [
     (A.WAGE_UNPAID, EMPLOYED, at(90), lambda: E("deployment.wage_paid", 100, period="2025-04")),
-    (A.NO_WELFARE_CHECK, deployed(E("deployment.welfare_check_completed", 20)), at(110),
-     lambda: E("deployment.welfare_check_completed", 120)),
-    (A.VISA_EXPIRED, [E("recruitment.visa_issued", -10, valid_until="2025-03-31"), *deployed()], ONE_DAY,
-     lambda: E("recruitment.visa_issued", 95, valid_until="2026-03-31")),
-    (A.INSURANCE_LAPSED, [E("recruitment.insurance_issued", -10, valid_until="2025-03-31"), *deployed()],
-     ONE_DAY, lambda: E("recruitment.insurance_issued", 95, valid_until="2026-03-31")),
+    (
+        A.NO_WELFARE_CHECK,
+        deployed(E("deployment.welfare_check_completed", 20)),
+        at(110),
+        lambda: E("deployment.welfare_check_completed", 120),
+    ),
+    (
+        A.VISA_EXPIRED,
+        [E("recruitment.visa_issued", -10, valid_until="2025-03-31"), *deployed()],
+        ONE_DAY,
+        lambda: E("recruitment.visa_issued", 95, valid_until="2026-03-31"),
+    ),
+    (
+        A.INSURANCE_LAPSED,
+        [E("recruitment.insurance_issued", -10, valid_until="2025-03-31"), *deployed()],
+        ONE_DAY,
+        lambda: E("recruitment.insurance_issued", 95, valid_until="2026-03-31"),
+    ),
     (A.NOT_ARRIVED, [E("deployment.departed", 0)], at(3), lambda: E("deployment.arrived", 4)),
 ]
 IDS = [row[0].value for row in TIME_RULES]
@@ -94,10 +106,14 @@ def test_no_clock_raises_what_cannot_hold(code, setup):
 
 
 def test_returning_resolves_every_time_alert():
-    state, _ = fold([
-        E("recruitment.visa_issued", -9, valid_until="2025-01-31"),
-        E("recruitment.insurance_issued", -9, valid_until="2025-01-31"),
-        E("deployment.employment_started", 0), E("deployment.departed", 10, destination_country="GB")])
+    state, _ = fold(
+        [
+            E("recruitment.visa_issued", -9, valid_until="2025-01-31"),
+            E("recruitment.insurance_issued", -9, valid_until="2025-01-31"),
+            E("deployment.employment_started", 0),
+            E("deployment.departed", 10, destination_country="GB"),
+        ]
+    )
     assert due_codes(state, at(200)) == {rule[0] for rule in TIME_RULES}
     for code in due_codes(state, at(200)):
         state = raise_due(state, code, at(200))
@@ -118,8 +134,9 @@ def test_an_alert_an_officer_resolved_is_not_raised_again_while_its_cause_stands
 
 def test_a_double_sweep_publishes_the_same_event_and_the_second_changes_nothing():
     state, _ = fold(EMPLOYED)
-    first, second = ([time_alert_event(a) for a in sweep(state, now, RULES) if a.code == A.WAGE_UNPAID]
-                     for now in (at(95), at(96)))
+    first, second = (
+        [time_alert_event(a) for a in sweep(state, now, RULES) if a.code == A.WAGE_UNPAID] for now in (at(95), at(96))
+    )
     assert first == second and len(first) == 1
     state, changes = project(state, recorded(first[0]), RULES)
     again, none = project(state, recorded(second[0], recorded_at=at(96)), RULES)
@@ -136,8 +153,13 @@ def test_the_sweeps_record_raises_nothing_once_the_condition_cleared():
 
 def test_the_sweeps_record_raises_nothing_while_one_of_its_code_is_unresolved():
     state = raise_due(fold(EMPLOYED)[0], A.WAGE_UNPAID)
-    other = make("case.time_alert_raised", 95, alert_id=time_alert_id(CASE, A.WAGE_UNPAID, at(91)),
-                 code="WAGE_UNPAID", raised_at=at(91).isoformat())
+    other = make(
+        "case.time_alert_raised",
+        95,
+        alert_id=time_alert_id(CASE, A.WAGE_UNPAID, at(91)),
+        code="WAGE_UNPAID",
+        raised_at=at(91).isoformat(),
+    )
     after, changes = project(state, other, RULES)
     assert changes == [] and after.alerts == state.alerts
 

@@ -19,8 +19,14 @@ W = AlertCode.WATCHLISTED_PARTY
 def listing(day: float, party_id: str = "E1", kind: str = "employer", added: bool = True):
     event_type = "watchlist.entry_added" if added else "watchlist.entry_removed"
     extra = {"reason": "passports withheld"} if added else {}
-    return make(event_type, day, case_id=party_id if len(party_id) >= 4 else f"PARTY-{party_id}",
-                party_kind=kind, party_id=party_id, **extra)
+    return make(
+        event_type,
+        day,
+        case_id=party_id if len(party_id) >= 4 else f"PARTY-{party_id}",
+        party_kind=kind,
+        party_id=party_id,
+        **extra,
+    )
 
 
 def config(*listings) -> RuleConfig:
@@ -33,11 +39,15 @@ def watchlisted(state):
     return found[0] if found else None
 
 
-@pytest.mark.parametrize("trigger", [
-    make("recruitment.job_offer_made", 5),
-    make("recruitment.job_offer_made", 5, employer_id="E9", recruiting_agent_id="RA-BAD"),
-    make("recruitment.contract_signed", 5),
-], ids=["offer-employer", "offer-agent", "contract-employer"])
+@pytest.mark.parametrize(
+    "trigger",
+    [
+        make("recruitment.job_offer_made", 5),
+        make("recruitment.job_offer_made", 5, employer_id="E9", recruiting_agent_id="RA-BAD"),
+        make("recruitment.contract_signed", 5),
+    ],
+    ids=["offer-employer", "offer-agent", "contract-employer"],
+)
 def test_an_offer_or_contract_naming_a_listed_party_raises_it(trigger):
     rules = config(listing(1, "E1"), listing(1, "RA-BAD", "recruiting_agent"))
     setup = [make("recruitment.job_offer_made", 2, offer_id="O1", employer_id="E7", recruiting_agent_id="RA7")]
@@ -48,12 +58,16 @@ def test_an_offer_or_contract_naming_a_listed_party_raises_it(trigger):
     assert [c.change for c in changes if c.alert.code == W] == ["raised"]
 
 
-@pytest.mark.parametrize("entries", [
-    [listing(6, "E1")],  # listed after the offer was recorded
-    [listing(1, "E1"), listing(3, "E1", added=False)],  # taken off before it
-    [listing(1, "E2")],  # another employer
-    [listing(1, "E1", "recruiting_agent")],  # an agent of the same id, not the employer
-], ids=["listed-later", "removed-before", "other-party", "other-kind"])
+@pytest.mark.parametrize(
+    "entries",
+    [
+        [listing(6, "E1")],  # listed after the offer was recorded
+        [listing(1, "E1"), listing(3, "E1", added=False)],  # taken off before it
+        [listing(1, "E2")],  # another employer
+        [listing(1, "E1", "recruiting_agent")],  # an agent of the same id, not the employer
+    ],
+    ids=["listed-later", "removed-before", "other-party", "other-kind"],
+)
 def test_the_near_miss_raises_nothing(entries):
     state, _ = fold([make("recruitment.job_offer_made", 5)], rules=config(*entries))
     assert watchlisted(state) is None
@@ -71,8 +85,14 @@ def test_it_resolves_itself_when_a_newer_offer_names_no_listed_party():
 
 def test_a_signed_contract_with_the_listed_employer_keeps_it_open():
     rules = config(listing(1, "E1"))
-    state, _ = fold([make("recruitment.job_offer_made", 5), make("recruitment.contract_signed", 6),
-                     make("recruitment.job_offer_made", 7, offer_id="O2", employer_id="E2")], rules=rules)
+    state, _ = fold(
+        [
+            make("recruitment.job_offer_made", 5),
+            make("recruitment.contract_signed", 6),
+            make("recruitment.job_offer_made", 7, offer_id="O2", employer_id="E2"),
+        ],
+        rules=rules,
+    )
     assert watchlisted(state).status == AlertStatus.open  # the latest contract still names E1
 
 
@@ -87,8 +107,10 @@ def test_a_removal_resolves_it_in_the_refold():
 
 def test_the_refold_gives_the_in_order_answer_whatever_the_watchlist_held_at_first():
     entry = listing(1, "E1")
-    journey = [make("recruitment.job_offer_made", 5),
-               make("recruitment.job_offer_made", 8, offer_id="O2", employer_id="E2")]
+    journey = [
+        make("recruitment.job_offer_made", 5),
+        make("recruitment.job_offer_made", 8, offer_id="O2", employer_id="E2"),
+    ]
     in_order, _ = fold(journey, rules=config(entry))
     without, _ = fold(journey)  # the worker folded the case before the entry reached it
     assert watchlisted(without) is None
@@ -100,5 +122,12 @@ def test_listed_reads_the_history_as_of_an_instant():
     entries = [listing(1, "E1"), listing(3, "E1", added=False), listing(5, "E1")]
     watchlist = Watchlist(tuple(entry_of(e) for e in reversed(entries)))
     recorded = [at(day) + timedelta(minutes=1) for day in (0, 1, 2, 3, 4, 5)]
-    assert [watchlist.listed("employer", "E1", moment) for moment in recorded] == [False, True, True, False, False, True]
+    assert [watchlist.listed("employer", "E1", moment) for moment in recorded] == [
+        False,
+        True,
+        True,
+        False,
+        False,
+        True,
+    ]
     assert watchlist.listed_now() == {("employer", "E1")}

@@ -26,36 +26,65 @@ EVERY_TYPE = [
     ("skilling.training_enrolled", {}, {"stage": "skilling"}),
     ("skilling.training_completed", {}, {"stage": "skilling"}),
     ("skilling.certified", {}, {"stage": "job_ready", "occupation_code": "5322"}),
-    ("recruitment.job_offer_made", {}, {
-        "stage": "recruiting", "occupation_code": "5321", "destination_country": "SA", "employer_id": "E1"}),
-    ("recruitment.contract_signed", {}, {
-        "stage": "recruiting", "employer_id": "E1",
-        "contract": {"contract_id": "K1", "monthly_wage": money("1500.00"), "contract_months": 24}}),
+    (
+        "recruitment.job_offer_made",
+        {},
+        {"stage": "recruiting", "occupation_code": "5321", "destination_country": "SA", "employer_id": "E1"},
+    ),
+    (
+        "recruitment.contract_signed",
+        {},
+        {
+            "stage": "recruiting",
+            "employer_id": "E1",
+            "contract": {"contract_id": "K1", "monthly_wage": money("1500.00"), "contract_months": 24},
+        },
+    ),
     ("recruitment.fee_paid", {}, {"stage": "recruiting"}),
     ("recruitment.orientation_completed", {}, {"stage": "recruiting"}),
-    ("recruitment.emigration_clearance_granted", {"destination_country": "QA"},
-     {"stage": "cleared", "destination_country": "QA"}),
+    (
+        "recruitment.emigration_clearance_granted",
+        {"destination_country": "QA"},
+        {"stage": "cleared", "destination_country": "QA"},
+    ),
     ("recruitment.visa_issued", {}, {"stage": "cleared", "destination_country": "SA"}),
     ("recruitment.insurance_issued", {}, {"stage": "cleared"}),
-    ("deployment.departed", {}, {"stage": "deployed", "departed_at": "2025-01-01T00:00:00Z",
-                                 "destination_country": "SA"}),
+    (
+        "deployment.departed",
+        {},
+        {"stage": "deployed", "departed_at": "2025-01-01T00:00:00Z", "destination_country": "SA"},
+    ),
     ("deployment.arrived", {}, {"stage": "deployed", "arrived_at": "2025-01-01T00:00:00Z"}),
-    ("deployment.employment_started", {}, {
-        "stage": "deployed", "employer_id": "E1",
-        "contract": {"contract_id": "K1", "monthly_wage": None, "contract_months": None}}),
+    (
+        "deployment.employment_started",
+        {},
+        {
+            "stage": "deployed",
+            "employer_id": "E1",
+            "contract": {"contract_id": "K1", "monthly_wage": None, "contract_months": None},
+        },
+    ),
     ("deployment.employer_changed", {}, {"stage": "deployed", "employer_id": "E2"}),
-    ("deployment.wage_paid", {}, {
-        "stage": "deployed", "last_wage_period": "2025-02", "last_wage_at": "2025-01-01T00:00:00Z"}),
-    ("deployment.welfare_check_completed", {"wellbeing": "concern"}, {
-        "stage": "deployed", "wellbeing": "concern", "last_welfare_check_at": "2025-01-01T00:00:00Z"}),
+    (
+        "deployment.wage_paid",
+        {},
+        {"stage": "deployed", "last_wage_period": "2025-02", "last_wage_at": "2025-01-01T00:00:00Z"},
+    ),
+    (
+        "deployment.welfare_check_completed",
+        {"wellbeing": "concern"},
+        {"stage": "deployed", "wellbeing": "concern", "last_welfare_check_at": "2025-01-01T00:00:00Z"},
+    ),
     ("deployment.grievance_filed", {}, {"stage": "deployed"}),
     ("deployment.incident_reported", {}, {"stage": "deployed"}),
-    ("deployment.distress_reported", {}, {"stage": "deployed", "wellbeing": "distress",
-                                          "last_welfare_check_at": None}),
+    ("deployment.distress_reported", {}, {"stage": "deployed", "wellbeing": "distress", "last_welfare_check_at": None}),
     ("deployment.assistance_provided", {}, {"stage": "deployed"}),
     ("return.contract_ended", {}, {"stage": "deployed"}),
-    ("return.returned", {"reason": "distress"}, {
-        "stage": "returned", "returned_at": "2025-01-01T00:00:00Z", "return_reason": "distress"}),
+    (
+        "return.returned",
+        {"reason": "distress"},
+        {"stage": "returned", "returned_at": "2025-01-01T00:00:00Z", "return_reason": "distress"},
+    ),
     ("return.reintegration_support_provided", {}, {"stage": "returned"}),
     ("return.skills_recognized", {}, {"stage": "returned"}),
     ("case.note_added", {}, {"stage": None, "stage_since": None}),
@@ -79,10 +108,14 @@ def test_each_event_type_sets_its_fields(event_type, changes, expected):
 def test_a_journey_ends_with_the_latest_of_each_field():
     state = None
     for event in [
-        make("migrant.registered", 0), make("skilling.certified", 10),
-        make("recruitment.job_offer_made", 20), make("recruitment.contract_signed", 22),
-        make("deployment.departed", 40), make("deployment.arrived", 41),
-        make("deployment.employment_started", 42), make("deployment.wage_paid", 70, period="2025-02"),
+        make("migrant.registered", 0),
+        make("skilling.certified", 10),
+        make("recruitment.job_offer_made", 20),
+        make("recruitment.contract_signed", 22),
+        make("deployment.departed", 40),
+        make("deployment.arrived", 41),
+        make("deployment.employment_started", 42),
+        make("deployment.wage_paid", 70, period="2025-02"),
         make("deployment.wage_paid", 100, period="2025-03"),
         make("deployment.welfare_check_completed", 80, wellbeing="concern"),
         make("deployment.distress_reported", 90),
@@ -103,16 +136,18 @@ def test_a_late_event_never_moves_the_case_backwards():
 
 def test_a_late_event_in_the_middle_splits_the_stage_run():
     state = None
-    for event in [make("deployment.departed", 10), make("deployment.arrived", 12),
-                  make("recruitment.fee_paid", 11)]:
+    for event in [make("deployment.departed", 10), make("deployment.arrived", 12), make("recruitment.fee_paid", 11)]:
         state = apply(state, event)
     assert state.stage == events.Stage.deployed and state.stage_since == at(12)
 
 
 def test_a_returned_migrant_with_a_new_offer_is_recruiting_again():
     state = None
-    for event in [make("deployment.departed", 10), make("return.returned", 400),
-                  make("recruitment.job_offer_made", 500, offer_id="O2", destination_country="QA")]:
+    for event in [
+        make("deployment.departed", 10),
+        make("return.returned", 400),
+        make("recruitment.job_offer_made", 500, offer_id="O2", destination_country="QA"),
+    ]:
         state = apply(state, event)
     assert state.stage == events.Stage.recruiting and state.stage_since == at(500)
     assert (state.destination_country, state.returned_at) == ("QA", at(400))
@@ -158,9 +193,11 @@ def test_an_event_of_another_case_is_refused():
 
 def test_clearance_keeps_the_earliest_grant_per_destination():
     state = None
-    for event in [make("recruitment.emigration_clearance_granted", 9),
-                  make("recruitment.emigration_clearance_granted", 3),
-                  make("recruitment.emigration_clearance_granted", 5, destination_country="QA")]:
+    for event in [
+        make("recruitment.emigration_clearance_granted", 9),
+        make("recruitment.emigration_clearance_granted", 3),
+        make("recruitment.emigration_clearance_granted", 5, destination_country="QA"),
+    ]:
         state = apply(state, event)
     assert state.clearances == {"SA": at(3), "QA": at(5)}
     assert state.destination_country == "SA"  # latest by occurred_at, not by arrival
@@ -169,9 +206,13 @@ def test_clearance_keeps_the_earliest_grant_per_destination():
 def test_apply_and_project_leave_their_input_untouched():
     state, _ = fold([make("recruitment.job_offer_made", 0), make("recruitment.emigration_clearance_granted", 1)])
     before = state.model_dump(mode="json")
-    for event in [make("recruitment.contract_signed", 2), make("recruitment.job_offer_made", 3),
-                  make("recruitment.emigration_clearance_granted", 0), make("deployment.departed", 4),
-                  make("recruitment.fee_paid", 5, paid_by="migrant")]:
+    for event in [
+        make("recruitment.contract_signed", 2),
+        make("recruitment.job_offer_made", 3),
+        make("recruitment.emigration_clearance_granted", 0),
+        make("deployment.departed", 4),
+        make("recruitment.fee_paid", 5, paid_by="migrant"),
+    ]:
         apply(state, event)
         project(state, event, RULES)
     assert state.model_dump(mode="json") == before

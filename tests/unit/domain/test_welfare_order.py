@@ -18,18 +18,27 @@ ALERT_FIELDS = {"alerts", "open_alerts", "top_severity"}
 JOURNEY = [
     make("migrant.registered", 0),
     make("migrant.registered", 0, given_name="Aasha", recorded_at=at(1)),
-    make("skilling.assessed", 3), make("skilling.certified", 10),
-    make("recruitment.job_offer_made", 20), make("recruitment.contract_signed", 22, monthly_wage=money("1400.00")),
+    make("skilling.assessed", 3),
+    make("skilling.certified", 10),
+    make("recruitment.job_offer_made", 20),
+    make("recruitment.contract_signed", 22, monthly_wage=money("1400.00")),
     make("recruitment.fee_paid", 22, paid_by="migrant"),
-    make("recruitment.emigration_clearance_granted", 30), make("recruitment.visa_issued", 31),
+    make("recruitment.emigration_clearance_granted", 30),
+    make("recruitment.visa_issued", 31),
     make("recruitment.insurance_issued", 31),
-    make("deployment.departed", 40), make("deployment.arrived", 41), make("deployment.employment_started", 41),
-    make("deployment.wage_paid", 70, period="2025-02"), make("deployment.wage_paid", 100, period="2025-03"),
+    make("deployment.departed", 40),
+    make("deployment.arrived", 41),
+    make("deployment.employment_started", 41),
+    make("deployment.wage_paid", 70, period="2025-02"),
+    make("deployment.wage_paid", 100, period="2025-03"),
     make("deployment.wage_paid", 100, period="2025-04", amount=money("900.00")),
     make("deployment.welfare_check_completed", 80, wellbeing="concern"),
-    make("deployment.distress_reported", 90), make("deployment.welfare_check_completed", 95),
-    make("deployment.employer_changed", 120), make("deployment.grievance_filed", 121, category="wage_theft"),
-    make("return.contract_ended", 300), make("return.returned", 310, reason="distress"),
+    make("deployment.distress_reported", 90),
+    make("deployment.welfare_check_completed", 95),
+    make("deployment.employer_changed", 120),
+    make("deployment.grievance_filed", 121, category="wage_theft"),
+    make("return.contract_ended", 300),
+    make("return.returned", 310, reason="distress"),
     make("case.note_added", 311),
     make("recruitment.job_offer_made", 400, offer_id="O2", destination_country="QA", employer_id="E9"),
 ]
@@ -51,9 +60,10 @@ def test_the_reference_fold_is_the_expected_view():
 
 
 @settings(max_examples=100, deadline=None)
-@given(order=st.permutations(range(len(JOURNEY))),
-       repeats=st.lists(st.tuples(st.integers(0, len(JOURNEY) - 1), st.integers(0, 2 * len(JOURNEY))),
-                        max_size=10))
+@given(
+    order=st.permutations(range(len(JOURNEY))),
+    repeats=st.lists(st.tuples(st.integers(0, len(JOURNEY) - 1), st.integers(0, 2 * len(JOURNEY))), max_size=10),
+)
 def test_any_arrival_order_with_duplicates_gives_the_same_welfare_fields(order, repeats):
     arrival = [JOURNEY[i] for i in order]
     for index, position in repeats:

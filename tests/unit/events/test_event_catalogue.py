@@ -7,7 +7,17 @@ import pytest
 from pydantic import ValidationError
 
 from events import (
-    CATALOGUE, AgencyKind, Envelope, Money, Source, Stage, WagePaid, encode, may_publish, stage_of, stamp,
+    CATALOGUE,
+    AgencyKind,
+    Envelope,
+    Money,
+    Source,
+    Stage,
+    WagePaid,
+    encode,
+    may_publish,
+    stage_of,
+    stamp,
 )
 
 SPEC_TYPES = """migrant.registered skilling.assessed skilling.training_enrolled skilling.training_completed
@@ -29,29 +39,50 @@ def test_the_catalogue_holds_exactly_the_spec_types():
     assert all(spec.latest_version == 1 and list(spec.models) == [1] for spec in CATALOGUE.values())
 
 
-@pytest.mark.parametrize(("event_type", "stage"), [
-    ("migrant.registered", Stage.registered), ("skilling.certified", Stage.job_ready),
-    ("recruitment.fee_paid", Stage.recruiting), ("recruitment.insurance_issued", Stage.cleared),
-    ("return.contract_ended", Stage.deployed), ("return.skills_recognized", Stage.returned),
-    ("case.note_added", None), ("case.time_alert_raised", None), ("no.such_type", None),
-])
+@pytest.mark.parametrize(
+    ("event_type", "stage"),
+    [
+        ("migrant.registered", Stage.registered),
+        ("skilling.certified", Stage.job_ready),
+        ("recruitment.fee_paid", Stage.recruiting),
+        ("recruitment.insurance_issued", Stage.cleared),
+        ("return.contract_ended", Stage.deployed),
+        ("return.skills_recognized", Stage.returned),
+        ("case.note_added", None),
+        ("case.time_alert_raised", None),
+        ("no.such_type", None),
+    ],
+)
 def test_stage_of(event_type, stage):
     assert stage_of(event_type) == stage
 
 
-@pytest.mark.parametrize(("kind", "event_type", "allowed"), [
-    (K.skilling_body, "skilling.training_completed", True), (K.skilling_body, "recruitment.fee_paid", False),
-    (K.recruiting_agent, "migrant.registered", True), (K.recruiting_agent, "recruitment.visa_issued", False),
-    (K.emigration_authority, "deployment.departed", True), (K.emigration_authority, "deployment.arrived", False),
-    (K.insurer, "recruitment.insurance_issued", True), (K.employer, "return.contract_ended", True),
-    (K.employer, "deployment.welfare_check_completed", False), (K.mission, "deployment.incident_reported", True),
-    (K.mission, "return.skills_recognized", True), (K.mission, "recruitment.contract_signed", False),
-    (K.helpline, "deployment.distress_reported", True), (K.helpline, "deployment.wage_paid", False),
-    ("helpline", "return.skills_recognized", True), ("bank", "deployment.wage_paid", False),
-    (K.mission, "deployment.nonexistent", False),
-    (K.emigration_authority, "watchlist.entry_added", True), (K.mission, "watchlist.entry_removed", True),
-    (K.recruiting_agent, "watchlist.entry_added", False), (K.employer, "watchlist.entry_removed", False),
-])
+@pytest.mark.parametrize(
+    ("kind", "event_type", "allowed"),
+    [
+        (K.skilling_body, "skilling.training_completed", True),
+        (K.skilling_body, "recruitment.fee_paid", False),
+        (K.recruiting_agent, "migrant.registered", True),
+        (K.recruiting_agent, "recruitment.visa_issued", False),
+        (K.emigration_authority, "deployment.departed", True),
+        (K.emigration_authority, "deployment.arrived", False),
+        (K.insurer, "recruitment.insurance_issued", True),
+        (K.employer, "return.contract_ended", True),
+        (K.employer, "deployment.welfare_check_completed", False),
+        (K.mission, "deployment.incident_reported", True),
+        (K.mission, "return.skills_recognized", True),
+        (K.mission, "recruitment.contract_signed", False),
+        (K.helpline, "deployment.distress_reported", True),
+        (K.helpline, "deployment.wage_paid", False),
+        ("helpline", "return.skills_recognized", True),
+        ("bank", "deployment.wage_paid", False),
+        (K.mission, "deployment.nonexistent", False),
+        (K.emigration_authority, "watchlist.entry_added", True),
+        (K.mission, "watchlist.entry_removed", True),
+        (K.recruiting_agent, "watchlist.entry_added", False),
+        (K.employer, "watchlist.entry_removed", False),
+    ],
+)
 def test_may_publish_follows_spec_section_4(kind, event_type, allowed):
     assert may_publish(kind, event_type) is allowed
 
@@ -65,9 +96,14 @@ def test_only_passage_publishes_case_events_and_every_other_type_has_a_publisher
 
 
 def wage_paid(**overrides) -> Envelope:
-    fields = dict(event_id=uuid4(), event_type="deployment.wage_paid", schema_version=1, case_id="IN-1",
-                  occurred_at=datetime(2026, 3, 1, tzinfo=UTC),
-                  payload=WagePaid(period="2026-02", amount=Money(amount="1500.00", currency="SAR")))
+    fields = dict(
+        event_id=uuid4(),
+        event_type="deployment.wage_paid",
+        schema_version=1,
+        case_id="IN-1",
+        occurred_at=datetime(2026, 3, 1, tzinfo=UTC),
+        payload=WagePaid(period="2026-02", amount=Money(amount="1500.00", currency="SAR")),
+    )
     return Envelope(**{**fields, **overrides})
 
 

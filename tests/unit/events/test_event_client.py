@@ -33,13 +33,22 @@ class FakeGateway:
 
 
 def client(gateway: FakeGateway, retries: int = 5) -> PassageClient:
-    return PassageClient("http://gateway.test", "agency-key", retries=retries,
-                         transport=httpx.MockTransport(gateway), sleep=lambda _: None)
+    return PassageClient(
+        "http://gateway.test",
+        "agency-key",
+        retries=retries,
+        transport=httpx.MockTransport(gateway),
+        sleep=lambda _: None,
+    )
 
 
 def wage_event(c: PassageClient) -> dict:
-    return c.new_event("deployment.wage_paid", "IN-2026-000123", datetime(2026, 3, 1, 9, 30, tzinfo=UTC),
-                       WagePaid(period="2026-02", amount=Money(amount="1500.00", currency="SAR")))
+    return c.new_event(
+        "deployment.wage_paid",
+        "IN-2026-000123",
+        datetime(2026, 3, 1, 9, 30, tzinfo=UTC),
+        WagePaid(period="2026-02", amount=Money(amount="1500.00", currency="SAR")),
+    )
 
 
 def test_new_event_is_checked_json_with_a_fresh_id_at_the_latest_version():
@@ -49,15 +58,23 @@ def test_new_event_is_checked_json_with_a_fresh_id_at_the_latest_version():
     assert first["schema_version"] == 1 and first["occurred_at"] == "2026-03-01T09:30:00Z"
     assert first["payload"] == {"period": "2026-02", "amount": {"amount": "1500.00", "currency": "SAR"}}
     with pytest.raises(InvalidEvent, match="payload.period"):
-        c.new_event("deployment.wage_paid", "IN-1-x", datetime.now(UTC),
-                    {"period": "2026-13", "amount": {"amount": "1", "currency": "SAR"}})
+        c.new_event(
+            "deployment.wage_paid",
+            "IN-1-x",
+            datetime.now(UTC),
+            {"period": "2026-13", "amount": {"amount": "1", "currency": "SAR"}},
+        )
     with pytest.raises(ValueError, match="unknown event type"):
         c.new_event("deployment.paid", "IN-1-x", datetime.now(UTC), {})
 
 
 def test_publish_retries_unavailability_with_the_same_event_id():
-    gateway = FakeGateway((503, {"error": {"code": "kafka_unavailable", "message": "try again"}}),
-                          "connect-error", "timeout", (202, {"event_id": "x", "status": "accepted"}))
+    gateway = FakeGateway(
+        (503, {"error": {"code": "kafka_unavailable", "message": "try again"}}),
+        "connect-error",
+        "timeout",
+        (202, {"event_id": "x", "status": "accepted"}),
+    )
     c = client(gateway)
     event = wage_event(c)
     assert c.publish(event) == {"event_id": "x", "status": "accepted"}
@@ -75,8 +92,13 @@ def test_publish_batch_retries_the_whole_batch_unchanged():
 
 
 def test_a_refusal_is_raised_at_once_with_the_servers_error_body():
-    error = {"error": {"code": "invalid_event", "message": "event is invalid",
-                       "details": [{"path": "payload.period", "message": "not a month"}]}}
+    error = {
+        "error": {
+            "code": "invalid_event",
+            "message": "event is invalid",
+            "details": [{"path": "payload.period", "message": "not a month"}],
+        }
+    }
     gateway = FakeGateway((422, error))
     with pytest.raises(PublishError, match="422: event is invalid") as caught:
         client(gateway).publish({"event_id": "e"})

@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-
 from event_samples import NOW, job_offer, registration
+
 from events import InvalidEvent, Problem, decode, validate
 
 
@@ -35,48 +35,54 @@ def test_the_samples_are_valid():
     assert validate(registration(), now=NOW).payload.aspirations.countries == ("QA", "MY")
 
 
-@pytest.mark.parametrize(("path", "value", "message"), [
-    ("surprise", 1, "unknown field; remove it"),
-    ("payload.surprise", 1, "unknown field; remove it"),
-    ("payload.monthly_wage.tip", "5", "unknown field; remove it"),
-    ("payload.destination_country", "XX", "not an ISO 3166-1 alpha-2"),
-    ("payload.destination_country", "sa", "not an ISO 3166-1 alpha-2"),
-    ("payload.monthly_wage.currency", "RIY", "not an ISO 4217 code"),
-    ("payload.monthly_wage.amount", "-5.00", "must not be negative"),
-    ("payload.monthly_wage.amount", 1500.0, "decimal string"),
-    ("payload.monthly_wage.amount", "1,500", "not a decimal amount"),
-    ("payload.occupation_code", "711", "ISCO-08"),
-    ("payload.occupation_code", 7112, "Input should be a valid string"),
-    ("payload.contract_months", 0, "greater than or equal to 1"),
-    ("payload.contract_months", 121, "less than or equal to 120"),
-    ("payload.contract_months", "24", "not an integer"),
-    ("payload.contract_months", True, "not an integer"),
-    ("payload.employer_name", "", "at least 1 character"),
-    ("payload.offer_id", ..., "required field is missing"),
-    ("case_id", "IN!", "not a case id"),
-    ("case_id", "-IN-2026", "not a case id"),
-    ("event_id", "not-a-uuid", "not a UUID"),
-    ("occurred_at", "2026-03-01T09:30:00", "needs a UTC offset"),
-    ("occurred_at", "2026-03-01", "not an RFC 3339 date-time"),
-    ("occurred_at", "1949-12-31T23:59:59Z", "before 1950"),
-    ("occurred_at", (NOW + timedelta(minutes=5, seconds=1)).isoformat(), "more than 5 minutes in the future"),
-    ("schema_version", 7, "unknown schema_version 7"),
-    ("event_type", "recruitment.offer_made", "unknown event type 'recruitment.offer_made'"),
-    ("payload", [], "must be a JSON object"),
-    ("payload", ..., "required field is missing"),
-])
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        ("surprise", 1, "unknown field; remove it"),
+        ("payload.surprise", 1, "unknown field; remove it"),
+        ("payload.monthly_wage.tip", "5", "unknown field; remove it"),
+        ("payload.destination_country", "XX", "not an ISO 3166-1 alpha-2"),
+        ("payload.destination_country", "sa", "not an ISO 3166-1 alpha-2"),
+        ("payload.monthly_wage.currency", "RIY", "not an ISO 4217 code"),
+        ("payload.monthly_wage.amount", "-5.00", "must not be negative"),
+        ("payload.monthly_wage.amount", 1500.0, "decimal string"),
+        ("payload.monthly_wage.amount", "1,500", "not a decimal amount"),
+        ("payload.occupation_code", "711", "ISCO-08"),
+        ("payload.occupation_code", 7112, "Input should be a valid string"),
+        ("payload.contract_months", 0, "greater than or equal to 1"),
+        ("payload.contract_months", 121, "less than or equal to 120"),
+        ("payload.contract_months", "24", "not an integer"),
+        ("payload.contract_months", True, "not an integer"),
+        ("payload.employer_name", "", "at least 1 character"),
+        ("payload.offer_id", ..., "required field is missing"),
+        ("case_id", "IN!", "not a case id"),
+        ("case_id", "-IN-2026", "not a case id"),
+        ("event_id", "not-a-uuid", "not a UUID"),
+        ("occurred_at", "2026-03-01T09:30:00", "needs a UTC offset"),
+        ("occurred_at", "2026-03-01", "not an RFC 3339 date-time"),
+        ("occurred_at", "1949-12-31T23:59:59Z", "before 1950"),
+        ("occurred_at", (NOW + timedelta(minutes=5, seconds=1)).isoformat(), "more than 5 minutes in the future"),
+        ("schema_version", 7, "unknown schema_version 7"),
+        ("event_type", "recruitment.offer_made", "unknown event type 'recruitment.offer_made'"),
+        ("payload", [], "must be a JSON object"),
+        ("payload", ..., "required field is missing"),
+    ],
+)
 def test_a_bad_field_is_refused_at_its_path(path, value, message):
     found = problems(changed(job_offer(), path, value))
     assert path in found, found
     assert message in found[path]
 
 
-@pytest.mark.parametrize(("path", "value", "message"), [
-    ("payload.sex", "f", "'female', 'male', 'other' or 'undisclosed'"),
-    ("payload.aspirations.countries", ["QA", "ZZ"], "not an ISO 3166-1 alpha-2"),
-    ("payload.consent.data_sharing", "yes", "valid boolean"),
-    ("payload.date_of_birth", "1998-02-30", "day value is outside expected range"),
-])
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        ("payload.sex", "f", "'female', 'male', 'other' or 'undisclosed'"),
+        ("payload.aspirations.countries", ["QA", "ZZ"], "not an ISO 3166-1 alpha-2"),
+        ("payload.consent.data_sharing", "yes", "valid boolean"),
+        ("payload.date_of_birth", "1998-02-30", "day value is outside expected range"),
+    ],
+)
 def test_nested_and_enum_fields_are_refused_at_their_path(path, value, message):
     found = problems(changed(registration(), path, value))
     key = path + ".1" if path.endswith("countries") else path
@@ -84,8 +90,9 @@ def test_nested_and_enum_fields_are_refused_at_their_path(path, value, message):
 
 
 def test_every_problem_is_reported_at_once():
-    data = changed(changed(changed(job_offer(), "case_id", "x"), "payload.monthly_wage.currency", "XYZ"),
-                   "payload.extra", True)
+    data = changed(
+        changed(changed(job_offer(), "case_id", "x"), "payload.monthly_wage.currency", "XYZ"), "payload.extra", True
+    )
     assert set(problems(data)) == {"case_id", "payload.monthly_wage.currency", "payload.extra"}
 
 
@@ -95,8 +102,11 @@ def test_the_message_names_paths_and_reasons():
 
 
 def test_gateway_fields_are_refused_from_publishers_and_required_from_the_log():
-    stamped = {**job_offer(), "recorded_at": "2026-03-01T09:30:01Z",
-               "source": {"agency_id": "ra-3", "agency_kind": "recruiting_agent"}}
+    stamped = {
+        **job_offer(),
+        "recorded_at": "2026-03-01T09:30:01Z",
+        "source": {"agency_id": "ra-3", "agency_kind": "recruiting_agent"},
+    }
     found = problems(stamped)
     assert found["recorded_at"] == found["source"] == "set by the gateway; remove it"
     assert validate(stamped, stamped=True).source.agency_kind == "recruiting_agent"
@@ -105,8 +115,11 @@ def test_gateway_fields_are_refused_from_publishers_and_required_from_the_log():
 
 
 def test_a_log_record_is_judged_against_its_recorded_at_not_the_clock():
-    record = {**changed(job_offer(), "occurred_at", "2026-03-01T09:34:00Z"),
-              "recorded_at": "2026-03-01T09:30:00Z", "source": {"agency_id": "a", "agency_kind": "mission"}}
+    record = {
+        **changed(job_offer(), "occurred_at", "2026-03-01T09:34:00Z"),
+        "recorded_at": "2026-03-01T09:30:00Z",
+        "source": {"agency_id": "a", "agency_kind": "mission"},
+    }
     far_later = datetime(2040, 1, 1, tzinfo=UTC)
     assert validate(record, stamped=True, now=far_later).occurred_at.minute == 34
     late = changed(record, "occurred_at", "2026-03-01T09:36:00Z")

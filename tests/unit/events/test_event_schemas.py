@@ -15,11 +15,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from event_samples import all_specs, envelopes, job_offer, registration
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from event_samples import all_specs, envelopes, job_offer, registration
 from events import CATALOGUE, InvalidEvent, encode, validate
 from events.asyncapi import asyncapi_document
 from events.jsonschema import DEFAULT_OUT, check, generate, main, render, schema_file
@@ -27,13 +27,34 @@ from events.jsonschema import DEFAULT_OUT, check, generate, main, render, schema
 NO_CLOCK = datetime(9000, 1, 1, tzinfo=UTC)  # switches off the 5-minute rule (not schema-stateable)
 FILES = render()
 VALIDATORS = {
-    spec.event_type: Draft202012Validator(json.loads(FILES[schema_file(spec.event_type, 1)]),
-                                          format_checker=Draft202012Validator.FORMAT_CHECKER)
+    spec.event_type: Draft202012Validator(
+        json.loads(FILES[schema_file(spec.event_type, 1)]), format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
     for spec in all_specs()
 }
-WRONG_VALUES = [None, 0, 5.0, -1, True, "", "x", "SA", "sar", "2026-13", "1500.00", "-1", [], {}, ["QA"],
-                {"amount": "1", "currency": "USD"}, "2026-03-01T09:30:00", "1949-06-01T00:00:00Z",
-                "2026-03-01T09:30:00+05:30", "3b0c6f1e-8a52-4c1e-9a49-2f4d2b0e7a10", "a" * 201]
+WRONG_VALUES = [
+    None,
+    0,
+    5.0,
+    -1,
+    True,
+    "",
+    "x",
+    "SA",
+    "sar",
+    "2026-13",
+    "1500.00",
+    "-1",
+    [],
+    {},
+    ["QA"],
+    {"amount": "1", "currency": "USD"},
+    "2026-03-01T09:30:00",
+    "1949-06-01T00:00:00Z",
+    "2026-03-01T09:30:00+05:30",
+    "3b0c6f1e-8a52-4c1e-9a49-2f4d2b0e7a10",
+    "a" * 201,
+]
 
 
 def pydantic_accepts(sample) -> bool:
@@ -74,23 +95,43 @@ def replaced(doc, path, value):
     return doc
 
 
-HAND_WRITTEN = [job_offer(), registration()] + [
-    replaced(job_offer(), path, value) for path, value in [
-        (("payload", "monthly_wage", "amount"), "-5"), (("payload", "monthly_wage", "amount"), 1500),
-        (("payload", "monthly_wage", "amount"), "01500"), (("payload", "monthly_wage", "currency"), "XYZ"),
-        (("payload", "destination_country"), "UK"), (("payload", "occupation_code"), "71123"),
-        (("payload", "contract_months"), 121), (("payload", "contract_months"), 1.5),
-        (("payload", "surprise"), 1), (("surprise",), 1), (("recorded_at",), "2026-03-01T09:30:00Z"),
-        (("case_id",), "ab"), (("case_id",), "a" * 65), (("occurred_at",), "2026-03-01T09:30:00"),
-        (("occurred_at",), "1949-12-31T23:00:00Z"), (("occurred_at",), "1950-01-01T12:00:00Z"),
-        (("schema_version",), 2), (("schema_version",), True), (("schema_version",), 1.0),
-        (("event_type",), "recruitment.job_offer"), (("payload",), ...), (("correlation_id",), "c-1"),
-        (("payload", "monthly_wage"), {"amount": "1500.00"}),
+HAND_WRITTEN = (
+    [job_offer(), registration()]
+    + [
+        replaced(job_offer(), path, value)
+        for path, value in [
+            (("payload", "monthly_wage", "amount"), "-5"),
+            (("payload", "monthly_wage", "amount"), 1500),
+            (("payload", "monthly_wage", "amount"), "01500"),
+            (("payload", "monthly_wage", "currency"), "XYZ"),
+            (("payload", "destination_country"), "UK"),
+            (("payload", "occupation_code"), "71123"),
+            (("payload", "contract_months"), 121),
+            (("payload", "contract_months"), 1.5),
+            (("payload", "surprise"), 1),
+            (("surprise",), 1),
+            (("recorded_at",), "2026-03-01T09:30:00Z"),
+            (("case_id",), "ab"),
+            (("case_id",), "a" * 65),
+            (("occurred_at",), "2026-03-01T09:30:00"),
+            (("occurred_at",), "1949-12-31T23:00:00Z"),
+            (("occurred_at",), "1950-01-01T12:00:00Z"),
+            (("schema_version",), 2),
+            (("schema_version",), True),
+            (("schema_version",), 1.0),
+            (("event_type",), "recruitment.job_offer"),
+            (("payload",), ...),
+            (("correlation_id",), "c-1"),
+            (("payload", "monthly_wage"), {"amount": "1500.00"}),
+        ]
     ]
-] + [replaced(registration(), ("payload", "date_of_birth"), "1998-02-30"),
-     replaced(registration(), ("payload", "aspirations"), None),
-     replaced(registration(), ("payload", "aspirations", "countries"), ["QA", "XX"]),
-     replaced(registration(), ("payload", "consent", "data_sharing"), 1)]
+    + [
+        replaced(registration(), ("payload", "date_of_birth"), "1998-02-30"),
+        replaced(registration(), ("payload", "aspirations"), None),
+        replaced(registration(), ("payload", "aspirations", "countries"), ["QA", "XX"]),
+        replaced(registration(), ("payload", "consent", "data_sharing"), 1),
+    ]
+)
 
 
 @pytest.mark.parametrize("sample", HAND_WRITTEN, ids=range(len(HAND_WRITTEN)))

@@ -7,14 +7,13 @@ added to a *copy* of the catalogue; the global CATALOGUE never sees it.
 import json
 
 import pytest
+from event_samples import NOW
 
 from events import CATALOGUE, AgencyKind, InvalidEvent, decode, validate
 from events.catalogue import EventSpec
 from events.payloads import Payload
 from events.types import Name
 from events.upcasting import upcast, with_event
-
-from event_samples import NOW
 
 
 class ThingNamedV1(Payload):
@@ -31,15 +30,26 @@ def upcast_v1_v2(payload: dict) -> dict:
     return {**payload, "given_name": given, "family_name": family or None}
 
 
-SPEC = EventSpec("test.thing_named", 2, {1: ThingNamedV1, 2: ThingNamed}, None,
-                 frozenset({AgencyKind.passage}), upcasters={1: upcast_v1_v2})
+SPEC = EventSpec(
+    "test.thing_named",
+    2,
+    {1: ThingNamedV1, 2: ThingNamed},
+    None,
+    frozenset({AgencyKind.passage}),
+    upcasters={1: upcast_v1_v2},
+)
 LOCAL = with_event(CATALOGUE, SPEC)
 
 
 def envelope(version: int, payload: dict) -> dict:
-    return {"event_id": "0b7a5c1e-8a52-4c1e-9a49-2f4d2b0e7a10", "event_type": "test.thing_named",
-            "schema_version": version, "case_id": "CASE-1", "occurred_at": "2026-03-01T09:00:00Z",
-            "payload": payload}
+    return {
+        "event_id": "0b7a5c1e-8a52-4c1e-9a49-2f4d2b0e7a10",
+        "event_type": "test.thing_named",
+        "schema_version": version,
+        "case_id": "CASE-1",
+        "occurred_at": "2026-03-01T09:00:00Z",
+        "payload": payload,
+    }
 
 
 def test_a_v1_event_is_read_as_v2():
@@ -49,8 +59,11 @@ def test_a_v1_event_is_read_as_v2():
 
 
 def test_decode_upcasts_records_from_the_log():
-    record = {**envelope(1, {"name": "Ram"}), "recorded_at": "2026-03-01T09:00:01Z",
-              "source": {"agency_id": "sweep", "agency_kind": "passage"}}
+    record = {
+        **envelope(1, {"name": "Ram"}),
+        "recorded_at": "2026-03-01T09:00:01Z",
+        "source": {"agency_id": "sweep", "agency_kind": "passage"},
+    }
     event = decode(json.dumps(record).encode(), catalogue=LOCAL)
     assert (event.schema_version, event.payload.given_name, event.payload.family_name) == (2, "Ram", None)
 

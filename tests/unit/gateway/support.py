@@ -36,9 +36,14 @@ class FakePublisher:
 def new_event(event_type: str = "deployment.welfare_check_completed", **fields: Any) -> dict:
     """A valid publisher envelope (what an agency POSTs) with the type's default payload."""
     return {
-        "event_id": str(uuid.uuid4()), "event_type": event_type, "schema_version": 1,
-        "case_id": "IN-2026-000123", "occurred_at": datetime.now(UTC).isoformat(),
-        "correlation_id": None, "payload": dict(DEFAULTS[event_type]), **fields,
+        "event_id": str(uuid.uuid4()),
+        "event_type": event_type,
+        "schema_version": 1,
+        "case_id": "IN-2026-000123",
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "correlation_id": None,
+        "payload": dict(DEFAULTS[event_type]),
+        **fields,
     }
 
 

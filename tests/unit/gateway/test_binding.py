@@ -17,21 +17,27 @@ def event(event_type: str, **payload):
     return make(event_type, 0, **payload)
 
 
-@pytest.mark.parametrize("facts, bound", [
-    (None, True),  # not in the views yet
-    (CaseFacts(stage=None), True),
-    (CaseFacts(stage="registered"), True),
-    (CaseFacts(stage="skilling"), True),
-    (CaseFacts(stage="job_ready"), True),
-    (CaseFacts(stage="returned", offer_agent_id="ra-2"), True),
-    (CaseFacts(stage="recruiting", offer_agent_id="ra-2"), False),
-    (CaseFacts(stage="cleared", offer_agent_id="ra-2"), False),
-    (DEPLOYED_ELSEWHERE, False),
-    (CaseFacts(stage="deployed", offer_agent_id="ra-1"), True),  # its latest offer is this agency's
-])
+@pytest.mark.parametrize(
+    "facts, bound",
+    [
+        (None, True),  # not in the views yet
+        (CaseFacts(stage=None), True),
+        (CaseFacts(stage="registered"), True),
+        (CaseFacts(stage="skilling"), True),
+        (CaseFacts(stage="job_ready"), True),
+        (CaseFacts(stage="returned", offer_agent_id="ra-2"), True),
+        (CaseFacts(stage="recruiting", offer_agent_id="ra-2"), False),
+        (CaseFacts(stage="cleared", offer_agent_id="ra-2"), False),
+        (DEPLOYED_ELSEWHERE, False),
+        (CaseFacts(stage="deployed", offer_agent_id="ra-1"), True),  # its latest offer is this agency's
+    ],
+)
 def test_a_recruiting_agent_is_bound_by_stage_or_its_own_latest_offer(facts, bound):
-    for sent in (event("migrant.registered"), event("recruitment.fee_paid"),
-                 event("recruitment.job_offer_made", recruiting_agent_id="ra-1")):
+    for sent in (
+        event("migrant.registered"),
+        event("recruitment.fee_paid"),
+        event("recruitment.job_offer_made", recruiting_agent_id="ra-1"),
+    ):
         assert (refusal(AGENT, sent, facts) is None) is bound, sent.event_type
 
 
@@ -41,16 +47,19 @@ def test_a_job_offer_must_name_the_publishing_agency():
     assert refusal(AGENT, event("recruitment.job_offer_made", recruiting_agent_id="ra-1"), None) is None
 
 
-@pytest.mark.parametrize("sent, facts, bound", [
-    (event("deployment.employment_started", employer_id="E1"), None, True),  # names this employer
-    (event("deployment.employer_changed", employer_id="E1"), DEPLOYED_ELSEWHERE, True),
-    (event("deployment.employment_started", employer_id="E9"), None, False),
-    (event("deployment.wage_paid"), None, False),
-    (event("deployment.wage_paid"), CaseFacts(stage="deployed", employer_id="E1"), True),
-    (event("deployment.wage_paid"), CaseFacts(stage="cleared", contract_employer_id="E1"), True),
-    (event("deployment.wage_paid"), DEPLOYED_ELSEWHERE, False),
-    (event("return.contract_ended"), DEPLOYED_ELSEWHERE, False),
-])
+@pytest.mark.parametrize(
+    "sent, facts, bound",
+    [
+        (event("deployment.employment_started", employer_id="E1"), None, True),  # names this employer
+        (event("deployment.employer_changed", employer_id="E1"), DEPLOYED_ELSEWHERE, True),
+        (event("deployment.employment_started", employer_id="E9"), None, False),
+        (event("deployment.wage_paid"), None, False),
+        (event("deployment.wage_paid"), CaseFacts(stage="deployed", employer_id="E1"), True),
+        (event("deployment.wage_paid"), CaseFacts(stage="cleared", contract_employer_id="E1"), True),
+        (event("deployment.wage_paid"), DEPLOYED_ELSEWHERE, False),
+        (event("return.contract_ended"), DEPLOYED_ELSEWHERE, False),
+    ],
+)
 def test_an_employer_is_bound_by_its_employer_id(sent, facts, bound):
     assert (refusal(EMPLOYER, sent, facts) is None) is bound
 
@@ -60,16 +69,31 @@ def test_an_employer_without_an_employer_id_publishes_as_its_agency_id():
     assert refusal(party, event("deployment.wage_paid"), CaseFacts(employer_id="E1")) is None
 
 
-@pytest.mark.parametrize("kind", [AgencyKind.skilling_body, AgencyKind.emigration_authority, AgencyKind.insurer,
-                                  AgencyKind.mission, AgencyKind.helpline])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        AgencyKind.skilling_body,
+        AgencyKind.emigration_authority,
+        AgencyKind.insurer,
+        AgencyKind.mission,
+        AgencyKind.helpline,
+    ],
+)
 def test_national_consular_and_protection_mandates_are_bound_to_every_case(kind):
     assert not needs_facts(kind)
     for sent in (event("deployment.departed"), event("migrant.registered"), event("deployment.wage_paid")):
         assert refusal(Party("x", kind), sent, DEPLOYED_ELSEWHERE) is None
 
 
-@pytest.mark.parametrize("event_type", ["deployment.distress_reported", "deployment.incident_reported",
-                                        "deployment.grievance_filed", "deployment.welfare_check_completed"])
+@pytest.mark.parametrize(
+    "event_type",
+    [
+        "deployment.distress_reported",
+        "deployment.incident_reported",
+        "deployment.grievance_filed",
+        "deployment.welfare_check_completed",
+    ],
+)
 @pytest.mark.parametrize("party", [AGENT, EMPLOYER])
 def test_protection_reports_are_never_refused_for_binding(event_type, party):
     assert refusal(party, event(event_type), DEPLOYED_ELSEWHERE) is None

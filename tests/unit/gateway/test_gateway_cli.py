@@ -66,15 +66,18 @@ def test_agency_add_again_rotates_the_key(cli_settings, capsys):
         engine.dispose()
 
 
-@pytest.mark.parametrize("argv", [
-    ["agency", "add", "--id", "ngo-1", "--kind", "bank"],
-    ["agency", "add", "--id", "ngo-1", "--kind", "passage"],  # Passage's own services are not agencies
-    ["agency", "add", "--id", "no spaces", "--kind", "helpline"],
-    ["agency", "add", "--kind", "helpline"],
-    ["publish", "f.jsonl", "--key", "k", "--batch-size", "501"],
-    ["publish", "f.jsonl", "--key", "k", "--batch-size", "0"],
-    ["publish", "f.jsonl"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["agency", "add", "--id", "ngo-1", "--kind", "bank"],
+        ["agency", "add", "--id", "ngo-1", "--kind", "passage"],  # Passage's own services are not agencies
+        ["agency", "add", "--id", "no spaces", "--kind", "helpline"],
+        ["agency", "add", "--kind", "helpline"],
+        ["publish", "f.jsonl", "--key", "k", "--batch-size", "501"],
+        ["publish", "f.jsonl", "--key", "k", "--batch-size", "0"],
+        ["publish", "f.jsonl"],
+    ],
+)
 def test_bad_usage_exits_2(argv, capsys):
     with pytest.raises(SystemExit) as exit_:
         _parser().parse_args(argv)
@@ -106,8 +109,15 @@ class Progress:
 def test_publish_file_accounts_for_every_line(client, keys, publisher, tmp_path):
     good = [new_event() for _ in range(3)]
     forbidden = new_event("skilling.assessed")
-    lines = [json.dumps(good[0]), "", "{not json", json.dumps(forbidden), json.dumps(good[1]), "[1, 2]",
-             json.dumps(good[2])]
+    lines = [
+        json.dumps(good[0]),
+        "",
+        "{not json",
+        json.dumps(forbidden),
+        json.dumps(good[1]),
+        "[1, 2]",
+        json.dumps(good[2]),
+    ]
     path = tmp_path / "events.jsonl"
     path.write_text("\n".join(lines) + "\n")
     batches, progress = AppBatches(client, bearer(keys["helpline"])), Progress()

@@ -12,10 +12,10 @@ from sqlalchemy import create_engine
 from sqlmodel import Session
 
 import events
-from services.privacy.keyring import Keyring
-from services.privacy.opener import read_record
 from services.gateway.admission import MAX_EVENT_BYTES
 from services.gateway.app import create_app
+from services.privacy.keyring import Keyring
+from services.privacy.opener import read_record
 from services.storage.tables import Agency
 from tests.unit.gateway.support import bearer, new_event
 
@@ -37,8 +37,11 @@ def test_an_accepted_event_is_stamped_and_keyed_by_case(client, helpline, publis
     [record] = publisher.records
     assert record.topic == unit_settings.journey_topic == "unit.journey.v1"
     assert record.key == "IN-2026-000123"
-    assert dict(record.headers) == {"event_type": b"deployment.welfare_check_completed",
-                                    "schema_version": b"1", "event_id": event["event_id"].encode()}
+    assert dict(record.headers) == {
+        "event_type": b"deployment.welfare_check_completed",
+        "schema_version": b"1",
+        "event_id": event["event_id"].encode(),
+    }
     stored = read_record(sqlite_engine, Keyring.from_settings(unit_settings), record.key, record.value)
     assert str(stored.event_id) == event["event_id"]
     assert before <= stored.recorded_at <= after and stored.recorded_at.utcoffset() == timedelta(0)
@@ -46,10 +49,13 @@ def test_an_accepted_event_is_stamped_and_keyed_by_case(client, helpline, publis
     assert stored.payload.wellbeing.value == "ok"
 
 
-@pytest.mark.parametrize("field, value", [
-    ("recorded_at", "2026-01-01T00:00:00Z"),
-    ("source", {"agency_id": "someone-else", "agency_kind": "mission"}),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("recorded_at", "2026-01-01T00:00:00Z"),
+        ("source", {"agency_id": "someone-else", "agency_kind": "mission"}),
+    ],
+)
 def test_the_gateway_fields_cannot_be_set_by_the_publisher(client, helpline, publisher, field, value):
     response = client.post("/v1/events", json=new_event(**{field: value}), headers=helpline)
     assert response.status_code == 422
@@ -67,12 +73,15 @@ def test_malformed_json_is_400(client, helpline, publisher, body):
     assert publisher.records == []
 
 
-@pytest.mark.parametrize("headers", [
-    {},
-    bearer("pak_not-a-key"),
-    {"Authorization": "Basic aGVscGxpbmU6c2VjcmV0"},
-    {"Authorization": "Bearer"},
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        bearer("pak_not-a-key"),
+        {"Authorization": "Basic aGVscGxpbmU6c2VjcmV0"},
+        {"Authorization": "Bearer"},
+    ],
+)
 def test_no_or_bad_key_is_401(client, publisher, headers):
     response = client.post("/v1/events", json=new_event(), headers=headers)
     assert response.status_code == 401
@@ -93,21 +102,24 @@ def test_a_disabled_agency_is_401(client, keys, sqlite_engine, publisher):
 
 
 # SPEC section 4, spot checks written out by hand (the full table lives in events.catalogue).
-@pytest.mark.parametrize("kind, event_type, allowed", [
-    ("skilling_body", "skilling.certified", True),
-    ("skilling_body", "recruitment.job_offer_made", False),
-    ("recruiting_agent", "migrant.registered", True),
-    ("recruiting_agent", "recruitment.visa_issued", False),
-    ("emigration_authority", "deployment.departed", True),
-    ("emigration_authority", "deployment.arrived", False),
-    ("insurer", "recruitment.insurance_issued", True),
-    ("employer", "deployment.employment_started", True),
-    ("employer", "deployment.grievance_filed", False),
-    ("mission", "deployment.incident_reported", True),
-    ("mission", "migrant.registered", False),
-    ("helpline", "return.skills_recognized", True),
-    ("helpline", "return.returned", False),
-])
+@pytest.mark.parametrize(
+    "kind, event_type, allowed",
+    [
+        ("skilling_body", "skilling.certified", True),
+        ("skilling_body", "recruitment.job_offer_made", False),
+        ("recruiting_agent", "migrant.registered", True),
+        ("recruiting_agent", "recruitment.visa_issued", False),
+        ("emigration_authority", "deployment.departed", True),
+        ("emigration_authority", "deployment.arrived", False),
+        ("insurer", "recruitment.insurance_issued", True),
+        ("employer", "deployment.employment_started", True),
+        ("employer", "deployment.grievance_filed", False),
+        ("mission", "deployment.incident_reported", True),
+        ("mission", "migrant.registered", False),
+        ("helpline", "return.skills_recognized", True),
+        ("helpline", "return.returned", False),
+    ],
+)
 def test_the_mandate_of_each_kind(client, keys, publisher, kind, event_type, allowed):
     event = new_event(event_type)
     if kind == "employer":  # bound to the case by naming itself (SPEC 4a; tests/unit/gateway/test_binding.py)
@@ -134,8 +146,12 @@ def test_outside_the_mandate_is_403_even_when_the_event_is_also_invalid(client, 
 
 
 def test_every_field_problem_is_listed_in_one_422(client, helpline, publisher):
-    event = new_event(case_id="x", occurred_at=(datetime.now(UTC) + timedelta(hours=1)).isoformat(),
-                      payload={"channel": "pigeon", "wellbeing": "ok", "mood": "fine"}, extra=1)
+    event = new_event(
+        case_id="x",
+        occurred_at=(datetime.now(UTC) + timedelta(hours=1)).isoformat(),
+        payload={"channel": "pigeon", "wellbeing": "ok", "mood": "fine"},
+        extra=1,
+    )
     del event["event_id"]
     response = client.post("/v1/events", json=event, headers=helpline)
     assert response.status_code == 422
@@ -229,8 +245,9 @@ def test_publishing_does_not_block_the_event_loop(client, helpline, publisher):
 
     publisher.publish = slow_publish
     results = {}
-    slow = threading.Thread(target=lambda: results.update(
-        post=client.post("/v1/events", json=new_event(), headers=helpline).status_code))
+    slow = threading.Thread(
+        target=lambda: results.update(post=client.post("/v1/events", json=new_event(), headers=helpline).status_code)
+    )
     slow.start()
     try:
         assert entered.wait(timeout=10)

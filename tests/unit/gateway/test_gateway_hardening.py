@@ -23,8 +23,13 @@ def nested(depth: int) -> bytes:
     return b'{"a": ' * (depth - 1) + b"{}" + b"}" * (depth - 1)
 
 
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(),
-                    lambda children: st.lists(children) | st.dictionaries(st.text(), children), max_leaves=30))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(),
+        lambda children: st.lists(children) | st.dictionaries(st.text(), children),
+        max_leaves=30,
+    )
+)
 def test_json_depth_counts_containers_not_brackets_in_strings(document):
     def depth(node) -> int:
         children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
@@ -35,22 +40,33 @@ def test_json_depth_counts_containers_not_brackets_in_strings(document):
 
 @pytest.mark.parametrize("depth", [MAX_JSON_DEPTH + 1, 100, 30_000])
 def test_json_nested_deeper_than_32_levels_is_400_never_500(client, helpline, publisher, depth):
-    response = client.post("/v1/events", content=nested(depth), headers={**helpline, "Content-Type": "application/json"})
+    response = client.post(
+        "/v1/events", content=nested(depth), headers={**helpline, "Content-Type": "application/json"}
+    )
     assert response.status_code == 400, response.text
     assert response.json()["error"]["code"] == "malformed_request" and "32" in response.json()["error"]["message"]
     assert publisher.records == []
 
 
 def test_32_levels_are_still_json(client, helpline):
-    response = client.post("/v1/events", content=nested(MAX_JSON_DEPTH), headers={**helpline, "Content-Type": "application/json"})
+    response = client.post(
+        "/v1/events", content=nested(MAX_JSON_DEPTH), headers={**helpline, "Content-Type": "application/json"}
+    )
     assert response.status_code == 422  # parsed, then refused as an event
 
 
-@pytest.mark.parametrize("field, value", [
-    ("given_name", "Asha\x00"), ("family_name", "\x1b[2J"), ("origin_region", "Kerala\x7f"),
-    ("given_name", "   "), ("family_name", "\t\n"), ("date_of_birth", "1899-12-31"),
-    ("date_of_birth", (datetime.now(UTC) + timedelta(days=2)).date().isoformat()),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("given_name", "Asha\x00"),
+        ("family_name", "\x1b[2J"),
+        ("origin_region", "Kerala\x7f"),
+        ("given_name", "   "),
+        ("family_name", "\t\n"),
+        ("date_of_birth", "1899-12-31"),
+        ("date_of_birth", (datetime.now(UTC) + timedelta(days=2)).date().isoformat()),
+    ],
+)
 def test_text_rules_are_422(client, keys, publisher, field, value):
     event = new_event("migrant.registered")
     event["payload"][field] = value
@@ -67,8 +83,12 @@ def test_tab_lf_and_cr_are_text_and_a_birth_today_is_fine(client, keys):
 
 
 def test_every_response_carries_no_store_and_nosniff(client, helpline):
-    for response in (client.get("/healthz"), client.post("/v1/events", json=new_event(), headers=helpline),
-                     client.post("/v1/events", json={}, headers={}), client.get("/nowhere")):
+    for response in (
+        client.get("/healthz"),
+        client.post("/v1/events", json=new_event(), headers=helpline),
+        client.post("/v1/events", json={}, headers={}),
+        client.get("/nowhere"),
+    ):
         assert response.headers["cache-control"] == "no-store"
         assert response.headers["x-content-type-options"] == "nosniff"
 
@@ -78,7 +98,9 @@ def test_docs_load_nothing_from_another_host_and_are_off_in_production(client, s
     assert page.status_code == 200 and "openapi.json" in page.text
     assert "http://" not in page.text and "https://" not in page.text and "//cdn" not in page.text
     assert client.get("/openapi.json").status_code == 200
-    production = Settings(env="production", secret_key="x" * 40, database_url="sqlite://", var_dir=tmp_path, _env_file=None)
+    production = Settings(
+        env="production", secret_key="x" * 40, database_url="sqlite://", var_dir=tmp_path, _env_file=None
+    )
     from fastapi.testclient import TestClient
 
     with TestClient(create_app(production, engine=sqlite_engine, publisher=FakePublisher())) as prod:
@@ -88,18 +110,30 @@ def test_docs_load_nothing_from_another_host_and_are_off_in_production(client, s
 
 def _store(engine, event: dict, *, stage: str | None = None, employer_id: str | None = None) -> None:
     """Put an event (and its case) in the views as the worker would."""
-    stamped = {**event, "recorded_at": datetime.now(UTC).isoformat(),
-               "source": {"agency_id": "someone", "agency_kind": "mission"}}
+    stamped = {
+        **event,
+        "recorded_at": datetime.now(UTC).isoformat(),
+        "source": {"agency_id": "someone", "agency_kind": "mission"},
+    }
     with engine.begin() as connection:
-        connection.execute(insert(TimelineEvent.__table__).values(
-            event_id=event["event_id"], case_id=event["case_id"], event_type=event["event_type"],
-            occurred_at=datetime.fromisoformat(event["occurred_at"]), envelope=stamped))
+        connection.execute(
+            insert(TimelineEvent.__table__).values(
+                event_id=event["event_id"],
+                case_id=event["case_id"],
+                event_type=event["event_type"],
+                occurred_at=datetime.fromisoformat(event["occurred_at"]),
+                envelope=stamped,
+            )
+        )
         if stage is not None:
-            connection.execute(insert(Case.__table__).values(case_id=event["case_id"], stage=stage,
-                                                             employer_id=employer_id, state={}))
+            connection.execute(
+                insert(Case.__table__).values(case_id=event["case_id"], stage=stage, employer_id=employer_id, state={})
+            )
 
 
-def test_the_same_event_id_with_other_content_is_409_and_identical_content_is_202(client, helpline, publisher, sqlite_engine):
+def test_the_same_event_id_with_other_content_is_409_and_identical_content_is_202(
+    client, helpline, publisher, sqlite_engine
+):
     event = new_event()
     _store(sqlite_engine, event)
     assert client.post("/v1/events", json=event, headers=helpline).status_code == 202
@@ -110,7 +144,9 @@ def test_the_same_event_id_with_other_content_is_409_and_identical_content_is_20
     assert client.post("/v1/events", json=other_case, headers=helpline).status_code == 409
     batch = client.post("/v1/events/batch", json={"events": [changed, event]}, headers=helpline).json()["results"]
     assert [(r["status"], [e["code"] for e in r["errors"]]) for r in batch] == [
-        ("rejected", ["conflicting_duplicate"]), ("accepted", [])]
+        ("rejected", ["conflicting_duplicate"]),
+        ("accepted", []),
+    ]
     assert len(publisher.records) == 2
 
 
@@ -124,10 +160,17 @@ def test_binding_through_http_single_and_batch(client, keys, publisher, sqlite_e
     assert response.status_code == 403 and response.json()["error"]["code"] == "not_party_to_case"
     fresh = new_event("recruitment.job_offer_made", case_id="NEW-CASE-1")
     fresh["payload"]["recruiting_agent_id"] = "RA-somebody-else"
-    named = dict(fresh, event_id=new_event()["event_id"], payload={**fresh["payload"], "recruiting_agent_id": "recruiting_agent-1"})
+    named = dict(
+        fresh,
+        event_id=new_event()["event_id"],
+        payload={**fresh["payload"], "recruiting_agent_id": "recruiting_agent-1"},
+    )
     results = client.post("/v1/events/batch", json={"events": [fresh, named, offer]}, headers=agent).json()["results"]
     assert [(r["status"], [e["code"] for e in r["errors"]]) for r in results] == [
-        ("rejected", ["not_party_to_case"]), ("accepted", []), ("rejected", ["not_party_to_case"])]
+        ("rejected", ["not_party_to_case"]),
+        ("accepted", []),
+        ("rejected", ["not_party_to_case"]),
+    ]
     assert [record.key for record in publisher.records] == ["NEW-CASE-1"]
 
 

@@ -27,8 +27,9 @@ def test_readyz_is_503_naming_kafka_when_it_is_unreachable(client, publisher):
 def test_readyz_is_503_naming_the_database_when_it_is_unreachable(unit_settings, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
-    with TestClient(create_app(unit_settings, engine=create_engine(f"sqlite:///{blocker}/x.db"),
-                               publisher=FakePublisher())) as test_client:
+    with TestClient(
+        create_app(unit_settings, engine=create_engine(f"sqlite:///{blocker}/x.db"), publisher=FakePublisher())
+    ) as test_client:
         ready = test_client.get("/readyz")
     assert ready.status_code == 503
     assert ready.json()["error"]["message"].startswith("not ready: database")

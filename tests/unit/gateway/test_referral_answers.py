@@ -20,14 +20,17 @@ CASE = "IN-2026-000123"
 
 
 @pytest.mark.parametrize("event_type", ["referral.accepted", "referral.declined", "referral.completed"])
-@pytest.mark.parametrize("facts,agency,kind,refused", [
-    (CaseFacts(referrals={"R1": "helpline-1"}), "helpline-1", AgencyKind.helpline, False),
-    (CaseFacts(referrals={"R1": "employer-1"}), "employer-1", AgencyKind.employer, False),  # kind rules give way
-    (CaseFacts(referrals={"R1": "helpline-1"}), "mission-1", AgencyKind.mission, True),  # an unbound kind too
-    (CaseFacts(referrals={"R2": "helpline-1"}), "helpline-1", AgencyKind.helpline, True),  # another referral
-    (CaseFacts(), "helpline-1", AgencyKind.helpline, True),  # no referral (yet) in the views
-    (None, "helpline-1", AgencyKind.helpline, True),  # no case in the views
-])
+@pytest.mark.parametrize(
+    "facts,agency,kind,refused",
+    [
+        (CaseFacts(referrals={"R1": "helpline-1"}), "helpline-1", AgencyKind.helpline, False),
+        (CaseFacts(referrals={"R1": "employer-1"}), "employer-1", AgencyKind.employer, False),  # kind rules give way
+        (CaseFacts(referrals={"R1": "helpline-1"}), "mission-1", AgencyKind.mission, True),  # an unbound kind too
+        (CaseFacts(referrals={"R2": "helpline-1"}), "helpline-1", AgencyKind.helpline, True),  # another referral
+        (CaseFacts(), "helpline-1", AgencyKind.helpline, True),  # no referral (yet) in the views
+        (None, "helpline-1", AgencyKind.helpline, True),  # no case in the views
+    ],
+)
 def test_only_the_agency_referred_to_may_answer(event_type, facts, agency, kind, refused):
     event = make(event_type, 1)
     reason = refusal(Party(agency, kind), event, facts)
@@ -41,8 +44,9 @@ def referred(sqlite_engine):
     """The case in the views with referral R1 to `helpline-1` (as the worker would write it)."""
     made = make("case.referral_made", 0, referral_id="R1", service="shelter", to_agency_id="helpline-1")
     with sqlite_engine.begin() as conn:
-        apply_batch(conn, LIVE, [delivered(make("migrant.registered", 0)), delivered(made, 1)], RULES,
-                    datetime.now(UTC))
+        apply_batch(
+            conn, LIVE, [delivered(make("migrant.registered", 0)), delivered(made, 1)], RULES, datetime.now(UTC)
+        )
     return sqlite_engine
 
 

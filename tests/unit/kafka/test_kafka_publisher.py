@@ -83,8 +83,10 @@ def test_records_are_sent_with_their_keys_and_headers_on_an_idempotent_acks_all_
     factory = Factory("ok")
     Publisher(settings, factory=factory).publish(RECORDS)
     [producer] = factory.built
-    assert producer.sent == [("t.journey.v1", b"case-1", b"one", [("event_type", b"x")]),
-                             ("t.journey.v1", b"case-2", b"two", [])]
+    assert producer.sent == [
+        ("t.journey.v1", b"case-1", b"one", [("event_type", b"x")]),
+        ("t.journey.v1", b"case-2", b"two", []),
+    ]
     assert producer.config["acks"] == "all" and producer.config["enable_idempotence"] is True
     assert producer.config["bootstrap_timeout_ms"] == producer.config["max_block_ms"] == 2000
 

@@ -17,9 +17,19 @@ from services.notify.notifier import Notifier
 from services.notify.signing import signing_secret, verify
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
-CHANGE = {"change": "raised", "event_id": "e1", "alert": {
-    "alert_id": "a1", "case_id": "IN-1234", "code": "DISTRESS", "severity": "critical", "status": "open",
-    "destination_country": "SA", "origin_region": "Kerala"}}
+CHANGE = {
+    "change": "raised",
+    "event_id": "e1",
+    "alert": {
+        "alert_id": "a1",
+        "case_id": "IN-1234",
+        "code": "DISTRESS",
+        "severity": "critical",
+        "status": "open",
+        "destination_country": "SA",
+        "origin_region": "Kerala",
+    },
+}
 
 
 class Clock:
@@ -40,8 +50,14 @@ def run(sqlite_engine, answers: list[int], moments: list[timedelta]) -> tuple[li
 
     settings = Settings(webhook_retry_base_s=10, webhook_retry_max_delay_s=60, webhook_retry_for_s=120)
     clock = Clock()
-    notifier = Notifier(settings, sqlite_engine, owned=lambda: {0}, clock=clock, rng=random.Random(1),
-                        transport=httpx.MockTransport(receive))
+    notifier = Notifier(
+        settings,
+        sqlite_engine,
+        owned=lambda: {0},
+        clock=clock,
+        rng=random.Random(1),
+        transport=httpx.MockTransport(receive),
+    )
     sub = store.add_subscription(sqlite_engine, "helpline-1", "http://receiver.test/hook", "medium", ["*"], NOW)
     store.enqueue(sqlite_engine, [(0, CHANGE)], [sub], NOW)
     secret = signing_secret(settings.secret_key, sub.id, sub.salt)
@@ -67,12 +83,15 @@ def test_a_delivery_is_signed_and_carries_the_alert(sqlite_engine):
     assert (row["status"], row["attempts"], row["last_status_code"]) == ("delivered", 1, 204)
 
 
-@pytest.mark.parametrize(("answers", "status", "attempts"), [
-    ([500, 429, 200], "delivered", 3),  # retried on 5xx and 429, then delivered
-    ([404], "rejected", 1),  # a 4xx is final
-    ([410], "rejected", 1),
-    ([503], "expired", None),  # still failing when the 120 s window ends
-])
+@pytest.mark.parametrize(
+    ("answers", "status", "attempts"),
+    [
+        ([500, 429, 200], "delivered", 3),  # retried on 5xx and 429, then delivered
+        ([404], "rejected", 1),  # a 4xx is final
+        ([410], "rejected", 1),
+        ([503], "expired", None),  # still failing when the 120 s window ends
+    ],
+)
 def test_what_each_answer_leads_to(sqlite_engine, answers, status, attempts):
     moments = [timedelta(seconds=s) for s in range(0, 181, 5)]  # try whatever is due every 5 s for 3 min
     sent, [row], _secret = run(sqlite_engine, answers, moments)

@@ -16,33 +16,57 @@ from services.notify.signing import signature, signing_secret, verify
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
 
-def message(severity: str = "critical", dest: str | None = "SA", origin: str | None = "Kerala",
-            change: str = "raised") -> dict:
-    alert = {"alert_id": "a1", "case_id": "IN-1234", "code": "DISTRESS", "severity": severity, "status": "open",
-             "destination_country": dest, "origin_region": origin}
+def message(
+    severity: str = "critical", dest: str | None = "SA", origin: str | None = "Kerala", change: str = "raised"
+) -> dict:
+    alert = {
+        "alert_id": "a1",
+        "case_id": "IN-1234",
+        "code": "DISTRESS",
+        "severity": severity,
+        "status": "open",
+        "destination_country": dest,
+        "origin_region": origin,
+    }
     return {"change": change, "event_id": "e1", "alert": alert}
 
 
-@pytest.mark.parametrize(("min_severity", "scopes", "severity", "dest", "origin", "wanted"), [
-    ("medium", ("*",), "medium", None, None, True),
-    ("high", ("*",), "medium", "SA", "Kerala", False),
-    ("high", ("*",), "critical", "SA", "Kerala", True),
-    ("critical", ("*",), "high", "SA", "Kerala", False),
-    ("medium", ("dest:SA",), "high", "SA", "Kerala", True),
-    ("medium", ("dest:AE",), "high", "SA", "Kerala", False),
-    ("medium", ("dest:AE", "origin:Kerala"), "high", "SA", "Kerala", True),
-    ("medium", ("origin:Kerala",), "high", None, "kerala", False),  # exact match, like officers' scopes
-    ("medium", ("dest:SA",), "high", None, "Kerala", False),  # no destination yet: only origin scopes see it
-])
+@pytest.mark.parametrize(
+    ("min_severity", "scopes", "severity", "dest", "origin", "wanted"),
+    [
+        ("medium", ("*",), "medium", None, None, True),
+        ("high", ("*",), "medium", "SA", "Kerala", False),
+        ("high", ("*",), "critical", "SA", "Kerala", True),
+        ("critical", ("*",), "high", "SA", "Kerala", False),
+        ("medium", ("dest:SA",), "high", "SA", "Kerala", True),
+        ("medium", ("dest:AE",), "high", "SA", "Kerala", False),
+        ("medium", ("dest:AE", "origin:Kerala"), "high", "SA", "Kerala", True),
+        ("medium", ("origin:Kerala",), "high", None, "kerala", False),  # exact match, like officers' scopes
+        ("medium", ("dest:SA",), "high", None, "Kerala", False),  # no destination yet: only origin scopes see it
+    ],
+)
 def test_a_subscription_wants_changes_in_its_scope_and_severity(min_severity, scopes, severity, dest, origin, wanted):
     assert policy.Filter(min_severity, scopes).wants(message(severity, dest, origin)["alert"]) is wanted
 
 
-@pytest.mark.parametrize(("status_code", "outcome"), [
-    (200, "delivered"), (202, "delivered"), (204, "delivered"),
-    (None, "retry"), (429, "retry"), (500, "retry"), (502, "retry"), (503, "retry"),
-    (400, "rejected"), (401, "rejected"), (404, "rejected"), (410, "rejected"), (301, "rejected"),
-])
+@pytest.mark.parametrize(
+    ("status_code", "outcome"),
+    [
+        (200, "delivered"),
+        (202, "delivered"),
+        (204, "delivered"),
+        (None, "retry"),
+        (429, "retry"),
+        (500, "retry"),
+        (502, "retry"),
+        (503, "retry"),
+        (400, "rejected"),
+        (401, "rejected"),
+        (404, "rejected"),
+        (410, "rejected"),
+        (301, "rejected"),
+    ],
+)
 def test_what_an_answer_means(status_code, outcome):
     assert policy.outcome(status_code).value == outcome
 

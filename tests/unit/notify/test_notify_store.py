@@ -13,8 +13,15 @@ NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 
 
 def change(case_id: str, event_id: str, severity: str = "critical", dest: str = "SA") -> dict:
-    alert = {"alert_id": f"a-{case_id}-{event_id}", "case_id": case_id, "code": "DISTRESS", "severity": severity,
-             "status": "open", "destination_country": dest, "origin_region": "Kerala"}
+    alert = {
+        "alert_id": f"a-{case_id}-{event_id}",
+        "case_id": case_id,
+        "code": "DISTRESS",
+        "severity": severity,
+        "status": "open",
+        "destination_country": dest,
+        "origin_region": "Kerala",
+    }
     return {"change": "raised", "event_id": event_id, "alert": alert}
 
 
@@ -30,14 +37,16 @@ def test_a_change_seen_twice_is_one_delivery(sqlite_engine, sub):
 
 
 def test_changes_outside_scope_or_below_min_severity_are_not_enqueued(sqlite_engine, sub):
-    store.enqueue(sqlite_engine, [(0, change("C-1", "e1", severity="medium")), (0, change("C-2", "e2", dest="AE"))],
-                  [sub], NOW)
+    store.enqueue(
+        sqlite_engine, [(0, change("C-1", "e1", severity="medium")), (0, change("C-2", "e2", dest="AE"))], [sub], NOW
+    )
     assert store.deliveries(sqlite_engine, sub.id) == []
 
 
 def test_a_retrying_delivery_holds_back_later_ones_of_its_case_only(sqlite_engine, sub):
-    store.enqueue(sqlite_engine, [(0, change("C-1", "e1")), (0, change("C-1", "e2")), (1, change("C-2", "e3"))],
-                  [sub], NOW)
+    store.enqueue(
+        sqlite_engine, [(0, change("C-1", "e1")), (0, change("C-1", "e2")), (1, change("C-2", "e3"))], [sub], NOW
+    )
     first, other = store.due(sqlite_engine, sub.id, {0, 1}, NOW)
     assert (first.case_id, other.case_id) == ("C-1", "C-2")  # C-1's second change waits for its first
     store.record_attempt(sqlite_engine, first.seq, NOW, "pending", 503, None, NOW + timedelta(minutes=1))

@@ -24,8 +24,25 @@ def engine(tmp_path, monkeypatch):
 
 
 def test_add_prints_the_signing_secret_alone_on_the_last_line(engine, capsys):
-    assert main(["webhook", "add", "--agency", "helpline-1", "--url", "https://example.org/hook",
-                 "--min-severity", "high", "--scope", "dest:sa", "--scope", "origin:Kerala"]) == 0
+    assert (
+        main(
+            [
+                "webhook",
+                "add",
+                "--agency",
+                "helpline-1",
+                "--url",
+                "https://example.org/hook",
+                "--min-severity",
+                "high",
+                "--scope",
+                "dest:sa",
+                "--scope",
+                "origin:Kerala",
+            ]
+        )
+        == 0
+    )
     secret = capsys.readouterr().out.splitlines()[-1]
     [sub] = subscriptions(engine)
     assert secret.startswith(f"{SECRET_PREFIX}_") and secret == signing_secret("test-secret", sub.id, sub.salt)
@@ -46,11 +63,14 @@ def test_list_disable_and_deliveries(engine, capsys):
     assert subscriptions(engine)[0].disabled
 
 
-@pytest.mark.parametrize("argv", [
-    ["webhook", "add", "--agency", "helpline-1", "--url", "ftp://example.org/x"],
-    ["webhook", "add", "--agency", "helpline-1", "--url", "https://example.org", "--scope", "dest:XX"],
-    ["webhook", "add", "--agency", "helpline-1", "--url", "https://example.org", "--min-severity", "low"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["webhook", "add", "--agency", "helpline-1", "--url", "ftp://example.org/x"],
+        ["webhook", "add", "--agency", "helpline-1", "--url", "https://example.org", "--scope", "dest:XX"],
+        ["webhook", "add", "--agency", "helpline-1", "--url", "https://example.org", "--min-severity", "low"],
+    ],
+)
 def test_bad_usage_exits_2(engine, argv, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(argv)

@@ -36,14 +36,22 @@ def sealer(sqlite_engine) -> Sealer:
 
 
 def test_personal_fields_are_found_by_name_in_each_model():
-    assert personal_fields("migrant.registered") == ("given_name", "family_name", "date_of_birth", "passport_number", "phone")
+    assert personal_fields("migrant.registered") == (
+        "given_name",
+        "family_name",
+        "date_of_birth",
+        "passport_number",
+        "phone",
+    )
     assert personal_fields("case.note_added") == ("text",)
     assert personal_fields("deployment.wage_paid") == ()
     assert personal_fields("case.erasure_requested") == ()  # the reason stays, for accountability
 
 
 def test_a_sealed_registration_holds_no_personal_value_and_opens_to_the_same_event(sealer, sqlite_engine):
-    event = make("migrant.registered", given_name="Asha", family_name="Verma", passport_number="K1234567", phone="+919812345678")
+    event = make(
+        "migrant.registered", given_name="Asha", family_name="Verma", passport_number="K1234567", phone="+919812345678"
+    )
     [sealed] = sealer.seal([record_of(event)])
     for secret in (b"Asha", b"Verma", b"K1234567", b"+919812345678"):
         assert secret not in sealed.value
@@ -88,35 +96,53 @@ def test_a_tampered_field_is_a_dead_letter(sealer, sqlite_engine):
     blob[-1] ^= 1
     data["payload"]["text"]["enc"] = base64.b64encode(bytes(blob)).decode()
     tampered = Record(sealed.topic, sealed.key, json.dumps(data).encode())
-    delivered, reason = decode_one(message_of(tampered), Opener.for_batch(sqlite_engine, KEYRING, [sealed.key.encode()]))
+    delivered, reason = decode_one(
+        message_of(tampered), Opener.for_batch(sqlite_engine, KEYRING, [sealed.key.encode()])
+    )
     assert delivered is None and "does not decrypt" in reason
 
 
 def test_erasure_blanks_the_fold_in_any_order_and_keeps_the_facts():
-    stream = [make("migrant.registered", 0, given_name="Asha", passport_number="K1", phone="+91"),
-              make("deployment.departed", 5), make("deployment.distress_reported", 6),
-              make("case.erasure_requested", 10)]
+    stream = [
+        make("migrant.registered", 0, given_name="Asha", passport_number="K1", phone="+91"),
+        make("deployment.departed", 5),
+        make("deployment.distress_reported", 6),
+        make("case.erasure_requested", 10),
+    ]
     kept, _ = fold(stream[:-1])
     forward, _ = fold(stream)
     backward, _ = fold(reversed(stream))
     for state in (forward, backward):
         assert state.erased and state.given_name is None and state.passport_number is None and state.phone is None
-        assert (state.stage, state.open_alerts, state.destination_country) == (kept.stage, kept.open_alerts, kept.destination_country)
+        assert (state.stage, state.open_alerts, state.destination_country) == (
+            kept.stage,
+            kept.open_alerts,
+            kept.destination_country,
+        )
     assert forward.erased_at == backward.erased_at
 
 
-@pytest.mark.parametrize(("data_sharing", "origin", "supervisor", "origins", "sees"), [
-    (True, "Kerala", False, set(), True),
-    (None, "Kerala", False, set(), True),
-    (False, "Kerala", False, set(), False),
-    (False, "Kerala", True, set(), True),
-    (False, "Kerala", False, {"Kerala"}, True),
-    (False, "Kerala", False, {"Bihar"}, False),
-])
+@pytest.mark.parametrize(
+    ("data_sharing", "origin", "supervisor", "origins", "sees"),
+    [
+        (True, "Kerala", False, set(), True),
+        (None, "Kerala", False, set(), True),
+        (False, "Kerala", False, set(), False),
+        (False, "Kerala", True, set(), True),
+        (False, "Kerala", False, {"Kerala"}, True),
+        (False, "Kerala", False, {"Bihar"}, False),
+    ],
+)
 def test_consent_decides_who_sees_identity(data_sharing, origin, supervisor, origins, sees):
     assert sees_identity(data_sharing, origin, supervisor=supervisor, origins=origins) is sees
-    case = {"data_sharing": data_sharing, "origin_region": origin, "phone": "+91", "passport_number": "K1",
-            "date_of_birth": "1990-01-01", "given_name": "Asha"}
+    case = {
+        "data_sharing": data_sharing,
+        "origin_region": origin,
+        "phone": "+91",
+        "passport_number": "K1",
+        "date_of_birth": "1990-01-01",
+        "given_name": "Asha",
+    }
     masked = mask_case(case, supervisor=supervisor, origins=origins)
     assert masked["given_name"] == "Asha"
     assert (masked["phone"] is not None) is sees

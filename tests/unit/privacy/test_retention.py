@@ -34,8 +34,11 @@ def store(engine, *stream):
 
 def returned(engine, case_id: str, days_ago: int) -> None:
     when = NOW - timedelta(days=days_ago)
-    store(engine, make("migrant.registered", when - timedelta(days=400), case_id=case_id),
-          make("return.returned", when, case_id=case_id))
+    store(
+        engine,
+        make("migrant.registered", when - timedelta(days=400), case_id=case_id),
+        make("return.returned", when, case_id=case_id),
+    )
 
 
 def erasures(publisher) -> list[events.Envelope]:

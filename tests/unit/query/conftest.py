@@ -7,10 +7,9 @@ from contextlib import contextmanager
 import pytest
 from fastapi.testclient import TestClient
 
-import events
+from services.config import Settings
 from services.privacy.keyring import Keyring
 from services.privacy.opener import read_record
-from services.config import Settings
 from services.query.app import create_app
 from tests.query_contract import ApiHarness, Published
 from tests.query_seed import FakePublisher, seed

@@ -13,14 +13,17 @@ from services.query.sql import alerts, cases
 from tests.query_contract import assert_error, ids
 
 
-@pytest.mark.parametrize("who,officer_id,status", [
-    ("sup-all", "off-sa", 202),       # a supervisor assigns anyone whose scope holds the case
-    ("sup-sa", "off-kerala", 202),    # SA-0001 is from Kerala: off-kerala sees it too
-    ("off-sa", "off-sa", 202),        # an officer assigns themself
-    ("off-sa", "off-kerala", 403),    # ... and nobody else
-    ("sup-all", "nobody", 422),       # no such officer
-    ("sup-all", "gone", 422),         # disabled
-])
+@pytest.mark.parametrize(
+    "who,officer_id,status",
+    [
+        ("sup-all", "off-sa", 202),  # a supervisor assigns anyone whose scope holds the case
+        ("sup-sa", "off-kerala", 202),  # SA-0001 is from Kerala: off-kerala sees it too
+        ("off-sa", "off-sa", 202),  # an officer assigns themself
+        ("off-sa", "off-kerala", 403),  # ... and nobody else
+        ("sup-all", "nobody", 422),  # no such officer
+        ("sup-all", "gone", 422),  # disabled
+    ],
+)
 def test_who_may_assign_whom(api, who, officer_id, status):
     response = api.post("/v1/cases/SA-0001/assign", who, {"officer_id": officer_id})
     assert response.status_code == status, response.text
@@ -57,12 +60,15 @@ def test_a_referral_is_published_for_a_case_in_scope(api, shelter):
     assert payload == {**body, "officer_id": "off-sa"}
 
 
-@pytest.mark.parametrize("body", [
-    {"service": "housing", "to_agency_id": "shelter-1", "note": "x"},   # not a SPEC service
-    {"service": "legal", "to_agency_id": "nobody", "note": "x"},        # no such agency
-    {"service": "legal", "to_agency_id": "shelter-1"},                  # the note is required
-    {"service": "legal", "to_agency_id": "shelter-1", "note": ""},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"service": "housing", "to_agency_id": "shelter-1", "note": "x"},  # not a SPEC service
+        {"service": "legal", "to_agency_id": "nobody", "note": "x"},  # no such agency
+        {"service": "legal", "to_agency_id": "shelter-1"},  # the note is required
+        {"service": "legal", "to_agency_id": "shelter-1", "note": ""},
+    ],
+)
 def test_an_invalid_referral_is_422(api, shelter, body):
     assert_error(api.post("/v1/cases/SA-0001/referrals", "sup-all", body), 422, "invalid")
 
@@ -78,8 +84,9 @@ def assigned(sqlite_engine):
     with sqlite_engine.begin() as conn:
         for case_id, officer in (("SA-0001", "off-kerala"), ("AE-0001", "off-kerala"), ("SA-0002", "off-sa")):
             conn.execute(update(cases).where(cases.c.case_id == case_id).values(assigned_officer_id=officer))
-        conn.execute(update(alerts).where(alerts.c.alert_id == "A-DIST")
-                     .values(escalated_at=datetime(2026, 3, 3, tzinfo=UTC)))
+        conn.execute(
+            update(alerts).where(alerts.c.alert_id == "A-DIST").values(escalated_at=datetime(2026, 3, 3, tzinfo=UTC))
+        )
 
 
 def test_cases_and_alerts_assigned_to_me_or_to_an_officer(api, assigned):
@@ -88,7 +95,11 @@ def test_cases_and_alerts_assigned_to_me_or_to_an_officer(api, assigned):
     assert ids(api.get("/v1/cases", "sup-all", assigned_to="me")) == []
     assert ids(api.get("/v1/cases", "off-sa", assigned_to="off-kerala")) == ["SA-0001"]  # scope still applies
     assert ids(api.get("/v1/alerts", "off-kerala", assigned_to="me"), "alert_id") == [
-        "A-DIST", "A-PASS", "A-UNDER", "A-FEE"]
+        "A-DIST",
+        "A-PASS",
+        "A-UNDER",
+        "A-FEE",
+    ]
     assert ids(api.get("/v1/alerts", "sup-all", assigned_to="off-sa"), "alert_id") == []
 
 

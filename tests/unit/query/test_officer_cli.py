@@ -56,12 +56,15 @@ def test_adding_again_rotates_the_token_and_replaces_role_and_scopes(cli, capsys
     assert (row.role, row.scopes) == ("supervisor", ["*"])
 
 
-@pytest.mark.parametrize("args", [
-    ["--id", "x", "--role", "officer", "--scope", "dest:ZZ"],
-    ["--id", "x", "--role", "officer", "--scope", "region:Kerala"],
-    ["--id", "x", "--role", "admin", "--scope", "*"],
-    ["--id", "x", "--role", "officer"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--id", "x", "--role", "officer", "--scope", "dest:ZZ"],
+        ["--id", "x", "--role", "officer", "--scope", "region:Kerala"],
+        ["--id", "x", "--role", "admin", "--scope", "*"],
+        ["--id", "x", "--role", "officer"],
+    ],
+)
 def test_bad_usage_exits_2_and_says_what_is_valid(cli, capsys, args):
     with pytest.raises(SystemExit) as exit_:
         main(["officer", "add", *args])

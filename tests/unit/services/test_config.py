@@ -40,12 +40,18 @@ def test_production_needs_a_database_url():
 
 def test_tls_and_sasl_options_reach_the_kafka_clients():
     s = Settings(
-        kafka_security_protocol="SASL_SSL", kafka_sasl_mechanism="PLAIN",
-        kafka_sasl_username="u", kafka_sasl_password="p", kafka_ssl_cafile="/etc/ca.pem",
+        kafka_security_protocol="SASL_SSL",
+        kafka_sasl_mechanism="PLAIN",
+        kafka_sasl_username="u",
+        kafka_sasl_password="p",
+        kafka_ssl_cafile="/etc/ca.pem",
     )
     assert s.kafka_client_options() == {
-        "security_protocol": "SASL_SSL", "ssl_cafile": "/etc/ca.pem", "sasl_mechanism": "PLAIN",
-        "sasl_plain_username": "u", "sasl_plain_password": "p",
+        "security_protocol": "SASL_SSL",
+        "ssl_cafile": "/etc/ca.pem",
+        "sasl_mechanism": "PLAIN",
+        "sasl_plain_username": "u",
+        "sasl_plain_password": "p",
     }
 
 
@@ -54,7 +60,10 @@ def test_case_work_settings_default_to_the_spec_and_parse_per_severity():
     assert s.referral_accept_hours == 48
     assert s.ack_hours_by_severity == {"critical": 24, "high": 72, "medium": 168}
     assert Settings(ack_hours="high=12, critical=0.5").ack_hours_by_severity == {
-        "critical": 0.5, "high": 12, "medium": 168}
+        "critical": 0.5,
+        "high": 12,
+        "medium": 168,
+    }
     assert Settings(ack_hours="medium=0", referral_accept_hours=0).ack_hours_by_severity["medium"] == 0
 
 

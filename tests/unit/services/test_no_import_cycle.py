@@ -27,10 +27,12 @@ def imported_modules(path: Path) -> set[str]:
 
 
 def test_no_module_imports_the_command_line_entry_point() -> None:
-    offenders = [str(path.relative_to(ROOT)) for path in sorted(ROOT.rglob("*.py"))
-                 if path.name != "cli.py" or path.parent != ROOT
-                 if "services.cli" in imported_modules(path)
-                 and str(path.relative_to(ROOT)) not in ENTRY_POINT_USERS]
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in sorted(ROOT.rglob("*.py"))
+        if path.name != "cli.py" or path.parent != ROOT
+        if "services.cli" in imported_modules(path) and str(path.relative_to(ROOT)) not in ENTRY_POINT_USERS
+    ]
     assert offenders == [], f"import CommandError from services.errors instead: {offenders}"
 
 

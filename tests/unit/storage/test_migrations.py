@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import inspect, text
 
-from services.storage.db import create_all, make_engine
+from services.storage.db import make_engine
 from services.storage.migrate import SchemaMismatch, head_revision, migrate, schema_differences
 
 

@@ -17,8 +17,9 @@ def publisher() -> FakePublisher:
 
 @pytest.fixture
 def unit_settings(tmp_path) -> Settings:
-    return Settings(env="test", topic_prefix="unit", database_url=f"sqlite:///{tmp_path / 'views.db'}",
-                    var_dir=tmp_path)
+    return Settings(
+        env="test", topic_prefix="unit", database_url=f"sqlite:///{tmp_path / 'views.db'}", var_dir=tmp_path
+    )
 
 
 @pytest.fixture

@@ -30,7 +30,9 @@ class FakePublisher:
         pass
 
 
-def message(event: events.Envelope | bytes | None, offset: int, partition: int = 0, topic: str = "unit.journey.v1") -> Message:
+def message(
+    event: events.Envelope | bytes | None, offset: int, partition: int = 0, topic: str = "unit.journey.v1"
+) -> Message:
     value = events.encode(event) if isinstance(event, events.Envelope) else event
     key = event.case_id.encode() if isinstance(event, events.Envelope) else b"CASE-0001"
     return Message(topic, partition, offset, key, value)

@@ -30,8 +30,11 @@ def table(engine, t):
 
 
 def watchlisted_alerts(engine):
-    return sorted((a["case_id"], a["status"], a["trigger_event_id"]) for a in table(engine, LIVE.alerts)
-                  if a["code"] == "WATCHLISTED_PARTY")
+    return sorted(
+        (a["case_id"], a["status"], a["trigger_event_id"])
+        for a in table(engine, LIVE.alerts)
+        if a["code"] == "WATCHLISTED_PARTY"
+    )
 
 
 def test_a_watchlist_event_makes_no_case_and_a_later_offer_raises(sqlite_engine):
@@ -68,8 +71,12 @@ def test_a_removal_resolves_the_open_alert(sqlite_engine):
 
 
 def test_scorecard_rows_follow_the_case(sqlite_engine):
-    run(sqlite_engine, make("recruitment.job_offer_made", 0), make("deployment.departed", 2),
-        make("deployment.incident_reported", 3, category="detention"))
+    run(
+        sqlite_engine,
+        make("recruitment.job_offer_made", 0),
+        make("deployment.departed", 2),
+        make("deployment.incident_reported", 3, category="detention"),
+    )
     rows = {(r["party_kind"], r["party_id"]): r for r in table(sqlite_engine, LIVE.party_cases)}
     assert set(rows) == {("employer", "E1"), ("recruiting_agent", "RA1")}
     assert (rows["employer", "E1"]["placed"], rows["employer", "E1"]["abuse"]) == (1, 1)
@@ -87,9 +94,12 @@ def test_a_watchlist_event_id_again_with_other_content_is_a_conflicting_duplicat
 
 def test_a_bulk_rebuild_then_the_watchlist_pass_gives_the_live_rows(sqlite_engine):
     entry, removal = listing(1, "E1"), listing(20, "E1", added=False)
-    stream = [make("recruitment.job_offer_made", 5), make("deployment.departed", 6),
-              make("recruitment.job_offer_made", 7, case_id="CASE-0002", employer_id="E1"),
-              make("recruitment.job_offer_made", 9, case_id="CASE-0002", offer_id="O2", employer_id="E2")]
+    stream = [
+        make("recruitment.job_offer_made", 5),
+        make("deployment.departed", 6),
+        make("recruitment.job_offer_made", 7, case_id="CASE-0002", employer_id="E1"),
+        make("recruitment.job_offer_made", 9, case_id="CASE-0002", offer_id="O2", employer_id="E2"),
+    ]
     run(sqlite_engine, entry, *stream, removal)  # live: in recorded order
     rebuilt = views.shadow(sqlite_engine)
     fold = Fold(RuleConfig())

@@ -31,9 +31,18 @@ class FakeEvent:
 
 
 def batch_of(*items: events.Envelope | bytes) -> list[FakeEvent]:
-    return [FakeEvent(FakeMessage("unit.journey.v1", 0, offset, b"CASE-0001",
-                                  events.encode(item) if isinstance(item, events.Envelope) else item))
-            for offset, item in enumerate(items)]
+    return [
+        FakeEvent(
+            FakeMessage(
+                "unit.journey.v1",
+                0,
+                offset,
+                b"CASE-0001",
+                events.encode(item) if isinstance(item, events.Envelope) else item,
+            )
+        )
+        for offset, item in enumerate(items)
+    ]
 
 
 def timeline_count(pipeline) -> int:

@@ -25,8 +25,11 @@ def _stream(seed: int) -> list[events.Envelope]:
     stream = []
     for journey in generate(30, seed=seed, now=NOW):
         for demo_event in journey.events:
-            data = dict(demo_event.envelope, recorded_at=demo_event.envelope["occurred_at"],
-                        source={"agency_id": demo_event.agency_id, "agency_kind": demo_event.kind})
+            data = dict(
+                demo_event.envelope,
+                recorded_at=demo_event.envelope["occurred_at"],
+                source={"agency_id": demo_event.agency_id, "agency_kind": demo_event.kind},
+            )
             stream.append(events.validate(data, stamped=True))
     stream.sort(key=lambda e: e.occurred_at)
     return stream
@@ -46,8 +49,13 @@ def test_the_bulk_fold_writes_what_the_live_batches_write(sqlite_engine, seed):
     while position < len(stream):
         size = rng.randint(1, 80)
         with sqlite_engine.begin() as conn:
-            apply_batch(conn, LIVE, [delivered(e, offset=position + i) for i, e in enumerate(stream[position:position + size])],
-                        RuleConfig(), NOW)
+            apply_batch(
+                conn,
+                LIVE,
+                [delivered(e, offset=position + i) for i, e in enumerate(stream[position : position + size])],
+                RuleConfig(),
+                NOW,
+            )
         position += size
 
     rebuilt = views.shadow(sqlite_engine)

@@ -22,18 +22,37 @@ NOW = datetime(2026, 12, 6, 12, tzinfo=UTC)
 KERALA_SA_DEPLOYED = ("SA", "Kerala", "deployed", "9111")
 
 
-@pytest.mark.parametrize(("before", "after", "expected"), [
-    (None, ("SA", "Kerala", "recruiting", "9111"),
-     {("stage_counts", (False, "SA", "", "recruiting")): 1, ("stage_counts", (True, "SA", "Kerala", "recruiting")): 1}),
-    (None, (None, None, None, None),
-     {("stage_counts", (False, "", "", "")): 1, ("stage_counts", (True, "", "", "")): 1}),
-    (("SA", "Kerala", "cleared", "9111"), KERALA_SA_DEPLOYED,
-     {("stage_counts", (False, "SA", "", "cleared")): -1, ("stage_counts", (True, "SA", "Kerala", "cleared")): -1,
-      ("stage_counts", (False, "SA", "", "deployed")): 1, ("stage_counts", (True, "SA", "Kerala", "deployed")): 1,
-      ("skill_counts", (False, "9111", "SA", "", "deployed")): 1,
-      ("skill_counts", (True, "9111", "SA", "Kerala", "deployed")): 1}),
-    (KERALA_SA_DEPLOYED, KERALA_SA_DEPLOYED, {}),
-])
+@pytest.mark.parametrize(
+    ("before", "after", "expected"),
+    [
+        (
+            None,
+            ("SA", "Kerala", "recruiting", "9111"),
+            {
+                ("stage_counts", (False, "SA", "", "recruiting")): 1,
+                ("stage_counts", (True, "SA", "Kerala", "recruiting")): 1,
+            },
+        ),
+        (
+            None,
+            (None, None, None, None),
+            {("stage_counts", (False, "", "", "")): 1, ("stage_counts", (True, "", "", "")): 1},
+        ),
+        (
+            ("SA", "Kerala", "cleared", "9111"),
+            KERALA_SA_DEPLOYED,
+            {
+                ("stage_counts", (False, "SA", "", "cleared")): -1,
+                ("stage_counts", (True, "SA", "Kerala", "cleared")): -1,
+                ("stage_counts", (False, "SA", "", "deployed")): 1,
+                ("stage_counts", (True, "SA", "Kerala", "deployed")): 1,
+                ("skill_counts", (False, "9111", "SA", "", "deployed")): 1,
+                ("skill_counts", (True, "9111", "SA", "Kerala", "deployed")): 1,
+            },
+        ),
+        (KERALA_SA_DEPLOYED, KERALA_SA_DEPLOYED, {}),
+    ],
+)
 def test_a_case_moves_between_counts(before, after, expected):
     tally = counts.Tally()
     counts.count_case(tally, before, after)
@@ -44,8 +63,10 @@ def test_an_offer_counts_in_its_utc_day_and_month_at_both_levels():
     tally = counts.Tally()
     # 23:30 at UTC-3 is the next day in UTC
     moment = datetime(2026, 3, 31, 23, 30, tzinfo=UTC) + timedelta(hours=3)
-    counts.count_offer(tally, {"occurred_at": moment, "occupation_code": "9111", "destination_country": "SA",
-                               "origin_region": "Kerala"})
+    counts.count_offer(
+        tally,
+        {"occurred_at": moment, "occupation_code": "9111", "destination_country": "SA", "origin_region": "Kerala"},
+    )
     assert set(tally) == {
         ("offer_counts", (False, "day", date(2026, 4, 1), "9111", "SA", "")),
         ("offer_counts", (False, "month", date(2026, 4, 1), "9111", "SA", "")),
@@ -54,10 +75,13 @@ def test_an_offer_counts_in_its_utc_day_and_month_at_both_levels():
     }
 
 
-@pytest.mark.parametrize(("now", "first_day"), [
-    (datetime(2026, 12, 6, 12, tzinfo=UTC), date(2025, 12, 6)),
-    (datetime(2024, 12, 31, 0, 0, tzinfo=UTC), date(2024, 1, 1)),  # 2024 is a leap year
-])
+@pytest.mark.parametrize(
+    ("now", "first_day"),
+    [
+        (datetime(2026, 12, 6, 12, tzinfo=UTC), date(2025, 12, 6)),
+        (datetime(2024, 12, 31, 0, 0, tzinfo=UTC), date(2024, 1, 1)),  # 2024 is a leap year
+    ],
+)
 def test_the_offer_window_starts_365_days_before_today(now, first_day):
     assert counts.window_start(now) == first_day
 
@@ -65,8 +89,11 @@ def test_the_offer_window_starts_365_days_before_today(now, first_day):
 def _stamped(journey_events) -> list[events.Envelope]:
     out = []
     for demo_event in journey_events:
-        data = dict(demo_event.envelope, recorded_at=demo_event.envelope["occurred_at"],
-                    source={"agency_id": demo_event.agency_id, "agency_kind": demo_event.kind})
+        data = dict(
+            demo_event.envelope,
+            recorded_at=demo_event.envelope["occurred_at"],
+            source={"agency_id": demo_event.agency_id, "agency_kind": demo_event.kind},
+        )
         out.append(events.validate(data, stamped=True))
     return out
 
@@ -86,8 +113,13 @@ def test_counts_kept_batch_by_batch_equal_the_counts_rebuilt_from_the_views(sqli
     while position < len(stream):
         size = rng.randint(1, 60)
         with sqlite_engine.begin() as conn:
-            apply_batch(conn, LIVE, [delivered(e, offset=position + i) for i, e in enumerate(stream[position:position + size])],
-                        RuleConfig(), NOW)
+            apply_batch(
+                conn,
+                LIVE,
+                [delivered(e, offset=position + i) for i, e in enumerate(stream[position : position + size])],
+                RuleConfig(),
+                NOW,
+            )
         position += size
     kept = _count_rows(sqlite_engine)
     assert kept["stage_counts"] and kept["offer_counts"]

@@ -38,20 +38,29 @@ def views(engine) -> dict:
 
 
 def test_a_batch_writes_the_case_timeline_alerts_and_offers(sqlite_engine):
-    applied = run(sqlite_engine,
-                  make("migrant.registered", 0),
-                  make("recruitment.fee_paid", 5, paid_by="migrant"),
-                  make("recruitment.job_offer_made", 6),
-                  make("deployment.distress_reported", 10))
+    applied = run(
+        sqlite_engine,
+        make("migrant.registered", 0),
+        make("recruitment.fee_paid", 5, paid_by="migrant"),
+        make("recruitment.job_offer_made", 6),
+        make("deployment.distress_reported", 10),
+    )
     assert (applied.applied, applied.duplicates, applied.failed) == (4, 0, [])
     v = views(sqlite_engine)
     [case] = v["cases"]
     assert case["stage"] == "deployed" and case["destination_country"] == "SA"
-    assert (case["event_count"], case["open_alerts"], case["top_severity"], case["top_severity_rank"]) == (4, 2, "critical", 3)
+    assert (case["event_count"], case["open_alerts"], case["top_severity"], case["top_severity_rank"]) == (
+        4,
+        2,
+        "critical",
+        3,
+    )
     assert case["state"]["case_id"] == case["case_id"]
     assert len(v["timeline"]) == 4
     assert {(a["code"], a["severity"], a["severity_rank"], a["status"]) for a in v["alerts"]} == {
-        ("RECRUITMENT_FEE_CHARGED", "medium", -1, "open"), ("DISTRESS", "critical", -3, "open")}
+        ("RECRUITMENT_FEE_CHARGED", "medium", -1, "open"),
+        ("DISTRESS", "critical", -3, "open"),
+    }
     assert all(a["destination_country"] == "SA" and a["origin_region"] == "Kerala" for a in v["alerts"])
     [offer] = v["job_offers"]
     assert (offer["offer_id"], offer["destination_country"], offer["origin_region"]) == ("O1", "SA", "Kerala")

@@ -25,10 +25,15 @@ def test_undecodable_records_become_dead_letters_with_reason_and_origin(pipeline
     unknown["event_type"] = "case.teleported"
     invalid = json.loads(events.encode(make("deployment.wage_paid", 2)))
     invalid["payload"]["period"] = "last month"
-    batch = pipeline.decode([
-        message(b"{not json", 7), message(json.dumps(unknown).encode(), 8),
-        message(json.dumps(invalid).encode(), 9), message(None, 10), message(registered, 11),
-    ])
+    batch = pipeline.decode(
+        [
+            message(b"{not json", 7),
+            message(json.dumps(unknown).encode(), 8),
+            message(json.dumps(invalid).encode(), 9),
+            message(None, 10),
+            message(registered, 11),
+        ]
+    )
     assert [d.event.event_id for d in batch.delivered] == [registered.event_id]
     pipeline.store(batch)
     pipeline.publish(batch)
@@ -45,8 +50,9 @@ def test_undecodable_records_become_dead_letters_with_reason_and_origin(pipeline
 
 
 def test_alert_changes_are_published_keyed_by_case_and_leave_the_outbox(pipeline, publisher, unit_settings):
-    batch = pipeline.decode([message(make("migrant.registered", 0), 0),
-                             message(make("deployment.distress_reported", 5), 1)])
+    batch = pipeline.decode(
+        [message(make("migrant.registered", 0), 0), message(make("deployment.distress_reported", 5), 1)]
+    )
     pipeline.store(batch)
     assert outbox_size(pipeline) == 1
     pipeline.publish(batch)

@@ -13,8 +13,9 @@ from services.worker.views import LIVE
 from tests.factories import RULES, make
 from tests.unit.worker.support import delivered
 
-DISTRESS = make("deployment.distress_reported", 0, case_id="CASE-0001",
-                recorded_at=datetime(2025, 1, 1, 0, 1, tzinfo=UTC))
+DISTRESS = make(
+    "deployment.distress_reported", 0, case_id="CASE-0001", recorded_at=datetime(2025, 1, 1, 0, 1, tzinfo=UTC)
+)
 LIMIT = DISTRESS.recorded_at + timedelta(hours=24)
 EVERYTHING = set(range(4))
 
@@ -38,7 +39,8 @@ def test_an_open_alert_is_escalated_by_the_sweep_once_past_its_limit(sqlite_engi
     assert event.occurred_at == LIMIT and event.source.model_dump(mode="json") == SOURCE
     applied = store(sqlite_engine, event)
     assert [(m["change"], m["alert"]["escalated_at"]) for m in applied.changes] == [
-        ("escalated", "2025-01-02T00:01:00Z")]
+        ("escalated", "2025-01-02T00:01:00Z")
+    ]
     with sqlite_engine.connect() as conn:
         row = conn.execute(select(LIVE.alerts.c.status, LIVE.alerts.c.escalated_at)).one()
     assert row.status == "open" and row.escalated_at.replace(tzinfo=UTC) == LIMIT

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from sqlalchemy import inspect, insert, select
+from sqlalchemy import insert, inspect, select
 
 from services.worker import views
 from services.worker.views import LIVE
 
 
 def case(case_id: str, stage: str) -> dict:
-    return {"case_id": case_id, "stage": stage, "wellbeing": "unknown", "open_alerts": 0,
-            "top_severity_rank": 0, "event_count": 1, "state": {"case_id": case_id}}
+    return {
+        "case_id": case_id,
+        "stage": stage,
+        "wellbeing": "unknown",
+        "open_alerts": 0,
+        "top_severity_rank": 0,
+        "event_count": 1,
+        "state": {"case_id": case_id},
+    }
 
 
 def test_swap_replaces_the_live_rows_by_the_rebuilt_ones_and_drops_the_shadows(sqlite_engine):
@@ -23,7 +30,9 @@ def test_swap_replaces_the_live_rows_by_the_rebuilt_ones_and_drops_the_shadows(s
         views.swap(conn, rebuilt)
     with sqlite_engine.connect() as conn:
         assert conn.execute(select(LIVE.cases.c.case_id, LIVE.cases.c.stage).order_by(LIVE.cases.c.case_id)).all() == [
-            ("BOTH-0001", "deployed"), ("NEW-0001", "returned")]
+            ("BOTH-0001", "deployed"),
+            ("NEW-0001", "returned"),
+        ]
     assert not any(name.endswith(views.SHADOW_SUFFIX) for name in inspect(sqlite_engine).get_table_names())
 
 

@@ -62,11 +62,13 @@ def upgrade() -> None:
     )
     op.create_index("ix_watchlist_party", "watchlist", ["party_kind", "party_id", "recorded_at"])
     op.create_table(
-        "party_stats", *_slice_columns(),
+        "party_stats",
+        *_slice_columns(),
         *(_count(name) for name in ("cases", "placed", "abuse", "wages", "contract", "fees", "open_critical")),
     )
     op.create_table(
-        "party_wage_gaps", *_slice_columns(),
+        "party_wage_gaps",
+        *_slice_columns(),
         sa.Column("bucket", sa.Integer(), primary_key=True, autoincrement=False),
         _count("cases"),
     )

@@ -27,14 +27,33 @@ def _key(name: str, length: int | None = None) -> sa.Column:
 
 
 def upgrade() -> None:
-    op.create_table("stage_counts", sa.Column("by_origin", sa.Boolean(), nullable=False, primary_key=True),
-                    _key("destination_country", 2), _key("origin_region"), _key("stage"), COUNT.copy())
-    op.create_table("skill_counts", sa.Column("by_origin", sa.Boolean(), nullable=False, primary_key=True),
-                    _key("occupation_code", 4), _key("destination_country", 2), _key("origin_region"), _key("stage"),
-                    COUNT.copy())
-    op.create_table("offer_counts", sa.Column("by_origin", sa.Boolean(), nullable=False, primary_key=True),
-                    _key("grain", 5), sa.Column("starts", sa.Date(), nullable=False, primary_key=True),
-                    _key("occupation_code", 4), _key("destination_country", 2), _key("origin_region"), COUNT.copy())
+    op.create_table(
+        "stage_counts",
+        sa.Column("by_origin", sa.Boolean(), nullable=False, primary_key=True),
+        _key("destination_country", 2),
+        _key("origin_region"),
+        _key("stage"),
+        COUNT.copy(),
+    )
+    op.create_table(
+        "skill_counts",
+        sa.Column("by_origin", sa.Boolean(), nullable=False, primary_key=True),
+        _key("occupation_code", 4),
+        _key("destination_country", 2),
+        _key("origin_region"),
+        _key("stage"),
+        COUNT.copy(),
+    )
+    op.create_table(
+        "offer_counts",
+        sa.Column("by_origin", sa.Boolean(), nullable=False, primary_key=True),
+        _key("grain", 5),
+        sa.Column("starts", sa.Date(), nullable=False, primary_key=True),
+        _key("occupation_code", 4),
+        _key("destination_country", 2),
+        _key("origin_region"),
+        COUNT.copy(),
+    )
     op.create_index("ix_offer_counts_origin", "offer_counts", ["by_origin", "origin_region", "grain", "starts"])
     _fill()
 
@@ -49,7 +68,11 @@ def _fill() -> None:
     bind = op.get_bind()
     postgres = bind.dialect.name == "postgresql"
     day = "(occurred_at AT TIME ZONE 'UTC')::date" if postgres else "date(occurred_at)"
-    month = "date_trunc('month', occurred_at AT TIME ZONE 'UTC')::date" if postgres else "date(occurred_at, 'start of month')"
+    month = (
+        "date_trunc('month', occurred_at AT TIME ZONE 'UTC')::date"
+        if postgres
+        else "date(occurred_at, 'start of month')"
+    )
     for by_origin, region in (("false", "''"), ("true", "coalesce(origin_region, '')")):
         if not postgres:
             by_origin = "0" if by_origin == "false" else "1"
