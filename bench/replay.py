@@ -30,6 +30,7 @@ from bench.worker import fill, raw_consume, records
 from services.config import Settings
 from services.domain import RuleConfig
 from services.kafka.topics import create_topics
+from services.privacy import Keyring
 from services.storage.db import make_engine
 from services.storage.migrate import migrate
 from services.worker import replay as replay_module
@@ -70,9 +71,10 @@ def per_batch(settings: Settings, count: int) -> dict:
         consumer.assign(partitions)
         consumer.seek_to_beginning(*partitions)
         result = replay_module.Replayed()
+        rules, keyring = RuleConfig.from_settings(settings), Keyring.from_settings(settings)
         for messages in replay_module._read_until(consumer, consumer.end_offsets(partitions)):
             with engine.begin() as connection:
-                replay_module._fold(connection, rebuilt, messages, RuleConfig.from_settings(settings), result)
+                replay_module._fold(connection, rebuilt, messages, rules, result, keyring)
         with engine.begin() as connection:  # as it did: lock the live views and swap
             replay_module._lock_live(connection)
             views.swap(connection, rebuilt)
