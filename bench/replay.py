@@ -66,7 +66,7 @@ def per_batch(settings: Settings, count: int) -> dict:
     try:
         migrate(engine)
         began = time.monotonic()
-        rebuilt = views.shadow(engine)
+        rebuilt = views.shadow(engine, like_live=False)  # as it did: primary keys only
         partitions = replay_module._partitions(consumer, settings.journey_topic)
         consumer.assign(partitions)
         consumer.seek_to_beginning(*partitions)
@@ -77,7 +77,7 @@ def per_batch(settings: Settings, count: int) -> dict:
                 replay_module._fold(connection, rebuilt, messages, rules, result, keyring)
         with engine.begin() as connection:  # as it did: lock the live views and swap
             replay_module._lock_live(connection)
-            views.swap(connection, rebuilt)
+            views.copy_swap(connection, rebuilt)
         elapsed = time.monotonic() - began
     finally:
         consumer.close()

@@ -22,7 +22,7 @@ import events
 from events import WATCHLIST_EVENTS, AlertCode, AlertStatus
 from services.domain import AlertChange, CaseState, RuleConfig
 from services.domain.refold import refold
-from services.domain.scorecards import STAT_NAMES, case_figures, delta
+from services.domain.scorecards import STAT_NAMES, Slice, case_figures, delta
 from services.domain.watchlist import Entry, Party, Watchlist, entry_of, named_by, named_ever
 from services.worker.rows import Delivered, alert_message, alert_row, utc
 from services.worker.views import Views
@@ -107,34 +107,46 @@ def party_rows(states: dict[str, CaseState]) -> list[dict]:
     ]
 
 
-def add_aggregates(conn: Connection, views: Views, states: dict[str, CaseState], before: dict[str, CaseState]) -> None:
-    """Move `party_stats` and `party_wage_gaps` by what the cases changed since `before`."""
-    counts: dict = defaultdict(Counter)
+Aggregates = tuple[dict[Slice, Counter], Counter]
+"""What cases add to `party_stats` (per slice, per stat name) and `party_wage_gaps` (per (slice, bucket))."""
+SLICE_NAMES = ("party_kind", "party_id", "destination_country", "origin_region")
+
+
+def aggregates(states: dict[str, CaseState], before: dict[str, CaseState]) -> Aggregates:
+    """How `party_stats` and `party_wage_gaps` move by what the cases changed since `before`
+    (absent: new); with `before` empty, what the cases add from scratch (a bulk rebuild's jobs sum
+    theirs, services/worker/bulk.py)."""
+    counts: dict[Slice, Counter] = defaultdict(Counter)
     gaps: Counter = Counter()
     for case_id, state in states.items():
         case_counts, case_gaps = delta(before.get(case_id), state)
         for key, change in case_counts.items():
             counts[key].update(change)
         gaps.update(case_gaps)
-    names = ("party_kind", "party_id", "destination_country", "origin_region")
-    _add(
-        conn,
-        views.party_stats,
-        names,
-        STAT_NAMES,
-        [{**dict(zip(names, key, strict=True)), **{n: counts[key][n] for n in STAT_NAMES}} for key in sorted(counts)],
-    )
-    _add(
-        conn,
-        views.party_wage_gaps,
-        (*names, "bucket"),
-        ("cases",),
-        [
-            {**dict(zip(names, key, strict=True)), "bucket": bucket, "cases": gaps[key, bucket]}
-            for key, bucket in sorted(gaps)
-            if gaps[key, bucket]
-        ],
-    )
+    return counts, gaps
+
+
+def aggregate_rows(totals: Aggregates) -> tuple[list[dict], list[dict]]:
+    """The `party_stats` and `party_wage_gaps` rows of `totals`, in key order (gap rows at 0 left out)."""
+    counts, gaps = totals
+    stats = [
+        {**dict(zip(SLICE_NAMES, key, strict=True)), **{n: counts[key][n] for n in STAT_NAMES}}
+        for key in sorted(counts)
+    ]
+    buckets = [
+        {**dict(zip(SLICE_NAMES, key, strict=True)), "bucket": bucket, "cases": gaps[key, bucket]}
+        for key, bucket in sorted(gaps)
+        if gaps[key, bucket]
+    ]
+    return stats, buckets
+
+
+def add_aggregates(conn: Connection, views: Views, states: dict[str, CaseState], before: dict[str, CaseState]) -> None:
+    """Move `party_stats` and `party_wage_gaps` by what the cases changed since `before`."""
+    counts, gaps = aggregates(states, before)
+    stats, buckets = aggregate_rows((counts, gaps))
+    _add(conn, views.party_stats, SLICE_NAMES, STAT_NAMES, stats)
+    _add(conn, views.party_wage_gaps, (*SLICE_NAMES, "bucket"), ("cases",), buckets)
     # A row left at zero goes, so the rows are a function of the cases, not of how batches fell
     # (a replay folds in other batches and must find the same rows).
     for table, keys in ((views.party_stats, list(counts)), (views.party_wage_gaps, [key for key, _ in gaps])):

@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -66,16 +67,24 @@ class BulkRefused(RuntimeError):
 
 @dataclass
 class Folded:
-    """Counts of what a fold did (summed over jobs by the replay)."""
+    """What a fold did, and the totals its cases add to the tables several jobs share (summed over
+    the jobs by the replay, then written once: `write_totals`)."""
 
     events: int = 0
     skipped: int = 0  # records that do not decode
     failed: int = 0  # events the domain could not fold
+    tally: counts.Tally = field(default_factory=Counter)  # stage, skill and offer counts
+    party: accountability.Aggregates = field(default_factory=lambda: (defaultdict(Counter), Counter()))
 
     def add(self, other: Folded) -> None:
         self.events += other.events
         self.skipped += other.skipped
         self.failed += other.failed
+        self.tally.update(other.tally)
+        stats, gaps = self.party
+        for key, change in other.party[0].items():
+            stats[key].update(change)
+        gaps.update(other.party[1])
 
 
 @dataclass
@@ -136,10 +145,10 @@ class Fold:
             [alert_row(change, self.states[change.alert.case_id]) for change in self.alerts.values()],
         )
         copy_rows(conn, views.job_offers, self.offers)
-        counts.write(conn, views.counts, counts.tally_of(self.states.values(), self.offers))
+        self.result.tally = counts.tally_of(self.states.values(), self.offers)
         if views.party_cases is not None:  # scorecards; the replay refolds for the watchlist after every job
             copy_rows(conn, views.party_cases, accountability.party_rows(self.states))
-            accountability.add_aggregates(conn, views, self.states, {})
+            self.result.party = accountability.aggregates(self.states, {})
         if views.watchlist is not None and self.listings:
             copy_rows(
                 conn, views.watchlist, [accountability.watchlist_row(d, entry_of(d.event)) for d in self.listings]
@@ -167,6 +176,19 @@ class Fold:
                     partition=delivered.partition,
                     offset=delivered.offset,
                 )
+
+
+def write_totals(conn: Connection, views: Views, folded: Folded) -> None:
+    """The counts and scorecard aggregates of every job's cases (summed in `folded`) into the
+    empty shadow tables, with COPY: written once by the replay after its jobs, so jobs never add
+    to the same rows (an upsert per key would make the second job wait on the first's locks)."""
+    if views.counts:
+        counts.insert_all(conn, views.counts, folded.tally)
+    stats, buckets = accountability.aggregate_rows(folded.party)
+    if views.party_stats is not None:
+        copy_rows(conn, views.party_stats, stats)
+    if views.party_wage_gaps is not None:
+        copy_rows(conn, views.party_wage_gaps, buckets)
 
 
 def fold_partitions(

@@ -20,9 +20,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing import get_all_start_methods, get_context
 
+import psycopg
 from kafka import KafkaConsumer, TopicPartition
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from tqdm import tqdm
 
 from services.config import Settings
@@ -31,13 +33,14 @@ from services.logs import get_logger
 from services.privacy import Keyring, Opener, erase_cases
 from services.storage.db import make_engine
 from services.worker import views as v
-from services.worker.bulk import BulkRefused, Folded, fold_partitions
+from services.worker.bulk import BulkRefused, Folded, fold_partitions, write_totals
 from services.worker.dlq import Message
 from services.worker.isolate import isolating
 from services.worker.persist import Applied, apply_batch, settle_watchlist
 from services.worker.pipeline import decode_one
 
 log = get_logger(__name__)
+SWAP_ATTEMPTS = 3  # the swap's locks may deadlock with a reader's or a worker's transaction; PostgreSQL aborts one
 
 
 @dataclass
@@ -58,21 +61,16 @@ def replay(settings: Settings, engine: Engine, progress: bool = True, jobs: int 
         folded = _bulk(settings, engine, rebuilt, {tp.partition: end for tp, end in ends.items()}, jobs, progress)
         result.events, result.skipped, result.failed = folded.events, folded.skipped, folded.failed
         _settle_watchlist(engine, rebuilt, rules)
+        v.analyze(engine, rebuilt)  # the planner's statistics, before the tables go live
         bulk_s = time.monotonic() - began
-        consumer = _consumer(settings)
-        try:
-            consumer.assign(list(ends))
-            for tp, end in ends.items():
-                consumer.seek(tp, end)
-            with engine.begin() as connection:
-                _lock_live(connection)
-                tail = 0
-                for messages in _read_until(consumer, consumer.end_offsets(list(ends))):
-                    _fold(connection, rebuilt, messages, rules, result, Keyring.from_settings(settings))
-                    tail += len(messages)
-                v.swap(connection, rebuilt)
-        finally:
-            consumer.close()
+        for attempt in range(1, SWAP_ATTEMPTS + 1):
+            try:
+                tail = _tail_and_swap(settings, engine, rebuilt, ends, rules, result)
+                break
+            except OperationalError as error:
+                if attempt == SWAP_ATTEMPTS or not isinstance(error.orig, psycopg.errors.DeadlockDetected):
+                    raise
+                log.info("the swap deadlocked with a reader or a worker; trying again", attempt=attempt)
         log.info(
             "replay swapped in the rebuilt views",
             events=result.events,
@@ -87,6 +85,37 @@ def replay(settings: Settings, engine: Engine, progress: bool = True, jobs: int 
     except BaseException:
         v.drop(engine, rebuilt)
         raise
+
+
+def _tail_and_swap(
+    settings: Settings,
+    engine: Engine,
+    rebuilt: v.Views,
+    ends: dict[TopicPartition, int],
+    rules: RuleConfig,
+    result: Replayed,
+) -> int:
+    """One transaction: lock the live views, fold what arrived after `ends` into the rebuilt ones,
+    swap them in. `result` is only added to once it commits; returns the number of records read."""
+    consumer = _consumer(settings)
+    tail_result = Replayed()
+    try:
+        consumer.assign(list(ends))
+        for tp, end in ends.items():
+            consumer.seek(tp, end)
+        with engine.begin() as connection:
+            _lock_live(connection)
+            tail = 0
+            for messages in _read_until(consumer, consumer.end_offsets(list(ends))):
+                _fold(connection, rebuilt, messages, rules, tail_result, Keyring.from_settings(settings))
+                tail += len(messages)
+            v.swap(connection, rebuilt)
+    finally:
+        consumer.close()
+    result.events += tail_result.events
+    result.skipped += tail_result.skipped
+    result.failed += tail_result.failed
+    return tail
 
 
 def _settle_watchlist(engine: Engine, rebuilt: v.Views, rules: RuleConfig) -> None:
@@ -116,7 +145,10 @@ def _bulk(
     busy host); the parent holds no open connection while forking (no Kafka client, engine pool
     emptied), so no socket is shared with a child."""
     try:
-        return _bulk_jobs(settings, engine, rebuilt, ends, jobs, progress)
+        folded = _bulk_jobs(settings, engine, rebuilt, ends, jobs, progress)
+        with engine.begin() as connection:
+            write_totals(connection, rebuilt, folded)
+        return folded
     except BulkRefused as refused:
         # A record the database refuses fails a whole COPY. Rare (the contract refuses most such
         # values at the gateway), so the replay starts again batch by batch, where the refused
@@ -235,10 +267,18 @@ def _read_until(consumer: KafkaConsumer, ends: dict[TopicPartition, int]):
 
 
 def _lock_live(connection: Connection) -> None:
-    """Keep the live workers from writing until the swap commits (readers are not blocked)."""
+    """Keep the live workers (and on PostgreSQL the readers) off the live views until the swap
+    commits. PostgreSQL: ACCESS EXCLUSIVE from the start, the mode the swap's DROP TABLE needs (a
+    weaker lock raised later deadlocks with a worker that read a view and waits to write it), taken
+    in the order a worker's batch reads the tables (the timeline first, then the watchlist, then
+    the cases), so a batch under way finishes first rather than deadlocking; a deadlock left
+    (PostgreSQL aborts one side) makes the replay try the swap again (`SWAP_ATTEMPTS`)."""
     if connection.dialect.name == "postgresql":
-        names = ", ".join(table.name for table in v.LIVE.folded)
-        connection.execute(text(f"LOCK TABLE {names} IN EXCLUSIVE MODE"))
+        first = [v.LIVE.timeline, v.LIVE.watchlist, v.LIVE.cases]
+        tables = [table for table in first if table is not None]
+        tables += [table for table in v.LIVE.folded if table not in tables]
+        names = ", ".join(table.name for table in tables)
+        connection.execute(text(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE"))
     else:  # SQLite: the first write takes the database's single write lock
         connection.execute(text(f"UPDATE {v.LIVE.cases.name} SET event_count = event_count WHERE 0"))
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from services.domain import RuleConfig
 from services.worker import views
-from services.worker.bulk import Fold, TimelineCopy
+from services.worker.bulk import Fold, TimelineCopy, write_totals
 from services.worker.persist import apply_batch, settle_watchlist
 from services.worker.views import LIVE
 from tests.factories import make
@@ -111,6 +111,7 @@ def test_a_bulk_rebuild_then_the_watchlist_pass_gives_the_live_rows(sqlite_engin
                 if row is not None:
                     timeline.write(row)
         fold.write(conn, rebuilt)
+        write_totals(conn, rebuilt, fold.result)
         settle_watchlist(conn, rebuilt, RuleConfig())
     assert len(watchlisted_alerts(sqlite_engine)) == 2
     for live, shadow in zip(LIVE.folded, rebuilt.folded, strict=True):

@@ -13,7 +13,7 @@ import events
 from services.demo.journeys import generate
 from services.domain import RuleConfig
 from services.worker import views
-from services.worker.bulk import Fold, TimelineCopy
+from services.worker.bulk import Fold, TimelineCopy, write_totals
 from services.worker.persist import apply_batch
 from services.worker.views import LIVE
 from tests.unit.worker.support import delivered, message
@@ -67,6 +67,7 @@ def test_the_bulk_fold_writes_what_the_live_batches_write(sqlite_engine, seed):
                 if row is not None:
                     timeline.write(row)
         fold.write(conn, rebuilt)
+        write_totals(conn, rebuilt, fold.result)
 
     assert fold.result.events == len(stream) - 5
     for live, shadow in zip(LIVE.folded, rebuilt.folded, strict=True):
