@@ -150,11 +150,12 @@ def _bulk(
             write_totals(connection, rebuilt, folded)
         return folded
     except BulkRefused as refused:
-        # A record the database refuses fails a whole COPY. Rare (the contract refuses most such
-        # values at the gateway), so the replay starts again batch by batch, where the refused
-        # records are set aside one by one as the live worker dead-lettered them.
+        # A record the database refuses fails a whole COPY; an event the domain fails on half-way
+        # leaves its case's state (changed in place) inexact. Rare (the contract refuses most such
+        # values at the gateway; a domain failure is a bug), so the replay starts again batch by
+        # batch, where such records are set aside one by one as the live worker dead-lettered them.
         log.warning(
-            "the database refused a record of the bulk fold; rebuilding batch by batch instead", reason=str(refused)
+            "the bulk fold met a record it cannot take exactly; rebuilding batch by batch instead", reason=str(refused)
         )
         v.shadow(engine)  # the same tables, emptied
         return _batch_by_batch(settings, engine, rebuilt, ends)

@@ -134,3 +134,31 @@ def test_rule_config_from_settings():
         defaults["arrival_grace_hours"],
         frozenset(defaults["clearance_required"].split(",")),
     )
+
+
+def test_folding_in_place_gives_what_folding_copies_gives_duplicates_included():
+    from datetime import UTC, datetime
+
+    import events
+    from services.demo.journeys import generate
+
+    stream = []
+    for journey in generate(20, seed=11, now=datetime(2026, 12, 6, tzinfo=UTC)):
+        for demo_event in journey.events:
+            data = dict(
+                demo_event.envelope,
+                recorded_at=demo_event.envelope["occurred_at"],
+                source={"agency_id": demo_event.agency_id, "agency_kind": demo_event.kind},
+            )
+            stream.append(events.validate(data, stamped=True))
+    stream += stream[-30:]  # recent redeliveries: no change, no alert, not counted
+    copied: dict[str, CaseState] = {}
+    in_place: dict[str, CaseState] = {}
+    for event in stream:
+        before = copied.get(event.case_id)
+        copied[event.case_id], changes = project(before, event, RULES)
+        in_place[event.case_id], changes_in_place = project(in_place.get(event.case_id), event, RULES, in_place=True)
+        assert changes_in_place == changes
+    assert {case_id: state.model_dump() for case_id, state in in_place.items()} == {
+        case_id: state.model_dump() for case_id, state in copied.items()
+    }

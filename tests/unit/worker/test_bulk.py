@@ -13,7 +13,7 @@ import events
 from services.demo.journeys import generate
 from services.domain import RuleConfig
 from services.worker import views
-from services.worker.bulk import Fold, TimelineCopy, write_totals
+from services.worker.bulk import BulkRefused, Fold, TimelineCopy, write_totals
 from services.worker.persist import apply_batch
 from services.worker.views import LIVE
 from tests.unit.worker.support import delivered, message
@@ -90,3 +90,31 @@ def test_a_repeated_event_id_with_other_content_is_counted_as_failed_and_changes
         fold.write(conn, rebuilt)
     assert (fold.result.events, fold.result.failed) == (1, 1)
     assert [row[0] for row in _rows(sqlite_engine, rebuilt.cases)] == [first.case_id]
+
+
+def test_an_event_the_domain_refuses_before_changing_the_case_is_counted_as_failed(sqlite_engine, monkeypatch):
+    from services.domain import welfare
+    from tests.factories import make
+
+    registered, certified = make("migrant.registered", 0), make("skilling.certified", 1)
+    monkeypatch.delitem(welfare.HANDLERS, "skilling.certified")  # apply refuses it before changing anything
+    fold = Fold(RuleConfig())
+    assert fold.add(message(registered, 0)) is not None
+    assert fold.add(message(certified, 1)) is None
+    assert (fold.result.events, fold.result.failed) == (1, 1)
+    assert fold.states[registered.case_id].event_count == 1
+
+
+def test_an_event_the_domain_fails_on_half_way_fails_the_bulk_fold(sqlite_engine, monkeypatch):
+    from services.domain import welfare
+    from tests.factories import make
+
+    def broken(state, key, payload):
+        raise RuntimeError("a bug in a handler")
+
+    registered, certified = make("migrant.registered", 0), make("skilling.certified", 1)
+    monkeypatch.setitem(welfare.HANDLERS, "skilling.certified", broken)  # after the state counted the event
+    fold = Fold(RuleConfig())
+    fold.add(message(registered, 0))
+    with pytest.raises(BulkRefused, match="half-way"):
+        fold.add(message(certified, 1))
