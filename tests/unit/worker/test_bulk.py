@@ -13,8 +13,9 @@ import events
 from services.demo.journeys import generate
 from services.domain import RuleConfig
 from services.worker import views
-from services.worker.bulk import BulkRefused, Fold, TimelineCopy, write_totals
+from services.worker.bulk import TIMELINE_COLUMNS, BulkRefused, Fold, TimelineCopy, timeline_line, write_totals
 from services.worker.persist import apply_batch
+from services.worker.rows import timeline_row
 from services.worker.views import LIVE
 from tests.unit.worker.support import delivered, message
 
@@ -118,3 +119,32 @@ def test_an_event_the_domain_fails_on_half_way_fails_the_bulk_fold(sqlite_engine
     fold.add(message(registered, 0))
     with pytest.raises(BulkRefused, match="half-way"):
         fold.add(message(certified, 1))
+
+
+def _unescaped(field: str):
+    if field == "\\N":
+        return None
+    return field.replace("\\t", "\t").replace("\\n", "\n").replace("\\r", "\r").replace("\\\\", "\\")
+
+
+def test_a_timeline_line_holds_the_timeline_row_in_copy_text_format():
+    from tests.factories import make
+
+    event = make("deployment.grievance_filed", 3, description='a \\ backslash, a "quote"')
+    # A record's JSON may hold whitespace between tokens: tabs and newlines, escaped in COPY text.
+    envelope = events.encode(event).decode().replace(",", ",\n\t", 2)
+    for partition, offset in ((4, 17), (None, None)):
+        item = delivered(event, offset=offset)
+        item = type(item)(item.event, envelope, partition, offset)
+        row = timeline_row(item)
+        assert list(TIMELINE_COLUMNS) == [c.name for c in LIVE.timeline.columns]
+        assert [key.removesuffix("_json") for key in row] == list(TIMELINE_COLUMNS)
+        line = timeline_line(item)
+        assert line.endswith("\n") and line.count("\n") == 1
+        fields = [_unescaped(field) for field in line[:-1].split("\t")]
+        expected = [row[key] for key in row]
+        for name, field, value in zip(TIMELINE_COLUMNS, fields, expected, strict=True):
+            if isinstance(value, datetime):
+                assert datetime.fromisoformat(field) == value, name
+            else:
+                assert field == (None if value is None else str(value)), name
