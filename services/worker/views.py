@@ -170,6 +170,12 @@ def rename_swap(connection: Connection, rebuilt: Views, live: Views = LIVE) -> N
                     "run the replay again (it makes its shadow tables anew from the live ones)"
                 )
             renames.append((index, names[definition].pop()))
+        missing = [name for left in names.values() for name in left]
+        if missing:  # an index made on the live table after the shadow was made LIKE it
+            raise LookupError(
+                f"the live table {target.name} has indexes its shadow lacks ({', '.join(missing)}): "
+                "run the replay again (it makes its shadow tables anew from the live ones)"
+            )
         connection.execute(text(f"DROP TABLE {quote(target.name)}"))
         connection.execute(text(f"ALTER TABLE {quote(source.name)} RENAME TO {quote(target.name)}"))
         for index, name in renames:
