@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import Table
 
+from events.personal import PERSONAL_FIELDS
 from services.domain import CaseState
 from services.query.models import CaseDetail, CasePublic
 from services.storage.tables import Case
@@ -74,7 +75,12 @@ def whole_journey() -> CaseState:
 
 
 def erased_journey() -> CaseState:
-    state, _changes = fold([make("migrant.registered", 0), make("case.erasure_requested", 5)])
+    state, _changes = fold(
+        [
+            make("migrant.registered", 0, passport_number="P1234567", phone="+919876543210"),
+            make("case.erasure_requested", 5),
+        ]
+    )
     return state
 
 
@@ -110,3 +116,12 @@ def test_what_the_api_shows_of_a_stored_row_is_what_the_state_says():
         shown = CasePublic.model_validate(case_row(state, RULES)).model_dump(mode="json")
         assert list(shown) == VIEW
         assert shown == {name: value for name, value in state.model_dump(mode="json").items() if name in shown}
+
+
+def test_an_erasure_blanks_every_personal_field_of_the_view():
+    """A personal field added to the view (by name, SPEC section 9) must be blanked by erasure too."""
+    personal = [name for name in VIEW if name in PERSONAL_FIELDS]
+    assert personal, "the view holds personal fields"
+    whole, erased = whole_journey(), erased_journey()
+    assert [name for name in personal if getattr(whole, name) is None] == []
+    assert {name: getattr(erased, name) for name in personal} == dict.fromkeys(personal)
