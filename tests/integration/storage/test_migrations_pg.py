@@ -33,8 +33,9 @@ def test_head_equals_the_models_on_postgresql(empty_database):
     engine.dispose()
 
 
-def test_the_comparison_sees_every_index_and_server_default_on_postgresql(empty_database):
-    """An empty diff means something only if nothing is left out (tables: the SQLite test)."""
+def test_the_comparison_sees_every_table_index_and_server_default_on_postgresql(empty_database):
+    """An empty diff means something only if nothing is left out: drop each of them from a
+    database at head, and each one is reported."""
     migrate(empty_database)
     engine = make_engine(empty_database)
     indexes = {index.name for table in SQLModel.metadata.tables.values() for index in table.indexes}
@@ -47,6 +48,10 @@ def test_the_comparison_sees_every_index_and_server_default_on_postgresql(empty_
         assert [diff[0][:4] for diff in differences if isinstance(diff, list)] == [
             ("modify_default", None, "cases", "erased")
         ]
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            conn.execute(text(f'DROP TABLE "{table.name}"'))
+        added = {diff[1].name for diff in schema_differences(conn) if diff[0] == "add_table"}
+        assert added == set(SQLModel.metadata.tables)
     engine.dispose()
 
 
