@@ -2,9 +2,9 @@
 
 Views (written only by the worker, from the log): `cases` (welfare view, one row per case, its
 fields declared once in `services.storage.welfare_view.CaseBase`, plus the case's folded state as
-JSON so the worker can continue the fold), `timeline` (every applied event;
-its primary key on event_id is what makes projection idempotent), `alerts` (protection view),
-`job_offers` (for the skills picture), `alert_outbox` (alert changes not yet on the alerts topic).
+JSON so the worker can continue the fold), `timeline` (every applied event; its primary key on
+event_id is what makes projection idempotent), `alerts` (protection view), `job_offers` (for the
+skills picture), `alert_outbox` (alert changes not yet on the alerts topic).
 Registries (written by the CLI): `agencies`, `officers`. Audit trail (query service): `audit`.
 API responses are separate models in each service: these rows are never returned as they are.
 """
