@@ -14,7 +14,9 @@ to that (tests/unit/storage/test_welfare_view.py), since the domain cannot impor
 
 Adding a welfare-view field is therefore: the field here, a migration adding its column, and the
 fold rule that fills it in the domain (a `CaseState` register and the `services.domain.welfare`
-handler that writes it).
+handler that writes it). `alembic -c services/storage/alembic.ini revision --autogenerate` drafts
+the migration; the schema tests (tests/unit/storage/test_migrations.py and its PostgreSQL twin)
+fail until it matches, and tests/unit/storage/test_welfare_view.py until the fold fills the field.
 
 Why here: the base is a SQLModel (it carries the column types: timestamps with time zone, JSON,
 lengths), so it cannot live in `services/domain`, which does no I/O and imports no SQL; and
