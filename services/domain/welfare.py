@@ -186,12 +186,14 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def apply(state: CaseState | None, event: Envelope, in_place: bool = False) -> CaseState:
-    """The case after `event`; `state` is not modified (`in_place`: it is, and returned: no copy
-    per event, for a caller that keeps no earlier state). A duplicate of one of the case's latest
-    events (`CaseState.folded`) returns `state` as is and counts nothing; every other event adds
-    one to event_count. Older duplicates are the caller's to drop (the worker drops every event_id
-    its timeline holds: see `services.domain.state`)."""
+def apply(state: CaseState | None, event: Envelope, *, in_place: bool = False) -> CaseState:
+    """The case after `event`; `state` is not modified. A duplicate of one of the case's latest
+    events (`CaseState.folded`) returns `state` as is; older duplicates are the caller's to drop
+    (the worker drops every event_id its timeline holds: see `services.domain.state`).
+
+    `in_place=True` changes `state` itself and returns it, for a caller that owns it: a state an
+    earlier `apply` returned that nothing else holds (the worker folds a batch's events of one case
+    into one copy, not one copy per event). If it raises, that state may be half-changed: drop it."""
     if state is not None and state.case_id != event.case_id:
         raise ValueError(
             f"event {event.event_id} is for case {event.case_id}, not {state.case_id}: "
