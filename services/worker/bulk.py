@@ -10,8 +10,9 @@ once per batch it appears in. A rebuild owns the shadow tables, so here:
   for the whole run, and only the final states are written;
 - rows are built by the same builders the worker's `persist` uses (services/worker/rows.py, and
   services/worker/counts.py for the counts), and written with COPY (`copy_rows`, generic over the
-  table's columns). The timeline streams to the database while reading; the cases, alerts, offers
-  and counts go at the end, in the same transaction.
+  table's columns). The timeline streams to the database while reading, as lines of COPY's text
+  format (`timeline_line`); the cases, alerts, offers and scorecard rows go at the end, in the
+  same transaction. The counts and scorecard aggregates are returned in `Folded`, not written.
 What the views hold therefore equals what the live worker builds from the same log (the
 integration test compares them on the demo's log with time rules and officer actions):
 - an event_id seen before changes nothing (first copy wins, as the timeline's primary key makes it
@@ -29,8 +30,9 @@ integration test compares them on the demo's log with time rules and officer act
 
 `--jobs N` runs N such folds in parallel processes, job i taking the partitions p with
 p mod N == i: a case's events all live on one partition (key = case_id), so the jobs share no
-case, and their count deltas are added row by row (`counts.write`). Memory: one job holds the
-folded state of each of its cases (a few KB each) and one event_id per event.
+case; their totals (counts, scorecard aggregates) are summed by the replay and written once
+(`write_totals`), so no two jobs write the same row. Memory: one job holds the folded state of
+each of its cases (a few KB each) and one event_id per event.
 """
 
 from __future__ import annotations

@@ -3,11 +3,13 @@
 The fold goes into fresh shadow tables (`views.shadow`) while the live views keep serving: in
 bulk, up to the end offsets seen at the start (services/worker/bulk.py: large fetches, an
 in-memory fold with the worker's own `project` and row builders, COPY; `jobs` processes split the
-partitions). When the bulk fold is done, one transaction locks the live views
-against writers, folds the few events that arrived meanwhile, and swaps the rebuilt rows in
-(`views.swap`): readers see the old views until the commit and the rebuilt ones after it. A
-worker running alongside is blocked for that transaction only; its next batch then meets rows it
-did not load, loses the compare-and-set, reloads and finds its events already applied.
+partitions; their summed counts and scorecard aggregates are then written once). After ANALYZE,
+one transaction locks the live views (ACCESS EXCLUSIVE on PostgreSQL: see `_lock_live`), folds the
+few events that arrived meanwhile, and swaps the rebuilt tables in (`views.swap`: by renaming on
+PostgreSQL): readers see the old views until the swap and the rebuilt ones after its commit,
+waiting for that transaction only. A worker running alongside is blocked for that transaction
+only; its next batch then meets rows it did not load, loses the compare-and-set, reloads and
+finds its events already applied.
 Records that do not decode, that the database refuses or that conflict with an event_id already
 folded are skipped and counted (the running worker has dead-lettered them already).
 """
