@@ -143,7 +143,7 @@ def write(conn: Connection, tables: Iterable[Table], tally: Tally) -> None:
         key = [table.c[column] for column in KEYS[name]]
         if conn.dialect.name == "postgresql":
             columns = {column: [row[column] for row in changes] for column in (*KEYS[name], "count")}
-            returned = conn.execute(_array_upsert(table, KEYS[name]), columns)
+            returned = list(conn.execute(_array_upsert(table, KEYS[name]), columns))
         else:
             returned = []
             for start in range(0, len(changes), SQLITE_ROWS):
@@ -151,7 +151,7 @@ def write(conn: Connection, tables: Iterable[Table], tally: Tally) -> None:
                 statement = statement.on_conflict_do_update(
                     index_elements=list(KEYS[name]), set_={"count": table.c["count"] + statement.excluded["count"]}
                 )
-                returned += conn.execute(statement.returning(*key, table.c["count"])).all()
+                returned += conn.execute(statement.returning(*key, table.c["count"]))
         emptied = [tuple(row)[:-1] for row in returned if row[-1] == 0]
         if emptied:
             conn.execute(delete(table).where(tuple_(*key).in_(emptied), table.c["count"] == 0))
