@@ -30,12 +30,11 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Connection, Executable, Table, bindparam, delete, func, select, tuple_
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import Connection, Table, delete, func, select, tuple_
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from services.storage.tables import OfferTally, SkillHeadcount, StageHeadcount
+from services.worker import upsert
 
 STAGES, SKILLS, OFFERS = "stage_counts", "skill_counts", "offer_counts"
 SKILL_STAGES = ("job_ready", "deployed")
@@ -133,8 +132,8 @@ def rows(tally: Tally) -> dict[str, list[dict]]:
 def write(conn: Connection, tables: Iterable[Table], tally: Tally) -> None:
     """Add the tally's changes to the count tables, in the caller's transaction; rows that reach 0
     are deleted, so the tables hold the same rows whether they were kept by deltas or rebuilt.
-    One upsert per table (a round trip, not one per key); the delete only runs in the rare batch
-    that emptied a row (the upsert returns the new counts)."""
+    One upsert per table (a round trip, not one per key; on PostgreSQL `upsert.add_rows`); the
+    delete only runs in the rare batch that emptied a row (the upsert returns the new counts)."""
     by_name = {table.name.removesuffix("_rebuild"): table for table in tables}
     for name, changes in rows(tally).items():
         if not changes:
@@ -142,8 +141,7 @@ def write(conn: Connection, tables: Iterable[Table], tally: Tally) -> None:
         table = by_name[name]
         key = [table.c[column] for column in KEYS[name]]
         if conn.dialect.name == "postgresql":
-            columns = {column: [row[column] for row in changes] for column in (*KEYS[name], "count")}
-            returned = list(conn.execute(_array_upsert(table, KEYS[name]), columns))
+            returned = upsert.add_rows(conn, table, KEYS[name], ("count",), changes, returning=True)
         else:
             returned = []
             for start in range(0, len(changes), SQLITE_ROWS):
@@ -155,27 +153,6 @@ def write(conn: Connection, tables: Iterable[Table], tally: Tally) -> None:
         emptied = [tuple(row)[:-1] for row in returned if row[-1] == 0]
         if emptied:
             conn.execute(delete(table).where(tuple_(*key).in_(emptied), table.c["count"] == 0))
-
-
-_UPSERTS: dict[Table, Executable] = {}
-
-
-def _array_upsert(table: Table, keys: tuple[str, ...]) -> Executable:
-    """`INSERT .. SELECT unnest(:a), unnest(:b), .. ON CONFLICT DO UPDATE .. RETURNING`: one array
-    parameter per column, so the statement's text is the same for any number of rows. SQLAlchemy
-    and psycopg then reuse its compiled form and parsed query; a multi-row VALUES is compiled
-    again for each row count (it was a quarter of the worker's CPU per event). Rows keep their
-    (sorted) order, so two workers still lock count rows in the same order."""
-    statement = _UPSERTS.get(table)
-    if statement is None:
-        names = (*keys, "count")
-        arrays = select(*(func.unnest(bindparam(name, type_=ARRAY(table.c[name].type))).label(name) for name in names))
-        upsert = pg_insert(table).from_select(list(names), arrays)
-        statement = upsert.on_conflict_do_update(
-            index_elements=list(keys), set_={"count": table.c["count"] + upsert.excluded["count"]}
-        ).returning(*(table.c[name] for name in names))
-        _UPSERTS[table] = statement
-    return statement
 
 
 def insert_all(conn: Connection, tables: Iterable[Table], tally: Tally) -> None:
