@@ -46,10 +46,9 @@ def _statement(table: Table, keys: tuple[str, ...], added: tuple[str, ...], retu
     names = (*keys, *added)
     arrays = select(*(func.unnest(bindparam(name, type_=ARRAY(table.c[name].type))).label(name) for name in names))
     insert = pg_insert(table).from_select(list(names), arrays)
-    statement = insert.on_conflict_do_update(
+    adding = insert.on_conflict_do_update(
         index_elements=list(keys), set_={name: table.c[name] + insert.excluded[name] for name in added}
     )
-    if returning:
-        statement = statement.returning(*(table.c[name] for name in names))
+    statement: Executable = adding.returning(*(table.c[name] for name in names)) if returning else adding
     _STATEMENTS[(table, keys, added, returning)] = statement
     return statement
