@@ -47,6 +47,7 @@ from sqlalchemy import func, select
 
 import events
 from bench.common import PG_ADMIN, create_database, drop_scratch, summary_row, write_result
+from bench.gateway import cpu_seconds
 from events import AgencyKind, Source
 from services.config import ROOT, Settings
 from services.demo.journeys import iter_journeys
@@ -195,7 +196,9 @@ def run_worker(settings: Settings, count: int, log_dir: Path) -> dict:
     )
     try:
         first_at, first_count = _poll(engine, lambda n: n > 0, process, 180)
+        cpu_first = cpu_seconds(process.pid)
         done_at, _ = _poll(engine, lambda n: n >= count, process, 1800)
+        cpu_used = cpu_seconds(process.pid) - cpu_first
     finally:
         process.terminate()
         process.wait(timeout=90)
@@ -207,6 +210,9 @@ def run_worker(settings: Settings, count: int, log_dir: Path) -> dict:
         "measured_events": measured,
         "drain_s": round(done_at - first_at, 2),
         "startup_s": round(first_at - began, 2),
+        # The worker process's own CPU per event while draining: what a busy host does not change
+        # much (PostgreSQL's share of the work runs in its own processes and is not in it).
+        "cpu_us_per_event": round(cpu_used * 1e6 / measured, 1),
         "batch_size": settings.worker_batch_size,
     }
 
@@ -395,7 +401,8 @@ def main() -> None:
     )
     print(
         f"worker -> PostgreSQL:  {worker['events_per_s']:>10.1f} events/s "
-        f"({worker['measured_events']} events in {worker['drain_s']}s after a {worker['startup_s']}s start)"
+        f"({worker['measured_events']} events in {worker['drain_s']}s after a {worker['startup_s']}s start; "
+        f"{worker['cpu_us_per_event']} us of the worker's CPU per event)"
     )
     print(f"gateway batch ingest: {gateway['events_per_s']:>11.1f} events/s (batches of 500, 2 clients)")
     print(
