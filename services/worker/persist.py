@@ -1,7 +1,8 @@
 """One batch of decoded events into the views, in the caller's transaction. No Kafka here.
 
 `apply_batch` reads the batch's timeline ids and cases in two queries, folds every new event with
-the domain's `project` in memory, then writes with one bulk statement per table. Idempotency: an
+the domain's `project` in memory (one copy of each case per batch, later events folded into it in
+place), then writes with one bulk statement per table. Idempotency: an
 event_id already in the timeline is skipped, and the timeline row is written in the same
 transaction as the view change (its primary key rejects a second copy). Concurrency: a case row
 is updated only if its event_count is still the one loaded (compare-and-set), so two workers
