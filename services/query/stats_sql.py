@@ -5,6 +5,13 @@ officers read the rows summed over every origin (`by_origin` false), filtered by
 officers with an `origin:` scope read the per-origin rows, where "destination in my countries or
 origin in my regions" is decidable row by row. Missing values are stored as '' and come back as
 null.
+
+The offers_365d window starts on a day `first` inside a month; the offers of that partial month are
+read the cheaper of two equal ways: its day rows from `first` to the month's end, or its month row
+less its day rows before `first` (a window starting on the 6th reads 5 day rows per occupation and
+destination instead of 26). The month row and the day rows are written together (`count_offer`),
+so both give the same sum. At 1,000,000 cases a `*` read sums ~1,500 day rows instead of ~6,200 on
+such a day; at most 15 day rows per pair on any day, instead of 31.
 """
 
 from __future__ import annotations
@@ -70,11 +77,13 @@ def _stages(jurisdiction: Jurisdiction, one_destination: bool) -> Select:
 def skills(jurisdiction: Jurisdiction, now: datetime) -> Select:
     """Supply, demand of the window at `now`, and deployed, per occupation and destination."""
     first = window_start(now)
-    return _skills(jurisdiction).params(first=first, month_after=_next_month(first))
+    month, month_after = first.replace(day=1), _next_month(first)
+    days_before, days_from = (first - month).days, (month_after - first).days
+    return _skills(jurisdiction, days_before < days_from).params(first=first, month=month, month_after=month_after)
 
 
 @lru_cache(maxsize=512)
-def _skills(jurisdiction: Jurisdiction) -> Select:
+def _skills(jurisdiction: Jurisdiction, month_less_days_before: bool) -> Select:
     s, o = skill_counts.c, offer_counts.c
     supply = (
         select(
@@ -87,22 +96,27 @@ def _skills(jurisdiction: Jurisdiction) -> Select:
         .where(_visible(skill_counts, jurisdiction))
         .group_by(s.occupation_code, s.destination_country)
     )
-    first, month_after = bindparam("first", type_=Date), bindparam("month_after", type_=Date)
-    # Two range scans of the primary key (by_origin, grain, starts, ...): the days of the month the
-    # window starts in, and the months after it. (One OR of both made PostgreSQL scan the table.)
-    days = and_(o.grain == "day", o.starts >= first, o.starts < month_after)
-    months = and_(o.grain == "month", o.starts >= month_after)
+    first, month, month_after = (bindparam(name, type_=Date) for name in ("first", "month", "month_after"))
+    # Two range scans of the primary key (by_origin, grain, starts, ...): day rows and month rows.
+    # (One OR of both made PostgreSQL scan the table.) See the module docstring for the two ways.
+    day_count: ColumnElement[int]
+    if month_less_days_before:
+        months = and_(o.grain == "month", o.starts >= month)
+        days, day_count = and_(o.grain == "day", o.starts >= month, o.starts < first), -o.count
+    else:
+        months = and_(o.grain == "month", o.starts >= month_after)
+        days, day_count = and_(o.grain == "day", o.starts >= first, o.starts < month_after), o.count
     demand = [
         select(
             o.occupation_code,
             o.destination_country,
             literal(0).label("job_ready"),
-            func.sum(o.count).label("offers_365d"),
+            func.sum(count).label("offers_365d"),
             literal(0).label("deployed"),
         )
         .where(_visible(offer_counts, jurisdiction), in_window)
         .group_by(o.occupation_code, o.destination_country)
-        for in_window in (days, months)
+        for in_window, count in ((days, day_count), (months, o.count))
     ]
     both = union_all(supply, *demand).subquery()
     occupation, dest = _shown(both.c.occupation_code), _shown(both.c.destination_country)
