@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 import psycopg
 from sqlalchemy.dialects.postgresql import psycopg as pg_psycopg
 
+from services.query.models import AlertPublic
 from services.query.scope import Jurisdiction
-from services.query.sql import AUDIT_ENTRY, CASE_WITH_ALERTS, OFFICER_BY_TOKEN, cases, per_jurisdiction
+from services.query.sql import AUDIT_ENTRY, CASE_WITH_ALERTS, OFFICER_BY_TOKEN, alerts, cases, fields, per_jurisdiction
 from services.secrets import hash_secret
 
 _DIALECT = pg_psycopg.dialect()
@@ -26,10 +27,8 @@ CASE, CASE_PARAMS = str(_CASE), _CASE.params  # its literal ('resolved') is a bo
 AUDIT = str(
     AUDIT_ENTRY.values(officer_id=None, case_id=None, action=None, at=None, case_ids=None).compile(dialect=_DIALECT)
 )
-ALERT_FIELDS = (
-    "alert_id, case_id, code, severity, status, raised_at, trigger_event_id, acknowledged_by, "
-    "acknowledged_at, resolved_by, resolved_at, note"
-)
+# The inbox's columns: those the query service reads (every field of the API model the table holds).
+ALERT_FIELDS = ", ".join(column.name for column in fields(alerts, AlertPublic))
 
 
 class Baseline:
