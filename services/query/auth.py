@@ -7,8 +7,7 @@ refused from the next request on. Two ways to ask for the officer:
   another one.
 - `OfficerToken` and `authenticate(db, token)` inside the route: the token is read on the event
   loop (no I/O; a missing one is 401 at once) and the registry in the route's own thread, so the
-  request makes one thread hop instead of two. The hot reads (a case, the inbox, the stats) do
-  this: a hop was about a sixth of a case lookup's CPU in the query service (py-spy under load,
+  request makes one thread hop instead of two. The hot reads (a case, the stats) do this: a hop was about a sixth of a case lookup's CPU in the query service (py-spy under load,
   bench/query.py), and each one waits for a thread to be scheduled. Decided here: on these routes
   a malformed parameter (422) is reported before an unknown or disabled token (401), since the
   parameters are checked before the route runs; a missing token is still 401 first.
