@@ -17,8 +17,10 @@ destination_country null.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import APIRouter, Response
+from sqlalchemy.engine import Result
 from sqlalchemy.orm import Session
 
 from events.types import CountryCode
@@ -43,15 +45,21 @@ def get_skill_counts(token: OfficerToken, db: DbDep) -> Response:
 
 
 # The work of each route, also called by the console (services/console/pages_stats.py). The rows
-# are validated in one call for the whole answer (one `model_validate` per row was most of the
-# skills route's CPU: 320 rows for a `*` officer).
+# are validated in one call for the whole answer, as plain dicts: one `model_validate` per row was
+# most of the skills route's CPU (320 rows for a `*` officer), and `Row._asdict` is twice as slow
+# as zipping the column names (1.1 vs 0.4 ms for those 320 rows, validation and JSON included).
 
 
 def stage_counts(officer: Principal, db: Session, destination_country: str | None = None) -> Response:
-    rows = db.execute(stats_sql.stages(officer.jurisdiction, destination_country)).all()
-    return respond(StageStats.model_validate({"items": [row._asdict() for row in rows]}))
+    result = db.execute(*stats_sql.stages(officer.jurisdiction, destination_country))
+    return respond(StageStats.model_validate({"items": _dicts(result)}))
 
 
 def skill_counts(officer: Principal, db: Session) -> Response:
-    rows = db.execute(stats_sql.skills(officer.jurisdiction, datetime.now(UTC))).all()
-    return respond(SkillStats.model_validate({"items": [row._asdict() for row in rows]}))
+    result = db.execute(*stats_sql.skills(officer.jurisdiction, datetime.now(UTC)))
+    return respond(SkillStats.model_validate({"items": _dicts(result)}))
+
+
+def _dicts(result: Result[Any]) -> list[dict[str, Any]]:
+    names = tuple(result.keys())
+    return [dict(zip(names, row, strict=True)) for row in result]

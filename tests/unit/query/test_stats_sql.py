@@ -64,7 +64,7 @@ def test_offers_in_the_window_equal_the_offers_counted_one_by_one(tmp_path, made
             counts.write(conn, LIVE.counts, tally)
         with engine.connect() as conn:
             for jurisdiction in JURISDICTIONS:
-                rows = conn.execute(stats_sql.skills(jurisdiction, now)).all()
+                rows = conn.execute(*stats_sql.skills(jurisdiction, now)).all()
                 demand = Counter(
                     {(row.occupation_code, row.destination_country): row.offers_365d for row in rows if row.offers_365d}
                 )
@@ -101,5 +101,5 @@ def test_the_window_edge_inside_its_first_month(sqlite_engine, first_day):
         )
     with sqlite_engine.begin() as conn:
         counts.write(conn, LIVE.counts, tally)
-        (row,) = conn.execute(stats_sql.skills(Jurisdiction(everything=True), now)).all()
+        (row,) = conn.execute(*stats_sql.skills(Jurisdiction(everything=True), now)).all()
     assert row.offers_365d == sum(1 for day in days if day >= first_day)
