@@ -45,7 +45,7 @@ from services.kafka.producer import PublishFailed, Record
 from services.logs import get_logger
 from services.privacy import Keyring, Sealer
 from services.query.deps import Clients
-from services.storage.tables import OfficerActionClaim, OfficerActionKey
+from services.storage.tables import OfficerActionClaim, OfficerActionKey, table_of
 from services.web import ApiError
 
 log = get_logger(__name__)
@@ -54,8 +54,8 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
 PENDING, ANSWERED = "pending", "answered"
 _KEY_NAMESPACE = uuid.UUID("6f1f0c2e-4b7a-5d3c-9e21-7a0b8c4d2e10")
-keys = OfficerActionKey.__table__
-claims = OfficerActionClaim.__table__
+keys = table_of(OfficerActionKey)
+claims = table_of(OfficerActionClaim)
 
 
 @dataclass

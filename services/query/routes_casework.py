@@ -29,7 +29,7 @@ from services.query.params import CaseIdPath
 from services.query.routes_cases import NOT_FOUND, require_case
 from services.query.scope import Jurisdiction
 from services.query.sql import cases
-from services.storage.tables import Agency, Officer
+from services.storage.tables import Agency, Officer, table_of
 from services.web import ApiError
 
 router = APIRouter(prefix="/v1/cases", tags=["case work"])
@@ -39,7 +39,7 @@ ERRORS = {
     422: {"description": "invalid body, or an assignee / agency that cannot take the case"},
     503: {"description": "Kafka did not acknowledge; retry"},
 }
-_officers, _agencies = Officer.__table__, Agency.__table__
+_officers, _agencies = table_of(Officer), table_of(Agency)
 
 
 class AssignIn(Body):

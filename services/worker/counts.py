@@ -34,7 +34,7 @@ from sqlalchemy import Connection, Table, delete, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from services.storage.tables import OfferTally, SkillHeadcount, StageHeadcount
+from services.storage.tables import OfferTally, SkillHeadcount, StageHeadcount, table_of
 
 STAGES, SKILLS, OFFERS = "stage_counts", "skill_counts", "offer_counts"
 SKILL_STAGES = ("job_ready", "deployed")
@@ -45,7 +45,7 @@ KEYS = {  # each table's key columns, in the order the key tuples below hold the
     SKILLS: ("by_origin", "occupation_code", "destination_country", "origin_region", "stage"),
     OFFERS: ("by_origin", "grain", "starts", "occupation_code", "destination_country", "origin_region"),
 }
-LIVE_TABLES: tuple[Table, ...] = (StageHeadcount.__table__, SkillHeadcount.__table__, OfferTally.__table__)
+LIVE_TABLES: tuple[Table, ...] = (table_of(StageHeadcount), table_of(SkillHeadcount), table_of(OfferTally))
 
 # What a case contributes: (destination_country, origin_region, stage, occupation_code).
 CaseKey = tuple[str | None, str | None, str | None, str | None]
