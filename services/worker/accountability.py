@@ -40,7 +40,7 @@ def split(
     if not listings or views.watchlist is None:
         return cases, [], []
     w = views.watchlist.c
-    held = dict(
+    held: dict[str, str] = dict(
         conn.execute(
             select(w.event_id, cast(w.envelope, Text)).where(w.event_id.in_([str(d.event.event_id) for d in listings]))
         ).all()

@@ -96,10 +96,10 @@ def count_offer(tally: Tally, offer: Mapping, offers: int = 1) -> None:
 
 def offer_day(moment: datetime | date | str) -> date:
     """The UTC day of an offer (SQLite hands stored instants back as naive UTC or as text)."""
-    if type(moment) is date:
-        return moment
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)
+    if not isinstance(moment, datetime):  # a date
+        return moment
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC)
     return moment.date()
