@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import uuid
 from enum import Enum
+from typing import Any
 
 from fastapi import APIRouter, Response
 from sqlalchemy import select
@@ -33,7 +34,7 @@ from services.storage.tables import Agency, Officer, table_of
 from services.web import ApiError
 
 router = APIRouter(prefix="/v1/cases", tags=["case work"])
-ERRORS = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     **NOT_FOUND,
     403: {"description": "not allowed to make this assignment"},
     422: {"description": "invalid body, or an assignee / agency that cannot take the case"},
