@@ -36,7 +36,11 @@ class SignedIn:
     csrf_token: str
 
     def csrf_ok(self, submitted: str | None) -> bool:
-        return bool(submitted) and hmac.compare_digest(submitted.encode(), self.csrf_token.encode())
+        return (
+            submitted is not None
+            and submitted != ""
+            and hmac.compare_digest(submitted.encode(), self.csrf_token.encode())
+        )
 
 
 SESSION_OFFICER = select(

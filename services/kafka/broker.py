@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 from services.config import ROOT, Settings
 from services.logs import get_logger
@@ -218,7 +219,13 @@ def _port_open(address: str) -> bool:
         return False
 
 
-def status(settings: Settings, nodes: int = 1) -> dict[str, object]:
+class Status(TypedDict):
+    bootstrap: str
+    nodes: dict[int, int | None]  # node id -> pid, None when not running
+    answers: bool
+
+
+def status(settings: Settings, nodes: int = 1) -> Status:
     layout = plan(settings, nodes)
     bootstrap = bootstrap_for(layout)
     return {
