@@ -113,11 +113,14 @@ if unknown := sorted(set(EVENT_RULES_FOR) - set(CATALOGUE)):
     raise ValueError(f"alert rules react to event types the catalogue lacks: {unknown}; fix `on` in RULES")
 
 
+Change = Literal["raised", "acknowledged", "resolved", "escalated"]
+
+
 class AlertChange(BaseModel):
     """An alert as it is after a change, and which change it was (published to alerts.v1)."""
 
     alert: Alert
-    change: Literal["raised", "acknowledged", "resolved", "escalated"]
+    change: Change
 
 
 def alert_id(case_id: str, code: AlertCode, basis: str) -> str:

@@ -20,7 +20,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 import events
 from events import WATCHLIST_EVENTS, AlertCode, AlertStatus
-from services.domain import AlertChange, CaseState, RuleConfig
+from services.domain import Alert, AlertChange, CaseState, RuleConfig
+from services.domain.alerts import Change
 from services.domain.refold import refold
 from services.domain.scorecards import STAT_NAMES, case_figures, delta
 from services.domain.watchlist import Entry, Party, Watchlist, entry_of, named_by, named_ever
@@ -269,8 +270,11 @@ def _refold_case(
     write_party_cases(conn, views, {case_id: after}, {case_id: before})
 
 
-def _change_of(alert) -> str:
-    return {"open": "raised", "acknowledged": "acknowledged", "resolved": "resolved"}[alert.status.value]
+def _change_of(alert: Alert) -> Change:
+    return _CHANGE_OF[alert.status.value]
+
+
+_CHANGE_OF: dict[str, Change] = {"open": "raised", "acknowledged": "acknowledged", "resolved": "resolved"}
 
 
 def _load_entries(conn: Connection, views: Views, parties: Iterable[Party]) -> list[Entry]:
