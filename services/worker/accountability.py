@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 import events
-from events import WATCHLIST_EVENTS, AlertCode, AlertStatus
+from events import WATCHLIST_EVENTS, AlertCode, AlertStatus, WatchlistEntryAdded
 from services.domain import Alert, AlertChange, CaseState, RuleConfig
 from services.domain.alerts import Change
 from services.domain.refold import refold
@@ -301,7 +301,7 @@ def watchlist_row(delivered: Delivered, entry: Entry) -> dict:
         "party_kind": entry.party_kind,
         "party_id": entry.party_id,
         "listed": entry.listed,
-        "reason": getattr(event.payload, "reason", None),
+        "reason": event.payload.reason if isinstance(event.payload, WatchlistEntryAdded) else None,
         "recorded_at": entry.recorded_at,
         "occurred_at": utc(event.occurred_at),
         "source_agency_id": event.source.agency_id if event.source else None,
