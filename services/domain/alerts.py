@@ -69,6 +69,10 @@ class Rule:
 INCIDENT, GRIEVANCE = "deployment.incident_reported", "deployment.grievance_filed"
 CHECK, DISTRESS = "deployment.welfare_check_completed", "deployment.distress_reported"
 OFFER, CONTRACT = "recruitment.job_offer_made", "recruitment.contract_signed"
+# Passage's own events about one alert: the sweep's and the officers'.
+ALERT_EVENTS = frozenset(
+    {"case.time_alert_raised", "case.alert_acknowledged", "case.alert_resolved", "case.alert_escalated"}
+)
 
 
 CRITICAL, HIGH, MEDIUM = Severity.critical, Severity.high, Severity.medium
@@ -109,8 +113,10 @@ EVENT_RULES_FOR: dict[str, tuple[Rule, ...]] = {
     event_type: tuple(rule for rule in EVENT_RULES if event_type in rule.on)
     for event_type in {on_type for rule in EVENT_RULES for on_type in rule.on}
 }
-if unknown := sorted(set(EVENT_RULES_FOR) - set(CATALOGUE)):
-    raise ValueError(f"alert rules react to event types the catalogue lacks: {unknown}; fix `on` in RULES")
+if unknown := sorted((set(EVENT_RULES_FOR) | ALERT_EVENTS) - set(CATALOGUE)):
+    raise ValueError(
+        f"alert rules react to event types the catalogue lacks: {unknown}; fix `on` in RULES or ALERT_EVENTS"
+    )
 
 
 Change = Literal["raised", "acknowledged", "resolved", "escalated"]
@@ -133,8 +139,10 @@ def time_alert_id(case_id: str, code: AlertCode, raised_at: datetime) -> str:
 
 def evaluate(state: CaseState, event: Envelope, config: RuleConfig) -> list[AlertChange]:
     """The alert changes `event` causes; `state` is the case after `welfare.apply(..., event)`."""
-    changes = _raised_by_event(state, event, config) + _recorded_by_sweep(state, event, config)
-    changes += _officer_action(state, event) + _escalated_by_sweep(state, event)
+    changes = _raised_by_event(state, event, config)
+    if event.event_type in ALERT_EVENTS:  # the rest of the log is spared three checks that would say no
+        changes += _recorded_by_sweep(state, event, config) + _officer_action(state, event)
+        changes += _escalated_by_sweep(state, event)
     touched = {change.alert.alert_id for change in changes}
     return changes + _cleared(state, event, config, touched) + _off_watchlist(state, event, config, touched)
 
