@@ -9,6 +9,8 @@ import sys
 
 import pytest
 
+from services.kafka import broker
+
 pytestmark = pytest.mark.integration
 
 
@@ -55,5 +57,22 @@ def test_start_refuses_a_taken_port(tmp_path, kafka_bootstrap):
         env = {**os.environ, "PASSAGE_KAFKA_BOOTSTRAP": f"127.0.0.1:{port}", "PASSAGE_VAR_DIR": str(tmp_path)}
         result = _passage(env, "kafka", "start")
     assert result.returncode == 1
-    assert f"port {port} is taken" in result.stderr
+    assert f"port {port} is taken by a process that does not answer as a Kafka broker" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_start_uses_a_broker_another_checkout_started(tmp_path, kafka_bootstrap):
+    """The session's broker was not started from `tmp_path` (this "checkout" has no pid file there):
+    `kafka start` uses it and says so, and `kafka stop` leaves it running."""
+    host, port = kafka_bootstrap.split(",")[0].rsplit(":", 1)
+    if host not in ("127.0.0.1", "localhost"):
+        pytest.skip(f"`passage kafka start` manages loopback brokers only; the session's broker is {host}")
+    env = {**os.environ, "PASSAGE_KAFKA_BOOTSTRAP": f"127.0.0.1:{port}", "PASSAGE_VAR_DIR": str(tmp_path)}
+
+    started = _passage(env, "kafka", "start")
+    assert started.returncode == 0, started.stderr
+    assert f"this checkout did not start (another checkout's?) answers on 127.0.0.1:{port}; using it" in started.stdout
+
+    stopped = _passage(env, "kafka", "stop")
+    assert stopped.returncode == 0 and "kafka was not running" in stopped.stdout
+    assert broker.answers(f"127.0.0.1:{port}")
