@@ -21,7 +21,9 @@ from services.storage.db import make_engine
 from services.storage.migrate import migrate
 from services.storage.tables import TimelineEvent
 from tests.databases import scratch_database
-from tests.faults.harness import Gateway, Service, Worker, free_port, wait_until
+from tests.faults.harness import Gateway, Service, Worker
+from tests.polling import http_ok, wait_until
+from tests.servers import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -92,7 +94,7 @@ def test_no_personal_value_reaches_any_log_line(settings, pg_admin_url, tmp_path
         publisher = Publisher(own)
         try:
             gateway.wait_ready()
-            wait_until(lambda: _answers(f"{query_url}/readyz"), 60, "the query service ready")
+            wait_until(lambda: http_ok(f"{query_url}/readyz"), 60, "the query service ready")
             case_id = f"LOG-{uuid.uuid4().hex[:8]}"
             agency = {"Authorization": f"Bearer {skilling}"}
             assert httpx.post(f"{gateway.url}/v1/events", json=registration(case_id), headers=agency).status_code == 202
@@ -162,13 +164,6 @@ def test_no_personal_value_reaches_any_log_line(settings, pg_admin_url, tmp_path
         for value in [*PERSONAL.values(), *FREE_TEXT]:
             assert value not in logs, f"{value!r} is in a log line"
         assert "\x1b" not in logs and "\x00" not in logs
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=5).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def _types(engine, case_id: str) -> list[str]:

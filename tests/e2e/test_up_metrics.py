@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from services.storage.db import make_engine
 from tests.e2e.test_up_demo import Up, _env, _free_port
-from tests.integration.worker.support import wait_until
+from tests.polling import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 

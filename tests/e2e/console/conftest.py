@@ -28,8 +28,9 @@ from services.storage.db import make_engine
 from services.storage.migrate import migrate
 from tests.databases import scratch_database
 from tests.factories import make, money
-from tests.integration.gateway.support import serving
-from tests.integration.worker.support import WorkerProcess, event_records, publish, wait_until
+from tests.integration.worker.support import WorkerProcess, event_records, publish
+from tests.polling import wait_until
+from tests.servers import serving
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"

@@ -15,8 +15,9 @@ import pytest
 from services.gateway.app import create_app
 from services.kafka import broker
 from services.kafka.topics import create_topics
-from tests.integration.gateway.support import end_offsets, records_with_event_ids, serving
-from tests.unit.gateway.support import bearer, new_event
+from tests.factories import bearer, new_event
+from tests.integration.topics import end_offsets, records_with_event_ids
+from tests.servers import serving
 
 pytestmark = pytest.mark.integration
 PRIVATE_BOOTSTRAP = "127.0.0.1:19392"

@@ -13,8 +13,9 @@ import httpx
 import pytest
 
 from services.config import ROOT
-from tests.integration.gateway.support import free_port, records_with_event_ids
-from tests.unit.gateway.support import new_event
+from tests.factories import new_event
+from tests.integration.topics import records_with_event_ids
+from tests.servers import free_port
 
 pytestmark = pytest.mark.integration
 

@@ -18,8 +18,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from services.config import ROOT
 from services.gateway.agencies import add_agency
 from services.query.officers import add_officer
-from tests.integration.gateway.support import free_port
-from tests.integration.worker.support import WorkerProcess, timeline_count, wait_until
+from tests.integration.worker.support import WorkerProcess, timeline_count
+from tests.polling import wait_until
+from tests.servers import free_port
 
 pytestmark = pytest.mark.integration
 REPORTS = 12

@@ -13,8 +13,9 @@ from services.gateway.agencies import add_agency
 from services.gateway.app import create_app as gateway_app
 from services.query.app import create_app as query_app
 from services.query.officers import add_officer
-from tests.integration.gateway.support import serving
-from tests.integration.worker.support import WorkerProcess, wait_until
+from tests.integration.worker.support import WorkerProcess
+from tests.polling import wait_until
+from tests.servers import serving
 
 pytestmark = pytest.mark.integration
 

@@ -15,8 +15,9 @@ from services.gateway.app import create_app as gateway_app
 from services.query.app import create_app as query_app
 from services.query.officers import add_officer
 from services.worker.replay import replay
-from tests.integration.gateway.support import serving
-from tests.integration.worker.support import WorkerProcess, snapshot, wait_until
+from tests.integration.worker.support import WorkerProcess, snapshot
+from tests.polling import wait_until
+from tests.servers import serving
 
 pytestmark = pytest.mark.integration
 
@@ -100,7 +101,7 @@ def test_a_watchlisted_employer_s_new_offer_raises_the_alert_and_replay_agrees(w
                 cards = {card["employer_id"]: card for card in items}
                 return cards if cards.get(good, {}).get("placements") == 1 and bad in cards else {}
 
-            cards = wait_until(employers, what="both employers' scorecards, with the departure")
+            cards = wait_until(employers, timeout_s=120, what="both employers' scorecards, with the departure")
             agents = httpx.get(f"{query}/v1/stats/agents", headers=officer, timeout=10).json()["items"]
     finally:
         worker.stop()

@@ -11,9 +11,8 @@ from services.domain import RuleConfig
 from services.gateway.agencies import add_agency
 from services.worker.persist import apply_batch
 from services.worker.views import LIVE
-from tests.factories import make
+from tests.factories import delivered, make
 from tests.unit.console.conftest import Console
-from tests.unit.worker.support import delivered
 
 
 def published(console: Console) -> list[tuple]:

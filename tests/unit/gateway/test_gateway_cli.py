@@ -15,7 +15,7 @@ from services.gateway.agencies import authenticate
 from services.gateway.upload import publish_file
 from services.storage.db import make_engine
 from services.storage.tables import Agency
-from tests.unit.gateway.support import bearer, new_event
+from tests.factories import bearer, new_event
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -7,9 +7,7 @@ from datetime import UTC, datetime
 from services.domain import RuleConfig
 from services.worker.persist import apply_batch
 from services.worker.views import LIVE
-from tests.factories import make, money
-from tests.unit.domain.test_watchlist_rule import listing
-from tests.unit.worker.support import delivered
+from tests.factories import delivered, listing, make, money
 
 
 def journey(case_id: str, employer: str, agent: str, destination: str, region: str, *extra):

@@ -11,9 +11,7 @@ from services.worker import views
 from services.worker.bulk import Fold, TimelineCopy
 from services.worker.persist import apply_batch, settle_watchlist
 from services.worker.views import LIVE
-from tests.factories import make
-from tests.unit.domain.test_watchlist_rule import listing
-from tests.unit.worker.support import delivered, message
+from tests.factories import delivered, listing, make, message
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -16,7 +16,7 @@ from services.worker import views
 from services.worker.bulk import Fold, TimelineCopy
 from services.worker.persist import apply_batch
 from services.worker.views import LIVE
-from tests.unit.worker.support import delivered, message
+from tests.factories import delivered, message
 
 NOW = datetime(2026, 12, 6, 12, tzinfo=UTC)
 

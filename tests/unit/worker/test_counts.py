@@ -16,7 +16,7 @@ from services.domain import RuleConfig
 from services.worker import counts
 from services.worker.persist import apply_batch
 from services.worker.views import LIVE
-from tests.unit.worker.support import delivered
+from tests.factories import delivered
 
 NOW = datetime(2026, 12, 6, 12, tzinfo=UTC)
 KERALA_SA_DEPLOYED = ("SA", "Kerala", "deployed", "9111")

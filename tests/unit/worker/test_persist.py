@@ -11,8 +11,7 @@ from services.domain import RuleConfig
 from services.worker import persist
 from services.worker.persist import Conflict, apply_batch
 from services.worker.views import LIVE
-from tests.factories import make
-from tests.unit.worker.support import delivered
+from tests.factories import delivered, make
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 RULES = RuleConfig()

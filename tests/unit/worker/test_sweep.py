@@ -8,8 +8,7 @@ from kafka.partitioner.default import DefaultPartitioner
 
 from services.worker.sweep import SOURCE, due_events, partition_of, sweep_once
 from services.worker.views import LIVE
-from tests.factories import NO_ESCALATION, make
-from tests.unit.worker.support import delivered
+from tests.factories import NO_ESCALATION, delivered, make
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 RULES = NO_ESCALATION  # escalation by the sweep has its own tests (test_sweep_escalation.py)

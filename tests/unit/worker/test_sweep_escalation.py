@@ -10,8 +10,7 @@ from sqlalchemy import select
 from services.worker.persist import apply_batch
 from services.worker.sweep import SOURCE, due_events
 from services.worker.views import LIVE
-from tests.factories import RULES, make
-from tests.unit.worker.support import delivered
+from tests.factories import RULES, delivered, make
 
 DISTRESS = make(
     "deployment.distress_reported", 0, case_id="CASE-0001", recorded_at=datetime(2025, 1, 1, 0, 1, tzinfo=UTC)
