@@ -15,15 +15,14 @@ from sqlalchemy import select
 import events
 from services.gateway.agencies import add_agency
 from services.kafka.producer import Publisher, Record
-from services.kafka.topics import create_topics
 from services.query.officers import add_officer
 from services.storage.db import make_engine
 from services.storage.migrate import migrate
 from services.storage.tables import TimelineEvent
-from tests.databases import scratch_database
 from tests.faults.harness import Gateway, Service, Worker
-from tests.polling import http_ok, wait_until
-from tests.servers import free_port
+from tests.isolation import own_settings
+from tests.polling import wait_until
+from tests.servers import free_port, http_ok
 
 pytestmark = pytest.mark.e2e
 
@@ -64,16 +63,7 @@ def registration(case_id: str, **changes) -> dict:
 
 
 def test_no_personal_value_reaches_any_log_line(settings, pg_admin_url, tmp_path):
-    with scratch_database(pg_admin_url, "passage_logs") as database_url:
-        own = settings.model_copy(
-            update={
-                "database_url": database_url,
-                "topic_prefix": f"l{uuid.uuid4().hex[:10]}",
-                "var_dir": tmp_path / "var",
-                "sweep_interval_s": 3600.0,
-            }
-        )
-        create_topics(own)
+    with own_settings(settings, pg_admin_url, "logs", var_dir=tmp_path / "var", sweep_interval_s=3600.0) as own:
         engine = make_engine(own)
         migrate(engine)
         skilling = add_agency(engine, own.secret_key, "logs-skilling", "skilling_body").key

@@ -10,14 +10,9 @@ import sys
 import pytest
 
 from services.kafka import broker
+from tests.servers import free_port
 
 pytestmark = pytest.mark.integration
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _passage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -27,7 +22,7 @@ def _passage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str
 
 
 def test_start_twice_status_stop(tmp_path, kafka_bootstrap):  # kafka_bootstrap: jars already fetched
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PASSAGE_KAFKA_BOOTSTRAP": f"127.0.0.1:{port}", "PASSAGE_VAR_DIR": str(tmp_path)}
     try:
         first = _passage(env, "kafka", "start")

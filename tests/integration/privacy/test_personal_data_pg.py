@@ -8,7 +8,6 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
 from sqlalchemy import func, select
 
 from services.demo.journeys import generate
@@ -21,6 +20,7 @@ from services.storage.migrate import migrate
 from services.worker.replay import replay
 from services.worker.views import LIVE
 from tests.databases import scratch_database
+from tests.integration.topics import read_to_end
 from tests.integration.worker.support import WorkerProcess
 from tests.polling import wait_until
 
@@ -46,21 +46,7 @@ def publish_journeys(world, journeys) -> set[str]:
 
 
 def raw_journey_records(settings) -> list[bytes]:
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap.split(","), enable_auto_commit=False)
-    try:
-        partitions = [
-            TopicPartition(settings.journey_topic, p) for p in consumer.partitions_for_topic(settings.journey_topic)
-        ]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        ends = consumer.end_offsets(partitions)
-        values = []
-        while any(consumer.position(tp) < end for tp, end in ends.items()):
-            for records in consumer.poll(timeout_ms=1000).values():
-                values += [r.value for r in records]
-        return values
-    finally:
-        consumer.close()
+    return [record.value for record in read_to_end(settings)]
 
 
 def applied(engine) -> set[str]:
