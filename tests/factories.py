@@ -181,8 +181,11 @@ def listing(day: float, party_id: str = "E1", kind: str = "employer", added: boo
     )
 
 
-def new_event(event_type: str = "deployment.welfare_check_completed", **fields: Any) -> dict[str, Any]:
-    """A valid publisher envelope (what an agency POSTs) with the type's default payload."""
+def new_event(
+    event_type: str = "deployment.welfare_check_completed", payload: dict[str, Any] | None = None, **fields: Any
+) -> dict[str, Any]:
+    """A publisher envelope (what an agency POSTs), occurring now: the type's default payload unless
+    `payload` is given; `fields` replace envelope fields (`case_id=...`)."""
     return {
         "event_id": str(uuid.uuid4()),
         "event_type": event_type,
@@ -190,7 +193,7 @@ def new_event(event_type: str = "deployment.welfare_check_completed", **fields: 
         "case_id": CASE,
         "occurred_at": datetime.now(UTC).isoformat(),
         "correlation_id": None,
-        "payload": dict(DEFAULTS[event_type]),
+        "payload": dict(DEFAULTS[event_type]) if payload is None else payload,
         **fields,
     }
 

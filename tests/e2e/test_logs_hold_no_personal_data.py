@@ -19,6 +19,7 @@ from services.query.officers import add_officer
 from services.storage.db import make_engine
 from services.storage.migrate import migrate
 from services.storage.tables import TimelineEvent
+from tests.factories import new_event
 from tests.faults.harness import Gateway, Service, Worker
 from tests.isolation import own_settings
 from tests.polling import wait_until
@@ -37,14 +38,7 @@ FREE_TEXT = ["wage-secret-description-31", "confidential-note-text-77"]
 
 
 def envelope(event_type: str, case_id: str, payload: dict) -> dict:
-    return {
-        "event_id": str(uuid.uuid4()),
-        "event_type": event_type,
-        "schema_version": 1,
-        "case_id": case_id,
-        "occurred_at": datetime.now(UTC).isoformat(),
-        "payload": payload,
-    }
+    return new_event(event_type, payload, case_id=case_id)
 
 
 def registration(case_id: str, **changes) -> dict:

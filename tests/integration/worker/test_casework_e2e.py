@@ -6,7 +6,6 @@ the unanswered critical alert is escalated by the sweep; a replay rebuilds the s
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -16,6 +15,7 @@ from services.gateway.app import create_app as gateway_app
 from services.query.app import create_app as query_app
 from services.query.officers import add_officer
 from services.worker.replay import replay
+from tests.factories import new_event
 from tests.integration.worker.support import WorkerProcess, snapshot, timeline_count
 from tests.polling import wait_until
 from tests.servers import serving
@@ -25,15 +25,7 @@ ACK_HOURS = "critical=0.001"  # 3.6 s: the DISTRESS alert nobody acknowledges es
 
 
 def answer(referral_id: str, case_id: str, event_type: str, **payload) -> dict:
-    return {
-        "event_id": str(uuid.uuid4()),
-        "event_type": event_type,
-        "schema_version": 1,
-        "case_id": case_id,
-        "occurred_at": datetime.now(UTC).isoformat(),
-        "correlation_id": None,
-        "payload": {"referral_id": referral_id, **payload},
-    }
+    return new_event(event_type, {"referral_id": referral_id, **payload}, case_id=case_id)
 
 
 def test_referral_answered_by_the_shelter_only_escalation_and_replay(worker_settings, views_engine, tmp_path):
@@ -63,15 +55,11 @@ def test_referral_answered_by_the_shelter_only_escalation_and_replay(worker_sett
 
             distress = publish(
                 "helpline-1",
-                {
-                    "event_id": str(uuid.uuid4()),
-                    "event_type": "deployment.distress_reported",
-                    "schema_version": 1,
-                    "case_id": case_id,
-                    "occurred_at": datetime.now(UTC).isoformat(),
-                    "correlation_id": None,
-                    "payload": {"channel": "helpline", "description": "locked in, phone taken"},
-                },
+                new_event(
+                    "deployment.distress_reported",
+                    {"channel": "helpline", "description": "locked in, phone taken"},
+                    case_id=case_id,
+                ),
             )
             assert distress.status_code == 202, distress.text
             wait_until(lambda: case().get("open_alerts"), timeout_s=120, what="the DISTRESS case in the views")

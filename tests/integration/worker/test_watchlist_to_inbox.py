@@ -5,7 +5,6 @@ replay from offset 0 gives the same scorecards and alerts."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -15,6 +14,7 @@ from services.gateway.app import create_app as gateway_app
 from services.query.app import create_app as query_app
 from services.query.officers import add_officer
 from services.worker.replay import replay
+from tests.factories import new_event
 from tests.integration.worker.support import WorkerProcess, snapshot
 from tests.polling import wait_until
 from tests.servers import serving
@@ -23,15 +23,7 @@ pytestmark = pytest.mark.integration
 
 
 def envelope(event_type: str, case_id: str, **payload) -> dict:
-    return {
-        "event_id": str(uuid.uuid4()),
-        "event_type": event_type,
-        "schema_version": 1,
-        "case_id": case_id,
-        "occurred_at": datetime.now(UTC).isoformat(),
-        "correlation_id": None,
-        "payload": payload,
-    }
+    return new_event(event_type, payload, case_id=case_id)
 
 
 def offer(case_id: str, employer: str, agent: str) -> dict:
