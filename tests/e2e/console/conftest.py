@@ -24,8 +24,8 @@ from services.query.sql import alerts
 from services.storage.db import make_engine
 from services.storage.migrate import migrate
 from tests.factories import make, money
-from tests.integration.worker.support import WorkerProcess, event_records, publish
 from tests.isolation import own_settings, worker_settings_on
+from tests.live import WorkerProcess, event_records, publish
 from tests.polling import wait_until
 from tests.servers import serving
 

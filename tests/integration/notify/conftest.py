@@ -13,8 +13,8 @@ from services.config import Settings
 from services.storage.db import make_engine
 from services.storage.migrate import migrate
 from tests.factories import make
-from tests.integration.worker.support import WorkerProcess, event_records, publish, timeline_ids
 from tests.isolation import own_settings, worker_settings_on
+from tests.live import WorkerProcess, event_records, publish, timeline_ids
 from tests.polling import wait_until
 
 FAST = {"webhook_retry_base_s": 0.3, "webhook_retry_max_delay_s": 1.0, "webhook_timeout_s": 1.0, "webhook_poll_s": 0.2}

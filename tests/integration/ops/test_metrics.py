@@ -18,7 +18,7 @@ from services.config import ROOT
 from services.gateway.agencies import add_agency
 from services.query.officers import add_officer
 from tests.factories import new_event
-from tests.integration.worker.support import WorkerProcess, timeline_count
+from tests.live import WorkerProcess, timeline_count
 from tests.polling import wait_until
 from tests.servers import free_port
 

@@ -21,7 +21,7 @@ from services.worker.replay import replay
 from services.worker.views import LIVE
 from tests.databases import scratch_database
 from tests.integration.topics import read_to_end
-from tests.integration.worker.support import WorkerProcess
+from tests.live import WorkerProcess
 from tests.polling import wait_until
 
 pytestmark = pytest.mark.integration
@@ -241,7 +241,7 @@ def test_key_rotation_while_events_flow_loses_nothing(world, tmp_path):
 def test_reseal_copies_old_clear_text_records_into_a_sealed_topic(world):
     from services.kafka.producer import Publisher
     from services.privacy.reseal import reseal
-    from tests.integration.worker.support import journey_records
+    from tests.live import journey_records
 
     old = journey_records(world.settings, 5, seed=77)  # clear text, as written before encryption
     publisher = Publisher(world.settings)

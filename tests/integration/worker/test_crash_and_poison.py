@@ -12,7 +12,7 @@ from services.worker import dlq
 from services.worker.replay import replay
 from services.worker.views import LIVE
 from tests.factories import make
-from tests.integration.worker.support import (
+from tests.live import (
     WorkerProcess,
     event_ids,
     event_records,

@@ -13,7 +13,7 @@ from services.gateway.app import create_app as gateway_app
 from services.query.app import create_app as query_app
 from services.query.officers import add_officer
 from tests.factories import new_event
-from tests.integration.worker.support import WorkerProcess
+from tests.live import WorkerProcess
 from tests.polling import wait_until
 from tests.servers import serving
 

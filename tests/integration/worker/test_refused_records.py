@@ -24,7 +24,7 @@ from services.worker.replay import _apply_isolating, replay
 from services.worker.rows import Delivered
 from services.worker.views import LIVE
 from tests.factories import make
-from tests.integration.worker.support import WorkerProcess, event_records, publish, timeline_ids
+from tests.live import WorkerProcess, event_records, publish, timeline_ids
 from tests.polling import wait_until
 
 pytestmark = [pytest.mark.integration]

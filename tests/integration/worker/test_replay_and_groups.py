@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from services.worker.replay import replay
 from services.worker.views import LIVE
 from tests.factories import make
-from tests.integration.worker.support import (
+from tests.live import (
     WorkerProcess,
     event_ids,
     event_records,

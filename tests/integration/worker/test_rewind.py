@@ -10,7 +10,7 @@ import pytest
 
 from services.worker.app import Worker, build_app
 from tests.factories import make
-from tests.integration.worker.support import event_records, publish
+from tests.live import event_records, publish
 from tests.polling import wait_until_async
 
 pytestmark = pytest.mark.integration

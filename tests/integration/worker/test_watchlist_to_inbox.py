@@ -15,7 +15,7 @@ from services.query.app import create_app as query_app
 from services.query.officers import add_officer
 from services.worker.replay import replay
 from tests.factories import new_event
-from tests.integration.worker.support import WorkerProcess, snapshot
+from tests.live import WorkerProcess, snapshot
 from tests.polling import wait_until
 from tests.servers import serving
 

@@ -1,5 +1,5 @@
-"""Helpers for the worker's integration tests: journeys on the real log, `passage worker` as a
-process, and a snapshot of the views to compare with a replay."""
+"""The live parts for integration and e2e tests: journeys published on the real log, `passage worker`
+as a process, and the views read back (a snapshot to compare with a replay)."""
 
 from __future__ import annotations
 
