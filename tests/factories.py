@@ -170,7 +170,7 @@ def recorded(data: dict, recorded_at: datetime | None = None) -> events.Envelope
 def listing(day: float, party_id: str = "E1", kind: str = "employer", added: bool = True) -> events.Envelope:
     """A watchlist entry added (or removed) for an employer or recruiting agency, `day` days after T0."""
     event_type = "watchlist.entry_added" if added else "watchlist.entry_removed"
-    extra = {"reason": "passports withheld"} if added else {}
+    extra: dict[str, Any] = {"reason": "passports withheld"} if added else {}
     return make(
         event_type,
         day,

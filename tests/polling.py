@@ -19,7 +19,7 @@ SHOWN = 600  # characters of the last value an assertion message quotes
 
 
 def wait_until(
-    predicate: Callable[[], T],
+    predicate: Callable[[], T | None],
     timeout_s: float,
     what: str,
     interval_s: float = 0.1,
@@ -43,7 +43,9 @@ def wait_until(
         time.sleep(interval_s)
 
 
-async def wait_until_async(predicate: Callable[[], T], timeout_s: float, what: str, interval_s: float = 0.02) -> T:
+async def wait_until_async(
+    predicate: Callable[[], T | None], timeout_s: float, what: str, interval_s: float = 0.02
+) -> T:
     """`wait_until` inside an event loop: the loop runs other tasks (the agent under test) between calls."""
     deadline = time.monotonic() + timeout_s
     while True:
