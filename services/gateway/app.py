@@ -22,21 +22,34 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from events import Source
+from events.duplicates import CONFLICT
 from services import hardening
 from services.config import Settings
 from services.gateway import openapi
 from services.gateway.access_log import RequestLog, log_fields
-from services.gateway.admission import MAX_BATCH_BYTES, MAX_EVENT_BYTES, Admitted, MalformedJson, Refused
+from services.gateway.admission import (
+    FORBIDDEN,
+    INVALID,
+    MAX_BATCH_BYTES,
+    MAX_EVENT_BYTES,
+    TOO_LARGE,
+    Admitted,
+    MalformedJson,
+    Refused,
+)
 from services.gateway.agencies import authenticate
+from services.gateway.binding import NOT_PARTY
 from services.gateway.bootstrap import Gateway, bootstrap
-from services.gateway.intake import Publishes
 from services.gateway.measures import count_malformed, count_outcomes
+from services.journey import Publishes
 from services.kafka.producer import PublishFailed
 from services.logs import get_logger
 from services.web import ApiError, add_health_routes, database_check, install_error_handlers, install_metrics
 
 log = get_logger(__name__)
 RETRY_AFTER = {"Retry-After": "5"}
+# The status each refusal reason answers (SPEC section 7): the one place admission meets HTTP.
+STATUS = {FORBIDDEN: 403, NOT_PARTY: 403, CONFLICT: 409, TOO_LARGE: 413, INVALID: 422}
 UNAUTHORIZED = (
     "no valid agency key; send the header 'Authorization: Bearer <agency key>' (`passage agency add` issues keys)"
 )
@@ -130,7 +143,7 @@ async def publish_event(request: Request, agency: CurrentAgency, gateway: Gatewa
     fields = log_fields(request)
     fields["event_id"] = outcome.event_id
     if isinstance(outcome, Refused):
-        raise ApiError(outcome.status, outcome.message, outcome.errors, code=outcome.code)
+        raise _refusal(outcome)
     fields["case_id"] = outcome.case_id
     # Every later line of this request (its request log too) names the event it is about.
     structlog.contextvars.bind_contextvars(
@@ -152,7 +165,7 @@ async def publish_batch(request: Request, agency: CurrentAgency, gateway: Gatewa
     outcomes = await _blocking(gateway.intake.batch, body, agency)
     count_outcomes([outcomes] if isinstance(outcomes, Refused) else outcomes)
     if isinstance(outcomes, Refused):
-        raise ApiError(outcomes.status, outcomes.message, outcomes.errors, code=outcomes.code)
+        raise _refusal(outcomes)
     results = [_result(outcome) for outcome in outcomes]
     accepted = sum(1 for outcome in outcomes if isinstance(outcome, Admitted))
     log_fields(request).update(events=len(outcomes), accepted=accepted, rejected=len(outcomes) - accepted)
@@ -196,6 +209,10 @@ async def _blocking(call, body: bytes, agency: Source):
             "accepted. Retrying with the same event_id is safe",
             headers=RETRY_AFTER,
         ) from None
+
+
+def _refusal(refused: Refused) -> ApiError:
+    return ApiError(STATUS[refused.code], refused.message, refused.errors, code=refused.code)
 
 
 def _correlation_id(outcome: Admitted) -> str | None:

@@ -1,4 +1,4 @@
-"""The query service's bootstrap: `create_app` wires settings, engine and publisher into the app.
+"""The query service's app: `create_app` wires the shared clients (`services.bootstrap`) into it.
 
 Built per call (no module-level app), so tests pass a SQLite engine and a fake publisher, and
 `passage query` passes the real ones. Clients the factory creates itself are closed on shutdown.
@@ -15,10 +15,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
 from services import hardening
+from services.bootstrap import bootstrap
 from services.config import Settings
 from services.console import create_console
 from services.gateway.access_log import RequestLog
-from services.kafka.producer import Publisher
+from services.journey import Publishes
 from services.logs import get_logger
 from services.query import (
     actions,
@@ -30,8 +31,6 @@ from services.query import (
     routes_scorecards,
     routes_stats,
 )
-from services.query.deps import Clients
-from services.storage.db import make_engine
 from services.web import (
     ApiError,
     add_health_routes,
@@ -46,23 +45,14 @@ DESCRIPTION = """Welfare officers' read API over the welfare and protection view
 Every route under /v1 needs `Authorization: Bearer <officer token>` (`passage officer add`)."""
 
 
-def create_app(settings: Settings, *, engine: Engine | None = None, publisher: Publisher | None = None) -> FastAPI:
-    owned_engine = engine is None
-    owned_publisher = publisher is None
-    engine = engine if engine is not None else make_engine(settings)
-    clients = Clients(
-        settings=settings,
-        engine=engine.execution_options(isolation_level="AUTOCOMMIT"),  # see deps.get_db
-        publisher=publisher if publisher is not None else Publisher(settings),
-    )
+def create_app(settings: Settings, *, engine: Engine | None = None, publisher: Publishes | None = None) -> FastAPI:
+    wired = bootstrap(settings, engine=engine, publisher=publisher)
+    clients = wired.autocommit()  # see deps.get_db
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
-        if owned_publisher:
-            clients.publisher.close()
-        if owned_engine:
-            engine.dispose()
+        wired.close()
 
     app = FastAPI(title="Passage query API", version="1", description=DESCRIPTION, lifespan=lifespan)
     app.state.clients = clients

@@ -1,28 +1,20 @@
 """FastAPI dependencies as `Annotated` aliases: what every route may ask for.
 
-The app's clients (engine, publisher) are built once by `create_app` and kept on `app.state`;
-a route never builds its own.
+The app's clients (`services.bootstrap.Clients`: engine, publisher, journey publisher) are built
+once by `create_app` and kept on `app.state`; a route never builds its own.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from services.config import Settings
-from services.kafka.producer import Publisher
+from services.bootstrap import Clients
 
-
-@dataclass(frozen=True)
-class Clients:
-    settings: Settings
-    engine: Engine
-    publisher: Publisher
+__all__ = ["Clients", "ClientsDep", "DbDep", "get_clients", "get_db"]
 
 
 async def get_clients(request: Request) -> Clients:

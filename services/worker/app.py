@@ -28,8 +28,10 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from services import metrics
 from services.config import Settings
+from services.journey import JourneyPublisher
 from services.kafka.producer import PublishFailed
 from services.logs import get_logger
+from services.privacy import Sealer
 from services.worker import refusals
 from services.worker.persist import Conflict
 from services.worker.pipeline import Pipeline
@@ -157,8 +159,15 @@ class _Steps:
         self.pipeline.publish(self.batch)
 
 
-def build_app(settings: Settings, worker: Worker, group: str | None = None) -> WorkerApp:
-    """The app in consumer group `group` (default `<prefix>-worker`, the one every worker joins)."""
+def build_app(
+    settings: Settings, worker: Worker, group: str | None = None, journey: JourneyPublisher | None = None
+) -> WorkerApp:
+    """The app in consumer group `group` (default `<prefix>-worker`, the one every worker joins).
+    `journey`: what the sweep publishes through (`services.bootstrap`); default: the pipeline's
+    publisher behind a sealer of its own."""
+    if journey is None:
+        pipeline = worker.pipeline
+        journey = JourneyPublisher(pipeline.publisher, Sealer(pipeline.engine, pipeline.keyring))
     settings.var_dir.mkdir(parents=True, exist_ok=True)  # faust creates only the last level of its datadir
     app = WorkerApp(
         group or f"{settings.topic_prefix}-worker",
@@ -193,9 +202,7 @@ def build_app(settings: Settings, worker: Worker, group: str | None = None) -> W
             return
         try:
             with metrics.SWEEP_SECONDS.time():
-                await asyncio.to_thread(
-                    sweep_once, settings, worker.pipeline.engine, worker.pipeline.publisher, owned, partitions
-                )
+                await asyncio.to_thread(sweep_once, settings, worker.pipeline.engine, journey, owned, partitions)
             await asyncio.to_thread(worker.pipeline.flush_outbox, OUTBOX_GRACE)
         except TRANSIENT as error:  # the next interval tries again; deadlines stay in the index
             log.warning("sweep failed; will retry next interval", reason=refusals.reason(error, "transient error"))

@@ -61,6 +61,7 @@ class Pipeline:
         publisher: Publisher,
         views: Views = LIVE,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        keyring: Keyring | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
@@ -68,7 +69,7 @@ class Pipeline:
         self.views = views
         self.rules = RuleConfig.from_settings(settings)
         self.clock = clock
-        self.keyring = Keyring.from_settings(settings)
+        self.keyring = keyring if keyring is not None else Keyring.from_settings(settings)
 
     def decode(self, messages: Sequence[Message]) -> Batch:
         batch = Batch(messages)
