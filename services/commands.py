@@ -28,8 +28,9 @@ def view_database(settings: Settings) -> Iterator[Engine]:
     `CommandError` saying what to check."""
     from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+    from services.errors import SchemaMismatch
     from services.storage.db import make_engine
-    from services.storage.migrate import SchemaMismatch, migrate
+    from services.storage.migrate import migrate
 
     engine = make_engine(settings)
     try:
@@ -91,6 +92,17 @@ class Registry:
             raise CommandError(f"no {self.noun} {args.entry_id}; {self.missing.format(id=args.entry_id)}")
         print((self.disabled if args.disabled else self.enabled).format(id=args.entry_id))
         return 0
+
+
+def add_server(
+    sub: argparse._SubParsersAction, name: str, text: str, port: int, func: Callable[..., int]
+) -> argparse.ArgumentParser:
+    """`passage gateway|query`: an HTTP service with --host and --port."""
+    server = sub.add_parser(name, help=text)
+    server.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    server.add_argument("--port", type=int, default=port, help=f"port to listen on (default {port})")
+    server.set_defaults(func=func)
+    return server
 
 
 def bounded(low: int, high: int) -> Callable[[str], int]:

@@ -25,6 +25,7 @@ from events import Source
 from events.duplicates import CONFLICT
 from services import hardening
 from services.config import Settings
+from services.errors import PublishFailed
 from services.gateway import openapi
 from services.gateway.access_log import RequestLog, log_fields
 from services.gateway.admission import (
@@ -42,7 +43,6 @@ from services.gateway.binding import NOT_PARTY
 from services.gateway.bootstrap import Gateway, bootstrap
 from services.gateway.measures import count_malformed, count_outcomes
 from services.journey import Publishes
-from services.kafka.producer import PublishFailed
 from services.logs import get_logger
 from services.web import ApiError, add_health_routes, database_check, install_error_handlers, install_metrics
 

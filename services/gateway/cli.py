@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from services.commands import Registry, agency_id, bounded, view_database
+from services.commands import Registry, add_server, agency_id, bounded, view_database
 from services.config import Settings
 from services.errors import CommandError
 
@@ -21,10 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     from services.gateway.admission import MAX_BATCH_EVENTS
     from services.gateway.agencies import AGENCY_KINDS
 
-    gateway = sub.add_parser("gateway", help="the agency gateway: agencies POST events over HTTP")
-    gateway.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    gateway.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
-    gateway.set_defaults(func=_gateway)
+    add_server(sub, "gateway", "the agency gateway: agencies POST events over HTTP", 8080, _gateway)
 
     agency = sub.add_parser("agency", help="the agencies allowed to publish")
     actions = agency.add_subparsers(dest="action", required=True, metavar="ACTION")

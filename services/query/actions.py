@@ -42,8 +42,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from events import CATALOGUE, InvalidEvent, Source, stamp, validate
 from events.types import AgencyKind
+from services.errors import PublishFailed
 from services.journey import journey_record
-from services.kafka.producer import PublishFailed
 from services.logs import get_logger
 from services.query.deps import Clients
 from services.storage.tables import OfficerActionClaim, OfficerActionKey

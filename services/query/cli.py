@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from services.commands import Registry, scope, view_database
+from services.commands import Registry, add_server, scope, view_database
 from services.config import Settings
 from services.errors import CommandError
 
@@ -14,10 +14,7 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    query = sub.add_parser("query", help="serve the officers' query API")
-    query.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    query.add_argument("--port", type=int, default=8081, help="port to listen on (default 8081)")
-    query.set_defaults(func=_serve)
+    add_server(sub, "query", "serve the officers' query API", 8081, _serve)
 
     officer = sub.add_parser("officer", help="the officer registry")
     actions = officer.add_subparsers(dest="action", required=True, metavar="ACTION")

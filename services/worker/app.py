@@ -28,8 +28,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from services import metrics
 from services.config import Settings
+from services.errors import PublishFailed
 from services.journey import JourneyPublisher
-from services.kafka.producer import PublishFailed
 from services.logs import get_logger
 from services.privacy import Sealer
 from services.worker import refusals

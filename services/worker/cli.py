@@ -47,7 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from services.storage.migrate import SchemaMismatch
+    from services.errors import SchemaMismatch
     from services.worker.refusals import redact
     from services.worker.runner import run
 
@@ -104,7 +104,8 @@ def _dlq(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _dlq_replay(args: argparse.Namespace, settings: Settings) -> int:
-    from services.kafka.producer import Publisher, PublishFailed
+    from services.errors import PublishFailed
+    from services.kafka.producer import Publisher
     from services.worker import dlq
 
     publisher = Publisher(settings)
