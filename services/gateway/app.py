@@ -9,7 +9,6 @@ acknowledge in time (Retry-After; retrying the same event_id is safe).
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
 from typing import Annotated
 
 import structlog
@@ -27,7 +26,7 @@ from services import hardening
 from services.config import Settings
 from services.errors import PublishFailed
 from services.gateway import openapi
-from services.gateway.access_log import RequestLog, log_fields
+from services.gateway.access_log import LOGGER, log_fields
 from services.gateway.admission import (
     FORBIDDEN,
     INVALID,
@@ -44,7 +43,7 @@ from services.gateway.bootstrap import Gateway, bootstrap
 from services.gateway.measures import count_malformed, count_outcomes
 from services.journey import Publishes
 from services.logs import get_logger
-from services.web import ApiError, add_health_routes, database_check, install_error_handlers, install_metrics
+from services.web import ApiError, service_app
 
 log = get_logger(__name__)
 RETRY_AFTER = {"Retry-After": "5"}
@@ -57,23 +56,14 @@ UNAUTHORIZED = (
 
 def create_app(settings: Settings, *, engine: Engine | None = None, publisher: Publishes | None = None) -> FastAPI:
     gateway = bootstrap(settings, engine=engine, publisher=publisher)
-
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI):
-        yield
-        gateway.close()
-
-    app = FastAPI(
-        title="Passage gateway",
-        version="1",
-        lifespan=lifespan,
-        description="Agencies publish journey events; each is on Kafka before the answer 202.",
+    app = service_app(
+        "gateway",
+        "Passage gateway",
+        "Agencies publish journey events; each is on Kafka before the answer 202.",
+        gateway.clients,
+        request_logger=LOGGER,
     )
     app.state.gateway = gateway
-    install_error_handlers(app)
-    app.add_middleware(RequestLog)
-    install_metrics(app, "gateway")
-    add_health_routes(app, {"kafka": gateway.publisher.reachable, "database": database_check(gateway.engine)})
     app.include_router(router)
     openapi.install_openapi(app)
     hardening.install(app, production=settings.env == "production", title="Passage gateway")

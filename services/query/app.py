@@ -6,9 +6,6 @@ Built per call (no module-level app), so tests pass a SQLite engine and a fake p
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
@@ -18,7 +15,6 @@ from services import hardening
 from services.bootstrap import bootstrap
 from services.config import Settings
 from services.console import create_console
-from services.gateway.access_log import RequestLog
 from services.journey import Publishes
 from services.logs import get_logger
 from services.query import (
@@ -31,14 +27,7 @@ from services.query import (
     routes_scorecards,
     routes_stats,
 )
-from services.web import (
-    ApiError,
-    add_health_routes,
-    database_check,
-    error_response,
-    install_error_handlers,
-    install_metrics,
-)
+from services.web import ApiError, error_response, service_app
 
 log = get_logger(__name__)
 DESCRIPTION = """Welfare officers' read API over the welfare and protection views (SPEC section 7).
@@ -46,19 +35,9 @@ Every route under /v1 needs `Authorization: Bearer <officer token>` (`passage of
 
 
 def create_app(settings: Settings, *, engine: Engine | None = None, publisher: Publishes | None = None) -> FastAPI:
-    wired = bootstrap(settings, engine=engine, publisher=publisher)
-    clients = wired.autocommit()  # see deps.get_db
-
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        wired.close()
-
-    app = FastAPI(title="Passage query API", version="1", description=DESCRIPTION, lifespan=lifespan)
+    clients = bootstrap(settings, engine=engine, publisher=publisher).autocommit()  # see deps.get_db
+    app = service_app("query", "Passage query API", DESCRIPTION, clients, request_logger="passage.query.requests")
     app.state.clients = clients
-    install_error_handlers(app)
-    app.add_middleware(RequestLog, logger="passage.query.requests")
-    install_metrics(app, "query")
 
     @app.exception_handler(OperationalError)
     async def _database_down(_request: Request, error: OperationalError) -> JSONResponse:
@@ -67,7 +46,6 @@ def create_app(settings: Settings, *, engine: Engine | None = None, publisher: P
             ApiError(503, "the case database is unreachable; retry in a few seconds", headers={"Retry-After": "5"})
         )
 
-    add_health_routes(app, {"kafka": clients.publisher.reachable, "database": database_check(clients.engine)})
     for module in (
         routes_privacy,
         routes_cases,
