@@ -30,8 +30,12 @@ class Clients:
     publisher: Publishes  # raw records (alert changes, dead letters); journey events go through `journey`
     keyring: Keyring
     sealer: Sealer
-    journey: JourneyPublisher
     closers: list[Callable[[], None]] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def journey(self) -> JourneyPublisher:
+        """Journey records go out through this: sealed, then published by `publisher`."""
+        return JourneyPublisher(self.publisher, self.sealer)
 
     def close(self) -> None:
         """Close what bootstrap built, last built first; safe to call twice."""
@@ -60,5 +64,4 @@ def bootstrap(
         publisher = Publisher(settings)
         closers.append(publisher.close)
     keyring = Keyring.from_settings(settings)
-    sealer = Sealer(engine, keyring, remember_s=remember_keys_s)
-    return Clients(settings, engine, publisher, keyring, sealer, JourneyPublisher(publisher, sealer), closers)
+    return Clients(settings, engine, publisher, keyring, Sealer(engine, keyring, remember_s=remember_keys_s), closers)

@@ -19,10 +19,15 @@ from events import Envelope, encode
 from services.kafka.producer import Record
 
 
-class Publishes(Protocol):
-    """What a journey writer needs of a publisher (`services.kafka.producer.Publisher`, or a fake)."""
+class PublishesRecords(Protocol):
+    """Anything records can be published through (a `Publisher`, a `JourneyPublisher`, a fake)."""
 
     def publish(self, records: Sequence[Record]) -> None: ...  # raises PublishFailed
+
+
+class Publishes(PublishesRecords, Protocol):
+    """What a service needs of its publisher (`services.kafka.producer.Publisher`, or a fake)."""
+
     def reachable(self) -> bool: ...
     def close(self) -> None: ...
 

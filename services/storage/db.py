@@ -73,6 +73,6 @@ def set_disabled(engine: Engine, model: type[SQLModel], key: str, disabled: bool
         row = session.get(model, key)
         if row is None:
             return False
-        row.disabled = disabled  # type: ignore[attr-defined]  # every registry table has the column
+        row.disabled = disabled  # every registry table has the column
         session.add(row)
         return True

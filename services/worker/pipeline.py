@@ -29,7 +29,8 @@ from events.types import CASE_ID_PATTERN
 from services import metrics
 from services.config import Settings
 from services.domain import RuleConfig
-from services.kafka.producer import Publisher, Record
+from services.journey import Publishes
+from services.kafka.producer import Record
 from services.logs import get_logger
 from services.privacy import Keyring, Opener, erase_cases
 from services.worker import dlq, refusals
@@ -58,7 +59,7 @@ class Pipeline:
         self,
         settings: Settings,
         engine: Engine,
-        publisher: Publisher,
+        publisher: Publishes,
         views: Views = LIVE,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         keyring: Keyring | None = None,

@@ -68,7 +68,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         pipeline = Pipeline(settings, engine, publisher, keyring=clients.keyring)
         await asyncio.to_thread(pipeline.flush_outbox)  # changes a previous run committed but did not publish
         worker = Worker(pipeline, on_fatal)
-        app = build_app(settings, worker, journey=clients.journey)
+        app = build_app(settings, worker, sweep_out=clients.journey)
         notifier = Notifier(settings, engine, owned=lambda: _owned(app, settings.alerts_topic))
         add_notifier_agent(app, settings, notifier)
         ops = _ops_server(settings, app, engine, publisher)

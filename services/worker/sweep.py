@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 import events
 from services.config import Settings
 from services.domain import CaseState, RuleConfig, escalation_event, escalations, sweep, time_alert_event
-from services.journey import Publishes, journey_record
+from services.journey import PublishesRecords, journey_record
 from services.kafka.producer import Record
 from services.logs import get_logger
 from services.privacy import retention
@@ -77,7 +77,7 @@ def due_events(
 def sweep_once(
     settings: Settings,
     engine: Engine,
-    publisher: Publishes,
+    publisher: PublishesRecords,
     owned: set[int],
     partitions: int,
     now: datetime | None = None,
@@ -100,7 +100,7 @@ def sweep_once(
 
 
 def _request_retention_erasures(
-    settings: Settings, engine: Engine, publisher: Publishes, owned: set[int], partitions: int, now: datetime
+    settings: Settings, engine: Engine, publisher: PublishesRecords, owned: set[int], partitions: int, now: datetime
 ) -> int:
     """PASSAGE_RETENTION_DAYS: erasure requests for the owned cases returned longer ago (SPEC section 9)."""
     if settings.retention_days is None:
