@@ -68,10 +68,3 @@ def test_the_journey_publisher_seals_personal_fields_and_says_so_in_a_header(tmp
     assert record.headers[3:] == (ENCRYPTION,)
     assert json.loads(record.value)["payload"]["given_name"].keys() == {"enc"}
     assert b"Asha" not in record.value
-
-
-def test_bootstrap_closes_what_it_built_and_leaves_what_it_was_given(tmp_path, sqlite_engine):
-    given = FakePublisher()
-    clients = bootstrap(settings_in(tmp_path), engine=sqlite_engine, publisher=given)
-    clients.close()
-    assert not given.closed
