@@ -54,11 +54,13 @@ def bootstrap(
     engine: Engine | None = None,
     publisher: Publishes | None = None,
     remember_keys_s: float = 0.0,
+    pre_ping: bool = True,
 ) -> Clients:
-    """`remember_keys_s`: how long the sealer keeps a case's data key in memory (see `Sealer`)."""
+    """`remember_keys_s`: how long the sealer keeps a case's data key in memory (see `Sealer`);
+    `pre_ping`: for an engine built here, see `make_engine` (the query service turns it off)."""
     closers: list[Callable[[], None]] = []
     if engine is None:
-        engine = make_engine(settings)
+        engine = make_engine(settings, pre_ping=pre_ping)
         closers.append(engine.dispose)
     if publisher is None:
         publisher = Publisher(settings)

@@ -22,17 +22,17 @@ AGENCY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 @contextmanager
-def view_database(settings: Settings) -> Iterator[Engine]:
+def view_database(settings: Settings, *, pre_ping: bool = True) -> Iterator[Engine]:
     """The view database brought to the schema head, disposed of after the command. A database
     that cannot be reached (while migrating or later) or whose schema is foreign is a one-line
-    `CommandError` saying what to check."""
+    `CommandError` saying what to check. `pre_ping`: see `make_engine`."""
     from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
     from services.errors import SchemaMismatch
     from services.storage.db import make_engine
     from services.storage.migrate import migrate
 
-    engine = make_engine(settings)
+    engine = make_engine(settings, pre_ping=pre_ping)
     try:
         migrate(engine)
         yield engine

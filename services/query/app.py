@@ -35,7 +35,8 @@ Every route under /v1 needs `Authorization: Bearer <officer token>` (`passage of
 
 
 def create_app(settings: Settings, *, engine: Engine | None = None, publisher: Publishes | None = None) -> FastAPI:
-    clients = bootstrap(settings, engine=engine, publisher=publisher).autocommit()  # see deps.get_db
+    # No ping per pooled connection (see deps.ViewSession); autocommit (see deps.get_db).
+    clients = bootstrap(settings, engine=engine, publisher=publisher, pre_ping=False).autocommit()
     app = service_app("query", "Passage query API", DESCRIPTION, clients, request_logger="passage.query.requests")
     app.state.clients = clients
 

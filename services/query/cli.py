@@ -37,7 +37,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from services.query.app import create_app
     from services.web import serve_http
 
-    with view_database(settings) as engine:
+    # No ping per pooled connection: the query service's sessions reconnect (deps.ViewSession).
+    with view_database(settings, pre_ping=False) as engine:
         return serve_http(create_app(settings, engine=engine), args.host, args.port)
 
 
