@@ -12,7 +12,7 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from tests.factories import make
-from tests.integration.worker.support import WorkerProcess, event_records, publish
+from tests.live import WorkerProcess, event_records, publish
 
 pytestmark = pytest.mark.integration
 

@@ -6,7 +6,7 @@ import dataclasses
 
 from services.bootstrap import bootstrap
 from services.config import Settings
-from tests.unit.gateway.support import FakePublisher
+from tests.fakes import FakePublisher
 
 
 def settings_in(tmp_path) -> Settings:

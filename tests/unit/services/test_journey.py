@@ -14,10 +14,11 @@ from services.gateway.bootstrap import bootstrap as bootstrap_gateway
 from services.journey import journey_record
 from services.kafka.producer import Record
 from services.worker.sweep import sweep_once
-from tests.factories import make
-from tests.unit.gateway.support import FakePublisher, new_event
-from tests.unit.worker.test_sweep import NOW, departed_without_arrival
+from tests.factories import NO_ESCALATION, make, new_event
+from tests.fakes import FakePublisher
+from tests.views import store
 
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 ENVELOPE_HEADERS = ["event_type", "schema_version", "event_id"]
 ENCRYPTION = ("encryption", b"passage-fields-v1")
 
@@ -45,7 +46,12 @@ def test_a_sweep_record_carries_the_headers_a_gateway_record_does(tmp_path, sqli
     body = json.dumps(new_event("deployment.welfare_check_completed", case_id="CASE-0001")).encode()
     gateway.intake.one(body, helpline)
 
-    departed_without_arrival(sqlite_engine)
+    # Departed in January 2025 and never arrived: NOT_ARRIVED and NO_WELFARE_CHECK are due at NOW.
+    departed = [
+        make("migrant.registered", 0, case_id="CASE-0001"),
+        make("deployment.departed", 10, case_id="CASE-0001"),
+    ]
+    store(sqlite_engine, departed, NOW, NO_ESCALATION)
     worker = bootstrap(settings, engine=sqlite_engine, publisher=worker_out)
     assert sweep_once(settings, sqlite_engine, worker.journey, set(range(12)), 12, now=NOW) >= 2
 
