@@ -13,9 +13,10 @@ case "${PASSAGE_KAFKA_BOOTSTRAP:-127.0.0.1:9092}" in
   127.0.0.1:*|localhost:*) .venv/bin/passage kafka start ;;
 esac
 
-# Lint and format first (configured in pyproject.toml): a failure names the file and the rule.
+# Lint, format and types first (configured in pyproject.toml): a failure names the file and the rule.
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/mypy
 
 set +e
 .venv/bin/python -m pytest "$@"

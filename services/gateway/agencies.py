@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from events import AgencyKind, Source
 from services.secrets import hash_secret, new_secret
 from services.storage.db import session_scope, set_disabled
-from services.storage.tables import Agency
+from services.storage.tables import Agency, table_of
 
 # The kinds an agency may have: `passage` is Passage's own services, never an outside agency.
 AGENCY_KINDS: tuple[str, ...] = tuple(kind.value for kind in AgencyKind if kind is not AgencyKind.passage)
@@ -81,7 +81,8 @@ def authenticate(engine: Engine, server_secret: str, key: str) -> Source | None:
     Database errors propagate: the caller answers 503, not 401."""
     key_hash = hash_secret(server_secret, key)
     # A Core query, not an ORM session: this runs on every request and costs half as much.
-    query = select(Agency.id, Agency.kind, Agency.disabled).where(Agency.key_hash == key_hash)
+    agencies = table_of(Agency).c
+    query = select(agencies.id, agencies.kind, agencies.disabled).where(agencies.key_hash == key_hash)
     with engine.connect() as connection:
         row = connection.execute(query).first()
     if row is None or row.disabled or row.kind not in AGENCY_KINDS:

@@ -9,7 +9,7 @@ acknowledge in time (Retry-After; retrying the same event_id is safe).
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import structlog
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -113,7 +113,9 @@ def current_agency(
 
 
 CurrentAgency = Annotated[Source, Depends(current_agency)]
-ERRORS = {status: {"model": openapi.ErrorBody} for status in (400, 401, 403, 409, 413, 422, 503)}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": openapi.ErrorBody} for status in (400, 401, 403, 409, 413, 422, 503)
+}
 router = APIRouter(prefix="/v1", tags=["events"])
 
 

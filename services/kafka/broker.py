@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import TypedDict
 
 from services.config import ROOT, Settings
 from services.logs import get_logger
@@ -264,7 +265,13 @@ def ours(settings: Settings, nodes: int = 1) -> bool:
     return all(_alive(node) for node in plan(settings, nodes))
 
 
-def status(settings: Settings, nodes: int = 1) -> dict[str, object]:
+class Status(TypedDict):
+    bootstrap: str
+    nodes: dict[int, int | None]  # node id -> pid, None when not running
+    answers: bool
+
+
+def status(settings: Settings, nodes: int = 1) -> Status:
     layout = plan(settings, nodes)
     bootstrap = bootstrap_for(layout)
     return {

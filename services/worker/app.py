@@ -34,7 +34,7 @@ from services.logs import get_logger
 from services.privacy import Sealer
 from services.worker import refusals
 from services.worker.persist import Conflict
-from services.worker.pipeline import Pipeline
+from services.worker.pipeline import Batch, Pipeline
 from services.worker.sweep import sweep_once
 
 log = get_logger(__name__)
@@ -147,7 +147,7 @@ class _Steps:
 
     def __init__(self, pipeline: Pipeline, messages: Sequence) -> None:
         self.pipeline, self.messages = pipeline, messages
-        self.batch = None
+        self.batch: Batch | None = None
         self.current = "decode"
 
     def __call__(self) -> None:

@@ -1,9 +1,12 @@
 """The catalogue as data: every SPEC section 3 type, its stage, and section 4's mandates."""
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from events import (
@@ -14,11 +17,14 @@ from events import (
     Source,
     Stage,
     WagePaid,
+    carries,
     encode,
     may_publish,
     stage_of,
     stamp,
 )
+from events.catalogue import _one_type_per_model
+from tests.unit.events.event_samples import all_specs, envelopes
 
 SPEC_TYPES = """migrant.registered skilling.assessed skilling.training_enrolled skilling.training_completed
 skilling.certified recruitment.job_offer_made recruitment.contract_signed recruitment.fee_paid
@@ -124,3 +130,19 @@ def test_stamp_sets_the_gateway_fields_in_utc():
     assert b'"recorded_at":"2026-03-01T04:30:00Z"' in encode(stamped)
     with pytest.raises(ValueError, match="timezone"):
         stamp(event, recorded_at=datetime(2026, 3, 1), source=stamped.source)
+
+
+@given(data=st.data())
+@settings(max_examples=len(SPEC_TYPES) * 3, deadline=None)
+def test_carries_tells_each_event_type_by_its_model(data):
+    spec = data.draw(st.sampled_from(all_specs()))
+    event = data.draw(envelopes(spec, stamped=False))
+    carried = [other.event_type for other in CATALOGUE.values() if carries(event, other.models[other.latest_version])]
+    assert carried == [spec.event_type]
+
+
+def test_a_model_serving_two_event_types_is_refused_at_import():
+    specs = {name: CATALOGUE[name] for name in ("deployment.wage_paid", "migrant.registered")}
+    doubled = {**specs, "deployment.wage_paid_again": replace(specs["deployment.wage_paid"], event_type="x")}
+    with pytest.raises(ValueError, match="WagePaid is the payload of both .*give each event type a model of its own"):
+        _one_type_per_model(doubled)
