@@ -1,4 +1,5 @@
-"""What both HTTP services share: the SPEC error shape, health and readiness.
+"""What both HTTP services share: the app they start from (`service_app`), the SPEC error shape,
+health and readiness, metrics.
 
 Errors are `{"error": {"code", "message", "details": [...]}}` (SPEC section 7). Raise `ApiError`
 from a handler; FastAPI's own validation errors and HTTP exceptions are converted to the same shape.
@@ -6,13 +7,17 @@ from a handler; FastAPI's own validation errors and HTTP exceptions are converte
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+if TYPE_CHECKING:
+    from services.bootstrap import Clients
 
 CODES = {
     400: "malformed_request",
@@ -43,6 +48,26 @@ class ApiError(Exception):
         self.message = message
         self.details = details or []
         self.headers = headers
+
+
+def service_app(service: str, title: str, description: str, clients: Clients, *, request_logger: str) -> FastAPI:
+    """The start of both HTTP services' apps: the SPEC error shape, one log line per request (to
+    `request_logger`), `/metrics` and a latency histogram per route, `/healthz` and `/readyz` over
+    Kafka and the database, and `clients.close()` on shutdown. The caller adds its routes, then
+    `hardening.install` (outermost)."""
+    from services.gateway.access_log import RequestLog
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        clients.close()
+
+    app = FastAPI(title=title, version="1", description=description, lifespan=lifespan)
+    install_error_handlers(app)
+    app.add_middleware(RequestLog, logger=request_logger)
+    install_metrics(app, service)
+    add_health_routes(app, {"kafka": clients.publisher.reachable, "database": database_check(clients.engine)})
+    return app
 
 
 def error_body(code: str, message: str, details: list[Any] | None = None) -> dict[str, Any]:

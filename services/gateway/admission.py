@@ -1,5 +1,6 @@
 """What the gateway decides about one submitted event, with no I/O: refused (and why) or admitted
-as the stamped Kafka record to publish. The HTTP layer turns these into status codes."""
+as the stamped Kafka record to publish. A refusal names its reason (`Refused.code`);
+the HTTP layer (`services.gateway.app.STATUS`) turns reasons into status codes."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from events import (
     watchlist_refusal,
 )
 from services.hardening import MAX_JSON_DEPTH, too_deep
+from services.journey import journey_record
 from services.kafka.producer import Record
 
 MAX_EVENT_BYTES = 256 * 1024  # SPEC section 7: one event's body
@@ -30,14 +32,17 @@ MAX_BATCH_EVENTS = 500
 # A batch body may hold 500 events of typical size (a few KiB each); one event over 256 KiB inside
 # it is refused on its own.
 MAX_BATCH_BYTES = 8 * 1024 * 1024
+# Why an event (or a whole batch) is refused; also the `code` of its error in the answer.
+FORBIDDEN = "forbidden"  # outside the agency kind's mandate, or a watchlist report it may not make
+INVALID = "invalid"  # a field problem (every one is listed), or a body that is not a batch
+TOO_LARGE = "payload_too_large"  # over MAX_EVENT_BYTES once stamped
 
 
 @dataclass(frozen=True)
 class Refused:
-    """`status` is what a single-event request answers (403, 413 or 422); `errors` are
-    `{"path", "message"}` items; `code` names the kind of refusal."""
+    """`code` names the reason (FORBIDDEN, INVALID, TOO_LARGE here; intake adds NOT_PARTY and
+    CONFLICT); `errors` are `{"path", "message"}` items."""
 
-    status: int
     code: str
     message: str
     errors: list[dict[str, str]] = field(default_factory=list)
@@ -90,18 +95,16 @@ def admit(data: Any, source: Source, *, topic: str, now: datetime) -> Admitted |
                 "(SPEC section 4); ask Passage to register the agency under the right kind"
             )
             detail = f"{event_type} is outside the mandate of kind {source.agency_kind.value}"
-            return Refused(403, "forbidden", message, [{"path": "event_type", "message": detail}], event_id, event_type)
+            return Refused(FORBIDDEN, message, [{"path": "event_type", "message": detail}], event_id, event_type)
     known_type = event_type if isinstance(event_type, str) and event_type in CATALOGUE else None
     try:
         event = validate(data, now=now)
     except InvalidEvent as error:
         errors = [{"path": p.path, "message": p.message} for p in error.problems]
-        return Refused(
-            422, "invalid", "the event is invalid; fix the fields listed in details", errors, event_id, known_type
-        )
+        return Refused(INVALID, "the event is invalid; fix the fields listed in details", errors, event_id, known_type)
     if (refusal := watchlist_refusal(source.agency_kind, event.event_type, event.payload)) is not None:
         return Refused(
-            403, "forbidden", refusal, [{"path": "payload.party_kind", "message": refusal}], event_id, event.event_type
+            FORBIDDEN, refusal, [{"path": "payload.party_kind", "message": refusal}], event_id, event.event_type
         )
     listing = event if carries(event, WatchlistEntryAdded) or carries(event, WatchlistEntryRemoved) else None
     if listing is not None and event.case_id != listing.payload.party_id:
@@ -110,8 +113,7 @@ def admit(data: Any, source: Source, *, topic: str, now: datetime) -> Admitted |
             f"send case_id {listing.payload.party_id!r}"
         )
         return Refused(
-            422,
-            "invalid",
+            INVALID,
             "the event is invalid; fix the fields listed in details",
             [{"path": "case_id", "message": detail}],
             event_id,
@@ -121,25 +123,15 @@ def admit(data: Any, source: Source, *, topic: str, now: datetime) -> Admitted |
     value = encode(stamped)
     if len(value) > MAX_EVENT_BYTES:
         message = f"the event is {len(value)} bytes once stamped; the limit is {MAX_EVENT_BYTES} (256 KiB)"
-        return Refused(413, "payload_too_large", message, [{"path": "", "message": message}], event_id, known_type)
-    event_id = str(stamped.event_id)
-    headers = (
-        ("event_type", stamped.event_type.encode()),
-        ("schema_version", str(stamped.schema_version).encode()),
-        ("event_id", event_id.encode()),
-    )
+        return Refused(TOO_LARGE, message, [{"path": "", "message": message}], event_id, known_type)
     return Admitted(
-        event_id,
-        stamped.case_id,
-        stamped.event_type,
-        Record(topic, key=stamped.case_id, value=value, headers=headers),
-        stamped,
+        str(stamped.event_id), stamped.case_id, stamped.event_type, journey_record(topic, stamped, value), stamped
     )
 
 
 def batch_items(data: Any) -> list[Any] | Refused:
     """The items of a batch body `{"events": [...]}` (at most 500; none is fine), or why the
-    whole batch is refused (422: it is JSON, just not a batch)."""
+    whole batch is refused (INVALID: it is JSON, just not a batch)."""
     if not isinstance(data, dict):
         return _bad_batch("", 'the body must be a JSON object {"events": [...]}')
     unknown = sorted(set(data) - {"events"})
@@ -155,7 +147,7 @@ def batch_items(data: Any) -> list[Any] | Refused:
 
 def _bad_batch(path: str, message: str) -> Refused:
     return Refused(
-        422, "invalid", "the batch is invalid; fix the fields listed in details", [{"path": path, "message": message}]
+        INVALID, "the batch is invalid; fix the fields listed in details", [{"path": path, "message": message}]
     )
 
 

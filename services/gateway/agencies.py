@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from events import AgencyKind, Source
 from services.secrets import hash_secret, new_secret
-from services.storage.db import session_scope
+from services.storage.db import session_scope, set_disabled
 from services.storage.tables import Agency, table_of
 
 # The kinds an agency may have: `passage` is Passage's own services, never an outside agency.
@@ -72,13 +72,7 @@ def add_agency(
 def set_agency_disabled(engine: Engine, agency_id: str, disabled: bool) -> bool:
     """Disable (refused from its next request on: every request reads the registry, nothing is
     cached) or enable an agency; False when there is no such agency."""
-    with session_scope(engine) as session:
-        row = session.get(Agency, agency_id)
-        if row is None:
-            return False
-        row.disabled = disabled
-        session.add(row)
-        return True
+    return set_disabled(engine, Agency, agency_id, disabled)
 
 
 def authenticate(engine: Engine, server_secret: str, key: str) -> Source | None:

@@ -9,7 +9,6 @@ acknowledge in time (Retry-After; retrying the same event_id is safe).
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import structlog
@@ -22,21 +21,34 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from events import Source
+from events.duplicates import CONFLICT
 from services import hardening
 from services.config import Settings
+from services.errors import PublishFailed
 from services.gateway import openapi
-from services.gateway.access_log import RequestLog, log_fields
-from services.gateway.admission import MAX_BATCH_BYTES, MAX_EVENT_BYTES, Admitted, MalformedJson, Refused
+from services.gateway.access_log import LOGGER, log_fields
+from services.gateway.admission import (
+    FORBIDDEN,
+    INVALID,
+    MAX_BATCH_BYTES,
+    MAX_EVENT_BYTES,
+    TOO_LARGE,
+    Admitted,
+    MalformedJson,
+    Refused,
+)
 from services.gateway.agencies import authenticate
+from services.gateway.binding import NOT_PARTY
 from services.gateway.bootstrap import Gateway, bootstrap
-from services.gateway.intake import Publishes
 from services.gateway.measures import count_malformed, count_outcomes
-from services.kafka.producer import PublishFailed
+from services.journey import Publishes
 from services.logs import get_logger
-from services.web import ApiError, add_health_routes, database_check, install_error_handlers, install_metrics
+from services.web import ApiError, service_app
 
 log = get_logger(__name__)
 RETRY_AFTER = {"Retry-After": "5"}
+# The status each refusal reason answers (SPEC section 7): the one place admission meets HTTP.
+STATUS = {FORBIDDEN: 403, NOT_PARTY: 403, CONFLICT: 409, TOO_LARGE: 413, INVALID: 422}
 UNAUTHORIZED = (
     "no valid agency key; send the header 'Authorization: Bearer <agency key>' (`passage agency add` issues keys)"
 )
@@ -44,23 +56,14 @@ UNAUTHORIZED = (
 
 def create_app(settings: Settings, *, engine: Engine | None = None, publisher: Publishes | None = None) -> FastAPI:
     gateway = bootstrap(settings, engine=engine, publisher=publisher)
-
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI):
-        yield
-        gateway.close()
-
-    app = FastAPI(
-        title="Passage gateway",
-        version="1",
-        lifespan=lifespan,
-        description="Agencies publish journey events; each is on Kafka before the answer 202.",
+    app = service_app(
+        "gateway",
+        "Passage gateway",
+        "Agencies publish journey events; each is on Kafka before the answer 202.",
+        gateway.clients,
+        request_logger=LOGGER,
     )
     app.state.gateway = gateway
-    install_error_handlers(app)
-    app.add_middleware(RequestLog)
-    install_metrics(app, "gateway")
-    add_health_routes(app, {"kafka": gateway.publisher.reachable, "database": database_check(gateway.engine)})
     app.include_router(router)
     openapi.install_openapi(app)
     hardening.install(app, production=settings.env == "production", title="Passage gateway")
@@ -132,7 +135,7 @@ async def publish_event(request: Request, agency: CurrentAgency, gateway: Gatewa
     fields = log_fields(request)
     fields["event_id"] = outcome.event_id
     if isinstance(outcome, Refused):
-        raise ApiError(outcome.status, outcome.message, outcome.errors, code=outcome.code)
+        raise _refusal(outcome)
     fields["case_id"] = outcome.case_id
     # Every later line of this request (its request log too) names the event it is about.
     structlog.contextvars.bind_contextvars(
@@ -154,7 +157,7 @@ async def publish_batch(request: Request, agency: CurrentAgency, gateway: Gatewa
     outcomes = await _blocking(gateway.intake.batch, body, agency)
     count_outcomes([outcomes] if isinstance(outcomes, Refused) else outcomes)
     if isinstance(outcomes, Refused):
-        raise ApiError(outcomes.status, outcomes.message, outcomes.errors, code=outcomes.code)
+        raise _refusal(outcomes)
     results = [_result(outcome) for outcome in outcomes]
     accepted = sum(1 for outcome in outcomes if isinstance(outcome, Admitted))
     log_fields(request).update(events=len(outcomes), accepted=accepted, rejected=len(outcomes) - accepted)
@@ -198,6 +201,10 @@ async def _blocking(call, body: bytes, agency: Source):
             "accepted. Retrying with the same event_id is safe",
             headers=RETRY_AFTER,
         ) from None
+
+
+def _refusal(refused: Refused) -> ApiError:
+    return ApiError(STATUS[refused.code], refused.message, refused.errors, code=refused.code)
 
 
 def _correlation_id(outcome: Admitted) -> str | None:

@@ -4,7 +4,7 @@ A mandate says which event types an agency kind may publish; binding says for wh
 decision is pure: `refusal(party, event, facts)` takes the publisher, the validated event and what
 the welfare view says about the case (`CaseFacts`, None when the case is not in the views yet)
 and answers None (bound) or the reason it is not. `services.gateway.views` reads the facts;
-`services.gateway.intake` asks before publishing and answers 403 `not_party_to_case`.
+`services.gateway.intake` asks before publishing and refuses with `NOT_PARTY` (403 at the HTTP edge).
 
 Decisions where the SPEC is silent:
 - Within one batch, the items accepted before count as if they were in the views already

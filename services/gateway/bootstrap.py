@@ -1,50 +1,45 @@
-"""The one place the gateway's clients are built: the database engine and the Kafka publisher.
+"""The gateway's wiring: the shared clients (`services.bootstrap`) and the intake built on them.
 Tests pass fakes or test instances in; whatever is built here is closed by `Gateway.close`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
+from services.bootstrap import Clients
+from services.bootstrap import bootstrap as bootstrap_clients
 from services.config import Settings
-from services.gateway.intake import Intake, Publishes
+from services.gateway.intake import Intake
 from services.gateway.views import CaseViews
-from services.kafka.producer import Publisher
-from services.privacy import Keyring, Sealer
-from services.storage.db import make_engine
+from services.journey import Publishes
 
 SEALER_MEMORY_S = 10.0  # how long the gateway keeps a case's data key in memory (services/privacy/sealer.py)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Gateway:
-    settings: Settings
-    engine: Engine
-    publisher: Publishes
+    clients: Clients
     intake: Intake
-    _closers: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def settings(self) -> Settings:
+        return self.clients.settings
+
+    @property
+    def engine(self) -> Engine:
+        return self.clients.engine
+
+    @property
+    def publisher(self) -> Publishes:
+        return self.clients.publisher
 
     def close(self) -> None:
         """Close only the clients bootstrap built; the ones passed in belong to the caller."""
-        for closer in self._closers:
-            closer()
-        self._closers.clear()
+        self.clients.close()
 
 
 def bootstrap(settings: Settings, *, engine: Engine | None = None, publisher: Publishes | None = None) -> Gateway:
-    closers: list[Callable[[], None]] = []
-    if engine is None:
-        engine = make_engine(settings)
-        closers.append(engine.dispose)
-    if publisher is None:
-        publisher = Publisher(settings)
-        closers.append(publisher.close)
-    intake = Intake(
-        publisher,
-        settings.journey_topic,
-        views=CaseViews(engine),
-        sealer=Sealer(engine, Keyring.from_settings(settings), remember_s=SEALER_MEMORY_S),
-    )
-    return Gateway(settings, engine, publisher, intake, closers)
+    clients = bootstrap_clients(settings, engine=engine, publisher=publisher, remember_keys_s=SEALER_MEMORY_S)
+    intake = Intake(clients.publisher, settings.journey_topic, views=CaseViews(clients.engine), sealer=clients.sealer)
+    return Gateway(clients, intake)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from services.commands import Registry, add_server, agency_id, bounded, view_database
 from services.config import Settings
 from services.errors import CommandError
 
-AGENCY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
 DEFAULT_URL = "http://127.0.0.1:8080"
 
 
@@ -18,15 +21,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     from services.gateway.admission import MAX_BATCH_EVENTS
     from services.gateway.agencies import AGENCY_KINDS
 
-    gateway = sub.add_parser("gateway", help="the agency gateway: agencies POST events over HTTP")
-    gateway.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    gateway.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
-    gateway.set_defaults(func=_gateway)
+    add_server(sub, "gateway", "the agency gateway: agencies POST events over HTTP", 8080, _gateway)
 
     agency = sub.add_parser("agency", help="the agencies allowed to publish")
     actions = agency.add_subparsers(dest="action", required=True, metavar="ACTION")
     add = actions.add_parser("add", help="register an agency (or rotate its key) and print its key once")
-    add.add_argument("--id", required=True, type=_agency_id, help="the agency's id, e.g. ngo-kerala-1")
+    add.add_argument("--id", required=True, type=agency_id, help="the agency's id, e.g. ngo-kerala-1")
     add.add_argument("--kind", required=True, choices=AGENCY_KINDS, help="decides what it may publish")
     add.add_argument(
         "--employer-id",
@@ -34,13 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="for kind employer: the employer id it publishes as (default: the agency id)",
     )
     add.set_defaults(func=_agency_add)
-    for verb, text in (
-        ("disable", "refuse the agency's key from its next request on"),
-        ("enable", "let a disabled agency publish again with its current key"),
-    ):
-        toggle = actions.add_parser(verb, help=text)
-        toggle.add_argument("agency_id", type=_agency_id, help="the agency's id")
-        toggle.set_defaults(func=_agency_toggle, disabled=verb == "disable")
+    AGENCIES.add_toggles(actions)
 
     publish = sub.add_parser(
         "publish", help="publish a file of events (one JSON envelope per line) through the gateway"
@@ -50,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     publish.add_argument("--url", default=DEFAULT_URL, help=f"the gateway (default {DEFAULT_URL})")
     publish.add_argument(
         "--batch-size",
-        type=_bounded(1, MAX_BATCH_EVENTS),
+        type=bounded(1, MAX_BATCH_EVENTS),
         default=MAX_BATCH_EVENTS,
         help=f"events per request, 1-{MAX_BATCH_EVENTS} (default {MAX_BATCH_EVENTS})",
     )
@@ -65,25 +59,13 @@ def _gateway(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _agency_add(args: argparse.Namespace, settings: Settings) -> int:
-    from sqlalchemy.exc import SQLAlchemyError
-
     from services.gateway.agencies import add_agency
-    from services.storage.db import make_engine
-    from services.storage.migrate import migrate
 
-    engine = make_engine(settings)
-    try:
-        migrate(engine)
-        issued = add_agency(engine, settings.secret_key, args.id, args.kind, args.employer_id)
-    except ValueError as error:  # a disabled agency, or --employer-id for another kind
-        raise CommandError(str(error)) from None
-    except SQLAlchemyError as error:
-        raise CommandError(
-            f"the database at {engine.url.render_as_string(hide_password=True)} is unreachable "
-            f"({type(error).__name__}); start it or fix PASSAGE_DATABASE_URL"
-        ) from None
-    finally:
-        engine.dispose()
+    with view_database(settings) as engine:
+        try:
+            issued = add_agency(engine, settings.secret_key, args.id, args.kind, args.employer_id)
+        except ValueError as error:  # a disabled agency, or --employer-id for another kind
+            raise CommandError(str(error)) from None
     as_employer = f", publishing as employer {issued.employer_id}" if issued.employer_id else ""
     if not issued.rotated:
         print(f"agency {args.id} added (kind {args.kind}{as_employer}).")
@@ -96,38 +78,6 @@ def _agency_add(args: argparse.Namespace, settings: Settings) -> int:
         )
     print("Its key is shown only this once; hand it to the agency:")
     print(issued.key)
-    return 0
-
-
-def _agency_toggle(args: argparse.Namespace, settings: Settings) -> int:
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from services.gateway.agencies import set_agency_disabled
-    from services.storage.db import make_engine
-    from services.storage.migrate import migrate
-
-    engine = make_engine(settings)
-    try:
-        migrate(engine)
-        found = set_agency_disabled(engine, args.agency_id, args.disabled)
-    except SQLAlchemyError as error:
-        raise CommandError(
-            f"the database at {engine.url.render_as_string(hide_password=True)} is unreachable "
-            f"({type(error).__name__}); start it or fix PASSAGE_DATABASE_URL"
-        ) from None
-    finally:
-        engine.dispose()
-    if not found:
-        raise CommandError(
-            f"no agency {args.agency_id}; `passage agency add --id {args.agency_id} --kind KIND` registers it"
-        )
-    if args.disabled:
-        print(
-            f"agency {args.agency_id} disabled: its key is refused (401) from its next request on. "
-            f"`passage agency enable {args.agency_id}` undoes this."
-        )
-    else:
-        print(f"agency {args.agency_id} enabled: its current key works again (`passage agency add` rotates it).")
     return 0
 
 
@@ -170,12 +120,6 @@ def _publish(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _agency_id(value: str) -> str:
-    if not AGENCY_ID.match(value):
-        raise argparse.ArgumentTypeError("1-64 letters, digits, '_', '.' or '-', starting with a letter or digit")
-    return value
-
-
 def _bounded_text(limit: int):
     def parse(value: str) -> str:
         if not 1 <= len(value) <= limit or not value.isprintable():
@@ -185,14 +129,22 @@ def _bounded_text(limit: int):
     return parse
 
 
-def _bounded(low: int, high: int):
-    def parse(value: str) -> int:
-        try:
-            number = int(value)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-        if not low <= number <= high:
-            raise argparse.ArgumentTypeError(f"must be between {low} and {high}")
-        return number
+def _set_agency_disabled(engine: Engine, agency_id: str, disabled: bool) -> bool:
+    from services.gateway.agencies import set_agency_disabled
 
-    return parse
+    return set_agency_disabled(engine, agency_id, disabled)
+
+
+AGENCIES = Registry(
+    noun="agency",
+    set_disabled=_set_agency_disabled,
+    missing="`passage agency add --id {id} --kind KIND` registers it",
+    disable_help="refuse the agency's key from its next request on",
+    enable_help="let a disabled agency publish again with its current key",
+    disabled=(
+        "agency {id} disabled: its key is refused (401) from its next request on. "
+        "`passage agency enable {id}` undoes this."
+    ),
+    enabled="agency {id} enabled: its current key works again (`passage agency add` rotates it).",
+    id_type=agency_id,
+)

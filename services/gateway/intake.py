@@ -7,34 +7,21 @@ Blocking (Kafka acknowledgements): call these from a worker thread, never the ev
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Protocol
 
 from events import AgencyKind, Source, stage_of
 from events.duplicates import CONFLICT, same_content
 from services.gateway.admission import Admitted, Refused, admit, batch_items, parse_json
 from services.gateway.binding import NOT_PARTY, Party, after, needs_facts, refusal
 from services.gateway.views import CaseViews
-from services.kafka.producer import Record
+from services.journey import JourneyPublisher, Publishes, Seals
 
-
-class Publishes(Protocol):
-    """What the gateway needs of a publisher (`services.kafka.producer.Publisher`, or a fake)."""
-
-    def publish(self, records: Sequence[Record]) -> None: ...  # raises PublishFailed
-    def reachable(self) -> bool: ...
-    def close(self) -> None: ...
+__all__ = ["Intake", "Publishes", "Seals", "utc_now"]
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-class Seals(Protocol):
-    """Encrypts personal fields before records are produced (`services.privacy.Sealer`)."""
-
-    def seal(self, records: Sequence[Record]) -> list[Record]: ...  # raises PublishFailed
 
 
 class Intake:
@@ -46,18 +33,17 @@ class Intake:
         views: CaseViews | None = None,
         sealer: Seals | None = None,
     ) -> None:
-        self._publisher = publisher
+        self._journey = JourneyPublisher(publisher, sealer)
         self._topic = topic
         self._clock = clock
         self._views = views  # None: no binding or conflict checks (tests of admission alone)
-        self._seal = sealer.seal if sealer is not None else list
 
     def one(self, body: bytes, source: Source) -> Admitted | Refused:
         """Raises `MalformedJson` (400) and `PublishFailed` (503: nothing accepted)."""
         outcome = admit(parse_json(body), source, topic=self._topic, now=self._clock())
         outcome = self._against_views([outcome], source)[0]
         if isinstance(outcome, Admitted):
-            self._publisher.publish(self._seal([outcome.record]))
+            self._journey.publish([outcome.record])
         return outcome
 
     def batch(self, body: bytes, source: Source) -> list[Admitted | Refused] | Refused:
@@ -68,12 +54,12 @@ class Intake:
             return items
         now = self._clock()  # one recorded_at for the whole batch: it arrived at once
         outcomes = self._against_views([admit(item, source, topic=self._topic, now=now) for item in items], source)
-        self._publisher.publish(self._seal([o.record for o in outcomes if isinstance(o, Admitted)]))
+        self._journey.publish([o.record for o in outcomes if isinstance(o, Admitted)])
         return outcomes
 
     def _against_views(self, outcomes: list[Admitted | Refused], source: Source) -> list[Admitted | Refused]:
-        """Refuse, among the admitted events, the conflicting duplicates (409) and those for cases
-        the agency is not party to (403); in order, each accepted item counting for the next."""
+        """Refuse, among the admitted events, the conflicting duplicates (CONFLICT) and those for
+        cases the agency is not party to (NOT_PARTY); in order, each accepted item counting for the next."""
         admitted = [outcome for outcome in outcomes if isinstance(outcome, Admitted)]
         if self._views is None or not admitted:
             return outcomes
@@ -95,9 +81,7 @@ class Intake:
                 continue
             reason = refusal(party, event, facts.get(outcome.case_id))
             if reason is not None:
-                checked.append(
-                    Refused(403, NOT_PARTY, reason, [{"path": "case_id", "message": reason}], outcome.event_id)
-                )
+                checked.append(Refused(NOT_PARTY, reason, [{"path": "case_id", "message": reason}], outcome.event_id))
                 continue
             stored.setdefault(outcome.event_id, json.loads(outcome.record.value))  # a later copy in this batch
             if needs_facts(kind):
@@ -111,7 +95,7 @@ def _conflict(event_id: str) -> Refused:
         f"event_id {event_id} is already recorded with other content; an event_id names one event. "
         "Use a new event_id for a new or corrected event"
     )
-    return Refused(409, CONFLICT, message, [{"path": "event_id", "message": message}], event_id)
+    return Refused(CONFLICT, message, [{"path": "event_id", "message": message}], event_id)
 
 
 def _stage(event_type: str) -> str | None:

@@ -16,6 +16,7 @@ from kafka import KafkaAdminClient, KafkaProducer
 from kafka.errors import KafkaError
 
 from services.config import Settings
+from services.errors import PublishFailed
 from services.logs import get_logger
 
 log = get_logger(__name__)
@@ -23,10 +24,6 @@ log = get_logger(__name__)
 # After a producer could not even be built (broker down), requests fail fast for this long
 # instead of each one blocking for the whole bootstrap timeout behind the lock.
 REBUILD_BACKOFF_S = 1.0
-
-
-class PublishFailed(RuntimeError):
-    """The broker did not acknowledge in time or is unreachable; nothing can be promised."""
 
 
 @dataclass(frozen=True)

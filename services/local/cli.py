@@ -129,9 +129,10 @@ def _prepare(settings: Settings, urls: dict[str, str], say) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
     from services.demo import credentials
+    from services.errors import SchemaMismatch
     from services.kafka.topics import create_topics
     from services.storage.db import make_engine
-    from services.storage.migrate import SchemaMismatch, migrate
+    from services.storage.migrate import migrate
 
     try:
         created = create_topics(settings)

@@ -5,17 +5,16 @@ from __future__ import annotations
 import argparse
 from urllib.parse import urlsplit
 
+from services.commands import agency_id, scope, view_database
 from services.config import Settings
 from services.errors import CommandError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from services.gateway.cli import _agency_id
-
     webhook = sub.add_parser("webhook", help="agencies' webhook subscriptions to alert changes")
     actions = webhook.add_subparsers(dest="action", required=True, metavar="ACTION")
     add = actions.add_parser("add", help="subscribe a URL to alert changes; prints its signing secret once")
-    add.add_argument("--agency", required=True, type=_agency_id, help="the agency the webhook belongs to")
+    add.add_argument("--agency", required=True, type=agency_id, help="the agency the webhook belongs to")
     add.add_argument("--url", required=True, type=_url, help="where to POST each alert change (http or https)")
     add.add_argument(
         "--min-severity",
@@ -27,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--scope",
         action="append",
         dest="scopes",
-        type=_scope,
+        type=scope,
         metavar="SCOPE",
         help="dest:<country>, origin:<region> or * (default *); repeat for several",
     )
@@ -57,15 +56,6 @@ def _url(value: str) -> str:
     return value
 
 
-def _scope(value: str) -> str:
-    from services.query.scope import normalise_scope
-
-    try:
-        return normalise_scope(value)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
 def _add(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import UTC, datetime
 
@@ -73,7 +63,7 @@ def _add(args: argparse.Namespace, settings: Settings) -> int:
     from services.notify.signing import signing_secret
 
     scopes = args.scopes or ["*"]
-    with _engine(settings) as engine:
+    with view_database(settings) as engine:
         sub = store.add_subscription(engine, args.agency, args.url, args.min_severity, scopes, datetime.now(UTC))
     print(
         f"webhook {sub.id} added for agency {sub.agency_id}: {sub.url} "
@@ -87,7 +77,7 @@ def _add(args: argparse.Namespace, settings: Settings) -> int:
 def _list(args: argparse.Namespace, settings: Settings) -> int:
     from services.notify import store
 
-    with _engine(settings) as engine:
+    with view_database(settings) as engine:
         subs = store.subscriptions(engine)
     for sub in subs:
         state = "disabled" if sub.disabled else "enabled"
@@ -99,7 +89,7 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
 def _disable(args: argparse.Namespace, settings: Settings) -> int:
     from services.notify import store
 
-    with _engine(settings) as engine:
+    with view_database(settings) as engine:
         try:
             cancelled = store.disable(engine, args.id)
         except LookupError as error:
@@ -111,7 +101,7 @@ def _disable(args: argparse.Namespace, settings: Settings) -> int:
 def _deliveries(args: argparse.Namespace, settings: Settings) -> int:
     from services.notify import store
 
-    with _engine(settings) as engine:
+    with view_database(settings) as engine:
         if not any(sub.id == args.id for sub in store.subscriptions(engine)):
             raise CommandError(f"no webhook subscription {args.id!r}; `passage webhook list` shows them")
         rows = store.deliveries(engine, args.id, args.limit)
@@ -123,33 +113,3 @@ def _deliveries(args: argparse.Namespace, settings: Settings) -> int:
         )
     print(f"{len(rows)} deliveries shown (newest first)")
     return 0
-
-
-class _engine:
-    """The view database at the schema head, as a context manager; unreachable is a one-line failure."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-    def __enter__(self):
-        from sqlalchemy.exc import OperationalError
-
-        from services.storage.db import make_engine
-        from services.storage.migrate import SchemaMismatch, migrate
-
-        self.engine = make_engine(self.settings)
-        try:
-            migrate(self.engine)
-        except OperationalError as error:
-            self.engine.dispose()
-            reason = " ".join(str(error.orig).split())
-            raise CommandError(
-                f"cannot reach the database ({reason}); check PASSAGE_DATABASE_URL and that the server is running"
-            ) from None
-        except SchemaMismatch as error:
-            self.engine.dispose()
-            raise CommandError(str(error)) from None
-        return self.engine
-
-    def __exit__(self, *exc) -> None:
-        self.engine.dispose()

@@ -24,10 +24,9 @@ def _keys(args: argparse.Namespace, settings: Settings) -> int:
     from kafka.errors import KafkaError
     from sqlalchemy.exc import SQLAlchemyError
 
-    from services.errors import CommandError
-    from services.kafka.producer import PublishFailed
+    from services.errors import CommandError, MasterKeyMissing, PublishFailed
     from services.privacy import keystore
-    from services.privacy.keyring import Keyring, MasterKeyMissing
+    from services.privacy.keyring import Keyring
     from services.privacy.rotation import rotate_with_settings
     from services.storage.db import make_engine
     from services.storage.migrate import migrate

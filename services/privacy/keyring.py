@@ -24,14 +24,12 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from services.errors import MasterKeyMissing
+
 KEY_BYTES = 32
 MASTER_KEY_FILE = "master.key"
 PREVIOUS_FILE = "master.previous"
 HOW_TO_MAKE_ONE = 'generate one with: python -c "import os,base64;print(base64.b64encode(os.urandom(32)).decode())"'
-
-
-class MasterKeyMissing(RuntimeError):
-    """No usable master key, or a data key wrapped by a master key this process does not hold."""
 
 
 def parse_master_key(text: str, name: str = "PASSAGE_MASTER_KEY") -> bytes:

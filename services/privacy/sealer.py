@@ -18,7 +18,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from services.kafka.producer import PublishFailed, Record
+from services.errors import PublishFailed
+from services.kafka.producer import Record
 from services.privacy import keystore
 from services.privacy.fields import ERASED, HEADER, is_sealed, personal_fields, seal_value
 from services.privacy.keyring import Keyring

@@ -1,8 +1,9 @@
 """Officer actions become events on the journey topic (SPEC section 3, "Officer actions").
 
 The query service never writes the views: it publishes `case.note_added`,
-`case.alert_acknowledged` or `case.alert_resolved` through the one Publisher, stamped with
-Passage's own source, and the worker folds them like any other event. The route answers 202
+`case.alert_acknowledged` or `case.alert_resolved` through the one journey publisher
+(`services.journey`: the same record shape and sealing as the gateway's), stamped with Passage's
+own source, and the worker folds them like any other event. The route answers 202
 only after Kafka acknowledged the record; 503 when it did not (nothing was promised).
 
 Every officer action goes through `publish_officer_event`, and so gets, with nothing of its own:
@@ -39,11 +40,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from events import CATALOGUE, InvalidEvent, Source, encode, stamp, validate
+from events import CATALOGUE, InvalidEvent, Source, stamp, validate
 from events.types import AgencyKind
-from services.kafka.producer import PublishFailed, Record
+from services.errors import PublishFailed
+from services.journey import journey_record
 from services.logs import get_logger
-from services.privacy import Keyring, Sealer
 from services.query.deps import Clients
 from services.storage.tables import OfficerActionClaim, OfficerActionKey, table_of
 from services.web import ApiError
@@ -221,18 +222,8 @@ def _publish(clients: Clients, event_type: str, case_id: str, payload: dict[str,
     except InvalidEvent as error:  # the request models carry the same limits; this is a last guard
         details = [{"path": p.path, "message": p.message} for p in error.problems]
         raise ApiError(422, "the officer event would be invalid; fix the fields listed in details", details) from None
-    record = Record(
-        topic=clients.settings.journey_topic,
-        key=case_id,
-        value=encode(event),
-        headers=(
-            ("event_type", event_type.encode()),
-            ("schema_version", str(event.schema_version).encode()),
-            ("event_id", event_id.encode()),
-        ),
-    )
     try:
-        clients.publisher.publish(Sealer(clients.engine, Keyring.from_settings(clients.settings)).seal([record]))
+        clients.journey.publish([journey_record(clients.settings.journey_topic, event)])
     except PublishFailed as error:
         log.warning("officer event not acknowledged", event_type=event_type, case_id=case_id, error=str(error))
         raise ApiError(

@@ -1,4 +1,4 @@
-"""The query service's bootstrap: `create_app` wires settings, engine and publisher into the app.
+"""The query service's app: `create_app` wires the shared clients (`services.bootstrap`) into it.
 
 Built per call (no module-level app), so tests pass a SQLite engine and a fake publisher, and
 `passage query` passes the real ones. Clients the factory creates itself are closed on shutdown.
@@ -6,19 +6,16 @@ Built per call (no module-level app), so tests pass a SQLite engine and a fake p
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
 from services import hardening
+from services.bootstrap import bootstrap
 from services.config import Settings
 from services.console import create_console
-from services.gateway.access_log import RequestLog
-from services.kafka.producer import Publisher
+from services.journey import Publishes
 from services.logs import get_logger
 from services.query import (
     actions,
@@ -30,45 +27,18 @@ from services.query import (
     routes_scorecards,
     routes_stats,
 )
-from services.query.deps import Clients
-from services.storage.db import make_engine
-from services.web import (
-    ApiError,
-    add_health_routes,
-    database_check,
-    error_response,
-    install_error_handlers,
-    install_metrics,
-)
+from services.web import ApiError, error_response, service_app
 
 log = get_logger(__name__)
 DESCRIPTION = """Welfare officers' read API over the welfare and protection views (SPEC section 7).
 Every route under /v1 needs `Authorization: Bearer <officer token>` (`passage officer add`)."""
 
 
-def create_app(settings: Settings, *, engine: Engine | None = None, publisher: Publisher | None = None) -> FastAPI:
-    owned_engine = engine is None
-    owned_publisher = publisher is None
-    engine = engine if engine is not None else make_engine(settings, pre_ping=False)  # see deps.ViewSession
-    clients = Clients(
-        settings=settings,
-        engine=engine.execution_options(isolation_level="AUTOCOMMIT"),  # see deps.get_db
-        publisher=publisher if publisher is not None else Publisher(settings),
-    )
-
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owned_publisher:
-            clients.publisher.close()
-        if owned_engine:
-            engine.dispose()
-
-    app = FastAPI(title="Passage query API", version="1", description=DESCRIPTION, lifespan=lifespan)
+def create_app(settings: Settings, *, engine: Engine | None = None, publisher: Publishes | None = None) -> FastAPI:
+    # No ping per pooled connection (see deps.ViewSession); autocommit (see deps.get_db).
+    clients = bootstrap(settings, engine=engine, publisher=publisher, pre_ping=False).autocommit()
+    app = service_app("query", "Passage query API", DESCRIPTION, clients, request_logger="passage.query.requests")
     app.state.clients = clients
-    install_error_handlers(app)
-    app.add_middleware(RequestLog, logger="passage.query.requests")
-    install_metrics(app, "query")
 
     @app.exception_handler(OperationalError)
     async def _database_down(_request: Request, error: OperationalError) -> JSONResponse:
@@ -77,7 +47,6 @@ def create_app(settings: Settings, *, engine: Engine | None = None, publisher: P
             ApiError(503, "the case database is unreachable; retry in a few seconds", headers={"Retry-After": "5"})
         )
 
-    add_health_routes(app, {"kafka": clients.publisher.reachable, "database": database_check(clients.engine)})
     for module in (
         routes_privacy,
         routes_cases,

@@ -1,22 +1,22 @@
 """FastAPI dependencies as `Annotated` aliases: what every route may ask for.
 
-The app's clients (engine, publisher) are built once by `create_app` and kept on `app.state`;
-a route never builds its own.
+The app's clients (`services.bootstrap.Clients`: engine, publisher, journey publisher) are built
+once by `create_app` and kept on `app.state`; a route never builds its own.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy.engine import Engine, Result
+from sqlalchemy.engine import Result
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from services.config import Settings
-from services.kafka.producer import Publisher
+from services.bootstrap import Clients
+
+__all__ = ["Clients", "ClientsDep", "DbDep", "ViewSession", "get_clients", "get_db"]
 
 
 class ViewSession(Session):
@@ -44,13 +44,6 @@ class ViewSession(Session):
                 raise
             self.rollback()
             return super().execute(statement, params, **kwargs)
-
-
-@dataclass(frozen=True)
-class Clients:
-    settings: Settings
-    engine: Engine
-    publisher: Publisher
 
 
 async def get_clients(request: Request) -> Clients:

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from services.query.scope import normalise_scope
 from services.secrets import hash_secret, new_secret
-from services.storage.db import session_scope
+from services.storage.db import session_scope, set_disabled
 from services.storage.tables import Officer
 
 ROLES = ("officer", "supervisor")
@@ -64,10 +64,4 @@ def add_officer(engine: Engine, secret_key: str, officer_id: str, role: str, sco
 
 def set_officer_disabled(engine: Engine, officer_id: str, disabled: bool) -> bool:
     """Disable or enable an officer; False when there is no such officer."""
-    with session_scope(engine) as session:
-        officer = session.get(Officer, officer_id)
-        if officer is None:
-            return False
-        officer.disabled = disabled
-        session.add(officer)
-        return True
+    return set_disabled(engine, Officer, officer_id, disabled)

@@ -70,6 +70,18 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             raise
 
 
+def set_disabled(engine: Engine, model: type[SQLModel], key: str, disabled: bool) -> bool:
+    """Disable or enable the registry row `key` of `model` (an agency, an officer); False when
+    there is no such row."""
+    with session_scope(engine) as session:
+        row = session.get(model, key)
+        if row is None:
+            return False
+        row.disabled = disabled  # every registry table has the column
+        session.add(row)
+        return True
+
+
 def driver_connection(conn: Connection) -> Any:
     """The driver's own connection under `conn` (psycopg's, for COPY)."""
     driver = conn.connection.driver_connection

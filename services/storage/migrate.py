@@ -19,6 +19,7 @@ from sqlalchemy import Connection, inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
+from services.errors import SchemaMismatch
 from services.logs import get_logger
 from services.storage.db import make_engine
 
@@ -26,10 +27,6 @@ log = get_logger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _LOCK_KEY = 0x7061_7373  # "pass": one advisory lock id for every Passage migration
-
-
-class SchemaMismatch(RuntimeError):
-    """The database has Passage tables that Alembic does not know and that differ from the models."""
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

@@ -28,8 +28,10 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from services import metrics
 from services.config import Settings
-from services.kafka.producer import PublishFailed
+from services.errors import PublishFailed
+from services.journey import JourneyPublisher
 from services.logs import get_logger
+from services.privacy import Sealer
 from services.worker import refusals
 from services.worker.persist import Conflict
 from services.worker.pipeline import Batch, Pipeline
@@ -157,8 +159,12 @@ class _Steps:
         self.pipeline.publish(self.batch)
 
 
-def build_app(settings: Settings, worker: Worker, group: str | None = None) -> WorkerApp:
-    """The app in consumer group `group` (default `<prefix>-worker`, the one every worker joins)."""
+def build_app(
+    settings: Settings, worker: Worker, group: str | None = None, sweep_out: JourneyPublisher | None = None
+) -> WorkerApp:
+    """The app in consumer group `group` (default `<prefix>-worker`, the one every worker joins).
+    `sweep_out`: what the sweep publishes through (`services.bootstrap`'s journey publisher);
+    default: the pipeline's publisher behind a sealer of its own."""
     settings.var_dir.mkdir(parents=True, exist_ok=True)  # faust creates only the last level of its datadir
     app = WorkerApp(
         group or f"{settings.topic_prefix}-worker",
@@ -193,9 +199,8 @@ def build_app(settings: Settings, worker: Worker, group: str | None = None) -> W
             return
         try:
             with metrics.SWEEP_SECONDS.time():
-                await asyncio.to_thread(
-                    sweep_once, settings, worker.pipeline.engine, worker.pipeline.publisher, owned, partitions
-                )
+                out = sweep_out or _sealing(worker.pipeline)
+                await asyncio.to_thread(sweep_once, settings, worker.pipeline.engine, out, owned, partitions)
             await asyncio.to_thread(worker.pipeline.flush_outbox, OUTBOX_GRACE)
         except TRANSIENT as error:  # the next interval tries again; deadlines stay in the index
             log.warning("sweep failed; will retry next interval", reason=refusals.reason(error, "transient error"))
@@ -219,6 +224,11 @@ async def _caught_up(app: faust.App, tps: list, slack: int) -> set[int]:
         if highwater is None or position is None or highwater - position <= slack:
             ready.add(tp.partition)
     return ready
+
+
+def _sealing(pipeline: Pipeline) -> JourneyPublisher:
+    """The pipeline's publisher behind a sealer (when `build_app` was given no journey publisher)."""
+    return JourneyPublisher(pipeline.publisher, Sealer(pipeline.engine, pipeline.keyring))
 
 
 def _where(batch_events: Sequence[faust.EventT]) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from services.commands import kafka_call
 from services.config import Settings
 from services.errors import CommandError
 
@@ -46,7 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from services.storage.migrate import SchemaMismatch
+    from services.errors import SchemaMismatch
     from services.worker.refusals import redact
     from services.worker.runner import run
 
@@ -62,7 +63,6 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _replay(args: argparse.Namespace, settings: Settings) -> int:
-    from kafka.errors import KafkaError
     from sqlalchemy.exc import SQLAlchemyError
 
     from services.storage.db import make_engine
@@ -75,14 +75,7 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
     engine = make_engine(settings)
     try:
         migrate(engine)
-        result = replay(settings, engine, progress=not args.no_progress, jobs=args.jobs)
-    except LookupError as error:
-        raise CommandError(str(error)) from error
-    except KafkaError as error:
-        raise CommandError(
-            f"Kafka at {settings.kafka_bootstrap} failed: {error}; "
-            "check PASSAGE_KAFKA_BOOTSTRAP and `passage kafka status`"
-        ) from error
+        result = kafka_call(settings, lambda: replay(settings, engine, progress=not args.no_progress, jobs=args.jobs))
     except SQLAlchemyError as error:
         reason = redact(str(error))
         raise CommandError(f"the view database failed: {reason}; the live views are unchanged") from error
@@ -98,7 +91,7 @@ def _replay(args: argparse.Namespace, settings: Settings) -> int:
 def _dlq(args: argparse.Namespace, settings: Settings) -> int:
     from services.worker import dlq
 
-    letters = _kafka(settings, lambda: list(dlq.read(settings, limit=args.limit)))
+    letters = kafka_call(settings, lambda: list(dlq.read(settings, limit=args.limit)))
     print("offset\tfailed_at\tevent_type\tevent_id\torigin\treason")
     for letter in letters:
         origin = f"{letter.original_topic}[{letter.original_partition}]@{letter.original_offset}"
@@ -111,13 +104,14 @@ def _dlq(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _dlq_replay(args: argparse.Namespace, settings: Settings) -> int:
-    from services.kafka.producer import Publisher, PublishFailed
+    from services.errors import PublishFailed
+    from services.kafka.producer import Publisher
     from services.worker import dlq
 
     publisher = Publisher(settings)
     try:
         offsets = None if args.all else set(args.offset)
-        letters = _kafka(settings, lambda: dlq.replay(settings, publisher, offsets))
+        letters = kafka_call(settings, lambda: dlq.replay(settings, publisher, offsets))
     except PublishFailed as error:
         raise CommandError(
             f"Kafka did not take the records: {error}; nothing was replayed for sure, "
@@ -129,20 +123,6 @@ def _dlq_replay(args: argparse.Namespace, settings: Settings) -> int:
         print(f"replayed {letter.offset}\t{letter.event_type or '-'}\t{letter.event_id or '-'}")
     print(f"{len(letters)} dead letter(s) published back; `passage dlq list` shows any that fail again")
     return 0
-
-
-def _kafka(settings: Settings, action):
-    from kafka.errors import KafkaError
-
-    try:
-        return action()
-    except LookupError as error:
-        raise CommandError(str(error)) from error
-    except KafkaError as error:
-        raise CommandError(
-            f"Kafka at {settings.kafka_bootstrap} failed: {error}; "
-            "check PASSAGE_KAFKA_BOOTSTRAP and `passage kafka status`"
-        ) from error
 
 
 def _positive(text: str) -> int:

@@ -30,7 +30,8 @@ from events.types import CASE_ID_PATTERN
 from services import metrics
 from services.config import Settings
 from services.domain import RuleConfig
-from services.kafka.producer import Publisher, Record
+from services.journey import Publishes
+from services.kafka.producer import Record
 from services.logs import get_logger
 from services.privacy import Keyring, Opener, erase_cases
 from services.worker import dlq, refusals
@@ -59,9 +60,10 @@ class Pipeline:
         self,
         settings: Settings,
         engine: Engine,
-        publisher: Publisher,
+        publisher: Publishes,
         views: Views = LIVE,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        keyring: Keyring | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
@@ -69,7 +71,7 @@ class Pipeline:
         self.views = views
         self.rules = RuleConfig.from_settings(settings)
         self.clock = clock
-        self.keyring = Keyring.from_settings(settings)
+        self.keyring = keyring if keyring is not None else Keyring.from_settings(settings)
 
     def decode(self, messages: Sequence[Message]) -> Batch:
         batch = Batch(messages)

@@ -1,4 +1,4 @@
-"""Bootstrap and run one worker: migrate the schema, wire the clients, run the faust app until
+"""Bootstrap and run one worker: wire the clients (`services.bootstrap`), migrate the schema, run the faust app until
 SIGINT/SIGTERM (or a fatal error), then stop cleanly.
 
 A stop lets the batch in progress finish (up to STOP_GRACE_S) so its offsets can be committed;
@@ -13,12 +13,11 @@ import signal
 import threading
 import time
 
+from services.bootstrap import bootstrap
 from services.config import Settings
-from services.kafka.producer import Publisher
 from services.logs import get_logger
 from services.notify.agent import add_notifier_agent
 from services.notify.notifier import Notifier
-from services.storage.db import make_engine
 from services.storage.migrate import migrate
 from services.worker.app import Worker, build_app
 from services.worker.ops import OpsServer, open_alert_counts, update_lag
@@ -55,8 +54,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
     signals = (signal.SIGINT, signal.SIGTERM) if threading.current_thread() is threading.main_thread() else ()
     for sig in signals:
         loop.add_signal_handler(sig, stop.set)
-    engine = make_engine(settings)
-    publisher = Publisher(settings)
+    clients = bootstrap(settings)
+    engine, publisher = clients.engine, clients.publisher
     failure: asyncio.Future = loop.create_future()
 
     def on_fatal(error: BaseException) -> None:
@@ -66,10 +65,10 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
 
     try:
         revision = await asyncio.to_thread(migrate, engine)
-        pipeline = Pipeline(settings, engine, publisher)
+        pipeline = Pipeline(settings, engine, publisher, keyring=clients.keyring)
         await asyncio.to_thread(pipeline.flush_outbox)  # changes a previous run committed but did not publish
         worker = Worker(pipeline, on_fatal)
-        app = build_app(settings, worker)
+        app = build_app(settings, worker, sweep_out=clients.journey)
         notifier = Notifier(settings, engine, owned=lambda: _owned(app, settings.alerts_topic))
         add_notifier_agent(app, settings, notifier)
         ops = _ops_server(settings, app, engine, publisher)
@@ -106,8 +105,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
     finally:
         for sig in signals:
             loop.remove_signal_handler(sig)
-        await asyncio.to_thread(publisher.close)
-        engine.dispose()
+        await asyncio.to_thread(clients.close)
     return 1 if failure.done() else 0
 
 

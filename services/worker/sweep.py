@@ -4,7 +4,9 @@
 Every PASSAGE_SWEEP_INTERVAL_S each worker reads only the cases whose next_deadline has passed
 (an indexed range scan), keeps those whose journey partition it owns, asks the domain's `sweep`
 what is due, and publishes each due alert as an event. The worker then projects that event like
-any other, so the views stay a pure fold of the one log.
+any other, so the views stay a pure fold of the one log. Its records are built like the gateway's
+(`services.journey.journey_record`: key, value and headers); the worker passes its journey
+publisher, which seals personal fields as the gateway's does (these event types have none today).
 
 Once per case: a case's events all live on one partition (key = case_id) and each partition has
 one owner in the consumer group, so each due case is swept by exactly one worker. During a
@@ -24,7 +26,8 @@ from sqlalchemy.engine import Engine
 import events
 from services.config import Settings
 from services.domain import CaseState, RuleConfig, escalation_event, escalations, sweep, time_alert_event
-from services.kafka.producer import Publisher, Record
+from services.journey import PublishesRecords, journey_record
+from services.kafka.producer import Record
 from services.logs import get_logger
 from services.privacy import retention
 from services.worker.views import LIVE, Views
@@ -74,7 +77,7 @@ def due_events(
 def sweep_once(
     settings: Settings,
     engine: Engine,
-    publisher: Publisher,
+    publisher: PublishesRecords,
     owned: set[int],
     partitions: int,
     now: datetime | None = None,
@@ -84,7 +87,7 @@ def sweep_once(
     rules = RuleConfig.from_settings(settings)
     published, records = 0, []
     for event in due_events(engine, rules, now, owned, partitions):
-        records.append(Record(settings.journey_topic, event.case_id, events.encode(event)))
+        records.append(journey_record(settings.journey_topic, event))
         if len(records) >= PAGE:
             publisher.publish(records)
             published, records = published + len(records), []
@@ -97,18 +100,18 @@ def sweep_once(
 
 
 def _request_retention_erasures(
-    settings: Settings, engine: Engine, publisher: Publisher, owned: set[int], partitions: int, now: datetime
+    settings: Settings, engine: Engine, publisher: PublishesRecords, owned: set[int], partitions: int, now: datetime
 ) -> int:
     """PASSAGE_RETENTION_DAYS: erasure requests for the owned cases returned longer ago (SPEC section 9)."""
     if settings.retention_days is None:
         return 0
-    records = []
+    records: list[Record] = []
     for case_id in retention.due_for_erasure(engine, settings.retention_days, now):
         if partition_of(case_id, partitions) in owned:
             event = events.validate(
                 retention.erasure_request(case_id, settings.retention_days, now, SOURCE), stamped=True
             )
-            records.append(Record(settings.journey_topic, case_id, events.encode(event)))
+            records.append(journey_record(settings.journey_topic, event))
     for start in range(0, len(records), PAGE):
         publisher.publish(records[start : start + PAGE])
     if records:
