@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 
 from services.config import Settings
+from services.gateway.agencies import Credentials
 from services.gateway.intake import Intake, Publishes
 from services.gateway.views import CaseViews
 from services.kafka.producer import Publisher
@@ -24,6 +25,7 @@ class Gateway:
     engine: Engine
     publisher: Publishes
     intake: Intake
+    credentials: Credentials
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:
@@ -47,4 +49,4 @@ def bootstrap(settings: Settings, *, engine: Engine | None = None, publisher: Pu
         views=CaseViews(engine),
         sealer=Sealer(engine, Keyring.from_settings(settings), remember_s=SEALER_MEMORY_S),
     )
-    return Gateway(settings, engine, publisher, intake, closers)
+    return Gateway(settings, engine, publisher, intake, Credentials(engine, settings.secret_key), closers)
