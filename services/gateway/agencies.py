@@ -6,7 +6,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.engine import Engine
 
 from events import AgencyKind, Source
@@ -27,6 +27,14 @@ class KeyIssued:
     rotated: bool
     previous_kind: str | None = None
     employer_id: str | None = None
+
+
+class KeyRefused(Exception):
+    """The key holds no enabled agency (any more): HTTP 401."""
+
+
+class RegistryUnreachable(Exception):
+    """The agency registry could not be read: HTTP 503, not 401."""
 
 
 class AgencyDisabled(ValueError):
@@ -128,8 +136,9 @@ class Credentials:
 
 MAX_SEEN_KEYS = 10_000
 # A Core query, not an ORM session: this runs on every request and costs half as much.
-_HOLDERS = select(Agency.key_hash, Agency.id, Agency.kind, Agency.disabled).where(
-    Agency.key_hash.in_(bindparam("hashes", expanding=True))
+_agencies: Table = Agency.__table__  # type: ignore[attr-defined]
+_HOLDERS = select(_agencies.c.key_hash, _agencies.c.id, _agencies.c.kind, _agencies.c.disabled).where(
+    _agencies.c.key_hash.in_(bindparam("hashes", expanding=True))
 )
 
 

@@ -9,7 +9,7 @@ acknowledge in time (Retry-After; retrying the same event_id is safe).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TypeVar
 
@@ -28,6 +28,7 @@ from services.config import Settings
 from services.gateway import openapi
 from services.gateway.access_log import RequestLog, log_fields
 from services.gateway.admission import MAX_BATCH_BYTES, MAX_EVENT_BYTES, Admitted, MalformedJson, Refused
+from services.gateway.agencies import KeyRefused, RegistryUnreachable
 from services.gateway.bootstrap import Gateway, bootstrap
 from services.gateway.intake import Publishes
 from services.gateway.measures import count_malformed, count_outcomes
@@ -104,14 +105,6 @@ async def _holder(gateway: Gateway, key_hash: str) -> Source:
     return source
 
 
-class RegistryUnreachable(Exception):
-    """The agency registry could not be read (HTTP 503, not 401)."""
-
-
-class KeyRefused(Exception):
-    """The key no longer holds an enabled agency (HTTP 401)."""
-
-
 def _check_key(gateway: Gateway, key_hash: str) -> Source | None:
     try:
         return gateway.credentials.holders([key_hash]).get(key_hash)
@@ -145,7 +138,7 @@ async def publish_event(request: Request) -> JSONResponse:
     _declared_size(request, MAX_EVENT_BYTES)
     key_hash = await _agency_key(request, gateway)
     body = await _read_body(request, MAX_EVENT_BYTES, gateway, key_hash)
-    outcome = await _blocking(gateway, key_hash, gateway.intake.one, body)
+    outcome = await _answered(gateway.singles.submit(key_hash, body))
     count_outcomes([outcome])
     fields = log_fields(request)
     fields["event_id"] = outcome.event_id
@@ -171,7 +164,7 @@ async def publish_batch(request: Request) -> JSONResponse:
     _declared_size(request, MAX_BATCH_BYTES)
     key_hash = await _agency_key(request, gateway)
     body = await _read_body(request, MAX_BATCH_BYTES, gateway, key_hash)
-    outcomes = await _blocking(gateway, key_hash, gateway.intake.batch, body)
+    outcomes = await _answered(run_in_threadpool(_as_holder, gateway, key_hash, gateway.intake.batch, body))
     count_outcomes([outcomes] if isinstance(outcomes, Refused) else outcomes)
     if isinstance(outcomes, Refused):
         raise ApiError(outcomes.status, outcomes.message, outcomes.errors, code=outcomes.code)
@@ -205,11 +198,11 @@ async def _stream_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def _blocking(gateway: Gateway, key_hash: str, call: Callable[[bytes, Source], T], body: bytes) -> T:
-    """Check the key and run an intake call in one worker-thread call; map failures to the SPEC
-    answers (the key's first: a revoked key is 401 whatever the body)."""
+async def _answered(outcome: Awaitable[T]) -> T:
+    """An intake call's outcome, its failures mapped to the SPEC answers (the key's first: a
+    revoked key is 401 whatever the body)."""
     try:
-        return await run_in_threadpool(_as_holder, gateway, key_hash, call, body)
+        return await outcome
     except KeyRefused:
         raise _unauthorized() from None
     except RegistryUnreachable:

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from services.config import Settings
 from services.gateway.agencies import Credentials
+from services.gateway.grouping import Singles
 from services.gateway.intake import Intake, Publishes
 from services.gateway.views import CaseViews
 from services.kafka.producer import Publisher
@@ -26,6 +27,7 @@ class Gateway:
     publisher: Publishes
     intake: Intake
     credentials: Credentials
+    singles: Singles
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:
@@ -49,4 +51,5 @@ def bootstrap(settings: Settings, *, engine: Engine | None = None, publisher: Pu
         views=CaseViews(engine),
         sealer=Sealer(engine, Keyring.from_settings(settings), remember_s=SEALER_MEMORY_S),
     )
-    return Gateway(settings, engine, publisher, intake, Credentials(engine, settings.secret_key), closers)
+    credentials = Credentials(engine, settings.secret_key)
+    return Gateway(settings, engine, publisher, intake, credentials, Singles(credentials, intake), closers)
