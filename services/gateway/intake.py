@@ -52,10 +52,6 @@ class Intake:
         self._views = views  # None: no binding or conflict checks (tests of admission alone)
         self._seal = sealer.seal if sealer is not None else list
 
-    def one(self, body: bytes, source: Source) -> Admitted | Refused:
-        """Raises `MalformedJson` (400) and `PublishFailed` (503: nothing accepted)."""
-        return self.singles([(parse_json(body), source)])[0]
-
     def singles(self, items: Sequence[tuple[Any, Source]]) -> list[Admitted | Refused]:
         """Parsed events of separate single-event requests, each with its own agency, taken
         together (`services.gateway.grouping`): one outcome per item, in order, each decided as
