@@ -64,6 +64,9 @@ class Singles:
     def _start(self) -> None:
         while self._queued and len(self._running) < self._parallel:
             group, self._queued = self._queued[: self._max_group], self._queued[self._max_group :]
+            group = [item for item in group if not item[2].done()]  # a request cancelled while queued is dropped
+            if not group:
+                continue
             task = asyncio.create_task(self._run(group))
             self._running.add(task)
             task.add_done_callback(self._finished)
@@ -78,6 +81,10 @@ class Singles:
             results: Sequence[Outcome | Exception] = await run_in_threadpool(self.take, items)
         except Exception as error:  # anything unforeseen fails the whole group, as it would one request
             results = [error] * len(group)
+        except BaseException:  # this task was cancelled (shutdown): so are the requests waiting on it
+            for _, _, future in group:
+                future.cancel()
+            raise
         for (_, _, future), result in zip(group, results, strict=True):
             if future.done():  # its request was cancelled (the client went away)
                 continue

@@ -94,12 +94,15 @@ class Intake:
         # Later items see the earlier ones' effect on a case only when some publisher's kind reads it.
         folds = any(needs_facts(source.agency_kind) for source in set(sources))
         checked: list[Admitted | Refused] = []
+        earlier: dict[str, Admitted] = {}  # accepted above, by event_id: parsed only if a copy follows
         for outcome, source in zip(outcomes, sources, strict=True):
             if not isinstance(outcome, Admitted):
                 checked.append(outcome)
                 continue
             event = outcome.event
             previous = stored.get(outcome.event_id)
+            if previous is None and outcome.event_id in earlier:
+                previous = stored[outcome.event_id] = json.loads(earlier[outcome.event_id].record.value)
             if previous is not None and not same_content(event, previous):
                 checked.append(_conflict(outcome.event_id))
                 continue
@@ -109,7 +112,7 @@ class Intake:
                     Refused(403, NOT_PARTY, reason, [{"path": "case_id", "message": reason}], outcome.event_id)
                 )
                 continue
-            stored.setdefault(outcome.event_id, json.loads(outcome.record.value))  # a later copy in this batch
+            earlier.setdefault(outcome.event_id, outcome)
             if folds:
                 facts[outcome.case_id] = after(facts.get(outcome.case_id), event, _stage(event.event_type))
             checked.append(outcome)
