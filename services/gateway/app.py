@@ -5,6 +5,12 @@ Per request, in this order: 413 from Content-Length (before anything is read), 4
 (503 if the registry database is down), 413 while reading the body, 400 if it is not JSON,
 403 outside the agency kind's mandate, 422 listing every field problem, 503 if Kafka does not
 acknowledge in time (Retry-After; retrying the same event_id is safe).
+
+The request path, kept cheap because it runs for every event (issue 20): the routes read the
+Authorization header and Content-Length themselves (no FastAPI dependencies); the key is checked
+against the registry in the same worker-thread call as the event (a key never seen before is
+also checked before the body is read, so the order above holds); single events arriving while
+others are in hand are taken together (`services.gateway.grouping`), each still answered its own.
 """
 
 from __future__ import annotations
