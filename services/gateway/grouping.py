@@ -62,6 +62,7 @@ class Singles:
         return await future
 
     def _start(self) -> None:
+        self._running = {task for task in self._running if not task.done()}  # a loop that ended left none
         while self._queued and len(self._running) < self._parallel:
             group, self._queued = self._queued[: self._max_group], self._queued[self._max_group :]
             group = [item for item in group if not item[2].done()]  # a request cancelled while queued is dropped
