@@ -92,22 +92,22 @@ async def _agency_key(request: Request, gateway: Gateway) -> str:
     the same worker-thread call as its event (`_as_holder`), so revocation still holds at once."""
     scheme, key = get_authorization_scheme_param(request.headers.get("authorization"))
     if not key or scheme.lower() != "bearer":
-        raise _unauthorized()
+        raise _unauthorized(request)
     key_hash = gateway.credentials.key_hash(key)
     seen = gateway.credentials.seen(key_hash)
     if seen is None:
-        seen = await _holder(gateway, key_hash)
-    log_fields(request)["agency_id"] = seen.agency_id
+        seen = await _holder(request, gateway, key_hash)
+    log_fields(request)["agency_id"] = seen.agency_id  # dropped again if the key is refused later
     return key_hash
 
 
-async def _holder(gateway: Gateway, key_hash: str) -> Source:
+async def _holder(request: Request, gateway: Gateway, key_hash: str) -> Source:
     try:
         source = await run_in_threadpool(_check_key, gateway, key_hash)
     except RegistryUnreachable:
         raise _registry_unreachable() from None
     if source is None:
-        raise _unauthorized()
+        raise _unauthorized(request)
     return source
 
 
@@ -144,7 +144,7 @@ async def publish_event(request: Request) -> JSONResponse:
     _declared_size(request, MAX_EVENT_BYTES)
     key_hash = await _agency_key(request, gateway)
     body = await _read_body(request, MAX_EVENT_BYTES, gateway, key_hash)
-    outcome = await _answered(gateway.singles.submit(key_hash, body))
+    outcome = await _answered(request, gateway.singles.submit(key_hash, body))
     count_outcomes([outcome])
     fields = log_fields(request)
     fields["event_id"] = outcome.event_id
@@ -170,7 +170,7 @@ async def publish_batch(request: Request) -> JSONResponse:
     _declared_size(request, MAX_BATCH_BYTES)
     key_hash = await _agency_key(request, gateway)
     body = await _read_body(request, MAX_BATCH_BYTES, gateway, key_hash)
-    outcomes = await _answered(run_in_threadpool(_as_holder, gateway, key_hash, gateway.intake.batch, body))
+    outcomes = await _answered(request, run_in_threadpool(_as_holder, gateway, key_hash, gateway.intake.batch, body))
     count_outcomes([outcomes] if isinstance(outcomes, Refused) else outcomes)
     if isinstance(outcomes, Refused):
         raise ApiError(outcomes.status, outcomes.message, outcomes.errors, code=outcomes.code)
@@ -187,7 +187,7 @@ async def _read_body(request: Request, limit: int, gateway: Gateway, key_hash: s
     try:
         return await _stream_body(request, limit)
     except ApiError:
-        await _holder(gateway, key_hash)
+        await _holder(request, gateway, key_hash)
         raise
 
 
@@ -204,13 +204,13 @@ async def _stream_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def _answered(outcome: Awaitable[T]) -> T:
+async def _answered(request: Request, outcome: Awaitable[T]) -> T:
     """An intake call's outcome, its failures mapped to the SPEC answers (the key's first: a
     revoked key is 401 whatever the body)."""
     try:
         return await outcome
     except KeyRefused:
-        raise _unauthorized() from None
+        raise _unauthorized(request) from None
     except RegistryUnreachable:
         raise _registry_unreachable() from None
     except MalformedJson as error:
@@ -246,7 +246,8 @@ def _result(outcome: Admitted | Refused) -> dict:
     return {"event_id": outcome.event_id, "status": "rejected", "errors": errors}
 
 
-def _unauthorized() -> ApiError:
+def _unauthorized(request: Request) -> ApiError:
+    log_fields(request).pop("agency_id", None)  # a refused key names no agency in the request log
     return ApiError(401, UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"})
 
 

@@ -110,8 +110,11 @@ def test_a_key_that_published_before_is_refused_at_once_once_disabled_or_rotated
     helpline = bearer(keys["helpline"])
     assert client.post("/v1/events", json=new_event(), headers=helpline).status_code == 202
     set_agency_disabled(sqlite_engine, "helpline-1", True)
-    refused = client.post("/v1/events", json=new_event(), headers=helpline)
+    with structlog.testing.capture_logs() as logs:
+        refused = client.post("/v1/events", json=new_event(), headers=helpline)
     assert refused.status_code == 401 and _error(refused)["code"] == "unauthorized"
+    [line] = [entry for entry in logs if entry["event"] == "request"]
+    assert "agency_id" not in line  # a refused key names no agency
     assert client.post("/v1/events", content=b"{not json", headers=helpline).status_code == 401
     assert client.post("/v1/events/batch", json={"events": [new_event()]}, headers=helpline).status_code == 401
 
