@@ -6,9 +6,13 @@ import asyncio
 import json
 import threading
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from events import Source
 from services.gateway.admission import Admitted, MalformedJson, Refused
 from services.gateway.agencies import Credentials, KeyRefused, add_agency, set_agency_disabled
 from services.gateway.grouping import Singles
@@ -136,3 +140,41 @@ def test_a_conflicting_copy_later_in_the_same_group_is_409(sqlite_engine, creden
     )
     assert isinstance(held, Admitted) and isinstance(same, Admitted)
     assert isinstance(conflicting, Refused) and conflicting.status == 409
+
+
+# A pool of items for the property below: valid ones, a copy and a conflicting copy of one
+# event_id, this agency's job offer and one naming another agency, event types outside the
+# mandate, an invalid event.
+_FIRST = new_event("migrant.registered", case_id="IN-2026-000001")
+_POOL = [
+    _FIRST,
+    dict(_FIRST),
+    {**_FIRST, "case_id": "IN-2026-000002"},
+    new_event(
+        "recruitment.job_offer_made",
+        case_id="IN-2026-000001",
+        payload={**new_event("recruitment.job_offer_made")["payload"], "recruiting_agent_id": "recruiting_agent-1"},
+    ),
+    new_event(
+        "recruitment.job_offer_made",
+        case_id="IN-2026-000003",
+        payload={**new_event("recruitment.job_offer_made")["payload"], "recruiting_agent_id": "someone-else"},
+    ),
+    new_event("deployment.wage_paid"),
+    new_event(payload={"channel": "carrier pigeon"}),
+    new_event("migrant.registered", case_id="not a case id"),
+]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(picks=st.lists(st.integers(min_value=0, max_value=len(_POOL) - 1), max_size=8))
+def test_one_agency_s_events_taken_together_fare_as_the_same_events_in_one_batch(sqlite_engine, picks):
+    """A group of one agency's single events is decided exactly as a batch of them would be."""
+    items = [_POOL[pick] for pick in picks]
+    source = Source(agency_id="recruiting_agent-1", agency_kind="recruiting_agent")
+    clock = lambda: datetime(2026, 12, 6, tzinfo=UTC)  # noqa: E731
+    grouped = Intake(FakePublisher(), "unit.journey.v1", clock, views=CaseViews(sqlite_engine))
+    batched = Intake(FakePublisher(), "unit.journey.v1", clock, views=CaseViews(sqlite_engine))
+    assert grouped.singles([(item, source) for item in items]) == batched.batch(
+        json.dumps({"events": items}).encode(), source
+    )
