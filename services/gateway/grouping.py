@@ -43,6 +43,8 @@ Outcome = Admitted | Refused
 
 
 class Singles:
+    """The single-event requests of one gateway process (one asyncio loop), taken in groups."""
+
     def __init__(
         self, credentials: Credentials, intake: Intake, *, max_group: int = MAX_GROUP, parallel: int = PARALLEL
     ) -> None:
@@ -54,8 +56,9 @@ class Singles:
         self._running: set[asyncio.Task[None]] = set()
 
     async def submit(self, key_hash: str, body: bytes) -> Outcome:
-        """The outcome of one event sent with the key hashing to `key_hash`. Raises what
-        `Intake.one` raises, and `KeyRefused` / `RegistryUnreachable` for the key."""
+        """The outcome of one event sent with the key hashing to `key_hash`. Raises `KeyRefused`
+        (401), `RegistryUnreachable` (503), `MalformedJson` (400), `PublishFailed` and
+        `SQLAlchemyError` (503: nothing accepted)."""
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         self._queued.append((key_hash, body, future))
         self._start()
@@ -121,4 +124,4 @@ class Singles:
                 outcomes = [error] * len(parsed)
             for (index, _, _), outcome in zip(parsed, outcomes, strict=True):
                 results[index] = outcome
-        return [result for result in results if result is not None]
+        return [result for result in results if result is not None]  # every index was set above
