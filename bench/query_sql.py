@@ -7,19 +7,16 @@ from datetime import UTC, datetime
 
 import psycopg
 
+from services.query.models import AlertPublic, CasePublic
+from services.query.sql import alerts, cases, fields
 from services.secrets import hash_secret
 
 OFFICER = "SELECT id, role, scopes, token_hash, created_at, disabled FROM officers WHERE token_hash = %s"
-CASE = (
-    "SELECT case_id, stage, stage_since, given_name, family_name, nationality, origin_region, occupation_code, "
-    "destination_country, employer_id, contract, departed_at, arrived_at, last_wage_period, last_wage_at, "
-    "last_welfare_check_at, wellbeing, open_alerts, top_severity, returned_at, return_reason, event_count, "
-    "last_event_at FROM cases WHERE case_id = %s AND true"
-)
-ALERT_FIELDS = (
-    "alert_id, case_id, code, severity, status, raised_at, trigger_event_id, acknowledged_by, "
-    "acknowledged_at, resolved_by, resolved_at, note"
-)
+# The columns the query service reads (services.query.sql.fields: every field of the API models
+# the table holds), so the baseline fetches what Passage fetches as the models gain fields.
+CASE_FIELDS = ", ".join(column.name for column in fields(cases, CasePublic))
+CASE = f"SELECT {CASE_FIELDS} FROM cases WHERE case_id = %s AND true"
+ALERT_FIELDS = ", ".join(column.name for column in fields(alerts, AlertPublic))
 CASE_ALERTS = (
     f"SELECT {ALERT_FIELDS} FROM alerts WHERE case_id = %s AND status != 'resolved' "
     "ORDER BY severity_rank, raised_at, alert_id"

@@ -44,22 +44,40 @@ def head_revision() -> str:
 
 
 def schema_differences(connection: Connection) -> list:
-    """What Alembic autogenerate would change to make the database match the models ([] = equal)."""
+    """What Alembic autogenerate would change to make the database match the models ([] = equal):
+    tables, columns (types, nullability, server defaults), indexes and constraints, plus what
+    autogenerate leaves out, primary keys (`("modify_primary_key", table, found, declared)`)."""
     from services.storage import tables  # noqa: F401  (registers the tables)
 
     context = MigrationContext.configure(
         connection,
         opts={
             "compare_type": True,
+            "compare_server_default": True,
             "include_name": lambda name, type_, _parents: not (type_ == "table" and name.endswith("_rebuild")),
         },
     )
     ignored = {"alembic_version"}
-    return [
+    differences = [
         diff
         for diff in compare_metadata(context, SQLModel.metadata)
         if not (isinstance(diff, tuple) and diff[0] == "remove_table" and diff[1].name in ignored)
     ]
+    return differences + _primary_key_differences(connection)
+
+
+def _primary_key_differences(connection: Connection) -> list[tuple[str, str, list[str], list[str]]]:
+    inspector = inspect(connection)
+    present = set(inspector.get_table_names())
+    differences = []
+    for table in SQLModel.metadata.sorted_tables:
+        if table.name not in present:
+            continue  # compare_metadata reports it as a table to add
+        found = inspector.get_pk_constraint(table.name)["constrained_columns"]
+        declared = [column.name for column in table.primary_key.columns]
+        if found != declared:
+            differences.append(("modify_primary_key", table.name, found, declared))
+    return differences
 
 
 def migrate(target: Engine | str) -> str:

@@ -1,9 +1,10 @@
 """Every SQL table of Passage, in one place.
 
-Views (written only by the worker, from the log): `cases` (welfare view, one row per case, plus the
-case's folded state as JSON so the worker can continue the fold), `timeline` (every applied event;
-its primary key on event_id is what makes projection idempotent), `alerts` (protection view),
-`job_offers` (for the skills picture), `alert_outbox` (alert changes not yet on the alerts topic).
+Views (written only by the worker, from the log): `cases` (welfare view, one row per case, its
+fields declared once in `services.storage.welfare_view.CaseBase`, plus the case's folded state as
+JSON so the worker can continue the fold), `timeline` (every applied event; its primary key on
+event_id is what makes projection idempotent), `alerts` (protection view), `job_offers` (for the
+skills picture), `alert_outbox` (alert changes not yet on the alerts topic).
 Registries (written by the CLI): `agencies`, `officers`. Audit trail (query service): `audit`.
 API responses are separate models in each service: these rows are never returned as they are.
 """
@@ -16,12 +17,17 @@ from typing import Any
 from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary
 from sqlmodel import Field, SQLModel
 
+from services.storage.welfare_view import CaseBase
+
 
 def _tz(**kwargs: Any) -> Any:
     return Field(sa_column=Column(DateTime(timezone=True), **kwargs))
 
 
-class Case(SQLModel, table=True):
+class Case(CaseBase, table=True):
+    """The welfare view's table: every field of `CaseBase` (declared there, once), plus what only
+    the worker and the sweep read."""
+
     __tablename__ = "cases"
     __table_args__ = (
         Index("ix_cases_dest_stage", "destination_country", "stage", "case_id"),
@@ -32,43 +38,12 @@ class Case(SQLModel, table=True):
         Index("ix_cases_assigned", "assigned_officer_id", "case_id"),
     )
 
-    case_id: str = Field(primary_key=True, max_length=64)
-    stage: str | None = None
-    stage_since: datetime | None = _tz()
-    given_name: str | None = None
-    family_name: str | None = None
-    nationality: str | None = Field(default=None, max_length=2)
-    origin_region: str | None = None
-    occupation_code: str | None = Field(default=None, max_length=4)
-    destination_country: str | None = Field(default=None, max_length=2)
-    employer_id: str | None = None
-    contract: dict | None = Field(default=None, sa_column=Column(JSON))
-    departed_at: datetime | None = _tz()
-    arrived_at: datetime | None = _tz()
-    last_wage_period: str | None = None
-    last_wage_at: datetime | None = _tz()
-    last_welfare_check_at: datetime | None = _tz()
-    wellbeing: str = "unknown"
-    open_alerts: int = 0
-    top_severity: str | None = None
     top_severity_rank: int = 0  # 3 critical, 2 high, 1 medium, 0 none: for min_severity filters
-    returned_at: datetime | None = _tz()
-    return_reason: str | None = None
-    event_count: int = 0
-    last_event_at: datetime | None = _tz()
-    # SPEC section 10: who owns the case, and its referrals (each with its history) as JSON.
-    assigned_officer_id: str | None = Field(default=None, max_length=128)
+    # SPEC section 10: the case's referrals (each with its history) as the API shows them.
     referrals: list | None = Field(default=None, sa_column=Column(JSON))
     # When the next time rule would fire (NULL: none can); the sweep reads only due cases.
     next_deadline: datetime | None = _tz()
     state: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    # Personal data (SPEC section 9): identity fields consent may hide, and the erasure mark.
-    date_of_birth: date | None = None
-    passport_number: str | None = None
-    phone: str | None = None
-    data_sharing: bool | None = None
-    erased: bool = False
-    erased_at: datetime | None = _tz()
 
 
 class TimelineEvent(SQLModel, table=True):

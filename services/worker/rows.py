@@ -1,4 +1,4 @@
-"""The rows the worker writes, built from the domain's state and events (no SQL here)."""
+"""The rows the worker writes, built from the domain's state and events (no SQL statements here)."""
 
 from __future__ import annotations
 
@@ -9,35 +9,14 @@ from uuid import UUID, uuid5
 
 from events import SEVERITY_RANK, Envelope
 from services.domain import AlertChange, CaseState, RuleConfig, next_deadline
+from services.storage.welfare_view import CaseBase
 
 OUTBOX_NAMESPACE = UUID("b7e1c0a2-4f5d-4e83-9b6a-2d8f0c1e5a37")
-# The view columns copied from the state as they are; datetimes stay datetimes.
-PLAIN_COLUMNS = (
-    "given_name",
-    "family_name",
-    "nationality",
-    "origin_region",
-    "occupation_code",
-    "destination_country",
-    "employer_id",
-    "departed_at",
-    "arrived_at",
-    "last_wage_period",
-    "last_wage_at",
-    "last_welfare_check_at",
-    "wellbeing",
-    "returned_at",
-    "return_reason",
-    "last_event_at",
-    "stage_since",
-    "assigned_officer_id",
-    "date_of_birth",
-    "passport_number",
-    "phone",
-    "data_sharing",
-    "erased",
-    "erased_at",
-)
+# The welfare view's fields (declared once, in services/storage/welfare_view.py) that case_row
+# converts: enums to their values, the contract to JSON. Every other one is copied from the state
+# under its own name, as it is (datetimes stay datetimes).
+CONVERTED = frozenset({"stage", "contract", "top_severity"})
+PLAIN_COLUMNS = tuple(name for name in CaseBase.model_fields if name not in CONVERTED)
 
 
 @dataclass(frozen=True)
@@ -62,13 +41,11 @@ def case_row(state: CaseState, rules: RuleConfig) -> dict:
     top = state.top_severity
     contract = state.contract
     row.update(
-        case_id=state.case_id,
         stage=state.stage.value if state.stage is not None else None,
         contract=contract.model_dump(mode="json") if contract is not None else None,
-        open_alerts=state.open_alerts,
         top_severity=top.value if top is not None else None,
+        # What only the table holds (services.storage.tables.Case).
         top_severity_rank=SEVERITY_RANK[top] if top is not None else 0,
-        event_count=state.event_count,
         next_deadline=next_deadline(state, rules),
         referrals=referrals_column(state),
         state_json=state.model_dump_json(),

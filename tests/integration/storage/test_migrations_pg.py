@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from alembic import command
 from sqlalchemy import text
+from sqlmodel import SQLModel
 
+from services.storage import tables  # noqa: F401  (registers every table on SQLModel.metadata)
 from services.storage.db import make_engine
 from services.storage.migrate import alembic_config, head_revision, migrate, schema_differences
 from services.worker.counts import recount
@@ -28,6 +30,28 @@ def test_head_equals_the_models_on_postgresql(empty_database):
     engine = make_engine(empty_database)
     with engine.connect() as conn:
         assert schema_differences(conn) == []
+    engine.dispose()
+
+
+def test_the_comparison_sees_every_table_index_and_server_default_on_postgresql(empty_database):
+    """An empty diff means something only if nothing is left out: drop each of them from a
+    database at head, and each one is reported."""
+    migrate(empty_database)
+    engine = make_engine(empty_database)
+    indexes = {index.name for table in SQLModel.metadata.tables.values() for index in table.indexes}
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE cases ALTER COLUMN erased DROP DEFAULT"))
+        for name in indexes:
+            conn.execute(text(f'DROP INDEX "{name}"'))
+        differences = schema_differences(conn)
+        assert {diff[1].name for diff in differences if diff[0] == "add_index"} == indexes
+        assert [diff[0][:4] for diff in differences if isinstance(diff, list)] == [
+            ("modify_default", None, "cases", "erased")
+        ]
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            conn.execute(text(f'DROP TABLE "{table.name}"'))
+        added = {diff[1].name for diff in schema_differences(conn) if diff[0] == "add_table"}
+        assert added == set(SQLModel.metadata.tables)
     engine.dispose()
 
 
