@@ -92,8 +92,8 @@ def test_requests_queued_meanwhile_are_taken_together_and_each_is_answered_its_o
     assert isinstance(ok, Admitted) and ok.event_id == second["event_id"]
     assert isinstance(bad_key, KeyRefused)
     assert isinstance(malformed, MalformedJson)
-    assert isinstance(unfit, Refused) and unfit.status == 422
-    assert isinstance(unbound, Refused) and unbound.status == 403 and unbound.code == "not_party_to_case"
+    assert isinstance(unfit, Refused) and unfit.code == "invalid"
+    assert isinstance(unbound, Refused) and unbound.code == "not_party_to_case"
     assert isinstance(last, Admitted) and last.record.value and last.event_id == third["event_id"]
     assert publisher.groups == [[first["event_id"]], [second["event_id"], third["event_id"]]]
 
@@ -139,7 +139,7 @@ def test_a_conflicting_copy_later_in_the_same_group_is_409(sqlite_engine, creden
         _while_the_first_is_held(singles, publisher, json.dumps(new_event()).encode(), helpline, later)
     )
     assert isinstance(held, Admitted) and isinstance(same, Admitted)
-    assert isinstance(conflicting, Refused) and conflicting.status == 409
+    assert isinstance(conflicting, Refused) and conflicting.code == "conflicting_duplicate"
 
 
 # A pool of items for the property below: valid ones, a copy and a conflicting copy of one
