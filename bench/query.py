@@ -1,6 +1,6 @@
 """Query API latency at scale: 1,000,000 cases and 3,000,000 alerts in PostgreSQL (--quick: 100k/300k).
 
-    python -m bench.query [--quick | --cases N] [--admin-url URL] [--keep]
+    python -m bench.query [--quick | --cases N] [--admin-url URL] [--keep | --reuse NAME]
 
 Creates a dedicated database (dropped at the end unless --keep), builds the schema with the real
 migrations, bulk-loads synthetic rows with COPY (indexes dropped during the load and rebuilt from
@@ -11,7 +11,9 @@ connection, sequential requests), next to the same SQL statements the endpoint r
 directly with psycopg in the same run (baseline). The stats endpoints read the counts the worker
 keeps (services/worker/counts.py; here rebuilt by `recount` after the load): their baseline is
 the aggregate over every case (and job offer) they ran before. Prints a table; writes JSON to
-bench/results/. Targets: case lookup p99 < 10 ms, inbox first page p99 < 50 ms, stats p99 < 20 ms.
+bench/results/. `--keep` leaves the database in place and `--reuse NAME` measures it again (same
+--cases; migrations and the counts are brought up to date first), so an iteration skips the load.
+Targets: case lookup p99 < 10 ms, inbox first page p99 < 50 ms, stats p99 < 20 ms.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from bench.common import create_scratch, drop_database, summary_row, write_result
 from bench.query_data import ALERT_COLUMNS, CASE_COLUMNS, OFFER_COLUMNS, World
@@ -108,6 +110,20 @@ def load(url: str, world: World) -> dict[str, float]:
     return timings
 
 
+def refresh(url: str) -> dict[str, float]:
+    """A kept database measured again: its counts rebuilt when a count table is empty (a migration
+    added it since)."""
+    engine = make_engine(url)
+    began = time.perf_counter()
+    with engine.begin() as conn:
+        if any(conn.execute(select(table).limit(1)).first() is None for table in LIVE.counts):
+            recount(conn, LIVE)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
+    engine.dispose()
+    return {"counts_s": time.perf_counter() - began}
+
+
 class Http:
     """One keep-alive connection; reopened when uvicorn closed it while idle (its keep-alive timeout
     runs out while the baseline is measured; the first calls of each row are warm-up anyway)."""
@@ -166,20 +182,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--admin-url", default=LOCAL_ADMIN, help="a PostgreSQL URL allowed to CREATE DATABASE")
     parser.add_argument("--keep", action="store_true", help="keep the bench database (its name is printed)")
     parser.add_argument("--cases", type=int, help="another size: this many cases and three times as many alerts")
+    parser.add_argument("--reuse", metavar="NAME", help="measure a database a --keep run left (same --cases); kept")
     args = parser.parse_args(argv)
     n_cases, n_alerts = (100_000, 300_000) if args.quick else (1_000_000, 3_000_000)
     if args.cases:
         n_cases, n_alerts = args.cases, 3 * args.cases
     counts = {"case": 2000, "inbox": 500, "stats": 50 if args.quick else 20}
 
-    name, url = create_scratch(args.admin_url)
+    if args.reuse:
+        name, url = args.reuse, args.admin_url.rsplit("/", 1)[0] + f"/{args.reuse}"
+    else:
+        name, url = create_scratch(args.admin_url)
     print(f"database {name}: {n_cases:,} cases, {n_alerts:,} alerts", flush=True)
     server = None
     try:
         migrate(url)
         began = time.perf_counter()
         world = World(n_cases, n_alerts, seed=20261130)
-        timings = {"generate_s": time.perf_counter() - began, **load(url, world)}
+        timings = {"generate_s": time.perf_counter() - began, **(refresh(url) if args.reuse else load(url, world))}
         print("loaded: " + ", ".join(f"{k.removesuffix('_s')} {v:.0f} s" for k, v in timings.items()), flush=True)
         engine = make_engine(url)
         tokens = {
@@ -206,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         if server is not None:
             server.terminate()
             server.wait(timeout=30)
-        if not args.keep:
+        if not (args.keep or args.reuse):
             drop_database(args.admin_url, name)
     return 0
 

@@ -80,6 +80,18 @@ def test_missing_bad_and_disabled_tokens_answer_401_in_the_error_shape(api):
     assert disabled.json() == bad.json()
 
 
+def test_routes_that_authenticate_in_their_own_thread_refuse_the_same_tokens(api):
+    """The case lookup and the stats read the registry inside the route (services.query.auth):
+    a missing, unknown or disabled token is refused there as everywhere, on every request."""
+    for path in ("/v1/cases/SA-0001", "/v1/stats/stages", "/v1/stats/skills"):
+        assert api.get(path).status_code == 200
+        missing = api.get(path, who=None)
+        assert_error(missing, 401, "unauthorized")
+        assert missing.headers["www-authenticate"] == "Bearer"
+        assert_error(api.client.get(path, headers=bearer("pot_not-a-real-token")), 401, "unauthorized")
+        assert_error(api.get(path, "gone"), 401, "unauthorized")
+
+
 def test_health_and_openapi_need_no_token(api):
     assert api.client.get("/healthz").json() == {"status": "ok"}
     paths = api.client.get("/openapi.json").json()["paths"]

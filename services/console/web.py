@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from services.console import names, sentences
 from services.console.later_routes import SCORECARDS, endpoint
 from services.console.sessions import COOKIE, SignedIn, signed_in
-from services.query.deps import Clients
+from services.query.deps import Clients, ViewSession
 
 PREFIX = "/console"
 HERE = Path(__file__).resolve().parent
@@ -79,7 +79,7 @@ def clients_of(request: Request) -> Clients:
 
 
 def get_db(request: Request) -> Iterator[Session]:
-    db = Session(clients_of(request).engine)
+    db = ViewSession(clients_of(request).engine)  # see services.query.deps
     try:
         yield db
     finally:

@@ -158,7 +158,9 @@ class StageRun(BaseModel):
         return self._with(before=key)
 
     def _with(self, **changes: Any) -> StageRun:
-        return self.model_copy(update=changes)
+        clone = self.__copy__()  # model_copy(update=...) without its per-call machinery
+        clone.__dict__.update(changes)
+        return clone
 
 
 def _holds(keys: list[Key], key: Key) -> bool:
@@ -253,11 +255,16 @@ class CaseState(BaseModel):
         return clone
 
     def put(self, key: Key, **values: Any) -> None:
-        """Last-writer-wins: set each field unless a later event (by key) already wrote it."""
+        """Last-writer-wins: set each field unless a later event (by key) already wrote it.
+        The values come from validated payloads and keys, so they are stored as they are (no
+        assignment validation is configured; this skips pydantic's `__setattr__` dispatch, the
+        fold's most frequent call)."""
+        fields, written = self.__dict__, self.written
         for name, value in values.items():
-            if name not in self.written or key > self.written[name]:
-                setattr(self, name, value)
-                self.written[name] = key
+            last = written.get(name)
+            if last is None or key > last:
+                fields[name] = value
+                written[name] = key
 
     def add_stage(self, key: Key, stage: Stage) -> None:
         self.run = StageRun.first(key, stage) if self.run is None else self.run.insert(key, stage)
@@ -268,10 +275,14 @@ class CaseState(BaseModel):
         return key[2] in map(_EVENT_ID, self.recent)
 
     def remember(self, key: Key) -> None:
-        """Count the event and keep its key if it is among the `WINDOW` latest."""
+        """Count the event and keep its key if it is among the `WINDOW` latest (`recent` is this
+        state's own list: `fork` copies it)."""
         self.event_count += 1
-        if len(self.recent) < WINDOW or key > self.recent[0]:
-            self.recent = _latest(_inserted(self.recent, key))
+        recent = self.recent
+        if len(recent) < WINDOW or key > recent[0]:
+            bisect.insort(recent, key)
+            if len(recent) > WINDOW:
+                del recent[0]
 
     @computed_field
     @property

@@ -186,10 +186,14 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def apply(state: CaseState | None, event: Envelope) -> CaseState:
+def apply(state: CaseState | None, event: Envelope, *, in_place: bool = False) -> CaseState:
     """The case after `event`; `state` is not modified. A duplicate of one of the case's latest
     events (`CaseState.folded`) returns `state` as is; older duplicates are the caller's to drop
-    (the worker drops every event_id its timeline holds: see `services.domain.state`)."""
+    (the worker drops every event_id its timeline holds: see `services.domain.state`).
+
+    `in_place=True` changes `state` itself and returns it, for a caller that owns it: a state an
+    earlier `apply` returned that nothing else holds (the worker folds a batch's events of one case
+    into one copy, not one copy per event). If it raises, that state may be half-changed: drop it."""
     if state is not None and state.case_id != event.case_id:
         raise ValueError(
             f"event {event.event_id} is for case {event.case_id}, not {state.case_id}: "
@@ -203,7 +207,10 @@ def apply(state: CaseState | None, event: Envelope) -> CaseState:
         raise ValueError(
             f"no welfare handler for event type {event.event_type!r}: add it to services.domain.welfare.HANDLERS"
         )
-    after = CaseState(case_id=event.case_id) if state is None else state.fork()
+    if state is None:
+        after = CaseState(case_id=event.case_id)
+    else:
+        after = state if in_place else state.fork()
     after.remember(key)
     after.put(key, last_event_at=key[0])
     stage = stage_of(event.event_type)

@@ -49,7 +49,7 @@ Every route under /v1 needs `Authorization: Bearer <officer token>` (`passage of
 def create_app(settings: Settings, *, engine: Engine | None = None, publisher: Publisher | None = None) -> FastAPI:
     owned_engine = engine is None
     owned_publisher = publisher is None
-    engine = engine if engine is not None else make_engine(settings)
+    engine = engine if engine is not None else make_engine(settings, pre_ping=False)  # see deps.ViewSession
     clients = Clients(
         settings=settings,
         engine=engine.execution_options(isolation_level="AUTOCOMMIT"),  # see deps.get_db

@@ -51,7 +51,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from services.storage.db import make_engine
     from services.web import serve_http
 
-    engine = make_engine(settings)
+    engine = make_engine(settings, pre_ping=False)  # the query service's sessions reconnect (deps.ViewSession)
     _ensure_tables(engine, settings)
     try:
         return serve_http(create_app(settings, engine=engine), args.host, args.port)

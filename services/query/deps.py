@@ -8,14 +8,42 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, Result
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from services.config import Settings
 from services.kafka.producer import Publisher
+
+
+class ViewSession(Session):
+    """A Session whose first statement runs once more, on a fresh connection, when the pooled
+    connection it was given turns out to be dead (the database restarted since it was pooled).
+
+    The query service's engine does not ping a connection each time it leaves the pool
+    (`make_engine(pre_ping=False)`): that was one round trip of the four a case lookup made. A
+    connection the server dropped fails its first statement instead; SQLAlchemy then discards
+    every connection pooled before that moment, and this repeats the statement on a new one, so
+    the officer sees no error, as with the ping. Only a session's first statement is repeated:
+    nothing it sent before can have been applied, and every route's first statement is a read
+    (the officer, or the console's session)."""
+
+    _first_done = False
+
+    def execute(self, statement: Any, params: Any = None, **kwargs: Any) -> Result[Any]:
+        if self._first_done:
+            return super().execute(statement, params, **kwargs)
+        self._first_done = True
+        try:
+            return super().execute(statement, params, **kwargs)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            self.rollback()
+            return super().execute(statement, params, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -40,7 +68,7 @@ async def get_db(clients: Annotated[Clients, Depends(get_clients)]) -> AsyncIter
     pooled connection at its first statement, in the route's worker thread; closing it has no
     transaction to end, so it does no I/O and stays on the event loop.
     """
-    db = Session(clients.engine)
+    db = ViewSession(clients.engine)
     try:
         yield db
     finally:

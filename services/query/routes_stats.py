@@ -17,27 +17,49 @@ destination_country null.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import APIRouter, Response
+from sqlalchemy.engine import Result
+from sqlalchemy.orm import Session
 
 from events.types import CountryCode
 from services.query import stats_sql
-from services.query.auth import CurrentOfficer
+from services.query.auth import OfficerToken, Principal, authenticate
 from services.query.deps import DbDep
-from services.query.models import SkillCount, SkillStats, StageCount, StageStats, respond
+from services.query.models import SkillStats, StageStats, respond
 
 router = APIRouter(prefix="/v1/stats", tags=["stats"])
 
 
-@router.get("/stages", response_model=StageStats)
-def stage_counts(officer: CurrentOfficer, db: DbDep, destination_country: CountryCode | None = None) -> Response:
+@router.get("/stages", response_model=StageStats, name="stage_counts")
+def get_stage_counts(token: OfficerToken, db: DbDep, destination_country: CountryCode | None = None) -> Response:
     """How many cases are in each stage, per destination: who is where now."""
-    rows = db.execute(stats_sql.stages(officer.jurisdiction, destination_country)).all()
-    return respond(StageStats(items=[StageCount.model_validate(r._mapping) for r in rows]))
+    return stage_counts(authenticate(db, token), db, destination_country)
 
 
-@router.get("/skills", response_model=SkillStats)
-def skill_counts(officer: CurrentOfficer, db: DbDep) -> Response:
+@router.get("/skills", response_model=SkillStats, name="skill_counts")
+def get_skill_counts(token: OfficerToken, db: DbDep) -> Response:
     """Per occupation and destination: supply ready to go, demand of the last 365 days, workers deployed."""
-    rows = db.execute(stats_sql.skills(officer.jurisdiction, datetime.now(UTC))).all()
-    return respond(SkillStats(items=[SkillCount.model_validate(r._mapping) for r in rows]))
+    return skill_counts(authenticate(db, token), db)
+
+
+# The work of each route, also called by the console (services/console/pages_stats.py). The rows
+# are validated in one call for the whole answer, as plain dicts: one `model_validate` per row was
+# most of the skills route's CPU (320 rows for a `*` officer), and `Row._asdict` is twice as slow
+# as zipping the column names (1.1 vs 0.4 ms for those 320 rows, validation and JSON included).
+
+
+def stage_counts(officer: Principal, db: Session, destination_country: str | None = None) -> Response:
+    result = db.execute(*stats_sql.stages(officer.jurisdiction, destination_country))
+    return respond(StageStats.model_validate({"items": _dicts(result)}))
+
+
+def skill_counts(officer: Principal, db: Session) -> Response:
+    result = db.execute(*stats_sql.skills(officer.jurisdiction, datetime.now(UTC)))
+    return respond(SkillStats.model_validate({"items": _dicts(result)}))
+
+
+def _dicts(result: Result[Any]) -> list[dict[str, Any]]:
+    names = tuple(result.keys())
+    return [dict(zip(names, row, strict=True)) for row in result]

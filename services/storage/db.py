@@ -12,9 +12,12 @@ from sqlmodel import Session, SQLModel, create_engine
 from services.config import Settings
 
 
-def make_engine(settings: Settings | str) -> Engine:
+def make_engine(settings: Settings | str, *, pre_ping: bool = True) -> Engine:
     """An engine for the view database (a Settings or a URL). SQLite gets WAL and a busy timeout
-    so the worker, gateway and query service can share one file."""
+    so the worker, gateway and query service can share one file. `pre_ping`: test each pooled
+    PostgreSQL connection with a round trip when it is taken from the pool, so a connection the
+    server dropped (a restart) is replaced before use; the query service turns it off and repeats
+    its first statement instead (services.query.deps.ViewSession)."""
     url = settings if isinstance(settings, str) else settings.db_url
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
@@ -32,7 +35,7 @@ def make_engine(settings: Settings | str) -> Engine:
     # parameters, which hold names, dates of birth and free text (SPEC section 7, logs).
     return create_engine(
         url,
-        pool_pre_ping=True,
+        pool_pre_ping=pre_ping,
         pool_size=10,
         max_overflow=20,
         connect_args={"connect_timeout": 5},

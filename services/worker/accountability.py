@@ -15,7 +15,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Text, cast, delete, insert, select, tuple_
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 import events
@@ -24,6 +23,7 @@ from services.domain import AlertChange, CaseState, RuleConfig
 from services.domain.refold import refold
 from services.domain.scorecards import STAT_NAMES, case_figures, delta
 from services.domain.watchlist import Entry, Party, Watchlist, entry_of, named_by, named_ever
+from services.worker import upsert
 from services.worker.rows import Delivered, alert_message, alert_row, utc
 from services.worker.views import Views
 
@@ -150,8 +150,10 @@ def _add(conn: Connection, table, keys: tuple[str, ...], names: tuple[str, ...],
     Rows go in key order, so two workers adding to the same rows cannot deadlock."""
     if table is None or not rows:
         return
-    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    statement = dialect_insert(table)
+    if conn.dialect.name == "postgresql":
+        upsert.add_rows(conn, table, keys, names, rows)
+        return
+    statement = sqlite_insert(table)
     statement = statement.on_conflict_do_update(
         index_elements=list(keys), set_={name: table.c[name] + statement.excluded[name] for name in names}
     )

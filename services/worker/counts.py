@@ -31,15 +31,15 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Connection, Table, delete, func, select, tuple_
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from services.storage.tables import OfferTally, SkillHeadcount, StageHeadcount
+from services.worker import upsert
 
 STAGES, SKILLS, OFFERS = "stage_counts", "skill_counts", "offer_counts"
 SKILL_STAGES = ("job_ready", "deployed")
 OFFER_WINDOW = timedelta(days=365)
-UPSERT_ROWS = 2000  # rows per statement: 7 parameters each, well under PostgreSQL's 65,535
+SQLITE_ROWS = 2000  # rows per SQLite statement: 7 parameters each, under its 32,766
 KEYS = {  # each table's key columns, in the order the key tuples below hold them
     STAGES: ("by_origin", "destination_country", "origin_region", "stage"),
     SKILLS: ("by_origin", "occupation_code", "destination_country", "origin_region", "stage"),
@@ -132,22 +132,25 @@ def rows(tally: Tally) -> dict[str, list[dict]]:
 def write(conn: Connection, tables: Iterable[Table], tally: Tally) -> None:
     """Add the tally's changes to the count tables, in the caller's transaction; rows that reach 0
     are deleted, so the tables hold the same rows whether they were kept by deltas or rebuilt.
-    One multi-row upsert per table (a round trip, not one per key); the delete only runs in the
-    rare batch that emptied a row (the upsert returns the new counts)."""
+    One upsert per table (a round trip, not one per key; on PostgreSQL `upsert.add_rows`); the
+    delete only runs in the rare batch that emptied a row (the upsert returns the new counts)."""
     by_name = {table.name.removesuffix("_rebuild"): table for table in tables}
     for name, changes in rows(tally).items():
+        if not changes:
+            continue
         table = by_name[name]
         key = [table.c[column] for column in KEYS[name]]
-        emptied = []
-        for start in range(0, len(changes), UPSERT_ROWS):
-            statement = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(table)
-            statement = statement.values(changes[start : start + UPSERT_ROWS])
-            statement = statement.on_conflict_do_update(
-                index_elements=list(KEYS[name]), set_={"count": table.c["count"] + statement.excluded["count"]}
-            )
-            emptied += [
-                tuple(row)[:-1] for row in conn.execute(statement.returning(*key, table.c["count"])) if row[-1] == 0
-            ]
+        if conn.dialect.name == "postgresql":
+            returned = upsert.add_rows(conn, table, KEYS[name], ("count",), changes, returning=True)
+        else:
+            returned = []
+            for start in range(0, len(changes), SQLITE_ROWS):
+                statement = sqlite_insert(table).values(changes[start : start + SQLITE_ROWS])
+                statement = statement.on_conflict_do_update(
+                    index_elements=list(KEYS[name]), set_={"count": table.c["count"] + statement.excluded["count"]}
+                )
+                returned += conn.execute(statement.returning(*key, table.c["count"]))
+        emptied = [tuple(row)[:-1] for row in returned if row[-1] == 0]
         if emptied:
             conn.execute(delete(table).where(tuple_(*key).in_(emptied), table.c["count"] == 0))
 

@@ -1,7 +1,8 @@
 """One batch of decoded events into the views, in the caller's transaction. No Kafka here.
 
 `apply_batch` reads the batch's timeline ids and cases in two queries, folds every new event with
-the domain's `project` in memory, then writes with one bulk statement per table. Idempotency: an
+the domain's `project` in memory (one copy of each case per batch, later events folded into it in
+place), then writes with one bulk statement per table. Idempotency: an
 event_id already in the timeline is skipped, and the timeline row is written in the same
 transaction as the view change (its primary key rejects a second copy). Concurrency: a case row
 is updated only if its event_count is still the one loaded (compare-and-set), so two workers
@@ -32,6 +33,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.types import TypeDecorator
 
 import events
+from events import Envelope
 from events.duplicates import publisher_form
 from events.duplicates import same_content as same_as_stored
 from services.domain import CaseState, RuleConfig, project
@@ -93,14 +95,24 @@ def apply_batch(
     states = {case_id: state for case_id, (state, _version, _where) in loaded.items()}
     rules = accountability.rules_for_batch(conn, views, rules, fresh, states, listings)
     timeline, offers, alerts = [], [], {}
+    # Each case is copied once per batch: its first event folds into a copy of the loaded state
+    # (kept as loaded for the counts and deltas below), later ones change that copy in place.
+    folded: dict[str, list[Envelope]] = {}  # the events folded into each owned copy, in order
     for delivered in fresh:
         event = delivered.event
+        own, before = folded.get(event.case_id), states.get(event.case_id)
         try:
-            state, changes = project(states.get(event.case_id), event, rules)
+            state, changes = project(before, event, rules, in_place=own is not None)
         except Exception as error:  # one event the domain cannot fold must not stop the partition
             result.failed.append((delivered, safe_reason(error, "projection failed")))
+            if own is not None:  # the owned copy may be half-changed: fold it again without this event
+                states[event.case_id] = _refold(loaded.get(event.case_id), own, rules)
             continue
         states[event.case_id] = state
+        if own is not None:
+            own.append(event)
+        elif state is not before:  # a copy of its own (a duplicate hands back the loaded state itself)
+            folded[event.case_id] = [event]
         result.applied += 1
         result.recorded_at.append(event.recorded_at)
         timeline.append(timeline_row(delivered))
@@ -127,6 +139,15 @@ def apply_batch(
         _insert(conn, views.outbox, rows)
         result.outbox_ids = [row["id"] for row in rows]
     return result
+
+
+def _refold(loaded: tuple[CaseState, int, tuple] | None, case_events: list[Envelope], rules: RuleConfig) -> CaseState:
+    """The case as loaded (or new) after `case_events`, the ones that folded without error."""
+    state = loaded[0] if loaded is not None else None
+    for event in case_events:
+        state, _changes = project(state, event, rules)
+    assert state is not None, "a case is owned only after one of its events folded"
+    return state
 
 
 def settle_watchlist(conn: Connection, views: Views, rules: RuleConfig) -> None:

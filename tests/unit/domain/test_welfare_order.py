@@ -9,7 +9,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.factories import at, fold, make, money
+from services.domain import project
+from tests.factories import RULES, at, fold, make, money
 
 ALERT_FIELDS = {"alerts", "open_alerts", "top_severity"}
 
@@ -69,3 +70,26 @@ def test_any_arrival_order_with_duplicates_gives_the_same_welfare_fields(order, 
     for index, position in repeats:
         arrival.insert(position, JOURNEY[index])  # a re-delivery: the same event_id again
     assert _welfare(arrival) == IN_ORDER
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    order=st.permutations(range(len(JOURNEY))),
+    repeats=st.lists(st.tuples(st.integers(0, len(JOURNEY) - 1), st.integers(0, 2 * len(JOURNEY))), max_size=10),
+    start=st.integers(0, len(JOURNEY)),
+)
+def test_folding_in_place_gives_what_the_copying_fold_gives(order, repeats, start):
+    # The worker copies a case once per batch (its first event) and folds the rest into that copy.
+    arrival = [JOURNEY[i] for i in order]
+    for index, position in repeats:
+        arrival.insert(position, JOURNEY[index])
+    loaded = fold(arrival[:start])[0] if start else None
+    frozen = loaded.model_dump() if loaded is not None else None
+    state, changes = loaded, []
+    for event in arrival[start:]:  # in place once `state` is a copy of its own, not the loaded one
+        state, new = project(state, event, RULES, in_place=state is not loaded)
+        changes += new
+    expected, expected_changes = fold(arrival[start:], loaded)
+    assert (state.model_dump() if state else None) == expected.model_dump()
+    assert changes == expected_changes
+    assert (loaded.model_dump() if loaded is not None else None) == frozen  # the loaded state is untouched

@@ -11,7 +11,7 @@ from services.domain import RuleConfig
 from services.worker import persist
 from services.worker.persist import Conflict, apply_batch
 from services.worker.views import LIVE
-from tests.factories import make
+from tests.factories import fold, make
 from tests.unit.worker.support import delivered
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -112,10 +112,10 @@ def test_an_event_the_domain_cannot_fold_is_reported_and_the_rest_applied(sqlite
     poison = make("deployment.wage_paid", 20)
     project = persist.project
 
-    def failing(state, event, rules):
+    def failing(state, event, rules, **options):
         if event.event_id == poison.event_id:
             raise ValueError("cannot fold this one")
-        return project(state, event, rules)
+        return project(state, event, rules, **options)
 
     monkeypatch.setattr(persist, "project", failing)
     applied = run(sqlite_engine, make("migrant.registered", 0), poison, make("deployment.distress_reported", 30))
@@ -128,3 +128,26 @@ def test_an_event_the_domain_cannot_fold_is_reported_and_the_rest_applied(sqlite
     v = views(sqlite_engine)
     assert str(poison.event_id) not in {row["event_id"] for row in v["timeline"]}
     assert v["cases"][0]["event_count"] == 2
+
+
+def test_a_case_half_changed_by_a_failing_event_is_folded_again_without_it(sqlite_engine, monkeypatch):
+    # A batch folds a case's later events into one copy in place; an event that raises midway may
+    # leave that copy half-changed, so the case is folded again from its loaded state without it.
+    poison = make("deployment.distress_reported", 20)
+    project = persist.project
+
+    def half_then_failing(state, event, rules, **options):
+        after = project(state, event, rules, **options)
+        if event.event_id == poison.event_id:
+            raise ValueError("failed after changing the state")
+        return after
+
+    good = [make("migrant.registered", 0), make("recruitment.job_offer_made", 6), make("deployment.departed", 30)]
+    monkeypatch.setattr(persist, "project", half_then_failing)
+    applied = run(sqlite_engine, good[0], good[1], poison, good[2])
+    assert (applied.applied, [d.event.event_id for d, _ in applied.failed]) == (3, [poison.event_id])
+    [case] = views(sqlite_engine)["cases"]
+    without_poison, _changes = fold(good)
+    assert case["state"] == without_poison.model_dump(mode="json")
+    assert case["event_count"] == 3 and case["wellbeing"] == "unknown"
+    assert "DISTRESS" not in {alert["code"] for alert in case["state"]["alerts"].values()}
