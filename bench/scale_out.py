@@ -39,9 +39,10 @@ from services.kafka.topics import create_topics
 from services.storage.db import make_engine
 from services.storage.migrate import migrate
 from services.storage.tables import TimelineEvent
-from tests.faults.harness import Worker, wait_until
+from tests.faults.harness import Worker
 from tests.faults.kafka_state import group_members, worker_group
 from tests.faults.verdict import differences
+from tests.polling import wait_until
 
 CHUNK = 500
 

@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 bash deploy/install.sh
 export PASSAGE_TEST_DATABASE_URL=${PASSAGE_TEST_DATABASE_URL:-postgresql+psycopg://postgres:postgres@127.0.0.1:5432/postgres}
 # A loopback bootstrap (the default 127.0.0.1:9092) means the local broker: start it (idempotent).
+# A broker another checkout started there is used as it is (`passage kafka start` says so);
+# a port held by something that is not a Kafka broker stops the run with a one-line reason.
 case "${PASSAGE_KAFKA_BOOTSTRAP:-127.0.0.1:9092}" in
   127.0.0.1:*|localhost:*) .venv/bin/passage kafka start ;;
 esac

@@ -6,7 +6,7 @@ Pure pydantic models and functions; imports nothing from `services/`.
 from events.catalogue import CATALOGUE, WATCHLIST_EVENTS, EventSpec, may_publish, stage_of, watchlist_refusal
 from events.codec import InvalidEvent, Problem, decode, encode, validate
 from events.enums import SEVERITY_RANK
-from events.envelope import Envelope, Source, stamp
+from events.envelope import Envelope, Source, carries, stamp
 from events.payloads import *  # noqa: F403 - the payload models are part of the API
 from events.payloads import __all__ as _payload_names
 from events.types import (
@@ -51,6 +51,7 @@ __all__ = [
     "validate",
     "Envelope",
     "Source",
+    "carries",
     "stamp",
     "SEVERITY_RANK",
     "AgencyKind",

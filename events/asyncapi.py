@@ -41,7 +41,7 @@ RECORDED_ENVELOPE = {
             "type": "object",
             "properties": {
                 "agency_id": {"type": "string"},
-                "agency_kind": {"type": "string", "enum": [k.value for k in AgencyKind]},
+                "agency_kind": {"type": "string", "enum": [kind.value for kind in AgencyKind]},
             },
             "required": ["agency_id", "agency_kind"],
             "additionalProperties": False,
@@ -66,9 +66,9 @@ ALERT_CHANGE = {
     "properties": {
         "alert_id": {"type": "string"},
         "case_id": {"type": "string", "pattern": CASE_ID_PATTERN},
-        "code": {"type": "string", "enum": [c.value for c in AlertCode]},
-        "severity": {"type": "string", "enum": [s.value for s in Severity]},
-        "status": {"type": "string", "enum": [s.value for s in AlertStatus]},
+        "code": {"type": "string", "enum": [code.value for code in AlertCode]},
+        "severity": {"type": "string", "enum": [severity.value for severity in Severity]},
+        "status": {"type": "string", "enum": [status.value for status in AlertStatus]},
         "raised_at": _TIME,
         "trigger_event_id": {"type": ["string", "null"], "description": "null for time rules"},
         "acknowledged_by": _TEXT_OR_NULL,

@@ -63,7 +63,7 @@ class PassageClient:
         occurred_at: datetime,
         payload: Mapping[str, Any] | BaseModel,
         correlation_id: str | None = None,
-    ) -> dict:
+    ) -> dict[str, Any]:
         """A checked, JSON-ready envelope with a fresh event_id at the type's latest version.
 
         Raises `InvalidEvent` here, before any network call, if the event would be refused.
@@ -82,15 +82,16 @@ class PassageClient:
             "correlation_id": correlation_id,
             "payload": dict(payload),
         }
-        return json.loads(encode(validate(data)))
+        checked: dict[str, Any] = json.loads(encode(validate(data)))
+        return checked
 
-    def publish(self, event: Mapping[str, Any] | Envelope) -> dict:
+    def publish(self, event: Mapping[str, Any] | Envelope) -> dict[str, Any]:
         """POST one event; returns `{"event_id", "status": "accepted"}`."""
         return self._post("/v1/events", _jsonable(event))
 
-    def publish_batch(self, events: Iterable[Mapping[str, Any] | Envelope]) -> dict:
+    def publish_batch(self, events: Iterable[Mapping[str, Any] | Envelope]) -> dict[str, Any]:
         """POST up to 500 events; returns `{"results": [...]}` in the order given."""
-        return self._post("/v1/events/batch", {"events": [_jsonable(e) for e in events]})
+        return self._post("/v1/events/batch", {"events": [_jsonable(event) for event in events]})
 
     def close(self) -> None:
         self._http.close()
@@ -101,7 +102,7 @@ class PassageClient:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _post(self, path: str, body: dict) -> dict:
+    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         content = json.dumps(body, separators=(",", ":")).encode()  # identical bytes on every try
         headers = {"Content-Type": "application/json"}
         for attempt in range(self.retries + 1):
@@ -132,16 +133,19 @@ class PassageClient:
         return random.uniform(0, min(self._max_backoff_s, self._backoff_s * 2**attempt))
 
 
-def _jsonable(event: Mapping[str, Any] | Envelope) -> dict:
-    return json.loads(encode(event)) if isinstance(event, Envelope) else dict(event)
+def _jsonable(event: Mapping[str, Any] | Envelope) -> dict[str, Any]:
+    if isinstance(event, Envelope):
+        encoded: dict[str, Any] = json.loads(encode(event))
+        return encoded
+    return dict(event)
 
 
-def _result(response: httpx.Response) -> dict:
+def _result(response: httpx.Response) -> dict[str, Any]:
     try:
         body = response.json()
     except ValueError:
         body = response.text
-    if response.is_success:
+    if response.is_success and isinstance(body, dict):
         return body
     message = (
         body.get("error", {}).get("message") if isinstance(body, dict) and isinstance(body.get("error"), dict) else None

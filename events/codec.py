@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from events.catalogue import CATALOGUE, EventSpec
 from events.envelope import CHECKED, Envelope
@@ -48,7 +48,7 @@ class InvalidEvent(ValueError):
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = list(problems)
-        super().__init__("; ".join(str(p) for p in self.problems))
+        super().__init__("; ".join(str(problem) for problem in self.problems))
 
 
 def validate(
@@ -70,16 +70,16 @@ def validate(
             problems.append(Problem(name, "set by the gateway; remove it"))
 
     payload, version, payload_problems = _payload(data, catalogue)
-    fields = {k: v for k, v in data.items() if stamped or k not in GATEWAY_FIELDS}
+    fields = {name: value for name, value in data.items() if stamped or name not in GATEWAY_FIELDS}
     fields["payload"] = payload if payload is not None else _PLACEHOLDER
     if payload is not None:
         fields["schema_version"] = version  # after upcasting, the envelope says what it holds
-    flagged = {p.path for p in payload_problems}
+    flagged = {problem.path for problem in payload_problems}
     try:
         event = Envelope.model_validate(fields, context={CHECKED: True})
     except ValidationError as error:
         event = None
-        problems += [p for p in _problems(error) if p.path not in flagged]
+        problems += [problem for problem in _problems(error) if problem.path not in flagged]
     problems += payload_problems + _time_problems(data, now, stamped, event)
     if problems or event is None:
         raise InvalidEvent(problems)
@@ -108,7 +108,7 @@ def encode(event: Envelope) -> bytes:
     return event.model_dump_json(exclude=unset).encode()
 
 
-def _payload(data: dict, catalogue: Mapping[str, EventSpec]) -> tuple[BaseModel | None, int, list[Problem]]:
+def _payload(data: dict[str, Any], catalogue: Mapping[str, EventSpec]) -> tuple[Payload | None, int, list[Problem]]:
     """The payload as the latest model, the version it now has, and the problems found."""
     event_type = data.get("event_type")
     spec = catalogue.get(event_type) if isinstance(event_type, str) else None
@@ -119,16 +119,16 @@ def _payload(data: dict, catalogue: Mapping[str, EventSpec]) -> tuple[BaseModel 
     version = data.get("schema_version")
     if isinstance(version, float) and version.is_integer():
         version = int(version)  # 1.0 is the integer 1 in JSON (and JSON Schema)
-    model = spec.models.get(version) if type(version) is int else None  # not True
-    if model is None:
+    if type(version) is not int or version not in spec.models:  # `type`: True is not a version
         if "schema_version" not in data:
             return None, 0, []
-        known = ", ".join(str(v) for v in sorted(spec.models))
+        known = ", ".join(str(known_version) for known_version in sorted(spec.models))
         return (
             None,
             0,
             [Problem("schema_version", f"unknown schema_version {version!r} for {spec.event_type}; known: {known}")],
         )
+    model = spec.models[version]
     if "payload" not in data:
         return None, 0, [Problem("payload", _MESSAGES["missing"])]
     if not isinstance(data["payload"], dict):
@@ -146,7 +146,7 @@ def _payload(data: dict, catalogue: Mapping[str, EventSpec]) -> tuple[BaseModel 
         return None, 0, [Problem("payload", f"could not upgrade v{version} to v{spec.latest_version}: {error}")]
 
 
-def _time_problems(data: dict, now: datetime | None, stamped: bool, event: Envelope | None) -> list[Problem]:
+def _time_problems(data: dict[str, Any], now: datetime | None, stamped: bool, event: Envelope | None) -> list[Problem]:
     if event is not None:  # the envelope check parsed both times already (a quarter of decode's cost)
         occurred_at, reference = event.occurred_at, event.recorded_at if stamped else now or datetime.now(UTC)
         if reference is None:
@@ -171,7 +171,7 @@ def _time_problems(data: dict, now: datetime | None, stamped: bool, event: Envel
         )
     elif occurred_at < EARLIEST:
         problems.append(Problem("occurred_at", "before 1950; check the year"))
-    born = getattr(event.payload, "date_of_birth", None) if event is not None else None
+    born = getattr(event.payload, "date_of_birth", None) if event is not None else None  # any payload's birth date
     # SPEC section 7: not after the day it is published (the UTC day of recorded_at, or of `now`
     # at the gateway), so a replay judges a record exactly as the gateway did.
     if born is not None and born > reference.astimezone(UTC).date():

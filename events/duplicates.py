@@ -11,6 +11,7 @@ spelled does not matter, only what it says.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from events.codec import InvalidEvent, encode, validate
 from events.envelope import Envelope
@@ -24,7 +25,7 @@ def publisher_form(event: Envelope) -> bytes:
     return encode(event.model_copy(update={name: None for name in GATEWAY_FIELDS}))
 
 
-def same_content(sent: Envelope, stored: dict) -> bool:
+def same_content(sent: Envelope, stored: dict[str, Any]) -> bool:
     """Whether `sent` says what the stored (stamped) envelope said, gateway fields aside."""
     published = {name: value for name, value in stored.items() if name not in GATEWAY_FIELDS}
     try:

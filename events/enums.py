@@ -13,6 +13,7 @@ __all__ = [
     "FeePayer",
     "GrievanceCategory",
     "IncidentCategory",
+    "PartyKind",
     "ReferralService",
     "ReferralStatus",
     "ReintegrationKind",

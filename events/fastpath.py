@@ -49,12 +49,12 @@ def _tag(data: Any) -> str | None:
     return event_type if spec is not None and type(version) is int and version == spec.latest_version else None
 
 
-_RECORDS = TypeAdapter(
-    Annotated[
-        Union[tuple(Annotated[_typed_envelope(spec), Tag(spec.event_type)] for spec in CATALOGUE.values())],  # noqa: UP007 - a union built at run time
-        Discriminator(_tag),
-    ]
-)
+# A union built at run time, so a type checker cannot see its members (hence Any): every one is an Envelope.
+_TAGGED: Any = Annotated[
+    Union[tuple(Annotated[_typed_envelope(spec), Tag(spec.event_type)] for spec in CATALOGUE.values())],  # noqa: UP007 - see above
+    Discriminator(_tag),
+]
+_RECORDS: TypeAdapter[Envelope] = TypeAdapter(_TAGGED)
 _CONTEXT = {CHECKED: True}  # the tag already matched the payload model to the type
 
 

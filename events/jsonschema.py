@@ -47,12 +47,12 @@ def event_schema(spec: EventSpec, version: int) -> dict[str, Any]:
         "description": "RFC 3339 with offset, from 1950, at most 5 minutes in the future "
         "(the one rule this schema cannot state).",
     }
-    document = {
+    document: dict[str, Any] = {
         "$schema": DIALECT,
         "title": f"{spec.event_type} v{version}",
         "description": f"{model.__doc__.strip() + ' ' if model.__doc__ else ''}"
         f"Stage: {spec.stage.value if spec.stage else 'none'}."
-        + f" Published by: {', '.join(sorted(k.value for k in spec.publishers))}.",
+        + f" Published by: {', '.join(sorted(kind.value for kind in spec.publishers))}.",
         "type": "object",
         "properties": {
             "event_id": {**_schema(EventId), "description": "Chosen by the publisher; the idempotency key."},
@@ -69,7 +69,7 @@ def event_schema(spec: EventSpec, version: int) -> dict[str, Any]:
     }
     # Code lists are long: state each once, under $defs, and point at it.
     shared: dict[str, Any] = {}
-    document = _share(document, {name: _schema(t) for name, t in _SHARED.items()}, shared)
+    document = _share(document, {name: _schema(annotation) for name, annotation in _SHARED.items()}, shared)
     document["$defs"] = dict(sorted({**document["$defs"], **shared}.items()))
     return document
 
@@ -108,7 +108,9 @@ def check(out_dir: Path | str = DEFAULT_OUT) -> list[str]:
             drift.append(f"{name}: missing")
         elif path.read_text(encoding="utf-8") != text:
             drift.append(f"{name}: differs from the catalogue")
-    present = {p.name for p in out.glob("*.json")} | ({ASYNCAPI_FILE} if (out / ASYNCAPI_FILE).exists() else set())
+    present = {path.name for path in out.glob("*.json")} | (
+        {ASYNCAPI_FILE} if (out / ASYNCAPI_FILE).exists() else set()
+    )
     drift += [f"{name}: not in the catalogue" for name in sorted(present - set(expected))]
     return drift
 
@@ -137,17 +139,17 @@ def _schema(annotation: Any) -> dict[str, Any]:
     return TypeAdapter(annotation).json_schema()
 
 
-def _share(node: Any, shared: dict[str, dict], used: dict[str, Any]) -> Any:
+def _share(node: Any, shared: dict[str, dict[str, Any]], used: dict[str, Any]) -> Any:
     """`node` with every inline copy of a `shared` schema replaced by a $ref (noted in `used`)."""
     if isinstance(node, dict):
-        bare = {k: v for k, v in node.items() if k not in ("title", "description")}
+        bare = {key: value for key, value in node.items() if key not in ("title", "description")}
         for name, schema in shared.items():
             if bare == schema:
                 used[name] = schema
                 return {"$ref": f"#/$defs/{name}"}
-        return {k: _share(v, shared, used) for k, v in node.items()}
+        return {key: _share(value, shared, used) for key, value in node.items()}
     if isinstance(node, list):
-        return [_share(v, shared, used) for v in node]
+        return [_share(item, shared, used) for item in node]
     return node
 
 
@@ -155,10 +157,10 @@ def _json(value: Any, indent: int = 0) -> str:
     """Indented JSON, except that lists of scalars (code lists, `required`) stay on one line."""
     pad, inner = " " * indent, " " * (indent + 2)
     if isinstance(value, dict) and value:
-        items = [f"{inner}{json.dumps(k)}: {_json(v, indent + 2)}" for k, v in value.items()]
+        items = [f"{inner}{json.dumps(key)}: {_json(item, indent + 2)}" for key, item in value.items()]
         text = "{\n" + ",\n".join(items) + f"\n{pad}}}"
-    elif isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
-        text = "[\n" + ",\n".join(f"{inner}{_json(v, indent + 2)}" for v in value) + f"\n{pad}]"
+    elif isinstance(value, list) and any(isinstance(item, (dict, list)) for item in value):
+        text = "[\n" + ",\n".join(f"{inner}{_json(item, indent + 2)}" for item in value) + f"\n{pad}]"
     else:
         text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
     return text if indent else text + "\n"

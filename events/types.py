@@ -9,6 +9,7 @@ cannot state is "occurred_at at most 5 minutes in the future" (it depends on the
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -27,32 +28,12 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-# The enums are value types too; re-exported so `from events.types import Stage` works.
-from events.enums import (  # noqa: F401
-    AgencyKind,
-    AlertCode,
-    AlertStatus,
-    AssessmentResult,
-    AssistanceKind,
-    Channel,
-    ContractEndReason,
-    FeePayer,
-    GrievanceCategory,
-    IncidentCategory,
-    PartyKind,
-    ReferralService,
-    ReferralStatus,
-    ReintegrationKind,
-    ReturnReason,
-    Severity,
-    Sex,
-    Stage,
-    TrainingOutcome,
-    Wellbeing,
-)
+# The enums are value types too; re-exported (all of `events.enums.__all__`) so `from events.types import
+# Stage` works.
+from events.enums import *  # noqa: F403
 
-COUNTRY_CODES: tuple[str, ...] = tuple(sorted(c.alpha_2 for c in pycountry.countries))
-CURRENCY_CODES: tuple[str, ...] = tuple(sorted(c.alpha_3 for c in pycountry.currencies))
+COUNTRY_CODES: tuple[str, ...] = tuple(sorted(country.alpha_2 for country in pycountry.countries))
+CURRENCY_CODES: tuple[str, ...] = tuple(sorted(currency.alpha_3 for currency in pycountry.currencies))
 _COUNTRIES = frozenset(COUNTRY_CODES)
 _CURRENCIES = frozenset(CURRENCY_CODES)
 
@@ -75,7 +56,7 @@ def _fail(kind: str, message: str) -> PydanticCustomError:
     return PydanticCustomError(kind, message)
 
 
-def _matching(pattern: str, kind: str, message: str):
+def _matching(pattern: str, kind: str, message: str) -> Callable[[str], str]:
     compiled = re.compile(pattern)
 
     def check(value: str) -> str:
@@ -86,7 +67,7 @@ def _matching(pattern: str, kind: str, message: str):
     return check
 
 
-def _member_of(codes: frozenset[str], kind: str, message: str):
+def _member_of(codes: frozenset[str], kind: str, message: str) -> Callable[[str], str]:
     def check(value: str) -> str:
         if value not in codes:
             raise _fail(kind, message)
@@ -158,19 +139,21 @@ def _name(value: str) -> str:
     return value
 
 
-def _text(max_length: int, *, pattern: str = PLAIN_TEXT_PATTERN, check=_plain_text) -> Any:
-    return Annotated[
-        str,
+def _text(
+    max_length: int, *, pattern: str = PLAIN_TEXT_PATTERN, check: Callable[[str], str] = _plain_text
+) -> tuple[object, ...]:
+    """The checks of a text field, for `Annotated[str, *_text(...)]` (a type checker sees a str)."""
+    return (
         StringConstraints(min_length=1, max_length=max_length),
         AfterValidator(check),
         WithJsonSchema({"type": "string", "minLength": 1, "maxLength": max_length, "pattern": pattern}),
-    ]
+    )
 
 
-Id = _text(128)
-Name = _text(200, pattern=NAME_PATTERN, check=_name)
-Text = _text(10_000)
-Phone = _text(32)
+Id = Annotated[str, *_text(128)]
+Name = Annotated[str, *_text(200, pattern=NAME_PATTERN, check=_name)]
+Text = Annotated[str, *_text(10_000)]
+Phone = Annotated[str, *_text(32)]
 
 
 def _strict_int(value: Any) -> Any:
@@ -185,7 +168,7 @@ def _strict_int(value: Any) -> Any:
 Int = Annotated[int, BeforeValidator(_strict_int)]
 
 
-def _pattern_string(pattern: str, kind: str, message: str, passthrough: type):
+def _pattern_string(pattern: str, kind: str, message: str, passthrough: type) -> Callable[[Any], Any]:
     """Before-validator: a python `passthrough` instance as is, else a string matching `pattern`."""
     compiled = re.compile(pattern)
 
@@ -200,9 +183,10 @@ def _pattern_string(pattern: str, kind: str, message: str, passthrough: type):
 
 
 def _require_offset(value: datetime) -> datetime:
-    if value.tzinfo is None or value.utcoffset() is None:
+    offset = value.utcoffset()
+    if offset is None:  # naive (tzinfo None), or a tzinfo that knows no offset
         raise _fail("timezone_aware", "needs a UTC offset (e.g. '2026-03-01T09:30:00Z')")
-    if value.utcoffset().total_seconds() % 60:  # RFC 3339 offsets are whole minutes
+    if offset.total_seconds() % 60:  # RFC 3339 offsets are whole minutes
         raise _fail("timezone_offset", "the UTC offset must be whole minutes")
     return value
 
@@ -279,7 +263,7 @@ def _amount(value: Any) -> Decimal:
 Amount = Annotated[
     Decimal,
     BeforeValidator(_amount),
-    PlainSerializer(lambda d: format(d, "f"), return_type=str),
+    PlainSerializer(lambda amount: format(amount, "f"), return_type=str),
     WithJsonSchema({"type": "string", "pattern": AMOUNT_PATTERN}),
 ]
 

@@ -136,7 +136,9 @@ class Settings(BaseSettings):
 
 def parse_ack_hours(value: str) -> dict[str, float]:
     """`critical=24,high=72,medium=168` -> hours per severity; a severity left out keeps its default."""
-    limits = dict(_pair.split("=", 1) for _pair in DEFAULT_ACK_HOURS.split(","))
+    limits = {
+        severity: float(hours) for severity, hours in (pair.split("=", 1) for pair in DEFAULT_ACK_HOURS.split(","))
+    }
     for item in (part.strip() for part in value.split(",")):
         severity, sep, hours = item.partition("=")
         severity = severity.strip()
@@ -154,7 +156,7 @@ def parse_ack_hours(value: str) -> dict[str, float]:
         if not number >= 0 or number == float("inf"):  # 0: escalate at the next sweep
             raise ValueError(f"PASSAGE_ACK_HOURS: {severity}={hours.strip()!r} must be a number of hours, 0 or more")
         limits[severity] = number
-    return {severity: float(hours) for severity, hours in limits.items()}
+    return limits
 
 
 @lru_cache

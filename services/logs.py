@@ -13,7 +13,8 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from typing import Any
+from collections.abc import Mapping, MutableMapping
+from typing import Any, TextIO, cast
 
 import structlog
 
@@ -28,7 +29,7 @@ def escape(text: str) -> str:
     return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
 
 
-def escape_control_characters(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def escape_control_characters(_logger: Any, _name: str, event_dict: MutableMapping[str, Any]) -> Mapping[str, Any]:
     """structlog processor: escape control characters in every string value (SPEC section 7)."""
     for key, value in event_dict.items():
         if isinstance(value, str) and key not in MULTILINE_FIELDS and _CONTROL.search(value):
@@ -59,7 +60,7 @@ class _CurrentStderr:
 
 class _NamedPrintLogger(structlog.PrintLogger):
     def __init__(self, name: str) -> None:
-        super().__init__(_CurrentStderr())
+        super().__init__(cast(TextIO, _CurrentStderr()))  # the part of TextIO PrintLogger uses
         self.name = name
 
 
@@ -82,7 +83,7 @@ def configure_logging(log_format: str = "console", level: str = "INFO") -> None:
             colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
         )
     )
-    shared = [
+    shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_logger_name,
         structlog.processors.add_log_level,

@@ -5,6 +5,10 @@ else the local broker, started by the same code as `passage kafka start`.
 PostgreSQL: PASSAGE_TEST_DATABASE_URL (an admin URL) when set; else testcontainers' PostgreSQL when
 Docker answers; else the local server `.ci/run` starts (postgres:postgres@127.0.0.1:5432).
 Every test session gets a fresh topic prefix and a fresh database, so runs never see each other.
+
+For tests that run the services in-process without the real parts: `unit_settings` (no broker:
+nothing listens on its bootstrap port, so anything that reaches for Kafka fails at once) and
+`publisher`, a `tests.fakes.FakePublisher` to pass in where the services take a Publisher.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import pytest
 from services.config import Settings
 from services.storage.db import create_all, make_engine
 from tests.databases import scratch_database
+from tests.fakes import FakePublisher
 
 LOCAL_PG_ADMIN = "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/postgres"
 
@@ -96,6 +101,24 @@ def topics(settings: Settings) -> Settings:
 
     create_topics(settings)
     return settings
+
+
+@pytest.fixture
+def unit_settings(tmp_path) -> Settings:
+    """Settings for in-process tests: topics `unit.*`, a SQLite view database and var/ in the test's
+    tmp dir, and a Kafka bootstrap on port 9, where nothing listens."""
+    return Settings(
+        env="test",
+        topic_prefix="unit",
+        kafka_bootstrap="127.0.0.1:9",
+        database_url=f"sqlite:///{tmp_path / 'views.db'}",
+        var_dir=tmp_path,
+    )
+
+
+@pytest.fixture
+def publisher() -> FakePublisher:
+    return FakePublisher()
 
 
 @pytest.fixture

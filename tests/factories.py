@@ -17,6 +17,8 @@ from typing import Any
 import events
 from services.domain import AlertChange, CaseState, RuleConfig, project
 from services.domain.rules import AckLimits
+from services.worker.dlq import Message
+from services.worker.rows import Delivered
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 CASE = "IN-2026-000123"
@@ -163,3 +165,53 @@ def recorded(data: dict, recorded_at: datetime | None = None) -> events.Envelope
         },
         stamped=True,
     )
+
+
+def listing(day: float, party_id: str = "E1", kind: str = "employer", added: bool = True) -> events.Envelope:
+    """A watchlist entry added (or removed) for an employer or recruiting agency, `day` days after T0."""
+    event_type = "watchlist.entry_added" if added else "watchlist.entry_removed"
+    extra: dict[str, Any] = {"reason": "passports withheld"} if added else {}
+    return make(
+        event_type,
+        day,
+        case_id=party_id if len(party_id) >= 4 else f"PARTY-{party_id}",
+        party_kind=kind,
+        party_id=party_id,
+        **extra,
+    )
+
+
+def new_event(
+    event_type: str = "deployment.welfare_check_completed", payload: dict[str, Any] | None = None, **fields: Any
+) -> dict[str, Any]:
+    """A publisher envelope (what an agency POSTs), occurring now: the type's default payload unless
+    `payload` is given; `fields` replace envelope fields (`case_id=...`)."""
+    return {
+        "event_id": str(uuid.uuid4()),
+        "event_type": event_type,
+        "schema_version": 1,
+        "case_id": CASE,
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "correlation_id": None,
+        "payload": dict(DEFAULTS[event_type]) if payload is None else payload,
+        **fields,
+    }
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The Authorization header for an agency key or an officer token."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+def message(
+    event: events.Envelope | bytes | None, offset: int, partition: int = 0, topic: str = "unit.journey.v1"
+) -> Message:
+    """A record as the worker receives it from Kafka (an event, raw bytes or a tombstone)."""
+    value = events.encode(event) if isinstance(event, events.Envelope) else event
+    key = event.case_id.encode() if isinstance(event, events.Envelope) else b"CASE-0001"
+    return Message(topic, partition, offset, key, value)
+
+
+def delivered(event: events.Envelope, offset: int = 0, partition: int = 0) -> Delivered:
+    """An event as the worker's pipeline holds it once decoded."""
+    return Delivered(event, events.encode(event).decode(), partition, offset)

@@ -17,7 +17,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 import events
-from tests.query_seed import bearer
+from tests.factories import bearer
 
 
 @dataclass

@@ -9,8 +9,9 @@ import uuid
 
 from sqlmodel import Session
 
+from tests.factories import bearer
 from tests.query_contract import assert_error
-from tests.query_seed import alert, bearer
+from tests.query_seed import alert
 
 
 def fresh_alert(engine) -> str:

@@ -17,13 +17,11 @@ off-kerala: officer origin:Kerala; sup-sa: supervisor dest:SA; gone: officer * (
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
 import events
-from services.kafka.producer import PublishFailed, Record
 from services.query.officers import add_officer
 from services.storage.db import session_scope
 from services.storage.tables import Alert, Case, JobOffer, Officer, TimelineEvent
@@ -41,25 +39,6 @@ OFFICERS = {
     "sup-sa": ("supervisor", ["dest:SA"]),
     "gone": ("officer", ["*"]),
 }
-
-
-class FakePublisher:
-    """Stands in for `Publisher`: keeps what was published; `fail = True` makes Kafka "unavailable"."""
-
-    def __init__(self) -> None:
-        self.records: list[Record] = []
-        self.fail = False
-
-    def publish(self, records: Sequence[Record]) -> None:
-        if self.fail:
-            raise PublishFailed("Kafka did not acknowledge: fake broker is down")
-        self.records.extend(records)
-
-    def reachable(self) -> bool:
-        return not self.fail
-
-    def close(self) -> None:
-        pass
 
 
 def case(
@@ -197,7 +176,3 @@ def seed(engine: Engine, secret_key: str, now: datetime | None = None) -> dict[s
     with session_scope(engine) as session:
         session.get(Officer, "gone").disabled = True
     return tokens
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}

@@ -59,7 +59,7 @@ def invoke(function: Callable[..., Any], body: dict[str, Any] | None = None, **a
             arguments[name] = default.default if isinstance(default, Param) else default
     answer = function(**arguments)
     if isinstance(answer, Response):
-        return json.loads(answer.body) if answer.body else None
+        return json.loads(bytes(answer.body)) if answer.body else None
     if isinstance(answer, BaseModel):
         return answer.model_dump(mode="json")
     return answer

@@ -34,7 +34,8 @@ def money(value: Payload | None) -> str:
         amount = Decimal(str(value.get("amount")))
     except InvalidOperation:
         return f"{value.get('amount')} {value.get('currency', '')}".strip()
-    places = max(-amount.as_tuple().exponent, 0)
+    exponent = amount.as_tuple().exponent  # a letter for NaN and infinities
+    places = max(-exponent, 0) if isinstance(exponent, int) else 0
     return f"{amount:,.{places}f} {value.get('currency', '')}".strip()
 
 

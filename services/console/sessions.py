@@ -23,10 +23,10 @@ from services.query.auth import Principal
 from services.query.scope import Jurisdiction
 from services.query.sql import officers
 from services.secrets import hash_secret
-from services.storage.tables import ConsoleSession
+from services.storage.tables import ConsoleSession, table_of
 
 log = get_logger(__name__)
-sessions: Table = ConsoleSession.__table__
+sessions: Table = table_of(ConsoleSession)
 COOKIE = "passage_console"
 
 
@@ -36,7 +36,11 @@ class SignedIn:
     csrf_token: str
 
     def csrf_ok(self, submitted: str | None) -> bool:
-        return bool(submitted) and hmac.compare_digest(submitted.encode(), self.csrf_token.encode())
+        return (
+            submitted is not None
+            and submitted != ""
+            and hmac.compare_digest(submitted.encode(), self.csrf_token.encode())
+        )
 
 
 SESSION_OFFICER = select(

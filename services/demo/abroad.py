@@ -86,10 +86,10 @@ def work_abroad(s: Story, p: Placement, skipped_clearance: bool) -> None:
     for item in sorted((i for i in items if i.when < stop), key=lambda i: i.when):
         s.t = item.when
         if item.event_type is None:
-            if s.t <= s.now:
+            if s.t <= s.now and item.trait is not None:
                 s.happened.add(item.trait)
             continue
-        s.emit(item.kind, item.event_type, item.payload, trait=item.trait)
+        s.emit(item.kind, item.event_type, item.payload or {}, trait=item.trait)
     s.t = stop
     _go_home(s, p, early)
 

@@ -65,7 +65,7 @@ def plan(open_alerts: Iterable[dict], seed: int, limit: int = MAX_CASES) -> list
             worst[alert["case_id"]] = alert
     rng = random.Random(seed)
     chosen = sorted(worst)[::2][:limit]
-    outcomes, weights = zip(*ANSWERS, strict=True)
+    outcomes, weights = [answers for answers, _ in ANSWERS], [weight for _, weight in ANSWERS]
     return [
         Plan(
             case_id,

@@ -95,15 +95,15 @@ def ensure(settings: Settings, engine: Engine, gateway_url: str, query_url: str)
             if not (key and row and row.kind == kind and not row.disabled and _matches(settings, key, row.key_hash)):
                 keys[name] = _last_line(settings, ["agency", "add", "--id", agency, "--kind", kind])
                 issued.append(agency)
-        row = session.get(Officer, SUPERVISOR_ID)
+        supervisor = session.get(Officer, SUPERVISOR_ID)
         token = known.supervisor_token
         if not (
             token
-            and row
-            and row.role == "supervisor"
-            and row.scopes == ["*"]
-            and not row.disabled
-            and _matches(settings, token, row.token_hash)
+            and supervisor
+            and supervisor.role == "supervisor"
+            and supervisor.scopes == ["*"]
+            and not supervisor.disabled
+            and _matches(settings, token, supervisor.token_hash)
         ):
             known.supervisor_token = _last_line(
                 settings, ["officer", "add", "--id", SUPERVISOR_ID, "--role", "supervisor", "--scope", "*"]

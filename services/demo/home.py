@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from services.demo import bad_actors
 from services.demo import corridors as w
@@ -13,7 +14,7 @@ def register(s: Story, by: str) -> None:
     o, rng = s.origin, s.rng
     female = s.chance(s.occupation.female_share)
     born = s.t - timedelta(days=rng.uniform(21, 45) * 365.25)
-    payload = {
+    payload: dict[str, Any] = {
         "given_name": rng.choice(o.female_names if female else o.male_names),
         "family_name": rng.choice(o.family_names),
         "date_of_birth": day(born),

@@ -115,11 +115,11 @@ class Story:
 
     def new_placement(self, number: int) -> Placement:
         """The next job: the first anywhere along the origin's corridors, a second often in the same country."""
-        rng, origin = self.rng, self.origin
-        if number == 1 or self.chance(0.5):
+        rng, origin, previous = self.rng, self.origin, self.placement
+        if number == 1 or previous is None or self.chance(0.5):
             destination = rng.choices(list(origin.destinations), weights=list(origin.destinations.values()))[0]
         else:
-            destination = self.placement.destination  # back to the same country
+            destination = previous.destination  # back to the same country
         place = w.DESTINATIONS[destination]
         employer = bad_actors.employer_number(self.case_id, number, rng.randrange(1, 60), self.traits)
         stem = w.EMPLOYER_STEMS[employer % len(w.EMPLOYER_STEMS)]

@@ -26,7 +26,6 @@ Rules of the lifecycle (where SPEC is silent, decided here):
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -34,8 +33,20 @@ from uuid import UUID, uuid5
 
 from pydantic import BaseModel
 
-from events import CATALOGUE, AlertCode, AlertStatus, Envelope, Severity
-from services.domain import rules as r
+from events import (
+    CATALOGUE,
+    AlertAcknowledged,
+    AlertCode,
+    AlertEscalated,
+    AlertResolved,
+    AlertStatus,
+    Envelope,
+    Severity,
+    TimeAlertRaised,
+    carries,
+)
+from services.domain import rules
+from services.domain.rules import RuleConfig
 from services.domain.state import Alert, CaseState
 from services.domain.watchlist import Entry, moment, on_watchlist
 
@@ -45,63 +56,77 @@ SYSTEM = "system"
 
 @dataclass(frozen=True)
 class Rule:
+    """One alert code: an event rule (`fires`, asked only for the event types in `on`) or a time
+    rule (`due`, asked by the sweep and after every event)."""
+
     code: AlertCode
     severity: Severity
-    fires: Callable[[CaseState, Envelope, r.RuleConfig], bool] | None = None  # event rule
-    due: Callable[[CaseState, r.RuleConfig], datetime | None] | None = None  # time rule
+    fires: rules.Fires | None = None  # event rule
+    due: rules.Due | None = None  # time rule
     on: tuple[str, ...] = ()  # event rule: the only event types `fires` can be true for
 
 
 INCIDENT, GRIEVANCE = "deployment.incident_reported", "deployment.grievance_filed"
 CHECK, DISTRESS = "deployment.welfare_check_completed", "deployment.distress_reported"
 OFFER, CONTRACT = "recruitment.job_offer_made", "recruitment.contract_signed"
+# Passage's own events about one alert: the sweep's and the officers'.
+ALERT_EVENTS = frozenset(
+    {"case.time_alert_raised", "case.alert_acknowledged", "case.alert_resolved", "case.alert_escalated"}
+)
 
 
 CRITICAL, HIGH, MEDIUM = Severity.critical, Severity.high, Severity.medium
 RULES: tuple[Rule, ...] = (
-    Rule(AlertCode.DISTRESS, CRITICAL, fires=r.distress, on=(DISTRESS, CHECK)),
-    Rule(AlertCode.ABUSE_REPORTED, CRITICAL, fires=r.abuse, on=(INCIDENT, GRIEVANCE)),
-    Rule(AlertCode.DEATH_REPORTED, CRITICAL, fires=r.incident("death"), on=(INCIDENT,)),
-    Rule(AlertCode.MISSING, CRITICAL, fires=r.incident("missing"), on=(INCIDENT,)),
-    Rule(AlertCode.DETENTION, HIGH, fires=r.incident("detention"), on=(INCIDENT,)),
-    Rule(AlertCode.PASSPORT_CONFISCATED, HIGH, fires=r.passport_confiscated, on=(INCIDENT, GRIEVANCE)),
-    Rule(AlertCode.WAGE_THEFT, HIGH, fires=r.wage_theft, on=(GRIEVANCE,)),
-    Rule(AlertCode.UNDERPAID, HIGH, fires=r.underpaid, on=("deployment.wage_paid",)),
+    Rule(AlertCode.DISTRESS, CRITICAL, fires=rules.distress, on=(DISTRESS, CHECK)),
+    Rule(AlertCode.ABUSE_REPORTED, CRITICAL, fires=rules.abuse, on=(INCIDENT, GRIEVANCE)),
+    Rule(AlertCode.DEATH_REPORTED, CRITICAL, fires=rules.incident("death"), on=(INCIDENT,)),
+    Rule(AlertCode.MISSING, CRITICAL, fires=rules.incident("missing"), on=(INCIDENT,)),
+    Rule(AlertCode.DETENTION, HIGH, fires=rules.incident("detention"), on=(INCIDENT,)),
+    Rule(AlertCode.PASSPORT_CONFISCATED, HIGH, fires=rules.passport_confiscated, on=(INCIDENT, GRIEVANCE)),
+    Rule(AlertCode.WAGE_THEFT, HIGH, fires=rules.wage_theft, on=(GRIEVANCE,)),
+    Rule(AlertCode.UNDERPAID, HIGH, fires=rules.underpaid, on=("deployment.wage_paid",)),
     Rule(
         AlertCode.CONTRACT_SUBSTITUTION,
         HIGH,
-        fires=r.contract_substitution,
+        fires=rules.contract_substitution,
         on=(GRIEVANCE, "recruitment.contract_signed", "recruitment.job_offer_made", "deployment.employment_started"),
     ),
-    Rule(AlertCode.DEPARTED_WITHOUT_CLEARANCE, HIGH, fires=r.departed_without_clearance, on=("deployment.departed",)),
-    Rule(AlertCode.RECRUITMENT_FEE_CHARGED, MEDIUM, fires=r.recruitment_fee_charged, on=("recruitment.fee_paid",)),
-    Rule(AlertCode.WELFARE_CONCERN, MEDIUM, fires=r.welfare_concern, on=(CHECK,)),
-    Rule(AlertCode.WATCHLISTED_PARTY, HIGH, fires=r.watchlisted_party, on=(OFFER, CONTRACT)),
-    Rule(AlertCode.WAGE_UNPAID, HIGH, due=r.wage_unpaid_due),
-    Rule(AlertCode.NO_WELFARE_CHECK, MEDIUM, due=r.no_welfare_check_due),
-    Rule(AlertCode.VISA_EXPIRED, MEDIUM, due=r.visa_expired_due),
-    Rule(AlertCode.INSURANCE_LAPSED, MEDIUM, due=r.insurance_lapsed_due),
-    Rule(AlertCode.NOT_ARRIVED, HIGH, due=r.not_arrived_due),
-    Rule(AlertCode.REFERRAL_STALLED, MEDIUM, due=r.referral_stalled_due),
+    Rule(
+        AlertCode.DEPARTED_WITHOUT_CLEARANCE, HIGH, fires=rules.departed_without_clearance, on=("deployment.departed",)
+    ),
+    Rule(AlertCode.RECRUITMENT_FEE_CHARGED, MEDIUM, fires=rules.recruitment_fee_charged, on=("recruitment.fee_paid",)),
+    Rule(AlertCode.WELFARE_CONCERN, MEDIUM, fires=rules.welfare_concern, on=(CHECK,)),
+    Rule(AlertCode.WATCHLISTED_PARTY, HIGH, fires=rules.watchlisted_party, on=(OFFER, CONTRACT)),
+    Rule(AlertCode.WAGE_UNPAID, HIGH, due=rules.wage_unpaid_due),
+    Rule(AlertCode.NO_WELFARE_CHECK, MEDIUM, due=rules.no_welfare_check_due),
+    Rule(AlertCode.VISA_EXPIRED, MEDIUM, due=rules.visa_expired_due),
+    Rule(AlertCode.INSURANCE_LAPSED, MEDIUM, due=rules.insurance_lapsed_due),
+    Rule(AlertCode.NOT_ARRIVED, HIGH, due=rules.not_arrived_due),
+    Rule(AlertCode.REFERRAL_STALLED, MEDIUM, due=rules.referral_stalled_due),
 )
-BY_CODE = {rule.code: rule for rule in RULES}
+BY_CODE: dict[str, Rule] = {rule.code: rule for rule in RULES}
 EVENT_RULES = tuple(rule for rule in RULES if rule.fires)
 TIME_RULES = tuple(rule for rule in RULES if rule.due)
 # Derived from RULES (in its order): the event rules worth asking about each event type, so an
 # event is not put to the ten rules that cannot fire for it.
 EVENT_RULES_FOR: dict[str, tuple[Rule, ...]] = {
     event_type: tuple(rule for rule in EVENT_RULES if event_type in rule.on)
-    for event_type in {t for rule in EVENT_RULES for t in rule.on}
+    for event_type in {on_type for rule in EVENT_RULES for on_type in rule.on}
 }
-if unknown := sorted(set(EVENT_RULES_FOR) - set(CATALOGUE)):
-    raise ValueError(f"alert rules react to event types the catalogue lacks: {unknown}; fix `on` in RULES")
+if unknown := sorted((set(EVENT_RULES_FOR) | ALERT_EVENTS) - set(CATALOGUE)):
+    raise ValueError(
+        f"alert rules react to event types the catalogue lacks: {unknown}; fix `on` in RULES or ALERT_EVENTS"
+    )
+
+
+Change = Literal["raised", "acknowledged", "resolved", "escalated"]
 
 
 class AlertChange(BaseModel):
     """An alert as it is after a change, and which change it was (published to alerts.v1)."""
 
     alert: Alert
-    change: Literal["raised", "acknowledged", "resolved", "escalated"]
+    change: Change
 
 
 def alert_id(case_id: str, code: AlertCode, basis: str) -> str:
@@ -112,15 +137,17 @@ def time_alert_id(case_id: str, code: AlertCode, raised_at: datetime) -> str:
     return alert_id(case_id, code, raised_at.astimezone(UTC).isoformat())
 
 
-def evaluate(state: CaseState, event: Envelope, config: r.RuleConfig) -> list[AlertChange]:
+def evaluate(state: CaseState, event: Envelope, config: RuleConfig) -> list[AlertChange]:
     """The alert changes `event` causes; `state` is the case after `welfare.apply(..., event)`."""
-    changes = _raised_by_event(state, event, config) + _recorded_by_sweep(state, event, config)
-    changes += _officer_action(state, event) + _escalated_by_sweep(state, event)
+    changes = _raised_by_event(state, event, config)
+    if event.event_type in ALERT_EVENTS:  # the rest of the log is spared three checks that would say no
+        changes += _recorded_by_sweep(state, event, config) + _officer_action(state, event)
+        changes += _escalated_by_sweep(state, event)
     touched = {change.alert.alert_id for change in changes}
     return changes + _cleared(state, event, config, touched) + _off_watchlist(state, event, config, touched)
 
 
-def off_watchlist(state: CaseState, entry: Entry, config: r.RuleConfig) -> list[AlertChange]:
+def off_watchlist(state: CaseState, entry: Entry, config: RuleConfig) -> list[AlertChange]:
     """What a watchlist entry does to a case: resolve its WATCHLISTED_PARTY alert when the case's
     latest offer and contract name no party listed as of the entry (a removal, in effect)."""
     alert = state.unresolved(AlertCode.WATCHLISTED_PARTY)
@@ -136,7 +163,7 @@ def off_watchlist(state: CaseState, entry: Entry, config: r.RuleConfig) -> list[
     return [AlertChange(alert=resolved, change="resolved")]
 
 
-def _off_watchlist(state: CaseState, event: Envelope, config: r.RuleConfig, touched: set[str]) -> list[AlertChange]:
+def _off_watchlist(state: CaseState, event: Envelope, config: RuleConfig, touched: set[str]) -> list[AlertChange]:
     if event.event_type not in (OFFER, CONTRACT):
         return []
     alert = state.unresolved(AlertCode.WATCHLISTED_PARTY)
@@ -145,7 +172,7 @@ def _off_watchlist(state: CaseState, event: Envelope, config: r.RuleConfig, touc
     return [_resolve(alert, event, SYSTEM, alert.note)]
 
 
-def _raised_by_event(state: CaseState, event: Envelope, config: r.RuleConfig) -> list[AlertChange]:
+def _raised_by_event(state: CaseState, event: Envelope, config: RuleConfig) -> list[AlertChange]:
     return [
         _raise(
             state,
@@ -156,27 +183,27 @@ def _raised_by_event(state: CaseState, event: Envelope, config: r.RuleConfig) ->
             event,
         )
         for rule in EVENT_RULES_FOR.get(event.event_type, ())
-        if rule.fires(state, event, config) and not state.unresolved(rule.code)
+        if rule.fires is not None and rule.fires(state, event, config) and not state.unresolved(rule.code)
     ]
 
 
-def _recorded_by_sweep(state: CaseState, event: Envelope, config: r.RuleConfig) -> list[AlertChange]:
-    if event.event_type != "case.time_alert_raised":
+def _recorded_by_sweep(state: CaseState, event: Envelope, config: RuleConfig) -> list[AlertChange]:
+    if not carries(event, TimeAlertRaised):
         return []
-    p = event.payload
-    rule = BY_CODE.get(p.code)
-    if rule is None or rule.due is None or state.unresolved(p.code) or p.alert_id in state.alerts:
+    raised = event.payload
+    rule = BY_CODE.get(raised.code)
+    if rule is None or rule.due is None or state.unresolved(raised.code) or raised.alert_id in state.alerts:
         return []
     at = rule.due(state, config)
-    if at is None or at > p.raised_at:
+    if at is None or at > raised.raised_at:
         return []
-    return [_raise(state, rule, p.alert_id, p.raised_at, None, event)]
+    return [_raise(state, rule, raised.alert_id, raised.raised_at, None, event)]
 
 
 def _escalated_by_sweep(state: CaseState, event: Envelope) -> list[AlertChange]:
     """SPEC section 10: the sweep's `case.alert_escalated` marks an alert still open (an alert
     acknowledged or resolved before the escalation reached the log is left as it is)."""
-    if event.event_type != "case.alert_escalated":
+    if not carries(event, AlertEscalated):
         return []
     alert = state.alerts.get(event.payload.alert_id)
     if alert is None or alert.status != AlertStatus.open or alert.escalated_at is not None:
@@ -186,29 +213,31 @@ def _escalated_by_sweep(state: CaseState, event: Envelope) -> list[AlertChange]:
 
 
 def _officer_action(state: CaseState, event: Envelope) -> list[AlertChange]:
-    if event.event_type not in ("case.alert_acknowledged", "case.alert_resolved"):
+    if carries(event, AlertResolved):
+        resolving = event.payload
+        alert = state.alerts.get(resolving.alert_id)
+        if alert is None or not alert.unresolved:
+            return []
+        return [_resolve(alert, event, resolving.officer_id, resolving.note)]
+    if not carries(event, AlertAcknowledged):
         return []
-    p = event.payload
-    alert = state.alerts.get(p.alert_id)
-    if alert is None or not alert.unresolved:
-        return []
-    if event.event_type == "case.alert_resolved":
-        return [_resolve(alert, event, p.officer_id, p.note)]
-    if alert.status != AlertStatus.open:
+    acknowledging = event.payload
+    alert = state.alerts.get(acknowledging.alert_id)
+    if alert is None or alert.status != AlertStatus.open:  # an open alert is unresolved
         return []
     acknowledged = alert.model_copy(
         update={
             "status": AlertStatus.acknowledged,
-            "acknowledged_by": p.officer_id,
+            "acknowledged_by": acknowledging.officer_id,
             "acknowledged_at": _when(alert, event),
-            "note": p.note or alert.note,
+            "note": acknowledging.note or alert.note,
         }
     )
     return [AlertChange(alert=acknowledged, change="acknowledged")]
 
 
-def _cleared(state: CaseState, event: Envelope, config: r.RuleConfig, touched: set[str]) -> list[AlertChange]:
-    changes = []
+def _cleared(state: CaseState, event: Envelope, config: RuleConfig, touched: set[str]) -> list[AlertChange]:
+    changes: list[AlertChange] = []
     for alert in state.alerts.values():
         rule = BY_CODE[alert.code]
         if rule.due is None or not alert.unresolved or alert.alert_id in touched:
@@ -219,10 +248,12 @@ def _cleared(state: CaseState, event: Envelope, config: r.RuleConfig, touched: s
     return changes
 
 
-def _raise(state: CaseState, rule: Rule, aid: str, at: datetime, trigger: str | None, event: Envelope) -> AlertChange:
+def _raise(
+    state: CaseState, rule: Rule, raised_id: str, at: datetime, trigger: str | None, event: Envelope
+) -> AlertChange:
     recorded = (event.recorded_at or event.occurred_at).astimezone(UTC)  # escalation counts from it
     alert = Alert(
-        alert_id=aid,
+        alert_id=raised_id,
         case_id=state.case_id,
         code=rule.code,
         severity=rule.severity,

@@ -6,18 +6,16 @@ key-ordered structures, so any arrival order of the same events gives the same c
 
 from __future__ import annotations
 
-from typing import Any
-
-from events import ReferralStatus
+from events import CaseAssigned, ReferralAccepted, ReferralCompleted, ReferralDeclined, ReferralMade, ReferralStatus
 from services.domain.referral import Referral, Step
 from services.domain.state import CaseState, Key
 
 
-def when_assigned_record_officer(state: CaseState, key: Key, payload: Any) -> None:
+def when_assigned_record_officer(state: CaseState, key: Key, payload: CaseAssigned) -> None:
     state.put(key, assigned_officer_id=payload.officer_id)
 
 
-def when_referred_record_referral(state: CaseState, key: Key, payload: Any) -> None:
+def when_referred_record_referral(state: CaseState, key: Key, payload: ReferralMade) -> None:
     known = state.referrals.get(payload.referral_id)
     if known is not None and known.made_key is not None and known.made_key >= key:
         return
@@ -32,16 +30,18 @@ def when_referred_record_referral(state: CaseState, key: Key, payload: Any) -> N
     )
 
 
-def _answer(status: ReferralStatus, text_field: str | None = None):
-    def when_answered_record_step(state: CaseState, key: Key, payload: Any) -> None:
-        referral = state.referrals.get(payload.referral_id) or Referral(referral_id=payload.referral_id)
-        text = getattr(payload, text_field) if text_field else None
-        state.referrals[payload.referral_id] = referral.answered(Step(key=key, status=status, text=text))
-
-    when_answered_record_step.__name__ = f"when_referral_{status.value}_record_answer"
-    return when_answered_record_step
+def when_referral_accepted_record_answer(state: CaseState, key: Key, payload: ReferralAccepted) -> None:
+    _record_answer(state, payload.referral_id, Step(key=key, status=ReferralStatus.accepted))
 
 
-when_referral_accepted_record_answer = _answer(ReferralStatus.accepted)
-when_referral_declined_record_answer = _answer(ReferralStatus.declined, "reason")
-when_referral_completed_record_answer = _answer(ReferralStatus.completed, "outcome")
+def when_referral_declined_record_answer(state: CaseState, key: Key, payload: ReferralDeclined) -> None:
+    _record_answer(state, payload.referral_id, Step(key=key, status=ReferralStatus.declined, text=payload.reason))
+
+
+def when_referral_completed_record_answer(state: CaseState, key: Key, payload: ReferralCompleted) -> None:
+    _record_answer(state, payload.referral_id, Step(key=key, status=ReferralStatus.completed, text=payload.outcome))
+
+
+def _record_answer(state: CaseState, referral_id: str, step: Step) -> None:
+    referral = state.referrals.get(referral_id) or Referral(referral_id=referral_id)
+    state.referrals[referral_id] = referral.answered(step)

@@ -14,6 +14,7 @@ which the projection drops as a duplicate.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID, uuid5
 
 from pydantic import BaseModel
@@ -55,7 +56,7 @@ def next_deadline(state: CaseState, config: RuleConfig) -> datetime | None:
     return min(pending + ([escalation] if escalation is not None else []), default=None)
 
 
-def time_alert_event(alert: TimeAlert) -> dict:
+def time_alert_event(alert: TimeAlert) -> dict[str, Any]:
     """The `case.time_alert_raised` envelope for `alert`; the event_id derives from the alert_id
     and occurred_at is raised_at, so a double sweep publishes the same event and it dedups.
     The publisher stamps recorded_at and source as the gateway does for agencies."""
@@ -71,7 +72,7 @@ def time_alert_event(alert: TimeAlert) -> dict:
 
 
 def _pending(state: CaseState, rule: Rule, config: RuleConfig) -> datetime | None:
-    at = rule.due(state, config)
+    at = rule.due(state, config) if rule.due is not None else None  # TIME_RULES: never None
     if at is None or state.unresolved(rule.code):
         return None
     return None if time_alert_id(state.case_id, rule.code, at) in state.alerts else at

@@ -12,6 +12,7 @@ An alert is escalated at most once; acknowledging or resolving it stops the cloc
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID, uuid5
 
 from pydantic import BaseModel
@@ -54,7 +55,7 @@ def next_escalation(state: CaseState, config: RuleConfig) -> datetime | None:
     )
 
 
-def escalation_event(escalation: Escalation) -> dict:
+def escalation_event(escalation: Escalation) -> dict[str, Any]:
     """The `case.alert_escalated` envelope; the publisher stamps recorded_at and source."""
     at = escalation.due.astimezone(UTC).isoformat().replace("+00:00", "Z")
     return {

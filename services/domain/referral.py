@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, computed_field
 
@@ -45,27 +46,27 @@ class Referral(BaseModel):
     def made(self) -> bool:
         return self.made_key is not None
 
-    @computed_field
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form; mypy rejects any decorator on a property
     @property
     def made_at(self) -> datetime | None:
         return self.made_key[0] if self.made_key else None
 
-    @computed_field
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form; mypy rejects any decorator on a property
     @property
     def status(self) -> ReferralStatus:
         return self.steps[-1].status if self.steps else ReferralStatus.made
 
-    @computed_field
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form; mypy rejects any decorator on a property
     @property
     def answered_at(self) -> datetime | None:
         return self.steps[0].key[0] if self.steps else None
 
-    @computed_field
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form; mypy rejects any decorator on a property
     @property
     def outcome(self) -> str | None:
         return self._latest_text(ReferralStatus.completed)
 
-    @computed_field
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form; mypy rejects any decorator on a property
     @property
     def reason(self) -> str | None:
         return self._latest_text(ReferralStatus.declined)
@@ -78,16 +79,16 @@ class Referral(BaseModel):
         if any(existing.key == step.key for existing in self.steps):
             return self
         steps = list(self.steps)
-        bisect.insort(steps, step, key=lambda s: s.key)
+        bisect.insort(steps, step, key=lambda kept: kept.key)
         return self.model_copy(update={"steps": steps})
 
-    def public(self) -> dict:
+    def public(self) -> dict[str, Any]:
         """What the case shows of the referral (SPEC section 10), with its history."""
         history = [{"status": ReferralStatus.made.value, "at": self.made_at, "by": self.officer_id}]
-        history += [{"status": s.status.value, "at": s.key[0], "by": self.to_agency_id} for s in self.steps]
+        history += [{"status": step.status.value, "at": step.key[0], "by": self.to_agency_id} for step in self.steps]
         return {
             "referral_id": self.referral_id,
-            "service": self.service.value,
+            "service": self.service.value if self.service is not None else None,
             "to_agency_id": self.to_agency_id,
             "officer_id": self.officer_id,
             "status": self.status.value,

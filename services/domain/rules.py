@@ -18,12 +18,31 @@ Decisions where SPEC is silent:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from events import Envelope, ReferralStatus, Severity, Stage
-from services.domain.state import CaseState
+from events import (
+    ContractSigned,
+    Departed,
+    DistressReported,
+    EmploymentStarted,
+    Envelope,
+    FeePaid,
+    FeePayer,
+    GrievanceFiled,
+    IncidentReported,
+    JobOfferMade,
+    Money,
+    ReferralStatus,
+    Severity,
+    Stage,
+    WagePaid,
+    WelfareCheckCompleted,
+    carries,
+)
+from services.domain.state import CaseState, Offer, Signed
 from services.domain.watchlist import Watchlist, moment, named_by, on_watchlist
 
 DEFAULT_CLEARANCE_REQUIRED = frozenset("AF,BH,ID,IQ,JO,KW,LB,LY,MY,OM,QA,SA,SD,SS,SY,TH,AE,YE".split(","))
@@ -38,7 +57,8 @@ class AckLimits:
     medium: float = 168
 
     def hours(self, severity: Severity) -> float:
-        return getattr(self, Severity(severity).value)
+        limit: float = getattr(self, Severity(severity).value)  # the field named after the severity
+        return limit
 
 
 @dataclass(frozen=True)
@@ -69,148 +89,159 @@ class RuleConfig:
 
 # Event rules -------------------------------------------------------------------------------
 
-
-def _incident(e: Envelope, *categories: str) -> bool:
-    return e.event_type == "deployment.incident_reported" and e.payload.category.value in categories
-
-
-def _grievance(e: Envelope, category: str) -> bool:
-    return e.event_type == "deployment.grievance_filed" and e.payload.category.value == category
+Fires = Callable[[CaseState, Envelope, RuleConfig], bool]
+"""An event rule: does the event raise its alert, given the case after it?"""
 
 
-def _check(e: Envelope, wellbeing: str) -> bool:
-    return e.event_type == "deployment.welfare_check_completed" and e.payload.wellbeing.value == wellbeing
+def _incident(event: Envelope, *categories: str) -> bool:
+    return carries(event, IncidentReported) and event.payload.category.value in categories
 
 
-def distress(s: CaseState, e: Envelope, c: RuleConfig) -> bool:
-    return e.event_type == "deployment.distress_reported" or _check(e, "distress")
+def _grievance(event: Envelope, category: str) -> bool:
+    return carries(event, GrievanceFiled) and event.payload.category.value == category
 
 
-def welfare_concern(s: CaseState, e: Envelope, c: RuleConfig) -> bool:
-    return _check(e, "concern")
+def _check(event: Envelope, wellbeing: str) -> bool:
+    return carries(event, WelfareCheckCompleted) and event.payload.wellbeing.value == wellbeing
 
 
-def abuse(s: CaseState, e: Envelope, c: RuleConfig) -> bool:
-    return _incident(e, "physical_abuse", "sexual_abuse") or _grievance(e, "abuse")
+def distress(state: CaseState, event: Envelope, config: RuleConfig) -> bool:
+    return carries(event, DistressReported) or _check(event, "distress")
 
 
-def passport_confiscated(s: CaseState, e: Envelope, c: RuleConfig) -> bool:
-    return _incident(e, "passport_confiscation") or _grievance(e, "passport_confiscation")
+def welfare_concern(state: CaseState, event: Envelope, config: RuleConfig) -> bool:
+    return _check(event, "concern")
 
 
-def incident(category: str):
+def abuse(state: CaseState, event: Envelope, config: RuleConfig) -> bool:
+    return _incident(event, "physical_abuse", "sexual_abuse") or _grievance(event, "abuse")
+
+
+def passport_confiscated(state: CaseState, event: Envelope, config: RuleConfig) -> bool:
+    return _incident(event, "passport_confiscation") or _grievance(event, "passport_confiscation")
+
+
+def incident(category: str) -> Fires:
     """DEATH_REPORTED, MISSING, DETENTION: one incident category each."""
 
-    def fires(s: CaseState, e: Envelope, c: RuleConfig) -> bool:
-        return _incident(e, category)
+    def fires(state: CaseState, event: Envelope, config: RuleConfig) -> bool:
+        return _incident(event, category)
 
     return fires
 
 
-def wage_theft(s: CaseState, e: Envelope, c: RuleConfig) -> bool:
-    return _grievance(e, "wage_theft")
+def wage_theft(state: CaseState, event: Envelope, config: RuleConfig) -> bool:
+    return _grievance(event, "wage_theft")
 
 
-def underpaid(s: CaseState, e: Envelope, c: RuleConfig) -> bool:
-    if e.event_type != "deployment.wage_paid" or s.contract is None:
+def underpaid(state: CaseState, event: Envelope, config: RuleConfig) -> bool:
+    if not carries(event, WagePaid) or state.contract is None:
         return False
-    return _below(e.payload.amount, s.contract.monthly_wage)
+    return _below(event.payload.amount, state.contract.monthly_wage)
 
 
-def contract_substitution(s: CaseState, e: Envelope, c: RuleConfig) -> bool:
-    if _grievance(e, "contract_substitution"):
+def contract_substitution(state: CaseState, event: Envelope, config: RuleConfig) -> bool:
+    if _grievance(event, "contract_substitution"):
         return True
-    if e.event_type == "recruitment.contract_signed":
-        offer = s.offers.get(e.payload.offer_id)
-        return offer is not None and _worse(e.payload, offer)
-    if e.event_type == "recruitment.job_offer_made":  # the offer arrived after its contract
-        signed = (k for k in s.contracts.values() if k.offer_id == e.payload.offer_id)
-        return any(_worse(k, e.payload) for k in signed)
-    if e.event_type == "deployment.employment_started":
-        named = s.contracts.get(e.payload.contract_id)
-        latest = max(s.contracts.values(), key=lambda k: k.key, default=None)
-        signed = named or latest
-        return signed is not None and signed.employer_id != e.payload.employer_id
+    if carries(event, ContractSigned):
+        offer = state.offers.get(event.payload.offer_id)
+        return offer is not None and _worse(event.payload, offer)
+    if carries(event, JobOfferMade):  # the offer arrived after its contract
+        offer_id = event.payload.offer_id
+        return any(_worse(signed, event.payload) for signed in state.contracts.values() if signed.offer_id == offer_id)
+    if carries(event, EmploymentStarted):
+        named = state.contracts.get(event.payload.contract_id)
+        signed = named or max(state.contracts.values(), key=lambda contract: contract.key, default=None)
+        return signed is not None and signed.employer_id != event.payload.employer_id
     return False
 
 
-def departed_without_clearance(s: CaseState, e: Envelope, c: RuleConfig) -> bool:
-    if e.event_type != "deployment.departed" or e.payload.destination_country not in c.clearance_required:
+def departed_without_clearance(state: CaseState, event: Envelope, config: RuleConfig) -> bool:
+    if not carries(event, Departed) or event.payload.destination_country not in config.clearance_required:
         return False
-    cleared = s.clearances.get(e.payload.destination_country)
-    return cleared is None or cleared >= e.occurred_at  # only a strictly earlier grant counts
+    cleared = state.clearances.get(event.payload.destination_country)
+    return cleared is None or cleared >= event.occurred_at  # only a strictly earlier grant counts
 
 
-def recruitment_fee_charged(s: CaseState, e: Envelope, c: RuleConfig) -> bool:
-    return e.event_type == "recruitment.fee_paid" and e.payload.paid_by.value == "migrant"
+def recruitment_fee_charged(state: CaseState, event: Envelope, config: RuleConfig) -> bool:
+    return carries(event, FeePaid) and event.payload.paid_by == FeePayer.migrant
 
 
-def watchlisted_party(s: CaseState, e: Envelope, c: RuleConfig) -> bool:
+def watchlisted_party(state: CaseState, event: Envelope, config: RuleConfig) -> bool:
     """An offer or contract naming a party listed when it was recorded, while the case's latest
     offer or contract names a listed party (see `services.domain.watchlist`)."""
-    at = moment(e)
-    named = named_by(s, e)
-    return any(c.watchlist.listed(kind, party_id, at) for kind, party_id in named) and on_watchlist(s, c.watchlist, at)
+    at = moment(event)
+    named = named_by(state, event)
+    return any(config.watchlist.listed(kind, party_id, at) for kind, party_id in named) and on_watchlist(
+        state, config.watchlist, at
+    )
 
 
-def _worse(signed: Any, offer: Any) -> bool:
+def _worse(signed: Signed | ContractSigned, offer: Offer | JobOfferMade) -> bool:
     """A contract signed on a lower wage or a different length than its offer."""
     return _below(signed.monthly_wage, offer.monthly_wage) or signed.contract_months != offer.contract_months
 
 
-def _below(amount: Any, reference: Any) -> bool:
+def _below(amount: Money, reference: Money | None) -> bool:
     """Money `amount` < `reference`, only when both are known and in the same currency."""
     return reference is not None and amount.currency == reference.currency and amount.amount < reference.amount
 
 
 # Time rules --------------------------------------------------------------------------------
 
+Due = Callable[[CaseState, RuleConfig], datetime | None]
+"""A time rule: the instant after which its condition holds in this state, or None."""
 
-def _deployed_since(s: CaseState) -> datetime | None:
-    return s.stage_since if s.stage == Stage.deployed else None
+
+def _deployed_since(state: CaseState) -> datetime | None:
+    return state.stage_since if state.stage == Stage.deployed else None
 
 
-def wage_unpaid_due(s: CaseState, c: RuleConfig) -> datetime | None:
-    since, started = _deployed_since(s), s.employment_started_at
+def wage_unpaid_due(state: CaseState, config: RuleConfig) -> datetime | None:
+    since, started = _deployed_since(state), state.employment_started_at
     if since is None or started is None or started < since:
         return None
-    return max(started, s.last_wage_at or started) + timedelta(days=c.wage_grace_days)
+    return max(started, state.last_wage_at or started) + timedelta(days=config.wage_grace_days)
 
 
-def no_welfare_check_due(s: CaseState, c: RuleConfig) -> datetime | None:
-    since = _deployed_since(s)
+def no_welfare_check_due(state: CaseState, config: RuleConfig) -> datetime | None:
+    since = _deployed_since(state)
     if since is None:
         return None
-    base = max(t for t in (since, s.arrived_at, s.last_welfare_check_at) if t is not None)
-    return base + timedelta(days=c.checkin_days)
+    base = max(moment for moment in (since, state.arrived_at, state.last_welfare_check_at) if moment is not None)
+    return base + timedelta(days=config.checkin_days)
 
 
-def visa_expired_due(s: CaseState, c: RuleConfig) -> datetime | None:
-    return _expiry(s, s.visa_valid_until)
+def visa_expired_due(state: CaseState, config: RuleConfig) -> datetime | None:
+    return _expiry(state, state.visa_valid_until)
 
 
-def insurance_lapsed_due(s: CaseState, c: RuleConfig) -> datetime | None:
-    return _expiry(s, s.insurance_valid_until)
+def insurance_lapsed_due(state: CaseState, config: RuleConfig) -> datetime | None:
+    return _expiry(state, state.insurance_valid_until)
 
 
-def not_arrived_due(s: CaseState, c: RuleConfig) -> datetime | None:
-    since, departed = _deployed_since(s), s.departed_at
+def not_arrived_due(state: CaseState, config: RuleConfig) -> datetime | None:
+    since, departed = _deployed_since(state), state.departed_at
     if since is None or departed is None or departed < since:
         return None
-    if any(t is not None and t >= departed for t in (s.arrived_at, s.employment_started_at)):
+    if any(moment is not None and moment >= departed for moment in (state.arrived_at, state.employment_started_at)):
         return None
-    return departed + timedelta(hours=c.arrival_grace_hours)
+    return departed + timedelta(hours=config.arrival_grace_hours)
 
 
-def referral_stalled_due(s: CaseState, c: RuleConfig) -> datetime | None:
+def referral_stalled_due(state: CaseState, config: RuleConfig) -> datetime | None:
     """The oldest referral still `made` (no answer yet), plus PASSAGE_REFERRAL_ACCEPT_HOURS; any
     stage (a returned migrant may still need the service)."""
-    waiting = [r.made_at for r in s.referrals.values() if r.made and r.status == ReferralStatus.made]
-    return min(waiting) + timedelta(hours=c.referral_accept_hours) if waiting else None
+    waiting = [
+        referral.made_key[0]
+        for referral in state.referrals.values()
+        if referral.made_key is not None and referral.status == ReferralStatus.made
+    ]
+    return min(waiting) + timedelta(hours=config.referral_accept_hours) if waiting else None
 
 
-def _expiry(s: CaseState, valid_until: Any) -> datetime | None:
-    since = _deployed_since(s)
+def _expiry(state: CaseState, valid_until: date | None) -> datetime | None:
+    since = _deployed_since(state)
     if since is None or valid_until is None:
         return None
     return max(since, datetime.combine(valid_until + timedelta(days=1), time(), UTC))

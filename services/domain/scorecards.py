@@ -34,12 +34,11 @@ from events import AlertCode, Severity
 from services.domain.state import CaseState
 from services.domain.watchlist import AGENT, EMPLOYER, Party, named_ever
 
-C = AlertCode
 CATEGORIES: dict[str, frozenset[AlertCode]] = {
-    "abuse": frozenset({C.ABUSE_REPORTED, C.PASSPORT_CONFISCATED, C.DETENTION}),
-    "wages": frozenset({C.WAGE_THEFT, C.UNDERPAID, C.WAGE_UNPAID}),
-    "contract": frozenset({C.CONTRACT_SUBSTITUTION}),
-    "fees": frozenset({C.RECRUITMENT_FEE_CHARGED}),
+    "abuse": frozenset({AlertCode.ABUSE_REPORTED, AlertCode.PASSPORT_CONFISCATED, AlertCode.DETENTION}),
+    "wages": frozenset({AlertCode.WAGE_THEFT, AlertCode.UNDERPAID, AlertCode.WAGE_UNPAID}),
+    "contract": frozenset({AlertCode.CONTRACT_SUBSTITUTION}),
+    "fees": frozenset({AlertCode.RECRUITMENT_FEE_CHARGED}),
 }
 
 
@@ -88,7 +87,9 @@ def case_figures(state: CaseState) -> list[CaseFigures]:
         "",
         placed=int(state.departed_at is not None),
         **counts,
-        open_critical=sum(1 for a in state.alerts.values() if a.unresolved and a.severity == Severity.critical),
+        open_critical=sum(
+            1 for alert in state.alerts.values() if alert.unresolved and alert.severity == Severity.critical
+        ),
         wage_paid_pct=wage_paid_pct(state),
     )
     rows = [_for(figures, party) for party in sorted(current)]
@@ -100,7 +101,7 @@ def wage_paid_pct(state: CaseState) -> float | None:
     wage = contract.monthly_wage if contract is not None else None
     if wage is None or wage.amount == 0:
         return None
-    paid = [w.amount.amount for w in state.wages.values() if w.amount.currency == wage.currency]
+    paid = [received.amount.amount for received in state.wages.values() if received.amount.currency == wage.currency]
     if not paid:
         return None
     return float(round(Decimal(100) * sum(paid) / (wage.amount * len(paid)), 2))

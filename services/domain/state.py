@@ -149,7 +149,7 @@ class StageRun(BaseModel):
                 return self._with(tail=_latest(_inserted(tail, key)))
             # A late event of another stage splits the run: it now starts after that event (at
             # the oldest key kept when the event lies before the window: see the module's docstring).
-            after = [k for k in tail if k > key]
+            after = [kept for kept in tail if kept > key]
             return StageRun(stage=self.stage, since=after[0], tail=after, before=key)
         if self.before is not None and key <= self.before:
             return self  # behind another stage: it cannot touch the final run
@@ -284,18 +284,18 @@ class CaseState(BaseModel):
             if len(recent) > WINDOW:
                 del recent[0]
 
-    @computed_field
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form; mypy rejects any decorator on a property
     @property
     def stage(self) -> Stage | None:
         return self.run.stage if self.run is not None else None
 
-    @computed_field
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form; mypy rejects any decorator on a property
     @property
     def stage_since(self) -> datetime | None:
         """occurred_at of the first event of the final run of the current stage."""
         return self.run.since[0] if self.run is not None else None
 
-    @computed_field
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form; mypy rejects any decorator on a property
     @property
     def contract(self) -> Contract | None:
         if self.contract_id is None:
@@ -309,15 +309,15 @@ class CaseState(BaseModel):
             contract_months=signed.contract_months,
         )
 
-    @computed_field
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form; mypy rejects any decorator on a property
     @property
     def open_alerts(self) -> int:
         return sum(1 for alert in self.alerts.values() if alert.unresolved)
 
-    @computed_field
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form; mypy rejects any decorator on a property
     @property
     def top_severity(self) -> Severity | None:
-        severities = [a.severity for a in self.alerts.values() if a.unresolved]
+        severities = [alert.severity for alert in self.alerts.values() if alert.unresolved]
         return max(severities, key=SEVERITY_RANK.__getitem__) if severities else None
 
     def latest_offer(self) -> Offer | None:
@@ -328,4 +328,4 @@ class CaseState(BaseModel):
 
     def unresolved(self, code: str) -> Alert | None:
         """The case's unresolved alert with this code; SPEC allows at most one."""
-        return next((a for a in self.alerts.values() if a.code == code and a.unresolved), None)
+        return next((alert for alert in self.alerts.values() if alert.code == code and alert.unresolved), None)

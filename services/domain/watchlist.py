@@ -22,7 +22,7 @@ import bisect
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from events import Envelope
+from events import ContractSigned, Envelope, JobOfferMade, WatchlistEntryAdded, WatchlistEntryRemoved, carries
 from services.domain.state import CaseState
 
 Party = tuple[str, str]  # (party_kind, party_id)
@@ -45,13 +45,15 @@ class Entry:
 
 
 def entry_of(event: Envelope) -> Entry:
-    payload = event.payload
+    """The entry a `watchlist.entry_added` or `watchlist.entry_removed` event records."""
+    if not (carries(event, WatchlistEntryAdded) or carries(event, WatchlistEntryRemoved)):
+        raise ValueError(f"{event.event_type} is not a watchlist event; pass only watchlist.* events here")
     return Entry(
         moment(event),
         str(event.event_id),
-        payload.party_kind.value,
-        payload.party_id,
-        event.event_type == "watchlist.entry_added",
+        event.payload.party_kind.value,
+        event.payload.party_id,
+        carries(event, WatchlistEntryAdded),
     )
 
 
@@ -86,13 +88,12 @@ class Watchlist:
 
 def named_by(state: CaseState, event: Envelope) -> set[Party]:
     """The parties a job_offer_made or contract_signed names (none for other events)."""
-    payload = event.payload
-    if event.event_type == "recruitment.job_offer_made":
-        return {(EMPLOYER, payload.employer_id), (AGENT, payload.recruiting_agent_id)}
-    if event.event_type == "recruitment.contract_signed":
-        offer = state.offers.get(payload.offer_id)
+    if carries(event, JobOfferMade):
+        return {(EMPLOYER, event.payload.employer_id), (AGENT, event.payload.recruiting_agent_id)}
+    if carries(event, ContractSigned):
+        offer = state.offers.get(event.payload.offer_id)
         agent = {(AGENT, offer.recruiting_agent_id)} if offer and offer.recruiting_agent_id else set()
-        return {(EMPLOYER, payload.employer_id)} | agent
+        return {(EMPLOYER, event.payload.employer_id)} | agent
     return set()
 
 

@@ -1,8 +1,9 @@
 """The welfare projection: `apply(state, event) -> state`, a pure fold (SPEC section 5).
 
-`HANDLERS` is the one table that says what each event type does to a case. Every handler writes
-through `CaseState.put` (last-writer-wins by the key (occurred_at, recorded_at, event_id)), so
-the welfare fields are a function of the set of events: any arrival order, with any duplicates,
+`HANDLERS` is the one table that says what each event type does to a case; each handler takes
+its event type's payload model (checked on import, so mypy checks what it reads). Every handler
+writes through `CaseState.put` (last-writer-wins by the key (occurred_at, recorded_at, event_id)),
+so the welfare fields are a function of the set of events: any arrival order, with any duplicates,
 gives the same fields. Decisions where SPEC is silent:
 - destination_country and employer_id: from the latest event that carries one (offer, clearance,
   visa, departure, arrival / offer, contract, employment start, employer change);
@@ -21,126 +22,159 @@ gives the same fields. Decisions where SPEC is silent:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, TypeVar, get_type_hints
 
-from events import Envelope, stage_of
+from events import (
+    CATALOGUE,
+    Arrived,
+    ConsentChanged,
+    ContractSigned,
+    Departed,
+    DistressReported,
+    EmigrationClearanceGranted,
+    EmployerChanged,
+    EmploymentStarted,
+    Envelope,
+    ErasureRequested,
+    InsuranceIssued,
+    JobOfferMade,
+    MigrantRegistered,
+    Payload,
+    Returned,
+    SkillCertified,
+    VisaIssued,
+    WagePaid,
+    WelfareCheckCompleted,
+    stage_of,
+)
 from services.domain import casework
 from services.domain.state import CaseState, Key, Offer, Signed, Wage, key_of
 
+# A handler takes its event type's payload model (checked against the catalogue below), so mypy
+# checks every field it reads; the table holds them all, hence Any.
 Handler = Callable[[CaseState, Key, Any], None]
 
 
-def when_registered_record_identity(s: CaseState, k: Key, p: Any) -> None:
-    s.put(
-        k, given_name=p.given_name, family_name=p.family_name, nationality=p.nationality, origin_region=p.origin_region
+def when_registered_record_identity(state: CaseState, key: Key, payload: MigrantRegistered) -> None:
+    state.put(
+        key,
+        given_name=payload.given_name,
+        family_name=payload.family_name,
+        nationality=payload.nationality,
+        origin_region=payload.origin_region,
     )
-    s.put(
-        k,
-        date_of_birth=p.date_of_birth,
-        passport_number=p.passport_number,
-        phone=p.phone,
-        data_sharing=p.consent.data_sharing,
+    state.put(
+        key,
+        date_of_birth=payload.date_of_birth,
+        passport_number=payload.passport_number,
+        phone=payload.phone,
+        data_sharing=payload.consent.data_sharing,
     )
-    if s.erased:
-        _blank_identity(s)
+    if state.erased:
+        _blank_identity(state)
 
 
-def when_consent_changed_record_consent(s: CaseState, k: Key, p: Any) -> None:
-    s.put(k, data_sharing=p.data_sharing)
+def when_consent_changed_record_consent(state: CaseState, key: Key, payload: ConsentChanged) -> None:
+    state.put(key, data_sharing=payload.data_sharing)
 
 
-def when_erasure_requested_blank_personal_data(s: CaseState, k: Key, p: Any) -> None:
-    s.erased = True
-    s.erased_at = k[0] if s.erased_at is None else min(s.erased_at, k[0])
-    _blank_identity(s)
-    for alert_id, alert in s.alerts.items():
+def when_erasure_requested_blank_personal_data(state: CaseState, key: Key, payload: ErasureRequested) -> None:
+    state.erased = True
+    state.erased_at = key[0] if state.erased_at is None else min(state.erased_at, key[0])
+    _blank_identity(state)
+    for alert_id, alert in state.alerts.items():
         if alert.note is not None:
-            s.alerts[alert_id] = alert.model_copy(update={"note": None})
+            state.alerts[alert_id] = alert.model_copy(update={"note": None})
 
 
-def _blank_identity(s: CaseState) -> None:
+def _blank_identity(state: CaseState) -> None:
     for name in ("given_name", "family_name", "date_of_birth", "passport_number", "phone"):
-        setattr(s, name, None)
+        setattr(state, name, None)
 
 
-def when_certified_record_occupation(s: CaseState, k: Key, p: Any) -> None:
-    s.put(k, occupation_code=p.occupation_code)
+def when_certified_record_occupation(state: CaseState, key: Key, payload: SkillCertified) -> None:
+    state.put(key, occupation_code=payload.occupation_code)
 
 
-def when_offered_record_offer(s: CaseState, k: Key, p: Any) -> None:
+def when_offered_record_offer(state: CaseState, key: Key, payload: JobOfferMade) -> None:
     offer = Offer(
-        key=k,
-        employer_id=p.employer_id,
-        monthly_wage=p.monthly_wage,
-        contract_months=p.contract_months,
-        recruiting_agent_id=p.recruiting_agent_id,
+        key=key,
+        employer_id=payload.employer_id,
+        monthly_wage=payload.monthly_wage,
+        contract_months=payload.contract_months,
+        recruiting_agent_id=payload.recruiting_agent_id,
     )
-    _merge(s.offers, p.offer_id, offer)
-    s.put(k, occupation_code=p.occupation_code, destination_country=p.destination_country, employer_id=p.employer_id)
+    _merge(state.offers, payload.offer_id, offer)
+    state.put(
+        key,
+        occupation_code=payload.occupation_code,
+        destination_country=payload.destination_country,
+        employer_id=payload.employer_id,
+    )
 
 
-def when_signed_record_contract(s: CaseState, k: Key, p: Any) -> None:
+def when_signed_record_contract(state: CaseState, key: Key, payload: ContractSigned) -> None:
     signed = Signed(
-        key=k,
-        offer_id=p.offer_id,
-        employer_id=p.employer_id,
-        monthly_wage=p.monthly_wage,
-        contract_months=p.contract_months,
+        key=key,
+        offer_id=payload.offer_id,
+        employer_id=payload.employer_id,
+        monthly_wage=payload.monthly_wage,
+        contract_months=payload.contract_months,
     )
-    _merge(s.contracts, p.contract_id, signed)
-    s.put(k, contract_id=p.contract_id, employer_id=p.employer_id)
+    _merge(state.contracts, payload.contract_id, signed)
+    state.put(key, contract_id=payload.contract_id, employer_id=payload.employer_id)
 
 
-def when_cleared_record_clearance(s: CaseState, k: Key, p: Any) -> None:
+def when_cleared_record_clearance(state: CaseState, key: Key, payload: EmigrationClearanceGranted) -> None:
     # The earliest grant per destination is what "cleared before departing" needs; min is a set fold.
-    earliest = s.clearances.get(p.destination_country)
-    s.clearances[p.destination_country] = k[0] if earliest is None else min(earliest, k[0])
-    s.put(k, destination_country=p.destination_country)
+    earliest = state.clearances.get(payload.destination_country)
+    state.clearances[payload.destination_country] = key[0] if earliest is None else min(earliest, key[0])
+    state.put(key, destination_country=payload.destination_country)
 
 
-def when_visa_issued_record_validity(s: CaseState, k: Key, p: Any) -> None:
-    s.put(k, visa_valid_until=p.valid_until, destination_country=p.destination_country)
+def when_visa_issued_record_validity(state: CaseState, key: Key, payload: VisaIssued) -> None:
+    state.put(key, visa_valid_until=payload.valid_until, destination_country=payload.destination_country)
 
 
-def when_insured_record_validity(s: CaseState, k: Key, p: Any) -> None:
-    s.put(k, insurance_valid_until=p.valid_until)
+def when_insured_record_validity(state: CaseState, key: Key, payload: InsuranceIssued) -> None:
+    state.put(key, insurance_valid_until=payload.valid_until)
 
 
-def when_departed_record_departure(s: CaseState, k: Key, p: Any) -> None:
-    s.put(k, departed_at=k[0], destination_country=p.destination_country)
+def when_departed_record_departure(state: CaseState, key: Key, payload: Departed) -> None:
+    state.put(key, departed_at=key[0], destination_country=payload.destination_country)
 
 
-def when_arrived_record_arrival(s: CaseState, k: Key, p: Any) -> None:
-    s.put(k, arrived_at=k[0], destination_country=p.destination_country)
+def when_arrived_record_arrival(state: CaseState, key: Key, payload: Arrived) -> None:
+    state.put(key, arrived_at=key[0], destination_country=payload.destination_country)
 
 
-def when_employed_record_employment(s: CaseState, k: Key, p: Any) -> None:
-    s.put(k, employment_started_at=k[0], employer_id=p.employer_id, contract_id=p.contract_id)
+def when_employed_record_employment(state: CaseState, key: Key, payload: EmploymentStarted) -> None:
+    state.put(key, employment_started_at=key[0], employer_id=payload.employer_id, contract_id=payload.contract_id)
 
 
-def when_employer_changed_record_employer(s: CaseState, k: Key, p: Any) -> None:
-    s.put(k, employer_id=p.employer_id, contract_id=p.contract_id)
+def when_employer_changed_record_employer(state: CaseState, key: Key, payload: EmployerChanged) -> None:
+    state.put(key, employer_id=payload.employer_id, contract_id=payload.contract_id)
 
 
-def when_paid_record_wage(s: CaseState, k: Key, p: Any) -> None:
-    s.put(k, last_wage_period=p.period, last_wage_at=k[0])
-    _merge(s.wages, p.period, Wage(key=k, amount=p.amount))
+def when_paid_record_wage(state: CaseState, key: Key, payload: WagePaid) -> None:
+    state.put(key, last_wage_period=payload.period, last_wage_at=key[0])
+    _merge(state.wages, payload.period, Wage(key=key, amount=payload.amount))
 
 
-def when_checked_record_wellbeing(s: CaseState, k: Key, p: Any) -> None:
-    s.put(k, last_welfare_check_at=k[0], wellbeing=p.wellbeing.value)
+def when_checked_record_wellbeing(state: CaseState, key: Key, payload: WelfareCheckCompleted) -> None:
+    state.put(key, last_welfare_check_at=key[0], wellbeing=payload.wellbeing.value)
 
 
-def when_distress_reported_record_distress(s: CaseState, k: Key, p: Any) -> None:
-    s.put(k, wellbeing="distress")
+def when_distress_reported_record_distress(state: CaseState, key: Key, payload: DistressReported) -> None:
+    state.put(key, wellbeing="distress")
 
 
-def when_returned_record_return(s: CaseState, k: Key, p: Any) -> None:
-    s.put(k, returned_at=k[0], return_reason=p.reason.value)
+def when_returned_record_return(state: CaseState, key: Key, payload: Returned) -> None:
+    state.put(key, returned_at=key[0], return_reason=payload.reason.value)
 
 
-def no_welfare_change(s: CaseState, k: Key, p: Any) -> None:
+def no_welfare_change(state: CaseState, key: Key, payload: Payload) -> None:
     """The event only counts (and moves the stage, if it bears one)."""
 
 
@@ -186,6 +220,23 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
+def _check_payload_types(handlers: Mapping[str, Handler]) -> None:
+    """Each handler's `payload` is annotated with its event type's model (or `Payload`, reading
+    nothing), so the types mypy checks the handler against are the ones `apply` passes it."""
+    for event_type, handler in handlers.items():
+        spec = CATALOGUE[event_type]
+        model, declared = spec.models[spec.latest_version], get_type_hints(handler).get("payload")
+        if declared is not model and declared is not Payload:
+            shown = declared.__name__ if isinstance(declared, type) else declared
+            raise TypeError(
+                f"{handler.__name__} handles {event_type}, whose payload is {model.__name__}, but its "
+                f"`payload` parameter is annotated {shown}; annotate it with {model.__name__}"
+            )
+
+
+_check_payload_types(HANDLERS)
+
+
 def apply(state: CaseState | None, event: Envelope, *, in_place: bool = False) -> CaseState:
     """The case after `event`; `state` is not modified. A duplicate of one of the case's latest
     events (`CaseState.folded`) returns `state` as is; older duplicates are the caller's to drop
@@ -220,7 +271,15 @@ def apply(state: CaseState | None, event: Envelope, *, in_place: bool = False) -
     return after
 
 
-def _merge(table: dict[str, Any], item_id: str, item: Any) -> None:
+class _Keyed(Protocol):
+    @property
+    def key(self) -> Key: ...
+
+
+Item = TypeVar("Item", bound=_Keyed)
+
+
+def _merge(table: dict[str, Item], item_id: str, item: Item) -> None:
     """Last-writer-wins per id: a re-sent offer or contract replaces an earlier one."""
     if item_id not in table or item.key > table[item_id].key:
         table[item_id] = item

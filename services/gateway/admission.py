@@ -10,10 +10,12 @@ from typing import Any
 
 from events import (
     CATALOGUE,
-    WATCHLIST_EVENTS,
     Envelope,
     InvalidEvent,
     Source,
+    WatchlistEntryAdded,
+    WatchlistEntryRemoved,
+    carries,
     encode,
     may_publish,
     stamp,
@@ -49,7 +51,7 @@ class Admitted:
     case_id: str
     event_type: str
     record: Record
-    event: Envelope | None = field(default=None, compare=False)  # the stamped event, for binding
+    event: Envelope = field(compare=False)  # the stamped event, for binding
 
 
 class MalformedJson(ValueError):
@@ -101,10 +103,11 @@ def admit(data: Any, source: Source, *, topic: str, now: datetime) -> Admitted |
         return Refused(
             403, "forbidden", refusal, [{"path": "payload.party_kind", "message": refusal}], event_id, event.event_type
         )
-    if event.event_type in WATCHLIST_EVENTS and event.case_id != event.payload.party_id:
+    listing = event if carries(event, WatchlistEntryAdded) or carries(event, WatchlistEntryRemoved) else None
+    if listing is not None and event.case_id != listing.payload.party_id:
         detail = (
             f"a watchlist event carries its party id as case_id (SPEC section 12): "
-            f"send case_id {event.payload.party_id!r}"
+            f"send case_id {listing.payload.party_id!r}"
         )
         return Refused(
             422,

@@ -6,13 +6,13 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Engine
 
 from events import AgencyKind, Source
 from services.secrets import hash_secret, new_secret
 from services.storage.db import session_scope
-from services.storage.tables import Agency
+from services.storage.tables import Agency, table_of
 
 # The kinds an agency may have: `passage` is Passage's own services, never an outside agency.
 AGENCY_KINDS: tuple[str, ...] = tuple(kind.value for kind in AgencyKind if kind is not AgencyKind.passage)
@@ -136,7 +136,7 @@ class Credentials:
 
 MAX_SEEN_KEYS = 10_000
 # A Core query, not an ORM session: this runs on every request and costs half as much.
-_agencies: Table = Agency.__table__  # type: ignore[attr-defined]
+_agencies = table_of(Agency)
 _HOLDERS = select(_agencies.c.key_hash, _agencies.c.id, _agencies.c.kind, _agencies.c.disabled).where(
     _agencies.c.key_hash.in_(bindparam("hashes", expanding=True))
 )

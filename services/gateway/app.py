@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import structlog
 from fastapi import APIRouter, FastAPI, Request
@@ -127,7 +127,9 @@ def _as_holder(gateway: Gateway, key_hash: str, call: Callable[[bytes, Source], 
     return call(body, source)
 
 
-ERRORS = {status: {"model": openapi.ErrorBody} for status in (400, 401, 403, 409, 413, 422, 503)}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": openapi.ErrorBody} for status in (400, 401, 403, 409, 413, 422, 503)
+}
 router = APIRouter(prefix="/v1", tags=["events"])
 
 

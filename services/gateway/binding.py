@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 
-from events import AgencyKind, Envelope
+from events import AgencyKind, ContractSigned, EmployerChanged, EmploymentStarted, Envelope, JobOfferMade, carries
 from services.gateway import referrals
 
 NOT_PARTY = "not_party_to_case"
@@ -46,7 +46,6 @@ UNBOUND_KINDS = frozenset(
 )
 # A recruiting agent may act on a case in these stages whoever recruited it before.
 OPEN_STAGES = frozenset({"registered", "skilling", "job_ready", "returned"})
-NAMES_EMPLOYER = frozenset({"deployment.employment_started", "deployment.employer_changed"})
 
 
 @dataclass(frozen=True)
@@ -77,6 +76,8 @@ Rule = Callable[[Party, Envelope, CaseFacts | None], str | None]
 
 
 def _offer_names_its_agent(party: Party, event: Envelope, _facts: CaseFacts | None) -> str | None:
+    if not carries(event, JobOfferMade):
+        raise ValueError(f"the job offer binding rule judges recruitment.job_offer_made, not {event.event_type}")
     named = event.payload.recruiting_agent_id
     if party.kind is AgencyKind.recruiting_agent and named != party.agency_id:
         return (
@@ -109,7 +110,7 @@ def _recruiting_agent(party: Party, event: Envelope, facts: CaseFacts | None) ->
 
 def _employer(party: Party, event: Envelope, facts: CaseFacts | None) -> str | None:
     employer = party.as_employer
-    if event.event_type in NAMES_EMPLOYER and event.payload.employer_id == employer:
+    if (carries(event, EmploymentStarted) or carries(event, EmployerChanged)) and event.payload.employer_id == employer:
         return None
     if facts is not None and employer in (facts.employer_id, facts.contract_employer_id):
         return None
@@ -147,13 +148,12 @@ def refusal(party: Party, event: Envelope, facts: CaseFacts | None) -> str | Non
 def after(facts: CaseFacts | None, event: Envelope, stage: str | None) -> CaseFacts:
     """The facts once `event` (accepted, implying `stage`) is folded in: for later items of a batch."""
     facts = facts or CaseFacts()
-    payload = event.payload
     if stage is not None:
         facts = replace(facts, stage=stage)
-    if event.event_type == "recruitment.job_offer_made":
-        facts = replace(facts, offer_agent_id=payload.recruiting_agent_id)
-    elif event.event_type == "recruitment.contract_signed":
-        facts = replace(facts, contract_employer_id=payload.employer_id)
-    elif event.event_type in NAMES_EMPLOYER:
-        facts = replace(facts, employer_id=payload.employer_id)
+    if carries(event, JobOfferMade):
+        facts = replace(facts, offer_agent_id=event.payload.recruiting_agent_id)
+    elif carries(event, ContractSigned):
+        facts = replace(facts, contract_employer_id=event.payload.employer_id)
+    elif carries(event, EmploymentStarted) or carries(event, EmployerChanged):
+        facts = replace(facts, employer_id=event.payload.employer_id)
     return facts

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from events import Envelope
+from events import Envelope, ReferralAccepted, ReferralCompleted, ReferralDeclined
 
 if TYPE_CHECKING:  # binding imports this module
     from services.gateway.binding import CaseFacts, Party
@@ -22,7 +22,12 @@ ANSWERS = ("referral.accepted", "referral.declined", "referral.completed")
 
 def answered_by_the_agency_referred_to(party: Party, event: Envelope, facts: CaseFacts | None) -> str | None:
     """None when `party` is the agency the referral names; else why it may not answer."""
-    referral_id = event.payload.referral_id
+    answer = event.payload
+    if not isinstance(answer, ReferralAccepted | ReferralDeclined | ReferralCompleted):
+        raise ValueError(
+            f"the referral binding rule judges referral answers ({', '.join(ANSWERS)}), not {event.event_type}"
+        )
+    referral_id = answer.referral_id
     referred_to = facts.referrals.get(referral_id) if facts is not None else None
     if referred_to == party.agency_id:
         return None

@@ -10,12 +10,12 @@ from sqlalchemy import Table, bindparam, select
 from sqlalchemy.engine import Engine
 
 from services.gateway.binding import CaseFacts
-from services.storage.tables import Agency, Case, TimelineEvent, WatchlistEntry
+from services.storage.tables import Agency, Case, TimelineEvent, WatchlistEntry, table_of
 
-cases: Table = Case.__table__
-timeline: Table = TimelineEvent.__table__
-agencies: Table = Agency.__table__
-watchlist: Table = WatchlistEntry.__table__
+cases: Table = table_of(Case)
+timeline: Table = table_of(TimelineEvent)
+agencies: Table = table_of(Agency)
+watchlist: Table = table_of(WatchlistEntry)
 OFFER, CONTRACT = "recruitment.job_offer_made", "recruitment.contract_signed"
 
 

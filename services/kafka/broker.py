@@ -2,6 +2,12 @@
 
 `start` is idempotent: a node whose pid file points at a live process that answers is left alone.
 Readiness is asked of the broker (cluster metadata) under a deadline, never assumed after a sleep.
+
+A port held by a process this checkout did not start (no live pid file) is judged by `holder`:
+a single broker that answers Kafka's protocol there (another checkout's `passage up`, or a broker
+run by hand) is used as it is, and neither started nor stopped by this checkout; anything else on
+the port is refused. A cluster (`--nodes 3`, the fault tests) is never borrowed: those tests kill
+and restart its nodes, which only works on nodes this checkout started.
 """
 
 from __future__ import annotations
@@ -17,7 +23,9 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
+from typing import TypedDict
 
 from services.config import ROOT, Settings
 from services.logs import get_logger
@@ -34,6 +42,25 @@ CLUSTER_BASE_PORT = 19092  # --nodes N: brokers on 19092.., controllers on 19192
 
 class BrokerError(RuntimeError):
     """A one-line reason the broker could not be fetched, started or stopped."""
+
+
+class Holder(Enum):
+    """Who holds a node's ports when `start` looks at them."""
+
+    NOBODY = "nobody"  # free: launch the node
+    US = "us"  # this checkout's node (its pid file names a live process)
+    KAFKA = "kafka"  # another process that answers Kafka's protocol: another checkout's broker
+    OTHER = "other"  # another process that does not answer as a Kafka broker
+
+
+def holder(ours: bool, taken: bool, answers_kafka: bool) -> Holder:
+    """Who holds a node's ports, from what `start` observed: whether this checkout's pid file names
+    a live process (`ours`), whether its ports are taken, and whether a Kafka broker answers on them."""
+    if ours:
+        return Holder.US
+    if not taken:
+        return Holder.NOBODY
+    return Holder.KAFKA if answers_kafka else Holder.OTHER
 
 
 @dataclass(frozen=True)
@@ -115,27 +142,42 @@ def jar_dir(settings: Settings) -> Path:
 
 
 def start(settings: Settings, nodes: int = 1, timeout_s: float = 120.0) -> tuple[str, bool]:
-    """Start the node(s) unless running. Returns (bootstrap servers, whether anything was started)."""
+    """Start the node(s) unless running. Returns (bootstrap servers, whether anything was started):
+    nothing is started when this checkout's node(s) already run, nor when one broker this checkout
+    did not start answers on the port (see `holder`)."""
     layout = plan(settings, nodes)
     bootstrap = bootstrap_for(layout)
     if all(_alive(node) for node in layout) and answers(bootstrap, expected_brokers=nodes):
         return bootstrap, False
-    jars = jar_dir(settings)
-    java = _require(
-        "java", "Java 17+ is needed to run the broker; install it with: apt-get install -y openjdk-17-jre-headless"
-    )
-    voters = ",".join(f"{n.node_id}@127.0.0.1:{n.controller_port}" for n in layout)
+    to_launch: list[Node] = []
     for node in layout:
-        if _alive(node):
-            continue
-        for port in (node.port, node.controller_port):
-            if _port_taken(port):
-                raise BrokerError(
-                    f"port {port} is taken by another process; stop it or set PASSAGE_KAFKA_BOOTSTRAP to another port"
-                )
-        _write_config(node, voters, settings, nodes)
-        _format(java, jars, node)
-        _launch(java, jars, node)
+        own = _alive(node)
+        taken = [] if own else [port for port in (node.port, node.controller_port) if _port_taken(port)]
+        found = holder(own, bool(taken), bool(taken) and answers(node.address))
+        if found is Holder.KAFKA and nodes == 1:
+            return bootstrap, False
+        if found is Holder.KAFKA:
+            raise BrokerError(
+                f"port {node.port} answers as a Kafka broker this checkout did not start; a cluster must be "
+                "this checkout's own (its nodes get killed and restarted): stop that broker where it was started"
+            )
+        if found is Holder.OTHER:
+            raise BrokerError(
+                f"port {taken[0]} is taken by a process that does not answer as a Kafka broker; "
+                "stop it or set PASSAGE_KAFKA_BOOTSTRAP to another port"
+            )
+        if found is Holder.NOBODY:
+            to_launch.append(node)
+    if to_launch:
+        jars = jar_dir(settings)
+        java = _require(
+            "java", "Java 17+ is needed to run the broker; install it with: apt-get install -y openjdk-17-jre-headless"
+        )
+        voters = ",".join(f"{n.node_id}@127.0.0.1:{n.controller_port}" for n in layout)
+        for node in to_launch:
+            _write_config(node, voters, settings, nodes)
+            _format(java, jars, node)
+            _launch(java, jars, node)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         dead = [node for node in layout if not _alive(node)]
@@ -218,7 +260,18 @@ def _port_open(address: str) -> bool:
         return False
 
 
-def status(settings: Settings, nodes: int = 1) -> dict[str, object]:
+def ours(settings: Settings, nodes: int = 1) -> bool:
+    """Whether every node's pid file in this checkout names a live process (this checkout started it)."""
+    return all(_alive(node) for node in plan(settings, nodes))
+
+
+class Status(TypedDict):
+    bootstrap: str
+    nodes: dict[int, int | None]  # node id -> pid, None when not running
+    answers: bool
+
+
+def status(settings: Settings, nodes: int = 1) -> Status:
     layout = plan(settings, nodes)
     bootstrap = bootstrap_for(layout)
     return {

@@ -29,8 +29,13 @@ def _kafka(args: argparse.Namespace, settings: Settings) -> int:
             bootstrap, started = broker.start(settings, nodes=args.nodes)
             if started:
                 print(f"kafka started on {bootstrap} in {time.monotonic() - began:.1f}s")
-            else:
+            elif broker.ours(settings, nodes=args.nodes):
                 print(f"kafka is already running on {bootstrap}")
+            else:
+                print(
+                    f"a Kafka broker this checkout did not start (another checkout's?) answers on {bootstrap}; "
+                    "using it (`passage kafka stop` here leaves it running)"
+                )
             return 0
         if args.action == "stop":
             print("kafka stopped" if broker.stop(settings, nodes=args.nodes) else "kafka was not running")

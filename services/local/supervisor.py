@@ -99,6 +99,8 @@ class Supervisor:
 
 
 def _signal(part: Part, sig: signal.Signals) -> None:
+    if part.process is None:  # never started
+        return
     try:
         part.process.send_signal(sig)
     except ProcessLookupError:
@@ -106,5 +108,6 @@ def _signal(part: Part, sig: signal.Signals) -> None:
 
 
 def _die_with_parent() -> None:
-    """In the child, before exec: SIGTERM me when my parent dies."""
-    _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    """In the child, before exec: SIGTERM me when my parent dies (Linux only: used only with a libc)."""
+    if _LIBC is not None:
+        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)

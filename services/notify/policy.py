@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
+from typing import Any
 from uuid import UUID, uuid5
 
 from events import SEVERITY_RANK
@@ -38,8 +39,8 @@ class Filter:
     min_severity: str
     scopes: tuple[str, ...]
 
-    def wants(self, alert: dict) -> bool:
-        if SEVERITY_RANK.get(alert.get("severity"), 0) < SEVERITY_RANK[self.min_severity]:
+    def wants(self, alert: dict[str, Any]) -> bool:
+        if SEVERITY_RANK.get(alert.get("severity", ""), 0) < SEVERITY_RANK[self.min_severity]:
             return False
         return in_scopes(self.scopes, alert.get("destination_country"), alert.get("origin_region"))
 

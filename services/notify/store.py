@@ -16,10 +16,10 @@ from sqlalchemy.engine import Engine
 
 from events import SEVERITY_RANK
 from services.notify import policy
-from services.storage.tables import WebhookDelivery, WebhookSubscription
+from services.storage.tables import WebhookDelivery, WebhookSubscription, table_of
 
-SUBSCRIPTIONS = WebhookSubscription.__table__
-DELIVERIES = WebhookDelivery.__table__
+SUBSCRIPTIONS = table_of(WebhookSubscription)
+DELIVERIES = table_of(WebhookDelivery)
 PENDING = "pending"
 
 

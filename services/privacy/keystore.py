@@ -16,9 +16,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from services.privacy.keyring import KEY_BYTES, Keyring
-from services.storage.tables import DataKey
+from services.storage.tables import DataKey, table_of
 
-data_keys = DataKey.__table__
+data_keys = table_of(DataKey)
 
 
 @dataclass(frozen=True)

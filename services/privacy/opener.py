@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -65,7 +66,7 @@ class Opener:
         lookup: Callable[[str], CaseKey | None] | None = None,
         erased: frozenset[str] = frozenset(),
     ) -> None:
-        self._keys = keys
+        self._keys: dict[str, CaseKey | None] = dict(keys)  # None: looked up, no key held
         self._lookup = lookup
         self._erased = erased
 
@@ -89,7 +90,11 @@ class Opener:
 
         def lookup(case_id: str) -> CaseKey | None:
             wrapped, master_key_id = rows.get(case_id, (None, None))
-            return None if wrapped is None else CaseKey(case_id, keyring.unwrap(case_id, wrapped, master_key_id))
+            if wrapped is None:
+                return None
+            if master_key_id is None:
+                raise ValueError(f"the data key of case {case_id} names no master key; restore its data_keys row")
+            return CaseKey(case_id, keyring.unwrap(case_id, wrapped, master_key_id))
 
         return cls({}, lookup, erased)
 
@@ -112,11 +117,12 @@ class Opener:
             return None  # the decoder says what is wrong with it
         if not isinstance(data, dict) or not isinstance(data.get("payload"), dict):
             return None
-        case_id = data.get("case_id") if isinstance(data.get("case_id"), str) else ""
+        named = data.get("case_id")
+        case_id = named if isinstance(named, str) else ""
         erased = self._is_erased(case_id)
         fields = personal_fields(data["event_type"]) if isinstance(data.get("event_type"), str) else ()
         payload, event_id = data["payload"], str(data.get("event_id"))
-        aead: AESGCM | None = None
+        aead: AESGCM | Literal[False] | None = None  # False: the case has no key
         blanked = []
         for name in fields:
             if name not in payload:

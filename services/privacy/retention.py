@@ -15,11 +15,11 @@ from uuid import UUID, uuid5
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from services.storage.tables import Case
+from services.storage.tables import Case, table_of
 
 RETENTION_NAMESPACE = UUID("5d0f3c1e-7a2b-4e6f-9c41-0b8e2d7a9f13")
 PAGE = 1000
-cases = Case.__table__
+cases = table_of(Case)
 
 
 def due_for_erasure(engine: Engine, days: int, now: datetime) -> Iterator[str]:

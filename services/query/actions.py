@@ -45,7 +45,7 @@ from services.kafka.producer import PublishFailed, Record
 from services.logs import get_logger
 from services.privacy import Keyring, Sealer
 from services.query.deps import Clients
-from services.storage.tables import OfficerActionClaim, OfficerActionKey
+from services.storage.tables import OfficerActionClaim, OfficerActionKey, table_of
 from services.web import ApiError
 
 log = get_logger(__name__)
@@ -54,8 +54,8 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
 PENDING, ANSWERED = "pending", "answered"
 _KEY_NAMESPACE = uuid.UUID("6f1f0c2e-4b7a-5d3c-9e21-7a0b8c4d2e10")
-keys = OfficerActionKey.__table__
-claims = OfficerActionClaim.__table__
+keys = table_of(OfficerActionKey)
+claims = table_of(OfficerActionClaim)
 
 
 @dataclass
@@ -177,7 +177,7 @@ def publish_officer_event(
     request = _request.get()
     keyed = request if request is not None and request.officer_id is not None else None
     event_id = str(uuid.uuid5(_KEY_NAMESPACE, f"{keyed.officer_id}\n{keyed.key}") if keyed else uuid.uuid4())
-    officer_id = keyed.officer_id if keyed else str(payload.get("officer_id", ""))
+    officer_id = keyed.officer_id if keyed and keyed.officer_id is not None else str(payload.get("officer_id", ""))
     engine = clients.engine
     if keyed is not None:
         _reserve(engine, keyed, event_id)
@@ -245,6 +245,9 @@ def _publish(clients: Clients, event_type: str, case_id: str, payload: dict[str,
 
 def _reserve(engine: Engine, request: ActionRequest, event_id: str) -> None:
     """Hold the key while publishing; a racing request with the same key gets its answer or 409."""
+    if request.officer_id is None:
+        raise ValueError("an Idempotency-Key is held per officer: authenticate the request before reserving its key")
+    officer_id = request.officer_id
     row = {
         "officer_id": request.officer_id,
         "key": request.key,
@@ -259,7 +262,7 @@ def _reserve(engine: Engine, request: ActionRequest, event_id: str) -> None:
             connection.commit()
     except IntegrityError:
         with Session(engine) as db:
-            replay_if_answered(db, request.officer_id)  # raises: answered, reused or in progress
+            replay_if_answered(db, officer_id)  # raises: answered, reused or in progress
         raise ApiError(
             409,
             f"a request with this {IDEMPOTENCY_HEADER} is still being handled; retry in a few seconds",

@@ -68,9 +68,9 @@ def strict(kind: type) -> Callable[[Any], Any]:
     def parse(value: Any) -> Any:
         if type(value) is not kind:
             raise ValueError(f"not a {kind.__name__}")
-        if kind is int and not -(2**31) <= value < 2**31:
+        if isinstance(value, int) and not -(2**31) <= value < 2**31:  # type(value) is kind: the int parser
             raise ValueError("out of range")
-        if kind is str and "\x00" in value:
+        if isinstance(value, str) and "\x00" in value:
             raise ValueError("NUL in text")
         return value
 

@@ -10,7 +10,7 @@ Acknowledge and resolve publish an event; the alert changes when the worker fold
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response
 from sqlalchemy import select, tuple_
@@ -28,7 +28,7 @@ from services.query.sql import INBOX_ORDER, SELECT_ALERTS, alerts, cases
 from services.web import ApiError
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
-ACTION_ERRORS = {
+ACTION_ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "no such alert in your jurisdiction"},
     409: {"description": "the alert is already resolved, or another request acknowledged/resolved it first"},
     503: {"description": "Kafka did not acknowledge; retry"},

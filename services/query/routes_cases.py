@@ -11,7 +11,7 @@ officer's jurisdiction answers exactly like a missing one.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
@@ -48,7 +48,7 @@ from services.query.sql import (
 from services.web import ApiError
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
-NOT_FOUND = {404: {"description": "no such case in your jurisdiction"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such case in your jurisdiction"}}
 
 
 def case_not_found(case_id: str) -> ApiError:

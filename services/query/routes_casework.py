@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import uuid
 from enum import Enum
+from typing import Any
 
 from fastapi import APIRouter, Response
 from sqlalchemy import select
@@ -29,17 +30,17 @@ from services.query.params import CaseIdPath
 from services.query.routes_cases import NOT_FOUND, require_case
 from services.query.scope import Jurisdiction
 from services.query.sql import cases
-from services.storage.tables import Agency, Officer
+from services.storage.tables import Agency, Officer, table_of
 from services.web import ApiError
 
 router = APIRouter(prefix="/v1/cases", tags=["case work"])
-ERRORS = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     **NOT_FOUND,
     403: {"description": "not allowed to make this assignment"},
     422: {"description": "invalid body, or an assignee / agency that cannot take the case"},
     503: {"description": "Kafka did not acknowledge; retry"},
 }
-_officers, _agencies = Officer.__table__, Agency.__table__
+_officers, _agencies = table_of(Officer), table_of(Agency)
 
 
 class AssignIn(Body):

@@ -28,7 +28,7 @@ from services.query.sql import SELECT_ALERTS, SELECT_CASES, alerts, audit, cases
 from services.web import ApiError
 
 router = APIRouter(prefix="/v1/cases", tags=["personal data"])
-RESPONSES = {
+RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"description": "the officer is not a supervisor"},
     404: {"description": "no such case in your jurisdiction"},
 }

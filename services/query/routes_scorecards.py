@@ -25,12 +25,12 @@ from services.query.auth import CurrentOfficer
 from services.query.deps import DbDep
 from services.query.models import respond
 from services.query.scope import Jurisdiction
-from services.storage.tables import PartyStats, PartyWageGap, WatchlistEntry
+from services.storage.tables import PartyStats, PartyWageGap, WatchlistEntry, table_of
 
 router = APIRouter(prefix="/v1/stats", tags=["stats"])
-party_stats: Table = PartyStats.__table__
-party_wage_gaps: Table = PartyWageGap.__table__
-watchlist: Table = WatchlistEntry.__table__
+party_stats: Table = table_of(PartyStats)
+party_wage_gaps: Table = table_of(PartyWageGap)
+watchlist: Table = table_of(WatchlistEntry)
 MinPlacements = Annotated[
     int, Query(ge=0, le=1_000_000_000, description="only parties with at least this many placements")
 ]

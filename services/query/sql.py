@@ -21,14 +21,14 @@ from sqlalchemy import Column, Select, Table, and_, bindparam, insert, select
 
 from services.query.models import AlertPublic, CasePublic
 from services.query.scope import Jurisdiction
-from services.storage.tables import Alert, AuditEntry, Case, JobOffer, Officer, TimelineEvent
+from services.storage.tables import Alert, AuditEntry, Case, JobOffer, Officer, TimelineEvent, table_of
 
-cases: Table = Case.__table__
-alerts: Table = Alert.__table__
-timeline: Table = TimelineEvent.__table__
-audit: Table = AuditEntry.__table__
-officers: Table = Officer.__table__
-job_offers: Table = JobOffer.__table__
+cases: Table = table_of(Case)
+alerts: Table = table_of(Alert)
+timeline: Table = table_of(TimelineEvent)
+audit: Table = table_of(AuditEntry)
+officers: Table = table_of(Officer)
+job_offers: Table = table_of(JobOffer)
 
 
 def fields(table: Table, model: type[BaseModel]) -> list[Column]:

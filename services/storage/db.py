@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, SQLModel, create_engine
 
 from services.config import Settings
@@ -67,3 +68,11 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def driver_connection(conn: Connection) -> Any:
+    """The driver's own connection under `conn` (psycopg's, for COPY)."""
+    driver = conn.connection.driver_connection
+    if driver is None:  # only after the connection was closed or invalidated
+        raise RuntimeError("the database connection is closed; run the statement on an open connection")
+    return driver

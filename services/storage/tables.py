@@ -12,12 +12,18 @@ API responses are separate models in each service: these rows are never returned
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Table, inspect
 from sqlmodel import Field, SQLModel
 
 from services.storage.welfare_view import CaseBase
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table a table model maps, for SQL statements: what `Model.__table__` is at run
+    time, which SQLModel's type hints do not declare (so every module asks here, typed)."""
+    return cast(Table, inspect(model).local_table)
 
 
 def _tz(**kwargs: Any) -> Any:

@@ -18,8 +18,9 @@ from sqlalchemy import Connection, Text, cast, delete, insert, select, tuple_
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 import events
-from events import WATCHLIST_EVENTS, AlertCode, AlertStatus
-from services.domain import AlertChange, CaseState, RuleConfig
+from events import WATCHLIST_EVENTS, AlertCode, AlertStatus, WatchlistEntryAdded
+from services.domain import Alert, AlertChange, CaseState, RuleConfig
+from services.domain.alerts import Change
 from services.domain.refold import refold
 from services.domain.scorecards import STAT_NAMES, case_figures, delta
 from services.domain.watchlist import Entry, Party, Watchlist, entry_of, named_by, named_ever
@@ -40,7 +41,7 @@ def split(
     if not listings or views.watchlist is None:
         return cases, [], []
     w = views.watchlist.c
-    held = dict(
+    held: dict[str, str] = dict(
         conn.execute(
             select(w.event_id, cast(w.envelope, Text)).where(w.event_id.in_([str(d.event.event_id) for d in listings]))
         ).all()
@@ -271,8 +272,11 @@ def _refold_case(
     write_party_cases(conn, views, {case_id: after}, {case_id: before})
 
 
-def _change_of(alert) -> str:
-    return {"open": "raised", "acknowledged": "acknowledged", "resolved": "resolved"}[alert.status.value]
+def _change_of(alert: Alert) -> Change:
+    return _CHANGE_OF[alert.status.value]
+
+
+_CHANGE_OF: dict[str, Change] = {"open": "raised", "acknowledged": "acknowledged", "resolved": "resolved"}
 
 
 def _load_entries(conn: Connection, views: Views, parties: Iterable[Party]) -> list[Entry]:
@@ -299,7 +303,7 @@ def watchlist_row(delivered: Delivered, entry: Entry) -> dict:
         "party_kind": entry.party_kind,
         "party_id": entry.party_id,
         "listed": entry.listed,
-        "reason": getattr(event.payload, "reason", None),
+        "reason": event.payload.reason if isinstance(event.payload, WatchlistEntryAdded) else None,
         "recorded_at": entry.recorded_at,
         "occurred_at": utc(event.occurred_at),
         "source_agency_id": event.source.agency_id if event.source else None,

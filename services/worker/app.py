@@ -32,7 +32,7 @@ from services.kafka.producer import PublishFailed
 from services.logs import get_logger
 from services.worker import refusals
 from services.worker.persist import Conflict
-from services.worker.pipeline import Pipeline
+from services.worker.pipeline import Batch, Pipeline
 from services.worker.sweep import sweep_once
 
 log = get_logger(__name__)
@@ -145,7 +145,7 @@ class _Steps:
 
     def __init__(self, pipeline: Pipeline, messages: Sequence) -> None:
         self.pipeline, self.messages = pipeline, messages
-        self.batch = None
+        self.batch: Batch | None = None
         self.current = "decode"
 
     def __call__(self) -> None:

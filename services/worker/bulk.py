@@ -49,6 +49,7 @@ from services.domain import AlertChange, CaseState, RuleConfig, project
 from services.domain.watchlist import entry_of
 from services.logs import get_logger
 from services.privacy import Keyring, Opener, erase_case_ids
+from services.storage.db import driver_connection
 from services.worker import accountability, counts, refusals
 from services.worker.persist import same_content
 from services.worker.pipeline import decode_one
@@ -259,7 +260,7 @@ class TimelineCopy:
 
     def __enter__(self) -> TimelineCopy:
         if self.conn.dialect.name == "postgresql":
-            self._cursor = self.conn.connection.driver_connection.cursor()
+            self._cursor = driver_connection(self.conn).cursor()
             self._context = self._cursor.copy(_copy_statement(self.conn, self.table))
             self._copy = self._context.__enter__()
             self._names = [column.name for column in self.table.columns]
@@ -294,7 +295,7 @@ def copy_rows(conn: Connection, table: Table, rows: Iterable[dict]) -> None:
             [{name: _plain(row, name, json_columns) for name in names if _has(row, name)} for row in rows],
         )
         return
-    cursor = conn.connection.driver_connection.cursor()
+    cursor = driver_connection(conn).cursor()
     with cursor, cursor.copy(_copy_statement(conn, table)) as copy:
         for row in rows:
             copy.write_row([_value(row, name, json_columns) for name in names])

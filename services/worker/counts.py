@@ -33,7 +33,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Connection, Table, delete, func, select, tuple_
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from services.storage.tables import OfferTally, SkillHeadcount, StageHeadcount
+from services.storage.tables import OfferTally, SkillHeadcount, StageHeadcount, table_of
 from services.worker import upsert
 
 STAGES, SKILLS, OFFERS = "stage_counts", "skill_counts", "offer_counts"
@@ -45,7 +45,7 @@ KEYS = {  # each table's key columns, in the order the key tuples below hold the
     SKILLS: ("by_origin", "occupation_code", "destination_country", "origin_region", "stage"),
     OFFERS: ("by_origin", "grain", "starts", "occupation_code", "destination_country", "origin_region"),
 }
-LIVE_TABLES: tuple[Table, ...] = (StageHeadcount.__table__, SkillHeadcount.__table__, OfferTally.__table__)
+LIVE_TABLES: tuple[Table, ...] = (table_of(StageHeadcount), table_of(SkillHeadcount), table_of(OfferTally))
 
 # What a case contributes: (destination_country, origin_region, stage, occupation_code).
 CaseKey = tuple[str | None, str | None, str | None, str | None]
@@ -96,10 +96,10 @@ def count_offer(tally: Tally, offer: Mapping, offers: int = 1) -> None:
 
 def offer_day(moment: datetime | date | str) -> date:
     """The UTC day of an offer (SQLite hands stored instants back as naive UTC or as text)."""
-    if type(moment) is date:
-        return moment
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)
+    if not isinstance(moment, datetime):  # a date
+        return moment
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC)
     return moment.date()

@@ -56,7 +56,7 @@ class DeadLetter:
 
 def dead_letter(settings: Settings, message: Message, reason: str, now: datetime | None = None) -> Record:
     reason = " ".join(reason.split())[:MAX_REASON]
-    headers = (
+    headers: tuple[tuple[str, bytes], ...] = (
         ("reason", reason.encode()),
         ("original_topic", message.topic.encode()),
         ("original_partition", str(message.partition).encode()),

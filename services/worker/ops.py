@@ -19,14 +19,14 @@ from sqlalchemy.engine import Engine
 
 from services import metrics
 from services.logs import get_logger
-from services.storage.tables import Alert
+from services.storage.tables import Alert, table_of
 
 log = get_logger(__name__)
 REFRESH_S = 2.0
 
 
 def open_alert_counts(engine: Engine) -> list[tuple[str, str, int]]:
-    alerts = Alert.__table__.c
+    alerts = table_of(Alert).c
     # status first: the inbox index (status, ...) serves it without reading resolved alerts
     query = (
         select(alerts.code, alerts.severity, func.count())

@@ -25,6 +25,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, ColumnElement, Connection, Text, any_, bindparam, cast, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -37,6 +38,7 @@ from events import Envelope
 from events.duplicates import publisher_form
 from events.duplicates import same_content as same_as_stored
 from services.domain import CaseState, RuleConfig, project
+from services.storage.db import driver_connection
 from services.worker import accountability, counts
 from services.worker.refusals import reason as safe_reason
 from services.worker.rows import (
@@ -179,14 +181,12 @@ def _fresh(conn: Connection, views: Views, batch: Sequence[Delivered], result: A
     return fresh
 
 
-def same_content(event: events.Envelope, held: events.Envelope | dict | str) -> bool:
+def same_content(event: events.Envelope, held: events.Envelope | dict[str, Any] | str) -> bool:
     """Is `event` the one already held (an Envelope, or its stored JSON), gateway stamps aside?
     The gateway's rule for its 409 (`events.duplicates`, pure), so both sides agree."""
-    if isinstance(held, str):
-        held = json.loads(held)
-    if isinstance(held, dict):
-        return same_as_stored(event, held)
-    return publisher_form(event) == publisher_form(held)
+    if isinstance(held, events.Envelope):
+        return publisher_form(event) == publisher_form(held)
+    return same_as_stored(event, json.loads(held) if isinstance(held, str) else held)
 
 
 def _load(conn: Connection, views: Views, case_ids: set[str]) -> dict[str, tuple[CaseState, int, tuple]]:
@@ -255,7 +255,7 @@ def _count(conn: Connection, views: Views, states: dict[str, CaseState], loaded:
     """The headcounts and offer tallies move with the batch's cases (services/worker/counts.py)."""
     if not views.counts:
         return
-    tally = counts.Tally()
+    tally: counts.Tally = counts.Tally()
     for case_id, state in states.items():
         counts.count_case(
             tally, counts.case_key(loaded[case_id][0]) if case_id in loaded else None, counts.case_key(state)
@@ -277,7 +277,7 @@ def _insert_timeline(conn: Connection, table, rows: list[dict]) -> None:
     names = [column.name for column in table.columns]
     keys = ["envelope_json" if name == "envelope" else name for name in names]
     statement = f"COPY {quote(table.name)} ({', '.join(map(quote, names))}) FROM STDIN"
-    with conn.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+    with driver_connection(conn).cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
             copy.write_row([row[key] for key in keys])
 

@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
@@ -194,5 +195,5 @@ def _message_of(delivered: Delivered, batch: Batch) -> Message:
     return next(m for m in batch.messages if m.partition == delivered.partition and m.offset == delivered.offset)
 
 
-def _json(value: object) -> dict:
+def _json(value: Any) -> dict[str, Any]:  # a JSON column: its value, or its text on SQLite
     return json.loads(value) if isinstance(value, str) else value

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
+from typing import overload
 from uuid import UUID, uuid5
 
-from events import SEVERITY_RANK, Envelope
+from events import SEVERITY_RANK, Envelope, JobOfferMade, carries
 from services.domain import AlertChange, CaseState, RuleConfig, next_deadline
 from services.storage.welfare_view import CaseBase
 
@@ -84,13 +85,15 @@ def timeline_row(delivered: Delivered) -> dict:
 
 
 def offer_row(event: Envelope, state: CaseState) -> dict:
-    p = event.payload
+    if not carries(event, JobOfferMade):
+        raise ValueError(f"an offer row is made from a recruitment.job_offer_made event, not {event.event_type}")
+    offer = event.payload
     return {
         "event_id": str(event.event_id),
         "case_id": event.case_id,
-        "offer_id": p.offer_id,
-        "occupation_code": p.occupation_code,
-        "destination_country": p.destination_country,
+        "offer_id": offer.offer_id,
+        "occupation_code": offer.occupation_code,
+        "destination_country": offer.destination_country,
         "origin_region": state.origin_region,
         "occurred_at": utc(event.occurred_at),
     }
@@ -112,6 +115,12 @@ def outbox_row(message: dict, now: datetime) -> dict:
     return {"id": str(uuid5(OUTBOX_NAMESPACE, key)), "case_id": alert["case_id"], "message": message, "created_at": now}
 
 
+@overload
+def utc(moment: datetime) -> datetime: ...
+@overload
+def utc(moment: None) -> None: ...
+@overload
+def utc(moment: datetime | None) -> datetime | None: ...
 def utc(moment: datetime | None) -> datetime | None:
     """In UTC: SQLite keeps no offset, so every stored instant must already be UTC to compare right."""
     return moment.astimezone(UTC) if moment is not None else None

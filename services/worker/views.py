@@ -22,6 +22,7 @@ from services.storage.tables import (
     PartyWageGap,
     TimelineEvent,
     WatchlistEntry,
+    table_of,
 )
 from services.worker.counts import LIVE_TABLES as LIVE_COUNTS
 
@@ -53,16 +54,16 @@ class Views:
 
 
 LIVE = Views(
-    Case.__table__,
-    TimelineEvent.__table__,
-    Alert.__table__,
-    JobOffer.__table__,
-    AlertOutbox.__table__,
+    table_of(Case),
+    table_of(TimelineEvent),
+    table_of(Alert),
+    table_of(JobOffer),
+    table_of(AlertOutbox),
     counts=LIVE_COUNTS,
-    party_cases=PartyCase.__table__,
-    watchlist=WatchlistEntry.__table__,
-    party_stats=PartyStats.__table__,
-    party_wage_gaps=PartyWageGap.__table__,
+    party_cases=table_of(PartyCase),
+    watchlist=table_of(WatchlistEntry),
+    party_stats=table_of(PartyStats),
+    party_wage_gaps=table_of(PartyWageGap),
 )
 
 

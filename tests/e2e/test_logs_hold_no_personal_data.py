@@ -15,13 +15,15 @@ from sqlalchemy import select
 import events
 from services.gateway.agencies import add_agency
 from services.kafka.producer import Publisher, Record
-from services.kafka.topics import create_topics
 from services.query.officers import add_officer
 from services.storage.db import make_engine
 from services.storage.migrate import migrate
 from services.storage.tables import TimelineEvent
-from tests.databases import scratch_database
-from tests.faults.harness import Gateway, Service, Worker, free_port, wait_until
+from tests.factories import new_event
+from tests.faults.harness import Gateway, Service, Worker
+from tests.isolation import own_settings
+from tests.polling import wait_until
+from tests.servers import free_port, http_ok
 
 pytestmark = pytest.mark.e2e
 
@@ -36,14 +38,7 @@ FREE_TEXT = ["wage-secret-description-31", "confidential-note-text-77"]
 
 
 def envelope(event_type: str, case_id: str, payload: dict) -> dict:
-    return {
-        "event_id": str(uuid.uuid4()),
-        "event_type": event_type,
-        "schema_version": 1,
-        "case_id": case_id,
-        "occurred_at": datetime.now(UTC).isoformat(),
-        "payload": payload,
-    }
+    return new_event(event_type, payload, case_id=case_id)
 
 
 def registration(case_id: str, **changes) -> dict:
@@ -62,16 +57,7 @@ def registration(case_id: str, **changes) -> dict:
 
 
 def test_no_personal_value_reaches_any_log_line(settings, pg_admin_url, tmp_path):
-    with scratch_database(pg_admin_url, "passage_logs") as database_url:
-        own = settings.model_copy(
-            update={
-                "database_url": database_url,
-                "topic_prefix": f"l{uuid.uuid4().hex[:10]}",
-                "var_dir": tmp_path / "var",
-                "sweep_interval_s": 3600.0,
-            }
-        )
-        create_topics(own)
+    with own_settings(settings, pg_admin_url, "logs", var_dir=tmp_path / "var", sweep_interval_s=3600.0) as own:
         engine = make_engine(own)
         migrate(engine)
         skilling = add_agency(engine, own.secret_key, "logs-skilling", "skilling_body").key
@@ -92,7 +78,7 @@ def test_no_personal_value_reaches_any_log_line(settings, pg_admin_url, tmp_path
         publisher = Publisher(own)
         try:
             gateway.wait_ready()
-            wait_until(lambda: _answers(f"{query_url}/readyz"), 60, "the query service ready")
+            wait_until(lambda: http_ok(f"{query_url}/readyz"), 60, "the query service ready")
             case_id = f"LOG-{uuid.uuid4().hex[:8]}"
             agency = {"Authorization": f"Bearer {skilling}"}
             assert httpx.post(f"{gateway.url}/v1/events", json=registration(case_id), headers=agency).status_code == 202
@@ -162,13 +148,6 @@ def test_no_personal_value_reaches_any_log_line(settings, pg_admin_url, tmp_path
         for value in [*PERSONAL.values(), *FREE_TEXT]:
             assert value not in logs, f"{value!r} is in a log line"
         assert "\x1b" not in logs and "\x00" not in logs
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=5).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def _types(engine, case_id: str) -> list[str]:

@@ -7,23 +7,15 @@ The sweep interval is set long so no time-rule alert lands between the summary a
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import signal
-import socket
 import stat
-import subprocess
-import sys
-import threading
-import time
 
-import httpx
 import pytest
 from sqlalchemy import text
 
-from services.config import Settings
 from services.storage.db import make_engine
+from tests.e2e.up import Up, run_demo
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -32,79 +24,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 def settings(isolated_settings):
     """`passage up` and the demo count everything in the views: a database and topics of their own."""
     return isolated_settings
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _env(settings: Settings) -> dict[str, str]:
-    return {
-        **os.environ,
-        "PASSAGE_DATABASE_URL": settings.database_url,
-        "PASSAGE_TOPIC_PREFIX": settings.topic_prefix,
-        "PASSAGE_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-        "PASSAGE_VAR_DIR": str(settings.var_dir),
-        "PASSAGE_PARTITIONS": str(settings.partitions),
-        "PASSAGE_SWEEP_INTERVAL_S": "3600",
-    }
-
-
-class Up:
-    """`passage up` as a child process whose merged output is collected line by line."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.ports = (_free_port(), _free_port())
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "services",
-                "up",
-                "--gateway-port",
-                str(self.ports[0]),
-                "--query-port",
-                str(self.ports[1]),
-            ],
-            env=_env(settings),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        for raw in iter(self.process.stdout.readline, b""):
-            self.lines.append(raw.decode(errors="replace").rstrip())
-
-    def output(self) -> str:
-        return "\n".join(self.lines[-60:])
-
-    def wait_ready(self, timeout_s: float = 240) -> None:
-        deadline = time.monotonic() + timeout_s
-        pending = {f"http://127.0.0.1:{port}/readyz" for port in self.ports}
-        while pending:
-            assert self.process.poll() is None, f"passage up exited early:\n{self.output()}"
-            assert time.monotonic() < deadline, f"not ready in {timeout_s}s:\n{self.output()}"
-            for url in list(pending):
-                try:
-                    if httpx.get(url, timeout=2).status_code == 200:
-                        pending.discard(url)
-                except httpx.TransportError:
-                    pass
-            time.sleep(0.5)
-
-    def child_pids(self) -> list[int]:
-        return [int(m.group(1)) for line in self.lines if (m := re.search(r"\| started \(pid (\d+)\)", line))]
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
 
 
 def _alive(pid: int) -> bool:
@@ -120,15 +39,7 @@ def test_up_then_demo_summary_matches_the_database_and_sigterm_stops_everything(
         up.wait_ready()
         credentials = settings.var_dir / "demo-credentials.json"
         assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
-        demo = subprocess.run(
-            [sys.executable, "-m", "services", "demo", "--migrants", "30", "--seed", "5", "--json"],
-            env=_env(settings),
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert demo.returncode == 0, demo.stderr[-2000:]
-        summary = json.loads(demo.stdout)
+        summary = run_demo(settings, migrants=30, seed=5)
 
         engine = make_engine(settings)
         with engine.connect() as conn:
@@ -166,19 +77,10 @@ def test_up_then_demo_summary_matches_the_database_and_sigterm_stops_everything(
         up.kill()
 
 
-def _started(up: Up) -> list[int]:
-    deadline = time.monotonic() + 240
-    while len(up.child_pids()) < 3:
-        assert up.process.poll() is None, f"passage up exited early:\n{up.output()}"
-        assert time.monotonic() < deadline, up.output()
-        time.sleep(0.2)
-    return up.child_pids()
-
-
 def test_two_quick_signals_stop_every_part_at_once_and_exit_0(settings):
     up = Up(settings)
     try:
-        children = _started(up)
+        children = up.started()
         up.process.send_signal(signal.SIGINT)
         up.process.send_signal(signal.SIGTERM)  # impatient: the second one skips the grace period
         assert up.process.wait(timeout=60) == 0, up.output()
@@ -190,7 +92,7 @@ def test_two_quick_signals_stop_every_part_at_once_and_exit_0(settings):
 def test_when_a_part_dies_the_others_are_stopped_and_up_fails_naming_it(settings):
     up = Up(settings)
     try:
-        worker, gateway, query = _started(up)
+        worker, gateway, query = up.started()
         os.kill(gateway, signal.SIGKILL)
         assert up.process.wait(timeout=120) == 1, up.output()
         assert "the gateway exited unexpectedly with code -9" in up.output()

@@ -5,10 +5,7 @@ alerts equal to the view's."""
 
 from __future__ import annotations
 
-import json
 import signal
-import subprocess
-import sys
 
 import httpx
 import pytest
@@ -16,8 +13,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
 from services.storage.db import make_engine
-from tests.e2e.test_up_demo import Up, _env, _free_port
-from tests.integration.worker.support import wait_until
+from tests.e2e.up import Up, run_demo
+from tests.polling import wait_until
+from tests.servers import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -39,20 +37,12 @@ def total(samples: list, name: str, **labels: str) -> float:
 
 
 def test_after_the_demo_each_process_reports_the_demo_in_its_metrics(settings, monkeypatch):
-    worker_port = _free_port()
+    worker_port = free_port()
     monkeypatch.setenv("PASSAGE_WORKER_METRICS_PORT", str(worker_port))
     up = Up(settings)
     try:
         up.wait_ready()
-        demo = subprocess.run(
-            [sys.executable, "-m", "services", "demo", "--migrants", "20", "--seed", "7", "--json"],
-            env=_env(settings),
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert demo.returncode == 0, demo.stderr[-2000:]
-        summary = json.loads(demo.stdout)
+        summary = run_demo(settings, migrants=20, seed=7)
         gateway_port, query_port = up.ports
 
         gateway = scrape(gateway_port)

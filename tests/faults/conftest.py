@@ -26,8 +26,8 @@ from services.config import ROOT, Settings
 from services.kafka import broker
 from services.storage.db import make_engine
 from tests.faults import postgres
-from tests.faults.harness import free_port
 from tests.faults.stack import Stack
+from tests.servers import free_port
 
 RESULTS = ROOT / "bench" / "results" / "faults.json"
 FIGURES = pytest.StashKey[list]()

@@ -12,25 +12,18 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
-
 from services.config import Settings
+from tests.polling import wait_until
+from tests.servers import free_port, http_ok
 
 PR_SET_PDEATHSIG = 1
 _LIBC = ctypes.CDLL(None, use_errno=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def service_env(settings: Settings, **extra: str) -> dict[str, str]:
@@ -45,22 +38,17 @@ def service_env(settings: Settings, **extra: str) -> dict[str, str]:
     return env
 
 
-def wait_until(
+def seconds_until(
     predicate: Callable[[], object],
     timeout_s: float,
     what: str,
     interval_s: float = 0.2,
-    explain: Callable[[], str] = lambda: "",
+    explain: Callable[[], str] | None = None,
 ) -> float:
-    """Poll until `predicate()` is truthy; returns the seconds it took. TimeoutError names `what`."""
+    """`tests.polling.wait_until`, timed: the seconds it took (the fault tests report recovery times)."""
     began = time.monotonic()
-    deadline = began + timeout_s
-    while True:
-        if predicate():
-            return time.monotonic() - began
-        if time.monotonic() >= deadline:
-            raise TimeoutError(f"{what}: not within {timeout_s:.0f}s. {explain()}")
-        time.sleep(interval_s)
+    wait_until(predicate, timeout_s, what, interval_s, explain)
+    return time.monotonic() - began
 
 
 class Service:
@@ -131,10 +119,7 @@ class Gateway(Service):
         super().__init__(name, ["gateway", "--port", str(self.port)], settings, log_dir, **env)
 
     def ready(self) -> bool:
-        try:
-            return httpx.get(f"{self.url}/readyz", timeout=5).status_code == 200
-        except httpx.HTTPError:
-            return False
+        return http_ok(f"{self.url}/readyz")
 
     def wait_ready(self, timeout_s: float = 60.0) -> float:
         def ready() -> bool:
@@ -142,7 +127,7 @@ class Gateway(Service):
                 raise AssertionError(f"{self.name} exited before it was ready\n{self.tail()}")
             return self.ready()
 
-        return wait_until(ready, timeout_s, f"{self.name} /readyz answering 200", 0.2, self.tail)
+        return seconds_until(ready, timeout_s, f"{self.name} /readyz answering 200", 0.2, self.tail)
 
 
 class Worker(Service):

@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from tests.faults.harness import free_port
+from tests.servers import free_port
 
 USER = "postgres"
 

@@ -18,7 +18,7 @@ from services.privacy import keystore
 from services.storage.db import make_engine
 from services.storage.migrate import migrate
 from services.worker.replay import replay
-from tests.faults.harness import Gateway, Service, Worker, wait_until
+from tests.faults.harness import Gateway, Service, Worker, seconds_until
 from tests.faults.kafka_state import delete_topics, group_members, journey_lag
 from tests.faults.traffic import DemoEvent, SteadyPublisher, Traffic
 from tests.faults.verdict import Verdict, applied_ids, judge, recovered
@@ -69,7 +69,7 @@ class Stack:
             assert not dead, f"{dead[0].name} exited\n{dead[0].tail()}"
             return group_members(self.settings) == members
 
-        return wait_until(
+        return seconds_until(
             settled,
             timeout_s,
             f"{members} worker(s) sharing the journey partitions",
@@ -84,7 +84,7 @@ class Stack:
 
     def wait_accepted(self, count: int, timeout_s: float) -> float:
         """Until the publisher has `count` events accepted in all."""
-        return wait_until(
+        return seconds_until(
             lambda: self.publisher.progress()[1] >= count,
             timeout_s,
             f"{count} events accepted",
@@ -95,7 +95,7 @@ class Stack:
     def wait_recovered(self, since: float, timeout_s: float) -> float:
         """Until every event accepted before `since` is in the views and so is one sent after it."""
         traffic = self.publisher.traffic
-        return wait_until(
+        return seconds_until(
             lambda: recovered(self.engine, traffic, since),
             timeout_s,
             "views holding every event accepted before the fault and one sent after it",
@@ -117,7 +117,7 @@ class Stack:
         def caught_up() -> bool:
             return journey_lag(self.settings) == 0 and traffic.accepted <= applied_ids(self.engine)
 
-        took = wait_until(
+        took = seconds_until(
             caught_up,
             timeout_s,
             "the worker group caught up with the log",

@@ -9,9 +9,9 @@ import pytest
 
 from services.config import Settings
 from services.kafka import broker
-from tests.faults.harness import wait_until
 from tests.faults.kafka_state import fully_in_sync, leaders
 from tests.faults.traffic import interleaved
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.faults
 EVENTS, RATE = 480, 30.0

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from tests.faults.harness import wait_until
 from tests.faults.kafka_state import group_members
 from tests.faults.traffic import interleaved
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.faults
 EVENTS, RATE = 480, 30.0

@@ -3,7 +3,6 @@ commands, private files under var/, escaped log lines, and unexpected errors wit
 
 from __future__ import annotations
 
-import argparse
 import os
 import stat
 
@@ -13,7 +12,6 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from services import hardening
-from services.config import Settings
 from services.errors import CommandError
 from services.files import make_private
 from services.gateway import cli as gateway_cli
@@ -22,57 +20,53 @@ from services.logs import escape, escape_control_characters
 from services.query import cli as query_cli
 from services.storage.db import make_engine
 from services.storage.tables import Officer
+from tests.commands import run_command
 
 
-def _run(module, argv: list[str], settings: Settings) -> int:
-    parser = argparse.ArgumentParser(prog="passage")
-    module.register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.func(args, settings)
-
-
-@pytest.fixture
-def cli_settings(tmp_path) -> Settings:
-    return Settings(env="test", database_url=f"sqlite:///{tmp_path / 'registry.db'}", var_dir=tmp_path, _env_file=None)
-
-
-def test_agency_disable_is_immediate_and_add_refuses_until_enable(cli_settings, capsys):
+def test_agency_disable_is_immediate_and_add_refuses_until_enable(unit_settings, capsys):
     assert (
-        _run(
-            gateway_cli, ["agency", "add", "--id", "acme", "--kind", "employer", "--employer-id", "SA-E7"], cli_settings
+        run_command(
+            gateway_cli,
+            ["agency", "add", "--id", "acme", "--kind", "employer", "--employer-id", "SA-E7"],
+            unit_settings,
         )
         == 0
     )
     out = capsys.readouterr().out
     key = out.splitlines()[-1]
     assert "SA-E7" in out
-    engine = make_engine(cli_settings)
+    engine = make_engine(unit_settings)
     try:
-        assert authenticate(engine, cli_settings.secret_key, key) is not None
-        assert _run(gateway_cli, ["agency", "disable", "acme"], cli_settings) == 0
-        assert authenticate(engine, cli_settings.secret_key, key) is None  # the next request is refused
+        assert authenticate(engine, unit_settings.secret_key, key) is not None
+        assert run_command(gateway_cli, ["agency", "disable", "acme"], unit_settings) == 0
+        assert authenticate(engine, unit_settings.secret_key, key) is None  # the next request is refused
         with pytest.raises(CommandError, match="passage agency enable acme"):
-            _run(gateway_cli, ["agency", "add", "--id", "acme", "--kind", "employer"], cli_settings)
-        assert _run(gateway_cli, ["agency", "enable", "acme"], cli_settings) == 0
-        assert authenticate(engine, cli_settings.secret_key, key) is not None
+            run_command(gateway_cli, ["agency", "add", "--id", "acme", "--kind", "employer"], unit_settings)
+        assert run_command(gateway_cli, ["agency", "enable", "acme"], unit_settings) == 0
+        assert authenticate(engine, unit_settings.secret_key, key) is not None
         with pytest.raises(CommandError, match="no agency nobody"):
-            _run(gateway_cli, ["agency", "disable", "nobody"], cli_settings)
+            run_command(gateway_cli, ["agency", "disable", "nobody"], unit_settings)
     finally:
         engine.dispose()
 
 
-def test_officer_disable_and_enable(cli_settings, capsys):
+def test_officer_disable_and_enable(unit_settings, capsys):
     assert (
-        _run(query_cli, ["officer", "add", "--id", "o1", "--role", "officer", "--scope", "dest:SA"], cli_settings) == 0
+        run_command(
+            query_cli, ["officer", "add", "--id", "o1", "--role", "officer", "--scope", "dest:SA"], unit_settings
+        )
+        == 0
     )
-    assert _run(query_cli, ["officer", "disable", "o1"], cli_settings) == 0
-    engine = make_engine(cli_settings)
+    assert run_command(query_cli, ["officer", "disable", "o1"], unit_settings) == 0
+    engine = make_engine(unit_settings)
     try:
         with engine.connect() as connection:
             assert connection.execute(Officer.__table__.select()).first().disabled
         with pytest.raises(CommandError, match="passage officer enable o1"):
-            _run(query_cli, ["officer", "add", "--id", "o1", "--role", "officer", "--scope", "dest:SA"], cli_settings)
-        assert _run(query_cli, ["officer", "enable", "o1"], cli_settings) == 0
+            run_command(
+                query_cli, ["officer", "add", "--id", "o1", "--role", "officer", "--scope", "dest:SA"], unit_settings
+            )
+        assert run_command(query_cli, ["officer", "enable", "o1"], unit_settings) == 0
         with engine.connect() as connection:
             assert not connection.execute(Officer.__table__.select()).first().disabled
     finally:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import shutil
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -19,17 +18,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from services.config import Settings
-from services.kafka.topics import create_topics
 from services.query.app import create_app
 from services.query.officers import add_officer
 from services.query.sql import alerts
 from services.storage.db import make_engine
 from services.storage.migrate import migrate
-from tests.databases import scratch_database
 from tests.factories import make, money
-from tests.integration.gateway.support import serving
-from tests.integration.worker.support import WorkerProcess, event_records, publish, wait_until
+from tests.isolation import own_settings, worker_settings_on
+from tests.live import WorkerProcess, event_records, publish
+from tests.polling import wait_until
+from tests.servers import serving
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -94,17 +92,8 @@ class ConsoleWorld:
 @pytest.fixture(scope="module")
 def console_world(kafka_bootstrap: str, pg_admin_url: str, tmp_path_factory) -> Iterator[ConsoleWorld]:
     var_dir = tmp_path_factory.mktemp("console-var")
-    with scratch_database(pg_admin_url, "passage_console") as database_url:
-        settings = Settings(
-            env="test",
-            kafka_bootstrap=kafka_bootstrap,
-            database_url=database_url,
-            topic_prefix=f"c{uuid.uuid4().hex[:10]}",
-            partitions=2,
-            var_dir=var_dir,
-            sweep_interval_s=3600,
-        )
-        create_topics(settings)
+    base = worker_settings_on(kafka_bootstrap, var_dir, partitions=2)
+    with own_settings(base, pg_admin_url, "console") as settings:
         engine = make_engine(settings)
         migrate(engine)
         token = add_officer(engine, settings.secret_key, OFFICER, "officer", ["dest:SA"]).token

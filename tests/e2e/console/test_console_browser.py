@@ -5,7 +5,6 @@ checked with axe-core and photographed at 1280 px and 360 px."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import pytest
@@ -15,6 +14,7 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.e2e.console.conftest import IN_SCOPE, OFFICER, OTHER_IN_SCOPE, OUT_OF_SCOPE, Pages
+from tests.polling import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 JOB_OFFER = "Job offer from Al Noor Contracting (SA), 1,500.00 SAR a month for 24 months, through agent RA-12"
@@ -22,13 +22,12 @@ JOB_OFFER = "Job offer from Al Noor Contracting (SA), 1,500.00 SAR a month for 2
 
 def reload_until(pages: Pages, path: str, condition: Callable[[str], bool], what: str, timeout_s: float = 60) -> None:
     """Reload `path` until its text satisfies `condition` (the worker folds officer events asynchronously)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
+
+    def shown() -> bool:
         pages.open(path)
-        if condition(pages.text()):
-            return
-        assert time.monotonic() < deadline, f"{what} not shown within {timeout_s:.0f}s; page says:\n{pages.text()}"
-        time.sleep(0.5)
+        return condition(pages.text())
+
+    wait_until(shown, timeout_s, f"{what} shown", 0.5, lambda: f"page says:\n{pages.text()}")
 
 
 def submitted(pages: Pages, action: Callable[[], None]) -> None:

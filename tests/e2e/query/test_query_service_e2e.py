@@ -5,21 +5,16 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
 
+from tests.polling import wait_until
+from tests.servers import free_port, http_ok
+
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -43,7 +38,7 @@ def officer_add(env: dict[str, str], *args: str) -> str:
 
 def test_officer_token_opens_the_query_service_and_rotation_closes_the_old_one(env):
     first = officer_add(env, "--id", "e2e-sup", "--role", "supervisor", "--scope", "*")
-    port = _free_port()
+    port = free_port()
     service = subprocess.Popen(
         [sys.executable, "-m", "services", "query", "--port", str(port)],
         env=env,
@@ -53,16 +48,14 @@ def test_officer_token_opens_the_query_service_and_rotation_closes_the_old_one(e
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
+
+        def ready() -> bool:
+            if http_ok(f"{base}/readyz"):
+                return True
             assert service.poll() is None, service.stderr.read()
-            assert time.monotonic() < deadline, "passage query did not become ready within 60s"
-            time.sleep(0.2)
+            return False
+
+        wait_until(ready, 60, "passage query answering /readyz", 0.2)
 
         assert httpx.get(f"{base}/v1/cases", headers={"Authorization": f"Bearer {first}"}).status_code == 200
         second = officer_add(env, "--id", "e2e-sup", "--role", "supervisor", "--scope", "*")

@@ -7,7 +7,7 @@ import pytest
 from services.gateway.agencies import AGENCY_KINDS, add_agency
 from services.gateway.app import create_app
 from services.storage.db import make_engine
-from tests.integration.gateway.support import serving
+from tests.servers import serving
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
-"""Case binding and conflicting duplicates through the gateway, with the views on PostgreSQL
-(the same tests as tests/unit/gateway/test_gateway_hardening.py, whose fixtures ask for an
-engine named `sqlite_engine`: here it is a scratch PostgreSQL database with every table)."""
+"""Case binding and conflicting duplicates through the gateway, with the views on PostgreSQL: the
+tests of tests/gateway_contract.py (run against SQLite in tests/unit/gateway) over a scratch
+PostgreSQL database with every table."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import pytest
 
 from services.storage.db import create_all, make_engine
 from tests.databases import scratch_database
-from tests.unit.gateway.conftest import client, helpline, keys, publisher, unit_settings  # noqa: F401 - fixtures
-from tests.unit.gateway.test_gateway_hardening import (  # noqa: F401 - run here against PostgreSQL
+from tests.gateway_contract import (  # noqa: F401 - fixtures  # noqa: F401 - run here against PostgreSQL
+    client,
+    helpline,
+    keys,
     test_an_employer_agency_publishes_as_its_employer_id,
     test_binding_through_http_single_and_batch,
     test_the_same_event_id_with_other_content_is_409_and_identical_content_is_202,
@@ -17,7 +19,7 @@ from tests.unit.gateway.test_gateway_hardening import (  # noqa: F401 - run here
 
 
 @pytest.fixture
-def sqlite_engine(pg_admin_url):
+def gateway_engine(pg_admin_url):
     with scratch_database(pg_admin_url, "passage_binding") as url:
         engine = make_engine(url)
         create_all(engine)

@@ -15,8 +15,10 @@ import pytest
 from services.gateway.app import create_app
 from services.kafka import broker
 from services.kafka.topics import create_topics
-from tests.integration.gateway.support import end_offsets, records_with_event_ids, serving
-from tests.unit.gateway.support import bearer, new_event
+from tests.factories import bearer, new_event
+from tests.integration.topics import end_offsets, records_with_event_ids
+from tests.polling import wait_until
+from tests.servers import serving
 
 pytestmark = pytest.mark.integration
 PRIVATE_BOOTSTRAP = "127.0.0.1:19392"
@@ -24,16 +26,6 @@ PRIVATE_BOOTSTRAP = "127.0.0.1:19392"
 
 def _producer_threads() -> list[str]:
     return [t.name for t in threading.enumerate() if t.name.startswith("kafka-python-producer")]
-
-
-def _until(condition, timeout_s: float, what: str):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.5)
-    raise AssertionError(f"{what} within {timeout_s:.0f}s")
 
 
 @pytest.fixture
@@ -68,14 +60,15 @@ def test_kafka_down_is_503_and_its_return_is_noticed_without_a_restart(private_k
         assert client.get("/readyz").status_code == 503
         assert client.get("/healthz").status_code == 200
         # The discarded producers' network threads stop (kafka-python would leave them retrying).
-        _until(lambda: len(_producer_threads()) <= 1, 30, "discarded producer threads did not stop")
+        wait_until(lambda: len(_producer_threads()) <= 1, 30, "the discarded producer threads stopped", 0.5)
 
         broker.start(private_kafka)
-        _until(lambda: client.get("/readyz").status_code == 200, 60, "the gateway did not become ready")
-        retried = _until(
+        wait_until(lambda: client.get("/readyz").status_code == 200, 60, "the gateway ready again", 0.5)
+        retried = wait_until(
             lambda: (r := client.post("/v1/events", json=lost, headers=key)).status_code == 202 and r,
             60,
-            "the same event_id was not accepted after the broker returned",
+            "the same event_id accepted after the broker returned",
+            0.5,
         )
         assert retried.json()["event_id"] == lost["event_id"]
 

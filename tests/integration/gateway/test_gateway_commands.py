@@ -7,14 +7,15 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
 
 from services.config import ROOT
-from tests.integration.gateway.support import free_port, records_with_event_ids
-from tests.unit.gateway.support import new_event
+from tests.factories import new_event
+from tests.integration.topics import records_with_event_ids
+from tests.polling import wait_until
+from tests.servers import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -78,16 +79,13 @@ def test_passage_gateway_serves_until_sigterm(topics):
         stderr=subprocess.PIPE,
     )
     try:
-        deadline, ready = time.monotonic() + 60, None
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=10)
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        assert ready is not None and ready.status_code == 200, (
-            process.stderr.read1().decode() if ready is None else ready.text
-        )
+
+        def ready() -> httpx.Response:
+            assert process.poll() is None, f"passage gateway exited: {process.stderr.read1().decode()}"
+            return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=10)
+
+        answer = wait_until(ready, 60, "passage gateway answering /readyz", 0.2, ignoring=(httpx.TransportError,))
+        assert answer.status_code == 200, answer.text
     finally:
         process.send_signal(signal.SIGTERM)
         code = process.wait(timeout=30)

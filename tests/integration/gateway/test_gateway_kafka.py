@@ -14,8 +14,9 @@ from services.gateway.app import create_app
 from services.privacy.keyring import Keyring
 from services.privacy.opener import read_record
 from services.storage.db import make_engine
-from tests.integration.gateway.support import end_offsets, records_with_event_ids, serving
-from tests.unit.gateway.support import bearer, new_event
+from tests.factories import bearer, new_event
+from tests.integration.topics import end_offsets, records_with_event_ids
+from tests.servers import serving
 
 pytestmark = pytest.mark.integration
 

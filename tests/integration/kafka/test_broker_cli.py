@@ -9,13 +9,10 @@ import sys
 
 import pytest
 
+from services.kafka import broker
+from tests.servers import free_port
+
 pytestmark = pytest.mark.integration
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _passage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -25,7 +22,7 @@ def _passage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str
 
 
 def test_start_twice_status_stop(tmp_path, kafka_bootstrap):  # kafka_bootstrap: jars already fetched
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PASSAGE_KAFKA_BOOTSTRAP": f"127.0.0.1:{port}", "PASSAGE_VAR_DIR": str(tmp_path)}
     try:
         first = _passage(env, "kafka", "start")
@@ -55,5 +52,22 @@ def test_start_refuses_a_taken_port(tmp_path, kafka_bootstrap):
         env = {**os.environ, "PASSAGE_KAFKA_BOOTSTRAP": f"127.0.0.1:{port}", "PASSAGE_VAR_DIR": str(tmp_path)}
         result = _passage(env, "kafka", "start")
     assert result.returncode == 1
-    assert f"port {port} is taken" in result.stderr
+    assert f"port {port} is taken by a process that does not answer as a Kafka broker" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_start_uses_a_broker_another_checkout_started(tmp_path, kafka_bootstrap):
+    """The session's broker was not started from `tmp_path` (this "checkout" has no pid file there):
+    `kafka start` uses it and says so, and `kafka stop` leaves it running."""
+    host, port = kafka_bootstrap.split(",")[0].rsplit(":", 1)
+    if host not in ("127.0.0.1", "localhost"):
+        pytest.skip(f"`passage kafka start` manages loopback brokers only; the session's broker is {host}")
+    env = {**os.environ, "PASSAGE_KAFKA_BOOTSTRAP": f"127.0.0.1:{port}", "PASSAGE_VAR_DIR": str(tmp_path)}
+
+    started = _passage(env, "kafka", "start")
+    assert started.returncode == 0, started.stderr
+    assert f"this checkout did not start (another checkout's?) answers on 127.0.0.1:{port}; using it" in started.stdout
+
+    stopped = _passage(env, "kafka", "stop")
+    assert stopped.returncode == 0 and "kafka was not running" in stopped.stdout
+    assert broker.answers(f"127.0.0.1:{port}")

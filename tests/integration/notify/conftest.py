@@ -8,40 +8,23 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from kafka import KafkaAdminClient
 
 from services.config import Settings
-from services.kafka.topics import create_topics, topic_names
 from services.storage.db import make_engine
 from services.storage.migrate import migrate
-from tests.databases import scratch_database
 from tests.factories import make
-from tests.integration.worker.support import WorkerProcess, event_records, publish, timeline_ids, wait_until
+from tests.isolation import own_settings, worker_settings_on
+from tests.live import WorkerProcess, event_records, publish, timeline_ids
+from tests.polling import wait_until
 
 FAST = {"webhook_retry_base_s": 0.3, "webhook_retry_max_delay_s": 1.0, "webhook_timeout_s": 1.0, "webhook_poll_s": 0.2}
 
 
 @pytest.fixture(scope="module")
 def notify_settings(kafka_bootstrap: str, pg_admin_url: str, tmp_path_factory) -> Iterator[Settings]:
-    with scratch_database(pg_admin_url, "passage_notify") as database_url:
-        settings = Settings(
-            env="test",
-            kafka_bootstrap=kafka_bootstrap,
-            database_url=database_url,
-            topic_prefix=f"n{uuid.uuid4().hex[:10]}",
-            partitions=3,
-            var_dir=tmp_path_factory.mktemp("notify"),
-            sweep_interval_s=3600,
-            worker_batch_size=200,
-            **FAST,
-        )
-        create_topics(settings)
+    base = worker_settings_on(kafka_bootstrap, tmp_path_factory.mktemp("notify"), partitions=3, **FAST)
+    with own_settings(base, pg_admin_url, "notify") as settings:
         yield settings
-    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap.split(","))
-    try:
-        admin.delete_topics(topic_names(settings))
-    finally:
-        admin.close()
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,8 @@ from services.notify.signing import signing_secret, verify
 from services.storage.tables import WebhookDelivery
 from tests.factories import make
 from tests.integration.notify.receiver import HANG, Receiver
-from tests.integration.worker.support import event_records, publish, wait_until
+from tests.live import event_records, publish
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.integration
 DELIVERIES = WebhookDelivery.__table__

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -18,8 +17,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from services.config import ROOT
 from services.gateway.agencies import add_agency
 from services.query.officers import add_officer
-from tests.integration.gateway.support import free_port
-from tests.integration.worker.support import WorkerProcess, timeline_count, wait_until
+from tests.factories import new_event
+from tests.live import WorkerProcess, timeline_count
+from tests.polling import wait_until
+from tests.servers import free_port
 
 pytestmark = pytest.mark.integration
 REPORTS = 12
@@ -98,15 +99,9 @@ def test_each_process_serves_the_named_series_with_plausible_values(worker_setti
             f"{gateway.url}/v1/events",
             headers=agency,
             timeout=30,
-            json={
-                "event_id": str(uuid.uuid4()),
-                "event_type": "deployment.distress_reported",
-                "schema_version": 1,
-                "case_id": f"IN-OPS-{uuid.uuid4().hex[:8]}",
-                "occurred_at": datetime.now(UTC).isoformat(),
-                "correlation_id": None,
-                "payload": {"channel": "helpline"},
-            },
+            json=new_event(
+                "deployment.distress_reported", {"channel": "helpline"}, case_id=f"IN-OPS-{uuid.uuid4().hex[:8]}"
+            ),
         )
         assert answer.status_code == 202, answer.text
     refused = httpx.post(

@@ -3,24 +3,21 @@ broker, a scratch PostgreSQL database, and `passage worker` as a process."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from fastapi.testclient import TestClient
-from kafka import KafkaAdminClient
 
 from services.config import Settings
 from services.demo.credentials import EXTRA_AGENCIES
 from services.gateway.agencies import AGENCY_KINDS, add_agency
 from services.gateway.app import create_app as gateway_app
-from services.kafka.topics import create_topics, topic_names
 from services.query.app import create_app as query_app
 from services.query.officers import add_officer
 from services.storage.db import make_engine
 from services.storage.migrate import migrate
-from tests.databases import scratch_database
+from tests.isolation import own_settings, worker_settings_on
 
 
 @dataclass
@@ -41,24 +38,8 @@ class World:
 
 @pytest.fixture
 def privacy_settings(kafka_bootstrap: str, pg_admin_url: str, tmp_path) -> Iterator[Settings]:
-    with scratch_database(pg_admin_url, "passage_privacy") as database_url:
-        settings = Settings(
-            env="test",
-            kafka_bootstrap=kafka_bootstrap,
-            database_url=database_url,
-            topic_prefix=f"p{uuid.uuid4().hex[:10]}",
-            partitions=4,
-            var_dir=tmp_path,
-            sweep_interval_s=3600,
-            worker_batch_size=200,
-        )
-        create_topics(settings)
+    with own_settings(worker_settings_on(kafka_bootstrap, tmp_path, partitions=4), pg_admin_url, "privacy") as settings:
         yield settings
-    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap.split(","))
-    try:
-        admin.delete_topics(topic_names(settings))
-    finally:
-        admin.close()
 
 
 @pytest.fixture

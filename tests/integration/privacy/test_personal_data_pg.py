@@ -8,7 +8,6 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
 from sqlalchemy import func, select
 
 from services.demo.journeys import generate
@@ -21,7 +20,9 @@ from services.storage.migrate import migrate
 from services.worker.replay import replay
 from services.worker.views import LIVE
 from tests.databases import scratch_database
-from tests.integration.worker.support import WorkerProcess, wait_until
+from tests.integration.topics import read_to_end
+from tests.live import WorkerProcess
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.integration
 PERSONAL = ("given_name", "family_name", "date_of_birth", "passport_number", "phone")
@@ -45,21 +46,7 @@ def publish_journeys(world, journeys) -> set[str]:
 
 
 def raw_journey_records(settings) -> list[bytes]:
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap.split(","), enable_auto_commit=False)
-    try:
-        partitions = [
-            TopicPartition(settings.journey_topic, p) for p in consumer.partitions_for_topic(settings.journey_topic)
-        ]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        ends = consumer.end_offsets(partitions)
-        values = []
-        while any(consumer.position(tp) < end for tp, end in ends.items()):
-            for records in consumer.poll(timeout_ms=1000).values():
-                values += [r.value for r in records]
-        return values
-    finally:
-        consumer.close()
+    return [record.value for record in read_to_end(settings)]
 
 
 def applied(engine) -> set[str]:
@@ -116,7 +103,9 @@ def test_personal_data_is_sealed_on_the_log_erasable_and_consent_is_honoured(wor
 
     worker = WorkerProcess(world.settings, tmp_path / "worker.log").start()
     try:
-        wait_until(lambda: applied(world.engine) >= accepted or not worker.alive(), what="the journeys applied")
+        wait_until(
+            lambda: applied(world.engine) >= accepted or not worker.alive(), timeout_s=120, what="the journeys applied"
+        )
         assert worker.alive(), worker.log()
 
         # The worker decrypted what it folds.
@@ -140,7 +129,11 @@ def test_personal_data_is_sealed_on_the_log_erasable_and_consent_is_honoured(wor
             "payload": {"data_sharing": False},
         }
         assert world.gateway.post("/v1/events", json=consent, headers=world.agency("helpline")).status_code == 202
-        wait_until(lambda: case_row(world.engine, target.case_id)["data_sharing"] is False, what="consent applied")
+        wait_until(
+            lambda: case_row(world.engine, target.case_id)["data_sharing"] is False,
+            timeout_s=120,
+            what="consent applied",
+        )
         masked = world.query.get(f"/v1/cases/{target.case_id}", headers=world.officer("officer")).json()
         assert (masked["passport_number"], masked["phone"], masked["date_of_birth"]) == (None, None, None)
         assert masked["given_name"] == plain["given_name"]
@@ -160,7 +153,7 @@ def test_personal_data_is_sealed_on_the_log_erasable_and_consent_is_honoured(wor
             headers=world.officer("supervisor"),
         )
         assert answer.status_code == 202 and set(answer.json()) == {"event_id"}
-        wait_until(lambda: case_row(world.engine, target.case_id)["erased"], what="the erasure applied")
+        wait_until(lambda: case_row(world.engine, target.case_id)["erased"], timeout_s=120, what="the erasure applied")
     finally:
         assert worker.stop() == 0
 
@@ -229,7 +222,9 @@ def test_key_rotation_while_events_flow_loses_nothing(world, tmp_path):
         rotations = [rotate_with_settings(world.settings, world.engine) for _ in range(2)]
         publisher.join()
         accepted |= flowing
-        wait_until(lambda: applied(world.engine) >= accepted or not worker.alive(), what="every event applied")
+        wait_until(
+            lambda: applied(world.engine) >= accepted or not worker.alive(), timeout_s=120, what="every event applied"
+        )
         assert worker.alive(), worker.log()
     finally:
         assert worker.stop() == 0
@@ -246,7 +241,7 @@ def test_key_rotation_while_events_flow_loses_nothing(world, tmp_path):
 def test_reseal_copies_old_clear_text_records_into_a_sealed_topic(world):
     from services.kafka.producer import Publisher
     from services.privacy.reseal import reseal
-    from tests.integration.worker.support import journey_records
+    from tests.live import journey_records
 
     old = journey_records(world.settings, 5, seed=77)  # clear text, as written before encryption
     publisher = Publisher(world.settings)

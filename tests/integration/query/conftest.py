@@ -9,8 +9,6 @@ tests publish never reach a worker test reading the session's journey topic.
 from __future__ import annotations
 
 import dataclasses
-import time
-import uuid
 from contextlib import contextmanager
 
 import pytest
@@ -19,22 +17,20 @@ from kafka import KafkaConsumer, TopicPartition
 
 from services.config import Settings
 from services.kafka.producer import Publisher
-from services.kafka.topics import create_topics
 from services.privacy.keyring import Keyring
 from services.privacy.opener import read_record
 from services.query.app import create_app
 from services.storage.db import make_engine
 from services.storage.migrate import migrate
-from tests.databases import scratch_database
+from tests.isolation import own_settings
+from tests.polling import wait_until
 from tests.query_contract import ApiHarness, Published
 from tests.query_seed import seed
 
 
 @pytest.fixture(scope="package")
 def query_settings(settings: Settings, pg_admin_url: str):
-    with scratch_database(pg_admin_url, "passage_query") as database_url:
-        own = settings.model_copy(update={"database_url": database_url, "topic_prefix": f"q{uuid.uuid4().hex[:10]}"})
-        create_topics(own)
+    with own_settings(settings, pg_admin_url, "query") as own:
         migrate(own.db_url)
         yield own
 
@@ -49,7 +45,7 @@ def query_world(query_settings: Settings):
 
 
 class JourneyReader:
-    """Reads the journey topic from the beginning and finds records by event_id (deadline poll)."""
+    """Reads the journey topic from the beginning and finds records by event_id."""
 
     def __init__(self, settings: Settings, engine) -> None:
         self.engine, self.keyring = engine, Keyring.from_settings(settings)  # records are sealed (SPEC 9)
@@ -63,17 +59,18 @@ class JourneyReader:
         self.seen: dict[str, Published] = {}
 
     def find(self, event_id: str, timeout_s: float = 20.0) -> Published:
-        deadline = time.monotonic() + timeout_s
-        while event_id not in self.seen:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"event {event_id} did not reach the journey topic within {timeout_s}s")
+        def read_more() -> Published | None:
             for records in self.consumer.poll(timeout_ms=500).values():
                 for r in records:
                     event = read_record(self.engine, self.keyring, r.key, r.value)
                     self.seen[str(event.event_id)] = Published(
                         r.topic, r.key.decode(), {k: v for k, v in r.headers}, event
                     )
-        return self.seen[event_id]
+            return self.seen.get(event_id)
+
+        return self.seen.get(event_id) or wait_until(
+            read_more, timeout_s, f"event {event_id} on the journey topic", interval_s=0
+        )
 
 
 @pytest.fixture(scope="package")

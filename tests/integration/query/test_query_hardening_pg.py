@@ -13,10 +13,10 @@ import pytest
 from services.kafka.producer import Publisher
 from services.query.app import create_app
 from services.storage.db import make_engine
-from tests.integration.gateway.support import serving
+from tests.factories import bearer
 from tests.query_hardening_contract import *  # noqa: F403 - the shared tests run here against PostgreSQL
 from tests.query_hardening_contract import fresh_alert
-from tests.query_seed import bearer
+from tests.servers import serving
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ from sqlalchemy import text
 from services.config import Settings
 from services.query.app import create_app
 from services.storage.db import make_engine
-from tests.query_seed import FakePublisher, bearer
+from tests.factories import bearer
+from tests.fakes import FakePublisher
 
 
 def _drop_every_other_connection(settings: Settings) -> int:

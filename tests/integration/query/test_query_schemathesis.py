@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.factories import bearer
 from tests.openapi_fuzz import assert_no_server_errors
-from tests.query_seed import bearer
 
 pytestmark = pytest.mark.integration
 

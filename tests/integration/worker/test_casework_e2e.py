@@ -6,7 +6,6 @@ the unanswered critical alert is escalated by the sweep; a replay rebuilds the s
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -16,23 +15,17 @@ from services.gateway.app import create_app as gateway_app
 from services.query.app import create_app as query_app
 from services.query.officers import add_officer
 from services.worker.replay import replay
-from tests.integration.gateway.support import serving
-from tests.integration.worker.support import WorkerProcess, snapshot, timeline_count, wait_until
+from tests.factories import new_event
+from tests.live import WorkerProcess, snapshot, timeline_count
+from tests.polling import wait_until
+from tests.servers import serving
 
 pytestmark = pytest.mark.integration
 ACK_HOURS = "critical=0.001"  # 3.6 s: the DISTRESS alert nobody acknowledges escalates during the test
 
 
 def answer(referral_id: str, case_id: str, event_type: str, **payload) -> dict:
-    return {
-        "event_id": str(uuid.uuid4()),
-        "event_type": event_type,
-        "schema_version": 1,
-        "case_id": case_id,
-        "occurred_at": datetime.now(UTC).isoformat(),
-        "correlation_id": None,
-        "payload": {"referral_id": referral_id, **payload},
-    }
+    return new_event(event_type, {"referral_id": referral_id, **payload}, case_id=case_id)
 
 
 def test_referral_answered_by_the_shelter_only_escalation_and_replay(worker_settings, views_engine, tmp_path):
@@ -62,18 +55,14 @@ def test_referral_answered_by_the_shelter_only_escalation_and_replay(worker_sett
 
             distress = publish(
                 "helpline-1",
-                {
-                    "event_id": str(uuid.uuid4()),
-                    "event_type": "deployment.distress_reported",
-                    "schema_version": 1,
-                    "case_id": case_id,
-                    "occurred_at": datetime.now(UTC).isoformat(),
-                    "correlation_id": None,
-                    "payload": {"channel": "helpline", "description": "locked in, phone taken"},
-                },
+                new_event(
+                    "deployment.distress_reported",
+                    {"channel": "helpline", "description": "locked in, phone taken"},
+                    case_id=case_id,
+                ),
             )
             assert distress.status_code == 202, distress.text
-            wait_until(lambda: case().get("open_alerts"), what="the DISTRESS case in the views")
+            wait_until(lambda: case().get("open_alerts"), timeout_s=120, what="the DISTRESS case in the views")
 
             assigned = httpx.post(
                 f"{query}/v1/cases/{case_id}/assign", json={"officer_id": "off-1"}, headers=officer, timeout=30
@@ -86,7 +75,7 @@ def test_referral_answered_by_the_shelter_only_escalation_and_replay(worker_sett
                 json={"service": "shelter", "to_agency_id": "shelter-1", "note": "needs a bed tonight"},
             )
             assert referred.status_code == 202, referred.text
-            made = wait_until(lambda: case().get("referrals"), what="the referral on the case")
+            made = wait_until(lambda: case().get("referrals"), timeout_s=120, what="the referral on the case")
             referral_id = made[0]["referral_id"]
             assert case()["assigned_officer_id"] == "off-1"
 
@@ -94,13 +83,16 @@ def test_referral_answered_by_the_shelter_only_escalation_and_replay(worker_sett
             assert other.status_code == 403 and other.json()["error"]["code"] == "not_party_to_case", other.text
             accepted = publish("shelter-1", answer(referral_id, case_id, "referral.accepted"))
             assert accepted.status_code == 202, accepted.text
-            wait_until(lambda: case()["referrals"][0]["status"] == "accepted", what="the acceptance folded")
+            wait_until(
+                lambda: case()["referrals"][0]["status"] == "accepted", timeout_s=120, what="the acceptance folded"
+            )
             completed = publish(
                 "shelter-1", answer(referral_id, case_id, "referral.completed", outcome="sheltered, flight home booked")
             )
             assert completed.status_code == 202, completed.text
             [referral] = wait_until(
                 lambda: case()["referrals"][0]["status"] == "completed" and case()["referrals"],
+                timeout_s=120,
                 what="the completion folded",
             )
 

@@ -12,7 +12,7 @@ from services.worker import dlq
 from services.worker.replay import replay
 from services.worker.views import LIVE
 from tests.factories import make
-from tests.integration.worker.support import (
+from tests.live import (
     WorkerProcess,
     event_ids,
     event_records,
@@ -21,8 +21,8 @@ from tests.integration.worker.support import (
     snapshot,
     timeline_count,
     timeline_ids,
-    wait_until,
 )
+from tests.polling import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
@@ -61,6 +61,7 @@ def test_kill_9_mid_stream_then_restart_gives_the_views_of_a_clean_replay(worker
     first = WorkerProcess(worker_settings, tmp_path / "worker-1.log").start()
     wait_until(
         lambda: timeline_count(views_engine) >= len(expected) // 3 or not first.alive(),
+        timeout_s=120,
         what="a third of the stream applied",
     )
     first.kill9()
@@ -103,9 +104,12 @@ def test_poison_records_go_to_the_dlq_and_the_events_after_them_are_applied(work
 
     worker = WorkerProcess(worker_settings, tmp_path / "worker.log").start()
     good = {str(e.event_id) for e in before + after}
-    wait_until(lambda: timeline_ids(views_engine) == good or not worker.alive(), what="the good events applied")
+    wait_until(
+        lambda: timeline_ids(views_engine) == good or not worker.alive(), timeout_s=120, what="the good events applied"
+    )
     letters = wait_until(
         lambda: list(dlq.read(worker_settings)) if len(list(dlq.read(worker_settings))) >= 3 else None,
+        timeout_s=120,
         what="three dead letters",
     )
     assert worker.stop() == 0, worker.log()

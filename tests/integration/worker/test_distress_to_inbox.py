@@ -4,7 +4,6 @@ the gateway becomes an open critical DISTRESS alert in the officer's inbox withi
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -13,8 +12,10 @@ from services.gateway.agencies import add_agency
 from services.gateway.app import create_app as gateway_app
 from services.query.app import create_app as query_app
 from services.query.officers import add_officer
-from tests.integration.gateway.support import serving
-from tests.integration.worker.support import WorkerProcess, wait_until
+from tests.factories import new_event
+from tests.live import WorkerProcess
+from tests.polling import wait_until
+from tests.servers import serving
 
 pytestmark = pytest.mark.integration
 
@@ -29,15 +30,11 @@ def test_distress_through_the_gateway_shows_as_an_open_critical_alert(worker_set
             answer = httpx.post(
                 f"{gateway}/v1/events",
                 headers={"Authorization": f"Bearer {helpline}"},
-                json={
-                    "event_id": str(uuid.uuid4()),
-                    "event_type": "deployment.distress_reported",
-                    "schema_version": 1,
-                    "case_id": case_id,
-                    "occurred_at": datetime.now(UTC).isoformat(),
-                    "correlation_id": None,
-                    "payload": {"channel": "helpline", "description": "locked in, phone taken"},
-                },
+                json=new_event(
+                    "deployment.distress_reported",
+                    {"channel": "helpline", "description": "locked in, phone taken"},
+                    case_id=case_id,
+                ),
                 timeout=30,
             )
             assert answer.status_code == 202, answer.text

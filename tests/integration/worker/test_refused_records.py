@@ -24,7 +24,8 @@ from services.worker.replay import _apply_isolating, replay
 from services.worker.rows import Delivered
 from services.worker.views import LIVE
 from tests.factories import make
-from tests.integration.worker.support import WorkerProcess, event_records, publish, timeline_ids, wait_until
+from tests.live import WorkerProcess, event_records, publish, timeline_ids
+from tests.polling import wait_until
 
 pytestmark = [pytest.mark.integration]
 
@@ -54,7 +55,7 @@ def letters_when(settings, count: int) -> list[dlq.DeadLetter]:
         letters = list(dlq.read(settings, timeout_s=5))
         return letters if len(letters) >= count else None
 
-    return wait_until(enough, what=f"{count} dead letter(s)")
+    return wait_until(enough, timeout_s=120, what=f"{count} dead letter(s)")
 
 
 def passage(worker: WorkerProcess, *args: str) -> str:
@@ -97,7 +98,9 @@ def test_records_the_database_refuses_go_to_the_dlq_and_the_events_around_them_a
 
     worker = WorkerProcess(worker_settings, tmp_path / "worker.log").start()
     good = {str(e.event_id) for e in before + after}
-    wait_until(lambda: good <= timeline_ids(views_engine) or not worker.alive(), what="the good events applied")
+    wait_until(
+        lambda: good <= timeline_ids(views_engine) or not worker.alive(), timeout_s=120, what="the good events applied"
+    )
     letters = letters_when(worker_settings, 2)
     assert worker.alive(), worker.log()
 
@@ -105,6 +108,7 @@ def test_records_the_database_refuses_go_to_the_dlq_and_the_events_around_them_a
     publish(worker_settings, event_records(worker_settings, [later]))
     wait_until(
         lambda: str(later.event_id) in timeline_ids(views_engine) or not worker.alive(),
+        timeout_s=120,
         what="an event published after the refused ones applied",
     )
     assert timeline_ids(views_engine) == good | {str(later.event_id)}
@@ -119,7 +123,9 @@ def test_records_the_database_refuses_go_to_the_dlq_and_the_events_around_them_a
     replayed = passage(worker, "dlq", "replay", "--offset", str(by_id[REFUSED_ID].offset))
     assert "1 dead letter(s) published back" in replayed
     wait_until(
-        lambda: REFUSED_ID in timeline_ids(views_engine) or not worker.alive(), what="the replayed dead letter applied"
+        lambda: REFUSED_ID in timeline_ids(views_engine) or not worker.alive(),
+        timeout_s=120,
+        what="the replayed dead letter applied",
     )
     log = worker.log_path.read_text(errors="replace")
     assert worker.stop() == 0, log[-4000:]
@@ -189,6 +195,7 @@ def test_a_conflicting_duplicate_goes_to_the_dlq_and_an_identical_republish_chan
     worker = WorkerProcess(worker_settings, tmp_path / "worker.log").start()
     wait_until(
         lambda: {str(e.event_id) for e in first} <= timeline_ids(views_engine) or not worker.alive(),
+        timeout_s=120,
         what="the first events applied",
     )
 
@@ -204,6 +211,7 @@ def test_a_conflicting_duplicate_goes_to_the_dlq_and_an_identical_republish_chan
     publish(worker_settings, event_records(worker_settings, second))
     wait_until(
         lambda: {str(e.event_id) for e in after} <= timeline_ids(views_engine) or not worker.alive(),
+        timeout_s=120,
         what="the events after the duplicates applied",
     )
     letters = letters_when(worker_settings, 2)

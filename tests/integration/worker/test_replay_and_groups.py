@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from services.worker.replay import replay
 from services.worker.views import LIVE
 from tests.factories import make
-from tests.integration.worker.support import (
+from tests.live import (
     WorkerProcess,
     event_ids,
     event_records,
@@ -22,8 +22,8 @@ from tests.integration.worker.support import (
     snapshot,
     timeline_count,
     timeline_ids,
-    wait_until,
 )
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -67,7 +67,9 @@ def test_replay_gives_the_same_cases_and_alerts_with_time_rules_and_officer_acti
     publish(worker_settings, records)
     worker = WorkerProcess(worker_settings, tmp_path / "worker.log", sweep_interval_s=1).start()
     wait_until(
-        lambda: timeline_ids(views_engine) >= event_ids(records) or not worker.alive(), what="the journeys applied"
+        lambda: timeline_ids(views_engine) >= event_ids(records) or not worker.alive(),
+        timeout_s=120,
+        what="the journeys applied",
     )
     started = datetime.now(UTC)
     wait_until(
@@ -94,6 +96,7 @@ def test_replay_gives_the_same_cases_and_alerts_with_time_rules_and_officer_acti
             {a["alert_id"]: a["status"] for a in alerts(views_engine)}.items()
             >= {(acknowledged["alert_id"], "acknowledged"), (resolved["alert_id"], "resolved")}
         ),
+        timeout_s=120,
         what="the officer actions applied",
     )
     assert worker.stop() == 0, worker.log()
@@ -114,12 +117,17 @@ def test_workers_joining_a_group_under_load_lose_no_record(worker_settings, view
     publish(worker_settings, records[:half])
     expected = event_ids(records)
     workers = [WorkerProcess(worker_settings, tmp_path / "worker-1.log").start()]
-    wait_until(lambda: timeline_count(views_engine) >= 300 or not workers[0].alive(), what="the first worker busy")
+    wait_until(
+        lambda: timeline_count(views_engine) >= 300 or not workers[0].alive(),
+        timeout_s=120,
+        what="the first worker busy",
+    )
     workers += [WorkerProcess(worker_settings, tmp_path / f"worker-{n}.log").start() for n in (2, 3)]
     # The first worker may drain its half before the others are up: the second half is published
     # once they have started, so it arrives while the group rebalances.
     wait_until(
         lambda: all(w.started() for w in workers) or not all(w.alive() for w in workers),
+        timeout_s=120,
         what="the joining workers started",
     )
     publish(worker_settings, records[half:])
@@ -141,7 +149,11 @@ def test_a_replay_while_a_worker_runs_and_events_keep_arriving_loses_nothing(wor
     later = journey_records(worker_settings, 80, seed=32)
     publish(worker_settings, first)
     worker = WorkerProcess(worker_settings, tmp_path / "worker.log").start()
-    wait_until(lambda: timeline_ids(views_engine) >= event_ids(first) or not worker.alive(), what="the first events")
+    wait_until(
+        lambda: timeline_ids(views_engine) >= event_ids(first) or not worker.alive(),
+        timeout_s=120,
+        what="the first events",
+    )
 
     arriving = threading.Thread(
         target=lambda: [publish(worker_settings, later[i : i + 200]) for i in range(0, len(later), 200)]

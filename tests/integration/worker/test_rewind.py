@@ -10,7 +10,8 @@ import pytest
 
 from services.worker.app import Worker, build_app
 from tests.factories import make
-from tests.integration.worker.support import event_records, publish
+from tests.live import event_records, publish
+from tests.polling import wait_until_async
 
 pytestmark = pytest.mark.integration
 
@@ -31,12 +32,6 @@ class RecordingPipeline:
         pass
 
 
-async def wait_for(predicate, timeout_s: float = 60.0) -> None:
-    async with asyncio.timeout(timeout_s):
-        while not predicate():
-            await asyncio.sleep(0.05)
-
-
 def test_never_committed_partitions_are_read_again_from_their_beginning(worker_settings):
     stream = [make("migrant.registered", 0, case_id=f"REWIND-{i:04d}") for i in range(300)]
     publish(worker_settings, event_records(worker_settings, stream))
@@ -47,9 +42,9 @@ def test_never_committed_partitions_are_read_again_from_their_beginning(worker_s
         app.conf.broker_commit_interval = 3600  # nothing gets committed during this test
         await app.start()
         try:
-            await wait_for(lambda: len(pipeline.seen) == 300)
+            await wait_until_async(lambda: len(pipeline.seen) == 300, 60, "the 300 records given to the agent")
             await app.consumer.perform_seek()  # what faust does when a rebalance completes
-            await wait_for(lambda: len(pipeline.seen) == 600)
+            await wait_until_async(lambda: len(pipeline.seen) == 600, 60, "the 300 records given again after the seek")
         finally:
             await app.stop()
 

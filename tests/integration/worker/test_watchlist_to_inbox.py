@@ -5,7 +5,6 @@ replay from offset 0 gives the same scorecards and alerts."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -15,22 +14,16 @@ from services.gateway.app import create_app as gateway_app
 from services.query.app import create_app as query_app
 from services.query.officers import add_officer
 from services.worker.replay import replay
-from tests.integration.gateway.support import serving
-from tests.integration.worker.support import WorkerProcess, snapshot, wait_until
+from tests.factories import new_event
+from tests.live import WorkerProcess, snapshot
+from tests.polling import wait_until
+from tests.servers import serving
 
 pytestmark = pytest.mark.integration
 
 
 def envelope(event_type: str, case_id: str, **payload) -> dict:
-    return {
-        "event_id": str(uuid.uuid4()),
-        "event_type": event_type,
-        "schema_version": 1,
-        "case_id": case_id,
-        "occurred_at": datetime.now(UTC).isoformat(),
-        "correlation_id": None,
-        "payload": payload,
-    }
+    return new_event(event_type, payload, case_id=case_id)
 
 
 def offer(case_id: str, employer: str, agent: str) -> dict:
@@ -100,7 +93,7 @@ def test_a_watchlisted_employer_s_new_offer_raises_the_alert_and_replay_agrees(w
                 cards = {card["employer_id"]: card for card in items}
                 return cards if cards.get(good, {}).get("placements") == 1 and bad in cards else {}
 
-            cards = wait_until(employers, what="both employers' scorecards, with the departure")
+            cards = wait_until(employers, timeout_s=120, what="both employers' scorecards, with the departure")
             agents = httpx.get(f"{query}/v1/stats/agents", headers=officer, timeout=10).json()["items"]
     finally:
         worker.stop()

@@ -7,11 +7,11 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from services.config import Settings
 from services.privacy.keyring import Keyring
 from services.privacy.opener import read_record
 from services.query.app import create_app
-from tests.query_seed import FakePublisher, seed
+from tests.fakes import FakePublisher
+from tests.query_seed import seed
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -45,17 +45,6 @@ class Console:
         return self.client.post(
             path, data={"csrf_token": csrf if csrf is not None else self.csrf(), **data}, follow_redirects=False
         )
-
-
-@pytest.fixture
-def unit_settings(tmp_path) -> Settings:
-    # Nothing listens on port 9: should anything reach for a real broker, it fails at once.
-    return Settings(env="test", kafka_bootstrap="127.0.0.1:9", var_dir=tmp_path)
-
-
-@pytest.fixture
-def publisher() -> FakePublisher:
-    return FakePublisher()
 
 
 @pytest.fixture

@@ -5,15 +5,10 @@ Assign and refer run the query app's real `routes_casework`, the scorecards its 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from services.domain import RuleConfig
 from services.gateway.agencies import add_agency
-from services.worker.persist import apply_batch
-from services.worker.views import LIVE
 from tests.factories import make
 from tests.unit.console.conftest import Console
-from tests.unit.worker.support import delivered
+from tests.views import store
 
 
 def published(console: Console) -> list[tuple]:
@@ -66,14 +61,7 @@ def test_scorecards_go_through_the_api_route(console, sqlite_engine):
         make("deployment.departed", 2, case_id="SC-0001"),
         make("deployment.incident_reported", 3, case_id="SC-0001", category="physical_abuse"),
     ]
-    with sqlite_engine.begin() as conn:
-        apply_batch(
-            conn,
-            LIVE,
-            [delivered(e, offset=i) for i, e in enumerate(stream)],
-            RuleConfig(),
-            datetime(2026, 1, 1, tzinfo=UTC),
-        )
+    store(sqlite_engine, stream)
     console.sign_in("off-sa")
     assert '/console/scorecards/employers"' in console.get("/console/inbox").text
     page = console.get("/console/scorecards/employers", destination="sa", min_placements=1)

@@ -11,7 +11,7 @@ from services.console.sessions import COOKIE, sessions
 from services.query.app import create_app
 from services.query.sql import audit
 from services.storage.db import make_engine
-from tests.query_seed import FakePublisher
+from tests.fakes import FakePublisher
 
 
 def test_pages_need_a_session_and_send_you_to_sign_in(console):
@@ -124,7 +124,7 @@ def test_actions_out_of_scope_or_on_resolved_alerts_publish_nothing(console):
 
 def test_kafka_down_shows_the_retry_page(console):
     console.sign_in()
-    console.publisher.fail = True
+    console.publisher.down = True
     answer = console.post("/console/cases/SA-0001/notes", {"text": "hello"})
     assert answer.status_code == 503 and "reload" in answer.text and "Traceback" not in answer.text
 

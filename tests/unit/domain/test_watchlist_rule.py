@@ -11,22 +11,9 @@ from events import AlertCode, AlertStatus
 from services.domain import RuleConfig
 from services.domain.refold import refold
 from services.domain.watchlist import Watchlist, entry_of
-from tests.factories import at, fold, make
+from tests.factories import at, fold, listing, make
 
 W = AlertCode.WATCHLISTED_PARTY
-
-
-def listing(day: float, party_id: str = "E1", kind: str = "employer", added: bool = True):
-    event_type = "watchlist.entry_added" if added else "watchlist.entry_removed"
-    extra = {"reason": "passports withheld"} if added else {}
-    return make(
-        event_type,
-        day,
-        case_id=party_id if len(party_id) >= 4 else f"PARTY-{party_id}",
-        party_kind=kind,
-        party_id=party_id,
-        **extra,
-    )
 
 
 def config(*listings) -> RuleConfig:

@@ -9,7 +9,7 @@ import pytest
 from services.gateway.admission import MAX_BATCH_BYTES, MAX_BATCH_EVENTS
 from services.privacy.keyring import Keyring
 from services.privacy.opener import read_record
-from tests.unit.gateway.support import bearer, new_event
+from tests.factories import bearer, new_event
 
 
 def test_results_follow_the_items_and_valid_items_are_accepted(

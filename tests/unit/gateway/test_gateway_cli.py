@@ -2,48 +2,31 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 
 import pytest
 from sqlmodel import Session, select
 
 from services import cli as passage_cli
-from services.config import Settings
 from services.gateway import cli
 from services.gateway.agencies import authenticate
 from services.gateway.upload import publish_file
 from services.storage.db import make_engine
 from services.storage.tables import Agency
-from tests.unit.gateway.support import bearer, new_event
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="passage")
-    cli.register(parser.add_subparsers(dest="command", required=True))
-    return parser
-
-
-def _run(argv: list[str], settings: Settings) -> int:
-    args = _parser().parse_args(argv)
-    return args.func(args, settings)
-
-
-@pytest.fixture
-def cli_settings(tmp_path) -> Settings:
-    return Settings(env="test", database_url=f"sqlite:///{tmp_path / 'registry.db'}", var_dir=tmp_path, _env_file=None)
+from tests.commands import parser_for, run_command
+from tests.factories import bearer, new_event
 
 
 def test_the_commands_are_part_of_passage():
     assert "services.gateway.cli" in passage_cli.COMMAND_MODULES
 
 
-def test_agency_add_prints_the_key_alone_on_the_last_line_and_stores_only_its_hash(cli_settings, capsys):
-    assert _run(["agency", "add", "--id", "ngo-kerala-1", "--kind", "helpline"], cli_settings) == 0
+def test_agency_add_prints_the_key_alone_on_the_last_line_and_stores_only_its_hash(unit_settings, capsys):
+    assert run_command(cli, ["agency", "add", "--id", "ngo-kerala-1", "--kind", "helpline"], unit_settings) == 0
     key = capsys.readouterr().out.splitlines()[-1]
-    engine = make_engine(cli_settings)
+    engine = make_engine(unit_settings)
     try:
-        assert authenticate(engine, cli_settings.secret_key, key).agency_id == "ngo-kerala-1"
+        assert authenticate(engine, unit_settings.secret_key, key).agency_id == "ngo-kerala-1"
         with Session(engine) as session:
             stored = [tuple(row) for row in session.exec(select(Agency.id, Agency.kind, Agency.key_hash))]
         assert len(stored) == 1 and stored[0][:2] == ("ngo-kerala-1", "helpline") and key not in stored[0][2]
@@ -51,17 +34,17 @@ def test_agency_add_prints_the_key_alone_on_the_last_line_and_stores_only_its_ha
         engine.dispose()
 
 
-def test_agency_add_again_rotates_the_key(cli_settings, capsys):
-    _run(["agency", "add", "--id", "ngo-1", "--kind", "helpline"], cli_settings)
+def test_agency_add_again_rotates_the_key(unit_settings, capsys):
+    run_command(cli, ["agency", "add", "--id", "ngo-1", "--kind", "helpline"], unit_settings)
     old = capsys.readouterr().out.splitlines()[-1]
-    _run(["agency", "add", "--id", "ngo-1", "--kind", "mission"], cli_settings)
+    run_command(cli, ["agency", "add", "--id", "ngo-1", "--kind", "mission"], unit_settings)
     out = capsys.readouterr().out
     new = out.splitlines()[-1]
     assert "rotated" in out and "helpline" in out and new != old
-    engine = make_engine(cli_settings)
+    engine = make_engine(unit_settings)
     try:
-        assert authenticate(engine, cli_settings.secret_key, old) is None
-        assert authenticate(engine, cli_settings.secret_key, new).agency_kind.value == "mission"
+        assert authenticate(engine, unit_settings.secret_key, old) is None
+        assert authenticate(engine, unit_settings.secret_key, new).agency_kind.value == "mission"
     finally:
         engine.dispose()
 
@@ -80,7 +63,7 @@ def test_agency_add_again_rotates_the_key(cli_settings, capsys):
 )
 def test_bad_usage_exits_2(argv, capsys):
     with pytest.raises(SystemExit) as exit_:
-        _parser().parse_args(argv)
+        parser_for(cli).parse_args(argv)
     assert exit_.value.code == 2
 
 

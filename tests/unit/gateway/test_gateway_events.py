@@ -18,7 +18,7 @@ from services.gateway.app import create_app
 from services.privacy.keyring import Keyring
 from services.privacy.opener import read_record
 from services.storage.tables import Agency
-from tests.unit.gateway.support import bearer, new_event
+from tests.factories import bearer, new_event
 
 
 def _error(response) -> dict:

@@ -1,5 +1,6 @@
 """SPEC section 7, rules for both services, at the gateway: nesting, text, headers, /docs,
-conflicting duplicates and binding through HTTP (SQLite views; PostgreSQL in tests/integration)."""
+conflicting duplicates and binding through HTTP (tests.gateway_contract: SQLite views here,
+PostgreSQL in tests/integration/gateway)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,17 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import insert
 
 from services.config import Settings
-from services.gateway.agencies import add_agency
 from services.gateway.app import create_app
 from services.hardening import MAX_JSON_DEPTH, json_depth
-from services.storage.tables import Case, TimelineEvent
-from tests.unit.gateway.support import FakePublisher, bearer, new_event
+from tests.factories import bearer, new_event
+from tests.fakes import FakePublisher
+from tests.gateway_contract import (  # noqa: F401 - the shared tests run here against SQLite
+    test_an_employer_agency_publishes_as_its_employer_id,
+    test_binding_through_http_single_and_batch,
+    test_the_same_event_id_with_other_content_is_409_and_identical_content_is_202,
+)
 
 
 def nested(depth: int) -> bytes:
@@ -106,77 +110,3 @@ def test_docs_load_nothing_from_another_host_and_are_off_in_production(client, s
     with TestClient(create_app(production, engine=sqlite_engine, publisher=FakePublisher())) as prod:
         assert prod.get("/docs").status_code == 404 and prod.get("/redoc").status_code == 404
         assert prod.get("/openapi.json").status_code == 200
-
-
-def _store(engine, event: dict, *, stage: str | None = None, employer_id: str | None = None) -> None:
-    """Put an event (and its case) in the views as the worker would."""
-    stamped = {
-        **event,
-        "recorded_at": datetime.now(UTC).isoformat(),
-        "source": {"agency_id": "someone", "agency_kind": "mission"},
-    }
-    with engine.begin() as connection:
-        connection.execute(
-            insert(TimelineEvent.__table__).values(
-                event_id=event["event_id"],
-                case_id=event["case_id"],
-                event_type=event["event_type"],
-                occurred_at=datetime.fromisoformat(event["occurred_at"]),
-                envelope=stamped,
-            )
-        )
-        if stage is not None:
-            connection.execute(
-                insert(Case.__table__).values(case_id=event["case_id"], stage=stage, employer_id=employer_id, state={})
-            )
-
-
-def test_the_same_event_id_with_other_content_is_409_and_identical_content_is_202(
-    client, helpline, publisher, sqlite_engine
-):
-    event = new_event()
-    _store(sqlite_engine, event)
-    assert client.post("/v1/events", json=event, headers=helpline).status_code == 202
-    changed = {**event, "payload": {**event["payload"], "wellbeing": "distress"}}
-    response = client.post("/v1/events", json=changed, headers=helpline)
-    assert response.status_code == 409 and response.json()["error"]["code"] == "conflicting_duplicate"
-    other_case = {**event, "case_id": "XX-0000-1"}
-    assert client.post("/v1/events", json=other_case, headers=helpline).status_code == 409
-    batch = client.post("/v1/events/batch", json={"events": [changed, event]}, headers=helpline).json()["results"]
-    assert [(r["status"], [e["code"] for e in r["errors"]]) for r in batch] == [
-        ("rejected", ["conflicting_duplicate"]),
-        ("accepted", []),
-    ]
-    assert len(publisher.records) == 2
-
-
-def test_binding_through_http_single_and_batch(client, keys, publisher, sqlite_engine):
-    registered = new_event("migrant.registered")
-    _store(sqlite_engine, registered, stage="deployed", employer_id="E-OTHER")
-    agent = bearer(keys["recruiting_agent"])
-    offer = new_event("recruitment.job_offer_made")
-    offer["payload"]["recruiting_agent_id"] = "recruiting_agent-1"
-    response = client.post("/v1/events", json=offer, headers=agent)
-    assert response.status_code == 403 and response.json()["error"]["code"] == "not_party_to_case"
-    fresh = new_event("recruitment.job_offer_made", case_id="NEW-CASE-1")
-    fresh["payload"]["recruiting_agent_id"] = "RA-somebody-else"
-    named = dict(
-        fresh,
-        event_id=new_event()["event_id"],
-        payload={**fresh["payload"], "recruiting_agent_id": "recruiting_agent-1"},
-    )
-    results = client.post("/v1/events/batch", json={"events": [fresh, named, offer]}, headers=agent).json()["results"]
-    assert [(r["status"], [e["code"] for e in r["errors"]]) for r in results] == [
-        ("rejected", ["not_party_to_case"]),
-        ("accepted", []),
-        ("rejected", ["not_party_to_case"]),
-    ]
-    assert [record.key for record in publisher.records] == ["NEW-CASE-1"]
-
-
-def test_an_employer_agency_publishes_as_its_employer_id(client, sqlite_engine, unit_settings, publisher):
-    key = add_agency(sqlite_engine, unit_settings.secret_key, "acme", "employer", employer_id="E-ACME").key
-    _store(sqlite_engine, new_event("migrant.registered"), stage="deployed", employer_id="E-ACME")
-    assert client.post("/v1/events", json=new_event("deployment.wage_paid"), headers=bearer(key)).status_code == 202
-    elsewhere = new_event("deployment.wage_paid", case_id="OTHER-CASE-1")
-    assert client.post("/v1/events", json=elsewhere, headers=bearer(key)).status_code == 403

@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 
 from services.gateway.app import create_app
-from tests.unit.gateway.support import FakePublisher
+from tests.fakes import FakePublisher
 
 
 def test_healthz_and_readyz_when_everything_answers(client):

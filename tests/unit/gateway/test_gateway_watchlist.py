@@ -10,8 +10,7 @@ import events
 from services.domain import RuleConfig
 from services.worker.persist import apply_batch
 from services.worker.views import LIVE
-from tests.unit.gateway.support import bearer, new_event
-from tests.unit.worker.support import delivered
+from tests.factories import bearer, delivered, new_event
 
 
 def entry(party_kind: str = "employer", party_id: str = "EMP-0001", added: bool = True, case_id: str | None = None):

@@ -19,7 +19,8 @@ from services.gateway.grouping import Singles
 from services.gateway.intake import Intake
 from services.gateway.views import CaseViews
 from services.kafka.producer import PublishFailed, Record
-from tests.unit.gateway.support import FakePublisher, new_event
+from tests.factories import new_event
+from tests.fakes import FakePublisher
 
 SECRET = "test-secret"
 

@@ -12,9 +12,7 @@ from services.gateway.binding import CaseFacts, Party, refusal
 from services.gateway.views import CaseViews
 from services.worker.persist import apply_batch
 from services.worker.views import LIVE
-from tests.factories import RULES, make
-from tests.unit.gateway.support import bearer, new_event
-from tests.unit.worker.support import delivered
+from tests.factories import RULES, bearer, delivered, make, new_event
 
 CASE = "IN-2026-000123"
 

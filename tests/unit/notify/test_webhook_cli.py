@@ -5,22 +5,13 @@ from __future__ import annotations
 import pytest
 
 from services.cli import main
-from services.config import get_settings
 from services.notify.signing import SECRET_PREFIX, signature, signing_secret
 from services.notify.store import subscriptions
-from services.storage.db import make_engine
 
 
 @pytest.fixture
-def engine(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'views.db'}"
-    monkeypatch.setenv("PASSAGE_DATABASE_URL", url)
-    monkeypatch.setenv("PASSAGE_SECRET_KEY", "test-secret")
-    get_settings.cache_clear()
-    engine = make_engine(url)
-    yield engine
-    engine.dispose()
-    get_settings.cache_clear()
+def engine(cli_engine):
+    return cli_engine
 
 
 def test_add_prints_the_signing_secret_alone_on_the_last_line(engine, capsys):

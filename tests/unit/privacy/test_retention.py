@@ -4,32 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 import events
-from services.config import Settings
-from services.worker.persist import apply_batch
 from services.worker.sweep import sweep_once
-from services.worker.views import LIVE
-from tests.factories import RULES, make
-from tests.unit.worker.support import FakePublisher, delivered
+from tests.factories import make
+from tests.views import store as views_store
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-@pytest.fixture
-def publisher() -> FakePublisher:
-    return FakePublisher()
-
-
-@pytest.fixture
-def unit_settings(tmp_path) -> Settings:
-    return Settings(env="test", topic_prefix="unit", var_dir=tmp_path)
-
-
 def store(engine, *stream):
-    with engine.begin() as conn:
-        apply_batch(conn, LIVE, [delivered(e, offset=i) for i, e in enumerate(stream)], RULES, NOW)
+    views_store(engine, stream, NOW)
 
 
 def returned(engine, case_id: str, days_ago: int) -> None:

@@ -7,23 +7,11 @@ from contextlib import contextmanager
 import pytest
 from fastapi.testclient import TestClient
 
-from services.config import Settings
 from services.privacy.keyring import Keyring
 from services.privacy.opener import read_record
 from services.query.app import create_app
 from tests.query_contract import ApiHarness, Published
-from tests.query_seed import FakePublisher, seed
-
-
-@pytest.fixture
-def unit_settings(tmp_path) -> Settings:
-    # Nothing listens on port 9: should anything reach for a real broker, it fails at once.
-    return Settings(env="test", kafka_bootstrap="127.0.0.1:9", var_dir=tmp_path)
-
-
-@pytest.fixture
-def publisher() -> FakePublisher:
-    return FakePublisher()
+from tests.query_seed import seed
 
 
 @pytest.fixture
@@ -40,11 +28,11 @@ def api(sqlite_engine, unit_settings, publisher):
 
     @contextmanager
     def kafka_down():
-        publisher.fail = True
+        publisher.down = True
         try:
             yield
         finally:
-            publisher.fail = False
+            publisher.down = False
 
     with TestClient(app) as client:
         yield ApiHarness(client, tokens, unit_settings.journey_topic, published, kafka_down)

@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 
 from services.query.app import create_app
 from services.storage.db import make_engine
-from tests.query_seed import FakePublisher
+from tests.fakes import FakePublisher
 
 
 def test_an_unreachable_database_answers_503(unit_settings):

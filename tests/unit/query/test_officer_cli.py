@@ -6,24 +6,13 @@ import pytest
 from sqlmodel import Session, select
 
 from services.cli import main
-from services.config import get_settings
 from services.secrets import hash_secret
-from services.storage.db import make_engine
 from services.storage.tables import Officer
 
 
 @pytest.fixture
-def cli(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'views.db'}"
-    monkeypatch.setenv("PASSAGE_DATABASE_URL", url)
-    monkeypatch.setenv("PASSAGE_SECRET_KEY", "test-secret")
-    # structlog would keep writing to capsys' stream after this test closed it.
-    monkeypatch.setattr("services.cli.configure_logging", lambda *_args: None)
-    get_settings.cache_clear()
-    engine = make_engine(url)
-    yield engine
-    engine.dispose()
-    get_settings.cache_clear()
+def cli(cli_engine):
+    return cli_engine
 
 
 def officer(engine, officer_id: str) -> Officer:

@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from services.domain import RuleConfig
-from services.worker.persist import apply_batch
-from services.worker.views import LIVE
-from tests.factories import make, money
-from tests.unit.domain.test_watchlist_rule import listing
-from tests.unit.worker.support import delivered
+from tests.factories import listing, make, money
+from tests.views import store
 
 
 def journey(case_id: str, employer: str, agent: str, destination: str, region: str, *extra):
@@ -30,14 +24,7 @@ def journey(case_id: str, employer: str, agent: str, destination: str, region: s
 
 
 def fold_into(engine, stream):
-    with engine.begin() as conn:
-        apply_batch(
-            conn,
-            LIVE,
-            [delivered(e, offset=i) for i, e in enumerate(stream)],
-            RuleConfig(),
-            datetime(2026, 1, 1, tzinfo=UTC),
-        )
+    store(engine, stream)
 
 
 WAGE = ("deployment.wage_paid", {"amount": money("750.00")})

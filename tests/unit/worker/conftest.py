@@ -4,22 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.config import Settings
 from services.storage.db import create_all, make_engine
 from services.worker.pipeline import Pipeline
-from tests.unit.worker.support import FakePublisher
-
-
-@pytest.fixture
-def publisher() -> FakePublisher:
-    return FakePublisher()
-
-
-@pytest.fixture
-def unit_settings(tmp_path) -> Settings:
-    return Settings(
-        env="test", topic_prefix="unit", database_url=f"sqlite:///{tmp_path / 'views.db'}", var_dir=tmp_path
-    )
 
 
 @pytest.fixture

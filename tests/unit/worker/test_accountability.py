@@ -9,19 +9,16 @@ from sqlalchemy import select
 from services.domain import RuleConfig
 from services.worker import views
 from services.worker.bulk import Fold, TimelineCopy
-from services.worker.persist import apply_batch, settle_watchlist
+from services.worker.persist import settle_watchlist
 from services.worker.views import LIVE
-from tests.factories import make
-from tests.unit.domain.test_watchlist_rule import listing
-from tests.unit.worker.support import delivered, message
+from tests.factories import listing, make, message
+from tests.views import store as views_store
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def run(engine, *events_, partition: int = 0):
-    with engine.begin() as conn:
-        batch = [delivered(e, offset=i, partition=partition) for i, e in enumerate(events_)]
-        return apply_batch(conn, LIVE, batch, RuleConfig(), NOW)
+    return views_store(engine, events_, NOW, partition=partition)
 
 
 def table(engine, t):

@@ -13,6 +13,7 @@ import events
 from services.worker.app import Worker, build_app
 from services.worker.views import LIVE
 from tests.factories import make
+from tests.polling import wait_until_async
 
 
 @dataclass
@@ -50,12 +51,6 @@ def timeline_count(pipeline) -> int:
         return conn.execute(select(func.count()).select_from(LIVE.timeline)).scalar_one()
 
 
-async def wait_for(predicate, timeout_s: float = 10.0) -> None:
-    async with asyncio.timeout(timeout_s):
-        while not predicate():
-            await asyncio.sleep(0.01)
-
-
 def test_the_agent_projects_events_and_dead_letters_the_rest(unit_settings, pipeline, publisher):
     unit_settings.worker_batch_wait_s = 0.01
 
@@ -66,7 +61,11 @@ def test_the_agent_projects_events_and_dead_letters_the_rest(unit_settings, pipe
             distress = make("deployment.distress_reported", 5)
             await ctx.put(b"\x00garbage", key=b"CASE-0001")
             await ctx.put(events.encode(distress), key=distress.case_id.encode())
-            await wait_for(lambda: timeline_count(pipeline) == 1 and len(publisher.records) == 2)
+            await wait_until_async(
+                lambda: timeline_count(pipeline) == 1 and len(publisher.records) == 2,
+                10,
+                "the event projected and the garbage dead-lettered",
+            )
 
     asyncio.run(scenario())
     [letter] = publisher.on(unit_settings.dlq_topic)
@@ -95,7 +94,7 @@ def test_an_unexpected_error_withholds_the_batch_and_stops_the_worker(pipeline):
 
     async def scenario():
         task = asyncio.create_task(worker.process(batch))
-        await wait_for(lambda: failures)
+        await wait_until_async(lambda: failures, 10, "the fatal error reported")
         assert not task.done()  # parked until the app stops it: it takes no further batch
         task.cancel()
 
@@ -112,7 +111,7 @@ def test_a_batch_arriving_after_the_stop_began_is_left_for_the_next_owner(pipeli
 
     async def scenario():
         task = asyncio.create_task(worker.process(batch))
-        await wait_for(lambda: batch[0].message.acked)
+        await wait_until_async(lambda: batch[0].message.acked, 10, "the batch acknowledged")
         task.cancel()
 
     asyncio.run(scenario())
@@ -138,7 +137,7 @@ def test_the_fatal_log_line_holds_no_sql_parameters_or_values(pipeline):
 
     async def scenario():
         task = asyncio.create_task(worker.process(batch))
-        await wait_for(lambda: failures)
+        await wait_until_async(lambda: failures, 10, "the fatal error reported")
         task.cancel()
 
     with capture_logs() as logs:

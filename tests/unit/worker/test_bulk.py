@@ -14,9 +14,9 @@ from services.demo.journeys import generate
 from services.domain import RuleConfig
 from services.worker import views
 from services.worker.bulk import Fold, TimelineCopy
-from services.worker.persist import apply_batch
 from services.worker.views import LIVE
-from tests.unit.worker.support import delivered, message
+from tests.factories import message
+from tests.views import store_in_batches
 
 NOW = datetime(2026, 12, 6, 12, tzinfo=UTC)
 
@@ -44,19 +44,7 @@ def _rows(engine, table) -> list[tuple]:
 def test_the_bulk_fold_writes_what_the_live_batches_write(sqlite_engine, seed):
     stream = _stream(seed)
     stream += stream[:5]  # redelivered records change nothing, in either path
-    rng = random.Random(seed)
-    position = 0
-    while position < len(stream):
-        size = rng.randint(1, 80)
-        with sqlite_engine.begin() as conn:
-            apply_batch(
-                conn,
-                LIVE,
-                [delivered(e, offset=position + i) for i, e in enumerate(stream[position : position + size])],
-                RuleConfig(),
-                NOW,
-            )
-        position += size
+    store_in_batches(sqlite_engine, stream, NOW, random.Random(seed), largest=80)
 
     rebuilt = views.shadow(sqlite_engine)
     fold = Fold(RuleConfig())

@@ -12,11 +12,9 @@ from sqlalchemy import select
 
 import events
 from services.demo.journeys import generate
-from services.domain import RuleConfig
 from services.worker import counts
-from services.worker.persist import apply_batch
 from services.worker.views import LIVE
-from tests.unit.worker.support import delivered
+from tests.views import store_in_batches
 
 NOW = datetime(2026, 12, 6, 12, tzinfo=UTC)
 KERALA_SA_DEPLOYED = ("SA", "Kerala", "deployed", "9111")
@@ -108,19 +106,7 @@ def test_counts_kept_batch_by_batch_equal_the_counts_rebuilt_from_the_views(sqli
     journeys = generate(40, seed=seed, now=NOW)
     stream = [e for journey in journeys for e in _stamped(journey.events)]
     stream.sort(key=lambda e: e.occurred_at)  # interleaved cases, as on the log
-    rng = random.Random(seed)
-    position = 0
-    while position < len(stream):
-        size = rng.randint(1, 60)
-        with sqlite_engine.begin() as conn:
-            apply_batch(
-                conn,
-                LIVE,
-                [delivered(e, offset=position + i) for i, e in enumerate(stream[position : position + size])],
-                RuleConfig(),
-                NOW,
-            )
-        position += size
+    store_in_batches(sqlite_engine, stream, NOW, random.Random(seed), largest=60)
     kept = _count_rows(sqlite_engine)
     assert kept["stage_counts"] and kept["offer_counts"]
     with sqlite_engine.begin() as conn:

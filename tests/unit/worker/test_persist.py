@@ -9,18 +9,17 @@ from sqlalchemy import select, text
 
 from services.domain import RuleConfig
 from services.worker import persist
-from services.worker.persist import Conflict, apply_batch
+from services.worker.persist import Conflict
 from services.worker.views import LIVE
 from tests.factories import fold, make
-from tests.unit.worker.support import delivered
+from tests.views import store
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 RULES = RuleConfig()
 
 
 def run(engine, *events_):
-    with engine.begin() as conn:
-        return apply_batch(conn, LIVE, [delivered(e, offset=i) for i, e in enumerate(events_)], RULES, NOW)
+    return store(engine, events_, NOW)
 
 
 def rows(engine, table, order_by):

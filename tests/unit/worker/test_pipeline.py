@@ -10,8 +10,7 @@ import events
 from services.kafka.producer import PublishFailed
 from services.worker.pipeline import Pipeline
 from services.worker.views import LIVE
-from tests.factories import make
-from tests.unit.worker.support import message
+from tests.factories import make, message
 
 
 def outbox_size(pipeline) -> int:

@@ -15,8 +15,7 @@ import events
 from services.worker import dlq, refusals
 from services.worker.persist import same_content
 from services.worker.views import LIVE
-from tests.factories import make
-from tests.unit.worker.support import message
+from tests.factories import make, message
 
 REFUSED = "00000000-0000-4000-8000-00000000dead"
 

@@ -7,19 +7,15 @@ from datetime import UTC, datetime
 from kafka.partitioner.default import DefaultPartitioner
 
 from services.worker.sweep import SOURCE, due_events, partition_of, sweep_once
-from services.worker.views import LIVE
 from tests.factories import NO_ESCALATION, make
-from tests.unit.worker.support import delivered
+from tests.views import store as views_store
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 RULES = NO_ESCALATION  # escalation by the sweep has its own tests (test_sweep_escalation.py)
 
 
 def store(engine, *events_):
-    from services.worker.persist import apply_batch
-
-    with engine.begin() as conn:
-        return apply_batch(conn, LIVE, [delivered(e, offset=i) for i, e in enumerate(events_)], RULES, NOW)
+    return views_store(engine, events_, NOW, RULES)
 
 
 def departed_without_arrival(engine, case_id="CASE-0001"):

@@ -7,11 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from services.worker.persist import apply_batch
 from services.worker.sweep import SOURCE, due_events
 from services.worker.views import LIVE
 from tests.factories import RULES, make
-from tests.unit.worker.support import delivered
+from tests.views import store as views_store
 
 DISTRESS = make(
     "deployment.distress_reported", 0, case_id="CASE-0001", recorded_at=datetime(2025, 1, 1, 0, 1, tzinfo=UTC)
@@ -21,8 +20,7 @@ EVERYTHING = set(range(4))
 
 
 def store(engine, *events_, now=datetime(2026, 1, 1, tzinfo=UTC)):
-    with engine.begin() as conn:
-        return apply_batch(conn, LIVE, [delivered(e, offset=i) for i, e in enumerate(events_)], RULES, now)
+    return views_store(engine, events_, now)
 
 
 def escalations_due(engine, now):

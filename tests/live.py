@@ -1,5 +1,5 @@
-"""Helpers for the worker's integration tests: journeys on the real log, `passage worker` as a
-process, polling with deadlines, and a snapshot of the views to compare with a replay."""
+"""The live parts for integration and e2e tests: journeys published on the real log, `passage worker`
+as a process, and the views read back (a snapshot to compare with a replay)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -64,17 +63,6 @@ def event_ids(records: Iterable[Record]) -> set[str]:
         except (ValueError, KeyError, TypeError):
             pass  # a poison record
     return ids
-
-
-def wait_until(predicate: Callable[[], object], timeout_s: float = 120.0, what: str = "condition") -> object:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached within {timeout_s:.0f}s")
-        time.sleep(0.1)
 
 
 def timeline_ids(engine: Engine) -> set[str]:
