@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Engine
 
 from events import AgencyKind, Source
@@ -26,6 +27,14 @@ class KeyIssued:
     rotated: bool
     previous_kind: str | None = None
     employer_id: str | None = None
+
+
+class KeyRefused(Exception):
+    """The key holds no enabled agency (any more): HTTP 401."""
+
+
+class RegistryUnreachable(Exception):
+    """The agency registry could not be read: HTTP 503, not 401."""
 
 
 class AgencyDisabled(ValueError):
@@ -70,21 +79,67 @@ def add_agency(
 
 
 def set_agency_disabled(engine: Engine, agency_id: str, disabled: bool) -> bool:
-    """Disable (refused from its next request on: every request reads the registry, nothing is
-    cached) or enable an agency; False when there is no such agency."""
+    """Disable (refused from its next request on: every request reads the registry, see
+    `Credentials`) or enable an agency; False when there is no such agency."""
     return set_disabled(engine, Agency, agency_id, disabled)
+
+
+class Credentials:
+    """Agency keys as the gateway checks them on every request.
+
+    Revocation is immediate: `holders` reads the registry for every request (a disabled agency or
+    a rotated key is refused from the next request on, whichever process changed it). What is
+    remembered is only a hint, `seen`: a key that held an agency before. The gateway uses it to
+    read the body and check the key in the same round trip to its worker thread as the event
+    itself; an unseen key is checked before the body is read, so answers keep their SPEC order."""
+
+    def __init__(self, engine: Engine, server_secret: str) -> None:
+        self._engine = engine
+        self._secret = server_secret
+        self._seen: dict[str, Source] = {}
+
+    def key_hash(self, key: str) -> str:
+        return hash_secret(self._secret, key)
+
+    def seen(self, key_hash: str) -> Source | None:
+        """The agency this key held when last checked (no I/O; never a grant on its own)."""
+        return self._seen.get(key_hash)
+
+    def holders(self, key_hashes: Collection[str]) -> dict[str, Source]:
+        """The enabled agencies holding these keys now, by key hash (absent: unknown, disabled,
+        or not an agency kind). Database errors propagate: the caller answers 503, not 401."""
+        wanted = sorted(set(key_hashes))
+        if not wanted:
+            return {}
+        with self._engine.connect() as connection:
+            rows = connection.execute(_HOLDERS, {"hashes": wanted}).all()
+        found = {
+            row.key_hash: Source(agency_id=row.id, agency_kind=AgencyKind(row.kind))
+            for row in rows
+            if not row.disabled and row.kind in AGENCY_KINDS
+        }
+        for key_hash in wanted:
+            if key_hash in found:
+                if len(self._seen) >= MAX_SEEN_KEYS:
+                    self._seen.clear()
+                self._seen[key_hash] = found[key_hash]
+            else:
+                self._seen.pop(key_hash, None)
+        return found
+
+
+MAX_SEEN_KEYS = 10_000
+# A Core query, not an ORM session: this runs on every request and costs half as much.
+_agencies = table_of(Agency)
+_HOLDERS = select(_agencies.c.key_hash, _agencies.c.id, _agencies.c.kind, _agencies.c.disabled).where(
+    _agencies.c.key_hash.in_(bindparam("hashes", expanding=True))
+)
 
 
 def authenticate(engine: Engine, server_secret: str, key: str) -> Source | None:
     """The enabled agency holding `key`, as the `source` the gateway stamps; None when the key is
     unknown, the agency is disabled, or its kind is not an agency kind.
     Database errors propagate: the caller answers 503, not 401."""
-    key_hash = hash_secret(server_secret, key)
-    # A Core query, not an ORM session: this runs on every request and costs half as much.
-    agencies = table_of(Agency).c
-    query = select(agencies.id, agencies.kind, agencies.disabled).where(agencies.key_hash == key_hash)
-    with engine.connect() as connection:
-        row = connection.execute(query).first()
-    if row is None or row.disabled or row.kind not in AGENCY_KINDS:
-        return None
-    return Source(agency_id=row.id, agency_kind=AgencyKind(row.kind))
+    credentials = Credentials(engine, server_secret)
+    key_hash = credentials.key_hash(key)
+    return credentials.holders([key_hash]).get(key_hash)

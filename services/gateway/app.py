@@ -5,16 +5,23 @@ Per request, in this order: 413 from Content-Length (before anything is read), 4
 (503 if the registry database is down), 413 while reading the body, 400 if it is not JSON,
 403 outside the agency kind's mandate, 422 listing every field problem, 503 if Kafka does not
 acknowledge in time (Retry-After; retrying the same event_id is safe).
+
+The request path, kept cheap because it runs for every event (issue 20): the routes read the
+Authorization header and Content-Length themselves (no FastAPI dependencies); the key is checked
+against the registry in the same worker-thread call as the event (a key never seen before is
+also checked before the body is read, so the order above holds); single events arriving while
+others are in hand are taken together (`services.gateway.grouping`), each still answered its own.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import structlog
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
@@ -37,7 +44,7 @@ from services.gateway.admission import (
     MalformedJson,
     Refused,
 )
-from services.gateway.agencies import authenticate
+from services.gateway.agencies import KeyRefused, RegistryUnreachable
 from services.gateway.binding import NOT_PARTY
 from services.gateway.bootstrap import Gateway, bootstrap
 from services.gateway.measures import count_malformed, count_outcomes
@@ -46,6 +53,7 @@ from services.logs import get_logger
 from services.web import ApiError, service_app
 
 log = get_logger(__name__)
+T = TypeVar("T")
 RETRY_AFTER = {"Retry-After": "5"}
 # The status each refusal reason answers (SPEC section 7): the one place admission meets HTTP.
 STATUS = {FORBIDDEN: 403, NOT_PARTY: 403, CONFLICT: 409, TOO_LARGE: 413, INVALID: 422}
@@ -74,45 +82,54 @@ def _gateway(request: Request) -> Gateway:
     return request.app.state.gateway
 
 
-GatewayDep = Annotated[Gateway, Depends(_gateway)]
-
-
-class DeclaredSize:
+def _declared_size(request: Request, limit: int) -> None:
     """Refuse a body whose declared Content-Length is over the limit before reading any of it."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-
-    async def __call__(self, request: Request) -> None:
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.limit:
-            raise _too_large(self.limit)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
 
 
-def current_agency(
-    request: Request,
-    gateway: GatewayDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))],
-) -> Source:
-    """The authenticated agency (sync: FastAPI runs it in a worker thread, off the event loop)."""
-    if credentials is None:
-        raise ApiError(401, UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"})
+async def _agency_key(request: Request, gateway: Gateway) -> str:
+    """The hash of the request's agency key. A key not seen before is checked now, before the
+    body is read (401, or 503 when the registry is down); a key seen before is checked again in
+    the same worker-thread call as its event (`_as_holder`), so revocation still holds at once."""
+    scheme, key = get_authorization_scheme_param(request.headers.get("authorization"))
+    if not key or scheme.lower() != "bearer":
+        raise _unauthorized(request)
+    key_hash = gateway.credentials.key_hash(key)
+    seen = gateway.credentials.seen(key_hash)
+    if seen is None:
+        seen = await _holder(request, gateway, key_hash)
+    log_fields(request)["agency_id"] = seen.agency_id  # dropped again if the key is refused later
+    return key_hash
+
+
+async def _holder(request: Request, gateway: Gateway, key_hash: str) -> Source:
     try:
-        source = authenticate(gateway.engine, gateway.settings.secret_key, credentials.credentials)
-    except SQLAlchemyError as error:
-        log.warning("agency registry unreachable", error=type(error).__name__)
-        raise ApiError(
-            503,
-            "the agency registry (database) is unreachable; nothing was accepted, retry shortly",
-            headers=RETRY_AFTER,
-        ) from None
+        source = await run_in_threadpool(_check_key, gateway, key_hash)
+    except RegistryUnreachable:
+        raise _registry_unreachable() from None
     if source is None:
-        raise ApiError(401, UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"})
-    log_fields(request)["agency_id"] = source.agency_id
+        raise _unauthorized(request)
     return source
 
 
-CurrentAgency = Annotated[Source, Depends(current_agency)]
+def _check_key(gateway: Gateway, key_hash: str) -> Source | None:
+    try:
+        return gateway.credentials.holders([key_hash]).get(key_hash)
+    except SQLAlchemyError as error:
+        log.warning("agency registry unreachable", error=type(error).__name__)
+        raise RegistryUnreachable from None
+
+
+def _as_holder(gateway: Gateway, key_hash: str, call: Callable[[bytes, Source], T], body: bytes) -> T:
+    """In the worker thread: check the key now, then run the intake call as its agency."""
+    source = _check_key(gateway, key_hash)
+    if source is None:
+        raise KeyRefused
+    return call(body, source)
+
+
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": openapi.ErrorBody} for status in (400, 401, 403, 409, 413, 422, 503)
 }
@@ -124,13 +141,15 @@ router = APIRouter(prefix="/v1", tags=["events"])
     status_code=202,
     response_model=openapi.Accepted,
     responses=ERRORS,
-    dependencies=[Depends(DeclaredSize(MAX_EVENT_BYTES))],
     openapi_extra=openapi.request_body("Event"),
 )
-async def publish_event(request: Request, agency: CurrentAgency, gateway: GatewayDep) -> JSONResponse:
+async def publish_event(request: Request) -> JSONResponse:
     """One event; 202 only after Kafka acknowledged it (acks=all)."""
-    body = await _read_body(request, MAX_EVENT_BYTES)
-    outcome = await _blocking(gateway.intake.one, body, agency)
+    gateway = _gateway(request)
+    _declared_size(request, MAX_EVENT_BYTES)
+    key_hash = await _agency_key(request, gateway)
+    body = await _read_body(request, MAX_EVENT_BYTES, gateway, key_hash)
+    outcome = await _answered(request, gateway.singles.submit(key_hash, body))
     count_outcomes([outcome])
     fields = log_fields(request)
     fields["event_id"] = outcome.event_id
@@ -148,13 +167,15 @@ async def publish_event(request: Request, agency: CurrentAgency, gateway: Gatewa
     "/events/batch",
     response_model=openapi.BatchResults,
     responses=ERRORS,
-    dependencies=[Depends(DeclaredSize(MAX_BATCH_BYTES))],
     openapi_extra=openapi.request_body("EventBatch"),
 )
-async def publish_batch(request: Request, agency: CurrentAgency, gateway: GatewayDep) -> JSONResponse:
+async def publish_batch(request: Request) -> JSONResponse:
     """Up to 500 events; valid ones are accepted even when others are rejected; results in order."""
-    body = await _read_body(request, MAX_BATCH_BYTES)
-    outcomes = await _blocking(gateway.intake.batch, body, agency)
+    gateway = _gateway(request)
+    _declared_size(request, MAX_BATCH_BYTES)
+    key_hash = await _agency_key(request, gateway)
+    body = await _read_body(request, MAX_BATCH_BYTES, gateway, key_hash)
+    outcomes = await _answered(request, run_in_threadpool(_as_holder, gateway, key_hash, gateway.intake.batch, body))
     count_outcomes([outcomes] if isinstance(outcomes, Refused) else outcomes)
     if isinstance(outcomes, Refused):
         raise _refusal(outcomes)
@@ -164,8 +185,18 @@ async def publish_batch(request: Request, agency: CurrentAgency, gateway: Gatewa
     return JSONResponse({"results": results}, 200)
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    """The body, refused as soon as it grows past `limit` (chunked uploads declare no length)."""
+async def _read_body(request: Request, limit: int, gateway: Gateway, key_hash: str) -> bytes:
+    """The body, refused as soon as it grows past `limit` (chunked uploads declare no length).
+    A key revoked since it was last seen is still answered 401 rather than 413 or 400, as if it
+    had been checked before the body (its answer does not depend on when it was seen)."""
+    try:
+        return await _stream_body(request, limit)
+    except ApiError:
+        await _holder(request, gateway, key_hash)
+        raise
+
+
+async def _stream_body(request: Request, limit: int) -> bytes:
     chunks, size = [], 0
     try:
         async for chunk in request.stream():
@@ -178,10 +209,15 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def _blocking(call, body: bytes, agency: Source):
-    """Run an intake call in a worker thread; map its failures to the SPEC answers."""
+async def _answered(request: Request, outcome: Awaitable[T]) -> T:
+    """An intake call's outcome, its failures mapped to the SPEC answers (the key's first: a
+    revoked key is 401 whatever the body)."""
     try:
-        return await run_in_threadpool(call, body, agency)
+        return await outcome
+    except KeyRefused:
+        raise _unauthorized(request) from None
+    except RegistryUnreachable:
+        raise _registry_unreachable() from None
     except MalformedJson as error:
         count_malformed()
         raise ApiError(400, f"{error}; send one JSON document encoded as UTF-8") from None
@@ -217,6 +253,17 @@ def _result(outcome: Admitted | Refused) -> dict:
         return {"event_id": outcome.event_id, "status": "accepted", "errors": []}
     errors = [{"code": outcome.code, **error} for error in outcome.errors]
     return {"event_id": outcome.event_id, "status": "rejected", "errors": errors}
+
+
+def _unauthorized(request: Request) -> ApiError:
+    log_fields(request).pop("agency_id", None)  # a refused key names no agency in the request log
+    return ApiError(401, UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"})
+
+
+def _registry_unreachable() -> ApiError:
+    return ApiError(
+        503, "the agency registry (database) is unreachable; nothing was accepted, retry shortly", headers=RETRY_AFTER
+    )
 
 
 def _too_large(limit: int) -> ApiError:

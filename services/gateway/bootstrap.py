@@ -10,6 +10,8 @@ from sqlalchemy.engine import Engine
 from services.bootstrap import Clients
 from services.bootstrap import bootstrap as bootstrap_clients
 from services.config import Settings
+from services.gateway.agencies import Credentials
+from services.gateway.grouping import Singles
 from services.gateway.intake import Intake
 from services.gateway.views import CaseViews
 from services.journey import Publishes
@@ -21,6 +23,8 @@ SEALER_MEMORY_S = 10.0  # how long the gateway keeps a case's data key in memory
 class Gateway:
     clients: Clients
     intake: Intake
+    credentials: Credentials
+    singles: Singles
 
     @property
     def settings(self) -> Settings:
@@ -42,4 +46,5 @@ class Gateway:
 def bootstrap(settings: Settings, *, engine: Engine | None = None, publisher: Publishes | None = None) -> Gateway:
     clients = bootstrap_clients(settings, engine=engine, publisher=publisher, remember_keys_s=SEALER_MEMORY_S)
     intake = Intake(clients.publisher, settings.journey_topic, views=CaseViews(clients.engine), sealer=clients.sealer)
-    return Gateway(clients, intake)
+    credentials = Credentials(clients.engine, settings.secret_key)
+    return Gateway(clients, intake, credentials, Singles(credentials, intake))

@@ -7,8 +7,9 @@ Blocking (Kafka acknowledgements): call these from a worker thread, never the ev
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from events import AgencyKind, Source, stage_of
 from events.duplicates import CONFLICT, same_content
@@ -38,13 +39,18 @@ class Intake:
         self._clock = clock
         self._views = views  # None: no binding or conflict checks (tests of admission alone)
 
-    def one(self, body: bytes, source: Source) -> Admitted | Refused:
-        """Raises `MalformedJson` (400) and `PublishFailed` (503: nothing accepted)."""
-        outcome = admit(parse_json(body), source, topic=self._topic, now=self._clock())
-        outcome = self._against_views([outcome], source)[0]
-        if isinstance(outcome, Admitted):
-            self._journey.publish([outcome.record])
-        return outcome
+    def singles(self, items: Sequence[tuple[Any, Source]]) -> list[Admitted | Refused]:
+        """Parsed events of separate single-event requests, each with its own agency, taken
+        together (`services.gateway.grouping`): one outcome per item, in order, each decided as
+        in a batch (the items accepted before count for the later ones). The admitted items are
+        published together, so a `PublishFailed` means none of them may be reported accepted."""
+        now = self._clock()
+        outcomes = [admit(data, source, topic=self._topic, now=now) for data, source in items]
+        outcomes = self._against_views(outcomes, [source for _, source in items])
+        records = [outcome.record for outcome in outcomes if isinstance(outcome, Admitted)]
+        if records:
+            self._journey.publish(records)
+        return outcomes
 
     def batch(self, body: bytes, source: Source) -> list[Admitted | Refused] | Refused:
         """One outcome per item, in order; the admitted items are published together, so a
@@ -53,41 +59,54 @@ class Intake:
         if isinstance(items, Refused):
             return items
         now = self._clock()  # one recorded_at for the whole batch: it arrived at once
-        outcomes = self._against_views([admit(item, source, topic=self._topic, now=now) for item in items], source)
+        admitted = [admit(item, source, topic=self._topic, now=now) for item in items]
+        outcomes = self._against_views(admitted, [source] * len(admitted))
         self._journey.publish([o.record for o in outcomes if isinstance(o, Admitted)])
         return outcomes
 
-    def _against_views(self, outcomes: list[Admitted | Refused], source: Source) -> list[Admitted | Refused]:
+    def _against_views(self, outcomes: list[Admitted | Refused], sources: Sequence[Source]) -> list[Admitted | Refused]:
         """Refuse, among the admitted events, the conflicting duplicates (CONFLICT) and those for
-        cases the agency is not party to (NOT_PARTY); in order, each accepted item counting for the next."""
+        cases their agency is not party to (NOT_PARTY); in order, each accepted item counting for the next."""
         admitted = [outcome for outcome in outcomes if isinstance(outcome, Admitted)]
         if self._views is None or not admitted:
             return outcomes
-        kind = source.agency_kind
         stored = self._views.stored([outcome.event_id for outcome in admitted])
-        employer_id = self._views.employer_id(source.agency_id) if kind is AgencyKind.employer else None
-        party = Party(source.agency_id, kind, employer_id)
-        wants_facts = needs_facts(kind, {outcome.event_type for outcome in admitted})
-        facts = self._views.facts({outcome.case_id for outcome in admitted}) if wants_facts else {}
+        parties = {source.agency_id: self._party(source) for source in set(sources)}
+        wanting = {
+            outcome.case_id
+            for outcome, source in zip(outcomes, sources, strict=True)
+            if isinstance(outcome, Admitted) and needs_facts(source.agency_kind, {outcome.event_type})
+        }
+        facts = self._views.facts(wanting) if wanting else {}
+        # Later items see the earlier ones' effect on a case only when some publisher's kind reads it.
+        folds = any(needs_facts(source.agency_kind) for source in set(sources))
         checked: list[Admitted | Refused] = []
-        for outcome in outcomes:
+        earlier: dict[str, Admitted] = {}  # accepted above, by event_id: parsed only if a copy follows
+        for outcome, source in zip(outcomes, sources, strict=True):
             if not isinstance(outcome, Admitted):
                 checked.append(outcome)
                 continue
             event = outcome.event
             previous = stored.get(outcome.event_id)
+            if previous is None and outcome.event_id in earlier:
+                previous = stored[outcome.event_id] = json.loads(earlier[outcome.event_id].record.value)
             if previous is not None and not same_content(event, previous):
                 checked.append(_conflict(outcome.event_id))
                 continue
-            reason = refusal(party, event, facts.get(outcome.case_id))
+            reason = refusal(parties[source.agency_id], event, facts.get(outcome.case_id))
             if reason is not None:
                 checked.append(Refused(NOT_PARTY, reason, [{"path": "case_id", "message": reason}], outcome.event_id))
                 continue
-            stored.setdefault(outcome.event_id, json.loads(outcome.record.value))  # a later copy in this batch
-            if needs_facts(kind):
+            earlier.setdefault(outcome.event_id, outcome)
+            if folds:
                 facts[outcome.case_id] = after(facts.get(outcome.case_id), event, _stage(event.event_type))
             checked.append(outcome)
         return checked
+
+    def _party(self, source: Source) -> Party:
+        is_employer = source.agency_kind is AgencyKind.employer
+        employer_id = self._views.employer_id(source.agency_id) if is_employer and self._views else None
+        return Party(source.agency_id, source.agency_kind, employer_id)
 
 
 def _conflict(event_id: str) -> Refused:

@@ -78,19 +78,26 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 
+# The routes read the Authorization header themselves (no FastAPI dependency on the hot path), so
+# the bearer scheme is declared here too.
+SECURITY_SCHEMES = {"HTTPBearer": {"type": "http", "scheme": "bearer"}}
+
+
 def request_body(schema: str) -> dict[str, Any]:
-    """`openapi_extra` for a route whose JSON body is the named schema."""
+    """`openapi_extra` for a route whose JSON body is the named schema, sent with an agency key."""
     content = {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}
-    return {"requestBody": {"required": True, "content": content}}
+    return {"requestBody": {"required": True, "content": content}, "security": [{"HTTPBearer": []}]}
 
 
 def install_openapi(app: FastAPI) -> None:
-    """FastAPI's document plus the hand-declared request schemas."""
+    """FastAPI's document plus the hand-declared request schemas and security scheme."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-            document.setdefault("components", {}).setdefault("schemas", {}).update(SCHEMAS)
+            components = document.setdefault("components", {})
+            components.setdefault("schemas", {}).update(SCHEMAS)
+            components.setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
             app.openapi_schema = document
         return app.openapi_schema
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.engine import Engine
 
 from services.gateway.binding import CaseFacts
@@ -64,11 +64,18 @@ class CaseViews:
         any of `event_ids`."""
         if not event_ids:
             return {}
-        ids = sorted(set(event_ids))
         with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(timeline.c.event_id, timeline.c.envelope)
-                .where(timeline.c.event_id.in_(ids))
-                .union_all(select(watchlist.c.event_id, watchlist.c.envelope).where(watchlist.c.event_id.in_(ids)))
-            ).all()
+            rows = connection.execute(_STORED, {"ids": sorted(set(event_ids))}).all()
         return {row.event_id: row.envelope for row in rows}
+
+
+# Built once: it is read for every event the gateway takes.
+_STORED = (
+    select(timeline.c.event_id, timeline.c.envelope)
+    .where(timeline.c.event_id.in_(bindparam("ids", expanding=True)))
+    .union_all(
+        select(watchlist.c.event_id, watchlist.c.envelope).where(
+            watchlist.c.event_id.in_(bindparam("ids", expanding=True))
+        )
+    )
+)

@@ -74,12 +74,7 @@ def load_or_create(conn: Connection, keyring: Keyring, case_ids: Iterable[str]) 
             }
             for case_id in ids
         ]
-        c = data_keys.c
-        statement = _insert(conn)
-        statement = statement.on_conflict_do_update(
-            index_elements=["case_id"], set_={"case_id": statement.excluded.case_id}
-        ).returning(c.case_id, c.wrapped_key, c.master_key_id)
-        found = conn.execute(statement, rows).all()
+        found = conn.execute(_UPSERT_SQLITE, rows).all()
     keys = {}
     for row in found:
         if row.wrapped_key is None:
@@ -98,6 +93,16 @@ _UPSERT_MANY = text("""
     ON CONFLICT (case_id) DO UPDATE SET case_id = excluded.case_id
     RETURNING case_id, wrapped_key, master_key_id
 """)
+
+
+def _sqlite_upsert():
+    statement = sqlite_insert(data_keys)
+    return statement.on_conflict_do_update(
+        index_elements=["case_id"], set_={"case_id": statement.excluded.case_id}
+    ).returning(data_keys.c.case_id, data_keys.c.wrapped_key, data_keys.c.master_key_id)
+
+
+_UPSERT_SQLITE = _sqlite_upsert()  # built once: the gateway runs it for every group of new cases
 
 
 def destroy(conn: Connection, case_ids: Iterable[str], at: datetime) -> None:

@@ -9,7 +9,7 @@ import uuid
 from datetime import timedelta
 from functools import cache
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from events import Envelope, Stage
@@ -88,11 +88,15 @@ def view(state: CaseState) -> dict:
 
 @settings(max_examples=2, deadline=None)
 @given(kinds=routines)
+@example(kinds=["assistance", "assistance", "assistance", "offer", "assistance", "assistance"])  # ended on another kind
 def test_the_state_stays_bounded_as_a_case_grows_to_50000_events(kinds):
+    # The early size is taken at the same point of the cycle of kinds as the end, so both states end
+    # on the same kind of event (the stage run holds different keys after an offer than after a wage).
+    early_count = 1_000 + (BIG - 1_000) % len(kinds)
     state = fold(OPENING)
-    state = fold(routine_events(kinds, 1_000), state)
+    state = fold(routine_events(kinds, early_count), state)
     early = size(state)
-    state = fold(routine_events(kinds, BIG - 1_000, first=1_000), state)
+    state = fold(routine_events(kinds, BIG - early_count, first=early_count), state)
     assert state.event_count == len(OPENING) + BIG
     assert size(state) <= MAX_STATE_BYTES
     assert size(state) <= early + 256  # no growth beyond a timestamp's digits

@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 import events
 from services.gateway.admission import MAX_EVENT_BYTES
+from services.gateway.agencies import add_agency, set_agency_disabled
 from services.gateway.app import create_app
 from services.privacy.keyring import Keyring
 from services.privacy.opener import read_record
@@ -99,6 +100,56 @@ def test_a_disabled_agency_is_401(client, keys, sqlite_engine, publisher):
     response = client.post("/v1/events", json=new_event(), headers=bearer(keys["helpline"]))
     assert response.status_code == 401
     assert publisher.records == []
+
+
+def test_a_key_that_published_before_is_refused_at_once_once_disabled_or_rotated(
+    client, keys, sqlite_engine, unit_settings, publisher
+):
+    """The gateway remembers keys it has seen only to skip a round trip before the body; every
+    request still reads the registry, so revocation holds from the next request on."""
+    helpline = bearer(keys["helpline"])
+    assert client.post("/v1/events", json=new_event(), headers=helpline).status_code == 202
+    set_agency_disabled(sqlite_engine, "helpline-1", True)
+    with structlog.testing.capture_logs() as logs:
+        refused = client.post("/v1/events", json=new_event(), headers=helpline)
+    assert refused.status_code == 401 and _error(refused)["code"] == "unauthorized"
+    [line] = [entry for entry in logs if entry["event"] == "request"]
+    assert "agency_id" not in line  # a refused key names no agency
+    assert client.post("/v1/events", content=b"{not json", headers=helpline).status_code == 401
+    assert client.post("/v1/events/batch", json={"events": [new_event()]}, headers=helpline).status_code == 401
+
+    mission = bearer(keys["mission"])
+    assert client.post("/v1/events", json=new_event(), headers=mission).status_code == 202
+    rotated = add_agency(sqlite_engine, unit_settings.secret_key, "mission-1", "mission").key
+    assert client.post("/v1/events", json=new_event(), headers=mission).status_code == 401
+    assert client.post("/v1/events", json=new_event(), headers=bearer(rotated)).status_code == 202
+    assert len(publisher.records) == 3
+
+
+def test_a_revoked_key_is_401_not_413_for_an_oversized_chunked_body(client, keys, sqlite_engine, publisher):
+    helpline = bearer(keys["helpline"])
+    assert client.post("/v1/events", json=new_event(), headers=helpline).status_code == 202
+    set_agency_disabled(sqlite_engine, "helpline-1", True)
+
+    def chunks():
+        for _ in range(5):
+            yield b"x" * (64 * 1024)
+
+    assert client.post("/v1/events", content=chunks(), headers=helpline).status_code == 401
+
+
+def test_the_registry_down_after_a_key_was_seen_is_503_naming_the_registry(client, helpline, sqlite_engine, publisher):
+    assert client.post("/v1/events", json=new_event(), headers=helpline).status_code == 202
+    with sqlite_engine.begin() as connection:
+        connection.exec_driver_sql("ALTER TABLE agencies RENAME TO agencies_away")
+    try:
+        response = client.post("/v1/events", json=new_event(), headers=helpline)
+    finally:
+        with sqlite_engine.begin() as connection:
+            connection.exec_driver_sql("ALTER TABLE agencies_away RENAME TO agencies")
+    assert response.status_code == 503 and "Retry-After" in response.headers
+    assert "agency registry" in _error(response)["message"]
+    assert len(publisher.records) == 1
 
 
 # SPEC section 4, spot checks written out by hand (the full table lives in events.catalogue).

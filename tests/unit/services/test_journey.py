@@ -43,8 +43,7 @@ def test_a_sweep_record_carries_the_headers_a_gateway_record_does(tmp_path, sqli
     gateway_out, worker_out = FakePublisher(), FakePublisher()
     gateway = bootstrap_gateway(settings, engine=sqlite_engine, publisher=gateway_out)
     helpline = Source(agency_id="helpline-1", agency_kind=AgencyKind.helpline)
-    body = json.dumps(new_event("deployment.welfare_check_completed", case_id="CASE-0001")).encode()
-    gateway.intake.one(body, helpline)
+    gateway.intake.singles([(new_event("deployment.welfare_check_completed", case_id="CASE-0001"), helpline)])
 
     # Departed in January 2025 and never arrived: NOT_ARRIVED and NO_WELFARE_CHECK are due at NOW.
     departed = [

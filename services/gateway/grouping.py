@@ -1,0 +1,127 @@
+"""Single-event requests that arrive while others are in hand are taken together.
+
+Each single event costs a registry read, a read of the views, a key store statement and a wait
+for Kafka's acknowledgement; done one request at a time, under load these dominate the gateway's
+CPU (issue 20). `Singles.submit` queues a request's key and body; at most `parallel` groups are
+in a worker thread at once, and each takes every request queued meanwhile (at most `max_group`):
+one registry read for all their keys, one `Intake.singles` (one read of the views, one key store
+statement, one produce whose acknowledgements are all awaited). A request alone is taken at once:
+no request waits for others to arrive, so a quiet gateway answers as fast as before.
+
+What each request is answered is its own: its key is checked now (a disabled or rotated key is
+refused), its body is parsed and admitted as its own, and only its own problems refuse it. What
+a group shares is what fails together anyway: the database (503) and Kafka (503: none of the
+group's events may be reported accepted; retrying each with the same event_id is safe).
+
+Decision where the SPEC is silent: within a group the events accepted before count for the later
+ones, as within a batch (`services.gateway.binding.after`, and a second copy of an event_id with
+other content is a 409), as they would once the worker has caught up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
+
+from events import Source
+from services.gateway.admission import Admitted, MalformedJson, Refused, parse_json
+from services.gateway.agencies import Credentials, KeyRefused, RegistryUnreachable
+from services.gateway.intake import Intake
+from services.kafka.producer import PublishFailed
+from services.logs import get_logger
+
+log = get_logger(__name__)
+
+MAX_GROUP = 64  # requests taken together at most
+PARALLEL = 4  # groups in worker threads at once: while they wait for Kafka, the next ones gather
+
+Outcome = Admitted | Refused
+
+
+class Singles:
+    """The single-event requests of one gateway process (one asyncio loop), taken in groups."""
+
+    def __init__(
+        self, credentials: Credentials, intake: Intake, *, max_group: int = MAX_GROUP, parallel: int = PARALLEL
+    ) -> None:
+        self._credentials = credentials
+        self._intake = intake
+        self._max_group = max_group
+        self._parallel = parallel
+        self._queued: list[tuple[str, bytes, asyncio.Future[Outcome]]] = []
+        self._running: set[asyncio.Task[None]] = set()
+
+    async def submit(self, key_hash: str, body: bytes) -> Outcome:
+        """The outcome of one event sent with the key hashing to `key_hash`. Raises `KeyRefused`
+        (401), `RegistryUnreachable` (503), `MalformedJson` (400), `PublishFailed` and
+        `SQLAlchemyError` (503: nothing accepted)."""
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._queued.append((key_hash, body, future))
+        self._start()
+        return await future
+
+    def _start(self) -> None:
+        self._running = {task for task in self._running if not task.done()}  # a loop that ended left none
+        while self._queued and len(self._running) < self._parallel:
+            group, self._queued = self._queued[: self._max_group], self._queued[self._max_group :]
+            group = [item for item in group if not item[2].done()]  # a request cancelled while queued is dropped
+            if not group:
+                continue
+            task = asyncio.create_task(self._run(group))
+            self._running.add(task)
+            task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        self._start()
+
+    async def _run(self, group: list[tuple[str, bytes, asyncio.Future[Outcome]]]) -> None:
+        items = [(key_hash, body) for key_hash, body, _ in group]
+        try:
+            results: Sequence[Outcome | Exception] = await run_in_threadpool(self.take, items)
+        except Exception as error:  # anything unforeseen fails the whole group, as it would one request
+            results = [error] * len(group)
+        except BaseException:  # this task was cancelled (shutdown): so are the requests waiting on it
+            for _, _, future in group:
+                future.cancel()
+            raise
+        for (_, _, future), result in zip(group, results, strict=True):
+            if future.done():  # its request was cancelled (the client went away)
+                continue
+            if isinstance(result, Exception):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
+
+    def take(self, items: Sequence[tuple[str, bytes]]) -> list[Outcome | Exception]:
+        """Blocking (a worker thread): each item's outcome, or the exception its request raises."""
+        try:
+            holders = self._credentials.holders({key_hash for key_hash, _ in items})
+        except SQLAlchemyError as error:
+            log.warning("agency registry unreachable", error=type(error).__name__)
+            return [RegistryUnreachable()] * len(items)
+        results: list[Outcome | Exception | None] = [None] * len(items)
+        parsed: list[tuple[int, Any, Source]] = []
+        for index, (key_hash, body) in enumerate(items):
+            source = holders.get(key_hash)
+            if source is None:
+                results[index] = KeyRefused()
+                continue
+            try:
+                parsed.append((index, parse_json(body), source))
+            except MalformedJson as error:
+                results[index] = error
+        if parsed:
+            try:
+                outcomes: Sequence[Outcome | Exception] = self._intake.singles(
+                    [(data, source) for _, data, source in parsed]
+                )
+            except (PublishFailed, SQLAlchemyError) as error:  # what the group shares fails it whole
+                outcomes = [error] * len(parsed)
+            for (index, _, _), outcome in zip(parsed, outcomes, strict=True):
+                results[index] = outcome
+        return [result for result in results if result is not None]  # every index was set above
