@@ -89,6 +89,15 @@ def _declared_size(request: Request, limit: int) -> None:
         raise _too_large(limit)
 
 
+async def _authorized_body(request: Request, limit: int) -> tuple[Gateway, str, bytes]:
+    """Every publish route's start, in SPEC order: the declared size (413), the key (401/503), then
+    the body as it is read (413). Returns the gateway, the key's hash and the body."""
+    gateway = _gateway(request)
+    _declared_size(request, limit)
+    key_hash = await _agency_key(request, gateway)
+    return gateway, key_hash, await _read_body(request, limit, gateway, key_hash)
+
+
 async def _agency_key(request: Request, gateway: Gateway) -> str:
     """The hash of the request's agency key. A key not seen before is checked now, before the
     body is read (401, or 503 when the registry is down); a key seen before is checked again in
@@ -145,10 +154,7 @@ router = APIRouter(prefix="/v1", tags=["events"])
 )
 async def publish_event(request: Request) -> JSONResponse:
     """One event; 202 only after Kafka acknowledged it (acks=all)."""
-    gateway = _gateway(request)
-    _declared_size(request, MAX_EVENT_BYTES)
-    key_hash = await _agency_key(request, gateway)
-    body = await _read_body(request, MAX_EVENT_BYTES, gateway, key_hash)
+    gateway, key_hash, body = await _authorized_body(request, MAX_EVENT_BYTES)
     outcome = await _answered(request, gateway.singles.submit(key_hash, body))
     count_outcomes([outcome])
     fields = log_fields(request)
@@ -171,10 +177,7 @@ async def publish_event(request: Request) -> JSONResponse:
 )
 async def publish_batch(request: Request) -> JSONResponse:
     """Up to 500 events; valid ones are accepted even when others are rejected; results in order."""
-    gateway = _gateway(request)
-    _declared_size(request, MAX_BATCH_BYTES)
-    key_hash = await _agency_key(request, gateway)
-    body = await _read_body(request, MAX_BATCH_BYTES, gateway, key_hash)
+    gateway, key_hash, body = await _authorized_body(request, MAX_BATCH_BYTES)
     outcomes = await _answered(request, run_in_threadpool(_as_holder, gateway, key_hash, gateway.intake.batch, body))
     count_outcomes([outcomes] if isinstance(outcomes, Refused) else outcomes)
     if isinstance(outcomes, Refused):

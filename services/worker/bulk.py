@@ -419,17 +419,12 @@ def _plain(row: dict, name: str, json_columns: set[str]):
     return row.get(name)
 
 
-def _security(settings: Settings) -> dict:
+def _security(settings: Settings) -> dict[str, object]:
     """aiokafka's spelling of the Kafka security settings."""
-    options: dict = {"security_protocol": settings.kafka_security_protocol}
+    options = settings.kafka_client_options()  # kafka-python's: aiokafka takes an SSL context, not a file
+    cafile = options.pop("ssl_cafile", None)
     if settings.kafka_security_protocol in ("SSL", "SASL_SSL"):
         from aiokafka.helpers import create_ssl_context
 
-        options["ssl_context"] = create_ssl_context(cafile=settings.kafka_ssl_cafile)
-    if settings.kafka_sasl_mechanism:
-        options.update(
-            sasl_mechanism=settings.kafka_sasl_mechanism,
-            sasl_plain_username=settings.kafka_sasl_username,
-            sasl_plain_password=settings.kafka_sasl_password,
-        )
+        options["ssl_context"] = create_ssl_context(cafile=cafile)
     return options
