@@ -3,6 +3,7 @@ clear, erasure by crypto-shredding (views, timeline, export and replays), consen
 
 from __future__ import annotations
 
+import re
 import threading
 import uuid
 from datetime import UTC, datetime
@@ -47,6 +48,12 @@ def publish_journeys(world, journeys) -> set[str]:
 
 def raw_journey_records(settings) -> list[bytes]:
     return [record.value for record in read_to_end(settings)]
+
+
+def outside_ciphertexts(raw: bytes) -> bytes:
+    """The records' bytes with each sealed value blanked: a short name ("Das") turns up by chance
+    in that much base64, so personal values are looked for in what is not ciphertext."""
+    return re.sub(rb'\{"enc":"[^"]*"\}', b"{}", raw)
 
 
 def applied(engine) -> set[str]:
@@ -98,8 +105,8 @@ def test_personal_data_is_sealed_on_the_log_erasable_and_consent_is_honoured(wor
         for name, value in registration(j).items()
         if name in ("given_name", "family_name", "passport_number", "phone") and value
     }
-    assert secrets and [s for s in secrets if s.encode() in raw] == []
     assert b'{"enc":"' in raw
+    assert secrets and [s for s in secrets if s.encode() in outside_ciphertexts(raw)] == []
 
     worker = WorkerProcess(world.settings, tmp_path / "worker.log").start()
     try:
@@ -256,7 +263,7 @@ def test_reseal_copies_old_clear_text_records_into_a_sealed_topic(world):
     assert reseal(world.settings, world.engine, prefix) == len(old)
     target = world.settings.model_copy(update={"topic_prefix": prefix})
     raw = b"\n".join(raw_journey_records(target))
-    assert [name for name in names if name.encode() in raw] == []
+    assert [name for name in names if name.encode() in outside_ciphertexts(raw)] == []
     replay(target, world.engine, progress=False)
     with world.engine.connect() as conn:
         folded = set(conn.execute(select(LIVE.cases.c.given_name)).scalars())
