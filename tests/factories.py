@@ -215,3 +215,19 @@ def message(
 def delivered(event: events.Envelope, offset: int = 0, partition: int = 0) -> Delivered:
     """An event as the worker's pipeline holds it once decoded."""
     return Delivered(event, events.encode(event).decode(), partition, offset)
+
+
+def stamped_demo_events(demo_events: Iterable[Any]) -> list[events.Envelope]:
+    """The demo's events (`services.demo.journeys`) as the gateway stamps them: recorded when they
+    occurred, by the demo agency that publishes each."""
+    return [
+        events.validate(
+            dict(
+                demo_event.envelope,
+                recorded_at=demo_event.envelope["occurred_at"],
+                source={"agency_id": demo_event.agency_id, "agency_kind": demo_event.kind},
+            ),
+            stamped=True,
+        )
+        for demo_event in demo_events
+    ]

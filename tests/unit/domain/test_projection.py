@@ -6,7 +6,7 @@ from __future__ import annotations
 from events import AlertCode, AlertStatus, Severity
 from services.config import Settings
 from services.domain import CaseState, RuleConfig, project, sweep, time_alert_event
-from tests.factories import RULES, at, fold, make, recorded
+from tests.factories import RULES, at, fold, make, recorded, stamped_demo_events
 
 
 def _concern_and_distress():
@@ -139,18 +139,10 @@ def test_rule_config_from_settings():
 def test_folding_in_place_gives_what_folding_copies_gives_duplicates_included():
     from datetime import UTC, datetime
 
-    import events
     from services.demo.journeys import generate
 
-    stream = []
-    for journey in generate(20, seed=11, now=datetime(2026, 12, 6, tzinfo=UTC)):
-        for demo_event in journey.events:
-            data = dict(
-                demo_event.envelope,
-                recorded_at=demo_event.envelope["occurred_at"],
-                source={"agency_id": demo_event.agency_id, "agency_kind": demo_event.kind},
-            )
-            stream.append(events.validate(data, stamped=True))
+    journeys = generate(20, seed=11, now=datetime(2026, 12, 6, tzinfo=UTC))
+    stream = stamped_demo_events(event for journey in journeys for event in journey.events)
     stream += stream[-30:]  # recent redeliveries: no change, no alert, not counted
     copied: dict[str, CaseState] = {}
     in_place: dict[str, CaseState] = {}

@@ -16,22 +16,14 @@ from services.worker import views
 from services.worker.bulk import TIMELINE_COLUMNS, BulkRefused, Fold, TimelineCopy, timeline_line, write_totals
 from services.worker.rows import timeline_row
 from services.worker.views import LIVE
-from tests.factories import delivered, message
+from tests.factories import delivered, message, stamped_demo_events
 from tests.views import store_in_batches
 
 NOW = datetime(2026, 12, 6, 12, tzinfo=UTC)
 
 
 def _stream(seed: int) -> list[events.Envelope]:
-    stream = []
-    for journey in generate(30, seed=seed, now=NOW):
-        for demo_event in journey.events:
-            data = dict(
-                demo_event.envelope,
-                recorded_at=demo_event.envelope["occurred_at"],
-                source={"agency_id": demo_event.agency_id, "agency_kind": demo_event.kind},
-            )
-            stream.append(events.validate(data, stamped=True))
+    stream = stamped_demo_events(event for journey in generate(30, seed=seed, now=NOW) for event in journey.events)
     stream.sort(key=lambda e: e.occurred_at)
     return stream
 

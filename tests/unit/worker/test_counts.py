@@ -10,10 +10,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-import events
 from services.demo.journeys import generate
 from services.worker import counts
 from services.worker.views import LIVE
+from tests.factories import stamped_demo_events
 from tests.views import store_in_batches
 
 NOW = datetime(2026, 12, 6, 12, tzinfo=UTC)
@@ -84,18 +84,6 @@ def test_the_offer_window_starts_365_days_before_today(now, first_day):
     assert counts.window_start(now) == first_day
 
 
-def _stamped(journey_events) -> list[events.Envelope]:
-    out = []
-    for demo_event in journey_events:
-        data = dict(
-            demo_event.envelope,
-            recorded_at=demo_event.envelope["occurred_at"],
-            source={"agency_id": demo_event.agency_id, "agency_kind": demo_event.kind},
-        )
-        out.append(events.validate(data, stamped=True))
-    return out
-
-
 def _count_rows(engine) -> dict[str, list[tuple]]:
     with engine.connect() as conn:
         return {table.name: sorted(tuple(row) for row in conn.execute(select(table))) for table in LIVE.counts}
@@ -104,7 +92,7 @@ def _count_rows(engine) -> dict[str, list[tuple]]:
 @pytest.mark.parametrize("seed", [1, 2])
 def test_counts_kept_batch_by_batch_equal_the_counts_rebuilt_from_the_views(sqlite_engine, seed):
     journeys = generate(40, seed=seed, now=NOW)
-    stream = [e for journey in journeys for e in _stamped(journey.events)]
+    stream = [e for journey in journeys for e in stamped_demo_events(journey.events)]
     stream.sort(key=lambda e: e.occurred_at)  # interleaved cases, as on the log
     store_in_batches(sqlite_engine, stream, NOW, random.Random(seed), largest=60)
     kept = _count_rows(sqlite_engine)
