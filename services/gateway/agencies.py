@@ -8,11 +8,15 @@ from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from events import AgencyKind, Source
+from services.logs import get_logger
 from services.secrets import hash_secret, new_secret
 from services.storage.db import session_scope, set_disabled
 from services.storage.tables import Agency, table_of
+
+log = get_logger(__name__)
 
 # The kinds an agency may have: `passage` is Passage's own services, never an outside agency.
 AGENCY_KINDS: tuple[str, ...] = tuple(kind.value for kind in AgencyKind if kind is not AgencyKind.passage)
@@ -107,12 +111,16 @@ class Credentials:
 
     def holders(self, key_hashes: Collection[str]) -> dict[str, Source]:
         """The enabled agencies holding these keys now, by key hash (absent: unknown, disabled,
-        or not an agency kind). Database errors propagate: the caller answers 503, not 401."""
+        or not an agency kind). `RegistryUnreachable` when the database fails: 503, not 401."""
         wanted = sorted(set(key_hashes))
         if not wanted:
             return {}
-        with self._engine.connect() as connection:
-            rows = connection.execute(_HOLDERS, {"hashes": wanted}).all()
+        try:
+            with self._engine.connect() as connection:
+                rows = connection.execute(_HOLDERS, {"hashes": wanted}).all()
+        except SQLAlchemyError as error:
+            log.warning("agency registry unreachable", error=type(error).__name__)
+            raise RegistryUnreachable from None
         found = {
             row.key_hash: Source(agency_id=row.id, agency_kind=AgencyKind(row.kind))
             for row in rows
@@ -139,7 +147,7 @@ _HOLDERS = select(_agencies.c.key_hash, _agencies.c.id, _agencies.c.kind, _agenc
 def authenticate(engine: Engine, server_secret: str, key: str) -> Source | None:
     """The enabled agency holding `key`, as the `source` the gateway stamps; None when the key is
     unknown, the agency is disabled, or its kind is not an agency kind.
-    Database errors propagate: the caller answers 503, not 401."""
+    `RegistryUnreachable` when the database fails: the caller answers 503, not 401."""
     credentials = Credentials(engine, server_secret)
     key_hash = credentials.key_hash(key)
     return credentials.holders([key_hash]).get(key_hash)

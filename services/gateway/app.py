@@ -124,11 +124,7 @@ async def _holder(request: Request, gateway: Gateway, key_hash: str) -> Source:
 
 
 def _check_key(gateway: Gateway, key_hash: str) -> Source | None:
-    try:
-        return gateway.credentials.holders([key_hash]).get(key_hash)
-    except SQLAlchemyError as error:
-        log.warning("agency registry unreachable", error=type(error).__name__)
-        raise RegistryUnreachable from None
+    return gateway.credentials.holders([key_hash]).get(key_hash)
 
 
 def _as_holder(gateway: Gateway, key_hash: str, call: Callable[[bytes, Source], T], body: bytes) -> T:

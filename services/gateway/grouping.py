@@ -32,9 +32,6 @@ from services.gateway.admission import Admitted, MalformedJson, Refused, parse_j
 from services.gateway.agencies import Credentials, KeyRefused, RegistryUnreachable
 from services.gateway.intake import Intake
 from services.kafka.producer import PublishFailed
-from services.logs import get_logger
-
-log = get_logger(__name__)
 
 MAX_GROUP = 64  # requests taken together at most
 PARALLEL = 4  # groups in worker threads at once: while they wait for Kafka, the next ones gather
@@ -101,9 +98,8 @@ class Singles:
         """Blocking (a worker thread): each item's outcome, or the exception its request raises."""
         try:
             holders = self._credentials.holders({key_hash for key_hash, _ in items})
-        except SQLAlchemyError as error:
-            log.warning("agency registry unreachable", error=type(error).__name__)
-            return [RegistryUnreachable()] * len(items)
+        except RegistryUnreachable as error:
+            return [error] * len(items)
         results: list[Outcome | Exception | None] = [None] * len(items)
         parsed: list[tuple[int, Any, Source]] = []
         for index, (key_hash, body) in enumerate(items):
