@@ -12,6 +12,7 @@ and restart its nodes, which only works on nodes this checkout started.
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import shutil
@@ -20,7 +21,7 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
@@ -301,7 +302,8 @@ def _format(java: str, jars: Path, node: Node) -> None:
     if (node.data_dir / "meta.properties").exists():
         return
     cluster_id_file = node.home.parent / "cluster.id"
-    if not cluster_id_file.exists():
+    # An id starting with '-' was written by an earlier version and could never be formatted.
+    if not cluster_id_file.exists() or cluster_id_file.read_text().startswith("-"):
         cluster_id_file.parent.mkdir(parents=True, exist_ok=True)
         cluster_id_file.write_text(_cluster_id())
     result = subprocess.run(
@@ -349,10 +351,16 @@ def _launch(java: str, jars: Path, node: Node) -> None:
     log.info("kafka node starting", node=node.node_id, port=node.port, pid=process.pid)
 
 
-def _cluster_id() -> str:
-    import base64
+def _cluster_id(random_bytes: Callable[[], bytes] = lambda: uuid.uuid4().bytes) -> str:
+    """A cluster id as Kafka makes one: URL-safe base64 of 16 random bytes, never starting with '-'.
 
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    The storage tool's argument parser reads an id that starts with '-' as an option and fails
+    ("argument --cluster-id/-t: expected one argument"); Kafka's own Uuid.randomUuid draws again.
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(random_bytes()).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def _require(command: str, reason: str) -> str:
