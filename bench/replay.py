@@ -8,8 +8,11 @@ baselines read from the same topic in the same run.
    every record acknowledged, end offsets add up to the count).
 2. Baselines: a raw aiokafka consumer (`getmany`) that also validates each record with
    `events.decode` (the least a rebuild must do per record); a raw kafka-python consumer only
-   counting; and the per-batch path the replay used before the bulk one (kafka-python polls
-   folded batch by batch with the live worker's `persist.apply_batch` into shadow tables).
+   counting; the per-batch path the replay used before the bulk one, as it runs today
+   (kafka-python polls folded batch by batch with today's live `persist.apply_batch` into shadow
+   tables); and `passage replay` exactly as it was when issue 20 was filed (`FILED`: that commit's
+   tree, from `git archive`, run with this venv in a subprocess against the same topic and a
+   scratch database its own migrations made; timed around its `replay()` call, as ours is).
 3. Replay: `replay()` into a fresh, migrated PostgreSQL database, with --jobs 1 and --jobs 2; the
    rate covers the whole call (shadow tables, bulk fold, tail, swap).
 Prints the rates and ratios; writes JSON to bench/results/. Needs the broker and PostgreSQL.
@@ -19,15 +22,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
+import subprocess
+import sys
+import tempfile
 import time
 import uuid
+from pathlib import Path
 
 from kafka import KafkaConsumer, TopicPartition
 
-from bench.common import PG_ADMIN, create_database, drop_scratch, summary_row, write_result
+from bench.common import PG_ADMIN, create_database, drop_scratch, service_env, summary_row, write_result
 from bench.worker import fill, raw_consume, records
-from services.config import Settings
+from services.config import ROOT, Settings
 from services.domain import RuleConfig
 from services.kafka.topics import create_topics
 from services.privacy import Keyring
@@ -36,6 +44,58 @@ from services.storage.migrate import migrate
 from services.worker import replay as replay_module
 from services.worker import views
 from services.worker.replay import replay
+
+# `passage replay` when issue 20 was filed (2026-12-06): main's head before that day's work
+# (every branch of the day forked from it; `git log --first-parent main --until=2026-12-06T20:19`),
+# the per-batch replay: a kafka-python poll of 500 records folded by that day's `apply_batch` in a
+# transaction per poll, then a locked swap that copies the rows back.
+FILED = "3127782ed92641dd7eaa297f3930bc960e2822fc"
+# Run inside the old tree: its own Settings, engine, migrations and replay; one JSON line out.
+FILED_DRIVER = """
+import json, time
+import services
+from services.config import Settings
+from services.storage.db import make_engine
+from services.storage.migrate import migrate
+from services.worker.replay import replay
+settings = Settings()
+engine = make_engine(settings)
+migrate(engine)
+began = time.monotonic()
+result = replay(settings, engine, progress=False)
+seconds = time.monotonic() - began
+engine.dispose()
+print(json.dumps({"seconds": seconds, "events": result.events, "skipped": result.skipped,
+                  "failed": result.failed, "services": services.__file__}))
+"""
+
+
+def as_filed(settings: Settings, database_url: str, count: int) -> dict:
+    """The replay exactly as it was when the issue was filed, over the same topic: FILED's tree
+    extracted with `git archive`, its `replay()` run with this venv's Python and libraries
+    (PYTHONPATH=the tree) into `database_url` migrated by that tree. {"error": why} when the
+    checkout lacks the commit (a shallow clone) or the old code fails."""
+    with tempfile.TemporaryDirectory(prefix="passage-filed-") as tree:
+        archive = subprocess.run(["git", "archive", FILED], cwd=ROOT, capture_output=True)
+        if archive.returncode != 0:
+            return {
+                "error": f"git archive {FILED[:7]} failed ({archive.stderr.decode().strip()}); "
+                "run the bench in a full clone (git fetch --unshallow)"
+            }
+        subprocess.run(["tar", "-x", "-C", tree], input=archive.stdout, check=True)
+        env = service_env(settings.model_copy(update={"database_url": database_url}))
+        env["PYTHONPATH"] = tree
+        ran = subprocess.run(
+            [sys.executable, "-c", FILED_DRIVER], cwd=tree, env=env, capture_output=True, text=True, timeout=3600
+        )
+    if ran.returncode != 0:
+        return {"error": f"the replay of {FILED[:7]} exited with {ran.returncode}: {ran.stderr.strip()[-2000:]}"}
+    out = json.loads(ran.stdout.strip().splitlines()[-1])
+    if not Path(out.pop("services")).resolve().is_relative_to(Path(tree).resolve()):
+        return {"error": f"the old replay imported today's services, not {FILED[:7]}'s: check PYTHONPATH"}
+    if out["events"] != count:
+        return {"error": f"the replay of {FILED[:7]} folded {out['events']} of {count} events ({out})"}
+    return {"events_per_s": round(count / out["seconds"], 1), "seconds": round(out["seconds"], 2), **out}
 
 
 def raw_read(settings: Settings, count: int) -> dict:
@@ -108,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     count = args.events or (20000 if args.quick else 100000)
     tag = uuid.uuid4().hex[:8]
-    db_name = f"passage_benchr_{tag}"
+    db_name, filed_db = f"passage_benchr_{tag}", f"passage_benchr_{tag}_filed"
     admin_db = make_engine(PG_ADMIN).execution_options(isolation_level="AUTOCOMMIT")
     settings = Settings(topic_prefix=f"benchr{tag}", log_format="json", database_url=create_database(admin_db, db_name))
     load = [os.getloadavg()[0]]
@@ -119,11 +179,12 @@ def main(argv: list[str] | None = None) -> int:
         decoding = asyncio.run(raw_consume(settings, count, decode=True))
         raw = raw_read(settings, count)
         batched = per_batch(settings, count)
+        filed = as_filed(settings, create_database(admin_db, filed_db), count)
         one = run_replay(settings, count, jobs=1)
         two = run_replay(settings, count, jobs=2)
         load.append(os.getloadavg()[0])
     finally:
-        drop_scratch(settings, admin_db, [db_name])
+        drop_scratch(settings, admin_db, [db_name, filed_db])
     rows = [
         summary_row(
             "rebuild rate (passage replay, 1 job)",
@@ -138,6 +199,19 @@ def main(argv: list[str] | None = None) -> int:
             "events/s",
             "per-batch replay (apply_batch per poll), same topic",
             batched["events_per_s"],
+        ),
+        *(
+            [
+                summary_row(
+                    "rebuild rate (passage replay, 1 job)",
+                    one["events_per_s"],
+                    "events/s",
+                    f"passage replay as filed (issue 20, {FILED[:7]}), same topic",
+                    filed["events_per_s"],
+                )
+            ]
+            if "error" not in filed
+            else []
         ),
         summary_row(
             "rebuild rate (passage replay, 2 jobs)",
@@ -163,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         raw_consumer=raw,
         raw_consumer_with_decode=decoding,
         per_batch=batched,
+        as_filed={"commit": FILED, **filed},
         replay_1_job=one,
         replay_2_jobs=two,
         load_average_1m=load,
@@ -174,13 +249,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"raw aiokafka + events.decode: {decoding['events_per_s']:>10.1f} events/s")
     print(f"raw kafka-python consumer:    {raw['events_per_s']:>10.1f} events/s")
-    print(f"per-batch replay (before):    {batched['events_per_s']:>10.1f} events/s")
+    print(f"per-batch replay (today's):   {batched['events_per_s']:>10.1f} events/s")
+    if "error" in filed:
+        print(f"replay as filed ({FILED[:7]}):    not measured: {filed['error']}")
+    else:
+        print(f"replay as filed ({FILED[:7]}):   {filed['events_per_s']:>10.1f} events/s ({filed['seconds']} s)")
     print(f"passage replay, 1 job:        {one['events_per_s']:>10.1f} events/s ({one['seconds']} s)")
     print(f"passage replay, 2 jobs:       {two['events_per_s']:>10.1f} events/s ({two['seconds']} s)")
     print(
         f"1 job / raw+decode {one['events_per_s'] / decoding['events_per_s']:.2f}x; "
         f"1 job / per-batch {one['events_per_s'] / batched['events_per_s']:.2f}x; "
-        f"2 jobs / 1 job {two['events_per_s'] / one['events_per_s']:.2f}x; {out}"
+        + ("" if "error" in filed else f"1 job / as filed {one['events_per_s'] / filed['events_per_s']:.2f}x; ")
+        + f"2 jobs / 1 job {two['events_per_s'] / one['events_per_s']:.2f}x; {out}"
     )
     return 0
 
