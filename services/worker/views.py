@@ -19,6 +19,7 @@ then copies the rows as before (`copy_swap`), in a savepoint, and says so in the
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import psycopg
@@ -120,14 +121,15 @@ def shadow_tables() -> Views:
     )
 
 
-def analyze(engine: Engine, views: Views) -> None:
-    """PostgreSQL: gather the planner's statistics on `views` (renamed in, they would otherwise
-    have none until autovacuum comes by)."""
-    if engine.dialect.name != "postgresql":
+def analyze(engine: Engine, tables: Iterable[Table]) -> None:
+    """PostgreSQL: gather the planner's statistics on `tables` (shadow tables renamed in would
+    otherwise have none until autovacuum comes by)."""
+    names = [table.name for table in tables]
+    if engine.dialect.name != "postgresql" or not names:
         return
     with engine.begin() as connection:
         quote = connection.dialect.identifier_preparer.quote
-        connection.execute(text(f"ANALYZE {', '.join(quote(table.name) for table in views.folded)}"))
+        connection.execute(text(f"ANALYZE {', '.join(quote(name) for name in names)}"))
 
 
 def drop(engine: Engine, views: Views) -> None:
