@@ -15,6 +15,10 @@ baselines read from the same topic in the same run.
    scratch database its own migrations made; timed around its `replay()` call, as ours is).
 3. Replay: `replay()` into a fresh, migrated PostgreSQL database, with --jobs 1 and --jobs 2; the
    rate covers the whole call (shadow tables, bulk fold, tail, swap).
+Each measure also gets its CPU time per event: the process's own (the jobs and the old tree's
+`replay()` call included) plus that of the PostgreSQL backends serving it (`Cpu`, from /proc: only
+when PostgreSQL runs on this host). On a shared host the rates follow the load, while the CPU an
+event costs hardly moves.
 Prints the rates and ratios; writes JSON to bench/results/. Needs the broker and PostgreSQL.
 """
 
@@ -24,16 +28,20 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
 
 from kafka import KafkaConsumer, TopicPartition
+from sqlalchemy import text
 
 from bench.common import PG_ADMIN, create_database, drop_scratch, service_env, summary_row, write_result
+from bench.gateway import cpu_seconds
 from bench.worker import fill, raw_consume, records
 from services.config import ROOT, Settings
 from services.domain import RuleConfig
@@ -61,11 +69,11 @@ from services.worker.replay import replay
 settings = Settings()
 engine = make_engine(settings)
 migrate(engine)
-began = time.monotonic()
+began, cpu = time.monotonic(), time.process_time()
 result = replay(settings, engine, progress=False)
-seconds = time.monotonic() - began
+seconds, cpu = time.monotonic() - began, time.process_time() - cpu
 engine.dispose()
-print(json.dumps({"seconds": seconds, "events": result.events, "skipped": result.skipped,
+print(json.dumps({"seconds": seconds, "cpu_s": cpu, "events": result.events, "skipped": result.skipped,
                   "failed": result.failed, "services": services.__file__}))
 """
 
@@ -95,7 +103,69 @@ def as_filed(settings: Settings, database_url: str, count: int) -> dict:
         return {"error": f"the old replay imported today's services, not {FILED[:7]}'s: check PYTHONPATH"}
     if out["events"] != count:
         return {"error": f"the replay of {FILED[:7]} folded {out['events']} of {count} events ({out})"}
-    return {"events_per_s": round(count / out["seconds"], 1), "seconds": round(out["seconds"], 2), **out}
+    return {**out, "events_per_s": round(count / out["seconds"], 1), "seconds": round(out["seconds"], 2)}
+
+
+class Cpu:
+    """CPU seconds spent during a `with` block by this process and its children (the replay's
+    jobs, the old tree's subprocess) and by the PostgreSQL backends connected to `database`
+    (found through `admin_db` and read from /proc every 0.1 s, so only when PostgreSQL runs on
+    this host; a backend's last tenth of a second may be missed). Unlike a rate, CPU per event
+    moves little with the host's load, and it shows which side of the socket the work is on."""
+
+    def __init__(self, admin_db, database: str) -> None:
+        self.admin_db, self.database = admin_db, database
+        self.backends: dict[int, float] = {}
+        self._done = threading.Event()
+
+    def __enter__(self) -> Cpu:
+        self._began = self._own()
+        self._first = {pid: cpu_seconds(pid) for pid in self._pids()}  # backends started later count from 0
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+        self._sampler.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.process_s = self._own() - self._began
+        self._done.set()
+        self._sampler.join()
+
+    def figures(self, events: int, process_s: float | None = None) -> dict:
+        """CPU seconds of the process side (`process_s` when the measured code timed its own) and
+        of PostgreSQL, and both together per event."""
+        own = self.process_s if process_s is None else process_s
+        postgres = sum(self.backends.values())
+        return {
+            "cpu_s": round(own, 2),
+            "postgres_cpu_s": round(postgres, 2),
+            "cpu_us_per_event": round((own + postgres) * 1e6 / events, 1),
+        }
+
+    @staticmethod
+    def _own() -> float:
+        own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+    def _pids(self) -> list[int]:
+        with self.admin_db.connect() as connection:
+            query = text("SELECT pid FROM pg_stat_activity WHERE datname = :name")
+            return list(connection.execute(query, {"name": self.database}).scalars())
+
+    def _sample(self) -> None:
+        while not self._done.wait(0.1):
+            for pid in self._pids():
+                try:
+                    self.backends[pid] = cpu_seconds(pid) - self._first.get(pid, 0.0)
+                except OSError:  # gone meanwhile, or PostgreSQL runs on another host
+                    continue
+
+
+def migrate_scratch(settings: Settings) -> None:
+    engine = make_engine(settings)
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()
 
 
 def raw_read(settings: Settings, count: int) -> dict:
@@ -161,6 +231,10 @@ def run_replay(settings: Settings, count: int, jobs: int) -> dict:
     return {"events_per_s": round(count / elapsed, 1), "seconds": round(elapsed, 2), "events": result.events}
 
 
+def _cpu(measure: dict) -> str:
+    return f"{measure['cpu_us_per_event']:>6.1f} ({measure['cpu_s']} + {measure['postgres_cpu_s']} s)"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.replay", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a small backlog (20000 events)")
@@ -176,12 +250,24 @@ def main(argv: list[str] | None = None) -> int:
         create_topics(settings)
         backlog = fill(settings, records(settings, count))
         load.append(os.getloadavg()[0])
-        decoding = asyncio.run(raw_consume(settings, count, decode=True))
+        with Cpu(admin_db, db_name) as cpu:
+            decoding = asyncio.run(raw_consume(settings, count, decode=True))
+        decoding.update(cpu.figures(count))
         raw = raw_read(settings, count)
-        batched = per_batch(settings, count)
-        filed = as_filed(settings, create_database(admin_db, filed_db), count)
-        one = run_replay(settings, count, jobs=1)
-        two = run_replay(settings, count, jobs=2)
+        migrate_scratch(settings)  # outside the measures: each starts on a migrated, empty database
+        with Cpu(admin_db, db_name) as cpu:
+            batched = per_batch(settings, count)
+        batched.update(cpu.figures(count))
+        filed_url = create_database(admin_db, filed_db)
+        with Cpu(admin_db, filed_db) as cpu:
+            filed = as_filed(settings, filed_url, count)
+        filed.update(cpu.figures(count, filed.get("cpu_s")))  # its replay() call's own CPU, not its imports
+        with Cpu(admin_db, db_name) as cpu:
+            one = run_replay(settings, count, jobs=1)
+        one.update(cpu.figures(count))
+        with Cpu(admin_db, db_name) as cpu:
+            two = run_replay(settings, count, jobs=2)
+        two.update(cpu.figures(count))
         load.append(os.getloadavg()[0])
     finally:
         drop_scratch(settings, admin_db, [db_name, filed_db])
@@ -247,15 +333,16 @@ def main(argv: list[str] | None = None) -> int:
         f"backlog {count} events on {settings.partitions} partitions, all acknowledged "
         f"(filled in {backlog['fill_s']}s); load average {load}"
     )
-    print(f"raw aiokafka + events.decode: {decoding['events_per_s']:>10.1f} events/s")
-    print(f"raw kafka-python consumer:    {raw['events_per_s']:>10.1f} events/s")
-    print(f"per-batch replay (today's):   {batched['events_per_s']:>10.1f} events/s")
+    print("                               events/s   CPU us/event (process + PostgreSQL)")
+    print(f"raw aiokafka + events.decode: {decoding['events_per_s']:>10.1f}   {_cpu(decoding)}")
+    print(f"raw kafka-python consumer:    {raw['events_per_s']:>10.1f}")
+    print(f"per-batch replay (today's):   {batched['events_per_s']:>10.1f}   {_cpu(batched)}")
     if "error" in filed:
         print(f"replay as filed ({FILED[:7]}):    not measured: {filed['error']}")
     else:
-        print(f"replay as filed ({FILED[:7]}):   {filed['events_per_s']:>10.1f} events/s ({filed['seconds']} s)")
-    print(f"passage replay, 1 job:        {one['events_per_s']:>10.1f} events/s ({one['seconds']} s)")
-    print(f"passage replay, 2 jobs:       {two['events_per_s']:>10.1f} events/s ({two['seconds']} s)")
+        print(f"replay as filed ({FILED[:7]}):   {filed['events_per_s']:>10.1f}   {_cpu(filed)}")
+    print(f"passage replay, 1 job:        {one['events_per_s']:>10.1f}   {_cpu(one)}")
+    print(f"passage replay, 2 jobs:       {two['events_per_s']:>10.1f}   {_cpu(two)}")
     print(
         f"1 job / raw+decode {one['events_per_s'] / decoding['events_per_s']:.2f}x; "
         f"1 job / per-batch {one['events_per_s'] / batched['events_per_s']:.2f}x; "
