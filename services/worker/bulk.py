@@ -43,11 +43,10 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC
 
 import psycopg
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from sqlalchemy import JSON, Connection, Table, insert, select
+from sqlalchemy import JSON, Connection, Table, insert, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -232,17 +231,41 @@ def _fold_partitions(
 ) -> Folded:
     fold = Fold(RuleConfig.from_settings(settings), opener=Opener.reading(engine, Keyring.from_settings(settings)))
     # As in the worker (services/worker/runner.py): millions of short-lived objects per fold, so
-    # young collections far less often; restored after.
+    # young collections far less often; restored after. What survives a fetch (the states, the
+    # event_ids seen) is frozen after it (`_read`), so the older collections, which would scan
+    # the whole growing fold again and again, find little to scan.
     thresholds = gc.get_threshold()
     gc.set_threshold(GC_YOUNG_THRESHOLD, *thresholds[1:])
     try:
         with engine.begin() as conn:
+            shadow_session(conn)
             with TimelineCopy(conn, views.timeline) as timeline:
                 asyncio.run(_read(settings, partitions, ends, fold, timeline, on_read))
             fold.write(conn, views)
     finally:
         gc.set_threshold(*thresholds)
+        gc.unfreeze()  # collectable again once the fold is dropped
     return fold.result
+
+
+def shadow_session(conn: Connection) -> None:
+    """PostgreSQL settings for a transaction that writes only shadow tables (nothing reads them
+    before the swap):
+    - lz4 for the values TOAST compresses (a case's state is about 9 KB of JSON): a COPY of the
+      bench's 1,740 cases took 0.18-0.24 s of the server's CPU instead of 0.39-0.48 s with pglz,
+      and the table came out smaller (7.0 against 8.6 MB); readers decompress either kind, and
+      rows the live worker writes later keep the server's default. Only where the server has it.
+    - synchronous_commit off: the commit does not wait for the WAL to reach the disk. The swap's
+      commit flushes it (WAL is flushed in order); a crash before that loses shadow tables only,
+      which the replay makes anew."""
+    if conn.dialect.name != "postgresql":
+        return
+    lz4 = conn.execute(
+        text("SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'")
+    ).scalar()
+    if lz4:
+        conn.execute(text("SET LOCAL default_toast_compression = 'lz4'"))
+    conn.execute(text("SET LOCAL synchronous_commit = off"))
 
 
 async def _read(
@@ -280,6 +303,7 @@ async def _read(
                 if (records and records[-1].offset >= end - 1) or await consumer.position(tp) >= end:
                     remaining.discard(tp)
                 on_read(len(records))
+            gc.freeze()
     finally:
         await consumer.stop()
 
@@ -340,23 +364,16 @@ _ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
 
 
 def timeline_line(delivered: Delivered) -> str:
-    """`rows.timeline_row(delivered)` as a line of COPY's text format (TIMELINE_COLUMNS)."""
+    """`rows.timeline_row(delivered)` as a line of COPY's text format (TIMELINE_COLUMNS). The
+    instants keep their offset (the contract requires one; the columns are timestamptz, so the
+    server converts): one f-string, about a third less CPU than joining converted fields."""
     event = delivered.event
-    recorded = event.recorded_at
+    recorded, partition, offset = event.recorded_at, delivered.partition, delivered.offset
     return (
-        "\t".join(
-            (
-                str(event.event_id),
-                copy_text(event.case_id),
-                copy_text(event.event_type),
-                event.occurred_at.astimezone(UTC).isoformat(),
-                NULL if recorded is None else recorded.astimezone(UTC).isoformat(),
-                copy_text(delivered.envelope),
-                NULL if delivered.partition is None else str(delivered.partition),
-                NULL if delivered.offset is None else str(delivered.offset),
-            )
-        )
-        + "\n"
+        f"{event.event_id}\t{copy_text(event.case_id)}\t{copy_text(event.event_type)}\t"
+        f"{event.occurred_at.isoformat()}\t{NULL if recorded is None else recorded.isoformat()}\t"
+        f"{copy_text(delivered.envelope)}\t{NULL if partition is None else partition}\t"
+        f"{NULL if offset is None else offset}\n"
     )
 
 
@@ -404,9 +421,9 @@ def _has(row: dict, name: str) -> bool:
 def _value(row: dict, name: str, json_columns: set[str]):
     """A COPY field: JSON columns as JSON text."""
     if name in json_columns:
-        text = row.get(f"{name}_json")
-        if text is not None:
-            return text
+        encoded = row.get(f"{name}_json")
+        if encoded is not None:
+            return encoded
         value = row.get(name)
         return None if value is None else json.dumps(value, separators=(",", ":"))
     return row.get(name)

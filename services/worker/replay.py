@@ -35,7 +35,7 @@ from services.logs import get_logger
 from services.privacy import Keyring, Opener, erase_cases
 from services.storage.db import make_engine
 from services.worker import views as v
-from services.worker.bulk import BulkRefused, Folded, fold_partitions, write_totals
+from services.worker.bulk import BulkRefused, Folded, fold_partitions, shadow_session, write_totals
 from services.worker.dlq import Message
 from services.worker.isolate import isolating
 from services.worker.persist import Applied, apply_batch, settle_watchlist
@@ -75,6 +75,7 @@ def replay(settings: Settings, engine: Engine, progress: bool = True, jobs: int 
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="replay-analyze") as side:
             analysing = side.submit(v.analyze, engine, final)
             with engine.begin() as connection:
+                shadow_session(connection)
                 write_totals(connection, rebuilt, folded)  # nothing after the fallback: its batches kept them
             _settle_watchlist(engine, rebuilt, rules)
             v.analyze(engine, [table for table in rebuilt.folded if table not in final])
@@ -140,6 +141,7 @@ def _settle_watchlist(engine: Engine, rebuilt: v.Views, rules: RuleConfig) -> No
     refold the cases the stored entries concern, as the live worker does when an entry comes late
     (services/worker/accountability.py), so WATCHLISTED_PARTY is what the in-order fold gives."""
     with engine.begin() as connection:
+        shadow_session(connection)
         settle_watchlist(connection, rebuilt, rules)
 
 
