@@ -28,8 +28,8 @@ integration test compares them on the demo's log with time rules and officer act
 - an alert row is its latest change, with the case's final destination and origin (the live
   worker writes the latest change and moves every alert of a case when the case moves).
 
-`--jobs N` runs N such folds in parallel processes, job i taking the partitions p with
-p mod N == i: a case's events all live on one partition (key = case_id), so the jobs share no
+`--jobs N` runs N such folds in parallel processes, the partitions dealt out to them by size
+(`replay.shares`): a case's events all live on one partition (key = case_id), so the jobs share no
 case; their totals (counts, scorecard aggregates) are summed by the replay and written once
 (`write_totals`), so no two jobs write the same row. Memory: one job holds the folded state of
 each of its cases (a few KB each) and one event_id per event.
@@ -398,10 +398,16 @@ def copy_rows(conn: Connection, table: Table, rows: Iterable[dict]) -> None:
             [{name: _plain(row, name, json_columns) for name in names if _has(row, name)} for row in rows],
         )
         return
+    # The plain columns first, then the JSON ones: a plain value is the row's, as it is.
+    plain = [name for name in names if name not in json_columns]
+    encoded = [(name, f"{name}_json") for name in names if name in json_columns]
     cursor = driver_connection(conn).cursor()
-    with cursor, cursor.copy(_copy_statement(conn, table)) as copy:
+    with cursor, cursor.copy(_copy_statement(conn, table, [*plain, *(name for name, _ in encoded)])) as copy:
         for row in rows:
-            copy.write_row([_value(row, name, json_columns) for name in names])
+            values = [row.get(name) for name in plain]
+            for name, key in encoded:
+                values.append(_json_text(row, name, key))
+            copy.write_row(values)
 
 
 def _copy_statement(conn: Connection, table: Table, names: Iterable[str] | None = None) -> str:
@@ -418,15 +424,14 @@ def _has(row: dict, name: str) -> bool:
     return name in row or f"{name}_json" in row
 
 
-def _value(row: dict, name: str, json_columns: set[str]):
-    """A COPY field: JSON columns as JSON text."""
-    if name in json_columns:
-        encoded = row.get(f"{name}_json")
-        if encoded is not None:
-            return encoded
-        value = row.get(name)
-        return None if value is None else json.dumps(value, separators=(",", ":"))
-    return row.get(name)
+def _json_text(row: dict, name: str, key: str) -> str | None:
+    """A JSON column's COPY field: the row's JSON text under `key` (`<name>_json`), else its value
+    under `name` as JSON text."""
+    encoded = row.get(key)
+    if encoded is not None:
+        return encoded
+    value = row.get(name)
+    return None if value is None else json.dumps(value, separators=(",", ":"))
 
 
 def _plain(row: dict, name: str, json_columns: set[str]):

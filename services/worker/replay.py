@@ -66,7 +66,7 @@ def replay(settings: Settings, engine: Engine, progress: bool = True, jobs: int 
     result = Replayed()
     try:
         ends, sizes = offsets.result()
-        began = time.monotonic()
+        began, cpu = time.monotonic(), time.process_time()
         folded = _bulk(settings, engine, rebuilt, ends, sizes, jobs, progress)
         result.events, result.skipped, result.failed = folded.events, folded.skipped, folded.failed
         # The planner's statistics, before the tables go live: those of the tables final once the
@@ -98,6 +98,7 @@ def replay(settings: Settings, engine: Engine, progress: bool = True, jobs: int 
             jobs=jobs,
             bulk_s=round(bulk_s, 2),
             tail_and_swap_s=round(time.monotonic() - began - bulk_s, 2),
+            cpu_s=round(time.process_time() - cpu, 2),  # this process's (with one job, the fold's)
         )
         return result
     except BaseException:
@@ -231,8 +232,10 @@ def _bulk_jobs(
 
 
 def _job(settings: Settings, partitions: list[int], ends: dict[int, int]) -> Folded:
-    """One job process: its own database engine, the shadow tables the parent created."""
-    began = time.monotonic()
+    """One job process: its own database engine, the shadow tables the parent created. Its log
+    line has its CPU time next to its wall time: a job paired with others on too few cores waits
+    for one (wall above CPU) without doing more work."""
+    began, cpu = time.monotonic(), time.process_time()
     engine = make_engine(settings)
     try:
         folded = fold_partitions(settings, engine, v.shadow_tables(), partitions, ends)
@@ -243,6 +246,7 @@ def _job(settings: Settings, partitions: list[int], ends: dict[int, int]) -> Fol
         partitions=partitions,
         events=folded.events,
         seconds=round(time.monotonic() - began, 2),
+        cpu_s=round(time.process_time() - cpu, 2),
     )
     return folded
 
