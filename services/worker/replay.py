@@ -17,7 +17,7 @@ folded are skipped and counted (the running worker has dead-lettered them alread
 from __future__ import annotations
 
 import time
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing import get_all_start_methods, get_context
@@ -71,24 +71,37 @@ def replay(settings: Settings, engine: Engine, progress: bool = True, jobs: int 
         result.events, result.skipped, result.failed = folded.events, folded.skipped, folded.failed
         # The planner's statistics, before the tables go live: those of the tables final once the
         # fold is done on a second connection, while the others are written and settled.
+        # The same thread then makes the tail's consumer ready (connected, its metadata known).
         final = _final(rebuilt)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="replay-analyze") as side:
             analysing = side.submit(v.analyze, engine, final)
-            with engine.begin() as connection:
-                shadow_session(connection)
-                write_totals(connection, rebuilt, folded)  # nothing after the fallback: its batches kept them
-            _settle_watchlist(engine, rebuilt, rules)
-            v.analyze(engine, [table for table in rebuilt.folded if table not in final])
-            analysing.result()
-        bulk_s = time.monotonic() - began
-        for attempt in range(1, SWAP_ATTEMPTS + 1):
+            ready = side.submit(_tail_consumer, settings, ends)
             try:
-                tail = _tail_and_swap(settings, engine, rebuilt, ends, rules, result)
-                break
-            except OperationalError as error:
-                if attempt == SWAP_ATTEMPTS or not isinstance(error.orig, psycopg.errors.DeadlockDetected):
-                    raise
-                log.info("the swap deadlocked with a reader or a worker; trying again", attempt=attempt)
+                with engine.begin() as connection:
+                    shadow_session(connection)
+                    write_totals(connection, rebuilt, folded)  # nothing after the fallback: its batches kept them
+                _settle_watchlist(engine, rebuilt, rules)
+                v.analyze(engine, [table for table in rebuilt.folded if table not in final])
+                analysing.result()
+            except BaseException:
+                ready.cancel()
+                ready.add_done_callback(_close_unused)
+                raise
+        bulk_s = time.monotonic() - began
+        consumer = ready.result()
+        try:
+            for attempt in range(1, SWAP_ATTEMPTS + 1):
+                try:
+                    tail = _tail_and_swap(
+                        consumer, engine, rebuilt, ends, rules, result, Keyring.from_settings(settings)
+                    )
+                    break
+                except OperationalError as error:
+                    if attempt == SWAP_ATTEMPTS or not isinstance(error.orig, psycopg.errors.DeadlockDetected):
+                        raise
+                    log.info("the swap deadlocked with a reader or a worker; trying again", attempt=attempt)
+        finally:
+            consumer.close()
         log.info(
             "replay swapped in the rebuilt views",
             events=result.events,
@@ -106,31 +119,46 @@ def replay(settings: Settings, engine: Engine, progress: bool = True, jobs: int 
         raise
 
 
+def _tail_consumer(settings: Settings, ends: dict[TopicPartition, int]) -> KafkaConsumer:
+    """A consumer on the journey topic's partitions, connected and its metadata fetched (a first
+    end-offsets request: about 0.1 s that would otherwise fall inside the swap's locks)."""
+    consumer = _consumer(settings)
+    try:
+        consumer.assign(list(ends))
+        consumer.end_offsets(list(ends))
+    except BaseException:
+        consumer.close()
+        raise
+    return consumer
+
+
+def _close_unused(ready: Future[KafkaConsumer]) -> None:
+    if not ready.cancelled() and ready.exception() is None:
+        ready.result().close()
+
+
 def _tail_and_swap(
-    settings: Settings,
+    consumer: KafkaConsumer,
     engine: Engine,
     rebuilt: v.Views,
     ends: dict[TopicPartition, int],
     rules: RuleConfig,
     result: Replayed,
+    keyring: Keyring,
 ) -> int:
-    """One transaction: lock the live views, fold what arrived after `ends` into the rebuilt ones,
-    swap them in. `result` is only added to once it commits; returns the number of records read."""
-    consumer = _consumer(settings)
+    """One transaction: lock the live views, fold what arrived after `ends` into the rebuilt ones
+    (read with `consumer`, from `_tail_consumer`), swap them in. `result` is only added to once it
+    commits; returns the number of records read."""
     tail_result = Replayed()
-    try:
-        consumer.assign(list(ends))
-        for tp, end in ends.items():
-            consumer.seek(tp, end)
-        with engine.begin() as connection:
-            _lock_live(connection)
-            tail = 0
-            for messages in _read_until(consumer, consumer.end_offsets(list(ends))):
-                _fold(connection, rebuilt, messages, rules, tail_result, Keyring.from_settings(settings))
-                tail += len(messages)
-            v.swap(connection, rebuilt)
-    finally:
-        consumer.close()
+    for tp, end in ends.items():  # again on each attempt: a failed one may have read on
+        consumer.seek(tp, end)
+    with engine.begin() as connection:
+        _lock_live(connection)
+        tail = 0
+        for messages in _read_until(consumer, consumer.end_offsets(list(ends))):
+            _fold(connection, rebuilt, messages, rules, tail_result, keyring)
+            tail += len(messages)
+        v.swap(connection, rebuilt)
     result.events += tail_result.events
     result.skipped += tail_result.skipped
     result.failed += tail_result.failed
