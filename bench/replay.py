@@ -2,7 +2,7 @@
 rebuilding the views from offset 0 of an acknowledged backlog, with 1 and 2 jobs, next to
 baselines read from the same topic in the same run.
 
-    python -m bench.replay [--quick] [--events N]
+    python -m bench.replay [--quick] [--events N] [--rounds R]
 
 1. Fill: realistic demo journeys stamped as the gateway stamps them (bench.worker's fill: acks=all,
    every record acknowledged, end offsets add up to the count).
@@ -15,7 +15,8 @@ baselines read from the same topic in the same run.
    scratch database its own migrations made; timed around its `replay()` call, as ours is).
 3. Replay: `replay()` into a fresh, migrated PostgreSQL database, with --jobs 1 and --jobs 2; the
    rate covers the whole call (shadow tables, bulk fold, tail, swap).
-Each measure also gets its CPU time per event: the process's own (the jobs and the old tree's
+With --rounds R the four replays are measured R times in turn and each one's median run is
+reported (every run is kept in the JSON). Each measure also gets its CPU time per event: the process's own (the jobs and the old tree's
 `replay()` call included) plus that of the PostgreSQL backends serving it (`Cpu`, from /proc: only
 when PostgreSQL runs on this host). On a shared host the rates follow the load, while the CPU an
 event costs hardly moves.
@@ -231,6 +232,38 @@ def run_replay(settings: Settings, count: int, jobs: int) -> dict:
     return {"events_per_s": round(count / elapsed, 1), "seconds": round(elapsed, 2), "events": result.events}
 
 
+REPLAYS = ("per_batch", "as_filed", "replay_1_job", "replay_2_jobs")
+
+
+def replays(settings: Settings, admin_db, db_name: str, filed_db: str, filed_url: str, count: int) -> dict[str, dict]:
+    """One round: the per-batch replay, the replay as filed and ours with 1 and 2 jobs, each with
+    its CPU time, one after the other on the same topic."""
+    measured: dict[str, dict] = {}
+    with Cpu(admin_db, db_name) as cpu:
+        measured["per_batch"] = per_batch(settings, count)
+    measured["per_batch"].update(cpu.figures(count))
+    with Cpu(admin_db, filed_db) as cpu:
+        filed = measured["as_filed"] = as_filed(settings, filed_url, count)
+    filed.update(cpu.figures(count, filed.get("cpu_s")))  # its replay() call's own CPU, not its imports
+    for name, jobs in (("replay_1_job", 1), ("replay_2_jobs", 2)):
+        with Cpu(admin_db, db_name) as cpu:
+            measured[name] = run_replay(settings, count, jobs=jobs)
+        measured[name].update(cpu.figures(count))
+    load = os.getloadavg()[0]
+    print(
+        f"round at load {load:.1f}: "
+        + ", ".join(f"{name} {measure.get('events_per_s', 'failed')}" for name, measure in measured.items())
+    )
+    return measured
+
+
+def median_run(runs: list[dict]) -> dict:
+    """The run with the median rate (the lower middle one of an even number; a failed run, one
+    with an "error", sorts first)."""
+    ordered = sorted(runs, key=lambda run: run.get("events_per_s", 0.0))
+    return ordered[(len(ordered) - 1) // 2]
+
+
 def _cpu(measure: dict) -> str:
     return f"{measure['cpu_us_per_event']:>6.1f} ({measure['cpu_s']} + {measure['postgres_cpu_s']} s)"
 
@@ -239,6 +272,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.replay", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a small backlog (20000 events)")
     parser.add_argument("--events", type=int, help="backlog size (default 100000, quick 20000)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure the replays this many times, one after the other in turn, and take each one's "
+        "median run (a shared host's load drifts; default 1)",
+    )
     args = parser.parse_args(argv)
     count = args.events or (20000 if args.quick else 100000)
     tag = uuid.uuid4().hex[:8]
@@ -254,20 +294,10 @@ def main(argv: list[str] | None = None) -> int:
             decoding = asyncio.run(raw_consume(settings, count, decode=True))
         decoding.update(cpu.figures(count))
         raw = raw_read(settings, count)
-        migrate_scratch(settings)  # outside the measures: each starts on a migrated, empty database
-        with Cpu(admin_db, db_name) as cpu:
-            batched = per_batch(settings, count)
-        batched.update(cpu.figures(count))
+        migrate_scratch(settings)  # outside the measures: each starts on a migrated database
         filed_url = create_database(admin_db, filed_db)
-        with Cpu(admin_db, filed_db) as cpu:
-            filed = as_filed(settings, filed_url, count)
-        filed.update(cpu.figures(count, filed.get("cpu_s")))  # its replay() call's own CPU, not its imports
-        with Cpu(admin_db, db_name) as cpu:
-            one = run_replay(settings, count, jobs=1)
-        one.update(cpu.figures(count))
-        with Cpu(admin_db, db_name) as cpu:
-            two = run_replay(settings, count, jobs=2)
-        two.update(cpu.figures(count))
+        rounds = [replays(settings, admin_db, db_name, filed_db, filed_url, count) for _ in range(max(args.rounds, 1))]
+        batched, filed, one, two = (median_run([each[name] for each in rounds]) for name in REPLAYS)
         load.append(os.getloadavg()[0])
     finally:
         drop_scratch(settings, admin_db, [db_name, filed_db])
@@ -326,12 +356,13 @@ def main(argv: list[str] | None = None) -> int:
         as_filed={"commit": FILED, **filed},
         replay_1_job=one,
         replay_2_jobs=two,
+        rounds=rounds,
         load_average_1m=load,
         quick=args.quick,
     )
     print(
         f"backlog {count} events on {settings.partitions} partitions, all acknowledged "
-        f"(filled in {backlog['fill_s']}s); load average {load}"
+        f"(filled in {backlog['fill_s']}s); load average {load}; replays: median of {len(rounds)} round(s)"
     )
     print("                               events/s   CPU us/event (process + PostgreSQL)")
     print(f"raw aiokafka + events.decode: {decoding['events_per_s']:>10.1f}   {_cpu(decoding)}")
