@@ -15,8 +15,9 @@ baselines read from the same topic in the same run.
    scratch database its own migrations made; timed around its `replay()` call, as ours is).
 3. Replay: `replay()` into a fresh, migrated PostgreSQL database, with --jobs 1 and --jobs 2; the
    rate covers the whole call (shadow tables, bulk fold, tail, swap).
-With --rounds R the four replays are measured R times in turn and each one's median run is
-reported (every run is kept in the JSON). Each measure also gets its CPU time per event: the process's own (the jobs and the old tree's
+With --rounds R the four replays are measured R times in turn; each round's ratios are printed,
+and the round whose 1-job rate is the median is reported (ratios stay within one round; every
+run is kept in the JSON). Each measure also gets its CPU time per event: the process's own (the jobs and the old tree's
 `replay()` call included) plus that of the PostgreSQL backends serving it (`Cpu`, from /proc: only
 when PostgreSQL runs on this host). On a shared host the rates follow the load, while the CPU an
 event costs hardly moves.
@@ -249,18 +250,20 @@ def replays(settings: Settings, admin_db, db_name: str, filed_db: str, filed_url
         with Cpu(admin_db, db_name) as cpu:
             measured[name] = run_replay(settings, count, jobs=jobs)
         measured[name].update(cpu.figures(count))
-    load = os.getloadavg()[0]
+    rate = {name: measure.get("events_per_s", float("nan")) for name, measure in measured.items()}
     print(
-        f"round at load {load:.1f}: "
-        + ", ".join(f"{name} {measure.get('events_per_s', 'failed')}" for name, measure in measured.items())
+        f"round at load {os.getloadavg()[0]:.1f}: "
+        + ", ".join(f"{name} {value:.0f}" for name, value in rate.items())
+        + f"; 1 job / per-batch {rate['replay_1_job'] / rate['per_batch']:.2f}x, "
+        f"1 job / as filed {rate['replay_1_job'] / rate['as_filed']:.2f}x, "
+        f"2 jobs / 1 job {rate['replay_2_jobs'] / rate['replay_1_job']:.2f}x"
     )
     return measured
 
 
-def median_run(runs: list[dict]) -> dict:
-    """The run with the median rate (the lower middle one of an even number; a failed run, one
-    with an "error", sorts first)."""
-    ordered = sorted(runs, key=lambda run: run.get("events_per_s", 0.0))
+def median_round(rounds: list[dict[str, dict]]) -> dict[str, dict]:
+    """The round whose 1-job rate is the median (the lower middle one of an even number)."""
+    ordered = sorted(rounds, key=lambda measured: measured["replay_1_job"]["events_per_s"])
     return ordered[(len(ordered) - 1) // 2]
 
 
@@ -276,8 +279,8 @@ def main(argv: list[str] | None = None) -> int:
         "--rounds",
         type=int,
         default=1,
-        help="measure the replays this many times, one after the other in turn, and take each one's "
-        "median run (a shared host's load drifts; default 1)",
+        help="measure the replays this many times, one after the other in turn, and report the round "
+        "whose 1-job rate is the median (a shared host's load drifts; default 1)",
     )
     args = parser.parse_args(argv)
     count = args.events or (20000 if args.quick else 100000)
@@ -297,7 +300,8 @@ def main(argv: list[str] | None = None) -> int:
         migrate_scratch(settings)  # outside the measures: each starts on a migrated database
         filed_url = create_database(admin_db, filed_db)
         rounds = [replays(settings, admin_db, db_name, filed_db, filed_url, count) for _ in range(max(args.rounds, 1))]
-        batched, filed, one, two = (median_run([each[name] for each in rounds]) for name in REPLAYS)
+        chosen = median_round(rounds)
+        batched, filed, one, two = (chosen[name] for name in REPLAYS)
         load.append(os.getloadavg()[0])
     finally:
         drop_scratch(settings, admin_db, [db_name, filed_db])
@@ -362,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"backlog {count} events on {settings.partitions} partitions, all acknowledged "
-        f"(filled in {backlog['fill_s']}s); load average {load}; replays: median of {len(rounds)} round(s)"
+        f"(filled in {backlog['fill_s']}s); load average {load}; replays: the median of {len(rounds)} round(s)"
     )
     print("                               events/s   CPU us/event (process + PostgreSQL)")
     print(f"raw aiokafka + events.decode: {decoding['events_per_s']:>10.1f}   {_cpu(decoding)}")
