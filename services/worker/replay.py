@@ -71,9 +71,9 @@ def replay(settings: Settings, engine: Engine, progress: bool = True, jobs: int 
         result.events, result.skipped, result.failed = folded.events, folded.skipped, folded.failed
         # The planner's statistics, before the tables go live: those of the tables final once the
         # fold is done on a second connection, while the others are written and settled.
-        # The same thread then makes the tail's consumer ready (connected, its metadata known).
+        # Another makes the tail's consumer ready meanwhile (connected, its metadata known).
         final = _final(rebuilt)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="replay-analyze") as side:
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="replay-side") as side:
             analysing = side.submit(v.analyze, engine, final)
             ready = side.submit(_tail_consumer, settings, ends)
             try:
