@@ -210,11 +210,14 @@ def fold_partitions(
     partitions: list[int],
     ends: dict[int, int],
     on_read: Callable[[int], object] = lambda records: None,
+    before_write: Callable[[], object] = lambda: None,
 ) -> Folded:
     """Fold `partitions` of the journey topic up to `ends` (partition -> end offset) into `views`,
-    in one transaction. `on_read(n)` after each fetch of n records (a progress bar)."""
+    in one transaction. `on_read(n)` after each fetch of n records (a progress bar);
+    `before_write()` once the log is read, before the tables other than the timeline are written
+    (the replay makes them meanwhile: it returns once they exist, or raises)."""
     try:
-        return _fold_partitions(settings, engine, views, partitions, ends, on_read)
+        return _fold_partitions(settings, engine, views, partitions, ends, on_read, before_write)
     except (DBAPIError, psycopg.Error) as error:  # the database's verdict on a row; Kafka's errors propagate
         if refusals.is_record_fault(error):
             raise BulkRefused(refusals.reason(error)) from None
@@ -228,6 +231,7 @@ def _fold_partitions(
     partitions: list[int],
     ends: dict[int, int],
     on_read: Callable[[int], object],
+    before_write: Callable[[], object],
 ) -> Folded:
     fold = Fold(RuleConfig.from_settings(settings), opener=Opener.reading(engine, Keyring.from_settings(settings)))
     # As in the worker (services/worker/runner.py): millions of short-lived objects per fold, so
@@ -241,6 +245,7 @@ def _fold_partitions(
             shadow_session(conn)
             with TimelineCopy(conn, views.timeline) as timeline:
                 asyncio.run(_read(settings, partitions, ends, fold, timeline, on_read))
+            before_write()
             fold.write(conn, views)
     finally:
         gc.set_threshold(*thresholds)

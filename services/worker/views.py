@@ -86,21 +86,24 @@ LIVE = Views(
 )
 
 
-def shadow(engine: Engine, like_live: bool = True) -> Views:
+def shadow(engine: Engine, like_live: bool = True, tables: Iterable[Table] | None = None) -> Views:
     """Fresh, empty shadow tables (dropped first if a previous rebuild left them behind): on
-    PostgreSQL like the live tables, indexes included (`like_live`; else only primary keys)."""
+    PostgreSQL like the live tables, indexes included (`like_live`; else only primary keys).
+    `tables`: only these of `shadow_tables().folded` (a replay makes the timeline first, the
+    others while its fold runs); the others are left as they are."""
     views = shadow_tables()
-    metadata = views.cases.metadata
+    chosen = [table for table in views.folded if tables is None or table in tables]
     if engine.dialect.name != "postgresql" or not like_live:
-        metadata.drop_all(engine)
-        metadata.create_all(engine)
+        views.cases.metadata.drop_all(engine, tables=chosen)
+        views.cases.metadata.create_all(engine, tables=chosen)
         return views
     with engine.begin() as connection:
         quote = connection.dialect.identifier_preparer.quote
         # One statement for what a previous rebuild left, not a lookup and a drop per table.
-        connection.execute(text(f"DROP TABLE IF EXISTS {', '.join(quote(table.name) for table in views.folded)}"))
+        connection.execute(text(f"DROP TABLE IF EXISTS {', '.join(quote(table.name) for table in chosen)}"))
         for source, target in zip(LIVE.folded, views.folded, strict=True):
-            connection.execute(text(f"CREATE TABLE {quote(target.name)} (LIKE {quote(source.name)} INCLUDING ALL)"))
+            if target in chosen:
+                connection.execute(text(f"CREATE TABLE {quote(target.name)} (LIKE {quote(source.name)} INCLUDING ALL)"))
     return views
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from services.worker import replay
 from services.worker.replay import shares
 
 sizes = st.dictionaries(st.integers(0, 47), st.integers(0, 10_000), min_size=1, max_size=48)
@@ -35,3 +39,14 @@ def test_the_bench_logs_partitions_are_dealt_evenly_where_p_mod_n_was_not():
 def test_one_job_takes_every_partition_and_spare_jobs_are_dropped():
     assert shares({3: 10, 0: 5, 7: 0}, 1) == [[0, 3, 7]]
     assert shares({0: 5, 1: 3}, 4) == [[0], [1]]
+
+
+def test_a_job_writes_its_other_tables_only_once_the_replay_made_them_and_stops_if_it_could_not(monkeypatch):
+    made, failed = threading.Event(), threading.Event()  # the same interface as multiprocessing's
+    monkeypatch.setattr(replay, "_tables", (made, failed))
+    failed.set()
+    with pytest.raises(RuntimeError, match="could not make its shadow tables"):
+        replay._wait_for_tables()
+    failed.clear()
+    made.set()
+    replay._wait_for_tables()  # returns at once

@@ -43,3 +43,19 @@ def test_shadow_starts_empty_even_after_an_abandoned_rebuild(sqlite_engine):
     second = views.shadow(sqlite_engine)
     with sqlite_engine.connect() as conn:
         assert conn.execute(select(second.cases)).all() == []
+
+
+def test_shadow_tables_can_be_made_in_two_steps_the_first_kept_by_the_second(sqlite_engine):
+    from services.worker.bulk import copy_rows
+    from services.worker.rows import timeline_row
+    from tests.factories import delivered, make
+
+    rebuilt = views.shadow(sqlite_engine, tables=[views.shadow_tables().timeline])
+    made = set(inspect(sqlite_engine).get_table_names())
+    assert [t.name for t in rebuilt.folded if t.name in made] == [rebuilt.timeline.name]
+    with sqlite_engine.begin() as conn:  # the fold streams into the timeline meanwhile
+        copy_rows(conn, rebuilt.timeline, [timeline_row(delivered(make("deployment.grievance_filed", 1)))])
+    views.shadow(sqlite_engine, tables=[t for t in rebuilt.folded if t is not rebuilt.timeline])
+    assert {t.name for t in rebuilt.folded} <= set(inspect(sqlite_engine).get_table_names())
+    with sqlite_engine.connect() as conn:
+        assert len(conn.execute(select(rebuilt.timeline)).all()) == 1
