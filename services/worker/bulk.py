@@ -43,6 +43,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import chain
 
 import psycopg
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -150,11 +151,13 @@ class Fold:
 
     def write(self, conn: Connection, views: Views) -> None:
         """The folded cases, alerts, offers and counts into `views` (the timeline went while reading)."""
-        copy_rows(conn, views.cases, [case_row(state, self.rules) for state in self.states.values()])
+        # Generators: the server takes each row while the next is built (a case's row is most of
+        # the cost on both sides: its state as JSON, compressed by the server).
+        copy_rows(conn, views.cases, (case_row(state, self.rules) for state in self.states.values()))
         copy_rows(
             conn,
             views.alerts,
-            [alert_row(change, self.states[change.alert.case_id]) for change in self.alerts.values()],
+            (alert_row(change, self.states[change.alert.case_id]) for change in self.alerts.values()),
         )
         copy_rows(conn, views.job_offers, self.offers)
         self.result.tally = counts.tally_of(self.states.values(), self.offers)
@@ -391,10 +394,13 @@ def copy_text(value: str) -> str:
 
 def copy_rows(conn: Connection, table: Table, rows: Iterable[dict]) -> None:
     """Rows as the worker's row builders make them (JSON columns as `<name>_json` text or as
-    values) into `table`: COPY on PostgreSQL, one executemany elsewhere."""
-    rows = list(rows)
-    if not rows:
+    values) into `table`: COPY on PostgreSQL, one executemany elsewhere. `rows` is read once, as
+    the COPY goes (a generator's rows are built while the server takes the ones before)."""
+    remaining = iter(rows)
+    first = next(remaining, None)
+    if first is None:
         return
+    rows = chain((first,), remaining)
     json_columns = _json_columns(table)
     names = [column.name for column in table.columns]
     if conn.dialect.name != "postgresql":
