@@ -50,3 +50,35 @@ def test_a_job_writes_its_other_tables_only_once_the_replay_made_them_and_stops_
     failed.clear()
     made.set()
     replay._wait_for_tables()  # returns at once
+
+
+def _a_job_that_waits_for_the_replay(settings, partitions, ends):  # forked jobs find it by name
+    made, failed = replay._tables
+    failed.wait()  # forever, unless the replay says it failed
+    replay._go_on(0)
+
+
+def test_jobs_stop_when_the_replay_fails_after_forking_them(monkeypatch):
+    from multiprocessing import get_all_start_methods
+
+    from services.config import Settings
+    from services.storage.db import make_engine
+
+    if "fork" not in get_all_start_methods():
+        pytest.skip("the jobs find the stand-in job only when forked")
+    monkeypatch.setattr(replay, "_job", _a_job_that_waits_for_the_replay)
+
+    def no_tables() -> None:
+        raise RuntimeError("no tables today")
+
+    with pytest.raises(RuntimeError, match="no tables today"):  # returns: the jobs heard and stopped
+        replay._bulk_jobs(Settings(), make_engine("sqlite://"), None, {0: 1, 1: 1}, [[0], [1]], False, no_tables)
+
+
+def test_a_job_goes_on_after_a_fetch_until_the_replay_failed(monkeypatch):
+    made, failed = threading.Event(), threading.Event()
+    monkeypatch.setattr(replay, "_tables", (made, failed))
+    replay._go_on(20_000)
+    failed.set()
+    with pytest.raises(RuntimeError, match="this job stops"):
+        replay._go_on(20_000)
