@@ -122,7 +122,7 @@ class Cpu:
 
     def __enter__(self) -> Cpu:
         self._began = self._own()
-        self._first = {pid: cpu_seconds(pid) for pid in self._pids()}  # backends started later count from 0
+        self._first = {pid: used for pid in self._pids() if (used := _cpu_of(pid)) is not None}  # later ones: from 0
         self._sampler = threading.Thread(target=self._sample, daemon=True)
         self._sampler.start()
         return self
@@ -156,10 +156,16 @@ class Cpu:
     def _sample(self) -> None:
         while not self._done.wait(0.1):
             for pid in self._pids():
-                try:
-                    self.backends[pid] = cpu_seconds(pid) - self._first.get(pid, 0.0)
-                except OSError:  # gone meanwhile, or PostgreSQL runs on another host
-                    continue
+                used = _cpu_of(pid)
+                if used is not None:
+                    self.backends[pid] = used - self._first.get(pid, 0.0)
+
+
+def _cpu_of(pid: int) -> float | None:
+    try:
+        return cpu_seconds(pid)
+    except OSError:  # gone meanwhile, or PostgreSQL runs on another host
+        return None
 
 
 def migrate_scratch(settings: Settings) -> None:
