@@ -2,8 +2,9 @@
 
 The fold goes into fresh shadow tables (`views.shadow`) while the live views keep serving: in
 bulk, up to the end offsets seen at the start (services/worker/bulk.py: large fetches, an
-in-memory fold with the worker's own `project` and row builders, COPY; `jobs` processes split the
-partitions; their summed counts and scorecard aggregates are then written once). After ANALYZE,
+in-memory fold with the worker's own `project` and row builders, COPY; `jobs` processes, each in
+a session of its own, split the partitions by size; their summed counts and scorecard aggregates
+are then written once). After ANALYZE,
 one transaction locks the live views (ACCESS EXCLUSIVE on PostgreSQL: see `_lock_live`), folds the
 few events that arrived meanwhile, and swaps the rebuilt tables in (`views.swap`: by renaming on
 PostgreSQL): readers see the old views until the swap and the rebuilt ones after its commit,
