@@ -20,11 +20,10 @@ from typing import Annotated
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session
 
 from services.logs import get_logger
 from services.query.actions import replay_if_answered
-from services.query.deps import Clients, ClientsDep, DbDep
+from services.query.deps import Clients, ClientsDep, Db, DbDep
 from services.query.scope import Jurisdiction
 from services.query.sql import OFFICER_BY_TOKEN
 from services.secrets import hash_secret
@@ -75,7 +74,7 @@ def current_officer(db: DbDep, clients: ClientsDep, credentials: Credentials) ->
     return authenticate(db, token_of(clients, credentials))
 
 
-def authenticate(db: Session, token: Token) -> Principal:
+def authenticate(db: Db, token: Token) -> Principal:
     """The officer holding `token`, read from the registry now; 401 when unknown or disabled."""
     officer = db.execute(OFFICER_BY_TOKEN, {"token_hash": token.token_hash}).first()
     if officer is None or officer.disabled:
