@@ -229,7 +229,8 @@ class SkillHeadcount(SQLModel, table=True):
 
 
 class OfferTally(SQLModel, table=True):
-    """Job offers per UTC day (`grain` 'day') and per calendar month ('month', `starts` the 1st)."""
+    """Job offers per UTC day (`grain` 'day'), per calendar month ('month', `starts` the 1st) and per
+    calendar year ('year', `starts` January 1st; migration 0013)."""
 
     __tablename__ = "offer_counts"
     # An `origin:` officer's window: their regions' rows only, not every region's (bench/query.py).
