@@ -97,11 +97,11 @@ ALERT_FIELDS = {ALERT_PREFIX + name: name for name in AlertPublic.model_fields}
 
 
 @router.get("/{case_id}", response_model=CaseDetail, responses=NOT_FOUND, name="read_case")
-def get_case(case_id: CaseIdPath, token: OfficerToken, clients: ClientsDep) -> Response:
+def get_case(case_id: CaseIdPath, caller: OfficerToken) -> Response:
     # The officer is read in this route's thread: one thread hop per lookup (see services.query.auth),
     # and one pooled connection for its three statements (see services.query.deps.ViewConnection).
-    with ViewConnection(clients.engine) as db:
-        return read_case(case_id, authenticate(db, token), db)
+    with ViewConnection(caller.clients.engine) as db:
+        return read_case(case_id, authenticate(db, caller.token), db)
 
 
 def read_case(case_id: str, officer: Principal, db: Db) -> Response:

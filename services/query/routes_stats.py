@@ -26,26 +26,24 @@ from sqlalchemy.engine import Result
 from events.types import CountryCode
 from services.query import stats_sql
 from services.query.auth import OfficerToken, Principal, authenticate
-from services.query.deps import ClientsDep, Db, ViewConnection
+from services.query.deps import Db, ViewConnection
 from services.query.models import SkillStats, StageStats
 
 router = APIRouter(prefix="/v1/stats", tags=["stats"])
 
 
 @router.get("/stages", response_model=StageStats, name="stage_counts")
-def get_stage_counts(
-    token: OfficerToken, clients: ClientsDep, destination_country: CountryCode | None = None
-) -> Response:
+def get_stage_counts(caller: OfficerToken, destination_country: CountryCode | None = None) -> Response:
     """How many cases are in each stage, per destination: who is where now."""
-    with ViewConnection(clients.engine) as db:  # one thread hop, one connection (services.query.deps)
-        return stage_counts(authenticate(db, token), db, destination_country)
+    with ViewConnection(caller.clients.engine) as db:  # one thread hop, one connection (services.query.deps)
+        return stage_counts(authenticate(db, caller.token), db, destination_country)
 
 
 @router.get("/skills", response_model=SkillStats, name="skill_counts")
-def get_skill_counts(token: OfficerToken, clients: ClientsDep) -> Response:
+def get_skill_counts(caller: OfficerToken) -> Response:
     """Per occupation and destination: supply ready to go, demand of the last 365 days, workers deployed."""
-    with ViewConnection(clients.engine) as db:
-        return skill_counts(authenticate(db, token), db)
+    with ViewConnection(caller.clients.engine) as db:
+        return skill_counts(authenticate(db, caller.token), db)
 
 
 # The work of each route, also called by the console (services/console/pages_stats.py). The rows
