@@ -5,12 +5,17 @@ Every request reads the officer registry (no cache), so a disabled officer or a 
 refused from the next request on. Two ways to ask for the officer:
 - `CurrentOfficer`, a dependency: FastAPI runs it in a worker thread of its own, then the route in
   another one.
-- `OfficerToken` and `authenticate(db, token)` inside the route: the token is read on the event
-  loop (no I/O; a missing one is 401 at once) and the registry in the route's own thread, so the
-  request makes one thread hop instead of two. The hot reads (a case, the stats) do this: a hop was about a sixth of a case lookup's CPU in the query service (py-spy under load,
+- `CallerDep` and `authenticate(db, caller.token)` inside the route: the token is read on the
+  event loop (no I/O; a missing one is 401 at once) and the registry in the route's own thread, so
+  the request makes one thread hop instead of two. The hot reads (a case, the stats) do this: a
+  hop was about a sixth of a case lookup's CPU in the query service (py-spy under load,
   bench/query.py), and each one waits for a thread to be scheduled. Decided here: on these routes
   a malformed parameter (422) is reported before an unknown or disabled token (401), since the
   parameters are checked before the route runs; a missing token is still 401 first.
+The last hop stays: running the lookup's statements on the event loop itself (an `async def`
+route over the same blocking driver) saved about a tenth of the service's CPU per lookup but not
+its latency (interleaved same-run A/B, 2026-12-07), and would stall every request behind one slow
+statement or a wait for a pooled connection. Without the hop the driver would have to be async.
 """
 
 from __future__ import annotations
@@ -78,7 +83,7 @@ async def caller(request: Request, credentials: Credentials) -> Caller:
     return Caller(token_of(clients, credentials), clients)
 
 
-OfficerToken = Annotated[Caller, Depends(caller)]
+CallerDep = Annotated[Caller, Depends(caller)]
 
 
 def current_officer(db: DbDep, clients: ClientsDep, credentials: Credentials) -> Principal:

@@ -4,10 +4,9 @@ The app's clients (`services.bootstrap.Clients`: engine, publisher, journey publ
 once by `create_app` and kept on `app.state`; a route never builds its own.
 
 Two ways to the database: most routes ask for `DbDep`, a `ViewSession`; the hot reads (the case
-lookup, the stats) open a `ViewConnection` (SQLAlchemy Core) in their own thread instead, which
-costs a third less CPU per request than the session and its generator dependency (see
-`ViewConnection`). Code shared by both (`auth.authenticate`, `routes_cases.read_case`) takes a
-`Db`, either of them: it only calls `execute`.
+lookup, the stats) open a `ViewConnection` (SQLAlchemy Core) in their own thread instead (see
+`ViewConnection`). Code shared by both (`auth.authenticate`, `routes_cases.read_case`, the stats
+functions the console calls) takes a `Db`, either of them: it only calls `execute`.
 """
 
 from __future__ import annotations
@@ -58,10 +57,11 @@ class ViewConnection(Connection):
 
     `with ViewConnection(clients.engine) as conn:` takes one pooled connection for the whole
     request (the officer, the read, the audit row), in the route's worker thread. On the case
-    lookup it spends about a third less of the service's CPU than a `ViewSession` from `DbDep`:
-    no session transaction or bind lookup per statement, and no generator dependency for FastAPI
-    to enter and close. On the app's autocommit engine every statement is its own transaction,
-    so closing it (returning it to the pool) does no I/O."""
+    lookup it spent 10-12% less of the service's CPU than a `ViewSession` from `DbDep` (three
+    servers on one 1M-case database, requests interleaved, bench/query.py's setting): no session
+    transaction or bind lookup per statement, and no generator dependency for FastAPI to enter
+    and close. On the app's autocommit engine every statement is its own transaction, so closing
+    it (returning it to the pool) does no I/O."""
 
     _first_done = False
 

@@ -21,7 +21,7 @@ from events import SEVERITY_RANK
 from events.types import CountryCode, Severity, Stage
 from services.privacy import mask_case, mask_payload, sees_identity
 from services.query.actions import publish_officer_event
-from services.query.auth import CurrentOfficer, OfficerToken, Principal, authenticate
+from services.query.auth import CallerDep, CurrentOfficer, Principal, authenticate
 from services.query.deps import ClientsDep, Db, DbDep, ViewConnection
 from services.query.models import (
     Accepted,
@@ -72,7 +72,7 @@ def require_case(db: Session, officer: Principal, case_id: str, *, refused_actio
 def record_read(
     db: Db, officer: Principal, case_id: str | None, action: str, case_ids: list[str] | None = None
 ) -> None:
-    """Committed by its own INSERT: the query service's connections are in autocommit (deps.get_db)."""
+    """Committed by its own INSERT: the query service's engine is in autocommit (`Clients.autocommit`)."""
     db.execute(
         AUDIT_ENTRY,
         {"officer_id": officer.id, "case_id": case_id, "action": action, "at": datetime.now(UTC), "case_ids": case_ids},
@@ -97,7 +97,7 @@ ALERT_FIELDS = {ALERT_PREFIX + name: name for name in AlertPublic.model_fields}
 
 
 @router.get("/{case_id}", response_model=CaseDetail, responses=NOT_FOUND, name="read_case")
-def get_case(case_id: CaseIdPath, caller: OfficerToken) -> Response:
+def get_case(case_id: CaseIdPath, caller: CallerDep) -> Response:
     # The officer is read in this route's thread: one thread hop per lookup (see services.query.auth),
     # and one pooled connection for its three statements (see services.query.deps.ViewConnection).
     with ViewConnection(caller.clients.engine) as db:
