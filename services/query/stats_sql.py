@@ -13,8 +13,8 @@ coarser row less the finer rows it holds gives the same sum):
   the month is whole, less its day rows before `first` (a window starting on the 6th reads 5 day
   rows per occupation and destination instead of 26);
 - the whole months from there to the end of their year: their month rows, or none of them and
-  the year is whole, less its month rows before them (from December on: one month row instead
-  of the year's twelve less eleven);
+  the year is whole, less its month rows before them (whole months from December on: December's
+  row; from February on: the year's row less January's);
 - the whole years after that: their year rows (offers dated later than today count, as before).
 At most 15 day rows, 6 month rows and the year rows per occupation and destination on any day,
 instead of 15 day rows and 13 month rows with days and months alone: at 1,000,000 cases a `*`
