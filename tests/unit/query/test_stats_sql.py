@@ -1,6 +1,7 @@
 """The skills statement's offers_365d over the offer tallies equals counting the offers themselves,
 whichever way it reads the window's first, partial month (its day rows from the window's first day
-on, or its month row less the day rows before that day)."""
+on, or its month row less the day rows before that day) and the whole months to that year's end
+(their month rows, or the year's row less the months before them)."""
 
 from __future__ import annotations
 
