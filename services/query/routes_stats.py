@@ -17,11 +17,10 @@ destination_country null.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from fastapi import APIRouter, Response
 from pydantic_core import to_json
-from sqlalchemy.engine import Result
+from sqlalchemy.engine import Connection
 
 from events.types import CountryCode
 from services.query import stats_sql
@@ -46,24 +45,32 @@ def get_skill_counts(caller: CallerDep) -> Response:
         return skill_counts(authenticate(db, caller.token), db)
 
 
-# The work of each route, also called by the console (services/console/pages_stats.py). The rows
-# are written to JSON as they come, without a pydantic model: every column is already a plain str,
-# None or int (PostgreSQL sums the integer counts as bigints; the skills' sums of sums are cast
-# back from numeric, see `stats_sql`), so validating them again only cost time (320 rows for a `*`
-# officer's skills: about a quarter of the service's CPU per request, same-run A/B). `response_model=` on
-# each route still documents the answer, and the query contract (tests/query_contract.py) holds
-# each answer to its model. `Row._asdict` is twice as slow as zipping the column names.
+# The work of each route, also called by the console (services/console/pages_stats.py). No
+# pydantic model is built for the answer: on PostgreSQL the server writes the rows as JSON
+# (`stats_sql.as_json`); elsewhere (SQLite) they are written as they come, every column already a
+# plain str, None or int (PostgreSQL sums the integer counts as bigints; the skills' sums of sums
+# are cast back from numeric). Validating them again only cost time: 320 rows for a `*` officer's
+# skills, about a quarter of the service's CPU per request (same-run A/B). `response_model=` on
+# each route still documents the answer, and the query contract (tests/query_contract.py, run on
+# SQLite and PostgreSQL) holds each answer to its model. `Row._asdict` is twice as slow as zipping
+# the column names.
 
 
 def stage_counts(officer: Principal, db: Db, destination_country: str | None = None) -> Response:
-    return _items(db.execute(*stats_sql.stages(officer.jurisdiction, destination_country)))
+    return _items(db, stats_sql.stages(officer.jurisdiction, destination_country))
 
 
 def skill_counts(officer: Principal, db: Db) -> Response:
-    return _items(db.execute(*stats_sql.skills(officer.jurisdiction, datetime.now(UTC))))
+    return _items(db, stats_sql.skills(officer.jurisdiction, datetime.now(UTC)))
 
 
-def _items(result: Result[Any]) -> Response:
+def _items(db: Db, query: stats_sql.Query) -> Response:
+    statement, params = query
+    dialect = db.dialect if isinstance(db, Connection) else db.get_bind().dialect
+    if dialect.name == "postgresql":
+        rows = db.execute(stats_sql.as_json(statement), params).scalar_one()
+        return Response(b'{"items":' + rows.encode() + b"}", media_type="application/json")
+    result = db.execute(statement, params)
     names = tuple(result.keys())
     items = [dict(zip(names, row, strict=True)) for row in result]
     return Response(to_json({"items": items}), media_type="application/json")
