@@ -449,6 +449,22 @@ def test_skills_supply_and_demand_within_scope(api):
     assert rows(api.get("/v1/stats/skills", "off-sa"), *fields) == [("9111", "SA", 0, 1, 1)]
 
 
+def test_stats_answers_are_exactly_their_documented_models(api):
+    """The stats routes write their rows to JSON without the model (services.query.routes_stats):
+    each answer must still be what the model would have written, no field more or less, of the
+    documented types (a count that came back as PostgreSQL's numeric sum would be a string)."""
+    from services.query.models import SkillStats, StageStats
+
+    for path, model in (("/v1/stats/stages", StageStats), ("/v1/stats/skills", SkillStats)):
+        for who in ("sup-all", "off-kerala", "off-sa"):
+            response = api.get(path, who)
+            assert response.status_code == 200, response.text
+            assert response.headers["content-type"] == "application/json"
+            answer = response.json()
+            assert answer["items"], (path, who)
+            assert model.model_validate(answer, strict=True).model_dump(mode="json") == answer, (path, who)
+
+
 # --- audit ----------------------------------------------------------------------------------
 
 

@@ -45,7 +45,7 @@ from events.types import AgencyKind
 from services.errors import PublishFailed
 from services.journey import journey_record
 from services.logs import get_logger
-from services.query.deps import Clients
+from services.query.deps import Clients, Db
 from services.storage.tables import OfficerActionClaim, OfficerActionKey, table_of
 from services.web import ApiError
 
@@ -133,7 +133,7 @@ def install(app: FastAPI) -> None:
         return JSONResponse({"event_id": replayed.event_id}, 202, headers={"Idempotent-Replayed": "true"})
 
 
-def replay_if_answered(db: Session, officer_id: str) -> None:
+def replay_if_answered(db: Db, officer_id: str) -> None:
     """For an authenticated request with an Idempotency-Key: raise `Replayed` when this officer's
     key was answered already, or the ApiError its state calls for; otherwise return."""
     request = _request.get()

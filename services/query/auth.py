@@ -5,12 +5,17 @@ Every request reads the officer registry (no cache), so a disabled officer or a 
 refused from the next request on. Two ways to ask for the officer:
 - `CurrentOfficer`, a dependency: FastAPI runs it in a worker thread of its own, then the route in
   another one.
-- `OfficerToken` and `authenticate(db, token)` inside the route: the token is read on the event
-  loop (no I/O; a missing one is 401 at once) and the registry in the route's own thread, so the
-  request makes one thread hop instead of two. The hot reads (a case, the stats) do this: a hop was about a sixth of a case lookup's CPU in the query service (py-spy under load,
+- `CallerDep` and `authenticate(db, caller.token)` inside the route: the token is read on the
+  event loop (no I/O; a missing one is 401 at once) and the registry in the route's own thread, so
+  the request makes one thread hop instead of two. The hot reads (a case, the stats) do this: a
+  hop was about a sixth of a case lookup's CPU in the query service (py-spy under load,
   bench/query.py), and each one waits for a thread to be scheduled. Decided here: on these routes
   a malformed parameter (422) is reported before an unknown or disabled token (401), since the
   parameters are checked before the route runs; a missing token is still 401 first.
+The last hop stays: running the lookup's statements on the event loop itself (an `async def`
+route over the same blocking driver) saved about a tenth of the service's CPU per lookup but not
+its latency (interleaved same-run A/B, 2026-12-07), and would stall every request behind one slow
+statement or a wait for a pooled connection. Without the hop the driver would have to be async.
 """
 
 from __future__ import annotations
@@ -18,13 +23,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session
 
 from services.logs import get_logger
 from services.query.actions import replay_if_answered
-from services.query.deps import Clients, ClientsDep, DbDep
+from services.query.deps import Clients, ClientsDep, Db, DbDep
 from services.query.scope import Jurisdiction
 from services.query.sql import OFFICER_BY_TOKEN
 from services.secrets import hash_secret
@@ -63,19 +67,30 @@ def token_of(clients: Clients, credentials: HTTPAuthorizationCredentials | None)
     return Token(hash_secret(clients.settings.secret_key, credentials.credentials))
 
 
-async def officer_token(clients: ClientsDep, credentials: Credentials) -> Token:
-    # async: no I/O here, so it runs on the event loop without a thread hop.
-    return token_of(clients, credentials)
+@dataclass(frozen=True)
+class Caller:
+    """What a hot read asks FastAPI for in one dependency: the officer's token, and the app's
+    clients to open a connection with (`deps.ViewConnection`)."""
+
+    token: Token
+    clients: Clients
 
 
-OfficerToken = Annotated[Token, Depends(officer_token)]
+async def caller(request: Request, credentials: Credentials) -> Caller:
+    # async: no I/O here, so it runs on the event loop without a thread hop. One dependency
+    # rather than a token and `ClientsDep`: each one FastAPI solves costs CPU on every request.
+    clients: Clients = request.app.state.clients
+    return Caller(token_of(clients, credentials), clients)
+
+
+CallerDep = Annotated[Caller, Depends(caller)]
 
 
 def current_officer(db: DbDep, clients: ClientsDep, credentials: Credentials) -> Principal:
     return authenticate(db, token_of(clients, credentials))
 
 
-def authenticate(db: Session, token: Token) -> Principal:
+def authenticate(db: Db, token: Token) -> Principal:
     """The officer holding `token`, read from the registry now; 401 when unknown or disabled."""
     officer = db.execute(OFFICER_BY_TOKEN, {"token_hash": token.token_hash}).first()
     if officer is None or officer.disabled:

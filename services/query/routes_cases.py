@@ -21,8 +21,8 @@ from events import SEVERITY_RANK
 from events.types import CountryCode, Severity, Stage
 from services.privacy import mask_case, mask_payload, sees_identity
 from services.query.actions import publish_officer_event
-from services.query.auth import CurrentOfficer, OfficerToken, Principal, authenticate
-from services.query.deps import ClientsDep, DbDep
+from services.query.auth import CallerDep, CurrentOfficer, Principal, authenticate
+from services.query.deps import ClientsDep, Db, DbDep, ViewConnection
 from services.query.models import (
     Accepted,
     AlertPublic,
@@ -70,9 +70,9 @@ def require_case(db: Session, officer: Principal, case_id: str, *, refused_actio
 
 
 def record_read(
-    db: Session, officer: Principal, case_id: str | None, action: str, case_ids: list[str] | None = None
+    db: Db, officer: Principal, case_id: str | None, action: str, case_ids: list[str] | None = None
 ) -> None:
-    """Committed by its own INSERT: the query service's connections are in autocommit (deps.get_db)."""
+    """Committed by its own INSERT: the query service's engine is in autocommit (`Clients.autocommit`)."""
     db.execute(
         AUDIT_ENTRY,
         {"officer_id": officer.id, "case_id": case_id, "action": action, "at": datetime.now(UTC), "case_ids": case_ids},
@@ -97,12 +97,14 @@ ALERT_FIELDS = {ALERT_PREFIX + name: name for name in AlertPublic.model_fields}
 
 
 @router.get("/{case_id}", response_model=CaseDetail, responses=NOT_FOUND, name="read_case")
-def get_case(case_id: CaseIdPath, token: OfficerToken, db: DbDep) -> Response:
-    # The officer is read in this route's thread: one thread hop per lookup (see services.query.auth).
-    return read_case(case_id, authenticate(db, token), db)
+def get_case(case_id: CaseIdPath, caller: CallerDep) -> Response:
+    # The officer is read in this route's thread: one thread hop per lookup (see services.query.auth),
+    # and one pooled connection for its three statements (see services.query.deps.ViewConnection).
+    with ViewConnection(caller.clients.engine) as db:
+        return read_case(case_id, authenticate(db, caller.token), db)
 
 
-def read_case(case_id: str, officer: Principal, db: Session) -> Response:
+def read_case(case_id: str, officer: Principal, db: Db) -> Response:
     """The case lookup's work, also run by the console's case page."""
     # One statement: the case joined to its unresolved alerts, a row per alert (one row of NULL
     # alert columns when there is none).

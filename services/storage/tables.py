@@ -219,6 +219,8 @@ class SkillHeadcount(SQLModel, table=True):
     """Cases in the job_ready and deployed stages per occupation and destination."""
 
     __tablename__ = "skill_counts"
+    # An `origin:` officer's supply: their regions' rows only, not a scan of every region's (0013).
+    __table_args__ = (Index("ix_skill_counts_origin", "by_origin", "origin_region"),)
 
     by_origin: bool = Field(primary_key=True)
     occupation_code: str = Field(primary_key=True, max_length=4)
@@ -229,7 +231,8 @@ class SkillHeadcount(SQLModel, table=True):
 
 
 class OfferTally(SQLModel, table=True):
-    """Job offers per UTC day (`grain` 'day') and per calendar month ('month', `starts` the 1st)."""
+    """Job offers per UTC day (`grain` 'day'), per calendar month ('month', `starts` the 1st) and per
+    calendar year ('year', `starts` January 1st; migration 0013)."""
 
     __tablename__ = "offer_counts"
     # An `origin:` officer's window: their regions' rows only, not every region's (bench/query.py).

@@ -15,9 +15,10 @@ scope (whose jurisdiction is "destination in my countries or origin in my region
 offers_365d, a sliding window (SPEC is silent on its edge; decided here): the offers whose
 occurred_at falls on one of the last 366 UTC calendar days, today included, i.e. on or after the
 UTC date of `now - 365 days`. Nothing made within the last 365 x 24 hours is left out; an offer up
-to one day older may still count. Offers are tallied per UTC day and per calendar month: the
-window is the day rows of the month where it starts plus the month rows after it, so a read sums
-at most 31 day rows and 12 month rows per occupation and destination, never one row per offer.
+to one day older may still count. Offers are tallied per UTC day, per calendar month and per
+calendar year, so a read sums a few rows per occupation and destination, never one row per offer:
+the window is its first, partial month's day rows, then whole months up to a year's end, then
+whole years (services/query/stats_sql.py says how each part is read the cheaper way).
 
 Writes take row locks on the count rows: keys are written in sorted order so two workers never
 wait on each other in a cycle, and they are written last in the batch's transaction so the locks
@@ -75,10 +76,11 @@ def count_case(tally: Tally, before: CaseKey | None, after: CaseKey | None, case
 
 
 def count_offer(tally: Tally, offer: Mapping, offers: int = 1) -> None:
-    """One job offer (a job_offers row; or `offers` alike) into its day and its month."""
+    """One job offer (a job_offers row; or `offers` alike) into its day, its month and its year."""
     day = offer_day(offer["occurred_at"])
+    grains = (("day", day), ("month", day.replace(day=1)), ("year", day.replace(month=1, day=1)))
     for by_origin, region in ((False, ""), (True, offer.get("origin_region") or "")):
-        for grain, starts in (("day", day), ("month", day.replace(day=1))):
+        for grain, starts in grains:
             tally[
                 (
                     OFFERS,

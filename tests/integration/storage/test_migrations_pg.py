@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from alembic import command
@@ -85,6 +85,7 @@ def test_the_counts_migration_fills_the_counts_from_the_views_there(empty_databa
             [
                 {"id": "E1", "at": datetime(2026, 3, 31, 23, 30, tzinfo=UTC)},
                 {"id": "E2", "at": datetime(2026, 4, 1, 0, 30, tzinfo=UTC)},
+                {"id": "E3", "at": datetime(2025, 12, 31, 23, 30, tzinfo=UTC)},  # another year (0013)
             ],
         )
     migrate(engine)
@@ -98,4 +99,5 @@ def test_the_counts_migration_fills_the_counts_from_the_views_there(empty_databa
         recount(conn, LIVE)
     assert counts() == migrated
     assert (False, "SA", "", "deployed", 1) in migrated["stage_counts"]
+    assert (False, "year", date(2026, 1, 1), "9111", "SA", "", 2) in migrated["offer_counts"]
     engine.dispose()

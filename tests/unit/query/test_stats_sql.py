@@ -1,9 +1,11 @@
 """The skills statement's offers_365d over the offer tallies equals counting the offers themselves,
 whichever way it reads the window's first, partial month (its day rows from the window's first day
-on, or its month row less the day rows before that day)."""
+on, or its month row less the day rows before that day) and the whole months to that year's end
+(their month rows, or the year's row less the months before them)."""
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -103,3 +105,30 @@ def test_the_window_edge_inside_its_first_month(sqlite_engine, first_day):
         counts.write(conn, LIVE.counts, tally)
         (row,) = conn.execute(*stats_sql.skills(Jurisdiction(everything=True), now)).all()
     assert row.offers_365d == sum(1 for day in days if day >= first_day)
+
+
+def test_every_way_of_reading_the_months_and_years_counts_each_offer_once(sqlite_engine):
+    """Windows starting in each month of a year, early and late in it (so each part is read each
+    way), over offers on the first and last day of every month around them, a year later included."""
+    starts = [date(2024 + (10 + n) // 12, (10 + n) % 12 + 1, 1) for n in range(29)]  # 2024-11 to 2027-03
+    made = [day for start, after in itertools.pairwise(starts) for day in (start, after - timedelta(days=1))]
+    tally: counts.Tally = Counter()
+    for day in made:
+        counts.count_offer(
+            tally,
+            {
+                "occurred_at": datetime.combine(day, time(12), tzinfo=UTC),
+                "occupation_code": "9111",
+                "destination_country": "SA",
+                "origin_region": "Kerala",
+            },
+        )
+    with sqlite_engine.begin() as conn:
+        counts.write(conn, LIVE.counts, tally)
+    with sqlite_engine.connect() as conn:
+        for month in range(1, 13):
+            for first_day in (date(2025, month, 1), date(2025, month, 6), date(2025, month, 20)):
+                now = datetime.combine(first_day + timedelta(days=365), time(15), tzinfo=UTC)
+                assert counts.window_start(now) == first_day
+                (row,) = conn.execute(*stats_sql.skills(Jurisdiction(everything=True), now)).all()
+                assert row.offers_365d == sum(1 for day in made if day >= first_day), first_day

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
+from alembic import command
 from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
 from services.storage import tables  # noqa: F401  (registers every table on SQLModel.metadata)
 from services.storage.db import make_engine
-from services.storage.migrate import SchemaMismatch, head_revision, migrate, schema_differences
+from services.storage.migrate import SchemaMismatch, alembic_config, head_revision, migrate, schema_differences
+from services.worker.counts import recount
+from services.worker.views import LIVE
 
 
 def _version(engine) -> str:
@@ -80,4 +85,38 @@ def test_the_comparison_sees_a_primary_key_autogenerate_leaves_out(tmp_path):
         assert schema_differences(conn) == [
             ("modify_primary_key", "officer_action_claims", ["subject"], ["subject", "action"])
         ]
+    engine.dispose()
+
+
+def test_the_offer_years_migration_fills_the_year_rows_a_replay_would(tmp_path):
+    """0013 adds the year rows of offers tallied before it (from their month rows), on SQLite as on
+    PostgreSQL (tests/integration/storage/test_migrations_pg.py)."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'years.db'}")
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0010")
+        conn.execute(
+            text(
+                "INSERT INTO job_offers (event_id, case_id, offer_id, occupation_code, destination_country, "
+                "origin_region, occurred_at) VALUES (:id, 'C1', 'O1', '9111', 'SA', 'Kerala', :at)"
+            ),
+            [
+                {"id": "E1", "at": datetime(2025, 12, 31, 23, 30, tzinfo=UTC)},
+                {"id": "E2", "at": datetime(2026, 1, 1, 0, 30, tzinfo=UTC)},
+                {"id": "E3", "at": datetime(2026, 4, 1, 0, 30, tzinfo=UTC)},
+            ],
+        )
+        recount(conn, LIVE)  # the counts as the worker kept them before 0013: no year rows
+        conn.execute(text("DELETE FROM offer_counts WHERE grain = 'year'"))
+    migrate(engine)
+
+    def offer_rows() -> list[tuple]:
+        with engine.connect() as conn:
+            return sorted(tuple(row) for row in conn.execute(text("SELECT * FROM offer_counts")))
+
+    migrated = offer_rows()
+    with engine.begin() as conn:
+        recount(conn, LIVE)
+    assert offer_rows() == migrated
+    years = [row for row in migrated if row[1] == "year" and not row[0]]
+    assert [(str(row[2]), row[-1]) for row in years] == [("2025-01-01", 1), ("2026-01-01", 2)]
     engine.dispose()

@@ -57,7 +57,7 @@ def test_a_case_moves_between_counts(before, after, expected):
     assert {key: change for key, change in tally.items() if change} == expected
 
 
-def test_an_offer_counts_in_its_utc_day_and_month_at_both_levels():
+def test_an_offer_counts_in_its_utc_day_month_and_year_at_both_levels():
     tally = counts.Tally()
     # 23:30 at UTC-3 is the next day in UTC
     moment = datetime(2026, 3, 31, 23, 30, tzinfo=UTC) + timedelta(hours=3)
@@ -68,8 +68,10 @@ def test_an_offer_counts_in_its_utc_day_and_month_at_both_levels():
     assert set(tally) == {
         ("offer_counts", (False, "day", date(2026, 4, 1), "9111", "SA", "")),
         ("offer_counts", (False, "month", date(2026, 4, 1), "9111", "SA", "")),
+        ("offer_counts", (False, "year", date(2026, 1, 1), "9111", "SA", "")),
         ("offer_counts", (True, "day", date(2026, 4, 1), "9111", "SA", "Kerala")),
         ("offer_counts", (True, "month", date(2026, 4, 1), "9111", "SA", "Kerala")),
+        ("offer_counts", (True, "year", date(2026, 1, 1), "9111", "SA", "Kerala")),
     }
 
 
