@@ -39,15 +39,21 @@ class Intake:
         self._clock = clock
         self._views = views  # None: no binding or conflict checks (tests of admission alone)
 
-    def singles(self, items: Sequence[tuple[Any, Source]]) -> list[Admitted | Refused]:
+    def singles(
+        self, items: Sequence[tuple[Any, Source]], decided: Callable[[], None] | None = None
+    ) -> list[Admitted | Refused]:
         """Parsed events of separate single-event requests, each with its own agency, taken
         together (`services.gateway.grouping`): one outcome per item, in order, each decided as
         in a batch (the items accepted before count for the later ones). The admitted items are
-        published together, so a `PublishFailed` means none of them may be reported accepted."""
+        published together, so a `PublishFailed` means none of them may be reported accepted.
+        `decided` is called before publishing, once every outcome is known (grouping starts the
+        next group then)."""
         now = self._clock()
         outcomes = [admit(data, source, topic=self._topic, now=now) for data, source in items]
         outcomes = self._against_views(outcomes, [source for _, source in items])
         records = [outcome.record for outcome in outcomes if isinstance(outcome, Admitted)]
+        if decided is not None:
+            decided()
         if records:
             self._journey.publish(records)
         return outcomes
