@@ -146,16 +146,31 @@ def install_metrics(app: FastAPI) -> None:
         return Response(body, media_type=content_type)
 
 
+# Young generation every 20,000 allocations (default 700): a request allocates thousands of
+# objects and frees nearly all of them by reference counting; the few cycles wait a little longer.
+GC_THRESHOLDS = (20_000, 20, 100)
+
+
 def serve_http(app: FastAPI, host: str, port: int) -> int:
     """Run a service with uvicorn until SIGINT/SIGTERM; 0 after the graceful stop.
 
     uvicorn stops gracefully on SIGTERM and then raises the signal again for the handler that was
     in place before it, which by default kills the process (exit -15, a failure to systemd or
-    Kubernetes). A no-op handler in place first makes that re-raise harmless: exit 0."""
+    Kubernetes). A no-op handler in place first makes that re-raise harmless: exit 0.
+
+    The garbage collector is tuned for a long-running server (issue 20): what the app built at
+    start (modules, models, routes) is frozen out of every later collection, and a young
+    collection runs every `GC_THRESHOLDS[0]` allocations rather than 700. With the defaults a
+    gateway spent about a tenth of its CPU collecting, a full collection walking every object of
+    the app; frozen and with the larger threshold, a third of that."""
+    import gc
     import signal
 
     import uvicorn
 
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
     signal.signal(signal.SIGTERM, lambda *_args: None)
     # Our own request log replaces uvicorn's access log; log_config=None keeps our logging setup.
     uvicorn.run(app, host=host, port=port, access_log=False, log_config=None)
