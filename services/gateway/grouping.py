@@ -9,12 +9,13 @@ awaited). A request alone is taken at once: no request waits for others to arriv
 gateway answers as fast as before.
 
 Groups are pipelined: at most `deciding` groups are being decided at once (the registry and view
-reads, admission: the part that costs CPU), and at most `parallel` are in a worker thread in all,
-the others having been decided and waiting for Kafka's acknowledgement. The next group starts as
-soon as one is decided, not once Kafka answered it: under load a group takes what queued while
-the previous one was decided, so groups grow with the load and the work per event shrinks (one
-group deciding at a time took a third less CPU an event than four in step, each holding its slot
-through Kafka's round trip), and the acknowledgements of several groups are awaited together.
+reads, admission: the part that costs CPU), and at most `parallel` are in worker threads in all,
+the others decided and sealing, producing or awaiting Kafka's acknowledgement. The next group
+starts as soon as one is decided, not once Kafka answered it: under load a group takes what
+queued while the previous one was decided, so groups grow with the load and the work per event
+shrinks (one group deciding at a time took about a fifth less CPU an event than four in step,
+each holding its slot through Kafka's round trip), and several groups' acknowledgements are
+awaited at once.
 
 What each request is answered is its own: its key is checked now (a disabled or rotated key is
 refused), its body is parsed and admitted as its own, and only its own problems refuse it. What
