@@ -68,6 +68,9 @@ def producer_config(settings: Settings) -> dict[str, object]:
         delivery_timeout_ms=timeout_ms + 2000,
         client_id="passage",
         selector=QuietSelector,
+        # kafka-python's own metrics are read by nothing here (ours are services.metrics); kept,
+        # they cost its network thread a dozen sensor updates per produce request.
+        metrics_enabled=False,
         **settings.kafka_client_options(),
     )
 

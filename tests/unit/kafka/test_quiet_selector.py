@@ -43,5 +43,6 @@ def test_get_key_answers_as_the_standard_selector_and_only_the_standard_one_desc
     assert (watched.described > 0) == described
 
 
-def test_every_producer_uses_it():
-    assert producer_config(Settings())["selector"] is QuietSelector
+def test_every_producer_uses_it_and_keeps_no_metrics_of_its_own():
+    config = producer_config(Settings())
+    assert config["selector"] is QuietSelector and config["metrics_enabled"] is False
