@@ -19,8 +19,9 @@ awaited at once.
 
 What each request is answered is its own: its key is checked now (a disabled or rotated key is
 refused), its body is parsed and admitted as its own, and only its own problems refuse it. What
-a group shares is what fails together anyway: the database (503) and Kafka (503: none of the
-group's events may be reported accepted; retrying each with the same event_id is safe).
+a group shares is what fails together anyway: the database (503) and Kafka (503 for each event
+the group admitted: none may be reported accepted, and retrying each with the same event_id is
+safe; an event refused on its own merits keeps its own answer, as if it had come alone).
 
 Decision where the SPEC is silent: within a group the events accepted before count for the later
 ones, as within a batch (`services.gateway.binding.after`, and a second copy of an event_id with
@@ -134,7 +135,8 @@ class Singles:
         self, items: Sequence[tuple[str, bytes]], decided: Callable[[], None] | None = None
     ) -> list[Outcome | Exception]:
         """Blocking (a worker thread): each item's outcome, or the exception its request raises.
-        `decided` is called once every outcome is known and only Kafka's acknowledgement is awaited."""
+        `decided` is called once every outcome is decided, before they are published. When Kafka
+        fails, the group's admitted events fail with it (503) and its refusals keep their answers."""
         try:
             holders = self._credentials.holders({key_hash for key_hash, _ in items})
         except RegistryUnreachable as error:
@@ -151,12 +153,17 @@ class Singles:
             except MalformedJson as error:
                 results[index] = error
         if parsed:
+            outcomes: list[Outcome | Exception]
             try:
-                outcomes: Sequence[Outcome | Exception] = self._intake.singles(
-                    [(data, source) for _, data, source in parsed], decided
-                )
-            except (PublishFailed, SQLAlchemyError) as error:  # what the group shares fails it whole
+                outcomes = list(self._intake.decide_singles([(data, source) for _, data, source in parsed]))
+            except SQLAlchemyError as error:  # the views, read for the whole group, fail it whole
                 outcomes = [error] * len(parsed)
+            if decided is not None:
+                decided()
+            try:
+                self._intake.publish([outcome for outcome in outcomes if isinstance(outcome, Admitted)])
+            except (PublishFailed, SQLAlchemyError) as error:  # none of its admitted events is accepted
+                outcomes = [error if isinstance(outcome, Admitted) else outcome for outcome in outcomes]
             for (index, _, _), outcome in zip(parsed, outcomes, strict=True):
                 results[index] = outcome
         return [result for result in results if result is not None]  # every index was set above

@@ -162,11 +162,17 @@ def test_kafka_failing_fails_the_admitted_events_of_the_group_and_no_refusal(
 ):
     helpline = _key_hash(sqlite_engine, credentials, "helpline-1")
     publisher.down = True
-    later = [(helpline, json.dumps(new_event()).encode()), (helpline, b"[")]
+    invalid = new_event(payload={"channel": "carrier pigeon"})
+    later = [
+        (helpline, json.dumps(new_event()).encode()),
+        (helpline, b"["),
+        (helpline, json.dumps(invalid).encode()),
+    ]
     results = asyncio.run(
         _while_the_first_is_held(singles, publisher, json.dumps(new_event()).encode(), helpline, later)
     )
-    assert [type(result) for result in results] == [PublishFailed, PublishFailed, MalformedJson]
+    assert [type(result) for result in results] == [PublishFailed, PublishFailed, MalformedJson, Refused]
+    assert results[-1].code == "invalid"  # its own answer (422), as if it had come alone
     assert publisher.records == []
 
 
