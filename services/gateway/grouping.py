@@ -3,10 +3,10 @@
 Each single event costs a registry read, a read of the views, a key store statement and a wait
 for Kafka's acknowledgement; done one request at a time, under load these dominate the gateway's
 CPU (issue 20). `Singles.submit` queues a request's key and body; a group takes every request
-queued meanwhile (at most `max_group`): one registry read for all their keys, one `Intake.singles`
-(one read of the views, one key store statement, one produce whose acknowledgements are all
-awaited). A request alone is taken at once: no request waits for others to arrive, so a quiet
-gateway answers as fast as before.
+queued meanwhile (at most `max_group`): one registry read for all their keys, one
+`Intake.decide_singles` (one read of the views) and one `Intake.publish` (one key store statement,
+one produce whose acknowledgements are all awaited). A request alone is taken at once: no request
+waits for others to arrive, so a quiet gateway answers as fast as before.
 
 Groups are pipelined: at most `deciding` groups are being decided at once (the registry and view
 reads, admission: the part that costs CPU), and at most `parallel` are in worker threads in all,
@@ -122,7 +122,7 @@ class Singles:
                 future.cancel()
             raise
         finally:
-            decided()  # a group refused whole, or failed, never reached publishing
+            decided()  # nothing if it was; a group whose registry read failed never got that far
         for (_, _, future), result in zip(group, results, strict=True):
             if future.done():  # its request was cancelled (the client went away)
                 continue
