@@ -60,6 +60,8 @@ def json_depth(body: bytes) -> int:
 
 def too_deep(body: bytes) -> str | None:
     """Why a JSON body is malformed for its nesting, or None when it is within the limit."""
+    if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
+        return None  # no deeper than its opening brackets: most bodies need no scan (issue 20)
     if json_depth(body) > MAX_JSON_DEPTH:
         return f"the JSON is nested deeper than {MAX_JSON_DEPTH} levels; flatten it"
     return None

@@ -41,16 +41,24 @@ class Intake:
 
     def singles(self, items: Sequence[tuple[Any, Source]]) -> list[Admitted | Refused]:
         """Parsed events of separate single-event requests, each with its own agency, taken
-        together (`services.gateway.grouping`): one outcome per item, in order, each decided as
-        in a batch (the items accepted before count for the later ones). The admitted items are
-        published together, so a `PublishFailed` means none of them may be reported accepted."""
+        together (`services.gateway.grouping`): `decide_singles`, then `publish`."""
+        outcomes = self.decide_singles(items)
+        self.publish(outcomes)
+        return outcomes
+
+    def decide_singles(self, items: Sequence[tuple[Any, Source]]) -> list[Admitted | Refused]:
+        """One outcome per item, in order, each decided as in a batch (the items accepted before
+        count for the later ones); nothing is published yet."""
         now = self._clock()
         outcomes = [admit(data, source, topic=self._topic, now=now) for data, source in items]
-        outcomes = self._against_views(outcomes, [source for _, source in items])
+        return self._against_views(outcomes, [source for _, source in items])
+
+    def publish(self, outcomes: Sequence[Admitted | Refused]) -> None:
+        """Publish the admitted outcomes together and wait for Kafka's acknowledgement: a
+        `PublishFailed` means none of them may be reported accepted."""
         records = [outcome.record for outcome in outcomes if isinstance(outcome, Admitted)]
         if records:
             self._journey.publish(records)
-        return outcomes
 
     def batch(self, body: bytes, source: Source) -> list[Admitted | Refused] | Refused:
         """One outcome per item, in order; the admitted items are published together, so a

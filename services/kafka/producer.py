@@ -7,10 +7,12 @@ the caller answers 202 only on return, 503 on the exception.
 
 from __future__ import annotations
 
+import selectors
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.errors import KafkaError
@@ -34,6 +36,23 @@ class Record:
     headers: tuple[tuple[str, bytes], ...] = ()
 
 
+class QuietSelector(selectors.DefaultSelector):
+    """The platform's selector, less the cost of one message (issue 20).
+
+    kafka-python's network thread asks `get_key` about a socket before each wait for it to be
+    readable or writable, and catches the KeyError when it is not registered, which is most of
+    the time. The standard selector builds that error's message from the socket's repr: two
+    system calls (getsockname, getpeername), each letting go of the GIL and waiting to take it
+    back, for every produce request. Here the message does without it; nothing else changes."""
+
+    def get_key(self, fileobj: Any) -> selectors.SelectorKey:
+        standard: Any = self  # selectors._BaseSelectorImpl, which the stubs call a BaseSelector
+        try:
+            return standard._fd_to_key[standard._fileobj_lookup(fileobj)]  # as the standard get_key
+        except KeyError:
+            raise KeyError("the file object is not registered") from None
+
+
 def producer_config(settings: Settings) -> dict[str, object]:
     """KafkaProducer options: acks=all and idempotent; every wait bounded by publish_timeout_s
     (bootstrap included: kafka-python's default would block a request for 30 s)."""
@@ -48,6 +67,10 @@ def producer_config(settings: Settings) -> dict[str, object]:
         request_timeout_ms=timeout_ms,
         delivery_timeout_ms=timeout_ms + 2000,
         client_id="passage",
+        selector=QuietSelector,
+        # kafka-python's own metrics are read by nothing here (ours are services.metrics); kept,
+        # they cost its network thread a dozen sensor updates per produce request.
+        metrics_enabled=False,
         **settings.kafka_client_options(),
     )
 

@@ -322,6 +322,23 @@ def test_the_request_log_names_the_ids_and_never_the_payload(client, keys):
     assert "Asha" not in repr(logs) and "Kumari" not in repr(logs)
 
 
+def test_each_request_is_timed_under_its_route_template_and_status(client, keys):
+    """The request log's middleware also feeds the latency histogram (SPEC section 14): the route
+    is the template, and a path no route matches counts as `unmatched`."""
+    from prometheus_client import REGISTRY
+
+    def count(route: str, status: str, method: str = "POST") -> float:
+        labels = {"service": "gateway", "method": method, "route": route, "status": status}
+        return REGISTRY.get_sample_value("passage_http_request_duration_seconds_count", labels) or 0.0
+
+    before = count("/v1/events", "202"), count("/v1/events", "401"), count("unmatched", "404", "GET")
+    assert client.post("/v1/events", json=new_event(), headers=bearer(keys["helpline"])).status_code == 202
+    assert client.post("/v1/events", json=new_event()).status_code == 401
+    assert client.get("/v1/nowhere/" + new_event()["case_id"]).status_code == 404
+    after = count("/v1/events", "202"), count("/v1/events", "401"), count("unmatched", "404", "GET")
+    assert [later - earlier for earlier, later in zip(before, after, strict=True)] == [1, 1, 1]
+
+
 def test_the_view_database_failing_after_authentication_is_503_not_500(client, helpline, publisher, sqlite_engine):
     """Binding and conflict checks read the views: when that read fails, nothing is accepted (503)."""
     from sqlalchemy import text

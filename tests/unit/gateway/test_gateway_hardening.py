@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from services.config import Settings
 from services.gateway.app import create_app
-from services.hardening import MAX_JSON_DEPTH, json_depth
+from services.hardening import MAX_JSON_DEPTH, json_depth, too_deep
 from tests.factories import bearer, new_event
 from tests.fakes import FakePublisher
 from tests.gateway_contract import (  # noqa: F401 - the shared tests run here against SQLite
@@ -40,6 +40,21 @@ def test_json_depth_counts_containers_not_brackets_in_strings(document):
         return 0 if children is None else 1 + max((depth(child) for child in children), default=0)
 
     assert json_depth(json.dumps(document).encode()) == depth(document)
+
+
+@given(
+    depth=st.integers(min_value=0, max_value=2 * MAX_JSON_DEPTH),
+    siblings=st.integers(min_value=0, max_value=2 * MAX_JSON_DEPTH),
+    in_strings=st.text(alphabet="[]{}a", max_size=40),
+)
+def test_too_deep_refuses_exactly_what_nests_deeper_than_the_limit(depth, siblings, in_strings):
+    """Bodies with few brackets skip the scan; the answer is the scan's all the same, whether the
+    brackets nest, stand side by side or sit inside strings."""
+    body = b"[" * depth + json.dumps(in_strings).encode() + b"]" * depth
+    body = b"[" + body + b"".join(b",[]" for _ in range(siblings)) + b"]"
+    deepest = max(depth, 1 if siblings else 0) + 1
+    assert json_depth(body) == deepest
+    assert (too_deep(body) is not None) == (deepest > MAX_JSON_DEPTH)
 
 
 @pytest.mark.parametrize("depth", [MAX_JSON_DEPTH + 1, 100, 30_000])

@@ -21,6 +21,7 @@ from services.gateway.views import CaseViews
 from services.kafka.producer import PublishFailed, Record
 from tests.factories import new_event
 from tests.fakes import FakePublisher
+from tests.polling import wait_until
 
 SECRET = "test-secret"
 
@@ -99,16 +100,79 @@ def test_requests_queued_meanwhile_are_taken_together_and_each_is_answered_its_o
     assert publisher.groups == [[first["event_id"]], [second["event_id"], third["event_id"]]]
 
 
+def test_the_next_group_is_decided_and_published_while_the_one_before_waits_for_kafka(
+    sqlite_engine, credentials, publisher
+):
+    singles = Singles(credentials, Intake(publisher, "unit.journey.v1", views=CaseViews(sqlite_engine)), parallel=2)
+    helpline = _key_hash(sqlite_engine, credentials, "helpline-1")
+    first, second = new_event(), new_event()
+
+    async def scenario():
+        held = asyncio.ensure_future(singles.submit(helpline, json.dumps(first).encode()))
+        assert await asyncio.to_thread(publisher.entered.wait, 10)
+        publisher.entered.clear()
+        later = asyncio.ensure_future(singles.submit(helpline, json.dumps(second).encode()))
+        # The first group is still held in publish; the second reaches publish all the same.
+        assert await asyncio.to_thread(publisher.entered.wait, 10)
+        publisher.release.set()
+        return await asyncio.gather(held, later)
+
+    results = asyncio.run(scenario())
+    assert [result.event_id for result in results] == [first["event_id"], second["event_id"]]
+    assert sorted(publisher.groups) == sorted([[first["event_id"]], [second["event_id"]]])
+
+
+class GatedViews(CaseViews):
+    """Holds each read of stored events until `release` is set; counts the reads begun."""
+
+    def __init__(self, engine) -> None:
+        super().__init__(engine)
+        self.reads, self.release = 0, threading.Event()
+
+    def stored(self, event_ids):
+        self.reads += 1
+        assert self.release.wait(timeout=10)
+        return super().stored(event_ids)
+
+
+def test_one_group_is_decided_at_a_time_and_the_requests_meanwhile_wait_for_it(sqlite_engine, credentials):
+    views = GatedViews(sqlite_engine)
+    publisher = FakePublisher()
+    singles = Singles(credentials, Intake(publisher, "unit.journey.v1", views=views), parallel=4, deciding=1)
+    helpline = _key_hash(sqlite_engine, credentials, "helpline-1")
+    events = [new_event() for _ in range(3)]
+
+    async def scenario():
+        first = asyncio.ensure_future(singles.submit(helpline, json.dumps(events[0]).encode()))
+        await asyncio.to_thread(wait_until, lambda: views.reads == 1, 10, "the first group reading the views", 0.01)
+        later = [asyncio.ensure_future(singles.submit(helpline, json.dumps(event).encode())) for event in events[1:]]
+        views.release.set()
+        return await asyncio.gather(first, *later)
+
+    results = asyncio.run(scenario())
+    assert all(isinstance(result, Admitted) for result in results)
+    # The two sent while the first was decided waited and were taken together (two groups
+    # deciding at once would have started one for the second alone, and a third for the last).
+    assert views.reads == 2
+    assert [json.loads(record.value)["event_id"] for record in publisher.records] == [e["event_id"] for e in events]
+
+
 def test_kafka_failing_fails_the_admitted_events_of_the_group_and_no_refusal(
     sqlite_engine, credentials, singles, publisher
 ):
     helpline = _key_hash(sqlite_engine, credentials, "helpline-1")
     publisher.down = True
-    later = [(helpline, json.dumps(new_event()).encode()), (helpline, b"[")]
+    invalid = new_event(payload={"channel": "carrier pigeon"})
+    later = [
+        (helpline, json.dumps(new_event()).encode()),
+        (helpline, b"["),
+        (helpline, json.dumps(invalid).encode()),
+    ]
     results = asyncio.run(
         _while_the_first_is_held(singles, publisher, json.dumps(new_event()).encode(), helpline, later)
     )
-    assert [type(result) for result in results] == [PublishFailed, PublishFailed, MalformedJson]
+    assert [type(result) for result in results] == [PublishFailed, PublishFailed, MalformedJson, Refused]
+    assert results[-1].code == "invalid"  # its own answer (422), as if it had come alone
     assert publisher.records == []
 
 
