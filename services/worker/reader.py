@@ -58,6 +58,7 @@ class JourneyReader:
         self.consumer: AIOKafkaConsumer | None = None
         self.batch_lock = asyncio.Lock()  # held from a batch's first step to its commit
         self.generation = 0  # counts assignments: a batch commits only in the one it was fetched in
+        self.handing_over = False  # a rebalance is waiting for the batch in flight
         self._task: asyncio.Task | None = None
         self.finished = asyncio.Event()
 
@@ -169,8 +170,10 @@ class _Handover(ConsumerRebalanceListener):
         self.reader = reader
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        self.reader.handing_over = True
         async with self.reader.batch_lock:  # waits for the batch in flight and its commit
             self.reader.generation += 1
+        self.reader.handing_over = False
         if revoked:
             log.info("journey partitions handed back to the group", partitions=sorted(tp.partition for tp in revoked))
 
