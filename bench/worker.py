@@ -372,6 +372,7 @@ def main() -> None:
         decoding = asyncio.run(raw_consume(settings, count, decode=True))
         with asyncio.Runner(loop_factory=new_event_loop) as runner:  # the worker's own loop (uvloop)
             framework = runner.run(faust_noop(settings, count))
+        with asyncio.Runner(loop_factory=new_event_loop) as runner:  # a fresh one: faust leaves threads behind
             reading = runner.run(reader_noop(settings, count))
         with_db = settings.model_copy(update={"database_url": create_database(admin_db, names[0])})
         worker = run_worker(with_db, count, log_dir)

@@ -1,5 +1,5 @@
 """The worker's faust app: the process's lifecycle, the sweep timer and (added by the runner) the
-notifier's agent. The journey topic is not a faust stream: the app's task `read-journey` reads it
+notifier's agent. The journey topic is not a faust stream: a task of the app reads it
 with a consumer of its own in `getmany` batches (`services.worker.reader`: the group, offsets and
 rebalances) and hands each batch to `Worker`, which drives the `Pipeline` (decode, store, publish).
 Built by `build_app`.
@@ -164,6 +164,13 @@ class WorkerApp(faust.App):
     def _new_transport(self) -> driver.Transport:
         return _Transport(self.conf.broker_consumer, self)
 
+    async def on_started(self) -> None:
+        # The reader's task, started here rather than as an `@app.task`: faust starts those only
+        # once its own consumer has joined its group and recovered its tables; the reader needs
+        # neither (it has its own group and no tables), and must run in an app with no agent.
+        self.add_future(self.reader.run())
+        await super().on_started()
+
     async def on_stop(self) -> None:
         await self.reader.stop(STOP_GRACE_S)
         await super().on_stop()
@@ -190,11 +197,7 @@ def build_app(
         broker_session_timeout=settings.worker_session_timeout_s,
         datadir=str(settings.var_dir / "faust"),
     )
-    reader = app.reader = JourneyReader(settings, worker, group)
-
-    @app.task
-    async def read_journey() -> None:
-        await reader.run()  # until the app stops it (or a fatal error)
+    reader = app.reader = JourneyReader(settings, worker, group)  # runs in a task of the app (`on_started`)
 
     @app.timer(settings.sweep_interval_s, name="sweep-time-rules")
     async def sweep_time_rules() -> None:
