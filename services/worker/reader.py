@@ -14,10 +14,11 @@ this reader owns the journey topic's membership of the worker group, its offsets
 - A rebalance waits for the batch in flight: `on_partitions_revoked` takes the batch lock, which
   the reader holds from a batch's first step to its commit, so the batch is finished and committed
   before its partitions go. Records the fetcher held for a partition that then goes are dropped
-  by aiokafka and never reach the pipeline; a batch fetched before a rebalance and finished after
-  it (the reader was dropped from the group while a batch ran past its session) is not committed:
-  the partition's next owner reads those records again. Persist's compare-and-set keeps two
-  workers briefly on one case correct.
+  by aiokafka and never reach the pipeline; a batch a rebalance overtook between its fetch and its
+  first step is dropped too (the new assignment reads from the committed offsets); a commit the
+  group refuses (the worker was dropped from it while a batch ran past its session) leaves those
+  records to the partition's next owner. Persist's compare-and-set keeps two workers briefly on
+  one case correct.
 - Transient failures (database or broker down) are retried with backoff by `Worker` without
   committing; an unexpected error stops the worker (exit 1) with the batch uncommitted.
 - A stop finishes the batch in flight, commits it and leaves the group (`consumer.stop()`);

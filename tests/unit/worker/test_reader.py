@@ -284,3 +284,51 @@ def test_the_sweep_takes_only_partitions_within_a_batch_of_their_end(consumer):
         return await _caught_up(consumer, sorted(consumer.assigned), slack=5)
 
     assert asyncio.run(scenario()) == {0}  # partition 0 is 2 records behind, partition 1 is 10
+
+
+def test_the_reader_joins_the_worker_group_with_manual_commits_and_the_kafka_security_settings(
+    tmp_path, pipeline, consumer
+):
+    from services.config import Settings
+
+    settings = Settings(
+        env="test",
+        var_dir=tmp_path,
+        _env_file=None,
+        topic_prefix="unit",
+        kafka_security_protocol="SASL_SSL",
+        kafka_sasl_mechanism="SCRAM-SHA-512",
+        kafka_sasl_username="worker",
+        kafka_sasl_password="pw",
+        worker_session_timeout_s=12.0,
+    )
+    options: dict = {}
+
+    def factory(**given):
+        options.update(given)
+        return consumer
+
+    async def scenario():
+        reader = JourneyReader(
+            settings, Worker(pipeline, on_fatal=pytest.fail), "unit-worker", consumer_factory=factory
+        )
+        task = asyncio.create_task(reader.run())
+        await wait_until_async(lambda: consumer.listener is not None, 10, "the reader subscribed")
+        await reader.stop(grace_s=10)
+        await task
+
+    asyncio.run(scenario())
+    assert options.pop("ssl_context") is not None
+    assert options == {
+        "bootstrap_servers": settings.kafka_bootstrap,
+        "group_id": "unit-worker",
+        "client_id": "passage-worker",
+        "enable_auto_commit": False,  # a batch's offsets are committed by the reader, after store and publish
+        "auto_offset_reset": "earliest",  # a partition never committed is read from its beginning
+        "session_timeout_ms": 12000,
+        "heartbeat_interval_ms": 4000,
+        "security_protocol": "SASL_SSL",
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": "worker",
+        "sasl_plain_password": "pw",
+    }
