@@ -10,8 +10,11 @@ aiokafka consumer reading the same topic in the same run.
    it only counts them. Its rate is what the broker and the client can deliver to one process.
    A second pass also validates each record with `events.decode`: the floor no projector can go
    under, shown so the gap can be split between the contract's validation and the views.
-   A third reads it through `passage worker`'s own faust app and batching, in a group of its own,
-   with a pipeline that only counts: the ceiling the stream framework sets before any work.
+   A third reads it through the faust agent the worker had until issue 20's reader (its app
+   settings, `take_events` batching and thread hop), in a group of its own, with a pipeline that
+   only counts: the ceiling the stream framework set before any work (issue 20's baseline, kept
+   as the issue defines it). A fourth reads it through the worker's own app, journey reader and
+   batching with the same counting pipeline: the worker's ceiling now.
 3. Worker: `passage worker` as a subprocess on a fresh PostgreSQL database; the rate counts from
    the first event applied to the last (start-up and the group join are reported apart).
 4. Gateway batch ingest: `passage gateway` taking batches of 500 from 2 clients (as
@@ -140,7 +143,7 @@ async def raw_consume(settings: Settings, count: int, decode: bool = False) -> d
 
 
 class _Counting:
-    """A pipeline that does nothing but count what the faust agent hands it (see `faust_noop`)."""
+    """A pipeline that does nothing but count what it is handed (see `faust_noop`, `reader_noop`)."""
 
     def __init__(self, count: int, loop: asyncio.AbstractEventLoop) -> None:
         self.count, self.loop, self.seen = count, loop, 0
@@ -163,21 +166,69 @@ class _Counting:
         pass
 
 
+def faust_agent_app(settings: Settings, counting: _Counting, group: str):
+    """Issue 20's baseline, kept as the issue defines it: the worker's journey agent as it was
+    before the reader (services/worker/app.py until 2026-12-07): the worker's faust app settings, an
+    `@app.agent` on the journey topic taking `take_events` batches of PASSAGE_WORKER_BATCH_SIZE
+    within PASSAGE_WORKER_BATCH_WAIT_S, each batch's steps in one thread hop, on the same loop."""
+    import faust
+
+    from services.worker.app import _credentials
+
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    app = faust.App(
+        group,
+        broker=[f"kafka://{host}" for host in settings.kafka_bootstrap.split(",")],
+        broker_credentials=_credentials(settings),
+        store="memory://",
+        web_enabled=False,
+        topic_disable_leader=True,
+        consumer_auto_offset_reset="earliest",
+        broker_session_timeout=settings.worker_session_timeout_s,
+        datadir=str(settings.var_dir / "faust"),
+    )
+    journey = app.topic(settings.journey_topic, key_serializer="raw", value_serializer="raw")
+
+    def steps(messages) -> None:
+        batch = counting.decode(messages)
+        counting.store(batch)
+        counting.publish(batch)
+
+    @app.agent(journey, name="project-journey", concurrency=1)
+    async def project_journey(stream):
+        async for batch_events in stream.take_events(settings.worker_batch_size, within=settings.worker_batch_wait_s):
+            await asyncio.to_thread(steps, [event.message for event in batch_events])
+
+    return app
+
+
 async def faust_noop(settings: Settings, count: int) -> dict:
-    """The backlog through the worker's faust app (same agent, batching, thread hop and loop) with a
-    pipeline that only counts; timed from the first batch to the last, like the worker."""
+    """The backlog through the faust agent the worker had (`faust_agent_app`) with a pipeline that
+    only counts; timed from the first batch to the last, like the worker."""
+    counting = _Counting(count, asyncio.get_running_loop())
+    app = faust_agent_app(settings, counting, group=f"{settings.topic_prefix}-noop")
+    return await _drain(app, counting, count, "the no-op faust agent")
+
+
+async def reader_noop(settings: Settings, count: int) -> dict:
+    """The backlog through the worker's own app, journey reader and `Worker` (batches, the one
+    thread hop, the commits) with a pipeline that only counts: the ceiling the worker's reading
+    machinery sets before any work."""
     from services.worker.app import Worker, build_app
 
     counting = _Counting(count, asyncio.get_running_loop())
-    app = build_app(
-        settings, Worker(counting, on_fatal=lambda error: counting.done.set()), group=f"{settings.topic_prefix}-noop"
-    )
+    worker = Worker(counting, on_fatal=lambda error: counting.done.set())
+    app = build_app(settings, worker, group=f"{settings.topic_prefix}-readnoop")
+    return await _drain(app, counting, count, "the no-op journey reader")
+
+
+async def _drain(app, counting: _Counting, count: int, what: str) -> dict:
     await app.start()
     try:
         await asyncio.wait_for(counting.done.wait(), timeout=600)
     finally:
         await app.stop()
-    assert counting.seen >= count, f"the no-op agent stopped after {counting.seen} of {count} records"
+    assert counting.seen >= count, f"{what} stopped after {counting.seen} of {count} records"
     return {
         "events_per_s": round(count / (counting.last - counting.first), 1),
         "seconds": round(counting.last - counting.first, 3),
@@ -321,6 +372,8 @@ def main() -> None:
         decoding = asyncio.run(raw_consume(settings, count, decode=True))
         with asyncio.Runner(loop_factory=new_event_loop) as runner:  # the worker's own loop (uvloop)
             framework = runner.run(faust_noop(settings, count))
+        with asyncio.Runner(loop_factory=new_event_loop) as runner:  # a fresh one: faust leaves threads behind
+            reading = runner.run(reader_noop(settings, count))
         with_db = settings.model_copy(update={"database_url": create_database(admin_db, names[0])})
         worker = run_worker(with_db, count, log_dir)
         gateway = gateway_batch_ingest(gateway_settings, 5 if args.quick else 21)
@@ -347,12 +400,14 @@ def main() -> None:
         "raw_aiokafka_consumer": raw,
         "raw_consumer_with_events_decode": decoding,
         "faust_agent_noop_pipeline": framework,
+        "journey_reader_noop_pipeline": reading,
         "worker_into_postgresql": worker,
         "ratio": ratio,
         "target_ratio": TARGET,
         "meets_target": ratio >= TARGET,
         "ratio_to_decoding_consumer": round(worker["events_per_s"] / decoding["events_per_s"], 4),
         "ratio_to_noop_faust_agent": round(worker["events_per_s"] / framework["events_per_s"], 4),
+        "ratio_to_noop_journey_reader": round(worker["events_per_s"] / reading["events_per_s"], 4),
         "gateway_batch_ingest": gateway,
         "ratio_to_gateway_batch_ingest": round(worker["events_per_s"] / gateway["events_per_s"], 4),
         "quick": args.quick,
@@ -376,8 +431,15 @@ def main() -> None:
             "worker drain into PostgreSQL (1 worker)",
             worker["events_per_s"],
             "events/s",
-            "the worker's faust agent, no-op pipeline",
+            "the worker's former faust agent, no-op pipeline",
             framework["events_per_s"],
+        ),
+        summary_row(
+            "worker drain into PostgreSQL (1 worker)",
+            worker["events_per_s"],
+            "events/s",
+            "the worker's journey reader, no-op pipeline",
+            reading["events_per_s"],
         ),
         summary_row(
             "worker drain into PostgreSQL (1 worker)",
@@ -397,7 +459,10 @@ def main() -> None:
     print(f"raw aiokafka consumer: {raw['events_per_s']:>10.1f} events/s")
     print(f"raw consumer + decode: {decoding['events_per_s']:>10.1f} events/s (validation alone, no views)")
     print(
-        f"faust agent, no-op:    {framework['events_per_s']:>10.1f} events/s (the worker's app and batching, nothing done)"
+        f"faust agent, no-op:    {framework['events_per_s']:>10.1f} events/s (the former agent and batching, nothing done)"
+    )
+    print(
+        f"journey reader, no-op: {reading['events_per_s']:>10.1f} events/s (the worker's reader and batching, nothing done)"
     )
     print(
         f"worker -> PostgreSQL:  {worker['events_per_s']:>10.1f} events/s "
@@ -407,6 +472,7 @@ def main() -> None:
     print(f"gateway batch ingest: {gateway['events_per_s']:>11.1f} events/s (batches of 500, 2 clients)")
     print(
         f"worker/no-op agent: {result['ratio_to_noop_faust_agent']:.2f}x (target >= 0.7x); "
+        f"worker/no-op reader: {result['ratio_to_noop_journey_reader']:.2f}x; "
         f"worker/gateway batch ingest: {result['ratio_to_gateway_batch_ingest']:.2f}x (target >= 1x)"
     )
     print(f"ratio worker/raw: {ratio:.2%} (target {TARGET:.0%}); {out}")

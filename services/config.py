@@ -44,7 +44,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     var_dir: Path = ROOT / "var"
     kafka_cache_dir: Path = Path.home() / ".cache" / "passage" / "kafka"
-    worker_batch_size: int = 500
+    # Records per worker batch at most (a backlog; live traffic comes in smaller ones). 2,000 against
+    # 500: 15-24% less worker CPU and 27-47% more events/s in an A/B of the pipeline (issue 20).
+    worker_batch_size: int = 2000
     worker_batch_wait_s: float = 0.05
     # A worker that stops heartbeating (kill -9, lost machine) loses its partitions after this long;
     # faust's own default (60 s) would leave a dead worker's cases unprojected for a minute.

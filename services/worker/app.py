@@ -1,17 +1,25 @@
-"""The faust app: one thin agent over the journey topic and the sweep timer. Built by `build_app`.
+"""The worker's faust app: the process's lifecycle, the sweep timer and (added by the runner) the
+notifier's agent. The journey topic is not a faust stream: a task of the app reads it
+with a consumer of its own in `getmany` batches (`services.worker.reader`: the group, offsets and
+rebalances) and hands each batch to `Worker`, which drives the `Pipeline` (decode, store, publish).
+Built by `build_app`.
 
-The agent takes batches (`take_events`: bounded by PASSAGE_WORKER_BATCH_SIZE records and
-PASSAGE_WORKER_BATCH_WAIT_S seconds) and hands each to the `Pipeline` (decode, store, publish).
-`take_events` acknowledges a batch only when the agent asks for the next one, so faust commits a
-batch's offsets only after its database commit and its publishes. A crash in between means the
-batch is delivered again, and the timeline's primary key makes that harmless.
+A batch's offsets are committed only after its database commit and its publishes. A crash in
+between means the batch is delivered again, and the timeline's primary key makes that harmless.
 
-A batch that cannot be finished is never acknowledged ("withheld"): while the database or Kafka
-is down the agent retries with backoff; an unexpected error stops the worker (exit 1) with the
-batch's offsets uncommitted. A record the database refuses is not such an error: the pipeline
-dead-letters it and stores the rest (`refusals`). Log lines carry ids, offsets, types and
-reasons only: never an exception's message as it is (it can hold SQL parameters) nor a traceback
-with values; `refusals.frames` gives where an unexpected error happened.
+A batch that cannot be finished is never committed: while the database or Kafka is down the
+worker retries with backoff; an unexpected error stops the worker (exit 1) with the batch's offsets
+uncommitted. A record the database refuses is not such an error: the pipeline dead-letters it and
+stores the rest (`refusals`). Log lines carry ids, offsets, types and reasons only: never an
+exception's message as it is (it can hold SQL parameters) nor a traceback with values;
+`refusals.frames` gives where an unexpected error happened.
+
+Groups: the journey reader is in `<prefix>-worker` (the group every worker joins, where the
+journey offsets have always been committed); faust's own consumer, which reads only the alerts
+topic for the notifier, is in `<prefix>-worker-notify`. The two cannot share a group: faust's
+partition assignor and aiokafka's are different protocols, and a group takes one. A worker
+upgraded from the all-faust version therefore reads the alerts topic again from its beginning
+once; the delivery ids make every change seen again add nothing (services/notify/store.py).
 """
 
 from __future__ import annotations
@@ -23,6 +31,8 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 import faust
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import IllegalStateError
 from faust.transport.drivers import aiokafka as driver
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -33,25 +43,95 @@ from services.journey import JourneyPublisher
 from services.logs import get_logger
 from services.privacy import Sealer
 from services.worker import refusals
+from services.worker.dlq import Message
 from services.worker.persist import Conflict
 from services.worker.pipeline import Batch, Pipeline
+from services.worker.reader import JourneyReader
 from services.worker.sweep import sweep_once
 
 log = get_logger(__name__)
 TRANSIENT = (OperationalError, IntegrityError, Conflict, PublishFailed, *refusals.DRIVER_TRANSIENT)
 MAX_BACKOFF_S = 30.0
 OUTBOX_GRACE = timedelta(minutes=1)  # younger outbox rows belong to a batch publishing right now
+STOP_GRACE_S = 60.0  # how long a stop waits for the batch in progress to finish and commit
 
 
 # faust's own services log here, under "faust" (quiet unless something is wrong).
 _FAUST_LOG = logging.getLogger("faust.passage")
 
 
+class Worker:
+    """Drives the pipeline for each batch the reader hands it; stops the worker on a fatal error."""
+
+    def __init__(
+        self, pipeline: Pipeline, on_fatal: Callable[[BaseException], None], first_backoff_s: float = 0.5
+    ) -> None:
+        self.pipeline = pipeline
+        self.on_fatal = on_fatal
+        self.first_backoff_s = first_backoff_s
+        self.stopping = False
+        self.batches = 0
+
+    async def process(self, records: Sequence[Message]) -> bool:
+        """Decode, store and publish `records`, retrying transient failures; True once all three are
+        done (its offsets may be committed), False after an unexpected error, reported to `on_fatal`
+        (nothing of the batch may be committed)."""
+        try:
+            await self._until_done(_Steps(self.pipeline, records))
+        except Exception as error:  # a boundary; the message may hold SQL parameters: log only its kind
+            log.error(
+                "the worker cannot continue; stopping with this batch uncommitted",
+                reason=refusals.reason(error, "unexpected error"),
+                frames=refusals.frames(error),
+                **_where(records),
+            )
+            self.on_fatal(error)
+            return False
+        self.batches += 1
+        return True
+
+    async def _until_done(self, steps: _Steps) -> None:
+        for attempt in itertools.count(1):
+            try:
+                await asyncio.to_thread(steps)
+                return
+            except TRANSIENT as error:
+                delay = min(MAX_BACKOFF_S, self.first_backoff_s * 2 ** min(attempt - 1, 10))
+                log.warning(
+                    "batch step failed; retrying",
+                    step=steps.current,
+                    attempt=attempt,
+                    retry_in_s=delay,
+                    reason=refusals.reason(error, "transient error"),
+                )
+                await asyncio.sleep(delay)
+
+
+class _Steps:
+    """A batch's decode, store and publish in ONE thread hop (each hop waits for the GIL while the
+    loop thread is busy: three hops per batch cost about a third of the worker's rate in the
+    issue-20 probe). A retry runs it again; the batch remembers the steps already done."""
+
+    def __init__(self, pipeline: Pipeline, messages: Sequence[Message]) -> None:
+        self.pipeline, self.messages = pipeline, messages
+        self.batch: Batch | None = None
+        self.current = "decode"
+
+    def __call__(self) -> None:
+        if self.batch is None:
+            self.batch = self.pipeline.decode(self.messages)
+        self.current = "store"
+        self.pipeline.store(self.batch)
+        self.current = "publish"
+        self.pipeline.publish(self.batch)
+
+
 class _RewindUncommittedThread(driver.AIOKafkaConsumerThread):
-    """aiokafka seeks to the committed offset only where one exists. After a rebalance, faust drops
-    records it had fetched and seeks back; a partition never committed would keep its advanced
-    fetch position and lose those first records. Such partitions go back to their beginning
-    (what auto_offset_reset=earliest means); records seen twice are duplicates the timeline drops."""
+    """faust's consumer (the notifier's, on the alerts topic). aiokafka seeks to the committed offset
+    only where one exists. After a rebalance, faust drops records it had fetched and seeks back; a
+    partition never committed would keep its advanced fetch position and lose those first records.
+    Such partitions go back to their beginning (what auto_offset_reset=earliest means); records
+    seen twice are duplicates the delivery ids drop."""
 
     logger = _FAUST_LOG
 
@@ -76,98 +156,37 @@ class _Transport(driver.Transport):
 
 
 class WorkerApp(faust.App):
+    """faust's App with the journey reader: stopping the app stops the reader first (gracefully)."""
+
     logger = _FAUST_LOG
+    reader: JourneyReader
 
     def _new_transport(self) -> driver.Transport:
         return _Transport(self.conf.broker_consumer, self)
 
+    async def on_started(self) -> None:
+        # The reader's task, started here rather than as an `@app.task`: faust starts those only
+        # once its own consumer has joined its group and recovered its tables; the reader needs
+        # neither (it has its own group and no tables), and must run in an app with no agent.
+        self.add_future(self.reader.run())
+        await super().on_started()
 
-class Worker:
-    """The agent's state: drives the pipeline, knows when it is idle, stops on a fatal error."""
-
-    def __init__(
-        self, pipeline: Pipeline, on_fatal: Callable[[BaseException], None], first_backoff_s: float = 0.5
-    ) -> None:
-        self.pipeline = pipeline
-        self.on_fatal = on_fatal
-        self.first_backoff_s = first_backoff_s
-        self.stopping = False
-        self.idle = asyncio.Event()
-        self.idle.set()
-        self.batches = 0
-
-    async def process(self, batch_events: Sequence[faust.EventT]) -> None:
-        if self.stopping:
-            _withhold(batch_events)  # buffered when the stop began: the next owner reads them
-            await asyncio.Event().wait()
-        self.idle.clear()
-        done = False
-        try:
-            # The records as faust holds them (they have Message's fields): no copy per record.
-            messages = [event.message for event in batch_events]
-            await self._until_done(_Steps(self.pipeline, messages))
-            done = True
-            self.batches += 1
-        except Exception as error:  # a boundary; the message may hold SQL parameters: log only its kind
-            log.error(
-                "the worker cannot continue; stopping with this batch unacknowledged",
-                reason=refusals.reason(error, "unexpected error"),
-                frames=refusals.frames(error),
-                **_where(batch_events),
-            )
-            self.on_fatal(error)
-        finally:
-            if not done:
-                _withhold(batch_events)
-            self.idle.set()
-        if not done:
-            await asyncio.Event().wait()  # park until the app stops us
-
-    async def _until_done(self, steps: _Steps) -> None:
-        for attempt in itertools.count(1):
-            try:
-                await asyncio.to_thread(steps)
-                return
-            except TRANSIENT as error:
-                delay = min(MAX_BACKOFF_S, self.first_backoff_s * 2 ** min(attempt - 1, 10))
-                log.warning(
-                    "batch step failed; retrying",
-                    step=steps.current,
-                    attempt=attempt,
-                    retry_in_s=delay,
-                    reason=refusals.reason(error, "transient error"),
-                )
-                await asyncio.sleep(delay)
-
-
-class _Steps:
-    """A batch's decode, store and publish in ONE thread hop (the loop thread is busy with faust, so
-    each hop waits for the GIL: three hops per batch cost about a third of the worker's rate in
-    the issue-20 probe). A retry runs it again; the batch remembers the steps already done."""
-
-    def __init__(self, pipeline: Pipeline, messages: Sequence) -> None:
-        self.pipeline, self.messages = pipeline, messages
-        self.batch: Batch | None = None
-        self.current = "decode"
-
-    def __call__(self) -> None:
-        if self.batch is None:
-            self.batch = self.pipeline.decode(self.messages)
-        self.current = "store"
-        self.pipeline.store(self.batch)
-        self.current = "publish"
-        self.pipeline.publish(self.batch)
+    async def on_stop(self) -> None:
+        await self.reader.stop(STOP_GRACE_S)
+        await super().on_stop()
 
 
 def build_app(
     settings: Settings, worker: Worker, group: str | None = None, sweep_out: JourneyPublisher | None = None
 ) -> WorkerApp:
-    """The app in consumer group `group` (default `<prefix>-worker`, the one every worker joins).
+    """The app whose journey reader is in consumer group `group` (default `<prefix>-worker`, the one
+    every worker joins); faust's own consumer (the notifier's) is in `<group>-notify`.
     `sweep_out`: what the sweep publishes through (`services.bootstrap`'s journey publisher);
     default: the pipeline's publisher behind a sealer of its own."""
     settings.var_dir.mkdir(parents=True, exist_ok=True)  # faust creates only the last level of its datadir
+    group = group or f"{settings.topic_prefix}-worker"
     app = WorkerApp(
-        group or f"{settings.topic_prefix}-worker",
+        f"{group}-notify",
         broker=[f"kafka://{host}" for host in settings.kafka_bootstrap.split(",")],
         broker_credentials=_credentials(settings),
         store="memory://",
@@ -178,23 +197,14 @@ def build_app(
         broker_session_timeout=settings.worker_session_timeout_s,
         datadir=str(settings.var_dir / "faust"),
     )
-    journey = app.topic(settings.journey_topic, key_serializer="raw", value_serializer="raw")
-
-    @app.agent(journey, name="project-journey", concurrency=1)
-    async def project_journey(stream):
-        async for batch_events in stream.take_events(settings.worker_batch_size, within=settings.worker_batch_wait_s):
-            await worker.process(batch_events)
+    reader = app.reader = JourneyReader(settings, worker, group)  # runs in a task of the app (`on_started`)
 
     @app.timer(settings.sweep_interval_s, name="sweep-time-rules")
     async def sweep_time_rules() -> None:
-        if worker.stopping:
+        if worker.stopping or reader.consumer is None:
             return
-        owned = await _caught_up(
-            app,
-            [tp for tp in app.consumer.assignment() if tp.topic == settings.journey_topic],
-            slack=settings.worker_batch_size,
-        )
-        partitions = app.consumer.topic_partitions(settings.journey_topic)
+        owned = await _caught_up(reader.consumer, reader.owned(), slack=settings.worker_batch_size)
+        partitions = len(reader.consumer.partitions_for_topic(settings.journey_topic) or ())
         if not owned or not partitions:
             return
         try:
@@ -214,13 +224,16 @@ def build_app(
     return app
 
 
-async def _caught_up(app: faust.App, tps: list, slack: int) -> set[int]:
+async def _caught_up(consumer: AIOKafkaConsumer, tps: list[TopicPartition], slack: int) -> set[int]:
     """The partitions whose backlog is at most `slack` records. A partition still catching up holds
     half-folded cases: sweeping them would publish time alerts that later events in the backlog
     already disprove (no-ops when applied, but they swell the log and slow the catch-up)."""
     ready = set()
     for tp in tps:
-        highwater, position = app.consumer.highwater(tp), await app.consumer.position(tp)
+        try:
+            highwater, position = consumer.highwater(tp), await consumer.position(tp)
+        except IllegalStateError:  # handed back to the group meanwhile
+            continue
         if highwater is None or position is None or highwater - position <= slack:
             ready.add(tp.partition)
     return ready
@@ -231,18 +244,10 @@ def _sealing(pipeline: Pipeline) -> JourneyPublisher:
     return JourneyPublisher(pipeline.publisher, Sealer(pipeline.engine, pipeline.keyring))
 
 
-def _where(batch_events: Sequence[faust.EventT]) -> dict:
+def _where(records: Sequence[Message]) -> dict:
     """The batch's place on the log (partitions and offsets only), for the fatal log line."""
-    offsets = [(e.message.partition, e.message.offset) for e in batch_events]
+    offsets = [(record.partition, record.offset) for record in records]
     return {"records": len(offsets), "first": offsets[0] if offsets else None, "last": offsets[-1] if offsets else None}
-
-
-def _withhold(batch_events: Sequence[faust.EventT]) -> None:
-    """Keep faust from ever committing these offsets: a message marked acked is skipped by the
-    consumer's ack bookkeeping (so its offset, and every later one of its partition, stays
-    uncommitted) and no longer holds up a graceful stop."""
-    for event in batch_events:
-        event.message.acked = True
 
 
 def _credentials(settings: Settings):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from aiohttp import web
 from sqlalchemy import func, select
@@ -37,14 +37,15 @@ def open_alert_counts(engine: Engine) -> list[tuple[str, str, int]]:
         return [(row[0], row[1], row[2]) for row in connection.execute(query)]
 
 
-async def update_lag(app, topics: set[str]) -> None:
-    """Lag = the partition's high watermark minus this worker's position, for its assigned partitions;
+async def update_lag(consumers: Iterable, topics: set[str]) -> None:
+    """Lag = the partition's high watermark minus this worker's position, for the partitions of
+    `topics` assigned to `consumers` (the journey reader's, faust's; None: not started yet);
     partitions it no longer holds are removed (another worker reports them)."""
     seen = set()
-    for tp in app.consumer.assignment():
+    for consumer, tp in [(c, tp) for c in consumers if c is not None for tp in c.assignment()]:
         if tp.topic not in topics:
             continue
-        highwater, position = app.consumer.highwater(tp), await app.consumer.position(tp)
+        highwater, position = consumer.highwater(tp), await consumer.position(tp)
         if highwater is None or position is None:
             continue
         metrics.CONSUMER_LAG.labels(topic=tp.topic, partition=str(tp.partition)).set(max(0, highwater - position))

@@ -1,4 +1,4 @@
-"""What the worker does with one batch of records, in three steps the agent drives:
+"""What the worker does with one batch of records, in three steps `app.Worker` drives:
 
 1. `decode`: each record becomes an event, or a dead letter (not JSON, unknown type, invalid);
 2. `store`: one database transaction folds the events into the views and writes the alert
@@ -7,9 +7,9 @@
    record is alone, and it becomes a dead letter (`refusals`); so does a conflicting duplicate;
 3. `publish`: dead letters to the DLQ, alert changes to the alerts topic, each waited for; then
    the published outbox rows are deleted.
-Only after all three does the agent let Kafka offsets move on. Each step can be retried alone:
+Only after all three does the journey reader commit the batch's offsets. Each step can be retried alone:
 a batch remembers which steps are done. Everything here is synchronous (SQLAlchemy, kafka-python);
-the agent runs it in a thread.
+the worker runs it in a thread.
 """
 
 from __future__ import annotations

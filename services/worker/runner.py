@@ -1,8 +1,8 @@
 """Bootstrap and run one worker: wire the clients (`services.bootstrap`), migrate the schema, run the faust app until
 SIGINT/SIGTERM (or a fatal error), then stop cleanly.
 
-A stop lets the batch in progress finish (up to STOP_GRACE_S) so its offsets can be committed;
-batches buffered but not started are left for the next owner of their partitions.
+A stop lets the batch in progress finish (up to STOP_GRACE_S) so its offsets can be committed, and
+leaves the group; records fetched but not started are left for the next owner of their partitions.
 """
 
 from __future__ import annotations
@@ -19,20 +19,19 @@ from services.logs import get_logger
 from services.notify.agent import add_notifier_agent
 from services.notify.notifier import Notifier
 from services.storage.migrate import migrate
-from services.worker.app import Worker, build_app
+from services.worker.app import STOP_GRACE_S, Worker, build_app
 from services.worker.ops import OpsServer, open_alert_counts, update_lag
 from services.worker.pipeline import Pipeline
 
 log = get_logger(__name__)
-STOP_GRACE_S = 60.0
 GC_YOUNG_THRESHOLD = 20_000
 OPEN_ALERTS_EVERY_S = 15.0
 
 
 def run(settings: Settings) -> int:
-    """`serve` on uvloop: faust's consumer makes a few tasks and loop turns per record, and uvloop
-    runs them about a quarter to a third faster than asyncio's own loop (issue 20's probe;
-    bench/worker.py measures the worker and its no-op baseline on the same loop)."""
+    """`serve` on uvloop: the loop runs the journey reader's fetches, faust's notifier consumer and
+    timers; uvloop ran faust's per-record machinery about a quarter to a third faster than asyncio's
+    own loop (issue 20's probe; bench/worker.py measures the worker and its baselines on it)."""
     with asyncio.Runner(loop_factory=new_event_loop) as runner:
         return runner.run(serve(settings))
 
@@ -87,15 +86,12 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         log.info(
             "worker started",
             topic=settings.journey_topic,
-            group=app.conf.id,
+            group=app.reader.group,
             schema=revision,
             database=engine.dialect.name,
         )
         await stop.wait()
-        worker.stopping = True
-        try:
-            await asyncio.wait_for(worker.idle.wait(), timeout=STOP_GRACE_S)
-        except TimeoutError:
+        if not await app.reader.stop(STOP_GRACE_S):
             log.warning("the batch in progress did not finish in time; it will be delivered again")
         await notifier.stop()
         if ops is not None:
@@ -126,7 +122,7 @@ def _ops_server(settings: Settings, app, engine, publisher) -> OpsServer | None:
     counted_at = [float("-inf")]
 
     async def refresh() -> None:
-        await update_lag(app, {settings.journey_topic, settings.alerts_topic})
+        await update_lag([app.reader.consumer, app.consumer], {settings.journey_topic, settings.alerts_topic})
         # An aggregate over the inbox: every OPEN_ALERTS_EVERY_S (a scrape interval), not every refresh.
         if time.monotonic() - counted_at[0] >= OPEN_ALERTS_EVERY_S:
             metrics.set_open_alerts(await asyncio.to_thread(open_alert_counts, engine))

@@ -13,7 +13,7 @@ from services.kafka.topics import topic_names
 
 
 def worker_group(settings: Settings) -> str:
-    """The consumer group of `passage worker` (the faust app id)."""
+    """The consumer group of `passage worker`'s journey reader (services/worker/reader.py)."""
     return f"{settings.topic_prefix}-worker"
 
 

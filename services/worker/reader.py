@@ -1,0 +1,183 @@
+"""The journey topic, read in batches by the worker's own aiokafka consumer (issue 20).
+
+faust's stream hands an agent one record at a time through a few tasks and loop turns each (about
+60-70 us a record on the loop thread, sharing the GIL with the pipeline: the worker's ceiling at
+about 16,000 events/s with nothing done). `getmany` hands over what the fetcher already holds in
+one call. The faust app keeps the process's lifecycle, the sweep timer and the notifier's agent;
+this reader owns the journey topic's membership of the worker group, its offsets and rebalances:
+
+- Group `<prefix>-worker` (the one every worker joins), offsets committed by hand: a batch's
+  offsets (its last offset + 1 per partition) only after its store AND publish are done. A crash in
+  between means the batch is delivered again; the timeline's primary key makes that harmless.
+- A partition never committed starts from its beginning (auto_offset_reset "earliest": aiokafka
+  seeks every partition of a new assignment to its committed offset, or there).
+- A rebalance waits for the batch in flight: `on_partitions_revoked` takes the batch lock, which
+  the reader holds from a batch's first step to its commit, so the batch is finished and committed
+  before its partitions go. Records the fetcher held for a partition that then goes are dropped
+  by aiokafka and never reach the pipeline; a batch a rebalance overtook between its fetch and its
+  first step is dropped too (the new assignment reads from the committed offsets); a commit the
+  group refuses (the worker was dropped from it while a batch ran past its session) leaves those
+  records to the partition's next owner. Persist's compare-and-set keeps two workers briefly on
+  one case correct.
+- Transient failures (database or broker down) are retried with backoff by `Worker` without
+  committing; an unexpected error stops the worker (exit 1) with the batch uncommitted.
+- A stop finishes the batch in flight, commits it and leaves the group (`consumer.stop()`);
+  records fetched but not started are left for the next owner.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError
+
+from services.config import Settings
+from services.logs import get_logger
+from services.worker import refusals
+from services.worker.bulk import _security as aiokafka_security
+from services.worker.dlq import Message
+
+log = get_logger(__name__)
+
+
+class JourneyReader:
+    """Reads the journey topic in batches for `worker.process`: `run` (the app's task) until `stop`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        worker: Processes,
+        group: str,
+        consumer_factory: Callable[..., AIOKafkaConsumer] = AIOKafkaConsumer,
+    ) -> None:
+        self.settings, self.worker, self.group = settings, worker, group
+        self.consumer_factory = consumer_factory  # tests pass a fake consumer
+        self.consumer: AIOKafkaConsumer | None = None
+        self.batch_lock = asyncio.Lock()  # held from a batch's first step to its commit
+        self.generation = 0  # counts assignments: a batch commits only in the one it was fetched in
+        self.handing_over = False  # a rebalance is waiting for the batch in flight
+        self._task: asyncio.Task | None = None
+        self.finished = asyncio.Event()
+
+    async def run(self) -> None:
+        """Join the group and read until `stop` (or a fatal error, reported to `worker.on_fatal`)."""
+        self._task = asyncio.current_task()
+        try:
+            self.consumer = self.consumer_factory(
+                bootstrap_servers=self.settings.kafka_bootstrap,
+                group_id=self.group,
+                client_id="passage-worker",
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                session_timeout_ms=int(self.settings.worker_session_timeout_s * 1000),
+                heartbeat_interval_ms=max(100, int(self.settings.worker_session_timeout_s * 1000 / 3)),
+                **aiokafka_security(self.settings),
+            )
+            self.consumer.subscribe([self.settings.journey_topic], listener=_Handover(self))
+            await self.consumer.start()
+            await self._read(self.consumer)
+        except Exception as error:  # a boundary: Kafka refused us (unreachable, authorization, ...)
+            log.error(
+                "the journey reader cannot continue; stopping the worker with the batch uncommitted",
+                reason=refusals.reason(error, "Kafka error"),
+                frames=refusals.frames(error),
+            )
+            self.worker.on_fatal(error)
+        finally:
+            self.finished.set()
+
+    async def stop(self, grace_s: float) -> bool:
+        """Let the batch in flight finish and commit (for up to `grace_s`), then leave the group.
+        False when the batch had to be abandoned (its offsets stay uncommitted)."""
+        self.worker.stopping = True
+        finished = True
+        if self._task is not None and not self.finished.is_set():
+            try:
+                await asyncio.wait_for(self.finished.wait(), timeout=grace_s)
+            except TimeoutError:
+                finished = False
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self.finished.wait()
+        if self.consumer is not None:
+            await self.consumer.stop()
+        return finished
+
+    def owned(self) -> list[TopicPartition]:
+        """The journey partitions this worker holds now (none before its first assignment)."""
+        if self.consumer is None:
+            return []
+        try:
+            return [tp for tp in self.consumer.assignment() if tp.topic == self.settings.journey_topic]
+        except IllegalStateError:  # not subscribed (yet, or any more)
+            return []
+
+    async def _read(self, consumer: AIOKafkaConsumer) -> None:
+        wait_ms = max(1, int(self.settings.worker_batch_wait_s * 1000))
+        while not self.worker.stopping:
+            fetched = await consumer.getmany(timeout_ms=wait_ms, max_records=self.settings.worker_batch_size)
+            generation = self.generation  # getmany returns only records of the assignment in force
+            if not fetched:
+                continue
+            async with self.batch_lock:
+                if self.worker.stopping:
+                    return  # fetched while the stop began: the next owner reads these
+                if generation != self.generation:
+                    continue  # a rebalance came first: the new assignment reads from the committed offsets
+                records = [record for batch in fetched.values() for record in batch]
+                if not await self.worker.process(records):
+                    return  # an unexpected error, reported: nothing of this batch is committed
+                await self._commit({tp: batch[-1].offset + 1 for tp, batch in fetched.items()}, generation)
+
+    async def _commit(self, offsets: dict[TopicPartition, int], generation: int) -> None:
+        assert self.consumer is not None
+        partitions = sorted(tp.partition for tp in offsets)
+        if generation != self.generation:  # (the rebalance waits for the batch lock: only when dropped from the group)
+            log.warning(
+                "the group rebalanced while this batch was processed; its offsets are left to the "
+                "partitions' next owner, which reads these records again (duplicates change nothing)",
+                partitions=partitions,
+            )
+            return
+        try:
+            await self.consumer.commit(offsets)
+        except (CommitFailedError, IllegalStateError) as error:
+            log.warning(
+                "the group gave these partitions to another worker before this batch's offsets were "
+                "committed; the next owner reads these records again (duplicates change nothing)",
+                partitions=partitions,
+                reason=type(error).__name__,
+            )
+
+
+class Processes(Protocol):
+    """What the reader drives (services.worker.app.Worker)."""
+
+    stopping: bool
+
+    async def process(self, records: Sequence[Message]) -> bool: ...
+
+    def on_fatal(self, error: BaseException) -> None: ...
+
+
+class _Handover(ConsumerRebalanceListener):
+    """Partitions leave this worker only between batches, once the batch in flight is committed."""
+
+    def __init__(self, reader: JourneyReader) -> None:
+        self.reader = reader
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        self.reader.handing_over = True
+        async with self.reader.batch_lock:  # waits for the batch in flight and its commit
+            self.reader.generation += 1
+        self.reader.handing_over = False
+        if revoked:
+            log.info("journey partitions handed back to the group", partitions=sorted(tp.partition for tp in revoked))
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        self.reader.generation += 1
+        log.info("journey partitions assigned", partitions=sorted(tp.partition for tp in assigned))

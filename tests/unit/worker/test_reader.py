@@ -1,0 +1,334 @@
+"""The journey reader over a fake consumer (no Kafka): what it commits, and when. The real broker's
+rebalances: tests/integration/worker/test_rewind.py."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from dataclasses import dataclass
+
+import pytest
+from aiokafka import TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError
+from sqlalchemy import func, select
+
+import events
+from services.worker.app import Worker, _caught_up
+from services.worker.reader import JourneyReader
+from services.worker.views import LIVE
+from tests.factories import make
+from tests.polling import wait_until_async
+
+TOPIC = "unit.journey.v1"
+
+
+@dataclass
+class FakeRecord:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+
+class FakeConsumer:
+    """Stands in for AIOKafkaConsumer: a log per partition, the assignment a test changes with
+    `rebalance` (calling the listener as aiokafka's coordinator does), and the offsets committed.
+    Like aiokafka it hands out no record while a rebalance runs, refuses commits for partitions it
+    does not hold, and starts each newly assigned partition at its committed offset (or 0)."""
+
+    def __init__(self, **options: object) -> None:
+        self.options = options
+        self.log: dict[int, list[FakeRecord]] = {}
+        self.assigned: set[TopicPartition] = set()
+        self.positions: dict[TopicPartition, int] = {}
+        self.committed: dict[TopicPartition, int] = {}
+        self.listener = None
+        self.rebalancing = False
+        self.refuse_commits = False  # as when the group has moved on without this member
+        self.stopped = False
+
+    def append(self, partition: int, *values: bytes) -> None:
+        records = self.log.setdefault(partition, [])
+        for value in values:
+            records.append(FakeRecord(TOPIC, partition, len(records), b"CASE-0001", value))
+
+    def subscribe(self, topics, listener) -> None:
+        assert topics == [TOPIC]
+        self.listener = listener
+
+    async def start(self) -> None:
+        await self.rebalance(sorted(self.log))
+
+    async def stop(self) -> None:
+        self.stopped = True
+
+    def assignment(self) -> set[TopicPartition]:
+        return set(self.assigned)
+
+    def highwater(self, tp: TopicPartition) -> int:
+        return len(self.log.get(tp.partition, []))
+
+    async def position(self, tp: TopicPartition) -> int:
+        if tp not in self.assigned:
+            raise IllegalStateError(f"{tp} is not assigned")
+        return self.positions[tp]
+
+    def partitions_for_topic(self, topic: str) -> set[int]:
+        return set(self.log)
+
+    async def getmany(self, timeout_ms: int, max_records: int) -> dict[TopicPartition, list[FakeRecord]]:
+        while self.rebalancing:
+            await asyncio.sleep(0.001)
+        fetched: dict[TopicPartition, list[FakeRecord]] = {}
+        for tp in sorted(self.assigned):
+            records = self.log[tp.partition][self.positions[tp] :][: max_records - sum(map(len, fetched.values()))]
+            if records:
+                fetched[tp] = records
+                self.positions[tp] += len(records)
+        if not fetched:
+            await asyncio.sleep(timeout_ms / 1000)
+        return fetched
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        for tp in offsets:
+            if tp not in self.assigned:
+                raise IllegalStateError(f"Partition {tp} is not assigned")
+        if self.refuse_commits:
+            raise CommitFailedError("the group has already rebalanced")
+        self.committed.update(offsets)
+
+    async def rebalance(self, partitions: list[int]) -> None:
+        self.rebalancing = True
+        if self.listener is not None:
+            await self.listener.on_partitions_revoked(set(self.assigned))
+        self.assigned = {TopicPartition(TOPIC, p) for p in partitions}
+        self.positions = {tp: self.committed.get(tp, 0) for tp in self.assigned}
+        self.rebalancing = False
+        if self.listener is not None:
+            await self.listener.on_partitions_assigned(set(self.assigned))
+
+
+def committed(consumer: FakeConsumer) -> dict[int, int]:
+    return {tp.partition: offset for tp, offset in consumer.committed.items()}
+
+
+def timeline_count(pipeline) -> int:
+    with pipeline.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(LIVE.timeline)).scalar_one()
+
+
+class Blocking:
+    """Wraps the pipeline's store: each call waits until the test lets it go (`release`)."""
+
+    def __init__(self, pipeline) -> None:
+        self.store, self.entered, self.go = pipeline.store, threading.Event(), threading.Event()
+        pipeline.store = self
+
+    def __call__(self, batch):
+        self.entered.set()
+        assert self.go.wait(30), "the test never released the store"
+        return self.store(batch)
+
+    def release(self) -> None:
+        self.go.set()
+
+
+@pytest.fixture
+def consumer() -> FakeConsumer:
+    fake = FakeConsumer()
+    fake.append(0, b"\x00garbage", events.encode(make("deployment.distress_reported", 5)))
+    return fake
+
+
+def reader_of(settings, worker: Worker, consumer: FakeConsumer) -> JourneyReader:
+    settings.worker_batch_wait_s = 0.01
+    return JourneyReader(settings, worker, "unit-worker", consumer_factory=lambda **options: consumer)
+
+
+def test_the_reader_projects_events_dead_letters_the_rest_and_then_commits(
+    unit_settings, pipeline, publisher, consumer
+):
+    async def scenario():
+        reader = reader_of(unit_settings, Worker(pipeline, on_fatal=pytest.fail), consumer)
+        task = asyncio.create_task(reader.run())
+        await wait_until_async(lambda: committed(consumer) == {0: 2}, 10, "the batch committed")
+        assert await reader.stop(grace_s=10) and consumer.stopped
+        await task
+
+    asyncio.run(scenario())
+    assert timeline_count(pipeline) == 1
+    [letter] = publisher.on(unit_settings.dlq_topic)
+    assert letter.value == b"\x00garbage" and "not valid JSON" in dict(letter.headers)["reason"].decode()
+    [alert] = publisher.on(unit_settings.alerts_topic)
+    assert json.loads(alert.value)["alert"]["code"] == "DISTRESS"
+
+
+def test_nothing_is_committed_while_the_batch_cannot_be_published(unit_settings, pipeline, publisher, consumer):
+    publisher.down = True
+
+    async def scenario():
+        worker = Worker(pipeline, on_fatal=pytest.fail, first_backoff_s=0.001)
+        reader = reader_of(unit_settings, worker, consumer)
+        task = asyncio.create_task(reader.run())
+        await wait_until_async(lambda: publisher.calls >= 3, 10, "publishes retried")
+        assert consumer.committed == {} and timeline_count(pipeline) == 1  # stored, not published
+        publisher.down = False
+        await wait_until_async(lambda: committed(consumer) == {0: 2}, 10, "the batch committed once published")
+        await reader.stop(grace_s=10)
+        await task
+
+    asyncio.run(scenario())
+    assert len(publisher.on(unit_settings.alerts_topic)) == 1
+
+
+def test_an_unexpected_error_stops_the_worker_with_the_batch_uncommitted(unit_settings, pipeline, consumer):
+    def broken_store(batch):
+        raise RuntimeError("a bug")
+
+    pipeline.store = broken_store
+    failures: list[BaseException] = []
+
+    async def scenario():
+        reader = reader_of(unit_settings, Worker(pipeline, on_fatal=failures.append), consumer)
+        await asyncio.wait_for(reader.run(), 10)  # it returns: it reads no further batch
+
+    asyncio.run(scenario())
+    assert isinstance(failures[0], RuntimeError) and consumer.committed == {}
+
+
+def test_a_rebalance_waits_for_the_batch_in_flight_and_commits_it_before_the_partitions_go(
+    unit_settings, pipeline, consumer
+):
+    blocking = Blocking(pipeline)
+
+    async def scenario():
+        reader = reader_of(unit_settings, Worker(pipeline, on_fatal=pytest.fail), consumer)
+        task = asyncio.create_task(reader.run())
+        await wait_until_async(blocking.entered.is_set, 10, "a batch in flight")
+        rebalance = asyncio.create_task(consumer.rebalance([]))  # partition 0 goes to another worker
+        await asyncio.sleep(0.05)
+        assert not rebalance.done() and consumer.assigned  # the revocation waits for the batch
+        blocking.release()
+        await asyncio.wait_for(rebalance, 10)
+        assert committed(consumer) == {0: 2} and not consumer.assigned  # committed while still held
+        await reader.stop(grace_s=10)
+        await task
+
+    asyncio.run(scenario())
+
+
+def test_a_commit_the_group_refuses_leaves_the_records_to_the_next_owner_and_reading_goes_on(
+    unit_settings, pipeline, consumer
+):
+    consumer.refuse_commits = True
+    consumer.append(1, events.encode(make("deployment.wage_paid", 6)))
+    unit_settings.worker_batch_size = 1
+
+    async def scenario():
+        worker = Worker(pipeline, on_fatal=pytest.fail)
+        reader = reader_of(unit_settings, worker, consumer)
+        task = asyncio.create_task(reader.run())
+        await wait_until_async(lambda: worker.batches == 3, 10, "every record processed, batch after batch")
+        await reader.stop(grace_s=10)
+        await task
+
+    asyncio.run(scenario())
+    assert consumer.committed == {}
+
+
+def test_a_stop_finishes_the_batch_in_flight_commits_it_and_leaves_the_group(unit_settings, pipeline, consumer):
+    blocking = Blocking(pipeline)
+    consumer.append(0, events.encode(make("deployment.wage_paid", 6)))
+    unit_settings.worker_batch_size = 2
+
+    async def scenario():
+        worker = Worker(pipeline, on_fatal=pytest.fail)
+        reader = reader_of(unit_settings, worker, consumer)
+        task = asyncio.create_task(reader.run())
+        await wait_until_async(blocking.entered.is_set, 10, "a batch in flight")
+        stopping = asyncio.create_task(reader.stop(grace_s=10))
+        await asyncio.sleep(0.05)
+        assert not stopping.done()
+        blocking.release()
+        assert await stopping is True and consumer.stopped
+        await task
+        assert worker.batches == 1  # the third record is left for the next owner
+
+    asyncio.run(scenario())
+    assert committed(consumer) == {0: 2} and timeline_count(pipeline) == 1
+
+
+def test_a_stop_that_outlasts_its_grace_leaves_the_batch_uncommitted(unit_settings, pipeline, consumer):
+    blocking = Blocking(pipeline)
+
+    async def scenario():
+        reader = reader_of(unit_settings, Worker(pipeline, on_fatal=pytest.fail), consumer)
+        task = asyncio.create_task(reader.run())
+        await wait_until_async(blocking.entered.is_set, 10, "a batch in flight")
+        assert await reader.stop(grace_s=0.05) is False and consumer.stopped
+        blocking.release()  # (the batch's thread finishes; nothing commits it)
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(scenario())
+    assert consumer.committed == {}
+
+
+def test_the_sweep_takes_only_partitions_within_a_batch_of_their_end(consumer):
+    consumer.append(1, *[b"{}"] * 10)
+
+    async def scenario():
+        await consumer.start()
+        return await _caught_up(consumer, sorted(consumer.assigned), slack=5)
+
+    assert asyncio.run(scenario()) == {0}  # partition 0 is 2 records behind, partition 1 is 10
+
+
+def test_the_reader_joins_the_worker_group_with_manual_commits_and_the_kafka_security_settings(
+    tmp_path, pipeline, consumer
+):
+    from services.config import Settings
+
+    settings = Settings(
+        env="test",
+        var_dir=tmp_path,
+        _env_file=None,
+        topic_prefix="unit",
+        kafka_security_protocol="SASL_SSL",
+        kafka_sasl_mechanism="SCRAM-SHA-512",
+        kafka_sasl_username="worker",
+        kafka_sasl_password="pw",
+        worker_session_timeout_s=12.0,
+    )
+    options: dict = {}
+
+    def factory(**given):
+        options.update(given)
+        return consumer
+
+    async def scenario():
+        reader = JourneyReader(
+            settings, Worker(pipeline, on_fatal=pytest.fail), "unit-worker", consumer_factory=factory
+        )
+        task = asyncio.create_task(reader.run())
+        await wait_until_async(lambda: consumer.listener is not None, 10, "the reader subscribed")
+        await reader.stop(grace_s=10)
+        await task
+
+    asyncio.run(scenario())
+    assert options.pop("ssl_context") is not None
+    assert options == {
+        "bootstrap_servers": settings.kafka_bootstrap,
+        "group_id": "unit-worker",
+        "client_id": "passage-worker",
+        "enable_auto_commit": False,  # a batch's offsets are committed by the reader, after store and publish
+        "auto_offset_reset": "earliest",  # a partition never committed is read from its beginning
+        "session_timeout_ms": 12000,
+        "heartbeat_interval_ms": 4000,
+        "security_protocol": "SASL_SSL",
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": "worker",
+        "sasl_plain_password": "pw",
+    }
