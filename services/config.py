@@ -135,6 +135,17 @@ class Settings(BaseSettings):
             )
         return options
 
+    def aiokafka_options(self) -> dict[str, object]:
+        """The same security options in aiokafka's spelling (the bulk rebuild's and the worker's
+        journey reader): aiokafka takes an SSL context, not a file."""
+        options = self.kafka_client_options()
+        cafile = options.pop("ssl_cafile", None)
+        if self.kafka_security_protocol in ("SSL", "SASL_SSL"):
+            from aiokafka.helpers import create_ssl_context
+
+            options["ssl_context"] = create_ssl_context(cafile=cafile)
+        return options
+
 
 def parse_ack_hours(value: str) -> dict[str, float]:
     """`critical=24,high=72,medium=168` -> hours per severity; a severity left out keeps its default."""

@@ -290,7 +290,7 @@ async def _read(
         client_id="passage-replay",
         max_partition_fetch_bytes=8 * 1024 * 1024,
         fetch_max_bytes=64 * 1024 * 1024,
-        **_security(settings),
+        **settings.aiokafka_options(),
     )
     await consumer.start()
     try:
@@ -450,14 +450,3 @@ def _plain(row: dict, name: str, json_columns: set[str]):
     if name in json_columns and f"{name}_json" in row:
         return json.loads(row[f"{name}_json"])
     return row.get(name)
-
-
-def _security(settings: Settings) -> dict[str, object]:
-    """aiokafka's spelling of the Kafka security settings."""
-    options = settings.kafka_client_options()  # kafka-python's: aiokafka takes an SSL context, not a file
-    cafile = options.pop("ssl_cafile", None)
-    if settings.kafka_security_protocol in ("SSL", "SASL_SSL"):
-        from aiokafka.helpers import create_ssl_context
-
-        options["ssl_context"] = create_ssl_context(cafile=cafile)
-    return options

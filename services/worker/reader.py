@@ -38,7 +38,6 @@ from aiokafka.errors import CommitFailedError, IllegalStateError
 from services.config import Settings
 from services.logs import get_logger
 from services.worker import refusals
-from services.worker.bulk import _security as aiokafka_security
 from services.worker.dlq import Message
 
 log = get_logger(__name__)
@@ -75,7 +74,7 @@ class JourneyReader:
                 auto_offset_reset="earliest",
                 session_timeout_ms=int(self.settings.worker_session_timeout_s * 1000),
                 heartbeat_interval_ms=max(100, int(self.settings.worker_session_timeout_s * 1000 / 3)),
-                **aiokafka_security(self.settings),
+                **self.settings.aiokafka_options(),
             )
             self.consumer.subscribe([self.settings.journey_topic], listener=_Handover(self))
             await self.consumer.start()

@@ -71,3 +71,26 @@ def test_case_work_settings_default_to_the_spec_and_parse_per_severity():
 def test_a_bad_ack_hours_value_is_refused_with_the_reason(value):
     with pytest.raises(ValidationError, match="PASSAGE_ACK_HOURS"):
         Settings(ack_hours=value)
+
+
+def test_aiokafka_clients_take_the_kafka_security_settings_in_aiokafkas_spelling(tmp_path):
+    settings = Settings(
+        env="test",
+        var_dir=tmp_path,
+        _env_file=None,
+        kafka_security_protocol="SASL_SSL",
+        kafka_sasl_mechanism="SCRAM-SHA-512",
+        kafka_sasl_username="worker",
+        kafka_sasl_password="pw",
+    )
+    options = settings.aiokafka_options()
+    assert options.pop("ssl_context") is not None
+    assert options == {
+        "security_protocol": "SASL_SSL",
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": "worker",
+        "sasl_plain_password": "pw",
+    }
+    assert Settings(env="test", var_dir=tmp_path, _env_file=None).aiokafka_options() == {
+        "security_protocol": "PLAINTEXT"
+    }

@@ -128,27 +128,3 @@ def test_a_timeline_line_holds_the_timeline_row_in_copy_text_format():
                 assert datetime.fromisoformat(field) == value, name
             else:
                 assert field == (None if value is None else str(value)), name
-
-
-def test_the_bulk_reader_takes_the_kafka_security_settings_in_aiokafkas_spelling(tmp_path):
-    from services.config import Settings
-    from services.worker.bulk import _security
-
-    settings = Settings(
-        env="test",
-        var_dir=tmp_path,
-        _env_file=None,
-        kafka_security_protocol="SASL_SSL",
-        kafka_sasl_mechanism="SCRAM-SHA-512",
-        kafka_sasl_username="worker",
-        kafka_sasl_password="pw",
-    )
-    options = _security(settings)
-    assert options.pop("ssl_context") is not None
-    assert options == {
-        "security_protocol": "SASL_SSL",
-        "sasl_mechanism": "SCRAM-SHA-512",
-        "sasl_plain_username": "worker",
-        "sasl_plain_password": "pw",
-    }
-    assert _security(Settings(env="test", var_dir=tmp_path, _env_file=None)) == {"security_protocol": "PLAINTEXT"}
