@@ -173,20 +173,9 @@ def faust_agent_app(settings: Settings, counting: _Counting, group: str):
     within PASSAGE_WORKER_BATCH_WAIT_S, each batch's steps in one thread hop, on the same loop."""
     import faust
 
-    from services.worker.app import _credentials
+    from services.worker.app import faust_options
 
-    settings.var_dir.mkdir(parents=True, exist_ok=True)
-    app = faust.App(
-        group,
-        broker=[f"kafka://{host}" for host in settings.kafka_bootstrap.split(",")],
-        broker_credentials=_credentials(settings),
-        store="memory://",
-        web_enabled=False,
-        topic_disable_leader=True,
-        consumer_auto_offset_reset="earliest",
-        broker_session_timeout=settings.worker_session_timeout_s,
-        datadir=str(settings.var_dir / "faust"),
-    )
+    app = faust.App(group, **faust_options(settings))
     journey = app.topic(settings.journey_topic, key_serializer="raw", value_serializer="raw")
 
     def steps(messages) -> None:

@@ -11,8 +11,8 @@ functions the console calls) takes a `Db`, either of them: it only calls `execut
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.engine import Connection, CursorResult, Result
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from services.bootstrap import Clients
 
 __all__ = ["Clients", "ClientsDep", "Db", "DbDep", "ViewConnection", "ViewSession", "get_clients", "get_db"]
+T = TypeVar("T")
 
 
 class ViewSession(Session):
@@ -39,16 +40,11 @@ class ViewSession(Session):
     _first_done = False
 
     def execute(self, statement: Any, params: Any = None, **kwargs: Any) -> Result[Any]:
+        execute = super().execute
         if self._first_done:
-            return super().execute(statement, params, **kwargs)
+            return execute(statement, params, **kwargs)
         self._first_done = True
-        try:
-            return super().execute(statement, params, **kwargs)
-        except DBAPIError as error:
-            if not error.connection_invalidated:
-                raise
-            self.rollback()
-            return super().execute(statement, params, **kwargs)
+        return _once_more_if_dropped(lambda: execute(statement, params, **kwargs), self.rollback)
 
 
 class ViewConnection(Connection):
@@ -66,16 +62,23 @@ class ViewConnection(Connection):
     _first_done = False
 
     def execute(self, statement: Any, parameters: Any = None, **kwargs: Any) -> CursorResult[Any]:
+        execute = super().execute
         if self._first_done:
-            return super().execute(statement, parameters, **kwargs)
+            return execute(statement, parameters, **kwargs)
         self._first_done = True
-        try:
-            return super().execute(statement, parameters, **kwargs)
-        except DBAPIError as error:
-            if not error.connection_invalidated:
-                raise
-            self.rollback()  # ends SQLAlchemy's record of the failed statement; the next one reconnects
-            return super().execute(statement, parameters, **kwargs)
+        return _once_more_if_dropped(lambda: execute(statement, parameters, **kwargs), self.rollback)
+
+
+def _once_more_if_dropped(run: Callable[[], T], rollback: Callable[[], None]) -> T:
+    """`run()`, and once more if it failed because the server had dropped the pooled connection
+    (the rollback ends SQLAlchemy's record of the failed statement; the next one reconnects)."""
+    try:
+        return run()
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        rollback()
+        return run()
 
 
 Db = Session | Connection  # what `authenticate` and the shared reads run statements on

@@ -29,6 +29,7 @@ import itertools
 import logging
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import Any
 
 import faust
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -183,20 +184,8 @@ def build_app(
     every worker joins); faust's own consumer (the notifier's) is in `<group>-notify`.
     `sweep_out`: what the sweep publishes through (`services.bootstrap`'s journey publisher);
     default: the pipeline's publisher behind a sealer of its own."""
-    settings.var_dir.mkdir(parents=True, exist_ok=True)  # faust creates only the last level of its datadir
     group = group or f"{settings.topic_prefix}-worker"
-    app = WorkerApp(
-        f"{group}-notify",
-        broker=[f"kafka://{host}" for host in settings.kafka_bootstrap.split(",")],
-        broker_credentials=_credentials(settings),
-        store="memory://",
-        web_enabled=False,
-        topic_disable_leader=True,
-        consumer_auto_offset_reset="earliest",
-        # A worker that dies without leaving the group holds its partitions this long (faust: 60 s).
-        broker_session_timeout=settings.worker_session_timeout_s,
-        datadir=str(settings.var_dir / "faust"),
-    )
+    app = WorkerApp(f"{group}-notify", **faust_options(settings))
     reader = app.reader = JourneyReader(settings, worker, group)  # runs in a task of the app (`on_started`)
 
     @app.timer(settings.sweep_interval_s, name="sweep-time-rules")
@@ -248,6 +237,22 @@ def _where(records: Sequence[Message]) -> dict:
     """The batch's place on the log (partitions and offsets only), for the fatal log line."""
     offsets = [(record.partition, record.offset) for record in records]
     return {"records": len(offsets), "first": offsets[0] if offsets else None, "last": offsets[-1] if offsets else None}
+
+
+def faust_options(settings: Settings) -> dict[str, Any]:
+    """The worker's faust settings (also those of `bench.worker`'s no-op faust agent baseline)."""
+    settings.var_dir.mkdir(parents=True, exist_ok=True)  # faust creates only the last level of its datadir
+    return dict(
+        broker=[f"kafka://{host}" for host in settings.kafka_bootstrap.split(",")],
+        broker_credentials=_credentials(settings),
+        store="memory://",
+        web_enabled=False,
+        topic_disable_leader=True,
+        consumer_auto_offset_reset="earliest",
+        # A worker that dies without leaving the group holds its partitions this long (faust: 60 s).
+        broker_session_timeout=settings.worker_session_timeout_s,
+        datadir=str(settings.var_dir / "faust"),
+    )
 
 
 def _credentials(settings: Settings):
