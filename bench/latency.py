@@ -25,7 +25,6 @@ import tempfile
 import threading
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
@@ -50,21 +49,10 @@ from services.kafka.topics import create_topics, topic_names
 from services.query.officers import add_officer
 from services.storage.db import make_engine
 from services.storage.migrate import migrate
+from tests.factories import new_event
 
 POLL_S = 0.02
 WARMUP = 5
-
-
-def envelope(event_type: str, case_id: str, payload: dict) -> dict:
-    return {
-        "event_id": str(uuid.uuid4()),
-        "event_type": event_type,
-        "schema_version": 1,
-        "case_id": case_id,
-        "occurred_at": datetime.now(UTC).isoformat(),
-        "correlation_id": None,
-        "payload": payload,
-    }
 
 
 class Http:
@@ -103,10 +91,10 @@ class Background(threading.Thread):
         while not self.halt.is_set():
             body = {
                 "events": [
-                    envelope(
+                    new_event(
                         "deployment.welfare_check_completed",
-                        f"BG-{rng.randrange(2000):06d}",
                         {"channel": "phone", "wellbeing": "ok"},
+                        case_id=f"BG-{rng.randrange(2000):06d}",
                     )
                     for _ in range(batch)
                 ]
@@ -130,7 +118,7 @@ class Background(threading.Thread):
 def probe_pipeline(gateway: Http, query: Http, deadline_s: float) -> tuple[float, float] | None:
     """(ms until visible, ms until the gateway's 202) for one distress report; None past the deadline."""
     case_id = f"PROBE-{uuid.uuid4().hex[:12]}"
-    body = json.dumps(envelope("deployment.distress_reported", case_id, {"channel": "phone"})).encode()
+    body = json.dumps(new_event("deployment.distress_reported", {"channel": "phone"}, case_id=case_id)).encode()
     began = time.perf_counter()
     status, answer = gateway.call("POST", "/v1/events", body)
     if status != 202:
@@ -148,7 +136,7 @@ def probe_pipeline(gateway: Http, query: Http, deadline_s: float) -> tuple[float
 def probe_raw(producer: KafkaProducer, consumer: KafkaConsumer, topic: str, deadline_s: float) -> float | None:
     """ms from producing one envelope (acks=all) to the consumer holding it; None past the deadline."""
     case_id = f"PROBE-{uuid.uuid4().hex[:12]}"
-    value = json.dumps(envelope("deployment.distress_reported", case_id, {"channel": "phone"})).encode()
+    value = json.dumps(new_event("deployment.distress_reported", {"channel": "phone"}, case_id=case_id)).encode()
     began = time.perf_counter()
     producer.send(topic, key=case_id.encode(), value=value).get(timeout=30)
     deadline = began + deadline_s
