@@ -73,12 +73,23 @@ class Worker:
         self.stopping = False
         self.batches = 0
 
-    async def process(self, records: Sequence[Message]) -> bool:
-        """Decode, store and publish `records`, retrying transient failures; True once all three are
-        done (its offsets may be committed), False after an unexpected error, reported to `on_fatal`
-        (nothing of the batch may be committed)."""
+    async def prepare(self, records: Sequence[Message]) -> _Steps:
+        """The batch's steps with its decode done ahead (in a thread, while the batch before it is
+        stored and published), for `process`. Best effort: a decode that fails here is done again,
+        with the usual retries and reports, when `process` takes the batch."""
+        steps = _Steps(self.pipeline, records)
         try:
-            await self._until_done(_Steps(self.pipeline, records))
+            await asyncio.to_thread(steps.decode)
+        except Exception as error:  # reported (or retried) in order, by `process`
+            log.debug("decoding ahead failed; the batch is decoded again in its turn", reason=type(error).__name__)
+        return steps
+
+    async def process(self, records: Sequence[Message], steps: _Steps | None = None) -> bool:
+        """Decode (unless `steps` from `prepare` hold it), store and publish `records`, retrying
+        transient failures; True once all three are done (its offsets may be committed), False after
+        an unexpected error, reported to `on_fatal` (nothing of the batch may be committed)."""
+        try:
+            await self._until_done(steps or _Steps(self.pipeline, records))
         except Exception as error:  # a boundary; the message may hold SQL parameters: log only its kind
             log.error(
                 "the worker cannot continue; stopping with this batch uncommitted",
@@ -118,13 +129,18 @@ class _Steps:
         self.batch: Batch | None = None
         self.current = "decode"
 
-    def __call__(self) -> None:
+    def decode(self) -> Batch:
         if self.batch is None:
             self.batch = self.pipeline.decode(self.messages)
+        return self.batch
+
+    def __call__(self) -> None:
+        self.current = "decode"
+        batch = self.decode()
         self.current = "store"
-        self.pipeline.store(self.batch)
+        self.pipeline.store(batch)
         self.current = "publish"
-        self.pipeline.publish(self.batch)
+        self.pipeline.publish(batch)
 
 
 class _RewindUncommittedThread(driver.AIOKafkaConsumerThread):

@@ -11,18 +11,24 @@ this reader owns the journey topic's membership of the worker group, its offsets
   between means the batch is delivered again; the timeline's primary key makes that harmless.
 - A partition never committed starts from its beginning (auto_offset_reset "earliest": aiokafka
   seeks every partition of a new assignment to its committed offset, or there).
+- Two batches in flight at most (issue 20): while batch n is stored, published and committed (a
+  task, under the batch lock), batch n+1 is fetched and decoded (`Worker.prepare`, a thread);
+  n+1's store starts only once n is committed, so stores, alert publishes and commits keep the
+  log's order, and an error in n means nothing from n onward is committed. Decoding ahead reads
+  the key store before n's erasures commit: the pipeline decodes such a batch again
+  (`pipeline` module docstring).
 - A rebalance waits for the batch in flight: `on_partitions_revoked` takes the batch lock, which
   the reader holds from a batch's first step to its commit, so the batch is finished and committed
   before its partitions go. Records the fetcher held for a partition that then goes are dropped
   by aiokafka and never reach the pipeline; a batch a rebalance overtook between its fetch and its
-  first step is dropped too (the new assignment reads from the committed offsets); a commit the
-  group refuses (the worker was dropped from it while a batch ran past its session) leaves those
-  records to the partition's next owner. Persist's compare-and-set keeps two workers briefly on
+  first step (the one decoded ahead, say) is dropped too (the new assignment reads from the
+  committed offsets); a commit the group refuses (the worker was dropped from it while a batch ran
+  past its session) leaves those records to the partition's next owner. Persist's compare-and-set keeps two workers briefly on
   one case correct.
 - Transient failures (database or broker down) are retried with backoff by `Worker` without
   committing; an unexpected error stops the worker (exit 1) with the batch uncommitted.
 - A stop finishes the batch in flight, commits it and leaves the group (`consumer.stop()`);
-  records fetched but not started are left for the next owner.
+  records fetched but not started (a batch decoded ahead included) are left for the next owner.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError
@@ -116,21 +122,47 @@ class JourneyReader:
             return []
 
     async def _read(self, consumer: AIOKafkaConsumer) -> None:
+        """Two batches in flight at most: batch n stored, published and committed (`_finish`, a task)
+        while batch n+1 is fetched and decoded; n+1 is started only once n is committed."""
         wait_ms = max(1, int(self.settings.worker_batch_wait_s * 1000))
-        while not self.worker.stopping:
-            fetched = await consumer.getmany(timeout_ms=wait_ms, max_records=self.settings.worker_batch_size)
-            generation = self.generation  # getmany returns only records of the assignment in force
-            if not fetched:
-                continue
-            async with self.batch_lock:
+        finishing: asyncio.Task[bool] | None = None  # the batch before: its store, publish and commit
+        try:
+            while not self.worker.stopping:
+                if finishing is not None and finishing.done():
+                    if not finishing.result():
+                        return  # an unexpected error, reported: nothing of that batch is committed
+                    finishing = None
+                fetched = await consumer.getmany(timeout_ms=wait_ms, max_records=self.settings.worker_batch_size)
+                generation = self.generation  # getmany returns only records of the assignment in force
+                if not fetched:
+                    continue
+                records = [record for batch in fetched.values() for record in batch]
+                steps = await self.worker.prepare(records)  # decoded while the batch before is stored
+                if finishing is not None:
+                    done, finishing = await finishing, None
+                    if not done:
+                        return  # the batch before failed: nothing from it onward is committed
                 if self.worker.stopping:
                     return  # fetched while the stop began: the next owner reads these
-                if generation != self.generation:
-                    continue  # a rebalance came first: the new assignment reads from the committed offsets
-                records = [record for batch in fetched.values() for record in batch]
-                if not await self.worker.process(records):
-                    return  # an unexpected error, reported: nothing of this batch is committed
-                await self._commit({tp: batch[-1].offset + 1 for tp, batch in fetched.items()}, generation)
+                finishing = asyncio.create_task(self._finish(fetched, generation, records, steps))
+        except asyncio.CancelledError:  # a stop past its grace: the batch in flight is abandoned
+            if finishing is not None:
+                finishing.cancel()
+            raise
+        if finishing is not None:
+            await finishing  # a stop waits for the batch in flight and its commit
+
+    async def _finish(self, fetched: dict[TopicPartition, list], generation: int, records: list, steps: Any) -> bool:
+        """Store, publish and commit one batch; False after an unexpected error (reported)."""
+        async with self.batch_lock:
+            if self.worker.stopping or generation != self.generation:
+                # not started when the stop began, or overtaken by a rebalance: the partitions'
+                # owner (this worker's next assignment or another) reads it from the committed offsets
+                return True
+            if not await self.worker.process(records, steps):
+                return False
+            await self._commit({tp: batch[-1].offset + 1 for tp, batch in fetched.items()}, generation)
+            return True
 
     async def _commit(self, offsets: dict[TopicPartition, int], generation: int) -> None:
         assert self.consumer is not None
@@ -158,7 +190,9 @@ class Processes(Protocol):
 
     stopping: bool
 
-    async def process(self, records: Sequence[Message]) -> bool: ...
+    async def prepare(self, records: Sequence[Message]) -> Any: ...
+
+    async def process(self, records: Sequence[Message], steps: Any = None) -> bool: ...
 
     def on_fatal(self, error: BaseException) -> None: ...
 
