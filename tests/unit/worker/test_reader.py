@@ -355,34 +355,50 @@ def test_the_reader_joins_the_worker_group_with_manual_commits_and_the_kafka_sec
 
 
 class Trace:
-    """Records, in order, each batch the pipeline decodes and stores and each commit (first offset
-    of a batch on partition 0, or the committed offsets). The second batch's decode and the first's
-    store run at the same time, on two threads: `ahead` waits for both and takes them in either order."""
+    """Records, in order, what happens to each batch (named by its first offset on partition 0):
+    its decode, the start and end of its store, its publish, and each commit (the offsets). Steps
+    of different batches run at the same time on different threads: tests assert the orders the
+    reader promises (`before`), not one interleaving."""
 
     def __init__(self, pipeline, consumer: FakeConsumer) -> None:
         self.steps: list[tuple[str, object]] = []
-        decode, store, commit = pipeline.decode, pipeline.store, consumer.commit
+        decode, store, publish, commit = pipeline.decode, pipeline.store, pipeline.publish, consumer.commit
 
         def traced_decode(messages):
             self.steps.append(("decode", messages[0].offset))
             return decode(messages)
 
         def traced_store(batch):
+            if batch.applied is not None:  # (the publish step's call: already stored)
+                return store(batch)
             self.steps.append(("store", batch.messages[0].offset))
-            return store(batch)
+            applied = store(batch)
+            self.steps.append(("stored", batch.messages[0].offset))
+            return applied
+
+        def traced_publish(batch):
+            self.steps.append(("publish", batch.messages[0].offset))
+            return publish(batch)
 
         async def traced_commit(offsets):
             await commit(offsets)
             self.steps.append(("commit", {tp.partition: offset for tp, offset in offsets.items()}))
 
-        pipeline.decode, pipeline.store, consumer.commit = traced_decode, traced_store, traced_commit
+        pipeline.decode, pipeline.store, pipeline.publish = traced_decode, traced_store, traced_publish
+        consumer.commit = traced_commit
+
+    def before(self, *steps: tuple[str, object]) -> None:
+        """Each of `steps` happened, once, and in this order."""
+        for step in steps:
+            assert self.steps.count(step) == 1, f"{step} happened {self.steps.count(step)} times: {self.steps}"
+        places = [self.steps.index(step) for step in steps]
+        assert places == sorted(places), f"not in the order {steps}: {self.steps}"
 
     async def ahead(self) -> None:
         """Until the first batch is being stored and the second has been decoded meanwhile."""
         overlap = {("store", 0), ("decode", 2)}
         await wait_until_async(lambda: overlap <= set(self.steps), 10, "the second batch decoded ahead")
-        assert self.steps[0] == ("decode", 0) and set(self.steps[1:3]) == overlap and len(self.steps) == 3
-        self.steps[1:3] = [("store", 0), ("decode", 2)]  # one order, for the assertions that follow
+        assert self.steps[0] == ("decode", 0) and set(self.steps[1:]) == overlap  # nothing stored yet
 
 
 def two_batches(consumer: FakeConsumer, unit_settings) -> None:
@@ -391,33 +407,69 @@ def two_batches(consumer: FakeConsumer, unit_settings) -> None:
     unit_settings.worker_batch_size = 2
 
 
-def test_the_next_batch_is_decoded_while_one_is_stored_and_stored_only_once_that_one_is_committed(
+class BlockingPublish:
+    """Wraps the pipeline's publish: each call waits until the test lets it go (`release`)."""
+
+    def __init__(self, pipeline) -> None:
+        self.publish, self.entered, self.go = pipeline.publish, threading.Event(), threading.Event()
+        pipeline.publish = self
+
+    def __call__(self, batch):
+        self.entered.set()
+        assert self.go.wait(30), "the test never released the publish"
+        return self.publish(batch)
+
+    def release(self) -> None:
+        self.go.set()
+
+
+def test_the_next_batch_is_decoded_while_one_is_stored_and_stored_once_that_store_is_done(
     unit_settings, pipeline, consumer
 ):
     two_batches(consumer, unit_settings)
     blocking = Blocking(pipeline)
-    trace = Trace(pipeline, consumer)  # (sees a store before it blocks)
+    trace = Trace(pipeline, consumer)  # (sees a store start before it blocks)
 
     async def scenario():
         reader = reader_of(unit_settings, Worker(pipeline, on_fatal=pytest.fail), consumer)
         task = asyncio.create_task(reader.run())
         await trace.ahead()
-        assert consumer.committed == {}  # the first batch is being stored
+        await asyncio.sleep(0.05)
+        assert ("store", 2) not in trace.steps and consumer.committed == {}  # waits for the first store
         blocking.release()
         await wait_until_async(lambda: committed(consumer) == {0: 4}, 10, "both batches committed")
         await reader.stop(grace_s=10)
         await task
 
     asyncio.run(scenario())
-    assert trace.steps == [
-        ("decode", 0),
-        ("store", 0),
-        ("decode", 2),
-        ("commit", {0: 2}),
-        ("store", 2),
-        ("commit", {0: 4}),
-    ]
+    trace.before(("decode", 0), ("store", 0), ("stored", 0), ("store", 2), ("stored", 2))
+    trace.before(("stored", 0), ("publish", 0), ("commit", {0: 2}), ("publish", 2), ("commit", {0: 4}))
+    trace.before(("decode", 2), ("stored", 0))  # decoded ahead
     assert timeline_count(pipeline) == 3
+
+
+def test_the_next_batch_is_stored_while_one_is_published_and_published_once_that_one_is_committed(
+    unit_settings, pipeline, publisher, consumer
+):
+    two_batches(consumer, unit_settings)
+    blocking = BlockingPublish(pipeline)
+    trace = Trace(pipeline, consumer)
+
+    async def scenario():
+        reader = reader_of(unit_settings, Worker(pipeline, on_fatal=pytest.fail), consumer)
+        task = asyncio.create_task(reader.run())
+        await wait_until_async(lambda: ("stored", 2) in trace.steps, 10, "the second batch stored meanwhile")
+        await asyncio.sleep(0.05)
+        assert ("publish", 2) not in trace.steps and consumer.committed == {}  # waits for the first commit
+        blocking.release()
+        await wait_until_async(lambda: committed(consumer) == {0: 4}, 10, "both batches committed")
+        await reader.stop(grace_s=10)
+        await task
+
+    asyncio.run(scenario())
+    trace.before(("publish", 0), ("stored", 2), ("commit", {0: 2}), ("publish", 2), ("commit", {0: 4}))
+    [letter] = publisher.on(unit_settings.dlq_topic)  # the first batch's, published before the second's alert
+    assert letter.value == b"\x00garbage"
 
 
 def test_a_rebalance_with_two_batches_in_flight_commits_the_one_started_and_drops_the_other(
@@ -425,7 +477,7 @@ def test_a_rebalance_with_two_batches_in_flight_commits_the_one_started_and_drop
 ):
     two_batches(consumer, unit_settings)
     blocking = Blocking(pipeline)
-    trace = Trace(pipeline, consumer)  # (sees a store before it blocks)
+    trace = Trace(pipeline, consumer)
 
     async def scenario():
         reader = reader_of(unit_settings, Worker(pipeline, on_fatal=pytest.fail), consumer)
@@ -436,16 +488,38 @@ def test_a_rebalance_with_two_batches_in_flight_commits_the_one_started_and_drop
         assert not rebalance.done()  # the revocation waits for the batch being stored
         blocking.release()
         await asyncio.wait_for(rebalance, 10)
-        assert ("commit", {0: 2}) in trace.steps  # the first committed before the partitions went
         await wait_until_async(lambda: committed(consumer) == {0: 4}, 10, "the second batch read again")
         await reader.stop(grace_s=10)
         await task
 
     asyncio.run(scenario())
-    # the second batch, fetched in the old assignment, was not stored; it was fetched again from the
-    # committed offset, decoded again and stored once
-    assert trace.steps[3:] == [("commit", {0: 2}), ("decode", 2), ("store", 2), ("commit", {0: 4})]
+    # the second batch, fetched in the old assignment, was decoded but not stored; it was fetched
+    # again from the committed offset, decoded again and stored once
+    assert trace.steps.count(("decode", 2)) == 2
+    trace.before(("stored", 0), ("commit", {0: 2}), ("store", 2), ("commit", {0: 4}))
     assert timeline_count(pipeline) == 3
+
+
+def test_a_rebalance_waits_for_a_batch_being_published_and_one_being_stored(unit_settings, pipeline, consumer):
+    two_batches(consumer, unit_settings)
+    blocking = BlockingPublish(pipeline)
+    trace = Trace(pipeline, consumer)
+
+    async def scenario():
+        reader = reader_of(unit_settings, Worker(pipeline, on_fatal=pytest.fail), consumer)
+        task = asyncio.create_task(reader.run())
+        await wait_until_async(lambda: ("stored", 2) in trace.steps, 10, "the second batch stored meanwhile")
+        rebalance = asyncio.create_task(consumer.rebalance([]))  # partition 0 goes to another worker
+        await asyncio.sleep(0.05)
+        assert not rebalance.done() and consumer.assigned  # the revocation waits for both batches
+        blocking.release()
+        await asyncio.wait_for(rebalance, 10)
+        assert committed(consumer) == {0: 4} and not consumer.assigned  # both committed while still held
+        await reader.stop(grace_s=10)
+        await task
+
+    asyncio.run(scenario())
+    trace.before(("commit", {0: 2}), ("publish", 2), ("commit", {0: 4}))
 
 
 def test_a_stop_with_two_batches_in_flight_commits_the_one_started_and_drops_the_other(
@@ -453,7 +527,7 @@ def test_a_stop_with_two_batches_in_flight_commits_the_one_started_and_drops_the
 ):
     two_batches(consumer, unit_settings)
     blocking = Blocking(pipeline)
-    trace = Trace(pipeline, consumer)  # (sees a store before it blocks)
+    trace = Trace(pipeline, consumer)
 
     async def scenario():
         worker = Worker(pipeline, on_fatal=pytest.fail)
@@ -469,14 +543,14 @@ def test_a_stop_with_two_batches_in_flight_commits_the_one_started_and_drops_the
         assert worker.batches == 1
 
     asyncio.run(scenario())
-    assert trace.steps == [("decode", 0), ("store", 0), ("decode", 2), ("commit", {0: 2})]
+    assert ("store", 2) not in trace.steps
+    trace.before(("stored", 0), ("publish", 0), ("commit", {0: 2}))
     assert committed(consumer) == {0: 2} and timeline_count(pipeline) == 1
 
 
 def test_an_error_in_the_first_of_two_batches_in_flight_commits_neither(unit_settings, pipeline, consumer):
     two_batches(consumer, unit_settings)
     blocking = Blocking(pipeline)
-    trace = Trace(pipeline, consumer)  # (sees a store before it blocks)
     store = blocking.store
 
     def broken_first_store(batch):
@@ -485,6 +559,7 @@ def test_an_error_in_the_first_of_two_batches_in_flight_commits_neither(unit_set
         return store(batch)
 
     blocking.store = broken_first_store
+    trace = Trace(pipeline, consumer)
     failures: list[BaseException] = []
 
     async def scenario():
@@ -496,8 +571,37 @@ def test_an_error_in_the_first_of_two_batches_in_flight_commits_neither(unit_set
 
     asyncio.run(scenario())
     assert [type(error) for error in failures] == [RuntimeError]
-    assert trace.steps == [("decode", 0), ("store", 0), ("decode", 2)]
+    assert ("store", 2) not in trace.steps and not any(step == "publish" for step, _ in trace.steps)
     assert consumer.committed == {} and timeline_count(pipeline) == 0
+
+
+def test_an_error_publishing_the_first_of_two_batches_in_flight_commits_neither(
+    unit_settings, pipeline, publisher, consumer
+):
+    two_batches(consumer, unit_settings)
+    blocking = BlockingPublish(pipeline)
+    publish = blocking.publish
+
+    def broken_first_publish(batch):
+        if batch.messages[0].offset == 0:
+            raise RuntimeError("a bug")
+        return publish(batch)
+
+    blocking.publish = broken_first_publish
+    trace = Trace(pipeline, consumer)
+    failures: list[BaseException] = []
+
+    async def scenario():
+        reader = reader_of(unit_settings, Worker(pipeline, on_fatal=failures.append), consumer)
+        task = asyncio.create_task(reader.run())
+        await wait_until_async(lambda: ("stored", 2) in trace.steps, 10, "the second batch stored meanwhile")
+        blocking.release()
+        await asyncio.wait_for(task, 10)  # it returns: it starts no further batch
+
+    asyncio.run(scenario())
+    assert [type(error) for error in failures] == [RuntimeError]
+    assert ("publish", 2) not in trace.steps and publisher.records == []
+    assert consumer.committed == {}  # the second batch is stored, not committed: read again, a duplicate
 
 
 def test_a_batch_decoded_before_its_case_was_erased_is_opened_again_and_stored_blank(unit_settings, pipeline, consumer):
@@ -520,7 +624,7 @@ def test_a_batch_decoded_before_its_case_was_erased_is_opened_again_and_stored_b
         record.key = note.case_id.encode()  # keyed by case, as the gateway produces them
     unit_settings.worker_batch_size = 2
     blocking = Blocking(pipeline)
-    trace = Trace(pipeline, consumer)  # (sees a store before it blocks)
+    trace = Trace(pipeline, consumer)
 
     async def scenario():
         reader = reader_of(unit_settings, Worker(pipeline, on_fatal=pytest.fail), consumer)
@@ -532,7 +636,8 @@ def test_a_batch_decoded_before_its_case_was_erased_is_opened_again_and_stored_b
         await task
 
     asyncio.run(scenario())
-    assert trace.steps[3:] == [("commit", {0: 2}), ("store", 2), ("decode", 2), ("commit", {0: 3})]
+    assert trace.steps.count(("decode", 2)) == 2  # decoded again, by its store
+    trace.before(("stored", 0), ("store", 2), ("stored", 2))
     with pipeline.engine.connect() as conn:
         envelope = conn.execute(
             select(LIVE.timeline.c.envelope).where(LIVE.timeline.c.event_id == str(note.event_id))
