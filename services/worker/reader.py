@@ -193,7 +193,9 @@ class JourneyReader:
     async def _commit(self, offsets: dict[TopicPartition, int], generation: int) -> None:
         assert self.consumer is not None
         partitions = sorted(tp.partition for tp in offsets)
-        if generation != self.generation:  # (a rebalance waits for the batches in flight: only when dropped from the group)
+        if (
+            generation != self.generation
+        ):  # (a rebalance waits for the batches in flight: only when dropped from the group)
             log.warning(
                 "the group rebalanced while this batch was processed; its offsets are left to the "
                 "partitions' next owner, which reads these records again (duplicates change nothing)",
