@@ -179,23 +179,25 @@ class JourneyReader:
     ) -> bool:
         """Once the batch is stored and the batch before it committed: publish it, commit its
         offsets. False after an unexpected error here or in a batch before (reported)."""
-        outcome = await stored
-        if before is not None and not await before:
-            return False  # the batch before failed: nothing from it onward is committed
-        if not outcome:
-            return outcome is None  # not started (dropped), or it failed
-        if not await self.worker.publish(steps):
+        try:
+            outcome = await stored
+            if before is not None and not await before:
+                return False  # the batch before failed: nothing from it onward is committed
+            if not outcome:
+                return outcome is None  # not started (dropped), or it failed
+            if not await self.worker.publish(steps):
+                self._failed = True
+                return False
+            await self._commit({tp: batch[-1].offset + 1 for tp, batch in fetched.items()}, generation)
+            return True
+        except BaseException:  # (an error the commit raised): no batch starts after it; `run` reports it
             self._failed = True
-            return False
-        await self._commit({tp: batch[-1].offset + 1 for tp, batch in fetched.items()}, generation)
-        return True
+            raise
 
     async def _commit(self, offsets: dict[TopicPartition, int], generation: int) -> None:
         assert self.consumer is not None
         partitions = sorted(tp.partition for tp in offsets)
-        if (
-            generation != self.generation
-        ):  # (a rebalance waits for the batches in flight: only when dropped from the group)
+        if generation != self.generation:  # (a rebalance waits for the batches in flight: only when dropped)
             log.warning(
                 "the group rebalanced while this batch was processed; its offsets are left to the "
                 "partitions' next owner, which reads these records again (duplicates change nothing)",

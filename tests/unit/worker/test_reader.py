@@ -643,3 +643,31 @@ def test_a_batch_decoded_before_its_case_was_erased_is_opened_again_and_stored_b
             select(LIVE.timeline.c.envelope).where(LIVE.timeline.c.event_id == str(note.event_id))
         ).scalar_one()
     assert envelope["payload"]["text"] is None  # stored after the erasure: blank, not opened
+
+
+def test_an_error_committing_the_first_of_two_batches_stops_the_reader_and_is_reported(
+    unit_settings, pipeline, consumer
+):
+    two_batches(consumer, unit_settings)
+    blocking = BlockingPublish(pipeline)
+    commit = consumer.commit
+
+    async def broken_first_commit(offsets):
+        if offsets == {TopicPartition(TOPIC, 0): 2}:
+            raise RuntimeError("the broker answered something unexpected")
+        await commit(offsets)
+
+    consumer.commit = broken_first_commit
+    trace = Trace(pipeline, consumer)
+    failures: list[BaseException] = []
+
+    async def scenario():
+        reader = reader_of(unit_settings, Worker(pipeline, on_fatal=failures.append), consumer)
+        task = asyncio.create_task(reader.run())
+        await wait_until_async(lambda: ("stored", 2) in trace.steps, 10, "the second batch stored meanwhile")
+        blocking.release()
+        await asyncio.wait_for(task, 10)  # it returns: it starts no further batch
+
+    asyncio.run(scenario())
+    assert [type(error) for error in failures] == [RuntimeError]
+    assert ("publish", 2) not in trace.steps and consumer.committed == {}
