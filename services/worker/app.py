@@ -143,6 +143,7 @@ class _Steps:
     def __init__(self, pipeline: Pipeline, messages: Sequence[Message]) -> None:
         self.pipeline, self.messages = pipeline, messages
         self.batch: Batch | None = None
+        self.stored = False
         self.current = "decode"
 
     def decode(self) -> Batch:
@@ -154,8 +155,10 @@ class _Steps:
         """The steps not done yet, up to `last` ("store" or "publish")."""
         self.current = "decode"
         batch = self.decode()
-        self.current = "store"
-        self.pipeline.store(batch)  # (a no-op once stored)
+        if not self.stored:
+            self.current = "store"
+            self.pipeline.store(batch)
+            self.stored = True
         if last == "publish":
             self.current = "publish"
             self.pipeline.publish(batch)
