@@ -153,6 +153,11 @@ class JourneyReader:
         if committed is not None:
             await committed  # a stop waits for the batches in flight and their commits
 
+    async def settled(self) -> None:
+        """Until no batch is in flight (each started one is committed, dropped or failed)."""
+        while self._in_flight:
+            await asyncio.wait(set(self._in_flight))
+
     def _started(self, step: Coroutine[Any, Any, Result]) -> asyncio.Task[Result]:
         task = asyncio.ensure_future(step)
         self._in_flight.add(task)
@@ -237,8 +242,7 @@ class _Handover(ConsumerRebalanceListener):
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         self.reader.handing_over = True  # no batch starts its store from now on
-        while self.reader._in_flight:  # waits for the batches started and their commits
-            await asyncio.wait(set(self.reader._in_flight))
+        await self.reader.settled()  # the batches started: stored, published and committed
         self.reader.generation += 1
         self.reader.handing_over = False
         if revoked:
