@@ -42,7 +42,7 @@ from services.domain import RuleConfig
 from services.journey import Publishes
 from services.kafka.producer import Record
 from services.logs import get_logger
-from services.privacy import Keyring, Opener, erase_cases
+from services.privacy import Keyring, Opener, erase_case_ids, erase_cases
 from services.worker import dlq, refusals
 from services.worker.dlq import Message, dead_letter
 from services.worker.isolate import isolating
@@ -106,20 +106,26 @@ class Pipeline:
         if self._erased_since(batch):  # decoded ahead, before a case of it was erased: open it again
             fresh = self.decode(batch.messages)
             batch.delivered, batch.dead, batch.after_store = fresh.delivered, fresh.dead, fresh.after_store
-        applied = isolating(self._store_once, batch.delivered)
+        since = batch.after_store
+        applied = isolating(lambda delivered: self._store_once(delivered, since), batch.delivered)
         batch.applied = applied
         metrics.observe_batch(len(batch.messages), applied.recorded_at)  # duplicates are not new to the view
         batch.dead += [(_message_of(d, batch), reason) for d, reason in applied.failed]
         return applied
 
-    def _store_once(self, delivered: Sequence[Delivered]) -> Applied:
-        """One transaction; retried from scratch when another worker raced on a case."""
+    def _store_once(self, delivered: Sequence[Delivered], since: int) -> Applied:
+        """One transaction; retried from scratch when another worker raced on a case. `since`: the
+        stores that had committed when these records were decoded (see `_erased_cases_since`)."""
         for attempt in range(1, CONFLICT_RETRIES + 1):
             try:
                 with self.engine.begin() as connection:
                     applied = apply_batch(connection, self.views, delivered, self.rules, self.clock())
                     # crypto-shredding, same transaction
                     erased = erase_cases(connection, self.views, delivered, self.clock())
+                    # A half of a batch stored in halves (`isolating`) after the half that erased
+                    # one of its cases holds records opened before that erasure: blank them too.
+                    erased_meanwhile = self._erased_cases_since(since) & {d.event.case_id for d in delivered}
+                    erase_case_ids(connection, self.views, erased_meanwhile - erased, self.clock())
                 self._stored(erased)
                 return applied
             except (Conflict, IntegrityError) as error:
@@ -138,14 +144,20 @@ class Pipeline:
             if erased:
                 self._erased.append((self.stores, frozenset(erased)))
 
+    def _erased_cases_since(self, since: int) -> set[str]:
+        """The cases erased by the stores that committed after the first `since`."""
+        if since == self.stores:
+            return set()
+        with self._erasures_lock:
+            return set().union(*(cases for store, cases in self._erased if store > since))
+
     def _erased_since(self, batch: Batch) -> bool:
         """Did a store that committed after `batch`'s decode began erase one of its cases?"""
         if batch.after_store == self.stores:
             return False
-        with self._erasures_lock:
-            if self.stores - batch.after_store > ERASURES_KEPT:
-                return True  # older than what is remembered: decode again to be sure
-            erased = set().union(*(cases for store, cases in self._erased if store > batch.after_store))
+        if self.stores - batch.after_store > ERASURES_KEPT:
+            return True  # older than what is remembered: decode again to be sure
+        erased = self._erased_cases_since(batch.after_store)
         return bool(erased) and any(
             m.key is not None and m.key.decode(errors="replace") in erased for m in batch.messages
         )

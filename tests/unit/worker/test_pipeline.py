@@ -109,3 +109,29 @@ def test_a_batch_decoded_before_more_stores_than_are_remembered_is_decoded_again
         pipeline.store(pipeline.decode([message(make("deployment.wage_paid", 2 + offset), offset)]))
     pipeline.store(early)
     assert early.delivered is not decoded  # whether an erasure came between is no longer known
+
+
+def test_a_batch_stored_in_halves_blanks_what_a_later_half_opened_before_an_earlier_half_erased(pipeline):
+    """A record the database refuses makes the batch go in in halves (`isolating`): the erasure
+    commits with the first half, and the note after it, opened with the case's key when the whole
+    batch was decoded, must not reach the timeline in clear."""
+    from sqlalchemy import select
+
+    from tests.unit.worker.test_refusals import REFUSED, refuse_in_sqlite
+
+    note = make("case.note_added", 12, text="at the Mill Road address")
+    stream = [
+        make("migrant.registered", 0),
+        make("case.erasure_requested", 10),
+        make("deployment.wage_paid", 11, event_id=REFUSED, case_id="IN-2026-000997"),
+        note,
+    ]
+    refuse_in_sqlite(pipeline, REFUSED)
+    batch = pipeline.decode([message(event, offset) for offset, event in enumerate(stream)])
+    applied = pipeline.store(batch)
+    assert [str(d.event.event_id) for d, _reason in applied.failed] == [REFUSED]  # stored in halves
+    with pipeline.engine.connect() as conn:
+        envelope = conn.execute(
+            select(LIVE.timeline.c.envelope).where(LIVE.timeline.c.event_id == str(note.event_id))
+        ).scalar_one()
+    assert envelope["payload"]["text"] is None
