@@ -16,7 +16,9 @@ Decoding reads the key store (sealed fields are opened with the case's key), and
 erase a case (crypto-shredding). So each batch notes how many stores had committed when its decode
 began (`Batch.after_store`), each store notes the cases it erased, and `store` decodes a batch
 again when a store that committed after that decode began erased one of its cases: an event that
-follows an erasure on the log is never stored with the fields the erasure destroyed.
+follows an erasure on the log is never stored with the fields the erasure destroyed. A batch
+stored in halves (a record refused) is the same case within one batch: each half's transaction
+also erases again the cases an earlier half erased.
 """
 
 from __future__ import annotations
