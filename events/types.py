@@ -300,6 +300,8 @@ def _amount(value: Any) -> Decimal:
         raise _fail("amount_format", "not a decimal amount") from error
 
 
+# A JSON string of AMOUNT_PATTERN (no sign) read by pydantic-core as `Decimal(text)` would be.
+NATIVE[_amount] = lambda inner: _pattern_then(inner, AMOUNT_PATTERN)
 Amount = Annotated[
     Decimal,
     BeforeValidator(_amount),

@@ -46,7 +46,7 @@ def test_the_bulk_fold_writes_what_the_live_batches_write(sqlite_engine, seed):
             for offset, event in enumerate(stream):
                 row = fold.add(message(event, offset))
                 if row is not None:
-                    timeline.write(row)
+                    timeline.write(*row)
         fold.write(conn, rebuilt)
         write_totals(conn, rebuilt, fold.result)
 
@@ -67,7 +67,7 @@ def test_a_repeated_event_id_with_other_content_is_counted_as_failed_and_changes
             for offset, event in enumerate([first, first, conflicting]):
                 row = fold.add(message(event, offset))
                 if row is not None:
-                    timeline.write(row)
+                    timeline.write(*row)
         fold.write(conn, rebuilt)
     assert (fold.result.events, fold.result.failed) == (1, 1)
     assert [row[0] for row in _rows(sqlite_engine, rebuilt.cases)] == [first.case_id]
@@ -120,6 +120,7 @@ def test_a_timeline_line_holds_the_timeline_row_in_copy_text_format():
         assert list(TIMELINE_COLUMNS) == [c.name for c in LIVE.timeline.columns]
         assert [key.removesuffix("_json") for key in row] == list(TIMELINE_COLUMNS)
         line = timeline_line(item)
+        assert timeline_line(item, str(event.event_id)) == line  # the fold passes the id it formatted
         assert line.endswith("\n") and line.count("\n") == 1
         fields = [_unescaped(field) for field in line[:-1].split("\t")]
         expected = [row[key] for key in row]
