@@ -112,9 +112,14 @@ class Fold:
     result: Folded = field(default_factory=Folded)
     opener: Opener | None = None  # decrypts personal fields (services/privacy)
 
-    def add(self, record) -> tuple[Delivered, str] | None:
-        """Fold one record (anything with .value, .partition, .offset); the event for the timeline
-        and its event_id as text, or None when it changes nothing."""
+    def add(self, record) -> Delivered | None:
+        """Fold one record (anything with .value, .partition, .offset); the event for the timeline,
+        or None when it changes nothing."""
+        added = self.add_keyed(record)
+        return added[0] if added is not None else None
+
+    def add_keyed(self, record) -> tuple[Delivered, str] | None:
+        """`add`, with the event's id as text next to the event (the timeline line takes it)."""
         delivered, _reason = decode_one(record, self.opener)
         if delivered is None:
             self.result.skipped += 1
@@ -307,7 +312,7 @@ async def _read(
                 for record in records:
                     if record.offset >= end:
                         break
-                    added = fold.add(record)
+                    added = fold.add_keyed(record)
                     if added is not None:
                         timeline.write(*added)
                 if (records and records[-1].offset >= end - 1) or await consumer.position(tp) >= end:

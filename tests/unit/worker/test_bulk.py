@@ -44,9 +44,9 @@ def test_the_bulk_fold_writes_what_the_live_batches_write(sqlite_engine, seed):
     with sqlite_engine.begin() as conn:
         with TimelineCopy(conn, rebuilt.timeline) as timeline:
             for offset, event in enumerate(stream):
-                row = fold.add(message(event, offset))
-                if row is not None:
-                    timeline.write(*row)
+                added = fold.add_keyed(message(event, offset))  # as the replay reads: with the id's text
+                if added is not None:
+                    timeline.write(*added)
         fold.write(conn, rebuilt)
         write_totals(conn, rebuilt, fold.result)
 
@@ -67,7 +67,7 @@ def test_a_repeated_event_id_with_other_content_is_counted_as_failed_and_changes
             for offset, event in enumerate([first, first, conflicting]):
                 row = fold.add(message(event, offset))
                 if row is not None:
-                    timeline.write(*row)
+                    timeline.write(row)
         fold.write(conn, rebuilt)
     assert (fold.result.events, fold.result.failed) == (1, 1)
     assert [row[0] for row in _rows(sqlite_engine, rebuilt.cases)] == [first.case_id]
