@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 from uuid import UUID
 
 import pycountry
@@ -26,7 +26,7 @@ from pydantic import (
     StringConstraints,
     WithJsonSchema,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import PydanticCustomError, core_schema
 
 # The enums are value types too; re-exported (all of `events.enums.__all__`) so `from events.types import
 # Stage` works.
@@ -56,6 +56,28 @@ def _fail(kind: str, message: str) -> PydanticCustomError:
     return PydanticCustomError(kind, message)
 
 
+# What each Python check below accepts, said in pydantic-core's own schema (no Python call per
+# value): `events.fastpath` validates the log's records with these instead. Keyed by the check;
+# the value turns the schema the check wraps into one that accepts, from JSON, exactly what the
+# check and that schema accept together, or less (never more: the fast path must not be laxer;
+# a record it refuses takes the checks themselves). A check absent here stays a Python call.
+# Patterns run on pydantic-core's Rust regex engine; each is written in the syntax both share.
+NativeRewrite = Callable[[core_schema.CoreSchema], core_schema.CoreSchema]
+NATIVE: dict[Callable[[Any], Any], NativeRewrite] = {}
+
+
+def _with_pattern(inner: core_schema.CoreSchema, pattern: str) -> core_schema.CoreSchema:
+    """`inner` (a str schema without a pattern of its own) that must also match `pattern`."""
+    if inner["type"] != "str" or "pattern" in inner:
+        raise TypeError(f"expected a str schema without a pattern, got {inner}")
+    return cast(core_schema.CoreSchema, {**inner, "pattern": pattern})
+
+
+def _pattern_then(inner: core_schema.CoreSchema, pattern: str) -> core_schema.CoreSchema:
+    """A JSON string matching `pattern`, then parsed by `inner` (a date, datetime or UUID schema)."""
+    return core_schema.chain_schema([core_schema.str_schema(pattern=pattern, strict=True), inner])
+
+
 def _matching(pattern: str, kind: str, message: str) -> Callable[[str], str]:
     compiled = re.compile(pattern)
 
@@ -64,6 +86,7 @@ def _matching(pattern: str, kind: str, message: str) -> Callable[[str], str]:
             raise _fail(kind, message)
         return value
 
+    NATIVE[check] = lambda inner: _with_pattern(inner, pattern)
     return check
 
 
@@ -73,6 +96,7 @@ def _member_of(codes: frozenset[str], kind: str, message: str) -> Callable[[str]
             raise _fail(kind, message)
         return value
 
+    NATIVE[check] = lambda inner: core_schema.literal_schema(sorted(codes))
     return check
 
 
@@ -132,6 +156,9 @@ def _plain_text(value: str) -> str:
     return value
 
 
+NATIVE[_plain_text] = lambda inner: _with_pattern(inner, PLAIN_TEXT_PATTERN)
+
+
 def _name(value: str) -> str:
     _plain_text(value)
     if not _NOT_BLANK.search(value):
@@ -165,6 +192,14 @@ def _strict_int(value: Any) -> Any:
     return value
 
 
+# Strict: only a JSON integer (`5.0` then takes the Python check, which accepts it).
+def _strictly(inner: core_schema.CoreSchema) -> core_schema.CoreSchema:
+    if inner["type"] != "int":
+        raise TypeError(f"expected an int schema, got {inner}")
+    return cast(core_schema.CoreSchema, {**inner, "strict": True})
+
+
+NATIVE[_strict_int] = _strictly
 Int = Annotated[int, BeforeValidator(_strict_int)]
 
 
@@ -179,6 +214,7 @@ def _pattern_string(pattern: str, kind: str, message: str, passthrough: type) ->
             raise _fail(kind, message)
         return value
 
+    NATIVE[check] = lambda inner: _pattern_then(inner, pattern)
     return check
 
 
@@ -204,6 +240,10 @@ def _datetime(value: Any) -> Any:
     raise _fail("datetime_format", "not an RFC 3339 date-time with offset (e.g. '2026-03-01T09:30:00Z')")
 
 
+NATIVE[_datetime] = lambda inner: _pattern_then(inner, DATETIME_PATTERN)
+# From JSON a datetime is a string `_datetime` matched first, and DATETIME_PATTERN demands an
+# offset of whole minutes: nothing is left to check.
+NATIVE[_require_offset] = lambda inner: inner
 AwareDatetime = Annotated[
     datetime,
     BeforeValidator(_datetime),
@@ -260,6 +300,8 @@ def _amount(value: Any) -> Decimal:
         raise _fail("amount_format", "not a decimal amount") from error
 
 
+# A JSON string of AMOUNT_PATTERN (no sign) read by pydantic-core as `Decimal(text)` would be.
+NATIVE[_amount] = lambda inner: _pattern_then(inner, AMOUNT_PATTERN)
 Amount = Annotated[
     Decimal,
     BeforeValidator(_amount),

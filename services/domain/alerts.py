@@ -143,6 +143,8 @@ def evaluate(state: CaseState, event: Envelope, config: RuleConfig) -> list[Aler
     if event.event_type in ALERT_EVENTS:  # the rest of the log is spared three checks that would say no
         changes += _recorded_by_sweep(state, event, config) + _officer_action(state, event)
         changes += _escalated_by_sweep(state, event)
+    if not state.alerts:  # nothing to clear or take off the watchlist (most cases, most events)
+        return changes
     touched = {change.alert.alert_id for change in changes}
     return changes + _cleared(state, event, config, touched) + _off_watchlist(state, event, config, touched)
 

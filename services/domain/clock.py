@@ -75,7 +75,8 @@ def _pending(state: CaseState, rule: Rule, config: RuleConfig) -> datetime | Non
     at = rule.due(state, config) if rule.due is not None else None  # TIME_RULES: never None
     if at is None or state.unresolved(rule.code):
         return None
-    return None if time_alert_id(state.case_id, rule.code, at) in state.alerts else at
+    # The id (a uuid5, most of this check's cost) only when the case has alerts to look it up in.
+    return None if state.alerts and time_alert_id(state.case_id, rule.code, at) in state.alerts else at
 
 
 def _iso(moment: datetime) -> str:

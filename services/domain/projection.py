@@ -14,17 +14,18 @@ from __future__ import annotations
 from events import Envelope
 from services.domain.alerts import AlertChange, evaluate
 from services.domain.rules import RuleConfig
-from services.domain.state import CaseState
+from services.domain.state import CaseState, Key
 from services.domain.welfare import apply
 
 
 def project(
-    state: CaseState | None, event: Envelope, config: RuleConfig, *, in_place: bool = False
+    state: CaseState | None, event: Envelope, config: RuleConfig, *, in_place: bool = False, key: Key | None = None
 ) -> tuple[CaseState, list[AlertChange]]:
     """The case after `event` and the alert changes it caused. `state` is not modified, unless
-    `in_place` (see `welfare.apply`: for a caller that owns `state`; drop it if this raises)."""
+    `in_place` (see `welfare.apply`: for a caller that owns `state`; drop it if this raises).
+    `key`: `key_of(event)`, for a caller that has it already (see `welfare.apply`)."""
     folded = state.event_count if state is not None else None
-    after = apply(state, event, in_place=in_place)
+    after = apply(state, event, in_place=in_place, key=key)
     if after.event_count == folded:  # a duplicate: the case as it was, and no rule may see it again
         return after, []
     changes = evaluate(after, event, config)

@@ -93,16 +93,18 @@ Fires = Callable[[CaseState, Envelope, RuleConfig], bool]
 """An event rule: does the event raise its alert, given the case after it?"""
 
 
+# The categories and wellbeing are str Enums, compared as the str they are (`.value` is a
+# descriptor call, and these run on every check, incident and grievance).
 def _incident(event: Envelope, *categories: str) -> bool:
-    return carries(event, IncidentReported) and event.payload.category.value in categories
+    return carries(event, IncidentReported) and event.payload.category in categories
 
 
 def _grievance(event: Envelope, category: str) -> bool:
-    return carries(event, GrievanceFiled) and event.payload.category.value == category
+    return carries(event, GrievanceFiled) and event.payload.category == category
 
 
 def _check(event: Envelope, wellbeing: str) -> bool:
-    return carries(event, WelfareCheckCompleted) and event.payload.wellbeing.value == wellbeing
+    return carries(event, WelfareCheckCompleted) and event.payload.wellbeing == wellbeing
 
 
 def distress(state: CaseState, event: Envelope, config: RuleConfig) -> bool:
@@ -135,9 +137,9 @@ def wage_theft(state: CaseState, event: Envelope, config: RuleConfig) -> bool:
 
 
 def underpaid(state: CaseState, event: Envelope, config: RuleConfig) -> bool:
-    if not carries(event, WagePaid) or state.contract is None:
+    if not carries(event, WagePaid) or state.contract_id is None:  # no contract
         return False
-    return _below(event.payload.amount, state.contract.monthly_wage)
+    return _below(event.payload.amount, state.contracted_wage())
 
 
 def contract_substitution(state: CaseState, event: Envelope, config: RuleConfig) -> bool:

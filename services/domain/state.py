@@ -121,7 +121,9 @@ class StageRun(BaseModel):
 
     `since` is the run's first key (stage_since), `tail` its latest keys (at most `WINDOW`; all of
     them, starting at `since`, while fewer), `before` the greatest key of a stage-bearing event of
-    another stage that precedes the run (None: none does). Immutable: `insert` returns a new run.
+    another stage that precedes the run (None: none does). `insert` returns a new run; the one
+    change made in place is `extend` (the run goes on: the common case, an event per stage event),
+    on the run a `CaseState` owns (`CaseState.fork` copies it, so no two states share one).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -134,6 +136,22 @@ class StageRun(BaseModel):
     @classmethod
     def first(cls, key: Key, stage: Stage) -> StageRun:
         return cls(stage=stage, since=key, tail=[key])
+
+    def goes_on(self, key: Key, stage: Stage) -> bool:
+        """Is this the newest stage event, of this run's stage (what `extend` takes)?"""
+        return stage == self.stage and key > self.tail[-1]
+
+    def extend(self, key: Key) -> None:
+        """In place, what `insert` returns when `goes_on(key, stage)`: `key` ends the run (the oldest
+        kept key dropped past `WINDOW`). Only on a run that one state owns (see the class)."""
+        tail = self.tail
+        tail.append(key)
+        if len(tail) > WINDOW:
+            del tail[0]
+
+    def owned(self) -> StageRun:
+        """A copy whose `tail` is its own, for a state that may `extend` it."""
+        return self._with(tail=list(self.tail))
 
     def insert(self, key: Key, stage: Stage) -> StageRun:
         """The run once an event with `key` and `stage` is among the case's events (idempotent)."""
@@ -252,6 +270,8 @@ class CaseState(BaseModel):
         fields = clone.__dict__
         for name in _CONTAINERS:
             fields[name] = fields[name].copy()
+        if self.run is not None:  # the one item changed in place (`add_stage`)
+            fields["run"] = self.run.owned()
         return clone
 
     def put(self, key: Key, **values: Any) -> None:
@@ -267,7 +287,14 @@ class CaseState(BaseModel):
                 written[name] = key
 
     def add_stage(self, key: Key, stage: Stage) -> None:
-        self.run = StageRun.first(key, stage) if self.run is None else self.run.insert(key, stage)
+        # Fields are set through __dict__, as in `put`: no assignment validation is configured.
+        run = self.run
+        if run is None:
+            self.__dict__["run"] = StageRun.first(key, stage)
+        elif run.goes_on(key, stage):  # this state's own run (`fork` copies it): no new run per event
+            run.extend(key)
+        else:
+            self.__dict__["run"] = run.insert(key, stage)
 
     def folded(self, key: Key) -> bool:
         """Is this event_id among the latest `WINDOW` folded (a redelivery, or a copy published
@@ -277,7 +304,7 @@ class CaseState(BaseModel):
     def remember(self, key: Key) -> None:
         """Count the event and keep its key if it is among the `WINDOW` latest (`recent` is this
         state's own list: `fork` copies it)."""
-        self.event_count += 1
+        self.__dict__["event_count"] = self.event_count + 1  # as in `put`
         recent = self.recent
         if len(recent) < WINDOW or key > recent[0]:
             bisect.insort(recent, key)
@@ -308,6 +335,11 @@ class CaseState(BaseModel):
             monthly_wage=signed.monthly_wage,
             contract_months=signed.contract_months,
         )
+
+    def contracted_wage(self) -> Money | None:
+        """`contract.monthly_wage`, without building the contract (the UNDERPAID rule asks at every wage)."""
+        signed = self.contracts.get(self.contract_id) if self.contract_id is not None else None
+        return signed.monthly_wage if signed is not None else None
 
     @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form; mypy rejects any decorator on a property
     @property

@@ -237,20 +237,24 @@ def _check_payload_types(handlers: Mapping[str, Handler]) -> None:
 _check_payload_types(HANDLERS)
 
 
-def apply(state: CaseState | None, event: Envelope, *, in_place: bool = False) -> CaseState:
+def apply(state: CaseState | None, event: Envelope, *, in_place: bool = False, key: Key | None = None) -> CaseState:
     """The case after `event`; `state` is not modified. A duplicate of one of the case's latest
     events (`CaseState.folded`) returns `state` as is; older duplicates are the caller's to drop
     (the worker drops every event_id its timeline holds: see `services.domain.state`).
 
     `in_place=True` changes `state` itself and returns it, for a caller that owns it: a state an
     earlier `apply` returned that nothing else holds (the worker folds a batch's events of one case
-    into one copy, not one copy per event). If it raises, that state may be half-changed: drop it."""
+    into one copy, not one copy per event). If it raises, that state may be half-changed: drop it.
+
+    `key` is `key_of(event)` when the caller has computed it already (the bulk replay needs its
+    event_id as text too, and formatting a UUID is a good part of the key's cost); else computed here."""
     if state is not None and state.case_id != event.case_id:
         raise ValueError(
             f"event {event.event_id} is for case {event.case_id}, not {state.case_id}: "
             "fold each case's events into its own state"
         )
-    key = key_of(event)  # its event_id, as text, is key[2]
+    if key is None:
+        key = key_of(event)  # its event_id, as text, is key[2]
     if state is not None and state.folded(key):
         return state
     handler = HANDLERS.get(event.event_type)

@@ -54,6 +54,7 @@ from sqlalchemy.exc import DBAPIError
 from events import WATCHLIST_EVENTS
 from services.config import Settings
 from services.domain import AlertChange, CaseState, RuleConfig, project
+from services.domain.state import key_of
 from services.domain.watchlist import entry_of
 from services.logs import get_logger
 from services.privacy import Keyring, Opener, erase_case_ids
@@ -114,12 +115,18 @@ class Fold:
     def add(self, record) -> Delivered | None:
         """Fold one record (anything with .value, .partition, .offset); the event for the timeline,
         or None when it changes nothing."""
+        added = self.add_keyed(record)
+        return added[0] if added is not None else None
+
+    def add_keyed(self, record) -> tuple[Delivered, str] | None:
+        """`add`, with the event's id as text next to the event (the timeline line takes it)."""
         delivered, _reason = decode_one(record, self.opener)
         if delivered is None:
             self.result.skipped += 1
             return None
         event = delivered.event
-        event_id = str(event.event_id)
+        key = key_of(event)  # made once: the fold takes it, and its event_id text serves here too
+        event_id = key[2]
         if event_id in self.seen:  # never applied; same content or not is told apart in `write`
             if event.event_type not in WATCHLIST_EVENTS:  # a watchlist repeat is not in the timeline
                 self.repeats.append(delivered)
@@ -132,7 +139,7 @@ class Fold:
         state = self.states.get(event.case_id)
         counted = state.event_count if state is not None else 0
         try:
-            state, changes = project(state, event, self.rules, in_place=True)  # one state per case, no copies
+            state, changes = project(state, event, self.rules, in_place=True, key=key)  # one state per case, no copies
         except Exception as error:  # as the live worker: one event must not stop the rebuild
             reason = refusals.reason(error, "projection failed")
             if state is not None and state.event_count != counted:  # changed half-way: no exact state left
@@ -147,7 +154,7 @@ class Fold:
             self.offers.append(offer_row(event, state))
         for change in changes:
             self.alerts[change.alert.alert_id] = change
-        return delivered
+        return delivered, event_id
 
     def write(self, conn: Connection, views: Views) -> None:
         """The folded cases, alerts, offers and counts into `views` (the timeline went while reading)."""
@@ -305,9 +312,9 @@ async def _read(
                 for record in records:
                     if record.offset >= end:
                         break
-                    delivered = fold.add(record)
-                    if delivered is not None:
-                        timeline.write(delivered)
+                    added = fold.add_keyed(record)
+                    if added is not None:
+                        timeline.write(*added)
                 if (records and records[-1].offset >= end - 1) or await consumer.position(tp) >= end:
                     remaining.discard(tp)
                 on_read(len(records))
@@ -337,11 +344,11 @@ class TimelineCopy:
             self._copy = self._context.__enter__()
         return self
 
-    def write(self, delivered: Delivered) -> None:
+    def write(self, delivered: Delivered, event_id: str | None = None) -> None:
         if self._copy is None:
             self.rows.append(timeline_row(delivered))
             return
-        self._lines.append(timeline_line(delivered))
+        self._lines.append(timeline_line(delivered, event_id))
         if len(self._lines) >= self.CHUNK:
             self._copy.write("".join(self._lines))
             self._lines.clear()
@@ -371,14 +378,15 @@ NULL = "\\N"
 _ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
 
 
-def timeline_line(delivered: Delivered) -> str:
+def timeline_line(delivered: Delivered, event_id: str | None = None) -> str:
     """`rows.timeline_row(delivered)` as a line of COPY's text format (TIMELINE_COLUMNS). The
     instants keep their offset (the contract requires one; the columns are timestamptz, so the
-    server converts): one f-string, about a third less CPU than joining converted fields."""
+    server converts): one f-string, about a third less CPU than joining converted fields.
+    `event_id`: the event's id as text, when the caller has it (else formatted here)."""
     event = delivered.event
     recorded, partition, offset = event.recorded_at, delivered.partition, delivered.offset
     return (
-        f"{event.event_id}\t{copy_text(event.case_id)}\t{copy_text(event.event_type)}\t"
+        f"{event.event_id if event_id is None else event_id}\t{copy_text(event.case_id)}\t{copy_text(event.event_type)}\t"
         f"{event.occurred_at.isoformat()}\t{NULL if recorded is None else recorded.isoformat()}\t"
         f"{copy_text(delivered.envelope)}\t{NULL if partition is None else partition}\t"
         f"{NULL if offset is None else offset}\n"

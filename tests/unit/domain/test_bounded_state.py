@@ -219,3 +219,22 @@ def test_event_count_counts_each_event_once():
     state = fold(stream + stream[-WINDOW:])
     assert state.event_count == len(stream)
     assert T0 < state.stage_since
+
+
+@settings(max_examples=200, deadline=None)
+@given(entries=entries, data=st.data())
+def test_a_state_going_on_in_place_keeps_the_run_insert_gives(entries, data):
+    """`CaseState.add_stage` extends its own run in place when the run goes on; the run equals the
+    one the immutable `insert` builds, and a fork's changes never reach the state it came from."""
+    arrival = data.draw(st.permutations(list(entries.items())))
+    arrival += data.draw(st.lists(st.sampled_from(arrival), max_size=10))
+    split = data.draw(st.integers(0, len(arrival)))
+    state = CaseState(case_id="CASE-1")
+    for key, stage in arrival[:split]:
+        state.add_stage(key, stage)
+    before = state.run.model_copy(deep=True) if state.run is not None else None
+    forked = state.fork()
+    for key, stage in arrival[split:]:
+        forked.add_stage(key, stage)
+    assert forked.run == run_of(arrival)
+    assert state.run == before

@@ -44,9 +44,9 @@ def test_the_bulk_fold_writes_what_the_live_batches_write(sqlite_engine, seed):
     with sqlite_engine.begin() as conn:
         with TimelineCopy(conn, rebuilt.timeline) as timeline:
             for offset, event in enumerate(stream):
-                row = fold.add(message(event, offset))
-                if row is not None:
-                    timeline.write(row)
+                added = fold.add_keyed(message(event, offset))  # as the replay reads: with the id's text
+                if added is not None:
+                    timeline.write(*added)
         fold.write(conn, rebuilt)
         write_totals(conn, rebuilt, fold.result)
 
@@ -120,6 +120,7 @@ def test_a_timeline_line_holds_the_timeline_row_in_copy_text_format():
         assert list(TIMELINE_COLUMNS) == [c.name for c in LIVE.timeline.columns]
         assert [key.removesuffix("_json") for key in row] == list(TIMELINE_COLUMNS)
         line = timeline_line(item)
+        assert timeline_line(item, str(event.event_id)) == line  # the fold passes the id it formatted
         assert line.endswith("\n") and line.count("\n") == 1
         fields = [_unescaped(field) for field in line[:-1].split("\t")]
         expected = [row[key] for key in row]
