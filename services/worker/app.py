@@ -73,28 +73,53 @@ class Worker:
         self.stopping = False
         self.batches = 0
 
-    async def process(self, records: Sequence[Message]) -> bool:
-        """Decode, store and publish `records`, retrying transient failures; True once all three are
-        done (its offsets may be committed), False after an unexpected error, reported to `on_fatal`
-        (nothing of the batch may be committed)."""
+    async def prepare(self, records: Sequence[Message]) -> _Steps:
+        """The batch's steps with its decode done ahead (in a thread, while the batches before it
+        are stored and published), for `store` and `publish`. Best effort: a decode that fails here
+        is done again, with the usual retries and reports, when `store` takes the batch."""
+        steps = _Steps(self.pipeline, records)
         try:
-            await self._until_done(_Steps(self.pipeline, records))
+            await asyncio.to_thread(steps.decode)
+        except Exception as error:  # reported (or retried) in order, by `store`
+            log.debug("decoding ahead failed; the batch is decoded again in its turn", reason=type(error).__name__)
+        return steps
+
+    async def store(self, steps: _Steps) -> bool:
+        """Decode (unless done ahead) and store the batch, retrying transient failures; False after
+        an unexpected error, reported to `on_fatal` (nothing of the batch may be committed)."""
+        return await self._through("store", steps)
+
+    async def publish(self, steps: _Steps) -> bool:
+        """Publish the stored batch (dead letters, alert changes), retrying transient failures; True
+        once done (its offsets may be committed), False after an unexpected error (reported)."""
+        if not await self._through("publish", steps):
+            return False
+        self.batches += 1
+        return True
+
+    async def process(self, records: Sequence[Message], steps: _Steps | None = None) -> bool:
+        """All of a batch's steps: decode, store, publish; True once done (see `publish`)."""
+        steps = steps or _Steps(self.pipeline, records)
+        return await self.store(steps) and await self.publish(steps)
+
+    async def _through(self, last: str, steps: _Steps) -> bool:
+        try:
+            await self._until_done(steps, last)
         except Exception as error:  # a boundary; the message may hold SQL parameters: log only its kind
             log.error(
                 "the worker cannot continue; stopping with this batch uncommitted",
                 reason=refusals.reason(error, "unexpected error"),
                 frames=refusals.frames(error),
-                **_where(records),
+                **_where(steps.messages),
             )
             self.on_fatal(error)
             return False
-        self.batches += 1
         return True
 
-    async def _until_done(self, steps: _Steps) -> None:
+    async def _until_done(self, steps: _Steps, last: str) -> None:
         for attempt in itertools.count(1):
             try:
-                await asyncio.to_thread(steps)
+                await asyncio.to_thread(steps.through, last)
                 return
             except TRANSIENT as error:
                 delay = min(MAX_BACKOFF_S, self.first_backoff_s * 2 ** min(attempt - 1, 10))
@@ -109,22 +134,34 @@ class Worker:
 
 
 class _Steps:
-    """A batch's decode, store and publish in ONE thread hop (each hop waits for the GIL while the
-    loop thread is busy: three hops per batch cost about a third of the worker's rate in the
-    issue-20 probe). A retry runs it again; the batch remembers the steps already done."""
+    """A batch's decode, store and publish, run by thread hops: the decode ahead (`Worker.prepare`),
+    then decode-if-not-yet and store in ONE hop, then publish in another (each hop waits for the GIL
+    while another thread is busy; the issue-20 probe put three hops per batch at a third of the
+    worker's rate: the store and publish hops overlap other batches' work instead). A retry runs
+    a hop again; the batch remembers the steps already done."""
 
     def __init__(self, pipeline: Pipeline, messages: Sequence[Message]) -> None:
         self.pipeline, self.messages = pipeline, messages
         self.batch: Batch | None = None
+        self.stored = False
         self.current = "decode"
 
-    def __call__(self) -> None:
+    def decode(self) -> Batch:
         if self.batch is None:
             self.batch = self.pipeline.decode(self.messages)
-        self.current = "store"
-        self.pipeline.store(self.batch)
-        self.current = "publish"
-        self.pipeline.publish(self.batch)
+        return self.batch
+
+    def through(self, last: str) -> None:
+        """The steps not done yet, up to `last` ("store" or "publish")."""
+        self.current = "decode"
+        batch = self.decode()
+        if not self.stored:
+            self.current = "store"
+            self.pipeline.store(batch)
+            self.stored = True
+        if last == "publish":
+            self.current = "publish"
+            self.pipeline.publish(batch)
 
 
 class _RewindUncommittedThread(driver.AIOKafkaConsumerThread):

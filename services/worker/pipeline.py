@@ -9,13 +9,24 @@
    the published outbox rows are deleted.
 Only after all three does the journey reader commit the batch's offsets. Each step can be retried alone:
 a batch remembers which steps are done. Everything here is synchronous (SQLAlchemy, kafka-python);
-the worker runs it in a thread.
+the worker runs it in threads.
+
+Decode may run ahead: the worker decodes batch n+1 while batch n is stored (`app.Worker.prepare`).
+Decoding reads the key store (sealed fields are opened with the case's key), and a stored batch can
+erase a case (crypto-shredding). So each batch notes how many stores had committed when its decode
+began (`Batch.after_store`), each store notes the cases it erased, and `store` decodes a batch
+again when a store that committed after that decode began erased one of its cases: an event that
+follows an erasure on the log is never stored with the fields the erasure destroyed. A batch
+stored in halves (a record refused) is the same case within one batch: each half's transaction
+also erases again the cases an earlier half erased.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import threading
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -33,7 +44,7 @@ from services.domain import RuleConfig
 from services.journey import Publishes
 from services.kafka.producer import Record
 from services.logs import get_logger
-from services.privacy import Keyring, Opener, erase_cases
+from services.privacy import Keyring, Opener, erase_case_ids, erase_cases
 from services.worker import dlq, refusals
 from services.worker.dlq import Message, dead_letter
 from services.worker.isolate import isolating
@@ -44,6 +55,7 @@ from services.worker.views import LIVE, Views
 log = get_logger(__name__)
 CONFLICT_RETRIES = 5
 CASE_ID = re.compile(CASE_ID_PATTERN)
+ERASURES_KEPT = 64  # stores whose erased cases are remembered (a batch decoded earlier is decoded again)
 
 
 @dataclass
@@ -53,6 +65,7 @@ class Batch:
     dead: list[tuple[Message, str]] = field(default_factory=list)
     applied: Applied | None = None  # set once the transaction committed
     published: bool = False
+    after_store: int = 0  # how many stores had committed when this batch's decode began
 
 
 class Pipeline:
@@ -72,9 +85,12 @@ class Pipeline:
         self.rules = RuleConfig.from_settings(settings)
         self.clock = clock
         self.keyring = keyring if keyring is not None else Keyring.from_settings(settings)
+        self.stores = 0  # transactions committed by `store` (see the module's docstring on erasures)
+        self._erased: deque[tuple[int, frozenset[str]]] = deque(maxlen=ERASURES_KEPT)  # (store, its cases)
+        self._erasures_lock = threading.Lock()  # decode (ahead, on one thread) reads what store writes
 
     def decode(self, messages: Sequence[Message]) -> Batch:
-        batch = Batch(messages)
+        batch = Batch(messages, after_store=self.stores)  # read before the key store is
         opener = Opener.for_batch(self.engine, self.keyring, [m.key for m in messages])
         for message in messages:
             delivered, reason = decode_one(message, opener)
@@ -89,20 +105,31 @@ class Pipeline:
         it refuses, which go to the dead letters (see `refusals`). Transient errors propagate."""
         if batch.applied is not None:
             return batch.applied
-        applied = isolating(self._store_once, batch.delivered)
+        if self._erased_since(batch):  # decoded ahead, before a case of it was erased: open it again
+            fresh = self.decode(batch.messages)
+            batch.delivered, batch.dead, batch.after_store = fresh.delivered, fresh.dead, fresh.after_store
+        since = batch.after_store
+        applied = isolating(lambda delivered: self._store_once(delivered, since), batch.delivered)
         batch.applied = applied
         metrics.observe_batch(len(batch.messages), applied.recorded_at)  # duplicates are not new to the view
         batch.dead += [(_message_of(d, batch), reason) for d, reason in applied.failed]
         return applied
 
-    def _store_once(self, delivered: Sequence[Delivered]) -> Applied:
-        """One transaction; retried from scratch when another worker raced on a case."""
+    def _store_once(self, delivered: Sequence[Delivered], since: int) -> Applied:
+        """One transaction; retried from scratch when another worker raced on a case. `since`: the
+        stores that had committed when these records were decoded (see `_erased_cases_since`)."""
         for attempt in range(1, CONFLICT_RETRIES + 1):
             try:
                 with self.engine.begin() as connection:
                     applied = apply_batch(connection, self.views, delivered, self.rules, self.clock())
-                    erase_cases(connection, self.views, delivered, self.clock())  # crypto-shredding, same transaction
-                    return applied
+                    # crypto-shredding, same transaction
+                    erased = erase_cases(connection, self.views, delivered, self.clock())
+                    # A half of a batch stored in halves (`isolating`) after the half that erased
+                    # one of its cases holds records opened before that erasure: blank them too.
+                    erased_meanwhile = self._erased_cases_since(since) & {d.event.case_id for d in delivered}
+                    erase_case_ids(connection, self.views, erased_meanwhile - erased, self.clock())
+                self._stored(erased)
+                return applied
             except (Conflict, IntegrityError) as error:
                 if attempt == CONFLICT_RETRIES:
                     raise
@@ -112,6 +139,30 @@ class Pipeline:
                     reason=refusals.reason(error, "conflict"),
                 )
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _stored(self, erased: set[str]) -> None:
+        with self._erasures_lock:
+            self.stores += 1
+            if erased:
+                self._erased.append((self.stores, frozenset(erased)))
+
+    def _erased_cases_since(self, since: int) -> set[str]:
+        """The cases erased by the stores that committed after the first `since`."""
+        if since == self.stores:
+            return set()
+        with self._erasures_lock:
+            return set().union(*(cases for store, cases in self._erased if store > since))
+
+    def _erased_since(self, batch: Batch) -> bool:
+        """Did a store that committed after `batch`'s decode began erase one of its cases?"""
+        if batch.after_store == self.stores:
+            return False
+        if self.stores - batch.after_store > ERASURES_KEPT:
+            return True  # older than what is remembered: decode again to be sure
+        erased = self._erased_cases_since(batch.after_store)
+        return bool(erased) and any(
+            m.key is not None and m.key.decode(errors="replace") in erased for m in batch.messages
+        )
 
     def publish(self, batch: Batch) -> None:
         if batch.published:

@@ -88,3 +88,29 @@ def test_the_fatal_log_line_holds_no_sql_parameters_or_values(pipeline):
     assert fatal["reason"] == "unexpected error: KeyError"
     assert (fatal["records"], fatal["first"]) == (1, (0, 0)) and "broken_store" in fatal["frames"]
     assert "Asha" not in repr(logs) and "given_name" not in repr(logs)
+
+
+def test_a_decode_ahead_that_fails_is_done_again_when_the_batch_is_stored(pipeline, unit_settings):
+    """`prepare` decodes ahead on a best-effort basis: the key store unreachable then is not an
+    error of the batch's; its store decodes it again, with the usual retries."""
+    from sqlalchemy.exc import OperationalError
+
+    decode, calls = pipeline.decode, []
+
+    def flaky_decode(messages):
+        calls.append(len(messages))
+        if len(calls) == 1:
+            raise OperationalError("SELECT data_keys", {}, Exception("the server closed the connection"))
+        return decode(messages)
+
+    pipeline.decode = flaky_decode
+    worker = Worker(pipeline, on_fatal=pytest.fail, first_backoff_s=0.001)
+    batch = batch_of(make("deployment.distress_reported", 5))
+
+    async def scenario() -> bool:
+        steps = await worker.prepare(batch)
+        assert steps.batch is None  # not decoded ahead
+        return await worker.store(steps) and await worker.publish(steps)
+
+    assert asyncio.run(scenario()) is True
+    assert calls == [1, 1] and timeline_count(pipeline) == 1 and worker.batches == 1

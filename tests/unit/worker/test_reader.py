@@ -260,6 +260,26 @@ def test_a_stop_finishes_the_batch_in_flight_commits_it_and_leaves_the_group(uni
     assert committed(consumer) == {0: 2} and timeline_count(pipeline) == 1
 
 
+def test_a_stop_while_the_reader_waits_for_records_still_finishes_the_batch_in_flight(
+    unit_settings, pipeline, consumer
+):
+    blocking = Blocking(pipeline)
+
+    async def scenario():
+        reader = reader_of(unit_settings, Worker(pipeline, on_fatal=pytest.fail), consumer)
+        task = asyncio.create_task(reader.run())
+        await wait_until_async(blocking.entered.is_set, 10, "the only batch in flight")
+        stopping = asyncio.create_task(reader.stop(grace_s=10))  # the reader is polling an empty log
+        await asyncio.sleep(0.05)
+        assert not stopping.done()
+        blocking.release()
+        assert await stopping is True
+        await task
+
+    asyncio.run(scenario())
+    assert committed(consumer) == {0: 2}
+
+
 def test_a_stop_that_outlasts_its_grace_leaves_the_batch_uncommitted(unit_settings, pipeline, consumer):
     blocking = Blocking(pipeline)
 
@@ -332,3 +352,320 @@ def test_the_reader_joins_the_worker_group_with_manual_commits_and_the_kafka_sec
         "sasl_plain_username": "worker",
         "sasl_plain_password": "pw",
     }
+
+
+class Trace:
+    """Records, in order, what happens to each batch (named by its first offset on partition 0):
+    its decode, the start and end of its store, its publish, and each commit (the offsets). Steps
+    of different batches run at the same time on different threads: tests assert the orders the
+    reader promises (`before`), not one interleaving."""
+
+    def __init__(self, pipeline, consumer: FakeConsumer) -> None:
+        self.steps: list[tuple[str, object]] = []
+        decode, store, publish, commit = pipeline.decode, pipeline.store, pipeline.publish, consumer.commit
+
+        def traced_decode(messages):
+            self.steps.append(("decode", messages[0].offset))
+            return decode(messages)
+
+        def traced_store(batch):
+            self.steps.append(("store", batch.messages[0].offset))
+            applied = store(batch)
+            self.steps.append(("stored", batch.messages[0].offset))
+            return applied
+
+        def traced_publish(batch):
+            self.steps.append(("publish", batch.messages[0].offset))
+            return publish(batch)
+
+        async def traced_commit(offsets):
+            await commit(offsets)
+            self.steps.append(("commit", {tp.partition: offset for tp, offset in offsets.items()}))
+
+        pipeline.decode, pipeline.store, pipeline.publish = traced_decode, traced_store, traced_publish
+        consumer.commit = traced_commit
+
+    def before(self, *steps: tuple[str, object]) -> None:
+        """Each of `steps` happened, once, and in this order."""
+        for step in steps:
+            assert self.steps.count(step) == 1, f"{step} happened {self.steps.count(step)} times: {self.steps}"
+        places = [self.steps.index(step) for step in steps]
+        assert places == sorted(places), f"not in the order {steps}: {self.steps}"
+
+    async def ahead(self) -> None:
+        """Until the first batch is being stored and the second has been decoded meanwhile."""
+        overlap = {("store", 0), ("decode", 2)}
+        await wait_until_async(lambda: overlap <= set(self.steps), 10, "the second batch decoded ahead")
+        assert self.steps[0] == ("decode", 0) and set(self.steps[1:]) == overlap  # nothing stored yet
+
+
+def two_batches(consumer: FakeConsumer, unit_settings) -> None:
+    """Partition 0 holds four records, read as two batches of two: [0, 1] and [2, 3]."""
+    consumer.append(0, events.encode(make("deployment.wage_paid", 6)), events.encode(make("deployment.wage_paid", 7)))
+    unit_settings.worker_batch_size = 2
+
+
+class BlockingPublish:
+    """Wraps the pipeline's publish: each call waits until the test lets it go (`release`)."""
+
+    def __init__(self, pipeline) -> None:
+        self.publish, self.entered, self.go = pipeline.publish, threading.Event(), threading.Event()
+        pipeline.publish = self
+
+    def __call__(self, batch):
+        self.entered.set()
+        assert self.go.wait(30), "the test never released the publish"
+        return self.publish(batch)
+
+    def release(self) -> None:
+        self.go.set()
+
+
+def test_the_next_batch_is_decoded_while_one_is_stored_and_stored_once_that_store_is_done(
+    unit_settings, pipeline, consumer
+):
+    two_batches(consumer, unit_settings)
+    blocking = Blocking(pipeline)
+    trace = Trace(pipeline, consumer)  # (sees a store start before it blocks)
+
+    async def scenario():
+        reader = reader_of(unit_settings, Worker(pipeline, on_fatal=pytest.fail), consumer)
+        task = asyncio.create_task(reader.run())
+        await trace.ahead()
+        await asyncio.sleep(0.05)
+        assert ("store", 2) not in trace.steps and consumer.committed == {}  # waits for the first store
+        blocking.release()
+        await wait_until_async(lambda: committed(consumer) == {0: 4}, 10, "both batches committed")
+        await reader.stop(grace_s=10)
+        await task
+
+    asyncio.run(scenario())
+    trace.before(("decode", 0), ("store", 0), ("stored", 0), ("store", 2), ("stored", 2))
+    trace.before(("stored", 0), ("publish", 0), ("commit", {0: 2}), ("publish", 2), ("commit", {0: 4}))
+    trace.before(("decode", 2), ("stored", 0))  # decoded ahead
+    assert timeline_count(pipeline) == 3
+
+
+def test_the_next_batch_is_stored_while_one_is_published_and_published_once_that_one_is_committed(
+    unit_settings, pipeline, publisher, consumer
+):
+    two_batches(consumer, unit_settings)
+    blocking = BlockingPublish(pipeline)
+    trace = Trace(pipeline, consumer)
+
+    async def scenario():
+        reader = reader_of(unit_settings, Worker(pipeline, on_fatal=pytest.fail), consumer)
+        task = asyncio.create_task(reader.run())
+        await wait_until_async(lambda: ("stored", 2) in trace.steps, 10, "the second batch stored meanwhile")
+        await asyncio.sleep(0.05)
+        assert ("publish", 2) not in trace.steps and consumer.committed == {}  # waits for the first commit
+        blocking.release()
+        await wait_until_async(lambda: committed(consumer) == {0: 4}, 10, "both batches committed")
+        await reader.stop(grace_s=10)
+        await task
+
+    asyncio.run(scenario())
+    trace.before(("publish", 0), ("stored", 2), ("commit", {0: 2}), ("publish", 2), ("commit", {0: 4}))
+    [letter] = publisher.on(unit_settings.dlq_topic)  # the first batch's, published before the second's alert
+    assert letter.value == b"\x00garbage"
+
+
+def test_a_rebalance_with_two_batches_in_flight_commits_the_one_started_and_drops_the_other(
+    unit_settings, pipeline, consumer
+):
+    two_batches(consumer, unit_settings)
+    blocking = Blocking(pipeline)
+    trace = Trace(pipeline, consumer)
+
+    async def scenario():
+        reader = reader_of(unit_settings, Worker(pipeline, on_fatal=pytest.fail), consumer)
+        task = asyncio.create_task(reader.run())
+        await trace.ahead()
+        rebalance = asyncio.create_task(consumer.rebalance([0]))  # the group rebalances; partition 0 stays
+        await asyncio.sleep(0.05)
+        assert not rebalance.done()  # the revocation waits for the batch being stored
+        blocking.release()
+        await asyncio.wait_for(rebalance, 10)
+        await wait_until_async(lambda: committed(consumer) == {0: 4}, 10, "the second batch read again")
+        await reader.stop(grace_s=10)
+        await task
+
+    asyncio.run(scenario())
+    # the second batch, fetched in the old assignment, was decoded but not stored; it was fetched
+    # again from the committed offset, decoded again and stored once
+    assert trace.steps.count(("decode", 2)) == 2
+    trace.before(("stored", 0), ("commit", {0: 2}), ("store", 2), ("commit", {0: 4}))
+    assert timeline_count(pipeline) == 3
+
+
+def test_a_rebalance_waits_for_a_batch_being_published_and_one_being_stored(unit_settings, pipeline, consumer):
+    two_batches(consumer, unit_settings)
+    blocking = BlockingPublish(pipeline)
+    trace = Trace(pipeline, consumer)
+
+    async def scenario():
+        reader = reader_of(unit_settings, Worker(pipeline, on_fatal=pytest.fail), consumer)
+        task = asyncio.create_task(reader.run())
+        await wait_until_async(lambda: ("stored", 2) in trace.steps, 10, "the second batch stored meanwhile")
+        rebalance = asyncio.create_task(consumer.rebalance([]))  # partition 0 goes to another worker
+        await asyncio.sleep(0.05)
+        assert not rebalance.done() and consumer.assigned  # the revocation waits for both batches
+        blocking.release()
+        await asyncio.wait_for(rebalance, 10)
+        assert committed(consumer) == {0: 4} and not consumer.assigned  # both committed while still held
+        await reader.stop(grace_s=10)
+        await task
+
+    asyncio.run(scenario())
+    trace.before(("commit", {0: 2}), ("publish", 2), ("commit", {0: 4}))
+
+
+def test_a_stop_with_two_batches_in_flight_commits_the_one_started_and_drops_the_other(
+    unit_settings, pipeline, consumer
+):
+    two_batches(consumer, unit_settings)
+    blocking = Blocking(pipeline)
+    trace = Trace(pipeline, consumer)
+
+    async def scenario():
+        worker = Worker(pipeline, on_fatal=pytest.fail)
+        reader = reader_of(unit_settings, worker, consumer)
+        task = asyncio.create_task(reader.run())
+        await trace.ahead()
+        stopping = asyncio.create_task(reader.stop(grace_s=10))
+        await asyncio.sleep(0.05)
+        assert not stopping.done()
+        blocking.release()
+        assert await stopping is True and consumer.stopped
+        await task
+        assert worker.batches == 1
+
+    asyncio.run(scenario())
+    assert ("store", 2) not in trace.steps
+    trace.before(("stored", 0), ("publish", 0), ("commit", {0: 2}))
+    assert committed(consumer) == {0: 2} and timeline_count(pipeline) == 1
+
+
+def test_an_error_in_the_first_of_two_batches_in_flight_commits_neither(unit_settings, pipeline, consumer):
+    two_batches(consumer, unit_settings)
+    blocking = Blocking(pipeline)
+    store = blocking.store
+
+    def broken_first_store(batch):
+        if batch.messages[0].offset == 0:
+            raise RuntimeError("a bug")
+        return store(batch)
+
+    blocking.store = broken_first_store
+    trace = Trace(pipeline, consumer)
+    failures: list[BaseException] = []
+
+    async def scenario():
+        reader = reader_of(unit_settings, Worker(pipeline, on_fatal=failures.append), consumer)
+        task = asyncio.create_task(reader.run())
+        await trace.ahead()
+        blocking.release()
+        await asyncio.wait_for(task, 10)  # it returns: it starts no further batch
+
+    asyncio.run(scenario())
+    assert [type(error) for error in failures] == [RuntimeError]
+    assert ("store", 2) not in trace.steps and not any(step == "publish" for step, _ in trace.steps)
+    assert consumer.committed == {} and timeline_count(pipeline) == 0
+
+
+def test_an_error_publishing_the_first_of_two_batches_in_flight_commits_neither(
+    unit_settings, pipeline, publisher, consumer
+):
+    two_batches(consumer, unit_settings)
+    blocking = BlockingPublish(pipeline)
+    publish = blocking.publish
+
+    def broken_first_publish(batch):
+        if batch.messages[0].offset == 0:
+            raise RuntimeError("a bug")
+        return publish(batch)
+
+    blocking.publish = broken_first_publish
+    trace = Trace(pipeline, consumer)
+    failures: list[BaseException] = []
+
+    async def scenario():
+        reader = reader_of(unit_settings, Worker(pipeline, on_fatal=failures.append), consumer)
+        task = asyncio.create_task(reader.run())
+        await wait_until_async(lambda: ("stored", 2) in trace.steps, 10, "the second batch stored meanwhile")
+        blocking.release()
+        await asyncio.wait_for(task, 10)  # it returns: it starts no further batch
+
+    asyncio.run(scenario())
+    assert [type(error) for error in failures] == [RuntimeError]
+    assert ("publish", 2) not in trace.steps and publisher.records == []
+    assert consumer.committed == {}  # the second batch is stored, not committed: read again, a duplicate
+
+
+def test_a_batch_decoded_before_its_case_was_erased_is_opened_again_and_stored_blank(unit_settings, pipeline, consumer):
+    from services.kafka.producer import Record
+    from services.privacy import Sealer
+
+    def sealed(event: events.Envelope) -> bytes:
+        [record] = Sealer(pipeline.engine, pipeline.keyring).seal([Record(TOPIC, event.case_id, events.encode(event))])
+        return record.value
+
+    note = make("case.note_added", 11, text="she is hiding at the address on Mill Road")
+    consumer.log.clear()
+    consumer.append(
+        0,
+        sealed(make("migrant.registered", 0, given_name="Asha")),
+        events.encode(make("case.erasure_requested", 10)),
+        sealed(note),
+    )
+    for record in consumer.log[0]:
+        record.key = note.case_id.encode()  # keyed by case, as the gateway produces them
+    unit_settings.worker_batch_size = 2
+    blocking = Blocking(pipeline)
+    trace = Trace(pipeline, consumer)
+
+    async def scenario():
+        reader = reader_of(unit_settings, Worker(pipeline, on_fatal=pytest.fail), consumer)
+        task = asyncio.create_task(reader.run())
+        await trace.ahead()  # the note decoded ahead, with the key
+        blocking.release()
+        await wait_until_async(lambda: committed(consumer) == {0: 3}, 10, "both batches committed")
+        await reader.stop(grace_s=10)
+        await task
+
+    asyncio.run(scenario())
+    assert trace.steps.count(("decode", 2)) == 2  # decoded again, by its store
+    trace.before(("stored", 0), ("store", 2), ("stored", 2))
+    with pipeline.engine.connect() as conn:
+        envelope = conn.execute(
+            select(LIVE.timeline.c.envelope).where(LIVE.timeline.c.event_id == str(note.event_id))
+        ).scalar_one()
+    assert envelope["payload"]["text"] is None  # stored after the erasure: blank, not opened
+
+
+def test_an_error_committing_the_first_of_two_batches_stops_the_reader_and_is_reported(
+    unit_settings, pipeline, consumer
+):
+    two_batches(consumer, unit_settings)
+    blocking = BlockingPublish(pipeline)
+    commit = consumer.commit
+
+    async def broken_first_commit(offsets):
+        if offsets == {TopicPartition(TOPIC, 0): 2}:
+            raise RuntimeError("the broker answered something unexpected")
+        await commit(offsets)
+
+    consumer.commit = broken_first_commit
+    trace = Trace(pipeline, consumer)
+    failures: list[BaseException] = []
+
+    async def scenario():
+        reader = reader_of(unit_settings, Worker(pipeline, on_fatal=failures.append), consumer)
+        task = asyncio.create_task(reader.run())
+        await wait_until_async(lambda: ("stored", 2) in trace.steps, 10, "the second batch stored meanwhile")
+        blocking.release()
+        await asyncio.wait_for(task, 10)  # it returns: it starts no further batch
+
+    asyncio.run(scenario())
+    assert [type(error) for error in failures] == [RuntimeError]
+    assert ("publish", 2) not in trace.steps and consumer.committed == {}
