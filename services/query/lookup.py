@@ -8,17 +8,17 @@ result metadata and Row objects. The same statements run on the driver's cursor 
 of CPU a lookup against 0.90-1.05 ms through `Connection.execute` (same process, same database,
 1,000 lookups each, 2026-12-07).
 
-So, on PostgreSQL with psycopg, the case select and the audit row are compiled once by
-SQLAlchemy from the same statement objects (`sql.CASE_WITH_ALERTS` per jurisdiction,
-`sql.AUDIT_ENTRY`), and run on the pooled connection's psycopg cursor; rows come back as plain
-tuples in the statement's column order. The officer (`auth.authenticate`, every route's first
-statement on a `ViewConnection`) is read the same way; when the server had dropped the pooled
-connection, it is read through SQLAlchemy instead, which notices the dead connection, discards
-the pool's older ones, and runs it once more on a new one (`deps.ViewConnection`'s retry). A
-driver error is raised as SQLAlchemy's (`DBAPIError.instance`), so a database that went away is
-the app's 503 as before. Any other
-database (SQLite in tests and local runs) runs the same statements through SQLAlchemy; the API
-contract tests run against both.
+So, on PostgreSQL with psycopg, the lookup's three statements are compiled once by SQLAlchemy
+from the same statement objects (`sql.OFFICER_BY_TOKEN`; `sql.CASE_WITH_ALERTS` per jurisdiction;
+`sql.AUDIT_ENTRY`) and run on the pooled connection's psycopg cursor, which is in autocommit
+(`ViewConnection` on the app's autocommit engine set it when it took the connection); rows come
+back as plain tuples in the statement's column order. The officer read (`auth.authenticate`, the
+first statement of every route on a `ViewConnection`, the stats too) falls back to SQLAlchemy when
+the server had dropped the pooled connection: SQLAlchemy notices the dead connection, discards
+the pool's older ones, and `ViewConnection` runs the read once more on a new one, so the officer
+sees no error. Any other driver error is raised as SQLAlchemy's (`DBAPIError.instance`), so a
+database that went away is the app's 503 as before. Other databases (SQLite in tests and local
+runs) run the same statement objects through SQLAlchemy; the API contract tests run on both.
 """
 
 from __future__ import annotations
@@ -54,7 +54,14 @@ def case_sql(jurisdiction: Jurisdiction) -> tuple[str, dict[str, Any]]:
 
 
 def on_psycopg(db: Db) -> TypeGuard[Connection]:
-    return isinstance(db, Connection) and db.dialect.driver == "psycopg"
+    """A Core connection over psycopg in autocommit: the driver's cursor may run the statements.
+    (Not in autocommit, the audit row would be in a transaction SQLAlchemy does not know of, and
+    rolled back when the connection went back to the pool.)"""
+    return (
+        isinstance(db, Connection)
+        and db.dialect.driver == "psycopg"
+        and getattr(db.connection.driver_connection, "autocommit", False) is True
+    )
 
 
 def officer_row(db: Db, token_hash: str) -> Sequence[Any] | None:
