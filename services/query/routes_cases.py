@@ -105,8 +105,9 @@ def get_case(case_id: CaseIdPath, caller: CallerDep) -> Response:
 
 
 def read_case(case_id: str, officer: Principal, db: Db) -> Response:
-    """The case lookup's work, also run by the console's case page. On PostgreSQL its two
-    statements run on the driver's cursor (`services.query.lookup`)."""
+    """The case lookup's work, also run by the console's case page (with its `Session`). On the
+    API route's connection over PostgreSQL, its two statements run on the driver's cursor
+    (`services.query.lookup`)."""
     # One statement: the case joined to its unresolved alerts, a row per alert (one row of NULL
     # alert columns when there is none).
     rows = case_rows(db, officer.jurisdiction, case_id)
