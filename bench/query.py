@@ -8,7 +8,7 @@ services/storage/tables.py after it), VACUUM ANALYZEs, then measures p50/p99 lat
   GET /v1/cases/{id} (random ids), the first inbox page, GET /v1/stats/stages and /stats/skills
 over HTTP against `passage query` in a subprocess (real uvicorn on loopback, one keep-alive
 connection, sequential requests), next to the same SQL statements the endpoint runs, executed
-directly with psycopg in the same run (baseline). The stats endpoints read the counts the worker
+directly with psycopg, interleaved with the requests (baseline; see `interleaved`). The stats endpoints read the counts the worker
 keeps (services/worker/counts.py; here rebuilt by `recount` after the load): their baseline is
 the aggregate over every case (and job offer) they ran before. Prints a table; writes JSON to
 bench/results/. `--keep` leaves the database in place and `--reuse NAME` measures it again (same
@@ -70,6 +70,32 @@ def timed(call: Callable[[int], None], n: int, warmup: int) -> list[float]:
         call(i)
         samples.append((time.perf_counter() - began) * 1000)
     return samples
+
+
+def interleaved(
+    over_http: Callable[[int], None], direct: Callable[[int], None], n: int, n_direct: int, warmup: int
+) -> tuple[list[float], list[float]]:
+    """`n` timed calls of `over_http` and `n_direct` of `direct`, interleaved (a direct call after
+    every `n // n_direct` HTTP calls, the same index), after `warmup` of each (at most `n_direct`
+    direct ones). Both sides of a ratio then run in the same seconds, under the same load from
+    the rest of the host, with the same client concurrency (one call at a time): measured one
+    after the other, a minute's change of load on a shared host moved the ratio more than the code."""
+    for i in range(warmup):
+        over_http(i)
+    for i in range(min(warmup, n_direct)):
+        direct(i)
+    every = max(1, n // n_direct)
+    http_ms: list[float] = []
+    direct_ms: list[float] = []
+    for i in range(warmup, warmup + n):
+        began = time.perf_counter()
+        over_http(i)
+        http_ms.append((time.perf_counter() - began) * 1000)
+        if (i - warmup) % every == 0 and len(direct_ms) < n_direct:
+            began = time.perf_counter()
+            direct(i)
+            direct_ms.append((time.perf_counter() - began) * 1000)
+    return http_ms, direct_ms
 
 
 def load(url: str, world: World) -> dict[str, float]:
@@ -239,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
 def measure(
     client: Http, server_pid: int, baseline: Baseline, world: World, tokens: dict[str, str], counts: dict[str, int]
 ) -> list[dict]:
-    """Each endpoint over HTTP, then its statements directly; the same number of calls, after a warm-up."""
+    """Each endpoint over HTTP and its statements directly, interleaved (`interleaved`), after a warm-up."""
     rng = random.Random(1)
     case_ids = [world.case_id(rng.randrange(world.n_cases)) for _ in range(counts["case"] + 50)]
     star, sa, kerala = tokens["bench-all"], tokens["bench-sa"], tokens["bench-kerala"]
@@ -328,11 +354,10 @@ def measure(
     rows = []
     for kind, label, scope, n, over_http, direct in plan:
         warm = min(50, n)
-        cpu_before = cpu_ms(server_pid)
-        http_ms = timed(over_http, n, warm)
-        server_cpu = (cpu_ms(server_pid) - cpu_before) / (n + warm)
         n_sql = counts["stats_sql"] if kind == "stats" else n
-        sql_ms = timed(direct, n_sql, min(50, n_sql))
+        cpu_before = cpu_ms(server_pid)
+        http_ms, sql_ms = interleaved(over_http, direct, n, n_sql, warm)
+        server_cpu = (cpu_ms(server_pid) - cpu_before) / (n + warm)
         rows.append(
             {
                 "endpoint": label,
@@ -405,7 +430,7 @@ def report(rows: list[dict], n_cases: int, n_alerts: int, timings: dict, name: s
         load=timings,
         targets_ms_p99=TARGETS_MS,
         method="sequential requests on one keep-alive connection; SQL baseline = the endpoint's "
-        "statements via psycopg on one connection, same run",
+        "statements via psycopg on one connection, interleaved with the requests (same seconds, one call at a time)",
         results=rows,
     )
     print(f"wrote {path.relative_to(ROOT)}")

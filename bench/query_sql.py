@@ -1,9 +1,10 @@
 """The benchmark's baseline: the statements the query endpoints run (as SQLAlchemy emits them for
 a `*` or `dest:XX` officer), executed directly with psycopg on one connection.
 
-The case lookup's three statements are compiled from the endpoint's own statement objects
-(services/query/sql.py) and run in autocommit, as the query service runs them: the officer, the
-case joined to its unresolved alerts, and the audit row. (Until 2026-12-06 this baseline ran the
+The case lookup's three statements are the endpoint's own, compiled from its statement objects
+(services/query/sql.py; the case select and the audit row as `services.query.lookup` runs them on
+the driver), and run in autocommit, as the query service runs them: the officer, the case joined
+to its unresolved alerts, and the audit row. (Until 2026-12-06 this baseline ran the
 case and its alerts as two statements inside a transaction: six round trips, BEGIN and COMMIT
 included, against the endpoint's four, which flattered the endpoint's ratio.)
 """
@@ -15,18 +16,16 @@ from datetime import UTC, datetime
 import psycopg
 from sqlalchemy.dialects.postgresql import psycopg as pg_psycopg
 
+from services.query.lookup import AUDIT_SQL, case_sql
 from services.query.models import AlertPublic
 from services.query.scope import Jurisdiction
-from services.query.sql import AUDIT_ENTRY, CASE_WITH_ALERTS, OFFICER_BY_TOKEN, alerts, cases, fields, per_jurisdiction
+from services.query.sql import OFFICER_BY_TOKEN, alerts, fields
 from services.secrets import hash_secret
 
 _DIALECT = pg_psycopg.dialect()
 OFFICER = str(OFFICER_BY_TOKEN.compile(dialect=_DIALECT))
-_CASE = per_jurisdiction(CASE_WITH_ALERTS, cases)(Jurisdiction(everything=True)).compile(dialect=_DIALECT)
-CASE, CASE_PARAMS = str(_CASE), _CASE.params  # its literal ('resolved') is a bound parameter too
-AUDIT = str(
-    AUDIT_ENTRY.values(officer_id=None, case_id=None, action=None, at=None, case_ids=None).compile(dialect=_DIALECT)
-)
+CASE, CASE_PARAMS = case_sql(Jurisdiction(everything=True))  # its literal ('resolved') is a parameter too
+AUDIT = AUDIT_SQL
 # The inbox's columns: those the query service reads (every field of the API model the table holds).
 ALERT_FIELDS = ", ".join(column.name for column in fields(alerts, AlertPublic))
 

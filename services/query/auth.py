@@ -29,8 +29,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from services.logs import get_logger
 from services.query.actions import replay_if_answered
 from services.query.deps import Clients, ClientsDep, Db, DbDep
+from services.query.lookup import officer_row
 from services.query.scope import Jurisdiction
-from services.query.sql import OFFICER_BY_TOKEN
 from services.secrets import hash_secret
 from services.web import ApiError
 
@@ -92,18 +92,19 @@ def current_officer(db: DbDep, clients: ClientsDep, credentials: Credentials) ->
 
 def authenticate(db: Db, token: Token) -> Principal:
     """The officer holding `token`, read from the registry now; 401 when unknown or disabled."""
-    officer = db.execute(OFFICER_BY_TOKEN, {"token_hash": token.token_hash}).first()
-    if officer is None or officer.disabled:
+    officer = officer_row(db, token.token_hash)  # on PostgreSQL, on the driver's cursor (see lookup)
+    if officer is None or officer[3]:
         raise _unauthorized(
             "unknown or disabled officer token; ask an administrator for a new one (`passage officer add`)"
         )
+    officer_id, role, scopes, _disabled = officer
     try:
-        jurisdiction = Jurisdiction.of(officer.scopes)
+        jurisdiction = Jurisdiction.of(scopes)
     except ValueError as error:
-        log.warning("officer has an invalid scope", officer_id=officer.id, error=str(error))
+        log.warning("officer has an invalid scope", officer_id=officer_id, error=str(error))
         raise ApiError(403, f"your officer record is invalid ({error}); ask an administrator to re-add you") from None
-    replay_if_answered(db, officer.id)  # an officer action's Idempotency-Key, before the route's checks
-    return Principal(id=officer.id, role=officer.role, jurisdiction=jurisdiction)
+    replay_if_answered(db, officer_id)  # an officer action's Idempotency-Key, before the route's checks
+    return Principal(id=officer_id, role=role, jurisdiction=jurisdiction)
 
 
 def current_supervisor(officer: Annotated[Principal, Depends(current_officer)]) -> Principal:

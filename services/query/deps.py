@@ -6,7 +6,8 @@ once by `create_app` and kept on `app.state`; a route never builds its own.
 Two ways to the database: most routes ask for `DbDep`, a `ViewSession`; the hot reads (the case
 lookup, the stats) open a `ViewConnection` (SQLAlchemy Core) in their own thread instead (see
 `ViewConnection`). Code shared by both (`auth.authenticate`, `routes_cases.read_case`, the stats
-functions the console calls) takes a `Db`, either of them: it only calls `execute`.
+functions the console calls) takes a `Db`, either of them: it only calls `execute` (on a
+`ViewConnection` over psycopg the lookup's statements go to the driver's cursor: `lookup`).
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from services.privacy import mask_case, mask_payload, sees_identity
 from services.query.actions import publish_officer_event
 from services.query.auth import CallerDep, CurrentOfficer, Principal, authenticate
 from services.query.deps import ClientsDep, Db, DbDep, ViewConnection
+from services.query.lookup import CASE_COLUMNS, audit_read, case_rows
 from services.query.models import (
     Accepted,
     AlertPublic,
@@ -39,10 +40,8 @@ from services.query.params import AssignedTo, CaseIdPath, RegionFilter, assignee
 from services.query.sql import (
     ALERT_PREFIX,
     AUDIT_ENTRY,
-    CASE_WITH_ALERTS,
     SELECT_CASES,
     cases,
-    per_jurisdiction,
     timeline,
 )
 from services.web import ApiError
@@ -91,9 +90,10 @@ def identity_visible(db: Session, officer: Principal, case_id: str) -> bool:
     )
 
 
-case_with_alerts = per_jurisdiction(CASE_WITH_ALERTS, cases)
-CASE_FIELDS = list(CasePublic.model_fields)
-ALERT_FIELDS = {ALERT_PREFIX + name: name for name in AlertPublic.model_fields}
+CASE_FIELDS = [(CASE_COLUMNS.index(name), name) for name in CasePublic.model_fields]
+ALERT_FIELDS = [(CASE_COLUMNS.index(ALERT_PREFIX + name), name) for name in AlertPublic.model_fields]
+ALERT_ID = CASE_COLUMNS.index(ALERT_PREFIX + "alert_id")
+REFERRALS = CASE_COLUMNS.index("referrals")
 
 
 @router.get("/{case_id}", response_model=CaseDetail, responses=NOT_FOUND, name="read_case")
@@ -105,24 +105,26 @@ def get_case(case_id: CaseIdPath, caller: CallerDep) -> Response:
 
 
 def read_case(case_id: str, officer: Principal, db: Db) -> Response:
-    """The case lookup's work, also run by the console's case page."""
+    """The case lookup's work, also run by the console's case page (with its `Session`). On the
+    API route's connection over PostgreSQL, its two statements run on the driver's cursor
+    (`services.query.lookup`)."""
     # One statement: the case joined to its unresolved alerts, a row per alert (one row of NULL
     # alert columns when there is none).
-    rows = db.execute(case_with_alerts(officer.jurisdiction), {"case_id": case_id}).all()
+    rows = case_rows(db, officer.jurisdiction, case_id)
     if not rows:
-        record_read(db, officer, case_id, "refused_read_case")
+        audit_read(db, officer.id, case_id, "refused_read_case")
         raise case_not_found(case_id)
-    found = [row._mapping for row in rows]
+    first = rows[0]
     detail = CaseDetail(
-        **visible(officer, {name: found[0][name] for name in CASE_FIELDS}),
+        **visible(officer, {name: first[index] for index, name in CASE_FIELDS}),
         alerts=[
-            AlertPublic(**{name: row[label] for label, name in ALERT_FIELDS.items()})
-            for row in found
-            if row[ALERT_PREFIX + "alert_id"] is not None
+            AlertPublic(**{name: row[index] for index, name in ALERT_FIELDS})
+            for row in rows
+            if row[ALERT_ID] is not None
         ],
-        referrals=found[0]["referrals"] or [],
+        referrals=first[REFERRALS] or [],
     )
-    record_read(db, officer, case_id, "read_case")  # last: only an answer that will be sent is audited
+    audit_read(db, officer.id, case_id, "read_case")  # last: only an answer that will be sent is audited
     return respond(detail)
 
 
