@@ -3,9 +3,9 @@
 Each single event costs a registry read, a read of the views, a key store statement and a wait
 for Kafka's acknowledgement; done one request at a time, under load these dominate the gateway's
 CPU (issue 20). `Singles.submit` queues a request's key and body; a group takes every request
-queued meanwhile (at most `max_group`): one registry read for all their keys, one
-`Intake.decide_singles` (one read of the views) and one `Intake.publish` (one key store statement,
-one produce whose acknowledgements are all awaited). A request alone is taken at once: no request
+queued meanwhile (at most `max_group`): one registry read for all their keys and one
+`Intake.decide_singles` (one read of the views), both on one database connection, and one
+`Intake.publish` (one key store statement, one produce whose acknowledgements are all awaited). A request alone is taken at once: no request
 waits for others to arrive, so a quiet gateway answers as fast as before.
 
 Groups are pipelined: at most `deciding` groups are being decided at once (the registry and view
@@ -138,9 +138,38 @@ class Singles:
         `decided` is called once every outcome is decided, before they are published. When Kafka
         fails, the group's admitted events fail with it (503) and its refusals keep their answers."""
         try:
-            holders = self._credentials.holders({key_hash for key_hash, _ in items})
+            connection = self._credentials.connect()
         except RegistryUnreachable as error:
             return [error] * len(items)
+        with connection:  # the key check and the views: one connection, given back before publishing
+            try:
+                holders = self._credentials.holders({key_hash for key_hash, _ in items}, connection)
+            except RegistryUnreachable as error:
+                return [error] * len(items)
+            results, parsed = self._parsed(items, holders)
+            outcomes: list[Outcome | Exception] = []
+            if parsed:
+                try:
+                    outcomes = list(
+                        self._intake.decide_singles([(data, source) for _, data, source in parsed], connection)
+                    )
+                except SQLAlchemyError as error:  # the views, read for the whole group, fail it whole
+                    outcomes = [error] * len(parsed)
+        if decided is not None:
+            decided()
+        try:
+            self._intake.publish([outcome for outcome in outcomes if isinstance(outcome, Admitted)])
+        except (PublishFailed, SQLAlchemyError) as error:  # none of its admitted events is accepted
+            outcomes = [error if isinstance(outcome, Admitted) else outcome for outcome in outcomes]
+        for (index, _, _), outcome in zip(parsed, outcomes, strict=True):
+            results[index] = outcome
+        return [result for result in results if result is not None]  # every index was set above
+
+    @staticmethod
+    def _parsed(
+        items: Sequence[tuple[str, bytes]], holders: dict[str, Source]
+    ) -> tuple[list[Outcome | Exception | None], list[tuple[int, Any, Source]]]:
+        """Each item refused for its key (401) or its JSON (400), and the others parsed, by index."""
         results: list[Outcome | Exception | None] = [None] * len(items)
         parsed: list[tuple[int, Any, Source]] = []
         for index, (key_hash, body) in enumerate(items):
@@ -152,18 +181,4 @@ class Singles:
                 parsed.append((index, parse_json(body), source))
             except MalformedJson as error:
                 results[index] = error
-        if parsed:
-            outcomes: list[Outcome | Exception]
-            try:
-                outcomes = list(self._intake.decide_singles([(data, source) for _, data, source in parsed]))
-            except SQLAlchemyError as error:  # the views, read for the whole group, fail it whole
-                outcomes = [error] * len(parsed)
-            if decided is not None:
-                decided()
-            try:
-                self._intake.publish([outcome for outcome in outcomes if isinstance(outcome, Admitted)])
-            except (PublishFailed, SQLAlchemyError) as error:  # none of its admitted events is accepted
-                outcomes = [error if isinstance(outcome, Admitted) else outcome for outcome in outcomes]
-            for (index, _, _), outcome in zip(parsed, outcomes, strict=True):
-                results[index] = outcome
-        return [result for result in results if result is not None]  # every index was set above
+        return results, parsed
