@@ -177,6 +177,19 @@ def test_kafka_failing_fails_the_admitted_events_of_the_group_and_no_refusal(
     assert publisher.records == []
 
 
+def test_requests_read_in_the_same_loop_iteration_start_one_group(sqlite_engine, credentials, singles, publisher):
+    helpline = _key_hash(sqlite_engine, credentials, "helpline-1")
+    events = [new_event() for _ in range(3)]
+    publisher.release.set()
+
+    async def scenario():  # three requests whose handlers all run in the next iteration, as a burst does
+        return await asyncio.gather(*(singles.submit(helpline, json.dumps(event).encode()) for event in events))
+
+    results = asyncio.run(scenario())
+    assert all(isinstance(result, Admitted) for result in results)
+    assert publisher.groups == [[event["event_id"] for event in events]]
+
+
 def test_a_group_is_decided_on_one_connection_given_back_before_it_publishes(sqlite_engine, credentials):
     employer = _key_hash(sqlite_engine, credentials, "employer-1", "employer")  # reads the views: facts too
     helpline = _key_hash(sqlite_engine, credentials, "helpline-1")
