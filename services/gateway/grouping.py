@@ -56,6 +56,15 @@ PARALLEL = 8  # groups in worker threads at once, those waiting for Kafka's ackn
 Outcome = Admitted | Refused
 
 
+class _Decision:
+    """Whether a group has been decided: set from its worker thread, read on the loop."""
+
+    __slots__ = ("made",)
+
+    def __init__(self) -> None:
+        self.made = False
+
+
 class Singles:
     """The single-event requests of one gateway process (one asyncio loop), taken in groups."""
 
@@ -73,7 +82,7 @@ class Singles:
         self._max_group = max_group
         self._parallel = parallel
         self._max_deciding = min(deciding, parallel)
-        self._deciding = 0  # groups started and not yet decided
+        self._undecided: list[_Decision] = []  # of the groups started and not known to be decided
         self._queued: list[tuple[str, bytes, asyncio.Future[Outcome]]] = []
         self._running: set[asyncio.Task[None]] = set()
         self._start_soon = False
@@ -96,13 +105,15 @@ class Singles:
 
     def _start(self) -> None:
         self._running = {task for task in self._running if not task.done()}  # a loop that ended left none
-        while self._queued and self._deciding < self._max_deciding and len(self._running) < self._parallel:
+        self._undecided = [decision for decision in self._undecided if not decision.made]
+        while self._queued and len(self._undecided) < self._max_deciding and len(self._running) < self._parallel:
             group, self._queued = self._queued[: self._max_group], self._queued[self._max_group :]
             group = [item for item in group if not item[2].done()]  # a request cancelled while queued is dropped
             if not group:
                 continue
-            self._deciding += 1
-            task = asyncio.create_task(self._run(group))
+            decision = _Decision()
+            self._undecided.append(decision)
+            task = asyncio.create_task(self._run(group, decision))
             self._running.add(task)
             task.add_done_callback(self._finished)
 
@@ -110,21 +121,15 @@ class Singles:
         self._running.discard(task)
         self._start()
 
-    async def _run(self, group: list[tuple[str, bytes, asyncio.Future[Outcome]]]) -> None:
+    async def _run(self, group: list[tuple[str, bytes, asyncio.Future[Outcome]]], decision: _Decision) -> None:
         items = [(key_hash, body) for key_hash, body, _ in group]
         loop = asyncio.get_running_loop()
-        undecided = True
-
-        def decided() -> None:  # on the loop: the next group may start
-            nonlocal undecided
-            if undecided:
-                undecided = False
-                self._deciding -= 1
-                self._start()
 
         def decided_from_thread() -> None:
-            with contextlib.suppress(RuntimeError):  # the loop closed (shutdown): nothing is left to start
-                loop.call_soon_threadsafe(decided)
+            decision.made = True  # the loop's next `_start` gives the slot back
+            if self._queued:  # requests wait for the slot: wake the loop now (else the next one finds it free)
+                with contextlib.suppress(RuntimeError):  # the loop closed (shutdown): nothing is left to start
+                    loop.call_soon_threadsafe(self._start)
 
         try:
             results: Sequence[Outcome | Exception] = await run_in_threadpool(self.take, items, decided_from_thread)
@@ -135,7 +140,9 @@ class Singles:
                 future.cancel()
             raise
         finally:
-            decided()  # nothing if it was; a group whose registry read failed never got that far
+            if not decision.made:  # a group whose registry read failed never got that far
+                decision.made = True
+                self._start()
         for (_, _, future), result in zip(group, results, strict=True):
             if future.done():  # its request was cancelled (the client went away)
                 continue
