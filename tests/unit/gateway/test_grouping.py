@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import event
+from sqlalchemy import event as sqlalchemy_events
 
 from events import Source
 from services.gateway.admission import Admitted, MalformedJson, Refused
@@ -194,8 +194,8 @@ def test_a_group_is_decided_on_one_connection_given_back_before_it_publishes(sql
     employer = _key_hash(sqlite_engine, credentials, "employer-1", "employer")  # reads the views: facts too
     helpline = _key_hash(sqlite_engine, credentials, "helpline-1")
     taken: list[object] = []
-    event.listen(sqlite_engine, "checkout", lambda *_args: taken.append("out"))
-    event.listen(sqlite_engine, "checkin", lambda *_args: taken.append("in"))
+    sqlalchemy_events.listen(sqlite_engine, "checkout", lambda *_args: taken.append("out"))
+    sqlalchemy_events.listen(sqlite_engine, "checkin", lambda *_args: taken.append("in"))
 
     class Publisher(FakePublisher):
         def publish(self, records: Sequence[Record]) -> None:
