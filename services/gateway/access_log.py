@@ -41,6 +41,18 @@ class RequestLog:
         # Bound once per app: structlog's capture in tests swaps the processors inside the list
         # this logger holds, so a captured app still sees its lines.
         self.log = get_logger(logger)
+        self._series: dict[tuple[str, str, int], Any] = {}
+
+    def _histogram(self, method: str, route: str, status: int) -> Any:
+        """The latency series of (method, route, status), looked up once (prometheus_client's
+        `labels` checks and locks on every call); as many as the histogram itself has."""
+        series = self._series.get((method, route, status))
+        if series is None:
+            series = metrics.REQUEST_SECONDS.labels(
+                service=self.service, method=method, route=route, status=str(status)
+            )
+            self._series[(method, route, status)] = series
+        return series
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -62,9 +74,7 @@ class RequestLog:
         finally:
             seconds = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", None) or "unmatched"
-            metrics.REQUEST_SECONDS.labels(
-                service=self.service, method=scope["method"], route=route, status=str(status)
-            ).observe(seconds)
+            self._histogram(scope["method"], route, status).observe(seconds)
             emit = self.log.debug if scope["path"] in QUIET_PATHS and status < 500 else self.log.info
             case_id = (scope.get("path_params") or {}).get("case_id")
             if case_id is not None:  # the query service's /v1/cases/{case_id}/...: the case in hand

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from events import AgencyKind, Source
@@ -109,18 +109,29 @@ class Credentials:
         """The agency this key held when last checked (no I/O; never a grant on its own)."""
         return self._seen.get(key_hash)
 
-    def holders(self, key_hashes: Collection[str]) -> dict[str, Source]:
+    def connect(self) -> Connection:
+        """A connection to the registry's database (for `holders` and whatever else the caller
+        reads there). `RegistryUnreachable` when there is none to be had: 503, not 401."""
+        try:
+            return self._engine.connect()
+        except SQLAlchemyError as error:
+            raise _unreachable(error) from None
+
+    def holders(self, key_hashes: Collection[str], connection: Connection | None = None) -> dict[str, Source]:
         """The enabled agencies holding these keys now, by key hash (absent: unknown, disabled,
-        or not an agency kind). `RegistryUnreachable` when the database fails: 503, not 401."""
+        or not an agency kind), read on `connection` (else on one of its own).
+        `RegistryUnreachable` when the database fails: 503, not 401."""
         wanted = sorted(set(key_hashes))
         if not wanted:
             return {}
         try:
-            with self._engine.connect() as connection:
+            if connection is not None:
                 rows = connection.execute(_HOLDERS, {"hashes": wanted}).all()
+            else:
+                with self._engine.connect() as own:
+                    rows = own.execute(_HOLDERS, {"hashes": wanted}).all()
         except SQLAlchemyError as error:
-            log.warning("agency registry unreachable", error=type(error).__name__)
-            raise RegistryUnreachable from None
+            raise _unreachable(error) from None
         found = {
             row.key_hash: Source(agency_id=row.id, agency_kind=AgencyKind(row.kind))
             for row in rows
@@ -134,6 +145,11 @@ class Credentials:
             else:
                 self._seen.pop(key_hash, None)
         return found
+
+
+def _unreachable(error: SQLAlchemyError) -> RegistryUnreachable:
+    log.warning("agency registry unreachable", error=type(error).__name__)
+    return RegistryUnreachable()
 
 
 MAX_SEEN_KEYS = 10_000

@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.engine import Connection
+
 from events import AgencyKind, Source, stage_of
 from events.duplicates import CONFLICT, same_content
 from services.gateway.admission import Admitted, Refused, admit, batch_items, parse_json
@@ -46,12 +48,15 @@ class Intake:
         self.publish(outcomes)
         return outcomes
 
-    def decide_singles(self, items: Sequence[tuple[Any, Source]]) -> list[Admitted | Refused]:
+    def decide_singles(
+        self, items: Sequence[tuple[Any, Source]], connection: Connection | None = None
+    ) -> list[Admitted | Refused]:
         """One outcome per item, in order, each decided as in a batch (the items accepted before
-        count for the later ones); nothing is published yet."""
+        count for the later ones); nothing is published yet. `connection`: the views are read on
+        it (else on one of their own)."""
         now = self._clock()
         outcomes = [admit(data, source, topic=self._topic, now=now) for data, source in items]
-        return self._against_views(outcomes, [source for _, source in items])
+        return self._against_views(outcomes, [source for _, source in items], connection)
 
     def publish(self, outcomes: Sequence[Admitted | Refused]) -> None:
         """Publish the admitted outcomes together and wait for Kafka's acknowledgement: a
@@ -72,20 +77,22 @@ class Intake:
         self._journey.publish([o.record for o in outcomes if isinstance(o, Admitted)])
         return outcomes
 
-    def _against_views(self, outcomes: list[Admitted | Refused], sources: Sequence[Source]) -> list[Admitted | Refused]:
+    def _against_views(
+        self, outcomes: list[Admitted | Refused], sources: Sequence[Source], connection: Connection | None = None
+    ) -> list[Admitted | Refused]:
         """Refuse, among the admitted events, the conflicting duplicates (CONFLICT) and those for
         cases their agency is not party to (NOT_PARTY); in order, each accepted item counting for the next."""
         admitted = [outcome for outcome in outcomes if isinstance(outcome, Admitted)]
         if self._views is None or not admitted:
             return outcomes
-        stored = self._views.stored([outcome.event_id for outcome in admitted])
-        parties = {source.agency_id: self._party(source) for source in set(sources)}
+        stored = self._views.stored([outcome.event_id for outcome in admitted], connection)
+        parties = {source.agency_id: self._party(source, connection) for source in set(sources)}
         wanting = {
             outcome.case_id
             for outcome, source in zip(outcomes, sources, strict=True)
             if isinstance(outcome, Admitted) and needs_facts(source.agency_kind, {outcome.event_type})
         }
-        facts = self._views.facts(wanting) if wanting else {}
+        facts = self._views.facts(wanting, connection) if wanting else {}
         # Later items see the earlier ones' effect on a case only when some publisher's kind reads it.
         folds = any(needs_facts(source.agency_kind) for source in set(sources))
         checked: list[Admitted | Refused] = []
@@ -111,9 +118,9 @@ class Intake:
             checked.append(outcome)
         return checked
 
-    def _party(self, source: Source) -> Party:
+    def _party(self, source: Source, connection: Connection | None) -> Party:
         is_employer = source.agency_kind is AgencyKind.employer
-        employer_id = self._views.employer_id(source.agency_id) if is_employer and self._views else None
+        employer_id = self._views.employer_id(source.agency_id, connection) if is_employer and self._views else None
         return Party(source.agency_id, source.agency_kind, employer_id)
 
 

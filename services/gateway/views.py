@@ -1,13 +1,17 @@
 """What the gateway reads from the views before publishing (thin: queries only, no decisions):
 the facts case binding needs (`services.gateway.binding`), an employer agency's employer id,
-and the envelopes already stored under the event_ids being published (for 409 conflicts)."""
+and the envelopes already stored under the event_ids being published (for 409 conflicts).
+
+Each read takes a `connection` when the caller holds one (a group of single events is decided on
+one connection, its key check included: `services.gateway.grouping`), else one of its own."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import Table, bindparam, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from services.gateway.binding import CaseFacts
 from services.storage.tables import Agency, Case, TimelineEvent, WatchlistEntry, table_of
@@ -23,12 +27,20 @@ class CaseViews:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def facts(self, case_ids: Collection[str]) -> dict[str, CaseFacts]:
+    @contextmanager
+    def _connected(self, connection: Connection | None) -> Iterator[Connection]:
+        if connection is not None:
+            yield connection
+            return
+        with self.engine.connect() as own:
+            yield own
+
+    def facts(self, case_ids: Collection[str], connection: Connection | None = None) -> dict[str, CaseFacts]:
         """Facts of the cases among `case_ids` that are in the views (absent: not there yet)."""
         if not case_ids:
             return {}
         ids = sorted(set(case_ids))
-        with self.engine.connect() as connection:
+        with self._connected(connection) as connection:
             found = connection.execute(
                 select(cases.c.case_id, cases.c.stage, cases.c.employer_id, cases.c.referrals).where(
                     cases.c.case_id.in_(ids)
@@ -55,16 +67,16 @@ class CaseViews:
             for row in found
         }
 
-    def employer_id(self, agency_id: str) -> str | None:
-        with self.engine.connect() as connection:
+    def employer_id(self, agency_id: str, connection: Connection | None = None) -> str | None:
+        with self._connected(connection) as connection:
             return connection.execute(select(agencies.c.employer_id).where(agencies.c.id == agency_id)).scalar()
 
-    def stored(self, event_ids: Collection[str]) -> dict[str, dict]:
+    def stored(self, event_ids: Collection[str], connection: Connection | None = None) -> dict[str, dict]:
         """The stamped envelopes the timeline (or, for watchlist events, the watchlist) holds under
         any of `event_ids`."""
         if not event_ids:
             return {}
-        with self.engine.connect() as connection:
+        with self._connected(connection) as connection:
             rows = connection.execute(_STORED, {"ids": sorted(set(event_ids))}).all()
         return {row.event_id: row.envelope for row in rows}
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import event as sqlalchemy_events
 
 from events import Source
 from services.gateway.admission import Admitted, MalformedJson, Refused
@@ -129,10 +130,10 @@ class GatedViews(CaseViews):
         super().__init__(engine)
         self.reads, self.release = 0, threading.Event()
 
-    def stored(self, event_ids):
+    def stored(self, event_ids, connection=None):
         self.reads += 1
         assert self.release.wait(timeout=10)
-        return super().stored(event_ids)
+        return super().stored(event_ids, connection)
 
 
 def test_one_group_is_decided_at_a_time_and_the_requests_meanwhile_wait_for_it(sqlite_engine, credentials):
@@ -174,6 +175,40 @@ def test_kafka_failing_fails_the_admitted_events_of_the_group_and_no_refusal(
     assert [type(result) for result in results] == [PublishFailed, PublishFailed, MalformedJson, Refused]
     assert results[-1].code == "invalid"  # its own answer (422), as if it had come alone
     assert publisher.records == []
+
+
+def test_requests_read_in_the_same_loop_iteration_start_one_group(sqlite_engine, credentials, singles, publisher):
+    helpline = _key_hash(sqlite_engine, credentials, "helpline-1")
+    events = [new_event() for _ in range(3)]
+    publisher.release.set()
+
+    async def scenario():  # three requests whose handlers all run in the next iteration, as a burst does
+        return await asyncio.gather(*(singles.submit(helpline, json.dumps(event).encode()) for event in events))
+
+    results = asyncio.run(scenario())
+    assert all(isinstance(result, Admitted) for result in results)
+    assert publisher.groups == [[event["event_id"] for event in events]]
+
+
+def test_a_group_is_decided_on_one_connection_given_back_before_it_publishes(sqlite_engine, credentials):
+    employer = _key_hash(sqlite_engine, credentials, "employer-1", "employer")  # reads the views: facts too
+    helpline = _key_hash(sqlite_engine, credentials, "helpline-1")
+    taken: list[object] = []
+    sqlalchemy_events.listen(sqlite_engine, "checkout", lambda *_args: taken.append("out"))
+    sqlalchemy_events.listen(sqlite_engine, "checkin", lambda *_args: taken.append("in"))
+
+    class Publisher(FakePublisher):
+        def publish(self, records: Sequence[Record]) -> None:
+            taken.append("publish")
+            super().publish(records)
+
+    singles = Singles(credentials, Intake(Publisher(), "unit.journey.v1", views=CaseViews(sqlite_engine)))
+    started = new_event("deployment.employment_started", payload={"employer_id": "employer-1", "contract_id": "K1"})
+    results = singles.take(
+        [(employer, json.dumps(started).encode()), (helpline, json.dumps(new_event()).encode()), (helpline, b"[")]
+    )
+    assert [type(result) for result in results] == [Admitted, Admitted, MalformedJson]
+    assert taken == ["out", "in", "publish"]
 
 
 def test_a_key_disabled_while_its_request_queued_is_refused(sqlite_engine, credentials, singles, publisher):
