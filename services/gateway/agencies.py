@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from events import AgencyKind, Source
 from services.logs import get_logger
 from services.secrets import hash_secret, new_secret
-from services.storage.db import session_scope, set_disabled
+from services.storage.db import connected, session_scope, set_disabled
 from services.storage.tables import Agency, table_of
 
 log = get_logger(__name__)
@@ -125,11 +125,8 @@ class Credentials:
         if not wanted:
             return {}
         try:
-            if connection is not None:
-                rows = connection.execute(_HOLDERS, {"hashes": wanted}).all()
-            else:
-                with self._engine.connect() as own:
-                    rows = own.execute(_HOLDERS, {"hashes": wanted}).all()
+            with connected(self._engine, connection) as reading:
+                rows = reading.execute(_HOLDERS, {"hashes": wanted}).all()
         except SQLAlchemyError as error:
             raise _unreachable(error) from None
         found = {

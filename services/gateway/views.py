@@ -7,13 +7,13 @@ one connection, its key check included: `services.gateway.grouping`), else one o
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Collection
 
 from sqlalchemy import Table, bindparam, select
 from sqlalchemy.engine import Connection, Engine
 
 from services.gateway.binding import CaseFacts
+from services.storage.db import connected
 from services.storage.tables import Agency, Case, TimelineEvent, WatchlistEntry, table_of
 
 cases: Table = table_of(Case)
@@ -27,20 +27,12 @@ class CaseViews:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    @contextmanager
-    def _connected(self, connection: Connection | None) -> Iterator[Connection]:
-        if connection is not None:
-            yield connection
-            return
-        with self.engine.connect() as own:
-            yield own
-
     def facts(self, case_ids: Collection[str], connection: Connection | None = None) -> dict[str, CaseFacts]:
         """Facts of the cases among `case_ids` that are in the views (absent: not there yet)."""
         if not case_ids:
             return {}
         ids = sorted(set(case_ids))
-        with self._connected(connection) as connection:
+        with connected(self.engine, connection) as connection:
             found = connection.execute(
                 select(cases.c.case_id, cases.c.stage, cases.c.employer_id, cases.c.referrals).where(
                     cases.c.case_id.in_(ids)
@@ -68,7 +60,7 @@ class CaseViews:
         }
 
     def employer_id(self, agency_id: str, connection: Connection | None = None) -> str | None:
-        with self._connected(connection) as connection:
+        with connected(self.engine, connection) as connection:
             return connection.execute(select(agencies.c.employer_id).where(agencies.c.id == agency_id)).scalar()
 
     def stored(self, event_ids: Collection[str], connection: Connection | None = None) -> dict[str, dict]:
@@ -76,7 +68,7 @@ class CaseViews:
         any of `event_ids`."""
         if not event_ids:
             return {}
-        with self._connected(connection) as connection:
+        with connected(self.engine, connection) as connection:
             rows = connection.execute(_STORED, {"ids": sorted(set(event_ids))}).all()
         return {row.event_id: row.envelope for row in rows}
 

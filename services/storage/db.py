@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import event
@@ -49,6 +49,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def connected(engine: Engine, connection: Connection | None = None) -> AbstractContextManager[Connection]:
+    """`connection` when the caller holds one (left open), else a new one of `engine`'s (closed on exit)."""
+    return nullcontext(connection) if connection is not None else engine.connect()
 
 
 def create_all(engine: Engine) -> None:

@@ -97,9 +97,9 @@ class Worker:
         self.batches += 1
         return True
 
-    async def process(self, records: Sequence[Message], steps: _Steps | None = None) -> bool:
+    async def process(self, records: Sequence[Message]) -> bool:
         """All of a batch's steps: decode, store, publish; True once done (see `publish`)."""
-        steps = steps or _Steps(self.pipeline, records)
+        steps = _Steps(self.pipeline, records)
         return await self.store(steps) and await self.publish(steps)
 
     async def _through(self, last: str, steps: _Steps) -> bool:
